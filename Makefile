@@ -1,0 +1,105 @@
+# oomwatch — see README.md. `make` builds build/oomwatch; `make test` runs every
+# tier this machine can run; `make run` installs, builds and starts the agent.
+BUILD ?= build
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+.DELETE_ON_ERROR:
+
+ARCH_RAW := $(shell uname -m)
+ARCH := $(if $(filter x86_64,$(ARCH_RAW)),x86,$(if $(filter aarch64,$(ARCH_RAW)),arm64,))
+ifeq ($(ARCH),)
+$(error unsupported architecture $(ARCH_RAW): add vmlinux/<arch>/vmlinux.h and a mapping here)
+endif
+
+CXX ?= g++
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-missing-field-initializers -MMD -MP \
+	-Iuser -Ibpf -Itests/common -I$(BUILD) -DFMT_HEADER_ONLY
+# Everything static: the binary must run on nodes without libbpf/libelf installed
+# and inside the VM tier's busybox initramfs.
+LDFLAGS += -static -pthread
+LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -ldl
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall
+
+LIB_SRCS := $(filter-out user/cli/main.cpp,$(shell find user -name '*.cpp' | sort))
+LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(shell find tests/unit -name '*.cpp' | sort)
+BPFT_SRCS := $(shell find tests/bpf -name '*.cpp' | sort)
+INTEG_SRCS := $(shell find tests/integration -name '*.cpp' | sort)
+TESTLIB_SRCS := $(shell find tests/common -name '*.cpp' | sort)
+TEST_BINS := $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/integration
+BENCH_SRCS := $(shell find tests/bench -name '*.cpp' | sort)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.cpp=$(BUILD)/bench/%)
+
+.PHONY: all deps run test test-unit test-root test-vm bench clean tests
+all: $(BUILD)/oomwatch
+
+$(BUILD)/oomwatch.bpf.o: bpf/oomwatch.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.raw
+	$(Q)$(BPFTOOL) gen object $@ $@.raw && rm -f $@.raw
+
+$(BUILD)/oomwatch.skel.h: $(BUILD)/oomwatch.bpf.o
+	$(Q)$(BPFTOOL) gen skeleton $< name oomwatch_bpf > $@
+
+$(BUILD)/obj/%.o: %.cpp | $(BUILD)/oomwatch.skel.h
+	@mkdir -p $(@D)
+	$(if $(filter 1,$(V)),,@echo "  CXX $<")
+	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/liboomwatch.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/oomwatch: $(BUILD)/obj/user/cli/main.o $(BUILD)/liboomwatch.a
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD  $@"
+
+# Catch2's main is compiled once; each tier is one binary.
+$(BUILD)/tests/unit: $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TESTLIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/liboomwatch.a
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/bpf: $(BPFT_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TESTLIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/liboomwatch.a
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/integration: $(INTEG_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TESTLIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/liboomwatch.a
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: all $(TEST_BINS)
+
+# Each tests/bench/X.cpp is a standalone program.
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(BUILD)/liboomwatch.a
+	@mkdir -p $(@D)
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	$(Q)tools/install-deps.sh
+
+# Test tiers: unit always; bpf and integration as root; vm where qemu runs.
+# tests/run.sh prints the final "N passed, N failed" line CI reads.
+test: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)tools/go/build.sh $(BUILD) >/dev/null
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+test-unit: tests
+	$(Q)BUILD=$(BUILD) TIERS=unit tests/run.sh
+
+test-vm: tests
+	$(Q)tools/go/build.sh $(BUILD) >/dev/null
+	$(Q)BUILD=$(BUILD) TIERS=vm tests/run.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/oomwatch run $(ARGS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) tests/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one ABI between oomwatch's BPF programs and its C++ userspace.
+ * Fixed-width types only; the C++ side static_asserts the sizes (user/bpf/abi.hpp).
+ * Change a struct here and both sides follow; never re-declare one elsewhere.
+ */
+#ifndef OOMWATCH_ABI_H
+#define OOMWATCH_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define OW_COMM_LEN 16
+#define OW_RINGBUF_BYTES (256 * 1024)
+
+enum ow_event_type {
+	OW_EV_OOM_KILL = 1,
+};
+
+/* flags of struct ow_oom_event */
+enum ow_oom_flags {
+	/* the kernel's mark_victim passes only a pid (before 6.8): no task, so no
+	 * rss, memcg or score; userspace fills what it can from /proc */
+	OW_OOM_PID_ONLY = 1u << 0,
+	/* the victim had no mm any more (rss fields are zero) */
+	OW_OOM_NO_MM = 1u << 1,
+};
+
+/* One OOM kill, emitted from tp_btf/mark_victim (raw_tp fallback).
+ * "victim" is the task being killed; "trigger" is current, the task whose
+ * allocation ran into the limit. Sizes in bytes, times in CLOCK_MONOTONIC ns. */
+struct ow_oom_event {
+	__u32 type; /* OW_EV_OOM_KILL */
+	__u32 flags; /* enum ow_oom_flags */
+	__u64 ts_ns;
+	__u32 pid; /* victim thread id */
+	__u32 tgid; /* victim process id */
+	__u32 uid;
+	__s32 oom_score_adj;
+	__u64 memcg_id; /* victim's memory cgroup: kernfs id == inode of its directory */
+	__u64 trigger_memcg_id;
+	__u32 trigger_pid;
+	__u32 trigger_tgid;
+	__u64 total_vm_bytes;
+	__u64 anon_rss_bytes;
+	__u64 file_rss_bytes;
+	__u64 shmem_rss_bytes;
+	__u64 pgtables_bytes;
+	char comm[OW_COMM_LEN];
+	char trigger_comm[OW_COMM_LEN];
+};
+
+/* One memory cgroup in a snapshot, written by the iter/cgroup program into the
+ * mmapable array `snap_recs`. Sizes in bytes; limits of "no limit" come out
+ * as PAGE_COUNTER_MAX pages * page size (userspace maps them to unlimited). */
+struct ow_memcg_rec {
+	__u64 cgroup_id; /* kernfs id == inode of the cgroup directory */
+	__u64 usage_bytes;
+	__u64 limit_bytes; /* memory.max / memory.limit_in_bytes */
+	__u64 high_bytes; /* memory.high (v2) */
+	__u64 peak_bytes; /* page_counter watermark: memory.peak / max_usage_in_bytes */
+	__u64 failcnt; /* v1 failcnt (0 where the kernel does not track it) */
+	__u64 swap_bytes;
+	__u64 ev_low, ev_high, ev_max, ev_oom, ev_oom_kill; /* memcg memory_events */
+	__u32 level; /* depth below the walk's root (root = 0) */
+	__u32 pad;
+};
+
+/* Direct reclaim stalls charged to one memory cgroup (the charging task's), kept
+ * in the hash map `reclaim_stalls` keyed by cgroup id and pinned for bpftool. */
+struct ow_reclaim_stat {
+	__u64 count; /* completed mm_vmscan_memcg_reclaim_begin/end pairs */
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 last_ns; /* CLOCK_MONOTONIC end of the latest stall */
+	__u64 reclaimed_pages; /* sum of nr_reclaimed reported by _end */
+};
+
+/* Index of counters in the per-CPU array map `stats`. */
+enum ow_stat {
+	OW_STAT_RB_DROPS = 0, /* ring buffer full: event lost */
+	OW_STAT_OOM_EVENTS = 1, /* mark_victim hits */
+	OW_STAT_SNAP_WALKS = 2, /* iter/cgroup walks */
+	OW_STAT_MAX = 8,
+};
+
+
+/* ---- eBPF memory accounting and GOMEMLIMIT hints (bpf/bpfmem.bpf.h) ---- */
+
+#define OW_BPF_NAME_LEN 16 /* BPF_OBJ_NAME_LEN */
+
+/* Event types of the `bpf_obj_events` ring buffer. Numbered apart from enum
+ * ow_event_type so that a reader fed by both rings can dispatch on the first
+ * __u32 of any record without ambiguity. */
+enum ow_bpf_event_type {
+	OW_EV_BPF_OBJ = 16,
+};
+
+/* flags of struct ow_bpf_map_rec */
+enum ow_bpf_map_flags {
+	/* memcg read through the pre-6.0 layout (bpf_map->memcg, not ->objcg) */
+	OW_BPF_MAP_OLD_MEMCG = 1u << 0,
+	/* the map is charged to no memory cgroup (root, or no kmem accounting):
+	 * memcg_id is 0 */
+	OW_BPF_MAP_UNCHARGED = 1u << 1,
+};
+
+/* One BPF map, written with bpf_seq_write by the iter/bpf_map program, one
+ * fixed-size record per map. */
+struct ow_bpf_map_rec {
+	__u32 id;
+	__u32 map_type; /* enum bpf_map_type */
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+	__u32 map_flags;
+	__u64 memcg_id; /* memory cgroup charged for the map: kernfs id == inode of its directory */
+	__u64 refcnt; /* all references: fds, pins, programs using it, outer maps */
+	__u64 usercnt; /* user references: fds and pins */
+	char name[OW_BPF_NAME_LEN];
+	__u32 flags; /* enum ow_bpf_map_flags */
+	__u32 pad;
+};
+
+/* A map creation or program load seen on tp/syscalls/sys_{enter,exit}_bpf,
+ * emitted at syscall exit into the `bpf_obj_events` ring buffer. */
+struct ow_bpf_obj_event {
+	__u32 type; /* OW_EV_BPF_OBJ */
+	__u32 cmd; /* enum bpf_cmd: BPF_MAP_CREATE or BPF_PROG_LOAD */
+	__u64 ts_ns; /* CLOCK_MONOTONIC at syscall exit */
+	__u64 memcg_id; /* the caller's memory cgroup: where the new object is charged */
+	__u64 duration_ns; /* syscall entry to exit */
+	__u32 pid; /* caller thread id */
+	__u32 tgid; /* caller process id */
+	__s32 ret; /* the new fd, or -errno */
+	__u32 obj_id; /* id of the new map or program; 0 when failed or unreadable */
+	__u32 obj_type; /* map_type or prog_type */
+	__u32 key_size; /* maps only */
+	__u32 value_size; /* maps only */
+	__u32 max_entries; /* maps only */
+	__u32 flags; /* map_flags or prog_flags */
+	__u32 insn_cnt; /* programs only */
+	char name[OW_BPF_NAME_LEN]; /* map_name or prog_name */
+	char comm[OW_COMM_LEN];
+};
+
+/* The GOMEMLIMIT hint of one memory cgroup, in the hash map `gomemlimit_hints`
+ * keyed by cgroup id (__u64) and pinned with BTF at
+ * /sys/fs/bpf/oomwatch/gomemlimit for `bpftool map dump pinned`. */
+struct ow_gomemlimit_hint {
+	__u64 hint_bytes; /* the GOMEMLIMIT value */
+	__u64 effective_limit_bytes; /* min of the cgroup's and its ancestors' limits (or machine memory) */
+	__u64 ebpf_bytes; /* eBPF memory charged to the cgroup's subtree */
+	__u64 nonheap_bytes; /* everything subtracted besides eBPF and the margin */
+	__u64 ts_ns; /* CLOCK_REALTIME of publication */
+};
+
+#endif /* OOMWATCH_ABI_H */

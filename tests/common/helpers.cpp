@@ -1,0 +1,133 @@
+#include "helpers.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "util/fs.hpp"
+
+namespace owtest {
+
+ow::cg::Hierarchy hierarchy() {
+  auto h = ow::cg::Hierarchy::discover();
+  if (!h) FAIL("no memory cgroup hierarchy: " << h.error().message());
+  return *h;
+}
+
+ow::cg::ScopedCgroup make_cgroup(uint64_t limit_bytes, const std::string& prefix) {
+  auto h = hierarchy();
+  auto c = ow::cg::ScopedCgroup::create(h, h.self(), prefix, limit_bytes);
+  if (!c) FAIL("create test cgroup: " << c.error().message());
+  return std::move(*c);
+}
+
+std::string oomwatch_bin() {
+  if (const char* e = std::getenv("OOMWATCH_BIN")) return e;
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "build/oomwatch";
+  std::string self(buf, static_cast<size_t>(n));
+  std::string dir = self.substr(0, self.rfind('/'));  // build/tests
+  return dir.substr(0, dir.rfind('/')) + "/oomwatch";
+}
+
+namespace {
+std::string tmpfile_path(const char* tag) {
+  static int n = 0;
+  return "/tmp/owtest-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + "-" + tag;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    ::execvp(a[0], a.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+std::string slurp(const std::string& p) { return ow::read_text(p).value_or(""); }
+}  // namespace
+
+CmdResult run(const std::vector<std::string>& argv, int timeout_s) {
+  std::string out = tmpfile_path("out"), err = tmpfile_path("err");
+  pid_t pid = spawn(argv, out, err);
+  CmdResult r;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  int status = 0;
+  for (;;) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  r.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  ::unlink(out.c_str());
+  ::unlink(err.c_str());
+  return r;
+}
+
+std::unique_ptr<Background> start(const std::vector<std::string>& argv) {
+  auto b = std::make_unique<Background>();
+  b->out_path = tmpfile_path("bgout");
+  b->err_path = tmpfile_path("bgerr");
+  b->pid = spawn(argv, b->out_path, b->err_path);
+  return b;
+}
+
+void Background::stop() {
+  if (pid <= 0) return;
+  ::kill(pid, SIGINT);
+  bool done = wait_for([&] { return ::waitpid(pid, nullptr, WNOHANG) == pid; }, 3000);
+  if (!done) {
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  pid = -1;
+}
+
+Background::~Background() {
+  stop();
+  ::unlink(out_path.c_str());
+  ::unlink(err_path.c_str());
+}
+
+std::string Background::out() const { return slurp(out_path); }
+std::string Background::err() const { return slurp(err_path); }
+
+bool wait_for(const std::function<bool()>& pred, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+bool is_root() { return ::geteuid() == 0; }
+
+}  // namespace owtest

@@ -1,0 +1,47 @@
+// Test helpers: real cgroups under the test's own cgroup, removed on every
+// path (RAII), and running the real oomwatch binary.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cgroup/hierarchy.hpp"
+#include "cgroup/scoped.hpp"
+#include "util/units.hpp"
+
+namespace owtest {
+
+// The memory hierarchy of this machine (v1 here, v2 in the VM tier); fails the test if none.
+ow::cg::Hierarchy hierarchy();
+
+// A cgroup under the test process's own memory cgroup with the given limit.
+ow::cg::ScopedCgroup make_cgroup(uint64_t limit_bytes = ow::kUnlimited, const std::string& prefix = "owtest");
+
+// Path of the oomwatch binary under test: $OOMWATCH_BIN, else build/oomwatch
+// next to the test binary's directory (build/tests/..).
+std::string oomwatch_bin();
+
+struct CmdResult {
+  int exit_code = -1;  // 128+signal when killed
+  std::string out, err;
+};
+// Runs argv (argv[0] searched in PATH), capturing stdout/stderr; kills it after timeout_s.
+CmdResult run(const std::vector<std::string>& argv, int timeout_s = 60);
+// Starts argv in the background with stdout to a file; returns pid.
+struct Background {
+  int pid = -1;
+  std::string out_path, err_path;
+  ~Background();  // SIGINT, then SIGKILL after 3 s; always reaped
+  void stop();
+  std::string out() const;
+  std::string err() const;
+};
+std::unique_ptr<Background> start(const std::vector<std::string>& argv);
+
+// Polls pred every 20 ms up to timeout_ms.
+bool wait_for(const std::function<bool()>& pred, int timeout_ms);
+
+bool is_root();
+
+}  // namespace owtest

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs what building and testing oomwatch needs, from Debian's archive only.
+# Idempotent: does nothing when everything is present (make run / make test call it).
+set -eu
+PKGS="make g++ clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev
+pkg-config libspdlog-dev libfmt-dev catch2 libcli11-dev nlohmann-json3-dev
+libtomlplusplus-dev libsqlite3-dev golang-go qemu-system-x86 busybox-static cpio"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "missing packages:$missing" >&2
+  echo "HINT: run as root, or: sudo apt-get install -y$missing" >&2
+  exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,42 @@
+// What oomwatch changed on cgroups, on disk, so a crash or SIGKILL never leaves
+// a cgroup paused (v1 oom_kill_disable=1) or throttled (v2 memory.high guard).
+// Every setting is recorded with its original value BEFORE it is changed;
+// restore() puts the originals back and empties the journal. Used on clean
+// exit, at start (crash recovery) and by `oomwatch restore`.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "cgroup/hierarchy.hpp"
+#include "util/result.hpp"
+
+namespace ow::actuate {
+
+struct Saved {
+  std::string file;      // "memory.oom_control" or "memory.high"
+  std::string original;  // value to write back ("0", "max", "123456")
+};
+
+class Journal {
+ public:
+  explicit Journal(std::string path) : path_(std::move(path)) {}
+  // Loads what a previous run left (missing file: empty journal).
+  Status load();
+  // Records the original before the caller changes `file` of cgroup `rel`
+  // (only the first original of a setting is kept). fsyncs.
+  Status remember(const std::string& rel, const std::string& file, const std::string& original);
+  // Writes every original back; drops entries of cgroups that no longer exist.
+  // Returns the number of settings restored.
+  Result<int> restore(const cg::Hierarchy& h);
+  bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  Status save() const;
+  std::string path_;
+  std::map<std::string, Saved> entries_;  // key: rel + "\n" + file
+};
+
+}  // namespace ow::actuate

@@ -1,0 +1,90 @@
+#include "bpf/events.hpp"
+
+#include <bpf/libbpf.h>
+#include <time.h>
+
+#include <cstring>
+
+namespace ow::bpf {
+
+static_assert(sizeof(ow_oom_event) == 128, "ABI of struct ow_oom_event changed: update both sides");
+
+Result<ow_oom_event> decode_oom(const void* data, size_t size) {
+  if (size < sizeof(ow_oom_event))
+    return app_error("short ring-buffer record (" + std::to_string(size) + " bytes)");
+  ow_oom_event e;
+  std::memcpy(&e, data, sizeof e);
+  if (e.type != OW_EV_OOM_KILL) return app_error("unknown event type " + std::to_string(e.type));
+  return e;
+}
+
+std::string comm_string(const char (&c)[OW_COMM_LEN]) {
+  return std::string(c, strnlen(c, OW_COMM_LEN));
+}
+
+int64_t mono_to_wall_ns(uint64_t mono_ns) {
+  timespec m, r;
+  clock_gettime(CLOCK_MONOTONIC, &m);
+  clock_gettime(CLOCK_REALTIME, &r);
+  int64_t off = (r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
+  return static_cast<int64_t>(mono_ns) + off;
+}
+
+nlohmann::json to_json(const OomKill& e) {
+  const auto& r = e.raw;
+  nlohmann::json j;
+  j["type"] = "oom_kill";
+  j["ts_ns"] = e.wall_ns;
+  j["pid"] = r.tgid;
+  j["tid"] = r.pid;
+  j["comm"] = e.comm;
+  j["cgroup"] = e.cgroup;
+  j["cgroup_id"] = r.memcg_id;
+  j["uid"] = r.uid;
+  j["oom_score_adj"] = r.oom_score_adj;
+  j["anon_rss_bytes"] = r.anon_rss_bytes;
+  j["file_rss_bytes"] = r.file_rss_bytes;
+  j["shmem_rss_bytes"] = r.shmem_rss_bytes;
+  j["pgtables_bytes"] = r.pgtables_bytes;
+  j["total_vm_bytes"] = r.total_vm_bytes;
+  j["trigger_pid"] = r.trigger_tgid;
+  j["trigger_comm"] = e.trigger_comm;
+  j["trigger_cgroup"] = e.trigger_cgroup;
+  j["trigger_cgroup_id"] = r.trigger_memcg_id;
+  if (r.flags & OW_OOM_PID_ONLY) j["partial"] = "kernel passes only the victim pid (before 6.8)";
+  return j;
+}
+
+Result<std::unique_ptr<RingReader>> RingReader::open(int map_fd, Handler on_event) {
+  std::unique_ptr<RingReader> r(new RingReader());
+  r->handler_ = std::move(on_event);
+  r->rb_ = ring_buffer__new(map_fd, &RingReader::on_sample, r.get(), nullptr);
+  if (!r->rb_) return sys_error("open BPF ring buffer");
+  return r;
+}
+
+RingReader::~RingReader() {
+  if (rb_) ring_buffer__free(rb_);
+}
+
+int RingReader::on_sample(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<RingReader*>(ctx);
+  auto e = decode_oom(data, size);
+  if (!e) {
+    ++self->malformed_;
+    return 0;
+  }
+  self->handler_(*e);
+  return 0;
+}
+
+Result<int> RingReader::poll(int timeout_ms) {
+  int n = ring_buffer__poll(rb_, timeout_ms);
+  if (n == -EINTR) return 0;
+  if (n < 0) return sys_error("poll BPF ring buffer", {}, -n);
+  return n;
+}
+
+int RingReader::epoll_fd() const { return ring_buffer__epoll_fd(rb_); }
+
+}  // namespace ow::bpf

@@ -1,0 +1,242 @@
+#include "bpf/loader.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "bpf/probe.hpp"
+#include "oomwatch.skel.h"
+#include "util/log.hpp"
+
+namespace ow::bpf {
+namespace {
+
+struct HookDef {
+  const char* tracepoint;
+  bpf_program* btf_prog;
+  bpf_program* raw_prog;
+  bool optional;
+  const char* consequence;
+};
+
+// tracefs where libbpf 1.1 looks for tracepoint ids (debugfs/tracing first,
+// then /sys/kernel/tracing), mounting it at /sys/kernel/tracing if neither is.
+Result<std::string> tracefs_dir() {
+  for (const char* d : {"/sys/kernel/debug/tracing", "/sys/kernel/tracing"})
+    if (::access((std::string(d) + "/events").c_str(), F_OK) == 0) return std::string(d);
+  if (::mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0)
+    return sys_error("mount tracefs at", "/sys/kernel/tracing");
+  return std::string("/sys/kernel/tracing");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
+  auto btf = VmlinuxBtf::load();
+  if (!btf) return btf.error();
+
+  std::unique_ptr<Loader> l(new Loader());
+  l->skel_ = oomwatch_bpf__open();
+  if (!l->skel_) return sys_error("open BPF skeleton");
+  auto* s = l->skel_;
+
+  // mark_victim passes the task since 6.8, a pid before: tell the program which.
+  int nargs = btf->trace_nargs("mark_victim");
+  l->victim_arg_is_task_ = nargs >= 1 && btf->trace_arg_is_ptr("mark_victim", 0);
+  s->rodata->victim_arg_is_task = l->victim_arg_is_task_;
+
+  std::vector<HookDef> defs;
+  if (opts.oom_events)
+    defs.push_back({"mark_victim", s->progs.oom_mark_victim_btf, s->progs.oom_mark_victim_raw, false,
+                    "no OOM-kill events: oomwatch cannot see kills"});
+
+  if (opts.reclaim) {
+    defs.push_back({"mm_vmscan_memcg_reclaim_begin", s->progs.reclaim_begin_btf, s->progs.reclaim_begin_raw, true,
+                    "no reclaim-stall figures (rescue still works through v1 oom_control / v2 memory.events)"});
+    defs.push_back({"mm_vmscan_memcg_reclaim_end", s->progs.reclaim_end_btf, s->progs.reclaim_end_raw, true,
+                    "no reclaim-stall figures (rescue still works through v1 oom_control / v2 memory.events)"});
+  }
+
+  // Everything off first; each wanted hook gets exactly one flavor.
+  bpf_object* obj = s->obj;
+  bpf_program* p;
+  bpf_object__for_each_program(p, obj) bpf_program__set_autoload(p, false);
+  if (opts.test_programs) bpf_program__set_autoload(s->progs.test_mark_victim, true);
+
+  if (opts.snapshots) {
+    // iter/cgroup exists since 6.1; its context type names it in the BTF.
+    if (btf__find_by_name_kind(btf->raw(), "bpf_iter__cgroup", BTF_KIND_STRUCT) > 0) {
+      l->snap_cap_ = std::max<uint32_t>(opts.snap_cap, 64);
+      bpf_map__set_max_entries(s->maps.snap_recs, l->snap_cap_);
+      s->rodata->snap_cap = l->snap_cap_;
+      s->rodata->page_size = static_cast<__u64>(::sysconf(_SC_PAGESIZE));
+      s->rodata->memcg_v1 = opts.memcg_v1;
+      bpf_program__set_autoload(s->progs.snap_memcg, true);
+      l->snapshots_loaded_ = true;
+    } else {
+      spdlog::warn("kernel has no cgroup iterator (6.1+): snapshots fall back to reading cgroupfs files");
+    }
+  }
+
+  if (opts.bpfmem) {
+    // iter/bpf_map exists since 5.8; its context type names it in the BTF.
+    if (btf__find_by_name_kind(btf->raw(), "bpf_iter__bpf_map", BTF_KIND_STRUCT) > 0) {
+      bpf_program__set_autoload(s->progs.bpfmem_dump_map, true);
+      l->bpfmem_loaded_ = true;
+    } else {
+      spdlog::warn("kernel has no bpf_map iterator (5.8+): eBPF maps are listed without their memory cgroup");
+    }
+  }
+  // The hint map is created and pinned by gomemlimit/publish.cpp, never here;
+  // the bpf() event maps only when their programs load.
+  bpf_map__set_autocreate(s->maps.gomemlimit_hints, false);
+  bpf_map__set_autocreate(s->maps.bpf_obj_events, false);
+  bpf_map__set_autocreate(s->maps.bpf_obj_pending, false);
+  // Syscall tracepoints (tp/syscalls/*): both or neither, attached after load.
+  std::vector<std::pair<std::string, bpf_program*>> bpf_tps;
+  if (opts.bpfmem_events) {
+    const char* consequence = "no live map-creation/program-load events (the bpf_map iterator still lists every map)";
+    auto tfs = tracefs_dir();
+    std::string why;
+    if (!tfs) why = tfs.error().message();
+    for (const char* tp : {"sys_enter_bpf", "sys_exit_bpf"})
+      if (why.empty() && ::access((*tfs + "/events/syscalls/" + tp + "/id").c_str(), F_OK) != 0)
+        why = sys_error(std::string("tracepoint syscalls/") + tp + " (needs CONFIG_FTRACE_SYSCALLS)", *tfs).message();
+    for (const char* tp : {"sys_enter_bpf", "sys_exit_bpf"}) {
+      HookStatus st{std::string("syscalls/") + tp, why.empty() ? "tp" : "skipped", false, why,
+                    why.empty() ? "" : consequence};
+      l->hooks_.push_back(st);
+    }
+    if (why.empty()) {
+      bpf_tps = {{"syscalls/sys_enter_bpf", s->progs.bpfmem_sys_enter}, {"syscalls/sys_exit_bpf", s->progs.bpfmem_sys_exit}};
+      for (auto& [tp, prog] : bpf_tps) bpf_program__set_autoload(prog, true);
+      bpf_map__set_autocreate(s->maps.bpf_obj_events, true);
+      bpf_map__set_autocreate(s->maps.bpf_obj_pending, true);
+    } else {
+      spdlog::warn("skipping bpf syscall tracepoints: {} ({})", why, consequence);
+    }
+  }
+
+  std::vector<std::pair<HookDef, bpf_program*>> chosen;
+  for (const auto& d : defs) {
+    HookStatus st{d.tracepoint, "skipped", false, "", ""};
+    auto b = probe_tp_btf(*btf, d.tracepoint);
+    if (b) {
+      st.mode = "tp_btf";
+      chosen.push_back({d, d.btf_prog});
+    } else {
+      auto r = probe_raw_tp(d.tracepoint);
+      if (r) {
+        st.mode = "raw_tp";
+        st.error = b.error().message();
+        chosen.push_back({d, d.raw_prog});
+      } else {
+        st.error = b.error().message() + "; " + r.error().message();
+        st.consequence = d.consequence;
+        if (!d.optional) {
+          l->hooks_.push_back(st);
+          return app_error("cannot hook tracepoint " + std::string(d.tracepoint) + ": " + st.error);
+        }
+        spdlog::warn("skipping tracepoint {}: {} ({})", d.tracepoint, st.error, d.consequence);
+      }
+    }
+    l->hooks_.push_back(st);
+  }
+  for (auto& [d, prog] : chosen) bpf_program__set_autoload(prog, true);
+
+  int err = oomwatch_bpf__load(s);
+  if (err) return sys_error("load BPF programs (run with --log-level debug for the verifier log)", {}, -err);
+
+  for (auto& [d, prog] : chosen) {
+    bpf_link* link = bpf_program__attach(prog);
+    for (auto& h : l->hooks_)
+      if (h.tracepoint == d.tracepoint) {
+        if (!link) {
+          h.error = sys_error("attach " + h.mode + "/" + h.tracepoint).message();
+          if (!d.optional) return app_error(h.error);
+          h.consequence = d.consequence;
+          spdlog::warn("{} ({})", h.error, d.consequence);
+        } else {
+          h.attached = true;
+        }
+      }
+    if (link) l->links_.emplace_back(link);
+  }
+  for (auto& [tp, prog] : bpf_tps) {
+    bpf_link* link = bpf_program__attach(prog);
+    for (auto& h : l->hooks_)
+      if (h.tracepoint == tp) {
+        h.attached = link != nullptr;
+        if (!link) {
+          h.error = sys_error("attach tp/" + tp).message();
+          h.consequence = "no live map-creation/program-load events (the bpf_map iterator still lists every map)";
+          spdlog::warn("{} ({})", h.error, h.consequence);
+        }
+      }
+    if (link) l->links_.emplace_back(link);
+  }
+  return l;
+}
+
+std::map<uint64_t, ow_reclaim_stat> Loader::reclaim_stats() const {
+  std::map<uint64_t, ow_reclaim_stat> out;
+  int fd = bpf_map__fd(skel_->maps.reclaim_stalls);
+  __u64 key, next;
+  __u64* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    ow_reclaim_stat v;
+    if (bpf_map_lookup_elem(fd, &next, &v) == 0) out[next] = v;
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+Status Loader::pin_maps(const std::string& dir) {
+  struct statfs sf;
+  if (::statfs("/sys/fs/bpf", &sf) != 0 || sf.f_type != 0xcafe4a11) {
+    if (::mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) != 0) return sys_error("mount bpffs at", "/sys/fs/bpf");
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir", dir);
+  for (bpf_map* m : {skel_->maps.reclaim_stalls}) {
+    std::string p = dir + "/" + bpf_map__name(m);
+    ::unlink(p.c_str());  // a stale pin from a crashed run
+    int err = bpf_map__pin(m, p.c_str());
+    if (err) return sys_error("pin map at", p, -err);
+    pinned_.push_back(p);
+  }
+  return {};
+}
+
+void Loader::unpin_maps() {
+  for (const auto& p : pinned_) ::unlink(p.c_str());
+  if (!pinned_.empty()) ::rmdir(pinned_.front().substr(0, pinned_.front().rfind('/')).c_str());
+  pinned_.clear();
+}
+
+Loader::~Loader() {
+  unpin_maps();
+  links_.clear();  // detach before the programs go away
+  if (skel_) oomwatch_bpf__destroy(skel_);
+}
+
+int Loader::events_fd() const { return bpf_map__fd(skel_->maps.events); }
+
+uint64_t Loader::stat(ow_stat s) const {
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return 0;
+  std::vector<uint64_t> vals(static_cast<size_t>(ncpu));
+  uint32_t key = s;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.stats), &key, vals.data()) != 0) return 0;
+  uint64_t sum = 0;
+  for (auto v : vals) sum += v;
+  return sum;
+}
+
+}  // namespace ow::bpf

@@ -1,0 +1,76 @@
+// Opens, configures, loads and attaches oomwatch's one BPF skeleton.
+// Each hook is probed first and gets tp_btf, else its raw_tp twin, else is
+// skipped with a warning when optional. Destroying the Loader detaches all.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "oomwatch.h"
+#include "util/fd.hpp"
+#include "util/result.hpp"
+
+struct oomwatch_bpf;
+
+namespace ow::bpf {
+
+struct HookStatus {
+  std::string tracepoint;  // "mark_victim"
+  std::string mode;        // "tp_btf", "raw_tp", "skipped"
+  bool attached = false;
+  std::string error;        // why a flavor was refused / skipped
+  std::string consequence;  // what the operator loses when skipped
+};
+
+struct LoaderOptions {
+  bool oom_events = true;
+  bool test_programs = false;  // load the test_* wrappers for BPF_PROG_TEST_RUN
+  bool snapshots = false;      // the iter/cgroup memcg snapshot program, if the kernel has it
+  uint32_t snap_cap = 16384;   // records per walk segment (104 B each: 1.6 MiB)
+  bool memcg_v1 = false;       // memory controller on cgroup v1 (swap = memsw - memory)
+  bool reclaim = false;        // memcg reclaim stall accounting (optional hooks)
+  bool bpfmem = false;         // iter/bpf_map: every map with the memcg it is charged to (5.8+)
+  bool bpfmem_events = false;  // tp/syscalls/sys_{enter,exit}_bpf: map creations and program loads as
+                               // they happen, into the bpf_obj_events ring (mounts tracefs if needed)
+};
+
+class Loader {
+ public:
+  static Result<std::unique_ptr<Loader>> open(const LoaderOptions& opts);
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  oomwatch_bpf* skel() const { return skel_; }
+  const std::vector<HookStatus>& hooks() const { return hooks_; }
+  int events_fd() const;
+  // Sum over CPUs of the per-CPU counter `s`.
+  uint64_t stat(ow_stat s) const;
+  bool victim_arg_is_task() const { return victim_arg_is_task_; }
+  // The iter/cgroup program was loaded (kernel 6.1+ with BTF).
+  bool snapshots_loaded() const { return snapshots_loaded_; }
+  // Reclaim stalls per memory cgroup id (empty when the hooks are not loaded).
+  std::map<uint64_t, ow_reclaim_stat> reclaim_stats() const;
+  // Pins the maps operators inspect with bpftool under `dir` (mounting bpffs
+  // at /sys/fs/bpf when needed); unpin_maps() removes them again.
+  Status pin_maps(const std::string& dir);
+  void unpin_maps();
+  uint32_t snap_cap() const { return snap_cap_; }
+  // The iter/bpf_map program was loaded (attach it with bpf_program__attach_iter).
+  bool bpfmem_loaded() const { return bpfmem_loaded_; }
+
+ private:
+  Loader() = default;
+  oomwatch_bpf* skel_ = nullptr;
+  std::vector<Link> links_;
+  std::vector<HookStatus> hooks_;
+  bool victim_arg_is_task_ = true;
+  bool snapshots_loaded_ = false;
+  uint32_t snap_cap_ = 0;
+  bool bpfmem_loaded_ = false;
+  std::vector<std::string> pinned_;
+};
+
+}  // namespace ow::bpf

@@ -1,0 +1,84 @@
+// oomwatch events: live OOM kills (and, as later hooks land, pressure stalls
+// and oomwatch's own actions), one line each.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+
+#include "agent/oom_source.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "util/log.hpp"
+#include "util/units.hpp"
+
+namespace ow::cli {
+namespace {
+
+struct EventsOpts {
+  bool json = false;
+  std::vector<std::string> cgroups;
+};
+
+bool under(const std::string& path, const std::string& root) {
+  if (root == "/") return true;
+  return path == root || path.rfind(root + "/", 0) == 0;
+}
+
+std::string human(const bpf::OomKill& k) {
+  const auto& r = k.raw;
+  return fmt::format("oom_kill pid={} comm={} cgroup={} anon={} file={} shmem={} score_adj={} by pid={} ({})",
+                     r.tgid, k.comm, k.cgroup.empty() ? "?" : k.cgroup, format_size(r.anon_rss_bytes),
+                     format_size(r.file_rss_bytes), format_size(r.shmem_rss_bytes), r.oom_score_adj,
+                     r.trigger_tgid, k.trigger_comm);
+}
+
+}  // namespace
+
+// Shared with `run`, which streams the same events as JSON lines.
+int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
+  if (int rc = require_root("watching OOM kills")) return rc;
+  auto h = memory_hierarchy();
+  if (!h) return fail(kExitEnv, h.error());
+  std::vector<std::string> roots;
+  for (const auto& c : cgroup_args) {
+    auto r = h->resolve(c);
+    if (!r) return fail(kExitUsage, r.error());
+    roots.push_back(*r);
+  }
+  auto src = agent::OomSource::open(*h, [&](const bpf::OomKill& k) {
+    if (!roots.empty()) {
+      bool keep = false;
+      for (const auto& r : roots) keep = keep || under(k.cgroup, r);
+      if (!keep) return;
+    }
+    print_line(json ? bpf::to_json(k).dump() : human(k));
+  });
+  if (!src) return fail(kExitEnv, src.error(), "run 'oomwatch check' to see what this kernel supports");
+  install_stop_handlers();
+  for (const auto& hk : (*src)->loader().hooks())
+    spdlog::info("hooked {} via {}", hk.tracepoint, hk.mode);
+  spdlog::info("watching OOM kills in {} ({}); Ctrl-C to stop", h->mount(), cg::version_name(h->version()));
+  uint64_t drops_seen = 0;
+  while (!g_stop.load()) {
+    auto s = (*src)->poll(250);
+    if (!s) return fail(kExitEnv, s.error());
+    uint64_t d = (*src)->drops();
+    if (d != drops_seen) {
+      spdlog::warn("ring buffer full: {} OOM events lost so far", d);
+      if (json) print_line(nlohmann::json{{"type", "drops"}, {"count", d}}.dump());
+      drops_seen = d;
+    }
+  }
+  spdlog::info("stopped; {} events lost to a full ring buffer, {} malformed", drops_seen, (*src)->malformed());
+  return kExitOk;
+}
+
+void add_events(CLI::App& app, Action& action) {
+  auto o = std::make_shared<EventsOpts>();
+  auto* sub = app.add_subcommand("events", "stream live OOM kills with victim, cgroup and memory breakdown");
+  sub->add_flag("--json", o->json, "one JSON object per line");
+  sub->add_option("--cgroup", o->cgroups, "only events in this cgroup or below (repeatable)");
+  sub->callback([&action, o] { action = [o] { return stream_events(o->json, o->cgroups); }; });
+}
+
+}  // namespace ow::cli

@@ -1,0 +1,48 @@
+#include "cli/common.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace ow::cli {
+
+std::atomic<bool> g_stop{false};
+
+int fail(int code, const std::string& msg, const std::string& hint) {
+  std::fprintf(stderr, "oomwatch: %s\n", msg.c_str());
+  if (!hint.empty()) std::fprintf(stderr, "HINT: %s\n", hint.c_str());
+  return code;
+}
+
+int fail(int code, const Error& e, const std::string& hint) {
+  std::string h = hint;
+  if (h.empty() && (e.err == EPERM || e.err == EACCES)) h = "run oomwatch as root";
+  return fail(code, e.message(), h);
+}
+
+int require_root(const char* what) {
+  if (::geteuid() == 0) return kExitOk;
+  return fail(kExitEnv, std::string(what) + " needs root (BPF and cgroup writes)", "run it with sudo");
+}
+
+Result<cg::Hierarchy> memory_hierarchy() { return cg::Hierarchy::discover(); }
+
+static void on_stop(int) { g_stop.store(true); }
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: poll/wait return EINTR so loops notice
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+void print_line(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace ow::cli

@@ -1,0 +1,54 @@
+// oomwatch: memory-cgroup agent and CLI. See README.md and `oomwatch --help`.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "util/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace ow::cli;
+  CLI::App app{"oomwatch: watch memory cgroups with eBPF, prevent and explain OOM kills"};
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "operator log level: debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  Action action;
+  add_check(app, action);
+  add_events(app, action);
+  add_exec(app, action);
+  add_run(app, action);
+  add_stats(app, action);
+  add_test_memory(app, action);
+  add_stress_memory(app, action);
+  add_monitor(app, action);
+  add_bpfmem(app, action);
+  add_gomemlimit(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    // CLI11 reports a mistyped command as "A subcommand is required": name it.
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a == "--log-level") { ++i; continue; }
+      if (a.rfind("-", 0) == 0) continue;
+      bool known = false;
+      for (const auto* sub : app.get_subcommands({})) known = known || sub->check_name(a);
+      if (!known) msg = "unknown command '" + a + "'";
+      break;
+    }
+    return fail(kExitUsage, msg, "run 'oomwatch --help' (or 'oomwatch COMMAND --help')");
+  }
+  ow::setup_logging(log_level);
+  try {
+    return action ? action() : kExitUsage;
+  } catch (const std::exception& e) {
+    return fail(kExitEnv, std::string("internal error: ") + e.what());
+  }
+}

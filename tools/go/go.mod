@@ -1,0 +1,3 @@
+module oomwatch/tools/go
+
+go 1.19

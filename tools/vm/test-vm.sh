@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# VM test tier (issue 7): boot Debian's cloud kernels under qemu (TCG) with
+# cgroup v2 only, run tests/vm/scenarios.sh inside, read the results back from
+# the serial console.
+#
+#   tools/vm/test-vm.sh BUILD_DIR
+#
+# BUILD_DIR/oomwatch is required; BUILD_DIR/tests/integration,
+# BUILD_DIR/tests/bpf (Catch2) and BUILD_DIR/gcexp (Go) are included and run
+# when present. All of them must be statically linked: the guest has no libc.
+#
+# Environment:
+#   VM_TIMEOUT=240       seconds one guest may run before it counts as hung
+#   VM_KERNELS="6.12 6.1" kernel series to boot (Debian cloud kernels)
+#   VM_PARALLEL=0|1      boot the kernels one after the other or side by side
+#   VM_SCENARIOS="a b"   run only these scenarios (names from scenarios.sh)
+#   VM_REFRESH=1         fetch the newest kernels again instead of the cache
+#   VM_CACHE=DIR         kernel cache (default BUILD_DIR/vm/cache)
+#   VM_APPEND="..."      extra kernel command-line arguments
+#
+# Output: per kernel its version, the guest's cgroup layout and one PASS/FAIL
+# line per scenario; the last line is "vm: N passed, N failed".
+# Exit 0 when nothing failed, 1 when something did, 77 when qemu is missing
+# and cannot be installed (the caller reports the tier as skipped).
+set -euo pipefail
+
+# die MESSAGE: the tier fails before any guest ran; the closing count line
+# still comes last so the caller's tally sees the failure.
+die() {
+	echo "vm: FAIL: $*" >&2
+	echo "vm: 0 passed, 1 failed"
+	exit 1
+}
+
+[ $# -eq 1 ] || die "usage: $0 BUILD_DIR"
+[ -d "$1" ] || die "build directory $1 does not exist (run make first)"
+BUILD=$(cd "$1" && pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+VMDIR=$BUILD/vm
+CACHE=${VM_CACHE:-$VMDIR/cache}
+VM_TIMEOUT=${VM_TIMEOUT:-240}
+VM_KERNELS=${VM_KERNELS:-6.12 6.1}
+# Measured on 2 cores: see tools/vm/README.md. Sequential is the default
+# because each guest uses both vCPUs under multi-threaded TCG.
+VM_PARALLEL=${VM_PARALLEL:-0}
+VM_SCENARIOS=${VM_SCENARIOS:-}
+VM_REFRESH=${VM_REFRESH:-0}
+VM_APPEND=${VM_APPEND:-}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+T_START=$(now)
+
+# ---------------------------------------------------------------------------
+# Host tools. CI starts from a fresh machine, so install what is missing.
+
+APT_UPDATED=0
+apt_update_once() {
+	[ "$APT_UPDATED" = 1 ] && return 0
+	APT_UPDATED=1
+	apt-get update -q >"$VMDIR/apt-update.log" 2>&1 ||
+		{ cat "$VMDIR/apt-update.log" >&2; return 1; }
+}
+
+# apt_install PKG...: install, refreshing the package lists once if needed.
+apt_install() {
+	[ "$(id -u)" = 0 ] || { echo "vm: not root, cannot apt-get install $*" >&2; return 1; }
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q "$@" >"$VMDIR/apt-install.log" 2>&1 && return 0
+	apt_update_once || return 1
+	apt-get install -y -q "$@" >"$VMDIR/apt-install.log" 2>&1 ||
+		{ tail -n 20 "$VMDIR/apt-install.log" >&2; return 1; }
+}
+
+mkdir -p "$VMDIR" "$CACHE"
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "vm: qemu-system-x86_64 not found, installing qemu-system-x86" >&2
+	if ! apt_install qemu-system-x86 || ! command -v qemu-system-x86_64 >/dev/null; then
+		echo "vm: SKIP: qemu-system-x86_64 is not installed and apt-get install qemu-system-x86 failed"
+		exit 77
+	fi
+fi
+for tool in cpio:cpio file:file gzip:gzip timeout:coreutils; do
+	command -v "${tool%%:*}" >/dev/null || apt_install "${tool#*:}" ||
+		die "${tool%%:*} is missing and apt-get install ${tool#*:} failed"
+done
+# The guest's userland is busybox, so it must be the static build (package
+# busybox-static); Debian's plain "busybox" package ships a dynamic one.
+BUSYBOX=/bin/busybox
+if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
+	apt_install busybox-static || die "apt-get install busybox-static failed"
+	file -L "$BUSYBOX" | grep -q 'statically linked' ||
+		die "$BUSYBOX is not statically linked even after installing busybox-static"
+fi
+
+# ---------------------------------------------------------------------------
+# Binaries from the build, checked before anything is downloaded.
+
+# is_static FILE: an ELF that needs no dynamic loader. `file` says
+# "statically linked" (static, Go) or "static-pie linked" (-static-pie).
+is_static() {
+	local desc
+	desc=$(file -L "$1")
+	case $desc in
+	*ELF*"statically linked"* | *ELF*"static-pie linked"*) return 0 ;;
+	esac
+	die "$1 is not a static executable; the guest has no shared libraries.
+vm:   file says: ${desc#*: }
+vm:   link it with -static (C/C++) or CGO_ENABLED=0 (Go)."
+}
+
+[ -e "$BUILD/oomwatch" ] || die "$BUILD/oomwatch is missing: build it first (make BUILD=$1)"
+BINARIES="oomwatch"
+for opt in tests/integration tests/bpf gcexp; do
+	[ -f "$BUILD/$opt" ] && BINARIES="$BINARIES $opt"
+done
+for bin in $BINARIES; do
+	is_static "$BUILD/$bin"
+done
+
+# ---------------------------------------------------------------------------
+# Kernels: Debian's cloud kernels have 8250 serial, cgroups, BPF, BTF,
+# tracefs and debugfs built in (no modules needed: no disk, no network).
+
+# pkg_regex SERIES: the package names of one kernel series, signed or not.
+pkg_regex() {
+	case $1 in
+	6.12) echo '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64(-unsigned)?$' ;;
+	6.1) echo '^linux-image-6\.1\.0-[0-9]+-cloud-amd64(-unsigned)?$' ;;
+	esac
+}
+
+# newest_pkg SERIES: newest package name of the series in apt's lists,
+# without the -unsigned suffix ("" when apt knows none).
+newest_pkg() {
+	apt-cache search --names-only "$(pkg_regex "$1")" 2>/dev/null |
+		awk '{ print $1 }' | sed 's/-unsigned$//' | sort -uV | tail -n 1
+}
+
+# fetch_kernel SERIES: apt-get download + dpkg -x into $CACHE/SERIES, keeping
+# vmlinuz, the config (to check features later) and what was fetched.
+fetch_kernel() {
+	local series=$1 pkg dl log deb release
+	pkg=$(newest_pkg "$series")
+	if [ -z "$pkg" ]; then
+		apt_update_once || die "apt-get update failed (see above)"
+		pkg=$(newest_pkg "$series")
+	fi
+	[ -n "$pkg" ] || die "apt knows no package matching $(pkg_regex "$series")"
+	dl=$CACHE/$series.download
+	rm -rf "$dl" && mkdir -p "$dl"
+	log=$dl/apt.log
+	# Signed first (what nodes run), the unsigned twin if only that exists.
+	# A stale package list (404) gets one apt-get update and another try.
+	local try name ok=0
+	for try in 1 2; do
+		for name in "$pkg" "$pkg-unsigned"; do
+			if (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$name") >>"$log" 2>&1; then
+				ok=1
+				break 2
+			fi
+		done
+		[ "$try" = 1 ] && { apt_update_once || break; }
+	done
+	if [ "$ok" != 1 ]; then
+		die "could not download $pkg (nor $pkg-unsigned); apt said:
+$(sed 's/^/  /' "$log")"
+	fi
+	deb=$(ls "$dl"/*.deb)
+	dpkg -x "$deb" "$dl/root"
+	release=$(find "$dl/root/boot" -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//')
+	[ -n "$release" ] || die "$deb has no /boot/vmlinuz-*"
+	rm -rf "${CACHE:?}/$series"
+	mkdir -p "$CACHE/$series"
+	mv "$dl/root/boot/vmlinuz-$release" "$CACHE/$series/vmlinuz"
+	mv "$dl/root/boot/config-$release" "$CACHE/$series/config"
+	echo "$release" >"$CACHE/$series/release"
+	echo "$(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version)" >"$CACHE/$series/package"
+	rm -rf "$dl"
+	echo "vm: fetched $(cat "$CACHE/$series/package") into $CACHE/$series" >&2
+}
+
+for series in $VM_KERNELS; do
+	case $series in 6.12 | 6.1) ;; *) die "unknown kernel series $series in VM_KERNELS (known: 6.12 6.1)" ;; esac
+	if [ "$VM_REFRESH" = 1 ] || [ ! -s "$CACHE/$series/vmlinuz" ]; then
+		fetch_kernel "$series"
+	fi
+done
+
+# ---------------------------------------------------------------------------
+# Initramfs, rebuilt every run: busybox, /init, the scenarios, the binaries.
+
+T_INITRD=$(now)
+STAGE=$VMDIR/initramfs
+INITRD=$VMDIR/initrd.gz
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,build/tests,vmtest}
+cp "$BUSYBOX" "$STAGE/bin/busybox"
+# Applet links at build time (not `busybox --install` at boot) so that
+# #!/bin/sh and /usr/bin/env work from the first instruction of /init.
+for applet in $("$BUSYBOX" --list-full); do
+	case $applet in bin/busybox | linuxrc | */init) continue ;; esac
+	[ -e "$STAGE/$applet" ] || ln -s /bin/busybox "$STAGE/$applet"
+done
+echo 'root:x:0:0:root:/root:/bin/sh' >"$STAGE/etc/passwd"
+echo 'root:x:0:' >"$STAGE/etc/group"
+install -m 755 "$REPO/tools/vm/init.sh" "$STAGE/init"
+install -m 644 "$REPO/tests/vm/lib.sh" "$REPO/tests/vm/scenarios.sh" "$STAGE/vmtest/"
+# Debug info would multiply the initramfs (and the guest RAM it occupies);
+# the symbol table stays for backtraces. A plain copy if strip is missing.
+for bin in $BINARIES; do
+	strip --strip-debug -o "$STAGE/build/$bin" "$BUILD/$bin" 2>/dev/null ||
+		cp "$BUILD/$bin" "$STAGE/build/$bin"
+	chmod 755 "$STAGE/build/$bin"
+done
+(cd "$STAGE" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$INITRD"
+rm -rf "$STAGE"
+echo "vm: initramfs $(du -h "$INITRD" | cut -f1) (busybox, $BINARIES) built in $(elapsed "$T_INITRD")s"
+
+# ---------------------------------------------------------------------------
+# Boot. The kernel command line makes cgroup v2 the only hierarchy;
+# panic=-1 + -no-reboot turns a panic into qemu exiting.
+
+APPEND="console=ttyS0 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 vmtest.timeout=$VM_TIMEOUT"
+[ -n "$VM_SCENARIOS" ] && APPEND="$APPEND vmtest.only=$(echo "$VM_SCENARIOS" | tr -s ' ' ,)"
+[ -n "$VM_APPEND" ] && APPEND="$APPEND $VM_APPEND"
+
+# boot SERIES: run one guest; console to $VMDIR/<release>.log, qemu's exit
+# code and wall time to $VMDIR/<release>.rc.
+boot() {
+	local series=$1 release log t0 rc=0
+	release=$(cat "$CACHE/$series/release")
+	log=$VMDIR/$release.log
+	t0=$(now)
+	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg,thread=multi -m 1024 -smp 2 \
+		-kernel "$CACHE/$series/vmlinuz" -initrd "$INITRD" -append "$APPEND" \
+		-nographic -no-reboot -nic none </dev/null >"$log" 2>&1 || rc=$?
+	echo "$rc $(elapsed "$t0")" >"$VMDIR/$release.rc"
+}
+
+if [ "$VM_PARALLEL" = 1 ]; then
+	pids=""
+	for series in $VM_KERNELS; do
+		boot "$series" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+fi
+
+# ---------------------------------------------------------------------------
+# Results, read back from each console log.
+
+TOTAL_PASS=0
+TOTAL_FAIL=0
+
+# report SERIES: print one kernel's section and add to the totals.
+report() {
+	local series=$1 release log rc wall clean pass fail running
+	release=$(cat "$CACHE/$series/release")
+	log=$VMDIR/$release.log
+	read -r rc wall <"$VMDIR/$release.rc"
+	clean=$VMDIR/$release.clean
+	# Serial console lines end in \r\n.
+	tr -d '\r' <"$log" >"$clean"
+	echo
+	echo "=== kernel $series: $(cat "$CACHE/$series/package") (console: $log)"
+	echo "  guest ran ${wall}s wall (qemu exit $rc)"
+	# The guest's header (version, cgroup layout), one line per scenario with
+	# what it chose to show, then the counts "PASSED FAILED [RUNNING]".
+	awk -f "$REPO/tools/vm/results.awk" "$clean" >"$VMDIR/$release.results"
+	sed '$d' "$VMDIR/$release.results"
+	read -r pass fail running < <(tail -n 1 "$VMDIR/$release.results")
+	if ! grep -q '@@VMDONE' "$clean"; then
+		# Hung, panicked or died: that is a failure of its own, with the
+		# console's last lines to show where.
+		local why="guest did not finish${running:+ (during scenario $running)}"
+		[ "$rc" = 124 ] && why="guest hung${running:+ in scenario $running}: no @@VMDONE within VM_TIMEOUT=${VM_TIMEOUT}s"
+		grep -q 'Kernel panic' "$clean" && why="guest kernel panicked: $(grep -m1 'Kernel panic' "$clean")"
+		echo "  FAIL guest: $why; last 30 console lines:"
+		tail -n 30 "$clean" | sed 's/^/    | /'
+		fail=$((fail + 1))
+	elif [ "$((pass + fail))" = 0 ]; then
+		echo "  FAIL guest: no scenario reported a result"
+		fail=$((fail + 1))
+	fi
+	echo "  summary for $series: $pass passed / $fail failed"
+	TOTAL_PASS=$((TOTAL_PASS + pass))
+	TOTAL_FAIL=$((TOTAL_FAIL + fail))
+}
+
+for series in $VM_KERNELS; do
+	[ "$VM_PARALLEL" = 1 ] || boot "$series"
+	report "$series"
+done
+
+echo
+echo "vm: tier took $(elapsed "$T_START")s"
+echo "vm: $TOTAL_PASS passed, $TOTAL_FAIL failed"
+[ "$TOTAL_FAIL" = 0 ]

@@ -1,0 +1,16 @@
+// MemAvailable: the kernel's estimate of what can be allocated without
+// swapping, the ceiling for a run that no cgroup limit protects the node from.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace ow::stress {
+
+std::optional<uint64_t> parse_mem_available(std::string_view meminfo);  // bytes
+Result<uint64_t> read_mem_available(const std::string& path = "/proc/meminfo");
+
+}  // namespace ow::stress

@@ -1,0 +1,23 @@
+// Output conventions shared by test-memory, stress-memory and monitor.
+// An unlimited cgroup is never shown as a huge number: JSON has
+// "limit_bytes": null, "limit": "max" and "percent": null; text shows "max".
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace ow::stress {
+
+// Sets "limit_bytes" (number or null) and "limit" ("128MiB" or "max").
+void put_limit(nlohmann::json& j, uint64_t limit_bytes);
+// usage as a percentage of limit, one decimal; nullopt when unlimited or zero.
+std::optional<double> percent_of(uint64_t usage_bytes, uint64_t limit_bytes);
+nlohmann::json percent_json(uint64_t usage_bytes, uint64_t limit_bytes);
+// "12.0MiB / 64MiB (18.8%)" or "12.0MiB / max"
+std::string usage_text(uint64_t usage_bytes, uint64_t limit_bytes);
+// Seconds rounded to milliseconds, for "elapsed_s" and "duration_s".
+double round_ms(double seconds);
+
+}  // namespace ow::stress

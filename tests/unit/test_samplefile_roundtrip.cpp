@@ -1,0 +1,136 @@
+// Sample files round-trip: what the writer produces, the reader returns,
+// field for field, in JSONL and CSV, through the codecs and through real files.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "store/samplefile.hpp"
+#include "util/units.hpp"
+#include "util/fs.hpp"
+
+using ow::sampler::Sample;
+using ow::sampler::Snapshot;
+using namespace ow::store;
+
+namespace {
+Sample full(int i) {
+  Sample s;
+  s.ts_ns = 1763856000'123'000'000LL + i * 1'000'000'007LL;  // ms, then ns-precise times
+  s.cgroup = i % 2 ? "/kubepods/pod,1/\"c\"" : "/a/b";
+  s.cgroup_id = 1000 + i;
+  s.usage_bytes = 100'000'000ull + i;
+  s.limit_bytes = i % 3 ? ow::kUnlimited : 512ull << 20;
+  s.peak_bytes = 200'000'000ull + i;
+  s.high_bytes = i % 2 ? ow::kUnlimited : 400ull << 20;
+  s.swap_bytes = i;
+  s.failcnt = 2 * i;
+  s.ev_low = 3, s.ev_high = 4, s.ev_max = 5, s.ev_oom = 6, s.ev_oom_kill = 7 + i;
+  return s;
+}
+
+bool same(const Sample& a, const Sample& b) {
+  return a.ts_ns == b.ts_ns && a.cgroup == b.cgroup && a.cgroup_id == b.cgroup_id && a.usage_bytes == b.usage_bytes &&
+         a.limit_bytes == b.limit_bytes && a.peak_bytes == b.peak_bytes && a.high_bytes == b.high_bytes &&
+         a.swap_bytes == b.swap_bytes && a.failcnt == b.failcnt && a.ev_low == b.ev_low && a.ev_high == b.ev_high &&
+         a.ev_max == b.ev_max && a.ev_oom == b.ev_oom && a.ev_oom_kill == b.ev_oom_kill;
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/owtest-samplefile-XXXXXX";
+    path = ::mkdtemp(t);
+  }
+  ~TempDir() { (void)!std::system(("rm -rf " + path).c_str()); }
+};
+}  // namespace
+
+TEST_CASE("JSONL record: the documented keys, \"max\" for unlimited, RFC 3339 ts", "[samplefile]") {
+  auto j = nlohmann::json::parse(to_jsonl(full(1)));
+  CHECK(j["ts"] == "2025-11-23T00:00:01.123000007Z");
+  CHECK(j["cgroup"] == "/kubepods/pod,1/\"c\"");
+  CHECK(j["limit_bytes"] == "max");
+  CHECK(j["usage_bytes"] == 100000001);
+  for (const char* k : {"cgroup_id", "peak_bytes", "high_bytes", "swap_bytes", "failcnt", "ev_low", "ev_high", "ev_max",
+                        "ev_oom", "ev_oom_kill"})
+    CHECK(j.contains(k));
+  CHECK(nlohmann::json::parse(to_jsonl(full(0)))["limit_bytes"] == 512 << 20);
+}
+
+TEST_CASE("JSONL and CSV codecs round-trip every field", "[samplefile]") {
+  for (int i = 0; i < 6; ++i) {
+    Sample s = full(i);
+    auto j = from_jsonl(to_jsonl(s));
+    REQUIRE(j.ok());
+    CHECK(same(*j, s));
+    auto row = to_csv(s);
+    REQUIRE(row.ok());
+    auto c = parse_samples(csv_header() + "\n" + *row + "\n", SampleFormat::Csv, "t.csv");
+    REQUIRE(c.ok());
+    REQUIRE(c->size() == 1);
+    CHECK(same(c->front(), s));
+  }
+}
+
+TEST_CASE("the writer's files read back identically, both formats", "[samplefile]") {
+  TempDir d;
+  for (const char* name : {"/s.jsonl", "/s.csv"}) {
+    std::string path = d.path + name;
+    std::vector<Sample> want;
+    {
+      auto w = SampleFileWriter::create(path);
+      REQUIRE(w.ok());
+      for (int snap = 0; snap < 3; ++snap) {
+        Snapshot sn;
+        sn.ts_ns = 1763856000LL * 1'000'000'000 + snap * 1'000'000'000LL;
+        for (int i = 0; i < 4; ++i) {
+          Sample s = full(snap * 4 + i);
+          if (i == 0) s.ts_ns = 0;  // takes the snapshot's time
+          sn.samples.push_back(s);
+          want.push_back(s);
+          if (i == 0) want.back().ts_ns = sn.ts_ns;
+        }
+        REQUIRE(w->write(sn).ok());
+      }
+      REQUIRE(w->close().ok());
+    }
+    auto got = read_sample_file(path);
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == want.size());
+    for (size_t i = 0; i < want.size(); ++i) CHECK(same((*got)[i], want[i]));
+  }
+}
+
+TEST_CASE("readers take unix seconds, null limits, extra keys and columns, CRLF", "[samplefile]") {
+  auto j = from_jsonl(R"({"ts":1763856000.5,"cgroup":"/a","usage_bytes":5,"limit_bytes":null,"new_key":[1]})");
+  REQUIRE(j.ok());
+  CHECK(j->ts_ns == 1763856000'500'000'000LL);
+  CHECK(j->limit_bytes == ow::kUnlimited);
+  CHECK(j->peak_bytes == 0);  // absent: unknown
+  auto c = parse_samples("usage_bytes,extra,cgroup,ts\r\n7,x,/b,1763856000\r\n", SampleFormat::Csv, "t.csv");
+  REQUIRE(c.ok());
+  REQUIRE(c->size() == 1);
+  CHECK(c->front().usage_bytes == 7);
+  CHECK(c->front().cgroup == "/b");
+  CHECK(c->front().ts_ns == 1763856000LL * 1'000'000'000);
+  CHECK(c->front().limit_bytes == ow::kUnlimited);
+}
+
+TEST_CASE("format follows the extension", "[samplefile]") {
+  CHECK(*sample_format_for("x.jsonl") == SampleFormat::Jsonl);
+  CHECK(*sample_format_for("/d/x.ndjson") == SampleFormat::Jsonl);
+  CHECK(*sample_format_for("x.csv") == SampleFormat::Csv);
+  CHECK_FALSE(sample_format_for("x.txt").ok());
+  CHECK_FALSE(SampleFileWriter::create("/tmp/owtest-x.parquet").ok());
+}
+
+TEST_CASE("a cgroup path with a newline cannot go to CSV but round-trips in JSONL", "[samplefile]") {
+  Sample s = full(0);
+  s.cgroup = "/odd\nname";
+  CHECK_FALSE(to_csv(s).ok());
+  auto j = from_jsonl(to_jsonl(s));
+  REQUIRE(j.ok());
+  CHECK(j->cgroup == s.cgroup);
+}

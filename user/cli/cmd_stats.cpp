@@ -1,0 +1,125 @@
+// oomwatch stats [--input FILE | --db FILE] [--from T] [--to T] [--cgroup P]...
+//                [--format json|csv]
+// Per-cgroup window statistics (seed 001 phase 1) from a sample file written by
+// `collect` or from the daemon's history database. Exit codes: 2 for bad flags,
+// unknown cgroups, an empty window or to < from; 1 when the file or database
+// cannot be read (missing, unreadable, malformed, corrupt).
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "stats/report.hpp"
+#include "stats/select.hpp"
+#include "stats/time.hpp"
+#include "stats/window.hpp"
+#include "store/history.hpp"
+#include "store/samplefile.hpp"
+
+namespace ow::cli {
+namespace {
+
+struct StatsOpts {
+  std::string input, db, from, to, format = "json";
+  std::vector<std::string> cgroups;
+};
+
+std::string when(int64_t ts) { return ts == INT64_MIN ? "the beginning" : stats::format_rfc3339(ts); }
+
+// Every --cgroup must name something in the data: a typo must not print "{}".
+int check_known(const std::vector<std::string>& args, const std::vector<std::string>& sels,
+                const std::set<std::string>& paths, const std::string& source) {
+  for (size_t i = 0; i < sels.size(); ++i) {
+    bool any = false;
+    for (const auto& p : paths) any = any || stats::selects(sels[i], p);
+    if (!any)
+      return fail(kExitUsage, "unknown cgroup " + args[i] + " (" + sels[i] + "): no samples for it or below it in " + source);
+  }
+  return kExitOk;
+}
+
+int empty_window(const stats::TimeRange& r, const std::vector<std::string>& args) {
+  std::string m = "empty window: no samples between " + when(r.from_ns) + " and " + when(r.to_ns);
+  if (!args.empty()) m += " for the selected cgroups";
+  return fail(kExitUsage, m, "widen --from/--to; times are RFC 3339, unix seconds, or relative like -1h");
+}
+
+int run_stats(const StatsOpts& o) {
+  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  stats::TimeRange r{INT64_MIN, now};
+  for (auto [flag, text, out] : {std::tuple{"--from", &o.from, &r.from_ns}, std::tuple{"--to", &o.to, &r.to_ns}}) {
+    if (text->empty()) continue;
+    auto t = stats::parse_time_arg(*text, now);
+    if (!t) return fail(kExitUsage, std::string(flag) + ": " + t.error().message());
+    *out = *t;
+  }
+  if (auto st = stats::check_range(r); !st) return fail(kExitUsage, "--to before --from: " + st.error().message());
+
+  // An absolute cgroupfs path loses the mount prefix when the hierarchy is
+  // found; without one (a laptop reading a node's file) it is used as given.
+  std::string mount;
+  if (auto h = memory_hierarchy()) mount = h->mount();
+  std::vector<std::string> sels;
+  for (const auto& c : o.cgroups) sels.push_back(stats::normalize_cgroup_arg(c, mount));
+
+  stats::StatsByCgroup result;
+  if (!o.input.empty()) {
+    auto samples = store::read_sample_file(o.input);
+    if (!samples) return fail(kExitEnv, samples.error());
+    std::set<std::string> paths;
+    std::vector<sampler::Sample> chosen;
+    for (auto& s : *samples) {
+      paths.insert(s.cgroup);
+      if (stats::selected(sels, s.cgroup)) chosen.push_back(std::move(s));
+    }
+    if (int rc = check_known(o.cgroups, sels, paths, o.input)) return rc;
+    auto w = stats::window_stats(chosen, r);
+    if (!w) return empty_window(r, o.cgroups);
+    result = std::move(*w);
+  } else {
+    std::string path = o.db.empty() ? store::kDefaultHistoryPath : o.db;
+    store::StoreOptions so;
+    so.readonly = true;
+    auto h = store::HistoryStore::open(path, so);
+    if (!h) return fail(kExitEnv, h.error(), "the daemon (oomwatch run) records history there; or pass --input FILE from oomwatch collect");
+    auto paths = h->paths();
+    if (!paths) return fail(kExitEnv, paths.error());
+    if (int rc = check_known(o.cgroups, sels, {paths->begin(), paths->end()}, path)) return rc;
+    auto w = h->window_stats(r, sels);
+    if (!w) return fail(kExitEnv, w.error());
+    if (w->stats.empty()) return empty_window(r, o.cgroups);
+    result = std::move(w->stats);
+  }
+  if (o.format == "csv") {
+    std::string csv = stats::stats_csv(result);
+    std::fwrite(csv.data(), 1, csv.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    print_line(stats::stats_json(result));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_stats(CLI::App& app, Action& action) {
+  auto o = std::make_shared<StatsOpts>();
+  auto* sub = app.add_subcommand("stats", "per-cgroup min/max/median/p95/avg memory over a window, from a sample "
+                                          "file or the history database");
+  auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)");
+  auto* db = sub->add_option("--db", o->db, std::string("history database (default ") + store::kDefaultHistoryPath + ")");
+  in->excludes(db);
+  sub->add_option("--from", o->from, "window start: RFC 3339, unix seconds, or relative (-1h); default: all data");
+  sub->add_option("--to", o->to, "window end (inclusive), same forms; default: now");
+  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
+                                          "absolute cgroupfs path); repeatable; default: all");
+  sub->add_option("--format", o->format, "json (one object keyed by cgroup) or csv")
+      ->check(CLI::IsMember({"json", "csv"}));
+  sub->callback([&action, o] { action = [o] { return run_stats(*o); }; });
+}
+
+}  // namespace ow::cli

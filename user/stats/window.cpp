@@ -1,0 +1,120 @@
+#include "stats/window.hpp"
+
+#include <algorithm>
+
+#include "stats/quantile.hpp"
+#include "stats/time.hpp"
+
+namespace ow::stats {
+namespace {
+
+std::string describe(int64_t ts) {
+  if (ts == INT64_MIN) return "the beginning";
+  if (ts == INT64_MAX) return "the end";
+  return format_rfc3339(ts);
+}
+
+}  // namespace
+
+Status check_range(const TimeRange& r) {
+  if (r.to_ns < r.from_ns)
+    return app_error("end of window " + describe(r.to_ns) + " is before its start " + describe(r.from_ns));
+  return {};
+}
+
+void WindowAccumulator::note_entry(int64_t ts, uint64_t cgroup_id, uint64_t peak_first, uint64_t peak_last) {
+  if (n_ == 0) first_ts_ = ts;
+  last_ts_ = ts;
+  if (have_prev_) max_watermark_ = std::max(max_watermark_, watermark_reached(prev_id_, prev_peak_, cgroup_id, peak_first));
+  have_prev_ = true;
+  prev_id_ = cgroup_id;
+  prev_peak_ = peak_last;
+}
+
+void WindowAccumulator::add_sample(int64_t ts_ns, uint64_t cgroup_id, uint64_t usage, uint64_t peak) {
+  note_entry(ts_ns, cgroup_id, peak, peak);
+  ++n_;
+  min_ = std::min(min_, usage);
+  max_sample_ = std::max(max_sample_, usage);
+  sum_ += usage;
+  if (sketched_)
+    sketch_.add(usage);
+  else
+    values_.push_back(usage);
+}
+
+void WindowAccumulator::to_sketch() {
+  if (sketched_) return;
+  for (uint64_t v : values_) sketch_.add(v);
+  values_ = {};
+  sketched_ = true;
+}
+
+void WindowAccumulator::add_summary(const Bucket& b) {
+  note_entry(b.start_ns, b.cgroup_id, b.peak_first_bytes, b.peak_last_bytes);
+  n_ += b.count;
+  min_ = std::min(min_, b.min_bytes);
+  // A watermark rise inside the bucket is already folded into its max; without
+  // the raw samples it cannot be told apart, so it counts as a sample maximum.
+  max_sample_ = std::max(max_sample_, b.max_bytes);
+  sum_ += b.sum_bytes;
+}
+
+void WindowAccumulator::add(const Bucket& b) {
+  if (b.count == 0) return;
+  to_sketch();
+  add_summary(b);
+  sketch_.merge(b.sketch);
+}
+
+Status WindowAccumulator::add_encoded(const Bucket& b, std::string_view sketch_blob) {
+  if (b.count == 0) return {};
+  to_sketch();
+  uint64_t before = sketch_.count();
+  if (auto st = sketch_.merge_encoded(sketch_blob); !st) return st;
+  if (sketch_.count() - before != b.count) return app_error("bucket sketch disagrees with its sample count");
+  add_summary(b);
+  return {};
+}
+
+WindowStats WindowAccumulator::finish() {
+  WindowStats w;
+  w.samples = n_;
+  w.min_bytes = min_;
+  w.max_bytes = std::max(max_sample_, max_watermark_);
+  w.max_from_watermark = max_watermark_ > max_sample_;
+  w.avg_bytes = static_cast<uint64_t>((sum_ + n_ / 2) / n_);
+  w.first_ts_ns = first_ts_;
+  w.last_ts_ns = last_ts_;
+  w.exact = !sketched_;
+  if (sketched_) {
+    // The sketch's representative can fall a hair outside what was seen; clamping
+    // to [min, max] only moves it closer to the exact answer.
+    w.median_bytes = std::clamp(sketch_.quantile(kMedianPct), min_, max_sample_);
+    w.p95_bytes = std::clamp(sketch_.quantile(kP95Pct), min_, max_sample_);
+  } else {
+    std::sort(values_.begin(), values_.end());
+    w.median_bytes = quantile_sorted(values_, kMedianPct);
+    w.p95_bytes = quantile_sorted(values_, kP95Pct);
+  }
+  return w;
+}
+
+Result<StatsByCgroup> window_stats(std::span<const sampler::Sample> samples, const TimeRange& r) {
+  if (auto st = check_range(r); !st) return st.error();
+  std::map<std::string_view, std::vector<const sampler::Sample*>> by_path;
+  for (const auto& s : samples)
+    if (r.contains(s.ts_ns)) by_path[s.cgroup].push_back(&s);
+  if (by_path.empty()) return app_error("no samples between " + describe(r.from_ns) + " and " + describe(r.to_ns));
+  StatsByCgroup out;
+  for (auto& [path, list] : by_path) {
+    // Stable: samples with equal timestamps keep file order for the watermark walk.
+    std::stable_sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->ts_ns < b->ts_ns; });
+    WindowAccumulator acc;
+    for (const auto* s : list) acc.add(*s);
+    out.emplace(std::string(path), acc.finish());
+  }
+  return out;
+}
+
+}  // namespace ow::stats

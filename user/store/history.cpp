@@ -1,0 +1,133 @@
+// HistoryStore: open and insert. Roll-up and retention are in
+// history_maintain.cpp, queries in history_query.cpp.
+#include "store/history.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "store/schema.hpp"
+#include "util/fs.hpp"
+
+namespace ow::store {
+namespace {
+
+Status check_options(const StoreOptions& o) {
+  if (o.bucket_ns <= 0 || o.raw_keep_ns < 0 || o.retention_ns <= 0 || o.rollup_lag_ns < 0)
+    return app_error("history store: bucket width and retention must be positive, raw_keep and lag not negative");
+  return {};
+}
+
+}  // namespace
+
+Result<HistoryStore> HistoryStore::open(const std::string& path, const StoreOptions& opts) {
+  if (auto st = check_options(opts); !st) return st.error();
+  if (!opts.readonly) {
+    auto slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0)
+      if (auto st = mkdir_p(path.substr(0, slash), 0750); !st) return st.error();
+  }
+  auto db = Db::open(path, opts.readonly);
+  if (!db) return db.error();
+  if (!opts.readonly) {
+    // WAL: readers (`stats`) never block the daemon's commits. synchronous=FULL
+    // in WAL syncs the log at each commit: one fsync per snapshot keeps every
+    // committed snapshot across a power cut, cheap at one snapshot a second.
+    // secure_delete off: pruned samples are not secrets, zeroing them is I/O.
+    auto mode = db->prepare("PRAGMA journal_mode=WAL");
+    if (!mode) return mode.error();
+    auto row = mode->step();
+    if (!row) return row.error();
+    if (!*row || mode->text(0) != "wal")
+      return app_error("history database cannot use WAL (" + std::string(*row ? mode->text(0) : "") +
+                           "); put it on a local filesystem:",
+                       path);
+    mode->reset();
+    if (auto st = db->exec("PRAGMA synchronous=FULL; PRAGMA secure_delete=OFF; PRAGMA journal_size_limit=67108864");
+        !st)
+      return st.error();
+  }
+  if (auto st = ensure_schema(*db, opts.bucket_ns, opts.readonly); !st) return st.error();
+  HistoryStore h(std::move(*db), opts);
+  // The width the buckets were written with wins over the option: mixing
+  // widths would make counts at window edges meaningless.
+  auto width = h.db_.query_int("SELECT value FROM meta WHERE key='bucket_ns'");
+  if (!width) return width.error();
+  if (*width <= 0) return app_error("history database has a bad bucket width:", path);
+  h.bucket_ns_ = *width;
+  if (!opts.readonly)
+    if (auto st = h.prepare_statements(); !st) return st.error();
+  return h;
+}
+
+Status HistoryStore::prepare_statements() {
+  auto raw = db_.prepare("INSERT OR REPLACE INTO raw VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!raw) return raw.error();
+  auto ins = db_.prepare("INSERT OR IGNORE INTO series(path, cgroup_id) VALUES(?, ?)");
+  if (!ins) return ins.error();
+  auto get = db_.prepare("SELECT id FROM series WHERE path = ? AND cgroup_id = ?");
+  if (!get) return get.error();
+  ins_raw_ = std::move(*raw);
+  ins_series_ = std::move(*ins);
+  get_series_ = std::move(*get);
+  return {};
+}
+
+Result<int64_t> HistoryStore::series_key(const std::string& path, uint64_t cgroup_id) {
+  auto key = std::make_pair(path, cgroup_id);
+  if (auto it = series_cache_.find(key); it != series_cache_.end()) return it->second;
+  if (auto st = ins_series_.bind(1, path).bind_u64(2, cgroup_id).run(); !st) return st.error();
+  get_series_.bind(1, path).bind_u64(2, cgroup_id);
+  auto row = get_series_.step();
+  if (!row) return row.error();
+  if (!*row) return app_error("series vanished while inserting:", db_.path());
+  int64_t id = get_series_.i64(0);
+  get_series_.reset();
+  series_cache_.emplace(std::move(key), id);
+  return id;
+}
+
+Status HistoryStore::insert(const sampler::Snapshot& snap) { return insert(std::span(&snap, 1)); }
+
+Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
+  if (opts_.readonly) return app_error("history database opened read-only:", db_.path());
+  auto txn = Txn::begin(db_, true);
+  if (!txn) return txn.error();
+  for (const auto& snap : snaps) {
+    for (const auto& s : snap.samples) {
+      auto key = series_key(s.cgroup, s.cgroup_id);
+      if (!key) {
+        series_cache_.clear();  // ids cached in this transaction are rolled back with it
+        return key.error();
+      }
+      ins_raw_.bind(1, s.ts_ns ? s.ts_ns : snap.ts_ns).bind(2, *key).bind_u64(3, s.usage_bytes);
+      int i = 4;
+      for (uint64_t v : {s.limit_bytes, s.peak_bytes, s.high_bytes, s.swap_bytes, s.failcnt, s.ev_low, s.ev_high,
+                         s.ev_max, s.ev_oom, s.ev_oom_kill})
+        ins_raw_.bind_u64(i++, v);
+      if (auto st = ins_raw_.run(); !st) {
+        series_cache_.clear();
+        return st;
+      }
+    }
+  }
+  if (auto st = txn->commit(); !st) {
+    series_cache_.clear();
+    return st;
+  }
+  return {};
+}
+
+Result<uint64_t> database_bytes(const std::string& path) {
+  uint64_t total = 0;
+  for (const std::string& p : {path, path + "-wal"}) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0)
+      total += static_cast<uint64_t>(st.st_size);
+    else if (p == path)
+      return sys_error("stat", p);
+  }
+  return total;
+}
+
+}  // namespace ow::store

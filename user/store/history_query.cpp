@@ -1,0 +1,189 @@
+// HistoryStore queries: series, raw samples, buckets, window statistics. Each
+// runs in one read transaction, so a daemon committing meanwhile cannot make a
+// window see half a roll-up.
+#include <algorithm>
+
+#include "stats/select.hpp"
+#include "store/history.hpp"
+
+namespace ow::store {
+namespace {
+
+// Series id -> slot of the selected path (-1: not selected). Series ids are
+// small dense integers (SQLite rowids), so a vector beats a hash per row.
+struct Slots {
+  std::vector<int32_t> of_series;
+  std::vector<uint64_t> cgroup_id;  // by series id
+  std::vector<std::string> paths;
+  int32_t get(int64_t id) const {
+    return id >= 0 && static_cast<uint64_t>(id) < of_series.size() ? of_series[id] : -1;
+  }
+};
+
+template <typename SeriesMap>
+Slots select_slots(const SeriesMap& series, const std::vector<std::string>& selectors) {
+  Slots s;
+  std::map<std::string, int32_t> by_path;
+  int64_t max_id = series.empty() ? -1 : series.rbegin()->first;
+  s.of_series.assign(static_cast<size_t>(max_id + 1), -1);
+  s.cgroup_id.assign(static_cast<size_t>(max_id + 1), 0);
+  for (const auto& [id, info] : series) {
+    if (id < 0 || !stats::selected(selectors, info.path)) continue;
+    s.cgroup_id[id] = info.cgroup_id;
+    auto [it, fresh] = by_path.emplace(info.path, static_cast<int32_t>(s.paths.size()));
+    if (fresh) s.paths.push_back(info.path);
+    s.of_series[id] = it->second;
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<std::map<int64_t, HistoryStore::SeriesInfo>> HistoryStore::load_series() {
+  auto st = db_.prepare("SELECT id, path, cgroup_id FROM series");
+  if (!st) return st.error();
+  std::map<int64_t, SeriesInfo> out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out[st->i64(0)] = SeriesInfo{std::string(st->text(1)), st->u64(2)};
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> HistoryStore::paths() {
+  auto series = load_series();
+  if (!series) return series.error();
+  std::vector<std::string> out;
+  for (const auto& [id, info] : *series) out.push_back(info.path);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::TimeRange& r,
+                                                              const std::vector<std::string>& selectors) {
+  if (auto st = stats::check_range(r); !st) return st.error();
+  auto txn = Txn::begin(db_, false);
+  if (!txn) return txn.error();
+  auto series = load_series();
+  if (!series) return series.error();
+  auto q = db_.prepare("SELECT * FROM raw WHERE ts >= ? AND ts <= ?");
+  if (!q) return q.error();
+  q->bind(1, r.from_ns).bind(2, r.to_ns);
+  std::vector<sampler::Sample> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto it = series->find(q->i64(1));
+    if (it == series->end() || !stats::selected(selectors, it->second.path)) continue;
+    sampler::Sample s;
+    s.ts_ns = q->i64(0);
+    s.cgroup = it->second.path;
+    s.cgroup_id = it->second.cgroup_id;
+    int c = 2;
+    for (uint64_t* f : {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.high_bytes, &s.swap_bytes, &s.failcnt,
+                        &s.ev_low, &s.ev_high, &s.ev_max, &s.ev_oom, &s.ev_oom_kill})
+      *f = q->u64(c++);
+    out.push_back(std::move(s));
+  }
+  if (auto st = txn->commit(); !st) return st.error();
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets(
+    const stats::TimeRange& r, const std::vector<std::string>& selectors) {
+  if (auto st = stats::check_range(r); !st) return st.error();
+  auto txn = Txn::begin(db_, false);
+  if (!txn) return txn.error();
+  auto series = load_series();
+  if (!series) return series.error();
+  auto q = db_.prepare("SELECT * FROM bucket WHERE start >= ? AND start <= ?");
+  if (!q) return q.error();
+  q->bind(1, r.from_ns).bind(2, r.to_ns);
+  std::vector<std::pair<std::string, stats::Bucket>> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    auto it = series->find(q->i64(1));
+    if (it == series->end() || !stats::selected(selectors, it->second.path)) continue;
+    stats::Bucket b;
+    b.start_ns = q->i64(0);
+    b.cgroup_id = it->second.cgroup_id;
+    int c = 2;
+    for (uint64_t* f : {&b.count, &b.min_bytes, &b.max_bytes, &b.sum_bytes, &b.peak_first_bytes, &b.peak_last_bytes,
+                        &b.limit_bytes})
+      *f = q->u64(c++);
+    auto sk = stats::LogSketch::decode(q->blob(c));
+    if (!sk) return app_error("corrupt bucket row (" + sk.error().message() + ") in", db_.path());
+    b.sketch = std::move(*sk);
+    out.emplace_back(it->second.path, std::move(b));
+  }
+  if (auto st = txn->commit(); !st) return st.error();
+  return out;
+}
+
+Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const std::vector<std::string>& selectors) {
+  if (auto st = stats::check_range(r); !st) return st.error();
+  auto txn = Txn::begin(db_, false);
+  if (!txn) return txn.error();
+  auto h = load_horizons();
+  if (!h) return h.error();
+  auto series = load_series();
+  if (!series) return series.error();
+  Slots slots = select_slots(*series, selectors);
+  std::vector<stats::WindowAccumulator> acc(slots.paths.size());
+  WindowResult out;
+  out.exact = r.from_ns >= h->raw_since_ns;
+  int64_t raw_from = r.from_ns;
+  if (!out.exact) {
+    // Raw samples before raw_since are gone: take buckets up to the roll-up
+    // horizon, raw samples after it. rolled_until >= raw_since > from here.
+    int64_t bucket_to = std::min(r.to_ns, h->rolled_until_ns - 1);
+    auto q = db_.prepare(
+        "SELECT start, series, n, min, max, sum, peak_first, peak_last, sketch FROM bucket "
+        "WHERE start >= ? AND start <= ?");
+    if (!q) return q.error();
+    q->bind(1, r.from_ns).bind(2, bucket_to);
+    stats::Bucket b;
+    for (;;) {
+      auto row = q->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      int32_t slot = slots.get(q->i64(1));
+      if (slot < 0) continue;
+      b.start_ns = q->i64(0);
+      b.cgroup_id = slots.cgroup_id[q->i64(1)];
+      b.count = q->u64(2);
+      b.min_bytes = q->u64(3);
+      b.max_bytes = q->u64(4);
+      b.sum_bytes = q->u64(5);
+      b.peak_first_bytes = q->u64(6);
+      b.peak_last_bytes = q->u64(7);
+      if (auto st = acc[slot].add_encoded(b, q->blob(8)); !st)
+        return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
+    }
+    raw_from = std::max(r.from_ns, h->rolled_until_ns);
+  }
+  auto q = db_.prepare("SELECT ts, series, usage, peak FROM raw WHERE ts >= ? AND ts <= ?");
+  if (!q) return q.error();
+  q->bind(1, raw_from).bind(2, r.to_ns);
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    int64_t id = q->i64(1);
+    int32_t slot = slots.get(id);
+    if (slot < 0) continue;
+    acc[slot].add_sample(q->i64(0), slots.cgroup_id[id], q->u64(2), q->u64(3));
+  }
+  if (auto st = txn->commit(); !st) return st.error();
+  for (size_t i = 0; i < acc.size(); ++i)
+    if (!acc[i].empty()) out.stats.emplace(slots.paths[i], acc[i].finish());
+  return out;
+}
+
+}  // namespace ow::store

@@ -1,0 +1,73 @@
+// Sample files: what `collect --out FILE` writes and `stats --input FILE` reads.
+// One record per cgroup per sample, in either format (chosen by extension):
+//
+//   FILE.jsonl  {"ts":"2025-11-23T00:46:12.345Z","cgroup":"/a","cgroup_id":1234,
+//                "usage_bytes":1048576,"limit_bytes":"max","peak_bytes":2097152,
+//                "high_bytes":"max","swap_bytes":0,"failcnt":0,"ev_low":0,
+//                "ev_high":0,"ev_max":0,"ev_oom":0,"ev_oom_kill":0}
+//   FILE.csv    the same names as a header line, then one row per record.
+//
+// ts: RFC 3339 UTC, 3/6/9 fraction digits as needed to be exact (stats/time.hpp);
+//     readers also accept unix seconds (a JSON number, or digits in CSV).
+// limit_bytes, high_bytes: "max" when unlimited (cgroupfs' own spelling);
+//     readers also accept JSON null for unlimited.
+// Required on read: ts, cgroup, usage_bytes. Others default: limits unlimited,
+// peak 0 (unknown), counters 0. Unknown keys/columns are ignored (newer writers).
+// Bytes are non-negative integers: 1.5, -1, 1e9 are refused, not rounded.
+//
+// A bad record is an error naming the file and line, never a guessed number. A
+// file that does not end in a newline was cut short (or is still being written):
+// its last line is refused even if it happens to parse.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sampler/sample.hpp"
+#include "util/fd.hpp"
+#include "util/result.hpp"
+
+namespace ow::store {
+
+enum class SampleFormat { Jsonl, Csv };
+
+// ".jsonl", ".ndjson", ".json" -> Jsonl; ".csv" -> Csv; anything else -> error.
+Result<SampleFormat> sample_format_for(const std::string& path);
+
+// Pure codecs: one record, no line terminator. Parse errors do not name the
+// file or line; parse_samples adds those.
+std::string to_jsonl(const sampler::Sample& s);
+Result<sampler::Sample> from_jsonl(std::string_view line);
+std::string csv_header();
+// Error when the cgroup path holds CR/LF: a CSV record must stay on one line.
+Result<std::string> to_csv(const sampler::Sample& s);
+
+// Whole file content; `name` is used in errors ("name:LINE: ...").
+Result<std::vector<sampler::Sample>> parse_samples(std::string_view text, SampleFormat f, const std::string& name);
+// Reads and parses; unreadable file -> error with errno and path.
+Result<std::vector<sampler::Sample>> read_sample_file(const std::string& path);
+
+// Writes snapshots as they come: each snapshot is one write(2) of whole lines,
+// so a reader never sees a half record unless the writer dies mid-write (and
+// then the missing newline gives it away). Not thread-safe.
+class SampleFileWriter {
+ public:
+  // Creates or truncates path; CSV gets its header at once.
+  static Result<SampleFileWriter> create(const std::string& path);
+  // A sample with ts_ns 0 takes the snapshot's ts_ns.
+  Status write(const sampler::Snapshot& snap);
+  // fsync and close. The destructor only closes (no fsync, errors lost).
+  Status close();
+  SampleFormat format() const { return format_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  SampleFileWriter(UniqueFd fd, SampleFormat f, std::string path)
+      : fd_(std::move(fd)), format_(f), path_(std::move(path)) {}
+  Status write_all(std::string_view data);
+  UniqueFd fd_;
+  SampleFormat format_;
+  std::string path_;
+};
+
+}  // namespace ow::store

@@ -1,0 +1,60 @@
+#include "store/schema.hpp"
+
+namespace ow::store {
+namespace {
+
+const char* kCreate = R"sql(
+CREATE TABLE series(id INTEGER PRIMARY KEY, path TEXT NOT NULL, cgroup_id INTEGER NOT NULL,
+                    UNIQUE(path, cgroup_id));
+CREATE TABLE raw(ts INTEGER NOT NULL, series INTEGER NOT NULL, usage INTEGER NOT NULL,
+                 lim INTEGER, peak INTEGER, high INTEGER, swap INTEGER, failcnt INTEGER,
+                 ev_low INTEGER, ev_high INTEGER, ev_max INTEGER, ev_oom INTEGER, ev_oom_kill INTEGER,
+                 PRIMARY KEY(ts, series)) WITHOUT ROWID;
+CREATE TABLE bucket(start INTEGER NOT NULL, series INTEGER NOT NULL, n INTEGER NOT NULL,
+                    min INTEGER NOT NULL, max INTEGER NOT NULL, sum INTEGER NOT NULL,
+                    peak_first INTEGER, peak_last INTEGER, lim INTEGER, sketch BLOB NOT NULL,
+                    PRIMARY KEY(start, series)) WITHOUT ROWID;
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+}  // namespace
+
+Status ensure_schema(Db& db, int64_t bucket_ns, bool readonly) {
+  // The first read of the header is where a garbage file shows up
+  // ("file is not a database"): that error is returned as is.
+  auto app = db.query_int("PRAGMA application_id");
+  if (!app) return app.error();
+  auto ver = db.query_int("PRAGMA user_version");
+  if (!ver) return ver.error();
+  if (*app == 0 && *ver == 0) {
+    auto tables = db.query_int("SELECT count(*) FROM sqlite_master");
+    if (!tables) return tables.error();
+    if (*tables != 0) return app_error("not an oomwatch history database (it holds other tables):", db.path());
+    if (readonly) return app_error("empty history database (nothing recorded yet):", db.path());
+    if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kCreate)); !st) return st;
+    auto fail = [&](Error e) {
+      (void)db.exec("ROLLBACK");
+      return e;
+    };
+    auto ins = db.prepare("INSERT INTO meta VALUES(?, ?)");
+    if (!ins) return fail(ins.error());
+    // Bound, not spliced into SQL: the literal -9223372036854775808 would parse as a REAL.
+    for (auto [k, v] : {std::pair<const char*, int64_t>{"bucket_ns", bucket_ns},
+                        {"rolled_until_ns", INT64_MIN},
+                        {"raw_since_ns", INT64_MIN}})
+      if (auto st = ins->bind(1, std::string_view(k)).bind(2, v).run(); !st) return fail(st.error());
+    std::string tail = "PRAGMA application_id=" + std::to_string(kApplicationId) +
+                       ";PRAGMA user_version=" + std::to_string(kSchemaVersion) + ";COMMIT;";
+    if (auto st = db.exec(tail); !st) return fail(st.error());
+    return {};
+  }
+  if (*app != kApplicationId) return app_error("not an oomwatch history database (application_id differs):", db.path());
+  if (*ver > kSchemaVersion)
+    return app_error("history database has schema " + std::to_string(*ver) + ", newer than this oomwatch (" +
+                         std::to_string(kSchemaVersion) + "); upgrade oomwatch:",
+                     db.path());
+  // Older schemas would be migrated here, one version step per block.
+  return {};
+}
+
+}  // namespace ow::store

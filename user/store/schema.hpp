@@ -1,0 +1,31 @@
+// The history database's schema, versioned with PRAGMA user_version and marked
+// as ours with PRAGMA application_id, so an older oomwatch refuses a newer file
+// and nobody mistakes some other SQLite file for history.
+//
+//   series(id, path, cgroup_id)          one row per (path, cgroup_id): a recreated
+//                                        cgroup is a new series under the same path
+//   raw(ts, series, usage, lim, peak,    every sample, kept raw_keep (1 h); key
+//       high, swap, failcnt, ev_*)       (ts, series): inserts append, pruning cuts
+//                                        the front, a window is one range scan
+//   bucket(start, series, n, min, max,   one row per series per bucket width (1 min),
+//          sum, peak_first, peak_last,   kept retention (7 d); sketch = LogSketch
+//          lim, sketch)                  blob (stats/sketch.hpp)
+//   meta(key, value)                     bucket_ns, rolled_until_ns, raw_since_ns
+// Byte counts are stored as int64 bit patterns: kUnlimited reads as -1 in SQL.
+// WITHOUT ROWID tables keep each row once, in key order (no separate rowid tree).
+#pragma once
+#include <cstdint>
+
+#include "store/sqlite.hpp"
+
+namespace ow::store {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr int64_t kApplicationId = 0x6f6f6d77;  // "oomw"
+
+// Empty database: creates the schema (not when readonly: error). Existing one:
+// checks it is ours and not newer than this build. Any SQLite failure (corrupt
+// file, "file is not a database") comes back as an error naming the file.
+Status ensure_schema(Db& db, int64_t bucket_ns, bool readonly);
+
+}  // namespace ow::store

@@ -1,0 +1,79 @@
+// The `oomwatch run` configuration file (TOML). Every run flag has a key; the
+// CLI loads the file first, then applies its flags over it, so a Config{}
+// holds the defaults for both.
+//
+//   enforce = false                 # observe-only until true (dry_run in the audit)
+//   manage = ["/kubepods"]          # subtrees whose children may be resized
+//   reservation = "physical"        # or "strict"
+//   rescue = true                   # false: react to OOM kills only (seed mode)
+//   audit_log = "/var/log/oomwatch/audit.jsonl"
+//   interval = "1s"                 # durations: "500ms", "30s"; integers = seconds
+//   db = "/var/lib/oomwatch/history.db"
+//   listen = "127.0.0.1:9753"       # "" = no HTTP listener
+//   log_level = "info"              # debug, info, warn, error
+//   gomemlimit_interval = "10s"
+//   v1_pause_deadline = "500ms"     # paused v1 cgroup gets its OOM killer back after this
+//   min_step = "16M"                # sizes: "64K", "1.5G"; integers = bytes
+//   cooldown = "30s"
+//   max_moved_per_minute = "1G"     # or "max" for no cap
+//   reserve = "5%"                  # fraction of the parent's limit ("5%", 0.05) or a size ("256M")
+//
+//   [[cgroup]]                      # per-cgroup settings, any number
+//   path = "/kubepods/a"
+//   floor = "64M"                   # never lowered below (default 0)
+//   ceiling = "1G"                  # never raised above (default "max")
+//   donate = true                   # may give memory to siblings (default true)
+//   priority = 10                   # never donates to a lower priority (default 0)
+//
+// Errors: one message "FILE:LINE: KEY: problem", e.g.
+//   "oomwatch.toml:12: cgroup[1].floor: bad size '64X' (want e.g. ...)".
+// cgroup[N] counts from 0, in file order. Unknown keys are errors: a typo must
+// not silently leave a default in force.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/realloc.hpp"
+#include "util/result.hpp"
+
+namespace ow::config {
+
+struct CgroupEntry {
+  std::string path;  // relative to the memory hierarchy root, starts with "/"
+  policy::CgroupPolicy policy;
+  uint32_t line = 0;  // line of its path key, for later messages about this cgroup
+};
+
+struct Config {
+  bool enforce = false;
+  std::vector<std::string> manage;
+  policy::Reservation reservation = policy::Reservation::physical;
+  bool rescue = true;
+  std::string audit_log = "/var/log/oomwatch/audit.jsonl";
+  int64_t interval_ns = 1'000'000'000;
+  std::string db = "/var/lib/oomwatch/history.db";
+  std::string listen = "127.0.0.1:9753";
+  std::string log_level = "info";
+  int64_t gomemlimit_interval_ns = 10'000'000'000;
+  int64_t v1_pause_deadline_ns = 500'000'000;
+  uint64_t min_step_bytes = 16ull << 20;
+  int64_t cooldown_ns = 30'000'000'000;
+  uint64_t max_moved_per_minute_bytes = 1ull << 30;  // kUnlimited: no cap
+  double reserve_fraction = 0.05;  // exactly one of these two is non-zero
+  uint64_t reserve_bytes = 0;      // (unless both are 0: no reserve)
+  std::vector<CgroupEntry> cgroups;  // unique paths
+};
+
+// Parses text; name is what messages call the file (usually its path).
+Result<Config> parse_config(std::string_view text, const std::string& name);
+// Reads path and parses it; a read failure names the path and errno.
+Result<Config> load_config(const std::string& path);
+
+// The policy knobs of cfg; page size and machine memory are the agent's to fill.
+policy::Params to_params(const Config& cfg);
+// The [[cgroup]] settings for path, or the defaults (CgroupPolicy{}).
+policy::CgroupPolicy cgroup_policy(const Config& cfg, const std::string& path);
+
+}  // namespace ow::config

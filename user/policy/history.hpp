@@ -1,0 +1,52 @@
+// What oomwatch did recently, for cooldowns and the per-minute cap. Passive
+// state owned by the caller (the agent): plan() reads it, record() returns the
+// next state, so the decision stays a pure function of its inputs and a test
+// can replay any sequence of incidents.
+//
+// Times are CLOCK_MONOTONIC-like ns chosen by the caller; they only need to be
+// comparable with Trigger::now_ns.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ow::policy {
+
+enum class Role { received, donated };
+
+struct LastAction {
+  int64_t ts_ns = 0;
+  Role role = Role::received;
+};
+
+// One grant: bytes added to a receiver. Donations are the same bytes seen
+// from the other side, so only grants count against the per-minute cap.
+struct Move {
+  int64_t ts_ns = 0;
+  uint64_t bytes = 0;
+};
+
+struct History {
+  std::map<std::string, LastAction> last;  // by cgroup path
+  std::vector<Move> moves;                 // ascending ts; older than 60 s ignored
+};
+
+inline constexpr int64_t kMinuteNs = 60'000'000'000;
+
+// Bytes granted in (now - 60 s, now].
+uint64_t moved_last_minute(const History& h, int64_t now_ns);
+
+// The role path last played if that was within cooldown_ns of now_ns
+// (now - ts < cooldown); nullopt when it is free to act on.
+std::optional<Role> recent_role(const History& h, const std::string& path, int64_t now_ns,
+                                int64_t cooldown_ns);
+
+// h plus one grant of bytes to receiver taken (partly) from donors, at now_ns.
+// Moves older than a minute are dropped, so the state stays small. A grant of
+// 0 bytes records nothing: nothing changed, nothing needs to cool down.
+History record_grant(History h, const std::string& receiver, const std::vector<std::string>& donors,
+                     uint64_t bytes, int64_t now_ns);
+
+}  // namespace ow::policy

@@ -1,0 +1,161 @@
+#include "policy/realloc.hpp"
+
+#include <algorithm>
+
+#include "policy/donors.hpp"
+#include "policy/pages.hpp"
+
+namespace ow::policy {
+
+const char* to_string(TriggerKind k) {
+  switch (k) {
+    case TriggerKind::oom_kill: return "oom_kill";
+    case TriggerKind::oom_pending: return "oom_pending";
+    case TriggerKind::pressure: return "pressure";
+  }
+  return "?";
+}
+const char* to_string(Reservation r) { return r == Reservation::strict ? "strict" : "physical"; }
+const char* to_string(Source s) {
+  switch (s) {
+    case Source::global: return "global";
+    case Source::siblings: return "siblings";
+    case Source::none: return "none";
+  }
+  return "?";
+}
+const char* to_string(Outcome o) {
+  switch (o) {
+    case Outcome::planned: return "planned";
+    case Outcome::insufficient: return "insufficient";
+    case Outcome::cooldown: return "cooldown";
+    case Outcome::rate_limited: return "rate_limited";
+    case Outcome::at_ceiling: return "at_ceiling";
+    case Outcome::no_limit: return "no_limit";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string sz(uint64_t b) { return format_size(b); }
+
+void note(std::string& reason, const std::string& s) { reason += (reason.empty() ? "" : "; ") + s; }
+
+// Free room under the parent for raising the receiver without lowering anyone.
+uint64_t parent_headroom(const Incident& in, const Params& p, std::string& reason) {
+  const auto& parent = in.parent;
+  uint64_t limit = parent.limit_bytes;
+  if (limit == kUnlimited) {
+    // Physical: the kernel's own reclaim guards the machine; nothing to reserve against.
+    if (p.reservation == Reservation::physical) return kUnlimited;
+    if (p.machine_memory_bytes == 0) {
+      note(reason, "strict: parent " + parent.path + " has no limit and machine memory is unknown");
+      return 0;
+    }
+    limit = p.machine_memory_bytes;
+  }
+  uint64_t reserve = std::max(p.reserve_bytes, fraction_of(limit, p.reserve_fraction));
+  uint64_t room = sub_sat(sub_sat(limit, parent.usage_bytes), reserve);
+  std::string how = "limit " + sz(limit) + " - usage " + sz(parent.usage_bytes) + " - reserve " + sz(reserve);
+  if (p.reservation == Reservation::strict) {
+    uint64_t children = in.receiver.limit_bytes;
+    for (const auto& s : in.siblings) children = add_sat(children, s.limit_bytes);
+    room = std::min(room, sub_sat(limit, children));
+    how += ", capped by limit - children's limits " + sz(children);
+  }
+  room = page_down(room, p.page_bytes);
+  note(reason, "parent headroom " + sz(room) + " (" + to_string(p.reservation) + ": " + how + ")");
+  return room;
+}
+
+Plan finish(Plan pl, Outcome o, const std::string& why) {
+  pl.result = o;
+  note(pl.reason, why);
+  return pl;
+}
+
+}  // namespace
+
+Plan plan(const Incident& in, const Params& p, const History& h) {
+  const auto& r = in.receiver;
+  const int64_t now = in.trigger.now_ns;
+  Plan pl;
+  pl.oom_cgroup = r.path;
+  pl.receiver_limit_bytes = r.limit_bytes;
+  if (r.limit_bytes == kUnlimited) return finish(pl, Outcome::no_limit, r.path + " has no limit to raise");
+  auto role = recent_role(h, r.path, now, p.cooldown_ns);
+  if (role == Role::donated)
+    return finish(pl, Outcome::cooldown, r.path + " donated within the cooldown; not taking back");
+
+  uint64_t raw = std::max({in.trigger.victim_rss_bytes, in.trigger.growth_bytes, p.min_step_bytes});
+  uint64_t need = page_up(raw, p.page_bytes);
+  note(pl.reason, "need " + sz(need) + " = max(victim rss " + sz(in.trigger.victim_rss_bytes) +
+                      ", growth " + sz(in.trigger.growth_bytes) + ", min step " + sz(p.min_step_bytes) + ")");
+  if (r.config.ceiling_bytes != kUnlimited) {
+    uint64_t room = page_down(sub_sat(r.config.ceiling_bytes, r.limit_bytes), p.page_bytes);
+    if (room < need) {
+      need = room;
+      note(pl.reason, "capped to " + sz(need) + " by ceiling " + sz(r.config.ceiling_bytes));
+    }
+  }
+  pl.need_bytes = need;
+  if (need == 0) return finish(pl, Outcome::at_ceiling, r.path + " is at its ceiling");
+
+  uint64_t want = need;
+  if (p.max_moved_per_minute_bytes != kUnlimited) {
+    uint64_t moved = moved_last_minute(h, now);
+    uint64_t budget = page_down(sub_sat(p.max_moved_per_minute_bytes, moved), p.page_bytes);
+    if (budget < want) {
+      want = budget;
+      note(pl.reason, "moved " + sz(moved) + " in the last minute, cap " +
+                          sz(p.max_moved_per_minute_bytes) + " leaves " + sz(budget));
+    }
+    if (want == 0) return finish(pl, Outcome::rate_limited, "per-minute cap reached");
+  }
+
+  pl.headroom_bytes = parent_headroom(in, p, pl.reason);
+  pl.global_bytes = std::min(pl.headroom_bytes, want);
+  uint64_t rest = want - pl.global_bytes;
+  DonorPick pick;
+  bool blocked = false;
+  if (rest > 0 && role == Role::received) {
+    blocked = true;  // a fresh receiver gets no more from siblings: they would pay twice
+  } else if (rest > 0) {
+    pick = pick_donors(r, in.siblings, rest, p, h, now);
+  }
+
+  pl.added_bytes = pl.global_bytes + pick.total_bytes;
+  for (const auto& d : pick.donations)
+    pl.adjustments.push_back({d.path, d.old_limit_bytes, d.new_limit_bytes, d.given_bytes, false});
+  if (pl.added_bytes > 0)
+    pl.adjustments.push_back({r.path, r.limit_bytes, r.limit_bytes + pl.added_bytes, 0, true});
+  pl.source = pick.total_bytes > 0 ? Source::siblings : pl.global_bytes > 0 ? Source::global : Source::none;
+  if (pick.total_bytes > 0) {
+    std::string gave = "siblings gave " + sz(pick.total_bytes) + ":";
+    for (const auto& d : pick.donations) gave += " " + d.path + " " + sz(d.given_bytes);
+    note(pl.reason, gave);
+  }
+
+  if (pl.added_bytes == need) return finish(pl, Outcome::planned, "adds " + sz(pl.added_bytes));
+  if (blocked)
+    return finish(pl, Outcome::cooldown, r.path + " received within the cooldown; siblings not asked");
+  if (want < need && pl.added_bytes == want)
+    return finish(pl, Outcome::rate_limited, "adds " + sz(pl.added_bytes) + " of " + sz(need));
+  std::string why = "adds " + sz(pl.added_bytes) + " of " + sz(need) + ", short by " +
+                    sz(need - pl.added_bytes);
+  const size_t kMaxListed = 8;  // keep one audit line readable on wide hierarchies
+  for (size_t i = 0; i < pick.skipped.size() && i < kMaxListed; ++i) why += "; skipped " + pick.skipped[i];
+  if (pick.skipped.size() > kMaxListed)
+    why += "; " + std::to_string(pick.skipped.size() - kMaxListed) + " more skipped";
+  return finish(pl, Outcome::insufficient, why);
+}
+
+History record(History h, const Plan& plan, int64_t now_ns) {
+  std::vector<std::string> donors;
+  for (const auto& a : plan.adjustments)
+    if (!a.receiver) donors.push_back(a.path);
+  return record_grant(std::move(h), plan.oom_cgroup, donors, plan.added_bytes, now_ns);
+}
+
+}  // namespace ow::policy

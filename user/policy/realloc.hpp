@@ -1,0 +1,134 @@
+// Reallocation plan for one incident (seed 001 phase 2, issue 5): how much a
+// cgroup at its limit needs, and whether it comes from the parent's headroom
+// ("global") or from siblings using less than their median. Pure: no I/O, no
+// clock; the agent gathers the inputs, the actuator applies the Plan, and
+// policy/audit.hpp turns it into the audit record.
+//
+// Contract:
+// - All sizes in bytes; kUnlimited (UINT64_MAX) means "no limit".
+// - Every change is a whole number of pages (limits read from cgroupfs are
+//   page multiples, so the limits written are too); donors are never lowered
+//   below their floor (donors.hpp), the receiver is never raised above its
+//   ceiling, the parent's limit is never touched.
+// - Adjustments are ordered donors first, receiver last: applied in that order
+//   the parent is never overcommitted by oomwatch.
+// - Deterministic: same inputs, same plan (donors are considered in path order).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/history.hpp"
+#include "util/units.hpp"
+
+namespace ow::policy {
+
+enum class TriggerKind { oom_kill, oom_pending, pressure };
+enum class Reservation { physical, strict };
+enum class Source { global, siblings, none };
+// The constraint that decided the outcome; see plan() for each.
+enum class Outcome { planned, insufficient, cooldown, rate_limited, at_ceiling, no_limit };
+
+const char* to_string(TriggerKind k);  // "oom_kill", "oom_pending", "pressure"
+const char* to_string(Reservation r);  // "physical", "strict"
+const char* to_string(Source s);       // "global", "siblings", "none"
+const char* to_string(Outcome o);      // "planned", "insufficient", ...
+
+struct Trigger {
+  TriggerKind kind = TriggerKind::oom_kill;
+  std::string cgroup;             // the cgroup whose limit was hit (the receiver)
+  uint64_t victim_rss_bytes = 0;  // set by the caller at an oom_kill only; else 0
+  uint64_t growth_bytes = 0;      // recent growth rate * horizon, or 0 when unknown
+  int64_t now_ns = 0;             // same clock as History
+};
+
+// Usage over the statistics window (stats::WindowStats, copied by the agent).
+// p95 is carried for recommendations; the decision uses median and max.
+struct WindowFigures {
+  bool has_stats = false;  // false: no window yet -> the cgroup never donates
+  uint64_t min_bytes = 0, median_bytes = 0, max_bytes = 0, p95_bytes = 0;
+};
+
+// Per-cgroup settings from the config file ([[cgroup]] sections).
+struct CgroupPolicy {
+  uint64_t floor_bytes = 0;             // never lowered below this
+  uint64_t ceiling_bytes = kUnlimited;  // never raised above this
+  bool may_donate = true;               // false: never lowered at all
+  int priority = 0;  // higher = more important; never donates to a lower one
+};
+
+struct CgroupState {
+  std::string path;
+  uint64_t usage_bytes = 0;
+  uint64_t limit_bytes = kUnlimited;
+  WindowFigures window;
+  CgroupPolicy config;
+};
+
+struct Params {
+  Reservation reservation = Reservation::physical;
+  // Reserve kept free under the parent: max(reserve_bytes, fraction * limit).
+  double reserve_fraction = 0.05;
+  uint64_t reserve_bytes = 0;
+  uint64_t min_step_bytes = 16ull << 20;
+  // Donor margin above current usage: max(margin_bytes, fraction * usage).
+  // 8 MiB covers a page-cache burst of a small cgroup; 10 % scales with big
+  // ones, whose normal jitter is far more than 8 MiB.
+  uint64_t donor_margin_bytes = 8ull << 20;
+  double donor_margin_fraction = 0.10;
+  uint64_t page_bytes = 4096;
+  int64_t cooldown_ns = 30'000'000'000;
+  uint64_t max_moved_per_minute_bytes = 1ull << 30;  // kUnlimited: no cap
+  // Strict reservation under an unlimited parent: the machine's memory
+  // (MemTotal) stands in for the parent's limit; 0 = unknown -> no global
+  // headroom (strict never guesses). Physical mode ignores it.
+  uint64_t machine_memory_bytes = 0;
+};
+
+struct Incident {
+  Trigger trigger;
+  CgroupState receiver;
+  CgroupState parent;                 // its usage and limit; config unused
+  std::vector<CgroupState> siblings;  // every other child of parent (strict sums their limits)
+};
+
+struct Adjustment {
+  std::string path;
+  uint64_t old_limit_bytes = 0;
+  uint64_t new_limit_bytes = 0;
+  uint64_t reduced_bytes = 0;  // donors: old - new; receiver: 0
+  bool receiver = false;
+};
+
+struct Plan {
+  std::string oom_cgroup;
+  uint64_t need_bytes = 0;       // after page rounding and the ceiling cap
+  uint64_t added_bytes = 0;      // what the receiver gets (global + donations)
+  uint64_t global_bytes = 0;     // the part taken from the parent's headroom
+  uint64_t headroom_bytes = 0;   // parent headroom seen (kUnlimited: unbounded)
+  uint64_t receiver_limit_bytes = 0;  // receiver's limit before the plan
+  Source source = Source::none;  // siblings when any donor gave, even with a global part
+  std::vector<Adjustment> adjustments;  // donors (path order), then the receiver; empty if added == 0
+  Outcome result = Outcome::insufficient;
+  std::string reason;  // one line for the audit log and the operator
+};
+
+// The decision, in this order (issue 5):
+//  no_limit      receiver has no limit: nothing to raise.
+//  cooldown      receiver donated within cooldown (no ping-pong); or it received
+//                within cooldown, siblings were needed and are off limits to it
+//                (a repeat grant from the parent's headroom is still allowed:
+//                it costs no one, the cap and the ceiling bound it).
+//  at_ceiling    its limit is at/above its ceiling: need capped to 0.
+//  rate_limited  the per-minute cap left less than the need (possibly 0).
+//  planned       the whole need was found; insufficient otherwise (what is
+//                safe is still given; the kernel decides the rest).
+// need = page_up(max(victim rss, growth, min step)), capped at ceiling - limit.
+Plan plan(const Incident& in, const Params& p, const History& h);
+
+// h with plan's grant recorded at now_ns (see record_grant). The caller
+// records what it applied; a dry run records too, so its audit shows the
+// cooldowns enforcing would have hit.
+History record(History h, const Plan& plan, int64_t now_ns);
+
+}  // namespace ow::policy

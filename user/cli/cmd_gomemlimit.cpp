@@ -1,0 +1,122 @@
+// oomwatch gomemlimit --cgroup P [--json] [--margin F] [--ratio F] [--publish | --unpublish]
+// Without --json: only the hint in decimal bytes, for GOMEMLIMIT=$(oomwatch gomemlimit --cgroup P).
+// With --json: the hint and every component (gomemlimit/calc.hpp).
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "bpf/loader.hpp"
+#include "bpfmem/collect.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "gomemlimit/hint.hpp"
+#include "gomemlimit/inputs.hpp"
+#include "gomemlimit/publish.hpp"
+#include "util/log.hpp"
+
+namespace ow::cli {
+namespace {
+
+struct GoMemOpts {
+  std::string cgroup;
+  bool json = false;
+  gomemlimit::CalcParams params;
+  bool publish = false, unpublish = false;
+  gomemlimit::PublishOptions pub;
+};
+
+// The bpf-mem table, for the eBPF bytes charged to the cgroup: needs root
+// and the bpf_map iterator; without them the hint says eBPF is unmeasured.
+Result<bpfmem::Table> ebpf_table(const cg::Hierarchy& h) {
+  if (::geteuid() != 0) return app_error("not root");
+  bpf::LoaderOptions lo;
+  lo.oom_events = false;
+  lo.bpfmem = true;
+  auto l = bpf::Loader::open(lo);
+  if (!l) return l.error();
+  cg::IdCache ids(h);
+  return bpfmem::collect(**l, ids);
+}
+
+int run_unpublish(const GoMemOpts& o, const cg::Hierarchy& h, const std::string& rel, uint64_t id) {
+  if (int rc = require_root("gomemlimit --unpublish")) return rc;
+  auto p = gomemlimit::Publisher::open(o.pub, false);
+  if (!p) return fail(kExitEnv, p.error());
+  auto r = (*p)->unpublish({h.abs(rel), id});
+  if (!r.all_ok()) return fail(kExitEnv, "unpublish " + rel + ": " + r.failures());
+  if (o.json) print_line(nlohmann::json{{"cgroup", rel}, {"cgroup_id", id}, {"unpublished", true}}.dump());
+  return kExitOk;
+}
+
+int run_gomemlimit(const GoMemOpts& o) {
+  if (auto v = gomemlimit::validate(o.params); !v) return fail(kExitUsage, v.error());
+  if (o.publish && o.unpublish) return fail(kExitUsage, "--publish and --unpublish exclude each other");
+  auto h = memory_hierarchy();
+  if (!h) return fail(kExitEnv, h.error());
+  auto rel = h->resolve(o.cgroup);
+  if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
+  auto id = h->id_of(*rel);
+  if (!id) return fail(kExitEnv, id.error());
+  if (o.unpublish) return run_unpublish(o, *h, *rel, *id);
+  if (o.publish)
+    if (int rc = require_root("gomemlimit --publish (xattr, /run and the pinned BPF map)")) return rc;
+
+  auto table = ebpf_table(*h);
+  auto hint = gomemlimit::hint_for(*h, *rel, table ? &*table : nullptr, o.params);
+  if (!hint) return fail(kExitEnv, hint.error());
+  if (!table) hint->ebpf_source = "unavailable: " + table.error().message();
+  if (!hint->ebpf_measured)
+    spdlog::warn("{}: eBPF memory not measured ({}); the hint leaves no room for it", *rel, hint->ebpf_source);
+  const auto& b = hint->breakdown;
+
+  nlohmann::json j = gomemlimit::to_json(b, *rel, *id);
+  j["ebpf_source"] = hint->ebpf_source;
+  j["ebpf_maps"] = hint->ebpf_maps;
+  if (!b.ok) {
+    if (o.json) print_line(j.dump());
+    return fail(kExitEnv, *rel + ": " + b.error,
+                "raise the cgroup's limit, or lower --margin / --cache-fraction if the reserve is too cautious");
+  }
+  if (o.publish) {
+    auto p = gomemlimit::Publisher::open(o.pub, true);
+    gomemlimit::PublishReport r;
+    if (p) {
+      r = (*p)->publish({h->abs(*rel), *id}, b);
+    } else {
+      // The map is out of reach; the xattr and the file may still work.
+      auto no_map = gomemlimit::Publisher::open(o.pub, false);
+      if (!no_map) return fail(kExitEnv, no_map.error());
+      r = (*no_map)->publish({h->abs(*rel), *id}, b);
+      r.map = p.error();
+    }
+    if (!r.any_ok()) return fail(kExitEnv, "publish the hint for " + *rel + ": " + r.failures());
+    if (!r.all_ok()) spdlog::warn("{}: hint published, but not everywhere: {}", *rel, r.failures());
+    j["published"] = {{"xattr", r.xattr.ok()}, {"file", r.file.ok()}, {"bpf_map", r.map.ok()},
+                      {"pin", o.pub.pin_path}, {"hint_file", o.pub.hint_dir + "/" + std::to_string(*id)}};
+  }
+  print_line(o.json ? j.dump() : std::to_string(b.gomemlimit_bytes));
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_gomemlimit(CLI::App& app, Action& action) {
+  auto o = std::make_shared<GoMemOpts>();
+  auto* sub = app.add_subcommand(
+      "gomemlimit", "the GOMEMLIMIT hint for a memory cgroup: its limit minus eBPF, kernel and other non-heap memory");
+  sub->add_option("--cgroup", o->cgroup, "memory cgroup (path under the hierarchy root, or absolute)")->required();
+  sub->add_flag("--json", o->json, "the hint and every component in bytes, one JSON object");
+  sub->add_option("--margin", o->params.margin_fraction, "safety margin, a fraction of the limit (default 0.05)");
+  sub->add_option("--ratio", o->params.ratio, "share of what is left that the Go heap may use (default 0.8)");
+  sub->add_option("--cache-fraction", o->params.cache_fraction,
+                  "share of clean page cache kept in reserve (default 0.1; dirty and writeback pages always are)");
+  sub->add_flag("--publish", o->publish,
+                "publish the hint once: xattr user.oomwatch.gomemlimit, /run/oomwatch/gomemlimit/<id>, pinned map");
+  sub->add_flag("--unpublish", o->unpublish, "remove the cgroup's published hint from all three places");
+  sub->add_option("--hint-dir", o->pub.hint_dir, "directory of the hint files")->capture_default_str();
+  sub->add_option("--pin", o->pub.pin_path, "bpffs path of the pinned hint map")->capture_default_str();
+  sub->callback([&action, o] { action = [o] { return run_gomemlimit(*o); }; });
+}
+
+}  // namespace ow::cli

@@ -1,0 +1,213 @@
+#include "gomemlimit/publish.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oomwatch.h"
+#include "oomwatch.skel.h"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+
+namespace ow::gomemlimit {
+
+static_assert(sizeof(ow_gomemlimit_hint) == 40, "ABI of struct ow_gomemlimit_hint changed: update both sides");
+
+namespace {
+
+constexpr long kBpfFsMagic = 0xcafe4a11;
+
+std::string dir_of(const std::string& p) {
+  auto s = p.rfind('/');
+  return s == std::string::npos || s == 0 ? "/" : p.substr(0, s);
+}
+
+bool on_bpffs(const std::string& path) {
+  struct statfs sf;
+  return ::statfs(path.c_str(), &sf) == 0 && static_cast<long>(sf.f_type) == kBpfFsMagic;
+}
+
+// The pin's directory exists on a bpf filesystem (/sys/fs/bpf is mounted
+// when it is not one yet, as the Loader does).
+Status ensure_bpffs(const std::string& pin_path) {
+  if (pin_path.rfind("/sys/fs/bpf/", 0) == 0 && !on_bpffs("/sys/fs/bpf") &&
+      ::mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) != 0)
+    return sys_error("mount bpffs at", "/sys/fs/bpf");
+  std::string dir = dir_of(pin_path);
+  if (auto s = mkdir_p(dir, 0700); !s) return s;
+  if (!on_bpffs(dir)) return app_error("not on a bpf filesystem:", dir);
+  return {};
+}
+
+// The hint map with the BTF of oomwatch's object: everything else in the
+// object is left out (no program loaded, no other map created).
+Result<UniqueFd> create_hint_map() {
+  oomwatch_bpf* s = oomwatch_bpf__open();
+  if (!s) return sys_error("open BPF skeleton");
+  bpf_program* p;
+  bpf_object__for_each_program(p, s->obj) bpf_program__set_autoload(p, false);
+  bpf_map* m;
+  bpf_object__for_each_map(m, s->obj) {
+    if (m != s->maps.gomemlimit_hints && !bpf_map__is_internal(m)) bpf_map__set_autocreate(m, false);
+  }
+  int err = oomwatch_bpf__load(s);
+  if (err) {
+    oomwatch_bpf__destroy(s);
+    return sys_error("create the gomemlimit_hints map", {}, -err);
+  }
+  UniqueFd fd(::fcntl(bpf_map__fd(s->maps.gomemlimit_hints), F_DUPFD_CLOEXEC, 0));
+  int dup_errno = errno;
+  oomwatch_bpf__destroy(s);
+  if (!fd.valid()) return sys_error("dup map fd", {}, dup_errno);
+  return fd;
+}
+
+bool shape_ok(int fd) {
+  bpf_map_info info{};
+  __u32 len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
+  return info.type == BPF_MAP_TYPE_HASH && info.key_size == sizeof(__u64) &&
+         info.value_size == sizeof(ow_gomemlimit_hint);
+}
+
+uint64_t realtime_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+Status write_atomic(const std::string& dir, const std::string& name, const std::string& content) {
+  if (auto s = mkdir_p(dir, 0755); !s) return s;
+  std::string tmp = dir + "/." + name + ".tmp." + std::to_string(::getpid());
+  std::string dst = dir + "/" + name;
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return sys_error("create", tmp);
+  if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+    auto e = sys_error("write", tmp);
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  fd.reset();
+  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
+    auto e = sys_error("rename into place", dst);
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string PublishReport::failures() const {
+  std::string s;
+  auto add = [&](const char* what, const Status& st) {
+    if (st.ok()) return;
+    if (!s.empty()) s += "; ";
+    s += std::string(what) + ": " + st.error().message();
+  };
+  add("xattr", xattr);
+  add("file", file);
+  add("bpf map", map);
+  return s;
+}
+
+Result<std::unique_ptr<Publisher>> Publisher::open(const PublishOptions& opts, bool create) {
+  std::unique_ptr<Publisher> p(new Publisher());
+  p->opts_ = opts;
+  UniqueFd fd(bpf_obj_get(opts.pin_path.c_str()));
+  if (fd.valid() && !shape_ok(fd.get())) {
+    spdlog::warn("replacing {}: not a gomemlimit hint map of this oomwatch version", opts.pin_path);
+    fd.reset();
+    ::unlink(opts.pin_path.c_str());
+  }
+  if (!fd.valid() && create) {
+    if (auto s = ensure_bpffs(opts.pin_path); !s) return s.error();
+    auto created = create_hint_map();
+    if (!created) return created.error();
+    if (bpf_obj_pin(created->get(), opts.pin_path.c_str()) == 0) {
+      fd = std::move(*created);
+    } else if (errno == EEXIST) {
+      fd.reset(bpf_obj_get(opts.pin_path.c_str()));  // another publisher won the race
+      if (!fd.valid()) return sys_error("open pinned map", opts.pin_path);
+    } else {
+      return sys_error("pin map at", opts.pin_path);
+    }
+  }
+  p->map_ = std::move(fd);
+  return p;
+}
+
+PublishReport Publisher::publish(const Target& t, const Breakdown& b) {
+  PublishReport r;
+  if (!b.ok || b.gomemlimit_bytes == 0) {
+    auto e = app_error("refusing to publish: " + (b.error.empty() ? std::string("no hint") : b.error));
+    return {e, e, e};
+  }
+  std::string v = std::to_string(b.gomemlimit_bytes);
+  if (::setxattr(t.cgroup_dir.c_str(), opts_.xattr_name.c_str(), v.data(), v.size(), 0) != 0)
+    r.xattr = sys_error("set " + opts_.xattr_name + " on", t.cgroup_dir);
+  r.file = write_atomic(opts_.hint_dir, std::to_string(t.cgroup_id), v + "\n");
+  if (map_.valid()) {
+    ow_gomemlimit_hint h{};
+    h.hint_bytes = b.gomemlimit_bytes;
+    h.effective_limit_bytes = b.effective_limit_bytes;
+    h.ebpf_bytes = b.ebpf_bytes;
+    h.nonheap_bytes = b.nonheap_bytes - b.ebpf_bytes;
+    h.ts_ns = realtime_ns();
+    __u64 key = t.cgroup_id;
+    if (bpf_map_update_elem(map_.get(), &key, &h, BPF_ANY) != 0)
+      r.map = sys_error("update pinned map", opts_.pin_path);
+  } else {
+    r.map = app_error("no pinned hint map at", opts_.pin_path);
+  }
+  if (r.any_ok()) published_[t.cgroup_id] = t;
+  return r;
+}
+
+PublishReport Publisher::unpublish(const Target& t) {
+  PublishReport r;
+  if (::removexattr(t.cgroup_dir.c_str(), opts_.xattr_name.c_str()) != 0 && errno != ENODATA && errno != ENOENT)
+    r.xattr = sys_error("remove " + opts_.xattr_name + " from", t.cgroup_dir);
+  std::string f = opts_.hint_dir + "/" + std::to_string(t.cgroup_id);
+  if (::unlink(f.c_str()) != 0 && errno != ENOENT) r.file = sys_error("remove", f);
+  ::rmdir(opts_.hint_dir.c_str());  // only when no other hint is left; recreated on publish
+  if (map_.valid()) {
+    __u64 key = t.cgroup_id;
+    if (bpf_map_delete_elem(map_.get(), &key) != 0 && errno != ENOENT)
+      r.map = sys_error("delete from pinned map", opts_.pin_path);
+    else
+      r.map = unpin_if_empty();
+  }
+  published_.erase(t.cgroup_id);
+  return r;
+}
+
+Status Publisher::unpin_if_empty() {
+  __u64 k;
+  if (bpf_map_get_next_key(map_.get(), nullptr, &k) == 0) return {};  // other cgroups' hints remain
+  if (::unlink(opts_.pin_path.c_str()) != 0 && errno != ENOENT) return sys_error("unpin", opts_.pin_path);
+  ::rmdir(dir_of(opts_.pin_path).c_str());  // only when empty: others may pin there too
+  return {};
+}
+
+Status Publisher::shutdown() {
+  Status first;
+  auto targets = published_;
+  for (const auto& [id, t] : targets) {
+    auto r = unpublish(t);
+    if (!r.all_ok() && first.ok()) first = app_error("unpublish " + t.cgroup_dir + ": " + r.failures());
+  }
+  if (::unlink(opts_.pin_path.c_str()) != 0 && errno != ENOENT && first.ok())
+    first = sys_error("unpin", opts_.pin_path);
+  ::rmdir(dir_of(opts_.pin_path).c_str());
+  map_.reset();
+  return first;
+}
+
+}  // namespace ow::gomemlimit

@@ -1,0 +1,70 @@
+// Publishes GOMEMLIMIT hints where Go programs (tools/go/gomemlimit) and
+// operators read them:
+//   1. xattr `user.oomwatch.gomemlimit` on the cgroup directory, decimal bytes;
+//   2. file <hint_dir>/<cgroup id>, decimal bytes + newline, replaced
+//      atomically (temp file + rename), so a reader never sees half a value;
+//   3. the hash map `gomemlimit_hints` (cgroup id -> struct ow_gomemlimit_hint),
+//      pinned with BTF at <pin_path> so `bpftool map dump pinned` prints it.
+// The map is created from oomwatch's BPF object (for its BTF) the first time
+// and reused from the pin afterwards, by the daemon and one-shot commands alike.
+// Each place is tried independently; the report says which worked.
+// Not thread-safe.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "gomemlimit/calc.hpp"
+#include "util/fd.hpp"
+#include "util/result.hpp"
+
+namespace ow::gomemlimit {
+
+struct PublishOptions {
+  std::string xattr_name = "user.oomwatch.gomemlimit";
+  std::string hint_dir = "/run/oomwatch/gomemlimit";
+  std::string pin_path = "/sys/fs/bpf/oomwatch/gomemlimit";
+};
+
+struct Target {
+  std::string cgroup_dir;  // absolute cgroupfs directory
+  uint64_t cgroup_id = 0;  // its inode == the kernel's cgroup id
+};
+
+struct PublishReport {
+  Status xattr, file, map;
+  bool all_ok() const { return xattr.ok() && file.ok() && map.ok(); }
+  bool any_ok() const { return xattr.ok() || file.ok() || map.ok(); }
+  // "xattr: ...; file: ..." for the places that failed ("" when none did)
+  std::string failures() const;
+};
+
+class Publisher {
+ public:
+  // Opens the pinned map, or (create == true) creates and pins it, mounting
+  // bpffs at /sys/fs/bpf when needed. A pin of another shape (an older
+  // oomwatch) is replaced. create == false and no pin: map operations no-op.
+  static Result<std::unique_ptr<Publisher>> open(const PublishOptions& opts = {}, bool create = true);
+  ~Publisher() = default;  // leaves the pin and the published hints in place
+
+  PublishReport publish(const Target& t, const Breakdown& b);
+  // Removes the hint from all three places (absent is fine); when the map is
+  // left empty, unpins it (and removes the pin's directory if empty).
+  PublishReport unpublish(const Target& t);
+  // Clean shutdown of the daemon: unpublishes every hint this Publisher
+  // published, then unpins the map whatever it still holds.
+  Status shutdown();
+
+  int map_fd() const { return map_.get(); }
+  const PublishOptions& options() const { return opts_; }
+
+ private:
+  Publisher() = default;
+  Status unpin_if_empty();
+  PublishOptions opts_;
+  UniqueFd map_;
+  std::map<uint64_t, Target> published_;
+};
+
+}  // namespace ow::gomemlimit

@@ -198,6 +198,13 @@ std::map<uint64_t, ow_reclaim_stat> Loader::reclaim_stats() const {
   return out;
 }
 
+std::optional<ow_reclaim_stat> Loader::reclaim_stat(uint64_t memcg_id) const {
+  __u64 key = memcg_id;
+  ow_reclaim_stat v;
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.reclaim_stalls), &key, &v) != 0) return std::nullopt;
+  return v;
+}
+
 Status Loader::pin_maps(const std::string& dir) {
   struct statfs sf;
   if (::statfs("/sys/fs/bpf", &sf) != 0 || sf.f_type != 0xcafe4a11) {

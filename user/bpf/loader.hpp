@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,8 @@ class Loader {
   bool snapshots_loaded() const { return snapshots_loaded_; }
   // Reclaim stalls per memory cgroup id (empty when the hooks are not loaded).
   std::map<uint64_t, ow_reclaim_stat> reclaim_stats() const;
+  // The stall figures of one memory cgroup id (nullopt: none recorded).
+  std::optional<ow_reclaim_stat> reclaim_stat(uint64_t memcg_id) const;
   // Pins the maps operators inspect with bpftool under `dir` (mounting bpffs
   // at /sys/fs/bpf when needed); unpin_maps() removes them again.
   Status pin_maps(const std::string& dir);

@@ -1,17 +1,108 @@
-// oomwatch run: the agent. Observe-only: it streams OOM kills as JSON lines
-// on stdout and logs to stderr. Sampling, history and rescue plug in here.
+// oomwatch run: the agent (user/agent/daemon.hpp). Flags override the config
+// file, which overrides the defaults; observe-only unless --enforce.
+// oomwatch restore: puts back what a run that died left changed.
 #include <CLI/CLI.hpp>
 
+#include <memory>
+
+#include "agent/daemon.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "util/log.hpp"
+#include "util/units.hpp"
 
 namespace ow::cli {
+namespace {
 
-int stream_events(bool json, const std::vector<std::string>& cgroup_args);
+struct RunOpts {
+  std::string config, reservation, audit_log, interval, db, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
+  std::vector<std::string> manage;
+  bool enforce = false, no_rescue = false;
+  CLI::Option *o_enforce = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,
+              *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr;
+};
+
+int do_run(const RunOpts& o) {
+  if (int rc = require_root("running the agent")) return rc;
+  agent::DaemonOptions d;
+  if (!o.config.empty()) {
+    auto c = config::load_config(o.config);
+    if (!c) return fail(kExitUsage, c.error());
+    d.cfg = *c;
+  }
+  auto& cfg = d.cfg;
+  if (o.o_enforce->count()) cfg.enforce = true;
+  if (o.o_manage->count()) cfg.manage = o.manage;
+  if (o.o_reservation->count()) {
+    if (o.reservation == "physical")
+      cfg.reservation = policy::Reservation::physical;
+    else if (o.reservation == "strict")
+      cfg.reservation = policy::Reservation::strict;
+    else
+      return fail(kExitUsage, "--reservation: '" + o.reservation + "' is neither physical nor strict");
+  }
+  if (o.o_no_rescue->count()) cfg.rescue = false;
+  if (o.o_audit->count()) {
+    if (o.audit_log.empty()) return fail(kExitUsage, "--audit-log: empty path");
+    cfg.audit_log = o.audit_log;
+  }
+  if (o.o_interval->count()) {
+    auto i = parse_duration(o.interval);
+    if (!i) return fail(kExitUsage, "--interval: " + i.error().message());
+    if (*i < std::chrono::milliseconds(50)) return fail(kExitUsage, "--interval: " + o.interval + " is below 50ms");
+    cfg.interval_ns = i->count();
+  }
+  if (o.o_db->count()) cfg.db = o.db;
+  auto h = memory_hierarchy();
+  if (!h) return fail(kExitEnv, h.error());
+  for (const auto& m : cfg.manage)
+    if (auto r = h->resolve(m); !r) return fail(kExitUsage, "--manage: " + r.error().message());
+  d.state_dir = o.state_dir;
+  d.pin_dir = o.pin_dir == "none" ? "" : o.pin_dir;
+  auto s = agent::run_daemon(d);
+  if (!s) return fail(kExitEnv, s.error(), "run 'oomwatch check' to see what this node supports");
+  return kExitOk;
+}
+
+}  // namespace
 
 void add_run(CLI::App& app, Action& action) {
-  auto* sub = app.add_subcommand("run", "run the agent (observe-only: streams OOM kills as JSON lines)");
-  sub->callback([&action] { action = [] { return stream_events(true, {}); }; });
+  auto o = std::make_shared<RunOpts>();
+  auto* sub = app.add_subcommand(
+      "run",
+      "run the agent: streams OOM kills (JSON lines), records history, and moves memory limits to managed "
+      "cgroups at their limit (observe-only, audited as dry runs, unless --enforce)");
+  sub->add_option("--config", o->config, "TOML config file; flags override it");
+  o->o_enforce = sub->add_flag("--enforce", o->enforce, "write limits (default: observe and audit dry runs)");
+  o->o_manage = sub->add_option("--manage", o->manage,
+                                "subtree whose child cgroups may be resized (repeatable); nothing else is written");
+  o->o_reservation = sub->add_option("--reservation", o->reservation,
+                                     "physical (default): parent headroom = limit - usage - reserve; strict: also "
+                                     "no more than limit - sum of children's limits");
+  o->o_no_rescue = sub->add_flag("--no-rescue", o->no_rescue, "react to OOM kills only (seed 001's pure mode)");
+  o->o_audit = sub->add_option("--audit-log", o->audit_log, "audit JSON lines (default /var/log/oomwatch/audit.jsonl)");
+  o->o_interval = sub->add_option("--interval", o->interval, "snapshot interval (default 1s, at least 50ms)");
+  o->o_db = sub->add_option("--db", o->db, "history database (default /var/lib/oomwatch/history.db; 'none' disables)");
+  sub->add_option("--state-dir", o->state_dir, "journal of settings to restore (default /run/oomwatch)");
+  sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool (default /sys/fs/bpf/oomwatch; 'none')");
+  sub->callback([&action, o] { action = [o] { return do_run(*o); }; });
+}
+
+void add_restore(CLI::App& app, Action& action) {
+  auto dir = std::make_shared<std::string>("/run/oomwatch");
+  auto* sub = app.add_subcommand("restore",
+                                 "put back every setting a run left changed (oom_kill_disable, memory.high, a "
+                                 "half-applied plan); safe to run any time the agent is not running");
+  sub->add_option("--state-dir", *dir, "the run's --state-dir (default /run/oomwatch)");
+  sub->callback([&action, dir] {
+    action = [dir] {
+      if (int rc = require_root("restoring cgroup settings")) return rc;
+      auto n = agent::restore_state(*dir);
+      if (!n) return fail(kExitEnv, n.error());
+      print_line(fmt::format("restored {} setting(s) from {}", *n, *dir));
+      return kExitOk;
+    };
+  });
 }
 
 }  // namespace ow::cli

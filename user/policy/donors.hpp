@@ -18,7 +18,7 @@ namespace ow::policy {
 uint64_t donor_floor_bytes(const CgroupState& c, const Params& p);
 
 // Why sibling s may not donate to receiver now, or nullopt when it may:
-// may_donate=false, no stats, no limit, usage >= median, priority above the
+// may_donate=false, no stats, no limit, usage above its median, priority above the
 // receiver's, acted on within the cooldown (either role: a recent receiver
 // must not give back what it just got; a recent donor's stats are stale).
 std::optional<std::string> why_not_donor(const CgroupState& s, const CgroupState& receiver,

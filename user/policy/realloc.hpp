@@ -1,6 +1,6 @@
 // Reallocation plan for one incident (seed 001 phase 2, issue 5): how much a
 // cgroup at its limit needs, and whether it comes from the parent's headroom
-// ("global") or from siblings using less than their median. Pure: no I/O, no
+// ("global") or from siblings using no more than their median. Pure: no I/O, no
 // clock; the agent gathers the inputs, the actuator applies the Plan, and
 // policy/audit.hpp turns it into the audit record.
 //

@@ -1,0 +1,282 @@
+// Root, real cgroups (v1 here, v2 in the VM tier): `oomwatch run` moves memory
+// limits to a managed child at its limit (issue 5), writes nothing without
+// --enforce or outside --manage, and leaves nothing paused or throttled.
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "util/fs.hpp"
+
+using nlohmann::json;
+using ow::cg::Hierarchy;
+using ow::cg::ScopedCgroup;
+
+namespace {
+constexpr uint64_t kMiB = 1 << 20;
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/owtest-daemon-XXXXXX";
+    REQUIRE(::mkdtemp(t));
+    path = t;
+  }
+  ~TempDir() { owtest::run({"rm", "-rf", path}); }
+};
+
+ScopedCgroup child(const Hierarchy& h, const std::string& parent, const char* prefix, uint64_t limit) {
+  auto c = ScopedCgroup::create(h, parent, prefix, limit);
+  if (!c) FAIL("create " << prefix << ": " << c.error().message());
+  return std::move(*c);
+}
+
+// ordered_json: the audit's key order is part of its contract.
+std::vector<nlohmann::ordered_json> audit(const std::string& path) {
+  std::vector<nlohmann::ordered_json> out;
+  auto t = ow::read_text(path);
+  if (!t) return out;
+  for (auto l : ow::split_lines(*t))
+    if (!l.empty()) out.push_back(nlohmann::ordered_json::parse(l));
+  return out;
+}
+
+// test-memory in an existing cgroup, under that cgroup's own limit.
+json hold(const std::string& cgroup, const char* alloc, int timeout_s = 60) {
+  auto r = owtest::run({owtest::oomwatch_bin(), "test-memory", "--json", "--cgroup", cgroup, "--alloc", alloc,
+                        "--strategy", "anon"},
+                       timeout_s);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto lines = ow::split_lines(r.out);
+  REQUIRE_FALSE(lines.empty());
+  auto j = json::parse(lines.back());
+  REQUIRE(j["type"] == "result");
+  return j;
+}
+
+// Armed: oom_kill_disable=1 (v1) or a memory.high guard (v2) on the child.
+bool armed(const Hierarchy& h, const std::string& rel) {
+  if (h.version() == ow::cg::Version::V1) {
+    auto e = h.events(rel);
+    return e && e->oom_kill_disable;
+  }
+  auto u = h.read(rel);
+  return u && u->high_bytes != ow::kUnlimited;
+}
+
+bool pristine(const Hierarchy& h, const std::string& rel) {
+  if (h.version() == ow::cg::Version::V1) {
+    auto e = h.events(rel);
+    return e && !e->oom_kill_disable && !e->under_oom;
+  }
+  auto u = h.read(rel);
+  return u && u->high_bytes == ow::kUnlimited;
+}
+
+struct Daemon {
+  TempDir dir;
+  std::unique_ptr<owtest::Background> bg;
+  std::string audit_log() const { return dir.path + "/audit.jsonl"; }
+  std::string state() const { return dir.path + "/state"; }
+  void start(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{owtest::oomwatch_bin(), "run",        "--interval",  "100ms",
+                                  "--db",                 "none",       "--audit-log", audit_log(),
+                                  "--state-dir",          state(),      "--pin-dir",   "none"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    bg = owtest::start(argv);
+  }
+  std::string err() const { return bg ? bg->err() : ""; }
+};
+
+}  // namespace
+
+TEST_CASE("run --enforce: a child growing past its limit under a parent with headroom is not killed",
+          "[integration][daemon]") {
+  auto h = owtest::hierarchy();
+  auto outside = owtest::make_cgroup(32 * kMiB, "owtest-outside");
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 32 * kMiB);
+  auto b = child(h, parent.path(), "b", 64 * kMiB);
+  Daemon d;
+  d.start({"--enforce", "--manage", parent.path()});
+  INFO(d.err());
+  REQUIRE(owtest::wait_for([&] { return armed(h, a.path()) && armed(h, b.path()); }, 10000));
+
+  auto r = hold(a.path(), "96M");
+  INFO(r.dump());
+  CHECK(r["oom_killed"] == false);
+  CHECK(r["exit_code"] == 0);
+  CHECK(h.events(a.path())->oom_kill == 0);
+  CHECK(*h.limit(a.path()) >= 96 * kMiB);
+  CHECK(*h.limit(b.path()) == 64 * kMiB);      // sibling untouched: the parent had room
+  CHECK(*h.limit(parent.path()) == 512 * kMiB);  // the parent is never written
+
+  auto lines = audit(d.audit_log());
+  REQUIRE_FALSE(lines.empty());
+  for (const auto& l : lines) {
+    INFO(l.dump());
+    CHECK(l["oom_cgroup"] == a.path());
+    CHECK(l["dry_run"] == false);
+    CHECK(l["source"] == "global");
+    CHECK(l["adjusted_cgroups"].empty());
+  }
+  CHECK(lines.front().begin().key() == "oom_cgroup");  // seed 001's keys first
+  CHECK(lines.back()["result"] == "applied");
+
+  // Outside --manage: the kernel acts as usual and oomwatch writes nothing.
+  auto o = hold(outside.path(), "64M");
+  CHECK(o["oom_killed"] == true);
+  CHECK(*h.limit(outside.path()) == 32 * kMiB);
+  CHECK(pristine(h, outside.path()));
+
+  d.bg->stop();
+  CHECK(pristine(h, a.path()));  // oom_kill_disable / memory.high put back on exit
+  CHECK(pristine(h, b.path()));
+}
+
+TEST_CASE("run --reservation strict: an idle sibling donates and stays above its usage", "[integration][daemon]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(256 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 64 * kMiB);
+  auto b = child(h, parent.path(), "b", 192 * kMiB);
+  Daemon d;
+  d.start({"--enforce", "--manage", parent.path(), "--reservation", "strict"});
+  INFO(d.err());
+  REQUIRE(owtest::wait_for([&] { return armed(h, a.path()) && armed(h, b.path()); }, 10000));
+  ::usleep(500'000);  // a few samples, so b has a median to compare with
+
+  // One grant's worth past the limit: a receiver takes from siblings once per
+  // cooldown (no oscillation), so the test stays within one step.
+  auto r = hold(a.path(), "72M");
+  INFO(r.dump());
+  CHECK(r["oom_killed"] == false);
+  uint64_t la = *h.limit(a.path()), lb = *h.limit(b.path());
+  CHECK(la >= 72 * kMiB);
+  CHECK(lb < 192 * kMiB);
+  CHECK(lb > *h.usage(b.path()));
+  CHECK(la + lb <= 256 * kMiB);  // strict: no overcommit of the parent
+
+  bool donated = false;
+  for (const auto& l : audit(d.audit_log())) {
+    INFO(l.dump());
+    CHECK(l["dry_run"] == false);
+    if (l["source"] == "siblings") {
+      donated = true;
+      REQUIRE(l["adjusted_cgroups"].size() == 1);
+      CHECK(l["adjusted_cgroups"][0]["name"] == b.path());
+      CHECK(l["adjusted_cgroups"][0]["reduced_memory"].get<uint64_t>() > 0);
+    }
+  }
+  CHECK(donated);
+}
+
+TEST_CASE("run --no-rescue: one OOM kill, then a limit that fits", "[integration][daemon]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 32 * kMiB);
+  Daemon d;
+  d.start({"--enforce", "--no-rescue", "--manage", parent.path()});
+  INFO(d.err());
+  ::usleep(500'000);
+  CHECK(pristine(h, a.path()));  // seed mode: nothing armed
+
+  auto first = hold(a.path(), "48M");
+  CHECK(first["oom_killed"] == true);
+  REQUIRE(owtest::wait_for([&] { return *h.limit(a.path()) > 32 * kMiB; }, 5000));
+  auto lines = audit(d.audit_log());
+  REQUIRE(lines.size() >= 1);
+  CHECK(lines[0]["trigger"] == "oom_kill");
+  CHECK(lines[0]["result"] == "applied");
+
+  auto second = hold(a.path(), "48M");
+  INFO(second.dump());
+  CHECK(second["oom_killed"] == false);
+  CHECK(h.events(a.path())->oom_kill == 1);
+}
+
+TEST_CASE("run without --enforce writes nothing and audits dry runs", "[integration][daemon]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 32 * kMiB);
+  Daemon d;
+  d.start({"--manage", parent.path()});
+  INFO(d.err());
+  ::usleep(500'000);
+  auto r = hold(a.path(), "48M");
+  CHECK(r["oom_killed"] == true);
+  CHECK(*h.limit(a.path()) == 32 * kMiB);
+  CHECK(pristine(h, a.path()));
+  REQUIRE(owtest::wait_for([&] { return !audit(d.audit_log()).empty(); }, 5000));
+  for (const auto& l : audit(d.audit_log())) {
+    INFO(l.dump());
+    CHECK(l["dry_run"] == true);
+    CHECK(l["added_memory"].get<uint64_t>() > 0);  // what it would have done
+  }
+}
+
+TEST_CASE("run killed with SIGKILL leaves nothing paused after restart or restore", "[integration][daemon]") {
+  auto h = owtest::hierarchy();
+  // No headroom anywhere: the parent is full, so a paused child cannot be helped.
+  auto parent = owtest::make_cgroup(40 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 32 * kMiB);
+  Daemon d;
+  d.start({"--enforce", "--manage", parent.path()});
+  INFO(d.err());
+  REQUIRE(owtest::wait_for([&] { return armed(h, a.path()); }, 10000));
+  ::kill(d.bg->pid, SIGKILL);
+  ::waitpid(d.bg->pid, nullptr, 0);
+  d.bg->pid = -1;
+  CHECK(armed(h, a.path()));  // a dead daemon cannot clean up: the journal must
+
+  std::unique_ptr<owtest::Background> load;
+  if (h.version() == ow::cg::Version::V1) {
+    // The child hits its limit with nobody to help: the kernel pauses it.
+    auto l = ow::cg::spawn_in(h, a.path(),
+                              {"sh", "-c",
+                               "exec \"$0\" test-memory --json --cgroup \"$1\" --alloc 48M --strategy anon >/dev/null",
+                               owtest::oomwatch_bin(), a.path()});
+    REQUIRE(l);
+    pid_t pid = *l;
+    CHECK(owtest::wait_for([&] { return h.events(a.path())->under_oom; }, 10000));
+    SECTION("restart") {
+      d.start({"--enforce", "--manage", parent.path()});
+      CHECK(owtest::wait_for([&] { return !h.events(a.path())->under_oom; }, 5000));
+    }
+    SECTION("oomwatch restore") {
+      auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", d.state()});
+      INFO(r.err);
+      CHECK(r.exit_code == 0);
+      CHECK(r.out.find("restored 1 setting") != std::string::npos);
+      CHECK(owtest::wait_for([&] { return pristine(h, a.path()); }, 5000));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  } else {
+    auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", d.state()});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(pristine(h, a.path()));
+  }
+}
+
+TEST_CASE("run: bad flags are refused with a one-line error", "[integration][daemon]") {
+  auto bin = owtest::oomwatch_bin();
+  auto r = owtest::run({bin, "run", "--reservation", "loose"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("loose") != std::string::npos);
+  r = owtest::run({bin, "run", "--interval", "10ms"});
+  CHECK(r.exit_code == 2);
+  r = owtest::run({bin, "run", "--manage", "/no/such/cgroup", "--db", "none", "--pin-dir", "none", "--state-dir",
+                   "/tmp/owtest-nostate"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("/no/such/cgroup") != std::string::npos);
+  r = owtest::run({bin, "run", "--config", "/no/such/file.toml"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("/no/such/file.toml") != std::string::npos);
+  owtest::run({"rm", "-rf", "/tmp/owtest-nostate"});
+}

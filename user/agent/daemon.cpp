@@ -1,0 +1,556 @@
+#include "agent/daemon.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "actuate/apply.hpp"
+#include "actuate/journal.hpp"
+#include "agent/cgroup_watch.hpp"
+#include "agent/loop.hpp"
+#include "agent/oom_source.hpp"
+#include "agent/usage_window.hpp"
+#include "bpf/events.hpp"
+#include "bpf/loader.hpp"
+#include "policy/audit.hpp"
+#include "policy/realloc.hpp"
+#include "policy/rescue.hpp"
+#include "sampler/sampler.hpp"
+#include "store/history.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/units.hpp"
+
+namespace ow::agent {
+namespace {
+
+int64_t mono_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+int64_t wall_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+std::string journal_path(const std::string& dir) { return dir + "/journal.json"; }
+std::string intent_path(const std::string& dir) { return dir + "/intent.json"; }
+
+bool under(const std::string& path, const std::string& root) {
+  if (root == "/") return true;
+  return path == root || path.rfind(root + "/", 0) == 0;
+}
+
+// Direct child cgroups of rel (relative paths), sorted.
+std::vector<std::string> children(const cg::Hierarchy& h, const std::string& rel) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(h.abs(rel).c_str());
+  if (!d) return out;
+  while (auto* e = ::readdir(d)) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+    out.push_back(cg::join_rel(rel, e->d_name));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+uint64_t mem_total_bytes() {
+  auto t = read_text("/proc/meminfo");
+  if (!t) return 0;
+  for (auto line : split_lines(*t)) {
+    auto f = split_ws(line);
+    uint64_t kb = 0;
+    if (f.size() >= 2 && f[0] == "MemTotal:" && parse_u64(f[1], kb)) return kb * 1024;
+  }
+  return 0;
+}
+
+// A managed child: a direct child of a --manage subtree.
+struct Child {
+  std::string path, root;
+  std::optional<V1OomWatch> v1;  // v1, enforce + rescue
+  bool paused = false;            // v1: under_oom seen, tasks waiting for memory
+  int64_t paused_since_ns = 0;
+  bool released = false;          // v1: OOM killer given back after the deadline
+  uint64_t guard_bytes = 0;       // v2: memory.high oomwatch set (0: none)
+  bool seen = false;              // last_* are valid
+  uint64_t last_usage = 0, last_failcnt = 0, last_high_events = 0;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(const DaemonOptions& o, cg::Hierarchy h)
+      : o_(o),
+        cfg_(o.cfg),
+        h_(std::move(h)),
+        journal_(journal_path(o.state_dir)),
+        act_(h_, intent_path(o.state_dir)),
+        window_(o.window_ns) {}
+
+  Status start();
+  Status run() { return loop_->run(); }
+  void shutdown();
+
+ private:
+  bool rescue_active() const { return cfg_.enforce && cfg_.rescue; }
+  void on_kill(const bpf::OomKill& k);
+  void on_tick();
+  void on_v1_oom(const std::string& path);
+  void on_v2_events();
+  void check_paused();
+  void refresh_children();
+  void arm(Child& c);
+  void update_guard(Child& c);
+  // signal_mono_ns: when the kernel signalled (CLOCK_MONOTONIC); from: "kernel"
+  // when the kernel timestamped it in BPF, else "wakeup" or "sample".
+  void incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t growth,
+                int64_t signal_mono_ns, const char* from);
+  policy::CgroupState state(const std::string& path);
+  int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
+  uint64_t guard_distance(uint64_t limit) const;
+
+  DaemonOptions o_;
+  config::Config cfg_;
+  cg::Hierarchy h_;
+  actuate::Journal journal_;
+  actuate::Actuator act_;
+  UsageWindow window_;
+  policy::Params params_;
+  policy::History hist_;
+  std::optional<Loop> loop_;
+  std::unique_ptr<bpf::Loader> loader_;
+  std::unique_ptr<OomSource> oom_;
+  std::unique_ptr<sampler::Sampler> sampler_;
+  std::optional<store::HistoryStore> db_;
+  std::optional<V2EventsWatch> v2w_;
+  std::vector<std::string> roots_;
+  std::map<std::string, Child> kids_;
+  int64_t last_maintain_ns_ = 0;
+  bool pinned_ = false;
+  uint64_t drops_seen_ = 0;
+};
+
+uint64_t Daemon::guard_distance(uint64_t limit) const {
+  policy::GuardParams g;
+  return std::max<uint64_t>(g.guard_bytes, static_cast<uint64_t>(g.guard_fraction * static_cast<double>(limit)));
+}
+
+Status Daemon::start() {
+  // Crash recovery first: nothing of a previous run may stay paused or throttled.
+  if (auto s = mkdir_p(o_.state_dir, 0700); !s) return s;
+  if (auto s = journal_.load(); !s) return s;
+  if (!journal_.empty()) {
+    auto n = journal_.restore(h_);
+    if (!n) return n.error();
+    spdlog::warn("restored {} setting(s) a previous run left changed ({})", *n, journal_.path());
+  }
+  if (auto n = act_.recover_intent(); !n)
+    return n.error();
+  else if (*n)
+    spdlog::warn("undid {} limit write(s) of a plan a previous run did not finish", *n);
+
+  for (const auto& m : cfg_.manage) {
+    auto r = h_.resolve(m);
+    if (!r) return r.error();
+    roots_.push_back(*r);
+  }
+  params_ = config::to_params(cfg_);
+  params_.page_bytes = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  params_.machine_memory_bytes = mem_total_bytes();
+
+  auto loop = Loop::create();
+  if (!loop) return loop.error();
+  loop_.emplace(std::move(*loop));
+  if (auto s = loop_->handle_stop_signals(); !s) return s;
+
+  bpf::LoaderOptions lo;
+  lo.oom_events = true;
+  lo.snapshots = true;
+  lo.memcg_v1 = h_.version() == cg::Version::V1;
+  lo.reclaim = true;
+  auto loader = bpf::Loader::open(lo);
+  if (!loader) return loader.error();
+  loader_ = std::move(*loader);
+  for (const auto& hk : loader_->hooks()) spdlog::info("hooked {} via {}", hk.tracepoint, hk.mode);
+  if (!o_.pin_dir.empty()) {
+    if (auto s = loader_->pin_maps(o_.pin_dir); !s)
+      spdlog::warn("maps not pinned for bpftool: {}", s.error().message());
+    else
+      pinned_ = true;
+  }
+
+  auto oom = OomSource::attach(*loader_, h_, [this](const bpf::OomKill& k) { on_kill(k); });
+  if (!oom) return oom.error();
+  oom_ = std::move(*oom);
+  auto smp = sampler::Sampler::open(h_, loader_.get());
+  if (!smp) return smp.error();
+  sampler_ = std::move(*smp);
+  spdlog::info("sampling every {} through {}", format_duration(std::chrono::nanoseconds(cfg_.interval_ns)),
+               sampler_->source_name());
+
+  if (!cfg_.db.empty() && cfg_.db != "none") {
+    auto db = store::HistoryStore::open(cfg_.db);
+    if (!db) return db.error();
+    db_.emplace(std::move(*db));
+    spdlog::info("history in {}", cfg_.db);
+  }
+  if (auto pos = cfg_.audit_log.rfind('/'); pos != std::string::npos && pos > 0)
+    if (auto s = mkdir_p(cfg_.audit_log.substr(0, pos)); !s) return s;
+
+  if (auto s = loop_->add_fd(oom_->epoll_fd(), [this] {
+        if (auto p = oom_->poll(0); !p) spdlog::error("ring buffer: {}", p.error().message());
+      });
+      !s)
+    return s;
+  if (rescue_active() && h_.version() == cg::Version::V2) {
+    auto w = V2EventsWatch::open();
+    if (!w) return w.error();
+    v2w_.emplace(std::move(*w));
+    if (auto s = loop_->add_fd(v2w_->fd(), [this] { on_v2_events(); }); !s) return s;
+  }
+  auto t = loop_->add_timer(std::chrono::nanoseconds(cfg_.interval_ns), [this] { on_tick(); });
+  if (!t) return t.error();
+  if (rescue_active() && h_.version() == cg::Version::V1) {
+    auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { check_paused(); });
+    if (!d) return d.error();
+  }
+
+  if (roots_.empty())
+    spdlog::info("no --manage subtree: observing only (OOM kills, history)");
+  else
+    spdlog::info("managing children of {} ({}, reservation {}, rescue {}, audit {})", fmt::join(roots_, ", "),
+                 cfg_.enforce ? "enforcing" : "dry run: nothing is written", policy::to_string(cfg_.reservation),
+                 cfg_.rescue ? "on" : "off", cfg_.audit_log);
+  on_tick();
+  return {};
+}
+
+void Daemon::shutdown() {
+  if (!journal_.empty()) {
+    auto n = journal_.restore(h_);
+    if (!n)
+      spdlog::error("could not restore settings: {}; run 'oomwatch restore'", n.error().message());
+    else
+      spdlog::info("restored {} setting(s) (oom_kill_disable, memory.high)", *n);
+  }
+  if (pinned_) loader_->unpin_maps();
+  if (db_) (void)db_->maintain(wall_ns());
+}
+
+policy::CgroupState Daemon::state(const std::string& path) {
+  policy::CgroupState s;
+  s.path = path;
+  if (auto u = h_.read(path)) {
+    s.usage_bytes = u->usage_bytes;
+    s.limit_bytes = u->limit_bytes;
+  }
+  s.window = window_.figures(path);
+  s.config = config::cgroup_policy(cfg_, path);
+  return s;
+}
+
+void Daemon::refresh_children() {
+  std::map<std::string, bool> alive;
+  for (const auto& r : roots_)
+    for (auto& c : children(h_, r)) alive[c] = true;
+  for (auto it = kids_.begin(); it != kids_.end();) {
+    if (alive.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (it->second.v1) loop_->remove_fd(it->second.v1->fd());
+    if (v2w_) v2w_->remove(it->first);
+    window_.forget(it->first);
+    spdlog::info("{} is gone", it->first);
+    it = kids_.erase(it);
+  }
+  for (const auto& r : roots_)
+    for (auto& p : children(h_, r)) {
+      if (kids_.count(p)) continue;
+      Child c;
+      c.path = p;
+      c.root = r;
+      auto [it, _] = kids_.emplace(p, std::move(c));
+      if (rescue_active()) arm(it->second);
+    }
+}
+
+void Daemon::arm(Child& c) {
+  if (h_.version() == cg::Version::V1) {
+    auto ev = h_.events(c.path);
+    if (!ev) return;
+    if (!ev->oom_kill_disable) {
+      if (auto s = journal_.remember(c.path, "memory.oom_control", "0"); !s) {
+        spdlog::error("not arming {}: journal: {}", c.path, s.error().message());
+        return;
+      }
+      if (auto s = h_.set_oom_kill_disable(c.path, true); !s) {
+        spdlog::warn("not arming {}: {}", c.path, s.error().message());
+        return;
+      }
+    }
+    auto w = V1OomWatch::open(h_, c.path);
+    if (!w) {
+      spdlog::warn("no OOM notification for {}: {}", c.path, w.error().message());
+      (void)h_.set_oom_kill_disable(c.path, false);
+      return;
+    }
+    c.v1.emplace(std::move(*w));
+    std::string p = c.path;
+    (void)loop_->add_fd(c.v1->fd(), [this, p] { on_v1_oom(p); });
+    spdlog::info("armed {}: paused at its limit, not killed, until oomwatch acts (deadline {})", c.path,
+                 format_duration(std::chrono::nanoseconds(cfg_.v1_pause_deadline_ns)));
+  } else {
+    if (v2w_) (void)v2w_->add(h_, c.path);
+    update_guard(c);
+  }
+}
+
+// v2: memory.high a guard below memory.max, following max as it changes.
+void Daemon::update_guard(Child& c) {
+  auto u = h_.read(c.path);
+  if (!u) return;
+  if (c.guard_bytes == 0 && u->high_bytes != kUnlimited) return;  // someone else's memory.high: leave it
+  if (c.guard_bytes != 0 && u->high_bytes != c.guard_bytes) return;  // changed behind our back
+  auto want = policy::rescue_high_bytes(u->limit_bytes, u->usage_bytes);
+  uint64_t v = want ? *want : kUnlimited;
+  if (v == u->high_bytes) return;
+  if (c.guard_bytes == 0) {
+    if (auto s = journal_.remember(c.path, "memory.high", "max"); !s) return;
+  }
+  if (auto s = h_.set_high(c.path, v); !s) {
+    spdlog::warn("memory.high of {}: {}", c.path, s.error().message());
+    return;
+  }
+  c.guard_bytes = v == kUnlimited ? 0 : v;
+}
+
+void Daemon::on_kill(const bpf::OomKill& k) {
+  std::string line = bpf::to_json(k).dump() + "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+  if (oom_->drops() != drops_seen_) {
+    drops_seen_ = oom_->drops();
+    spdlog::warn("ring buffer full: {} OOM events lost so far", drops_seen_);
+  }
+  for (auto& [p, c] : kids_)
+    if (under(k.cgroup, p)) {
+      const auto& r = k.raw;
+      incident(policy::TriggerKind::oom_kill, p, r.anon_rss_bytes + r.file_rss_bytes + r.shmem_rss_bytes, 0,
+               static_cast<int64_t>(r.ts_ns), "kernel");
+      return;
+    }
+}
+
+void Daemon::on_tick() {
+  int64_t now = mono_ns();
+  refresh_children();
+  auto snap = sampler_->take();
+  if (!snap) {
+    spdlog::warn("snapshot failed: {}", snap.error().message());
+    return;
+  }
+  if (db_) {
+    if (auto s = db_->insert(*snap); !s) spdlog::warn("history: {}", s.error().message());
+    if (now - last_maintain_ns_ >= 60'000'000'000LL) {
+      last_maintain_ns_ = now;
+      if (auto m = db_->maintain(snap->ts_ns); !m) spdlog::warn("history maintenance: {}", m.error().message());
+    }
+  }
+  if (kids_.empty()) return;
+  std::unordered_map<std::string, const sampler::Sample*> by_path;
+  for (const auto& s : snap->samples)
+    if (kids_.count(s.cgroup)) by_path[s.cgroup] = &s;
+  std::vector<std::pair<std::string, uint64_t>> pressured;
+  for (auto& [p, c] : kids_) {
+    auto it = by_path.find(p);
+    if (it == by_path.end()) continue;
+    const auto& s = *it->second;
+    window_.add(p, now, s.usage_bytes);
+    if (c.released && !c.paused) {
+      // The kernel had its turn after the deadline; take over again.
+      auto ev = h_.events(p);
+      if (ev && !ev->under_oom && h_.set_oom_kill_disable(p, true)) c.released = false;
+    }
+    if (c.seen && cfg_.rescue && s.limit_bytes != kUnlimited &&
+        s.usage_bytes + guard_distance(s.limit_bytes) >= s.limit_bytes &&
+        (s.failcnt > c.last_failcnt || (c.guard_bytes && s.ev_high > c.last_high_events)))
+      pressured.emplace_back(p, s.usage_bytes > c.last_usage ? s.usage_bytes - c.last_usage : 0);
+    c.seen = true;
+    c.last_usage = s.usage_bytes;
+    c.last_failcnt = s.failcnt;
+    c.last_high_events = s.ev_high;
+    if (c.guard_bytes || (rescue_active() && h_.version() == cg::Version::V2)) update_guard(c);
+  }
+  window_.prune(now);
+  for (const auto& [p, growth] : pressured) incident(policy::TriggerKind::pressure, p, 0, growth, now, "sample");
+}
+
+// The kernel's own timestamp of a limit signal: the end of the last reclaim
+// attempt in the cgroup (BPF, CLOCK_MONOTONIC) when it is recent; else t0.
+int64_t Daemon::kernel_signal(const std::string& path, int64_t t0, const char*& from) const {
+  if (auto id = h_.id_of(path))
+    if (auto st = loader_->reclaim_stat(*id))
+      if (auto last = static_cast<int64_t>(st->last_ns); last <= t0 && t0 - last < 1'000'000'000) {
+        from = "kernel";
+        return last;
+      }
+  return t0;
+}
+
+void Daemon::on_v1_oom(const std::string& path) {
+  auto it = kids_.find(path);
+  if (it == kids_.end() || !it->second.v1) return;
+  int64_t t0 = mono_ns();
+  it->second.v1->drain();
+  auto ev = h_.events(path);
+  if (!ev || !ev->under_oom) return;
+  Child& c = it->second;
+  if (!c.paused) {
+    c.paused = true;
+    c.paused_since_ns = t0;
+  }
+  const char* from = "wakeup";
+  int64_t signal = kernel_signal(path, t0, from);
+  // Growth since the last snapshot: a cgroup filling fast gets it in one grant.
+  uint64_t growth = 0;
+  if (auto u = h_.usage(path); u && c.seen && *u > c.last_usage) growth = *u - c.last_usage;
+  incident(policy::TriggerKind::oom_pending, path, 0, growth, signal, from);
+}
+
+void Daemon::check_paused() {
+  int64_t now = mono_ns();
+  for (auto& [p, c] : kids_) {
+    if (!c.paused) continue;
+    auto ev = h_.events(p);
+    if (!ev || !ev->under_oom) {
+      c.paused = false;
+      continue;
+    }
+    if (now - c.paused_since_ns < cfg_.v1_pause_deadline_ns) continue;
+    if (auto s = h_.set_oom_kill_disable(p, false); !s) {
+      spdlog::error("could not give {} its OOM killer back: {}", p, s.error().message());
+      continue;
+    }
+    spdlog::warn("{} paused for {} without memory to give: the kernel's OOM killer decides", p,
+                 format_duration(std::chrono::nanoseconds(now - c.paused_since_ns)));
+    c.paused = false;
+    c.released = true;
+  }
+}
+
+void Daemon::on_v2_events() {
+  int64_t now = mono_ns();
+  for (const auto& p : v2w_->drain()) {
+    auto it = kids_.find(p);
+    if (it == kids_.end()) continue;
+    auto ev = h_.events(p);
+    if (!ev) continue;
+    Child& c = it->second;
+    bool grew = ev->high > c.last_high_events || ev->max > c.last_failcnt;
+    c.last_high_events = ev->high;
+    c.last_failcnt = ev->max;
+    const char* from = "wakeup";
+    if (grew) incident(policy::TriggerKind::pressure, p, 0, 0, kernel_signal(p, now, from), from);
+  }
+}
+
+void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t growth,
+                      int64_t signal_mono_ns, const char* from) {
+  auto kit = kids_.find(path);
+  if (kit == kids_.end()) return;
+  const std::string& root = kit->second.root;
+  policy::Incident in;
+  in.trigger.kind = kind;
+  in.trigger.cgroup = path;
+  in.trigger.victim_rss_bytes = victim_rss;
+  in.trigger.growth_bytes = growth;
+  in.trigger.now_ns = mono_ns();
+  in.receiver = state(path);
+  in.parent = state(root);
+  for (const auto& s : children(h_, root))
+    if (s != path) in.siblings.push_back(state(s));
+  auto plan = policy::plan(in, params_, hist_);
+  bool dry = !cfg_.enforce;
+  if (plan.adjustments.empty() && kind == policy::TriggerKind::pressure) {
+    spdlog::debug("{}: pressure, nothing to do ({}: {})", path, policy::to_string(plan.result), plan.reason);
+    return;
+  }
+  std::string result;
+  if (!dry && !plan.adjustments.empty()) {
+    std::vector<actuate::LimitChange> changes;
+    for (const auto& a : plan.adjustments) changes.push_back({a.path, a.old_limit_bytes, a.new_limit_bytes});
+    auto r = act_.apply(changes);
+    if (r.ok)
+      result = plan.result == policy::Outcome::planned ? "applied" : policy::to_string(plan.result);
+    else
+      result = r.rolled_back ? "rolled_back" : "failed";
+    if (!r.ok) spdlog::error("{}: plan not applied: {}", path, r.error);
+    if (r.ok) hist_ = policy::record(hist_, plan, in.trigger.now_ns);
+  } else {
+    hist_ = policy::record(hist_, plan, in.trigger.now_ns);
+  }
+  int64_t done = mono_ns();
+  auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), result);
+  if (signal_mono_ns > 0 && signal_mono_ns <= done) {
+    rec["latency_us"] = (done - signal_mono_ns) / 1000;
+    rec["latency_from"] = from;
+  }
+  if (auto s = append_line_fsync(cfg_.audit_log, rec.dump()); !s)
+    spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+  spdlog::info("{} {}: {} {} from {} ({}){}", policy::to_string(kind), path, dry ? "would add" : "added",
+               format_size(plan.added_bytes), policy::to_string(plan.source),
+               result.empty() ? policy::to_string(plan.result) : result, dry ? " [dry run]" : "");
+  if (dry) return;
+  for (const auto& a : plan.adjustments) {
+    auto it = kids_.find(a.path);
+    if (it != kids_.end() && it->second.guard_bytes) update_guard(it->second);
+  }
+  // v1: a paused cgroup nobody can give memory to gets its OOM killer now.
+  if (kind == policy::TriggerKind::oom_pending && plan.added_bytes == 0) {
+    Child& c = kit->second;
+    if (h_.set_oom_kill_disable(path, false)) {
+      spdlog::warn("{}: no memory to give ({}): the kernel's OOM killer decides", path, plan.reason);
+      c.paused = false;
+      c.released = true;
+    }
+  }
+}
+
+}  // namespace
+
+Status run_daemon(const DaemonOptions& o) {
+  auto h = cg::Hierarchy::discover();
+  if (!h) return h.error();
+  Daemon d(o, *h);
+  auto s = d.start();
+  if (s) s = d.run();
+  d.shutdown();
+  return s;
+}
+
+Result<int> restore_state(const std::string& state_dir) {
+  auto h = cg::Hierarchy::discover();
+  if (!h) return h.error();
+  actuate::Journal j(journal_path(state_dir));
+  if (auto s = j.load(); !s) return s.error();
+  auto n = j.restore(*h);
+  if (!n) return n.error();
+  actuate::Actuator a(*h, intent_path(state_dir));
+  auto u = a.recover_intent();
+  if (!u) return u.error();
+  return *n + *u;
+}
+
+}  // namespace ow::agent

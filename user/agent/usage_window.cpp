@@ -1,0 +1,38 @@
+#include "agent/usage_window.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "stats/quantile.hpp"
+
+namespace ow::agent {
+
+void UsageWindow::add(const std::string& path, int64_t ts_ns, uint64_t usage_bytes) {
+  series_[path].emplace_back(ts_ns, usage_bytes);
+}
+
+void UsageWindow::prune(int64_t now_ns) {
+  for (auto it = series_.begin(); it != series_.end();) {
+    auto& d = it->second;
+    while (!d.empty() && d.front().first < now_ns - span_ns_) d.pop_front();
+    it = d.empty() ? series_.erase(it) : std::next(it);
+  }
+}
+
+policy::WindowFigures UsageWindow::figures(const std::string& path) const {
+  policy::WindowFigures f;
+  auto it = series_.find(path);
+  if (it == series_.end() || it->second.empty()) return f;
+  std::vector<uint64_t> v;
+  v.reserve(it->second.size());
+  for (const auto& [ts, u] : it->second) v.push_back(u);
+  std::sort(v.begin(), v.end());
+  f.has_stats = true;
+  f.min_bytes = v.front();
+  f.max_bytes = v.back();
+  f.median_bytes = stats::quantile_sorted(v, 50);
+  f.p95_bytes = stats::quantile_sorted(v, 95);
+  return f;
+}
+
+}  // namespace ow::agent

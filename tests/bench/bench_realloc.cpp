@@ -41,6 +41,7 @@ std::string self_dir() {
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& out = "/dev/null") {
+  std::fflush(stdout);  // or the child repeats what is buffered
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
@@ -167,7 +168,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string bin = self_dir() + "/../oomwatch";
-  char t[] = "/tmp/owbench-XXXXXX";
+  // /run like the daemon's default state dir: the intent file is fsynced on
+  // every plan, and tmpfs is where it belongs (it must outlive the daemon, not a reboot).
+  char t[] = "/run/owbench-XXXXXX";
   std::string tmp = ::mkdtemp(t);
 
   std::printf("event-to-action latency, %d incidents per mode (%s, cgroup %s)\n", n, h->mount().c_str(),
@@ -175,6 +178,7 @@ int main(int argc, char** argv) {
   auto idle = run_incidents(*h, bin, tmp, n);
   print("idle", idle);
   std::vector<pid_t> hogs;
+  std::fflush(stdout);
   for (int i = 0; i < 2; ++i) {
     pid_t p = ::fork();
     if (p == 0) {
@@ -209,7 +213,7 @@ int main(int argc, char** argv) {
   double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
   std::printf("daemon at %zu cgroups, 1 s interval, history on: CPU %.2f %% of one core, RSS %.1f MiB\n",
               h->walk().size(), 100.0 * static_cast<double>(c1 - c0) / hz / wall, static_cast<double>(rss) / 1024);
-  many.value().remove();
+
   std::system(("rm -rf " + tmp).c_str());
   return 0;
 }

@@ -280,3 +280,37 @@ TEST_CASE("run: bad flags are refused with a one-line error", "[integration][dae
   CHECK(r.err.find("/no/such/file.toml") != std::string::npos);
   owtest::run({"rm", "-rf", "/tmp/owtest-nostate"});
 }
+
+TEST_CASE("run records history that survives SIGKILL and a restart", "[integration][daemon][history]") {
+  auto h = owtest::hierarchy();
+  auto c = owtest::make_cgroup(64 * kMiB, "owtest-hist");
+  TempDir dir;
+  std::string db = dir.path + "/history.db";
+  auto samples = [&]() -> uint64_t {
+    auto r = owtest::run({owtest::oomwatch_bin(), "stats", "--db", db, "--cgroup", c.path(), "--format", "json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto j = json::parse(r.out);
+    REQUIRE(j.contains(c.path()));
+    return j[c.path()]["samples"].get<uint64_t>();
+  };
+  auto start = [&] {
+    return owtest::start({owtest::oomwatch_bin(), "run", "--interval", "100ms", "--db", db, "--audit-log",
+                          dir.path + "/audit.jsonl", "--state-dir", dir.path + "/state", "--pin-dir", "none"});
+  };
+  auto d = start();
+  ::usleep(1'500'000);
+  ::kill(d->pid, SIGKILL);
+  ::waitpid(d->pid, nullptr, 0);
+  d->pid = -1;
+  uint64_t n1 = samples();
+  INFO("after SIGKILL: " << n1);
+  CHECK(n1 >= 5);  // every committed snapshot is there
+
+  d = start();
+  ::usleep(1'500'000);
+  d->stop();
+  uint64_t n2 = samples();
+  INFO("after restart: " << n2);
+  CHECK(n2 >= n1 + 5);
+}

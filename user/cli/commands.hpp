@@ -16,6 +16,7 @@ void add_events(CLI::App& app, Action& action);
 void add_exec(CLI::App& app, Action& action);
 void add_run(CLI::App& app, Action& action);
 void add_stats(CLI::App& app, Action& action);
+void add_collect(CLI::App& app, Action& action);
 void add_test_memory(CLI::App& app, Action& action);
 void add_stress_memory(CLI::App& app, Action& action);
 void add_monitor(CLI::App& app, Action& action);

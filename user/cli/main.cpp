@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add_exec(app, action);
   add_run(app, action);
   add_stats(app, action);
+  add_collect(app, action);
   add_test_memory(app, action);
   add_stress_memory(app, action);
   add_monitor(app, action);

@@ -1,5 +1,6 @@
 // JSONL codec of sample records (format in samplefile.hpp).
 #include <cmath>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -67,9 +68,29 @@ Status read_value(const detail::Field& f, const json& v, sampler::Sample& out) {
 }  // namespace
 
 std::string to_jsonl(const sampler::Sample& s) {
-  std::string out = "{\"ts\":\"" + stats::format_rfc3339(s.ts_ns) + "\",\"cgroup\":";
-  // A cgroup name need not be UTF-8; invalid bytes become U+FFFD rather than abort the write.
-  out += json(s.cgroup).dump(-1, ' ', false, json::error_handler_t::replace);
+  // A snapshot's samples share one timestamp: format it once (collect writes
+  // 10,000 lines a second at 1,000 cgroups and 10 Hz).
+  thread_local int64_t last_ts = -1;
+  thread_local std::string last_text;
+  if (s.ts_ns != last_ts) {
+    last_ts = s.ts_ns;
+    last_text = stats::format_rfc3339(s.ts_ns);
+  }
+  std::string out;
+  out.reserve(64 + s.cgroup.size() + 24 * std::size(detail::kFields));
+  out += "{\"ts\":\"";
+  out += last_text;
+  out += "\",\"cgroup\":";
+  bool plain = true;
+  for (unsigned char c : s.cgroup) plain = plain && c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  if (plain) {
+    out += '"';
+    out += s.cgroup;
+    out += '"';
+  } else {
+    // A cgroup name need not be UTF-8; invalid bytes become U+FFFD rather than abort the write.
+    out += json(s.cgroup).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
   for (const auto& f : detail::kFields) {
     if (!f.member) continue;
     out += ",\"";

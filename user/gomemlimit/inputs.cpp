@@ -26,6 +26,7 @@ std::string parent_of(const std::string& rel) {
   auto slash = rel.rfind('/');
   return slash == 0 || slash == std::string::npos ? "/" : rel.substr(0, slash);
 }
+}  // namespace
 
 // v2: memory.max and memory.high (the root has neither); v1: limit_in_bytes.
 uint64_t level_limit(const cg::Hierarchy& h, const std::string& rel) {
@@ -35,28 +36,39 @@ uint64_t level_limit(const cg::Hierarchy& h, const std::string& rel) {
   }
   return lim;
 }
-}  // namespace
 
-Result<CalcInput> read_inputs(const cg::Hierarchy& h, const std::string& rel, const std::string& meminfo_path) {
-  CalcInput in;
+Status read_cgroup_figures(const cg::Hierarchy& h, const std::string& rel, CalcInput& in) {
   in.version = h.version();
-  for (std::string cur = rel;; cur = parent_of(cur)) {
-    in.levels.push_back({cur, level_limit(h, cur)});
-    if (cur == "/") break;
-  }
   auto st = h.stat(rel);
   if (!st) return st.error();
   in.stat = std::move(*st);
+  in.v1_kmem_bytes.reset();
   if (h.version() == cg::Version::V1) {
     if (auto t = read_text(h.abs(rel) + "/memory.kmem.usage_in_bytes")) {
       uint64_t v;
       if (parse_u64(trim(*t), v)) in.v1_kmem_bytes = v;
     }
   }
+  return {};
+}
+
+Result<uint64_t> read_mem_total(const std::string& meminfo_path) {
   auto mi = read_text(meminfo_path);
   if (!mi) return mi.error();
   auto total = parse_mem_total(*mi);
   if (!total) return app_error("no MemTotal in", meminfo_path);
+  return *total;
+}
+
+Result<CalcInput> read_inputs(const cg::Hierarchy& h, const std::string& rel, const std::string& meminfo_path) {
+  CalcInput in;
+  for (std::string cur = rel;; cur = parent_of(cur)) {
+    in.levels.push_back({cur, level_limit(h, cur)});
+    if (cur == "/") break;
+  }
+  if (auto s = read_cgroup_figures(h, rel, in); !s) return s.error();
+  auto total = read_mem_total(meminfo_path);
+  if (!total) return total.error();
   in.machine_bytes = *total;
   return in;
 }

@@ -22,6 +22,18 @@ std::optional<uint64_t> parse_mem_total(std::string_view meminfo);
 Result<CalcInput> read_inputs(const cg::Hierarchy& h, const std::string& rel,
                               const std::string& meminfo_path = "/proc/meminfo");
 
+// The pieces of read_inputs, for callers that compute many cgroups at once
+// (agent/hints.hpp reads each level's limit once per tick, not once per
+// descendant, and MemTotal once per tick):
+// - one level's limit as the hint counts it: v1 memory.limit_in_bytes, v2
+//   min(memory.max, memory.high); kUnlimited when none or unreadable;
+uint64_t level_limit(const cg::Hierarchy& h, const std::string& rel);
+// - the cgroup's own figures into `in`: version, memory.stat, v1 kmem usage
+//   (levels, machine_bytes and ebpf_bytes are left as they are);
+Status read_cgroup_figures(const cg::Hierarchy& h, const std::string& rel, CalcInput& in);
+// - MemTotal in bytes.
+Result<uint64_t> read_mem_total(const std::string& meminfo_path = "/proc/meminfo");
+
 // The breakdown as the JSON object `oomwatch gomemlimit --json` prints.
 nlohmann::json to_json(const Breakdown& b, const std::string& cgroup, uint64_t cgroup_id);
 

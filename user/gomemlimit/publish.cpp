@@ -153,21 +153,33 @@ PublishReport Publisher::publish(const Target& t, const Breakdown& b) {
   if (::setxattr(t.cgroup_dir.c_str(), opts_.xattr_name.c_str(), v.data(), v.size(), 0) != 0)
     r.xattr = sys_error("set " + opts_.xattr_name + " on", t.cgroup_dir);
   r.file = write_atomic(opts_.hint_dir, std::to_string(t.cgroup_id), v + "\n");
-  if (map_.valid()) {
-    ow_gomemlimit_hint h{};
-    h.hint_bytes = b.gomemlimit_bytes;
-    h.effective_limit_bytes = b.effective_limit_bytes;
-    h.ebpf_bytes = b.ebpf_bytes;
-    h.nonheap_bytes = b.nonheap_bytes - b.ebpf_bytes;
-    h.ts_ns = realtime_ns();
-    __u64 key = t.cgroup_id;
-    if (bpf_map_update_elem(map_.get(), &key, &h, BPF_ANY) != 0)
-      r.map = sys_error("update pinned map", opts_.pin_path);
-  } else {
-    r.map = app_error("no pinned hint map at", opts_.pin_path);
-  }
+  r.map = update_map(t, b);
   if (r.any_ok()) published_[t.cgroup_id] = t;
   return r;
+}
+
+PublishReport Publisher::confirm(const Target& t, const Breakdown& b) {
+  PublishReport r;
+  if (!b.ok || b.gomemlimit_bytes == 0) {
+    auto e = app_error("refusing to publish: " + (b.error.empty() ? std::string("no hint") : b.error));
+    return {e, e, e};
+  }
+  r.map = update_map(t, b);
+  published_[t.cgroup_id] = t;
+  return r;
+}
+
+Status Publisher::update_map(const Target& t, const Breakdown& b) {
+  if (!map_.valid()) return app_error("no pinned hint map at", opts_.pin_path);
+  ow_gomemlimit_hint h{};
+  h.hint_bytes = b.gomemlimit_bytes;
+  h.effective_limit_bytes = b.effective_limit_bytes;
+  h.ebpf_bytes = b.ebpf_bytes;
+  h.nonheap_bytes = b.nonheap_bytes - b.ebpf_bytes;
+  h.ts_ns = realtime_ns();
+  __u64 key = t.cgroup_id;
+  if (bpf_map_update_elem(map_.get(), &key, &h, BPF_ANY) != 0) return sys_error("update pinned map", opts_.pin_path);
+  return {};
 }
 
 PublishReport Publisher::unpublish(const Target& t) {
@@ -181,7 +193,7 @@ PublishReport Publisher::unpublish(const Target& t) {
     __u64 key = t.cgroup_id;
     if (bpf_map_delete_elem(map_.get(), &key) != 0 && errno != ENOENT)
       r.map = sys_error("delete from pinned map", opts_.pin_path);
-    else
+    else if (opts_.unpin_when_empty)
       r.map = unpin_if_empty();
   }
   published_.erase(t.cgroup_id);

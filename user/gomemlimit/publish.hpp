@@ -25,6 +25,10 @@ struct PublishOptions {
   std::string xattr_name = "user.oomwatch.gomemlimit";
   std::string hint_dir = "/run/oomwatch/gomemlimit";
   std::string pin_path = "/sys/fs/bpf/oomwatch/gomemlimit";
+  // unpublish() unpins the map once it is empty (one-shot commands). A
+  // daemon keeps its pin until shutdown(): it publishes again on its next
+  // round, into the same map, which must still be visible to bpftool.
+  bool unpin_when_empty = true;
 };
 
 struct Target {
@@ -49,8 +53,14 @@ class Publisher {
   ~Publisher() = default;  // leaves the pin and the published hints in place
 
   PublishReport publish(const Target& t, const Breakdown& b);
+  // For a value the xattr and the file already carry: updates only the map
+  // entry (its ts_ns says the hint was confirmed now), so a daemon's periodic
+  // round rewrites no file for an unchanged hint. xattr and file are reported
+  // ok, untouched.
+  PublishReport confirm(const Target& t, const Breakdown& b);
   // Removes the hint from all three places (absent is fine); when the map is
-  // left empty, unpins it (and removes the pin's directory if empty).
+  // left empty and options().unpin_when_empty, unpins it (and removes the
+  // pin's directory if empty).
   PublishReport unpublish(const Target& t);
   // Clean shutdown of the daemon: unpublishes every hint this Publisher
   // published, then unpins the map whatever it still holds.
@@ -62,6 +72,7 @@ class Publisher {
  private:
   Publisher() = default;
   Status unpin_if_empty();
+  Status update_map(const Target& t, const Breakdown& b);
   PublishOptions opts_;
   UniqueFd map_;
   std::map<uint64_t, Target> published_;

@@ -1,0 +1,250 @@
+// GOMEMLIMIT hints in the daemon (issue 6, seed 000): every period the hint of
+// each target cgroup is recomputed (gomemlimit/calc.hpp, the same arithmetic
+// and inputs as `oomwatch gomemlimit --cgroup P`) and published in the three
+// places of gomemlimit/publish.hpp (xattr, /run file, pinned BPF map).
+//
+// Which cgroups get a hint (targets):
+//   every cgroup under `roots` (each root selects itself and its descendants;
+//   empty = the whole hierarchy) whose effective limit — the smallest limit
+//   of the cgroup and its ancestors — is below the machine's memory. A cgroup
+//   with no limit anywhere would get a hint computed from MemTotal (the seed's
+//   fallback, what the one-shot command prints); publishing that for every
+//   unlimited system cgroup of a node is noise, so it is opt-in
+//   (include_unlimited). A target whose limit leaves no room for a positive
+//   hint (non-heap memory + margin >= limit), a cgroup that is no longer a
+//   target and a removed cgroup get their old hint withdrawn, never a stale
+//   or absurd value.
+//
+// Cost per tick (what keeps 1,000 cgroups cheap):
+//   - one walk of the selected subtrees (readdir + fstatat for the id), one
+//     limit read per cgroup (v2: memory.max and memory.high), each level read
+//     once per tick and shared by all descendants, MemTotal once;
+//   - eBPF memory: ONE iter/bpf_map walk plus one fdinfo read per map for all
+//     cgroups, summed per subtree (maps charged to a cgroup or below it, the
+//     rule of bpfmem::subtree_map_bytes); no /proc or bpffs scan (those only
+//     name holders and pins, which a hint does not need);
+//   - per target: memory.stat (+ v1 memory.kmem.usage_in_bytes) and compute();
+//     the xattr and the file are rewritten only when the value changed, when
+//     the last write of them failed, and every republish_period_ns (in case
+//     someone removed them); otherwise only the map entry is updated (its
+//     ts_ns says when the hint was last confirmed). A rename over an existing
+//     file is costly where /run is not tmpfs (ext4 flushes the data first:
+//     ~2 ms per file measured here).
+//   last_tick() reports counts and the time spent. Measured here (v1, kernel
+//   6.18, 2 shared cores under load; tests/integration/test_hint_service.cpp
+//   "[.scale]"): 1,000 limited cgroups in 10 groups, steady tick 104-126 ms
+//   (walk + limits 40-52 ms, eBPF walk 0.55 ms for 8 maps, memory.stat +
+//   kmem + compute + map update 49-74 ms); the first tick, which creates
+//   1,000 files and xattrs, 0.33-1.0 s (ext4 file creation).
+//
+// Wiring (the daemon's loop thread):
+//   auto hints = HintService::open(h, {.roots = managed, .loader = &loader});
+//   timer every few seconds:  hints->tick(now); hints->maybe_log(now);
+//   lowering donor D to N:    if (hints->covers(D)) (void)hints->lower_before(D, N);
+//                             write the limit; then (void)hints->refresh(D);
+//   after raising C's limit:  (void)hints->refresh(C);
+//   at exit:                  hints->shutdown();
+//
+// eBPF memory between ticks: refresh() and lower_before() reuse the last
+// tick's per-subtree eBPF figures (a limit write does not move eBPF charges);
+// before the first tick they run the map walk themselves.
+//
+// Timing for the daemon: Go programs read the hint by polling (tools/go
+// gomemlimit.Follow, every 10 s by default), so after lower_before() the
+// daemon should leave them that long to shrink before the limit write when
+// it can (a pressure rescue may not).
+//
+// Threading: not thread-safe; call everything from the agent loop's thread.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cgroup/hierarchy.hpp"
+#include "cgroup/idcache.hpp"
+#include "gomemlimit/calc.hpp"
+#include "gomemlimit/publish.hpp"
+#include "util/result.hpp"
+
+namespace ow::bpf {
+class Loader;
+}
+
+namespace ow::agent {
+
+struct HintOptions {
+  int64_t period_ns = 30'000'000'000;       // tick() recomputes when this much time has passed
+  int64_t log_period_ns = 300'000'000'000;  // maybe_log() writes seed 000's lines this often
+  int64_t republish_period_ns = 300'000'000'000;  // unchanged hints: xattr and file rewritten this often
+  // margin_fraction 0.05, ratio 0.80, cache_fraction 0.10: `oomwatch gomemlimit`'s defaults.
+  gomemlimit::CalcParams params;
+  // Relative paths ("/kubepods"); each selects itself and every descendant.
+  // Empty: the whole hierarchy. A root that does not exist (yet) is skipped
+  // with one warning and picked up once it appears.
+  std::vector<std::string> roots;
+  // Also hint cgroups with no limit below the machine's memory (from MemTotal).
+  bool include_unlimited = false;
+  // Where hints go. unpin_when_empty is forced off: the daemon keeps its pin
+  // (bpftool keeps seeing the map) until shutdown().
+  gomemlimit::PublishOptions publish;
+  // eBPF memory per cgroup: a Loader opened with LoaderOptions::bpfmem (the
+  // daemon's own), which must outlive the service; nullptr: the service opens
+  // a Loader of its own with only the bpf_map iterator. measure_ebpf = false,
+  // or no iterator: eBPF counted as 0 (logged once), as the one-shot command does.
+  const bpf::Loader* loader = nullptr;
+  bool measure_ebpf = true;
+  // maybe_log(): at most this many per-cgroup lines at info level; the rest
+  // at debug level, announced by one summary line.
+  size_t log_lines_max = 32;
+  std::string meminfo_path = "/proc/meminfo";
+};
+
+// What one tick did (last_tick()).
+struct HintTickReport {
+  int64_t at_ns = 0;       // the now_ns it ran at
+  size_t walked = 0;       // cgroups under the roots
+  size_t targets = 0;      // of those, with an effective limit below machine memory (or all: include_unlimited)
+  size_t published = 0;    // hint published, or confirmed unchanged (map entry only)
+  size_t rewritten = 0;    // of those, xattr and file written (new or changed value, periodic rewrite, retry)
+  size_t no_hint = 0;      // limit used up by non-heap memory: nothing published, old hint withdrawn
+  size_t incomplete = 0;   // published, but some place refused it (the warning names it)
+  size_t failed = 0;       // figures unreadable, or no place took the hint
+  size_t withdrawn = 0;    // old hints removed: cgroup gone, no longer a target, or no positive hint
+  size_t ebpf_maps = 0;    // maps seen by the iterator walk
+  bool ebpf_measured = false;
+  int64_t duration_ns = 0;  // the whole tick (CLOCK_MONOTONIC)
+  int64_t walk_ns = 0, ebpf_ns = 0, publish_ns = 0;  // walk + limits; eBPF walk; stat + compute + publish
+};
+
+// What the service last published for one cgroup.
+struct PublishedHint {
+  std::string cgroup;  // relative path
+  uint64_t cgroup_id = 0;
+  uint64_t hint_bytes = 0;
+  gomemlimit::Breakdown breakdown;
+  int64_t written_ns = 0;  // now_ns of the last write of xattr and file
+  bool complete = false;   // every place took the last write
+};
+
+class HintService {
+ public:
+  // Validates the options (params, roots), opens (creating and pinning when
+  // needed) the hint map. The map is out of reach (no bpffs, no BPF): the
+  // service still publishes the xattr and the file, and says so once.
+  // Publishes nothing until the first tick().
+  static Result<std::unique_ptr<HintService>> open(const cg::Hierarchy& h, HintOptions o);
+  ~HintService();  // leaves published hints in place: call shutdown() to withdraw them
+
+  // Recomputes and publishes the hints of all targets when period_ns has
+  // passed since the last tick (or the first time, or force). now_ns: any
+  // monotonic clock, the same on every call. Returns whether it ran.
+  bool tick(int64_t now_ns, bool force = false);
+
+  // Right after the daemon changed `cgroup`'s limit (relative or absolute
+  // path): recompute and publish its hint. Returns the published value. Error
+  // (nothing published; an old hint is withdrawn): the cgroup is not under
+  // the roots, is no target (no limit below machine memory), its limit leaves
+  // no positive hint, or its figures are unreadable.
+  Result<uint64_t> refresh(const std::string& cgroup);
+
+  // Before the daemon lowers `cgroup`'s limit to new_limit_bytes: publishes
+  // the hint computed as if the limit already were new_limit_bytes (min with
+  // the current one; v2 memory.high still counts), so Go programs shrink
+  // before the kernel enforces the new limit. Returns the published value.
+  // Error: as refresh(); when no positive hint fits under new_limit_bytes the
+  // current hint is left in place (the daemon's refresh() after the write
+  // withdraws it) and the error names the figures.
+  Result<uint64_t> lower_before(const std::string& cgroup, uint64_t new_limit_bytes);
+
+  // Every log_period_ns (and on the first call): seed 000's line, for
+  // oomwatch's own cgroup (currentGOMEMLIMIT from this process's GOMEMLIMIT)
+  // and for each hinted cgroup (currentGOMEMLIMIT=n/a: other processes'
+  // environments are not read), through spdlog:
+  //   memory usage stats: cgroup=/a totalUsage=20MiB totalLimit=64MiB ebpfUsage=0B
+  //   currentGOMEMLIMIT=n/a recommendedGOMEMLIMIT=48.6MiB utilizationPercent=31
+  // Returns whether it logged.
+  bool maybe_log(int64_t now_ns);
+
+  // Withdraws every hint this service published (xattr, file, map entry) and
+  // unpins the map. The service publishes nothing afterwards.
+  Status shutdown();
+
+  // `cgroup` exists and is under the roots: refresh() and lower_before() may
+  // publish for it (the daemon can skip donors outside without an error).
+  bool covers(const std::string& cgroup) const;
+
+  const HintTickReport& last_tick() const { return last_; }
+  // By cgroup id.
+  const std::map<uint64_t, PublishedHint>& published() const { return published_; }
+  // The value published for `cgroup` (relative path), if any.
+  std::optional<uint64_t> published_value(const std::string& cgroup) const;
+  const HintOptions& options() const { return o_; }
+
+ private:
+  HintService(const cg::Hierarchy& h, HintOptions o);
+  struct Charges;
+  // walked: id -> path of the cgroups this tick walked (others through ids_).
+  Status collect_ebpf(const std::unordered_map<uint64_t, std::string>* walked = nullptr);
+  uint64_t ebpf_for(const std::string& rel) const;
+  bool selected(const std::string& rel) const;
+  Result<std::string> resolve_target(const std::string& cgroup) const;
+  // Publishes b for (rel, id), or withdraws the old hint when b has none.
+  // may_confirm: an unchanged, complete, recent hint only has its map entry updated.
+  enum class Outcome { Published, Rewritten, NoHint, Failed };
+  Outcome publish_one(const std::string& rel, uint64_t id, const gomemlimit::Breakdown& b, bool may_confirm,
+                      int64_t now_ns, std::string* why);
+  bool withdraw(uint64_t id);
+  Result<uint64_t> publish_now(const std::string& rel, gomemlimit::CalcInput in);
+
+  cg::Hierarchy h_;
+  HintOptions o_;
+  std::unique_ptr<gomemlimit::Publisher> pub_;
+  std::unique_ptr<bpf::Loader> own_loader_;
+  const bpf::Loader* loader_ = nullptr;
+  cg::IdCache ids_;
+  std::unique_ptr<Charges> charges_;
+  bool ebpf_warned_ = false;
+  bool shut_ = false;
+  std::optional<int64_t> last_tick_ns_, last_log_ns_;
+  HintTickReport last_;
+  std::map<uint64_t, PublishedHint> published_;
+  std::map<uint64_t, std::string> no_hint_;  // id -> why, to warn once per change
+  std::set<std::string> missing_roots_;       // warned once each
+  int64_t last_fail_warn_ns_ = 0;
+  size_t last_failed_ = 0;
+  size_t withdrawn_total_ = 0;
+  size_t no_hint_warnings_ = 0;  // this tick
+};
+
+// Pure helpers (unit-tested).
+namespace hints {
+// GOMEMLIMIT in the Go runtime's syntax: bytes, "B", "KiB".."TiB", "off"
+// (-> kUnlimited). nullopt when the runtime would reject it.
+std::optional<uint64_t> parse_gomemlimit_env(std::string_view s);
+// rel is one of roots or below one (empty roots: everything).
+bool under_roots(const std::string& rel, const std::vector<std::string>& roots);
+// (cgroup path, bytes) per map -> bytes per subtree: each map counts for its
+// cgroup and every ancestor up to "/".
+std::unordered_map<std::string, uint64_t> subtree_sums(const std::vector<std::pair<std::string, uint64_t>>& charges);
+
+struct UsageLine {
+  std::string cgroup;
+  uint64_t usage_bytes = 0;
+  uint64_t limit_bytes = 0;  // the effective limit
+  uint64_t ebpf_bytes = 0;
+  std::string current;  // current GOMEMLIMIT as printed: "64MiB", "off", "unset", "n/a", "invalid(x)"
+  std::optional<uint64_t> recommended;  // nullopt: no positive hint
+};
+// "memory usage stats: cgroup=/a totalUsage=... utilizationPercent=31"
+std::string format_usage_line(const UsageLine& l);
+// This process's GOMEMLIMIT as format_usage_line prints it.
+std::string describe_env_gomemlimit(const char* env_value);
+}  // namespace hints
+
+}  // namespace ow::agent

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +70,13 @@ bool armed(const Hierarchy& h, const std::string& rel) {
   return u && u->high_bytes != ow::kUnlimited;
 }
 
+// The GOMEMLIMIT hint the daemon published on the cgroup directory (0: none).
+uint64_t hint(const Hierarchy& h, const std::string& rel) {
+  char buf[64] = {};
+  ssize_t n = ::getxattr(h.abs(rel).c_str(), "user.oomwatch.gomemlimit", buf, sizeof buf - 1);
+  return n > 0 ? std::strtoull(buf, nullptr, 10) : 0;
+}
+
 bool pristine(const Hierarchy& h, const std::string& rel) {
   if (h.version() == ow::cg::Version::V1) {
     auto e = h.events(rel);
@@ -106,6 +114,9 @@ TEST_CASE("run --enforce: a child growing past its limit under a parent with hea
   d.start({"--enforce", "--manage", parent.path()});
   INFO(d.err());
   REQUIRE(owtest::wait_for([&] { return armed(h, a.path()) && armed(h, b.path()); }, 10000));
+  REQUIRE(owtest::wait_for([&] { return hint(h, a.path()) > 0; }, 10000));
+  uint64_t hint_before = hint(h, a.path());
+  CHECK(hint_before < 32 * kMiB);
 
   auto r = hold(a.path(), "96M");
   INFO(r.dump());
@@ -115,6 +126,7 @@ TEST_CASE("run --enforce: a child growing past its limit under a parent with hea
   CHECK(*h.limit(a.path()) >= 96 * kMiB);
   CHECK(*h.limit(b.path()) == 64 * kMiB);      // sibling untouched: the parent had room
   CHECK(*h.limit(parent.path()) == 512 * kMiB);  // the parent is never written
+  CHECK(hint(h, a.path()) > hint_before);          // the hint follows the raised limit at once
 
   auto lines = audit(d.audit_log());
   REQUIRE_FALSE(lines.empty());
@@ -136,6 +148,7 @@ TEST_CASE("run --enforce: a child growing past its limit under a parent with hea
 
   d.bg->stop();
   CHECK(pristine(h, a.path()));  // oom_kill_disable / memory.high put back on exit
+  CHECK(hint(h, a.path()) == 0);  // hints withdrawn
   CHECK(pristine(h, b.path()));
 }
 

@@ -14,6 +14,7 @@
 #include "actuate/apply.hpp"
 #include "actuate/journal.hpp"
 #include "agent/cgroup_watch.hpp"
+#include "agent/hints.hpp"
 #include "agent/loop.hpp"
 #include "agent/oom_source.hpp"
 #include "agent/usage_window.hpp"
@@ -134,6 +135,7 @@ class Daemon {
   std::unique_ptr<sampler::Sampler> sampler_;
   std::optional<store::HistoryStore> db_;
   std::optional<V2EventsWatch> v2w_;
+  std::unique_ptr<HintService> hints_;
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
   int64_t last_maintain_ns_ = 0;
@@ -179,6 +181,7 @@ Status Daemon::start() {
   lo.snapshots = true;
   lo.memcg_v1 = h_.version() == cg::Version::V1;
   lo.reclaim = true;
+  lo.bpfmem = o_.hints;  // eBPF memory per cgroup, for the hints
   auto loader = bpf::Loader::open(lo);
   if (!loader) return loader.error();
   loader_ = std::move(*loader);
@@ -199,6 +202,20 @@ Status Daemon::start() {
   spdlog::info("sampling every {} through {}", format_duration(std::chrono::nanoseconds(cfg_.interval_ns)),
                sampler_->source_name());
 
+  if (o_.hints) {
+    HintOptions ho;
+    ho.period_ns = cfg_.gomemlimit_interval_ns;
+    ho.roots = roots_;
+    ho.loader = loader_.get();
+    ho.publish.hint_dir = o_.state_dir + "/gomemlimit";
+    // Without a bpffs pin dir the map is skipped (xattr and file only).
+    ho.publish.pin_path = (o_.pin_dir.empty() ? o_.state_dir : o_.pin_dir) + "/gomemlimit";
+    auto hs = HintService::open(h_, ho);
+    if (!hs)
+      spdlog::warn("no GOMEMLIMIT hints: {}", hs.error().message());
+    else
+      hints_ = std::move(*hs);
+  }
   if (!cfg_.db.empty() && cfg_.db != "none") {
     auto db = store::HistoryStore::open(cfg_.db);
     if (!db) return db.error();
@@ -221,6 +238,15 @@ Status Daemon::start() {
   }
   auto t = loop_->add_timer(std::chrono::nanoseconds(cfg_.interval_ns), [this] { on_tick(); });
   if (!t) return t.error();
+  if (hints_) {
+    auto ht = loop_->add_timer(std::chrono::seconds(1), [this] {
+      int64_t now = mono_ns();
+      hints_->tick(now);
+      hints_->maybe_log(now);
+    });
+    if (!ht) return ht.error();
+    hints_->tick(mono_ns(), true);
+  }
   if (rescue_active() && h_.version() == cg::Version::V1) {
     auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { check_paused(); });
     if (!d) return d.error();
@@ -237,6 +263,8 @@ Status Daemon::start() {
 }
 
 void Daemon::shutdown() {
+  if (hints_)
+    if (auto s = hints_->shutdown(); !s) spdlog::warn("GOMEMLIMIT hints: {}", s.error().message());
   if (!journal_.empty()) {
     auto n = journal_.restore(h_);
     if (!n)
@@ -491,7 +519,14 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   if (!dry && !plan.adjustments.empty()) {
     std::vector<actuate::LimitChange> changes;
     for (const auto& a : plan.adjustments) changes.push_back({a.path, a.old_limit_bytes, a.new_limit_bytes});
+    // Go programs in a donor shrink first: its hint drops before its limit.
+    if (hints_)
+      for (const auto& a : plan.adjustments)
+        if (!a.receiver && hints_->covers(a.path)) (void)hints_->lower_before(a.path, a.new_limit_bytes);
     auto r = act_.apply(changes);
+    if (hints_)
+      for (const auto& a : plan.adjustments)
+        if (hints_->covers(a.path)) (void)hints_->refresh(a.path);
     if (r.ok)
       result = plan.result == policy::Outcome::planned ? "applied" : policy::to_string(plan.result);
     else

@@ -21,6 +21,10 @@
 // oom_kill_disable, no memory.high; every decision is still audited with
 // "dry_run": true.
 //
+// GOMEMLIMIT hints for the cgroups under --manage (every limited cgroup
+// without it) are recomputed every gomemlimit_interval and right after a
+// limit change; a donor's hint is lowered before its limit.
+//
 // Every setting oomwatch changes other than limits (oom_kill_disable,
 // memory.high) is remembered in a journal under state_dir before it is
 // changed, and put back on exit, at the next start after a crash, and by
@@ -39,6 +43,7 @@ struct DaemonOptions {
   std::string state_dir = "/run/oomwatch";  // journal and intent files
   std::string pin_dir = "/sys/fs/bpf/oomwatch";  // "" = do not pin maps
   int64_t window_ns = 600'000'000'000;  // usage window for donors' median and max
+  bool hints = true;  // GOMEMLIMIT hints (agent/hints.hpp) every cfg.gomemlimit_interval_ns
 };
 
 // Runs until SIGINT/SIGTERM. Errors are setup failures (each says what to fix).

@@ -11,7 +11,7 @@
 //   db = "/var/lib/oomwatch/history.db"
 //   listen = "127.0.0.1:9753"       # "" = no HTTP listener
 //   log_level = "info"              # debug, info, warn, error
-//   gomemlimit_interval = "10s"
+//   gomemlimit_interval = "30s"     # GOMEMLIMIT hints recomputed this often
 //   v1_pause_deadline = "500ms"     # paused v1 cgroup gets its OOM killer back after this
 //   min_step = "16M"                # sizes: "64K", "1.5G"; integers = bytes
 //   cooldown = "30s"
@@ -56,7 +56,7 @@ struct Config {
   std::string db = "/var/lib/oomwatch/history.db";
   std::string listen = "127.0.0.1:9753";
   std::string log_level = "info";
-  int64_t gomemlimit_interval_ns = 10'000'000'000;
+  int64_t gomemlimit_interval_ns = 30'000'000'000;
   int64_t v1_pause_deadline_ns = 500'000'000;
   uint64_t min_step_bytes = 16ull << 20;
   int64_t cooldown_ns = 30'000'000'000;

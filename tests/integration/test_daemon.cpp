@@ -47,9 +47,9 @@ std::vector<nlohmann::ordered_json> audit(const std::string& path) {
 }
 
 // test-memory in an existing cgroup, under that cgroup's own limit.
-json hold(const std::string& cgroup, const char* alloc, int timeout_s = 60) {
+json hold(const std::string& cgroup, const char* alloc, const char* strategy = "anon", int timeout_s = 60) {
   auto r = owtest::run({owtest::oomwatch_bin(), "test-memory", "--json", "--cgroup", cgroup, "--alloc", alloc,
-                        "--strategy", "anon"},
+                        "--strategy", strategy},
                        timeout_s);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -150,6 +150,24 @@ TEST_CASE("run --enforce: a child growing past its limit under a parent with hea
   CHECK(pristine(h, a.path()));  // oom_kill_disable / memory.high put back on exit
   CHECK(hint(h, a.path()) == 0);  // hints withdrawn
   CHECK(pristine(h, b.path()));
+}
+
+TEST_CASE("run --enforce: a child full of page cache keeps its limit", "[integration][daemon]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 32 * kMiB);
+  Daemon d;
+  d.start({"--enforce", "--manage", parent.path()});
+  INFO(d.err());
+  REQUIRE(owtest::wait_for([&] { return armed(h, a.path()); }, 10000));
+  // 96 MiB of file pages through a 32 MiB cgroup: the kernel reclaims cache,
+  // nobody is short of memory, and oomwatch must not feed the cache.
+  auto r = hold(a.path(), "96M", "file");
+  INFO(r.dump());
+  CHECK(r["oom_killed"] == false);
+  ::usleep(300'000);  // a few more snapshots after the pressure
+  CHECK(*h.limit(a.path()) == 32 * kMiB);
+  CHECK(audit(d.audit_log()).empty());
 }
 
 TEST_CASE("run --reservation strict: an idle sibling donates and stays above its usage", "[integration][daemon]") {

@@ -119,6 +119,7 @@ class Daemon {
                 int64_t signal_mono_ns, const char* from);
   policy::CgroupState state(const std::string& path);
   int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
+  bool short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const;
   uint64_t guard_distance(uint64_t limit) const;
 
   DaemonOptions o_;
@@ -413,7 +414,8 @@ void Daemon::on_tick() {
     }
     if (c.seen && cfg_.rescue && s.limit_bytes != kUnlimited &&
         s.usage_bytes + guard_distance(s.limit_bytes) >= s.limit_bytes &&
-        (s.failcnt > c.last_failcnt || (c.guard_bytes && s.ev_high > c.last_high_events)))
+        (s.failcnt > c.last_failcnt || (c.guard_bytes && s.ev_high > c.last_high_events)) &&
+        short_of_memory(p, s.usage_bytes, s.limit_bytes))
       pressured.emplace_back(p, s.usage_bytes > c.last_usage ? s.usage_bytes - c.last_usage : 0);
     c.seen = true;
     c.last_usage = s.usage_bytes;
@@ -423,6 +425,26 @@ void Daemon::on_tick() {
   }
   window_.prune(now);
   for (const auto& [p, growth] : pressured) incident(policy::TriggerKind::pressure, p, 0, growth, now, "sample");
+}
+
+// At its limit with little the kernel can reclaim: usage minus the file LRU
+// pages is within the guard of the limit. A cgroup full of page cache is not
+// short of memory (the kernel drops cache); growing its limit for every
+// reclaim would feed the cache forever.
+bool Daemon::short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const {
+  if (limit == kUnlimited) return false;
+  auto st = h_.stat(path);
+  uint64_t file = 0;
+  if (st) {
+    auto get = [&](const char* k) {
+      auto it = st->find(k);
+      return it == st->end() ? uint64_t{0} : it->second;
+    };
+    bool v1 = h_.version() == cg::Version::V1;
+    file = v1 ? get("total_inactive_file") + get("total_active_file") : get("inactive_file") + get("active_file");
+  }
+  uint64_t hard = usage > file ? usage - file : 0;
+  return hard + guard_distance(limit) >= limit;
 }
 
 // The kernel's own timestamp of a limit signal: the end of the last reclaim
@@ -490,6 +512,12 @@ void Daemon::on_v2_events() {
     c.last_high_events = ev->high;
     c.last_failcnt = ev->max;
     const char* from = "wakeup";
+    if (grew) {
+      auto u = h_.read(p);
+      // Throttled at the memory.high guard, the kernel holds usage near the
+      // guard, so that is the limit to measure against.
+      if (!u || !short_of_memory(p, u->usage_bytes, c.guard_bytes ? c.guard_bytes : u->limit_bytes)) continue;
+    }
     if (grew) incident(policy::TriggerKind::pressure, p, 0, 0, kernel_signal(p, now, from), from);
   }
 }

@@ -55,11 +55,17 @@ TEST_CASE("1,000 empty cgroups are all in a snapshot read in segments", "[bpf][s
 TEST_CASE("iterator figures agree with the cgroup's files", "[bpf][snapshot]") {
   auto h = owtest::hierarchy();
   auto cg = owtest::make_cgroup(64ull << 20, "owtest-snap");
-  // Hold ~24 MiB of anon memory in the cgroup with a real process.
-  // (a shell variable: no helper binary needed, here or in the VM's busybox)
-  auto pid = cg::spawn_in(h, cg.path(), {"sh", "-c", "x=$(head -c 25165824 /dev/zero | tr '\\0' a); sleep 30"});
+  // Hold ~24 MiB of anon memory in the cgroup with a real process: dd fills
+  // its 24 MiB buffer in one read, then blocks writing it into a pipe that
+  // `sleep` never reads. (Not a shell variable: busybox ash, in the VM tier,
+  // reads $(...) 128 bytes at a time, >10 s for 24 MiB under TCG, and it
+  // execs the last command of `sh -c`, which frees the variable.)
+  auto pid = cg::spawn_in(h, cg.path(),
+                          {"sh", "-c",
+                           "dd if=/dev/zero bs=25165824 count=1 2>/dev/null | { head -c 1 >/dev/null; exec sleep 30; }"});
   REQUIRE(pid.ok());
-  // Growth is over once `sleep` runs beside the shell.
+  // Growth is over once `sleep` runs: head got dd's first bytes, which dd
+  // writes only after its read filled the whole buffer.
   REQUIRE(owtest::wait_for([&] {
     for (pid_t p : h.procs(cg.path()).value_or({}))
       if (trim(read_text("/proc/" + std::to_string(p) + "/comm").value_or("")) == "sleep") return true;

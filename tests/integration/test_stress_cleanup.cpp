@@ -2,6 +2,8 @@
 // success, failure, a foreign kill, or Ctrl-C at any moment.
 #include <catch2/catch.hpp>
 #include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -67,6 +69,39 @@ int interrupt(owtest::Background& b) {
   REQUIRE(done);
   b.pid = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+// Runs argv (a path) as uid and gid 65534 without supplementary groups, what
+// `setpriv --reuid=65534 --regid=65534 --clear-groups` does; here because the
+// VM tier's busybox setpriv has none of those options. stdout is dropped.
+owtest::CmdResult run_as_nobody(const std::vector<std::string>& argv) {
+  std::vector<char*> a;
+  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  char err_path[] = "/tmp/owtest-nobody-XXXXXX";
+  int efd = ::mkstemp(err_path);
+  REQUIRE(efd >= 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(efd, 2);
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(126);
+    ::execv(a[0], a.data());
+    ::_exit(127);
+  }
+  ::close(efd);
+  int status = 0;
+  if (!owtest::wait_for([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 60000)) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  owtest::CmdResult r;
+  r.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  r.err = ow::read_text(err_path).value_or("");
+  ::unlink(err_path);
+  return r;
 }
 struct TempDir {
   std::string path;
@@ -160,9 +195,11 @@ TEST_CASE("a worker killed by someone else is not an OOM kill", "[integration][s
 TEST_CASE("a worker that cannot allocate fails the run (exit 1) and leaves nothing", "[integration][stress][cleanup]") {
   auto h = owtest::hierarchy();
   auto parent = owtest::make_cgroup(ow::kUnlimited, "owtest-parent");
-  // An address-space limit makes the worker's mmap fail long before the cgroup limit.
-  auto r = owtest::run({"prlimit", "--as=268435456", owtest::oomwatch_bin(), "test-memory", "--json", "--memory", "1G",
-                        "--alloc", "512M", "--parent", parent.path()});
+  // An address-space limit (256 MiB) makes the worker's mmap fail long before
+  // the cgroup limit. The shell's ulimit rather than prlimit(1), which the VM
+  // tier's busybox lacks.
+  auto r = owtest::run({"sh", "-c", "ulimit -v 262144 && exec \"$@\"", "sh", owtest::oomwatch_bin(), "test-memory",
+                        "--json", "--memory", "1G", "--alloc", "512M", "--parent", parent.path()});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
   auto lines = ow::split_lines(r.out);
@@ -184,14 +221,13 @@ TEST_CASE("environment refusals exit 1 or 2 before creating anything", "[integra
                         "file", "--file-dir", "/dev/shm", "--parent", parent.path()});
   CHECK(t.exit_code == 2);
   CHECK(t.err.find("tmpfs") != std::string::npos);
-  auto n = owtest::run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", owtest::oomwatch_bin(),
-                        "test-memory", "--memory", "64M", "--alloc", "8M", "--parent", parent.path()});
+  auto n = run_as_nobody({owtest::oomwatch_bin(), "test-memory", "--memory", "64M", "--alloc", "8M", "--parent",
+                          parent.path()});
   INFO(n.err);
   CHECK(n.exit_code == 1);
   CHECK(n.err.find("needs root") != std::string::npos);
-  auto s = owtest::run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", owtest::oomwatch_bin(),
-                        "stress-memory", "--memory", "64M", "--target", "8M", "--duration", "1s", "--parent",
-                        parent.path()});
+  auto s = run_as_nobody({owtest::oomwatch_bin(), "stress-memory", "--memory", "64M", "--target", "8M", "--duration",
+                          "1s", "--parent", parent.path()});
   CHECK(s.exit_code == 1);
   CHECK(children(parent.path()).empty());
 }

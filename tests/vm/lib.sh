@@ -48,23 +48,96 @@ exit_desc() {
 	if [ "$1" -gt 128 ]; then echo "killed by signal $(($1 - 128))"; else echo "exit status $1"; fi
 }
 
+# catch2_failures FILE [names]: from a Catch2 console-reporter output (colour
+# codes removed), the test cases that failed: each one's name and section,
+# its source line, and its failed assertions with their expansions and
+# messages (no passed assertions, no warnings of passing test cases). Cut to
+# 30 lines per test case and 150 in all, after which only the names follow,
+# so that one runaway message cannot bury the report; the whole output stays
+# in the console log. With "names": only the names, one a line (a name
+# Catch2 wrapped is joined again).
+catch2_failures() {
+	awk -v names_only="${2:-}" '
+	function flush(   k, n, cut) {
+		if (nb && failed) {
+			if (names_only == "names") {
+				if (!(name in seen)) print name
+				seen[name] = 1
+			} else if (total >= 150) {
+				if (!(name in seen)) { if (!more++) print "also failed (details in the console log):"; print "  " name }
+				seen[name] = 1
+			} else {
+				n = 0
+				for (k = 1; k <= nb && n < 30 && total < 150; k++) { print b[k]; n++; total++ }
+				if (k <= nb) { cut = 0; for (; k <= nb; k++) cut++; print "  [... " cut " more lines of this test case in the console log]" }
+				seen[name] = 1
+			}
+		}
+		nb = 0; failed = 0; keep = 0
+	}
+	# (No regex intervals: not every awk has them.)
+	length($0) == 79 && /^-+$/ {
+		# A dashes line opens a header (name, sections) and closes it again.
+		if (!inhdr) { flush(); inhdr = 1; hl = 0; insec = 0; name = ""; b[++nb] = "test case:"; next }
+		inhdr = 0; next
+	}
+	length($0) == 79 && /^=+$/ { flush(); stop = 1; next }
+	stop { next }
+	inhdr {
+		b[++nb] = "  " $0
+		# Line 1 is the name; lines indented by exactly 2 are sections; any
+		# other line before the first section continues a wrapped name.
+		if (++hl == 1) name = $0
+		else if ($0 ~ /^  [^ ]/) insec = 1
+		else if (!insec) { sub(/^ +/, ""); name = name " " $0 }
+		next
+	}
+	length($0) == 79 && /^\.+$/ { next }
+	/^[0-9]+\.[0-9]+ s: / { next }  # -d yes
+	nb == 0 { next }
+	# An assertion starts with "file:line: FAILED:" (or "passed:" with -s,
+	# "warning:", "info:"); only failed ones and what follows them are kept.
+	/^[^ ].*:[0-9]+: [A-Za-z ]+:$/ || /^[^ ].*:[0-9]+: FAILED:$/ { keep = ($0 ~ /FAILED:$/); if (keep) failed = 1 }
+	/^FAILED:$/ { keep = 1; failed = 1 }
+	nb <= 3 && !keep && $0 ~ /^[^ ].*:[0-9]+$/ { b[++nb] = $0; next }  # where the test case is
+	keep {
+		if ($0 == "" && b[nb] == "") next
+		b[++nb] = $0
+	}
+	END { flush() }
+	' "$1"
+}
+
+# catch2_failed_names FILE: names of the failed test cases, one a line.
+catch2_failed_names() { catch2_failures "$1" names; }
+
 # run_catch2 NAME BINARY [ARG]...: run a Catch2 (2.13) test binary from /build
 # and report its test-case counts (written to $VMTEST_RESULT/count, which
 # counts instead of the scenario's 1). Fails if a test case failed, the
 # binary crashed, or it printed no Catch2 summary line.
 run_catch2() {
-	local name=$1 bin=$2 out rc summary total passed failed
+	local name=$1 bin=$2 out rc summary total passed failed budget t0 elapsed
 	shift 2
 	out=/tmp/$name.out
 	say "running $bin${*:+ $*}"
+	# The scenario's shell is SIGKILLed at VMTEST_DEADLINE; the binary gets
+	# SIGTERM a little earlier, which Catch2 reports as a failure of the test
+	# case that was running (then its summary line), so a slow or stuck test
+	# case is named in the report. Durations (-d yes) go to the console log.
+	budget="" t0=$(cut -d. -f1 /proc/uptime)
+	if [ -n "${VMTEST_DEADLINE:-}" ]; then
+		budget=$((VMTEST_DEADLINE - $(cut -d. -f1 /proc/uptime) - 8))
+		[ "$budget" -ge 1 ] || budget=1
+	fi
 	# Through a pipe, Catch2 does not colour its output.
 	{
-		(cd /build && "$bin" "$@")
+		(cd /build && ${budget:+timeout -s TERM "$budget"} "$bin" -d yes "$@")
 		echo $? >"$out.rc"
 	} 2>&1 | tee "$out"
 	rc=$(cat "$out.rc")
-	summary=$(tr -d '\033' <"$out" | sed 's/\[[0-9;]*m//g' |
-		grep -E '^(All tests passed|test cases:|No tests ran)' | tail -n 1)
+	elapsed=$(($(cut -d. -f1 /proc/uptime) - t0))
+	tr -d '\033' <"$out" | sed 's/\[[0-9;]*m//g' >"$out.plain"
+	summary=$(grep -E '^(All tests passed|test cases:|No tests ran)' "$out.plain" | tail -n 1)
 	passed=0 failed=0
 	case $summary in
 	"All tests passed"*)
@@ -81,10 +154,23 @@ run_catch2() {
 	esac
 	echo "${passed:-0} $failed" >"$VMTEST_RESULT/count"
 	echo "$bin: ${summary:-no summary line} ($(exit_desc "$rc"))" | show
-	[ "$rc" -gt 128 ] && fail "$bin $(exit_desc "$rc")"
+	# What failed, in the host's report (CI shows only that): each failed
+	# test case with its assertions; after a crash, the output's last lines.
+	catch2_failures "$out.plain" >"$out.failures"
+	show <"$out.failures"
+	# Nothing to show although it failed (a crash Catch2 could not report, no
+	# summary line): the last lines of its output instead.
+	if [ ! -s "$out.failures" ] && { [ "$rc" != 0 ] || [ -z "$summary" ]; }; then
+		echo "last lines of $bin's output:" | show
+		tail -n 15 "$out.plain" | sed 's/^/  /' | show
+	fi
+	if [ "$rc" = 143 ] && [ -n "$budget" ] && [ "$elapsed" -ge "$budget" ]; then
+		fail "$bin stopped at the scenario's time bound (SIGTERM after ${elapsed}s) in: $(catch2_failed_names "$out.plain" | tail -n 1)"
+	fi
+	[ "$rc" -gt 128 ] && fail "$bin $(exit_desc "$rc")${summary:+ ($summary)}"
 	[ -n "$summary" ] || fail "$bin printed no Catch2 summary line ($(exit_desc "$rc"))"
 	case $summary in "No tests ran"*) fail "$bin ran no test" ;; esac
-	[ "$failed" = 0 ] || fail "$failed test case(s) failed"
+	[ "$failed" = 0 ] || fail "$failed test case(s) failed: $(catch2_failed_names "$out.plain" | head -n 5 | awk '{ printf "%s%s", (NR > 1 ? "; " : ""), $0 }')"
 	[ "$rc" = 0 ] || fail "$bin $(exit_desc "$rc") although no test case failed"
 	return 0
 }

@@ -39,6 +39,21 @@ mount -t bpf -o mode=700 bpffs /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t securityfs securityfs /sys/kernel/security
+# The host's scratch disk (NVMe, empty ext2) on /var/tmp: a disk-backed
+# directory for the file strategies, where the initramfs has only tmpfs.
+# NVMe probes asynchronously, so its device may appear a moment after /init.
+mkdir -p /var/tmp
+SCRATCH=""
+for _ in $(seq 1 100); do
+	[ -b /dev/nvme0n1 ] && break
+	sleep 0.1
+done
+if [ -b /dev/nvme0n1 ]; then
+	for fs in ext4 ext2; do
+		mount -t "$fs" /dev/nvme0n1 /var/tmp 2>/dev/null && SCRATCH=$fs && break
+	done
+fi
+chmod 1777 /var/tmp
 # Children of the root get the memory controller; PID 1 stays in the root
 # cgroup (exempt from the no-internal-processes rule), so every scenario's
 # own cgroup is "/" and its test cgroups are /sys/fs/cgroup/<name>.
@@ -64,6 +79,11 @@ else
 	info "BTF: /sys/kernel/btf/vmlinux MISSING"
 fi
 info "lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo unknown)"
+if [ -n "$SCRATCH" ]; then
+	info "scratch disk: /dev/nvme0n1 ($SCRATCH, $(df -m /var/tmp | awk 'NR == 2 { print $2 }') MiB) on /var/tmp"
+else
+	info "scratch disk: MISSING ($(ls /dev/nvme0n1 2>&1)); /var/tmp is tmpfs, file-strategy tests will fail"
+fi
 info "binaries:" $(cd /build && find . -type f | sed 's|^\./||')
 
 # vmtest.only=a,b on the kernel command line (VM_SCENARIOS on the host)
@@ -124,7 +144,9 @@ run_scenario() {
 	res=/tmp/vmtest/$name
 	rm -rf "$res" && mkdir -p "$res"
 	start=$(date +%s)
-	VMTEST_RESULT=$res timeout -s KILL "$limit" \
+	# VMTEST_DEADLINE (uptime seconds) lets a scenario stop its own long
+	# runner in time to report what it was doing (see run_catch2).
+	VMTEST_RESULT=$res VMTEST_DEADLINE=$(($(cut -d. -f1 /proc/uptime) + limit)) timeout -s KILL "$limit" \
 		sh -uc '. /vmtest/lib.sh; . /vmtest/scenarios.sh; "scenario_$1"' "vmtest-$name" "$name" </dev/null
 	rc=$?
 	[ $(($(date +%s) - start)) -ge "$limit" ] && timed_out=1 || timed_out=0

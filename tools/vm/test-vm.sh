@@ -11,26 +11,34 @@
 #
 # Environment:
 #   VM_TIMEOUT=240       seconds one guest may run before it counts as hung
+#   VM_TIER_TIMEOUT=600  seconds the whole tier may take (issue 7: 10 minutes);
+#                        each guest's bound is cut to its share of what is left
 #   VM_KERNELS="6.12 6.1" kernel series to boot (Debian cloud kernels)
 #   VM_PARALLEL=0|1      boot the kernels one after the other or side by side
 #   VM_SCENARIOS="a b"   run only these scenarios (names from scenarios.sh)
 #   VM_REFRESH=1         fetch the newest kernels again instead of the cache
 #   VM_CACHE=DIR         kernel cache (default BUILD_DIR/vm/cache)
 #   VM_APPEND="..."      extra kernel command-line arguments
+#   VM_SCRATCH=1G        size of each guest's scratch disk (/var/tmp, sparse)
 #
 # Output: per kernel its version, the guest's cgroup layout and one PASS/FAIL
 # line per scenario; the last line is "vm: N passed, N failed".
 # Exit 0 when nothing failed, 1 when something did, 77 when qemu is missing
 # and cannot be installed (the caller reports the tier as skipped).
-set -euo pipefail
+set -eEuo pipefail
 
-# die MESSAGE: the tier fails before any guest ran; the closing count line
-# still comes last so the caller's tally sees the failure.
+# die MESSAGE: the tier fails (before any guest ran, or on an unexpected
+# error); the closing count line still comes last so the caller's tally sees
+# the failure.
 die() {
+	trap - ERR
 	echo "vm: FAIL: $*" >&2
-	echo "vm: 0 passed, 1 failed"
+	echo "vm: ${TOTAL_PASS:-0} passed, $((${TOTAL_FAIL:-0} + 1)) failed"
 	exit 1
 }
+# Any other command that fails (dpkg -x, cpio, a full disk ...) ends the tier
+# the same way, naming the command, instead of a bare exit status.
+trap 'die "line $LINENO: \"$BASH_COMMAND\" failed (exit status $?)"' ERR
 
 [ $# -eq 1 ] || die "usage: $0 BUILD_DIR"
 [ -d "$1" ] || die "build directory $1 does not exist (run make first)"
@@ -39,6 +47,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR=$BUILD/vm
 CACHE=${VM_CACHE:-$VMDIR/cache}
 VM_TIMEOUT=${VM_TIMEOUT:-240}
+VM_TIER_TIMEOUT=${VM_TIER_TIMEOUT:-600}
 VM_KERNELS=${VM_KERNELS:-6.12 6.1}
 # Measured on 2 cores: see tools/vm/README.md. Sequential is the default
 # because each guest uses both vCPUs under multi-threaded TCG.
@@ -46,10 +55,15 @@ VM_PARALLEL=${VM_PARALLEL:-0}
 VM_SCENARIOS=${VM_SCENARIOS:-}
 VM_REFRESH=${VM_REFRESH:-0}
 VM_APPEND=${VM_APPEND:-}
+VM_SCRATCH=${VM_SCRATCH:-1G}
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 T_START=$(now)
+# tier_left: whole seconds left of VM_TIER_TIMEOUT.
+tier_left() { awk -v a="$T_START" -v b="$(now)" -v t="$VM_TIER_TIMEOUT" 'BEGIN { printf "%d", t - (b - a) }'; }
+# apt gets a bound of its own (a stalled mirror must not eat the tier's time).
+APT_TIMEOUT=240
 
 # ---------------------------------------------------------------------------
 # Host tools. CI starts from a fresh machine, so install what is missing.
@@ -58,7 +72,7 @@ APT_UPDATED=0
 apt_update_once() {
 	[ "$APT_UPDATED" = 1 ] && return 0
 	APT_UPDATED=1
-	apt-get update -q >"$VMDIR/apt-update.log" 2>&1 ||
+	timeout "$APT_TIMEOUT" apt-get update -q >"$VMDIR/apt-update.log" 2>&1 ||
 		{ cat "$VMDIR/apt-update.log" >&2; return 1; }
 }
 
@@ -121,7 +135,8 @@ done
 
 # ---------------------------------------------------------------------------
 # Kernels: Debian's cloud kernels have 8250 serial, cgroups, BPF, BTF,
-# tracefs and debugfs built in (no modules needed: no disk, no network).
+# tracefs, debugfs, NVMe and ext4 built in (no modules needed: the only disk
+# is an NVMe scratch disk, there is no network).
 
 # pkg_regex SERIES: the package names of one kernel series, signed or not.
 pkg_regex() {
@@ -156,7 +171,7 @@ fetch_kernel() {
 	local try name ok=0
 	for try in 1 2; do
 		for name in "$pkg" "$pkg-unsigned"; do
-			if (cd "$dl" && apt-get download -q -o APT::Sandbox::User=root "$name") >>"$log" 2>&1; then
+			if (cd "$dl" && timeout "$APT_TIMEOUT" apt-get download -q -o APT::Sandbox::User=root "$name") >>"$log" 2>&1; then
 				ok=1
 				break 2
 			fi
@@ -222,28 +237,67 @@ echo "vm: initramfs $(du -h "$INITRD" | cut -f1) (busybox, $BINARIES) built in $
 # Boot. The kernel command line makes cgroup v2 the only hierarchy;
 # panic=-1 + -no-reboot turns a panic into qemu exiting.
 
-APPEND="console=ttyS0 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 vmtest.timeout=$VM_TIMEOUT"
-[ -n "$VM_SCENARIOS" ] && APPEND="$APPEND vmtest.only=$(echo "$VM_SCENARIOS" | tr -s ' ' ,)"
-[ -n "$VM_APPEND" ] && APPEND="$APPEND $VM_APPEND"
+# Each guest adds vmtest.timeout=<its bound> after APPEND, before APPEND_TAIL
+# (VM_APPEND comes last: it may end with "-- ARGS" for init).
+APPEND="console=ttyS0 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
+APPEND_TAIL=""
+[ -n "$VM_SCENARIOS" ] && APPEND_TAIL="$APPEND_TAIL vmtest.only=$(echo "$VM_SCENARIOS" | tr -s ' ' ,)"
+[ -n "$VM_APPEND" ] && APPEND_TAIL="$APPEND_TAIL $VM_APPEND"
 
-# boot SERIES: run one guest; console to $VMDIR/<release>.log, qemu's exit
-# code and wall time to $VMDIR/<release>.rc.
+# scratch_disk SERIES: a fresh, empty ext2 file system in a sparse image for
+# one guest, which mounts it on /var/tmp. The file strategies of test-memory
+# and stress-memory need a disk-backed directory (page cache that can be
+# written back and reclaimed); the initramfs is tmpfs. It is an NVMe disk
+# because the cloud kernels have NVMe built in (virtio-blk is a module).
+scratch_disk() {
+	local img=$VMDIR/scratch-$1.img
+	rm -f "$img"
+	truncate -s "$VM_SCRATCH" "$img"
+	"$BUSYBOX" mke2fs -F -m 0 -L owscratch "$img" >"$VMDIR/mke2fs.log" 2>&1 ||
+		die "mke2fs of the scratch disk $img failed: $(cat "$VMDIR/mke2fs.log")"
+}
+
+# guest_timeout N: the bound of the next guest when N guests (it included)
+# still share what is left of VM_TIER_TIMEOUT: at most VM_TIMEOUT, less
+# qemu's kill grace (10 s) and a margin for the report (5 s).
+guest_timeout() {
+	local per=$((($(tier_left) - 5) / $1 - 10))
+	if [ "$per" -lt "$VM_TIMEOUT" ]; then echo "$per"; else echo "$VM_TIMEOUT"; fi
+}
+# A guest with less than this is not booted (a failure of its own).
+MIN_GUEST_TIMEOUT=60
+
+# boot SERIES LIMIT: run one guest for at most LIMIT seconds; console to
+# $VMDIR/<release>.log; qemu's exit code, wall time and LIMIT to
+# $VMDIR/<release>.rc ("notrun" instead of an exit code when LIMIT is too
+# small to boot at all).
 boot() {
-	local series=$1 release log t0 rc=0
+	local series=$1 limit=$2 release log t0 rc=0
 	release=$(cat "$CACHE/$series/release")
 	log=$VMDIR/$release.log
+	rm -f "$log"
+	if [ "$limit" -lt "$MIN_GUEST_TIMEOUT" ]; then
+		: >"$log"
+		echo "notrun 0 $limit" >"$VMDIR/$release.rc"
+		return 0
+	fi
+	scratch_disk "$series"
 	t0=$(now)
-	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
+	timeout -k 10 "$limit" qemu-system-x86_64 \
 		-accel tcg,thread=multi -m 1024 -smp 2 \
-		-kernel "$CACHE/$series/vmlinuz" -initrd "$INITRD" -append "$APPEND" \
+		-kernel "$CACHE/$series/vmlinuz" -initrd "$INITRD" -append "$APPEND vmtest.timeout=$limit$APPEND_TAIL" \
+		-drive "file=$VMDIR/scratch-$series.img,if=none,id=scratch,format=raw,cache=unsafe" \
+		-device nvme,drive=scratch,serial=owscratch \
 		-nographic -no-reboot -nic none </dev/null >"$log" 2>&1 || rc=$?
-	echo "$rc $(elapsed "$t0")" >"$VMDIR/$release.rc"
+	echo "$rc $(elapsed "$t0") $limit" >"$VMDIR/$release.rc"
+	rm -f "$VMDIR/scratch-$series.img"
 }
 
 if [ "$VM_PARALLEL" = 1 ]; then
 	pids=""
+	limit=$(guest_timeout 1)
 	for series in $VM_KERNELS; do
-		boot "$series" &
+		boot "$series" "$limit" &
 		pids="$pids $!"
 	done
 	for p in $pids; do wait "$p"; done
@@ -257,16 +311,24 @@ TOTAL_FAIL=0
 
 # report SERIES: print one kernel's section and add to the totals.
 report() {
-	local series=$1 release log rc wall clean pass fail running
+	local series=$1 release log rc wall limit clean pass fail running
 	release=$(cat "$CACHE/$series/release")
 	log=$VMDIR/$release.log
-	read -r rc wall <"$VMDIR/$release.rc"
+	read -r rc wall limit <"$VMDIR/$release.rc"
+	if [ "$rc" = notrun ]; then
+		echo
+		echo "=== kernel $series: $(cat "$CACHE/$series/package")"
+		echo "  FAIL guest: not booted: only ${limit}s of VM_TIER_TIMEOUT=${VM_TIER_TIMEOUT}s were left for it (the tier must end within its bound)"
+		echo "  summary for $series: 0 passed / 1 failed"
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+		return 0
+	fi
 	clean=$VMDIR/$release.clean
 	# Serial console lines end in \r\n.
 	tr -d '\r' <"$log" >"$clean"
 	echo
 	echo "=== kernel $series: $(cat "$CACHE/$series/package") (console: $log)"
-	echo "  guest ran ${wall}s wall (qemu exit $rc)"
+	echo "  guest ran ${wall}s wall of its ${limit}s bound (qemu exit $rc)"
 	# The guest's header (version, cgroup layout), one line per scenario with
 	# what it chose to show, then the counts "PASSED FAILED [RUNNING]".
 	awk -f "$REPO/tools/vm/results.awk" "$clean" >"$VMDIR/$release.results"
@@ -275,8 +337,8 @@ report() {
 	if ! grep -q '@@VMDONE' "$clean"; then
 		# Hung, panicked or died: that is a failure of its own, with the
 		# console's last lines to show where.
-		local why="guest did not finish${running:+ (during scenario $running)}"
-		[ "$rc" = 124 ] && why="guest hung${running:+ in scenario $running}: no @@VMDONE within VM_TIMEOUT=${VM_TIMEOUT}s"
+		local why="guest did not finish${running:+ (during scenario $running)}: no @@VMDONE on its console (init died, the guest powered off early, or its console output was lost)"
+		[ "$rc" = 124 ] && why="guest hung${running:+ in scenario $running}: no @@VMDONE within its bound of ${limit}s (VM_TIMEOUT=${VM_TIMEOUT}s, VM_TIER_TIMEOUT=${VM_TIER_TIMEOUT}s)"
 		grep -q 'Kernel panic' "$clean" && why="guest kernel panicked: $(grep -m1 'Kernel panic' "$clean")"
 		echo "  FAIL guest: $why; last 30 console lines:"
 		tail -n 30 "$clean" | sed 's/^/    | /'
@@ -290,12 +352,15 @@ report() {
 	TOTAL_FAIL=$((TOTAL_FAIL + fail))
 }
 
+nleft=$(wc -w <<<"$VM_KERNELS")
 for series in $VM_KERNELS; do
-	[ "$VM_PARALLEL" = 1 ] || boot "$series"
+	[ "$VM_PARALLEL" = 1 ] || boot "$series" "$(guest_timeout "$nleft")"
+	nleft=$((nleft - 1))
 	report "$series"
 done
 
 echo
 echo "vm: tier took $(elapsed "$T_START")s"
+trap - ERR
 echo "vm: $TOTAL_PASS passed, $TOTAL_FAIL failed"
 [ "$TOTAL_FAIL" = 0 ]

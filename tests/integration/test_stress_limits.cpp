@@ -107,7 +107,10 @@ TEST_CASE("test-memory: file past the limit is reclaimed, not OOM-killed", "[int
   CHECK(j["oom_killed"] == false);
   CHECK(j["exit_code"] == 0);
   CHECK(j["allocated_bytes"] == 160 * kMiB);
-  CHECK(j["peak_bytes"].get<uint64_t>() <= 64 * kMiB);
+  // The kernel force-charges __GFP_NOFAIL allocations past memory.max (a
+  // filesystem's journal and buffer heads): seen once in the 6.1 guest as
+  // 20 pages over 64 MiB. 1 MiB of slack for that, no more.
+  CHECK(j["peak_bytes"].get<uint64_t>() <= 65 * kMiB);
   CHECK(j["peak_bytes"].get<uint64_t>() >= 64 * kMiB * 9 / 10);
 }
 

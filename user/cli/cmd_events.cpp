@@ -34,7 +34,7 @@ std::string human(const bpf::OomKill& k) {
 
 }  // namespace
 
-// Shared with `run`, which streams the same events as JSON lines.
+// `run` streams the same events through agent/daemon.cpp.
 int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
   if (int rc = require_root("watching OOM kills")) return rc;
   auto h = memory_hierarchy();

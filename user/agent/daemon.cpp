@@ -20,6 +20,7 @@
 #include "agent/usage_window.hpp"
 #include "bpf/events.hpp"
 #include "bpf/loader.hpp"
+#include "gomemlimit/inputs.hpp"
 #include "policy/audit.hpp"
 #include "policy/realloc.hpp"
 #include "policy/rescue.hpp"
@@ -47,11 +48,6 @@ int64_t wall_ns() {
 std::string journal_path(const std::string& dir) { return dir + "/journal.json"; }
 std::string intent_path(const std::string& dir) { return dir + "/intent.json"; }
 
-bool under(const std::string& path, const std::string& root) {
-  if (root == "/") return true;
-  return path == root || path.rfind(root + "/", 0) == 0;
-}
-
 // Direct child cgroups of rel (relative paths), sorted.
 std::vector<std::string> children(const cg::Hierarchy& h, const std::string& rel) {
   std::vector<std::string> out;
@@ -64,17 +60,6 @@ std::vector<std::string> children(const cg::Hierarchy& h, const std::string& rel
   ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
-}
-
-uint64_t mem_total_bytes() {
-  auto t = read_text("/proc/meminfo");
-  if (!t) return 0;
-  for (auto line : split_lines(*t)) {
-    auto f = split_ws(line);
-    uint64_t kb = 0;
-    if (f.size() >= 2 && f[0] == "MemTotal:" && parse_u64(f[1], kb)) return kb * 1024;
-  }
-  return 0;
 }
 
 // A managed child: a direct child of a --manage subtree.
@@ -170,7 +155,7 @@ Status Daemon::start() {
   }
   params_ = config::to_params(cfg_);
   params_.page_bytes = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  params_.machine_memory_bytes = mem_total_bytes();
+  params_.machine_memory_bytes = gomemlimit::read_mem_total().value_or(0);
 
   auto loop = Loop::create();
   if (!loop) return loop.error();
@@ -374,7 +359,7 @@ void Daemon::on_kill(const bpf::OomKill& k) {
     spdlog::warn("ring buffer full: {} OOM events lost so far", drops_seen_);
   }
   for (auto& [p, c] : kids_)
-    if (under(k.cgroup, p)) {
+    if (cg::is_under(k.cgroup, p)) {
       const auto& r = k.raw;
       incident(policy::TriggerKind::oom_kill, p, r.anon_rss_bytes + r.file_rss_bytes + r.shmem_rss_bytes, 0,
                static_cast<int64_t>(r.ts_ns), "kernel");

@@ -46,10 +46,8 @@ std::optional<uint64_t> parse_gomemlimit_env(std::string_view s) {
 
 bool under_roots(const std::string& rel, const std::vector<std::string>& roots) {
   if (roots.empty()) return true;
-  for (const auto& r : roots) {
-    if (r == "/" || rel == r || (rel.size() > r.size() && rel.compare(0, r.size(), r) == 0 && rel[r.size()] == '/'))
-      return true;
-  }
+  for (const auto& r : roots)
+    if (cg::is_under(rel, r)) return true;
   return false;
 }
 

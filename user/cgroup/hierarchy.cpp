@@ -14,6 +14,11 @@
 
 namespace ow::cg {
 
+bool is_under(const std::string& rel, const std::string& root) {
+  if (root == "/") return true;
+  return rel == root || (rel.size() > root.size() && rel.compare(0, root.size(), root) == 0 && rel[root.size()] == '/');
+}
+
 std::string join_rel(const std::string& parent, const std::string& child) {
   if (parent.empty() || parent == "/") return "/" + child;
   return parent + "/" + child;

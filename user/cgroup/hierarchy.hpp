@@ -76,5 +76,7 @@ class Hierarchy {
 };
 
 std::string join_rel(const std::string& parent, const std::string& child);
+// rel is root or below it (relative paths; "/" holds everything).
+bool is_under(const std::string& rel, const std::string& root);
 
 }  // namespace ow::cg

@@ -19,11 +19,6 @@ struct EventsOpts {
   std::vector<std::string> cgroups;
 };
 
-bool under(const std::string& path, const std::string& root) {
-  if (root == "/") return true;
-  return path == root || path.rfind(root + "/", 0) == 0;
-}
-
 std::string human(const bpf::OomKill& k) {
   const auto& r = k.raw;
   return fmt::format("oom_kill pid={} comm={} cgroup={} anon={} file={} shmem={} score_adj={} by pid={} ({})",
@@ -48,7 +43,7 @@ int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
   auto src = agent::OomSource::open(*h, [&](const bpf::OomKill& k) {
     if (!roots.empty()) {
       bool keep = false;
-      for (const auto& r : roots) keep = keep || under(k.cgroup, r);
+      for (const auto& r : roots) keep = keep || cg::is_under(k.cgroup, r);
       if (!keep) return;
     }
     print_line(json ? bpf::to_json(k).dump() : human(k));

@@ -130,4 +130,24 @@ bool wait_for(const std::function<bool()>& pred, int timeout_ms) {
 
 bool is_root() { return ::geteuid() == 0; }
 
+int child_named(int parent, const std::string& comm) {
+  auto kids = ow::read_text("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children");
+  if (!kids) return -1;
+  for (auto k : ow::split_ws(ow::trim(*kids))) {
+    std::string pid(k);
+    auto c = ow::read_text("/proc/" + pid + "/comm");
+    if (c && ow::trim(*c) == comm) return std::stoi(pid);
+  }
+  return -1;
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+bool alive(int pid) {
+  auto st = ow::read_text("/proc/" + std::to_string(pid) + "/stat");
+  if (!st) return false;
+  auto close = st->rfind(')');
+  return close != std::string::npos && close + 2 < st->size() && (*st)[close + 2] != 'Z';
+}
+
 }  // namespace owtest

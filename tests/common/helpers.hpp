@@ -44,4 +44,10 @@ bool wait_for(const std::function<bool()>& pred, int timeout_ms);
 
 bool is_root();
 
+// A direct child of parent whose comm is `comm` (-1: none), from /proc.
+int child_named(int parent, const std::string& comm);
+bool exists(const std::string& path);
+// Whether pid is a live process (not a zombie).
+bool alive(int pid);
+
 }  // namespace owtest

@@ -98,6 +98,11 @@ struct Daemon {
     argv.insert(argv.end(), extra.begin(), extra.end());
     bg = owtest::start(argv);
   }
+  // The agent writes STATE/ready once attached and the first snapshot is taken.
+  bool ready(int timeout_ms = 30000) const {
+    return owtest::wait_for([&] { return owtest::exists(state() + "/ready") || !owtest::alive(bg->pid); }, timeout_ms) &&
+           owtest::alive(bg->pid);
+  }
   std::string err() const { return bg ? bg->err() : ""; }
 };
 
@@ -111,10 +116,12 @@ TEST_CASE("run --enforce: a child growing past its limit under a parent with hea
   auto a = child(h, parent.path(), "a", 32 * kMiB);
   auto b = child(h, parent.path(), "b", 64 * kMiB);
   Daemon d;
-  d.start({"--enforce", "--manage", parent.path()});
+  d.start({"--enforce", "--hints", "--manage", parent.path()});
   INFO(d.err());
-  REQUIRE(owtest::wait_for([&] { return armed(h, a.path()) && armed(h, b.path()); }, 10000));
-  REQUIRE(owtest::wait_for([&] { return hint(h, a.path()) > 0; }, 10000));
+  REQUIRE(d.ready());
+  CHECK(armed(h, a.path()));
+  CHECK(armed(h, b.path()));
+  CHECK(hint(h, a.path()) > 0);
   uint64_t hint_before = hint(h, a.path());
   CHECK(hint_before < 32 * kMiB);
 
@@ -178,8 +185,10 @@ TEST_CASE("run --reservation strict: an idle sibling donates and stays above its
   Daemon d;
   d.start({"--enforce", "--manage", parent.path(), "--reservation", "strict"});
   INFO(d.err());
-  REQUIRE(owtest::wait_for([&] { return armed(h, a.path()) && armed(h, b.path()); }, 10000));
-  ::usleep(500'000);  // a few samples, so b has a median to compare with
+  REQUIRE(d.ready());
+  REQUIRE(armed(h, a.path()));
+  REQUIRE(armed(h, b.path()));
+  ::usleep(500'000);  // a few samples (5 at 100 ms), so b has a median to compare with
 
   // One grant's worth past the limit: a receiver takes from siblings once per
   // cooldown (no oscillation), so the test stays within one step.
@@ -213,7 +222,7 @@ TEST_CASE("run --no-rescue: one OOM kill, then a limit that fits", "[integration
   Daemon d;
   d.start({"--enforce", "--no-rescue", "--manage", parent.path()});
   INFO(d.err());
-  ::usleep(500'000);
+  REQUIRE(d.ready());
   CHECK(pristine(h, a.path()));  // seed mode: nothing armed
 
   auto first = hold(a.path(), "48M");
@@ -237,7 +246,7 @@ TEST_CASE("run without --enforce writes nothing and audits dry runs", "[integrat
   Daemon d;
   d.start({"--manage", parent.path()});
   INFO(d.err());
-  ::usleep(500'000);
+  REQUIRE(d.ready());
   auto r = hold(a.path(), "48M");
   CHECK(r["oom_killed"] == true);
   CHECK(*h.limit(a.path()) == 32 * kMiB);
@@ -250,7 +259,8 @@ TEST_CASE("run without --enforce writes nothing and audits dry runs", "[integrat
   }
 }
 
-TEST_CASE("run killed with SIGKILL leaves nothing paused after restart or restore", "[integration][daemon]") {
+TEST_CASE("run killed with SIGKILL: the guardian puts the node back; restart and restore cover a dead guardian",
+          "[integration][daemon]") {
   auto h = owtest::hierarchy();
   // No headroom anywhere: the parent is full, so a paused child cannot be helped.
   auto parent = owtest::make_cgroup(40 * kMiB, "owtest-parent");
@@ -258,40 +268,57 @@ TEST_CASE("run killed with SIGKILL leaves nothing paused after restart or restor
   Daemon d;
   d.start({"--enforce", "--manage", parent.path()});
   INFO(d.err());
-  REQUIRE(owtest::wait_for([&] { return armed(h, a.path()); }, 10000));
-  ::kill(d.bg->pid, SIGKILL);
-  ::waitpid(d.bg->pid, nullptr, 0);
-  d.bg->pid = -1;
-  CHECK(armed(h, a.path()));  // a dead daemon cannot clean up: the journal must
+  REQUIRE(d.ready());
+  REQUIRE(armed(h, a.path()));
+  int guard = owtest::child_named(d.bg->pid, "oomwatch-guard");
+  REQUIRE(guard > 0);
 
-  std::unique_ptr<owtest::Background> load;
-  if (h.version() == ow::cg::Version::V1) {
-    // The child hits its limit with nobody to help: the kernel pauses it.
-    auto l = ow::cg::spawn_in(h, a.path(),
-                              {"sh", "-c",
-                               "exec \"$0\" test-memory --json --cgroup \"$1\" --alloc 48M --strategy anon >/dev/null",
-                               owtest::oomwatch_bin(), a.path()});
-    REQUIRE(l);
-    pid_t pid = *l;
-    CHECK(owtest::wait_for([&] { return h.events(a.path())->under_oom; }, 10000));
-    SECTION("restart") {
-      d.start({"--enforce", "--manage", parent.path()});
-      CHECK(owtest::wait_for([&] { return !h.events(a.path())->under_oom; }, 5000));
-    }
-    SECTION("oomwatch restore") {
+  SECTION("the guardian restores within 1 s of the agent's death") {
+    ::kill(d.bg->pid, SIGKILL);
+    ::waitpid(d.bg->pid, nullptr, 0);
+    d.bg->pid = -1;
+    CHECK(owtest::wait_for([&] { return pristine(h, a.path()); }, 1000));
+    CHECK(owtest::wait_for([&] { return !owtest::alive(guard); }, 2000));  // and then it exits
+    auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", d.state()});
+    CHECK(r.out.find("restored 0 setting") != std::string::npos);  // nothing was left
+  }
+  SECTION("guardian and agent both SIGKILLed") {
+    ::kill(guard, SIGKILL);
+    REQUIRE(owtest::wait_for([&] { return !owtest::alive(guard); }, 2000));
+    ::kill(d.bg->pid, SIGKILL);
+    ::waitpid(d.bg->pid, nullptr, 0);
+    d.bg->pid = -1;
+    CHECK(armed(h, a.path()));  // nobody was left to clean up: the journal must
+
+    std::unique_ptr<owtest::Background> load;
+    if (h.version() == ow::cg::Version::V1) {
+      // The child hits its limit with nobody to help: the kernel pauses it.
+      auto l = ow::cg::spawn_in(
+          h, a.path(),
+          {"sh", "-c", "exec \"$0\" test-memory --json --cgroup \"$1\" --alloc 48M --strategy anon >/dev/null",
+           owtest::oomwatch_bin(), a.path()});
+      REQUIRE(l);
+      pid_t pid = *l;
+      CHECK(owtest::wait_for([&] { return h.events(a.path())->under_oom; }, 10000));
+      SECTION("restart") {
+        d.start({"--enforce", "--manage", parent.path()});
+        CHECK(owtest::wait_for([&] { return !h.events(a.path())->under_oom; }, 5000));
+      }
+      SECTION("oomwatch restore") {
+        auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", d.state()});
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("restored 1 setting") != std::string::npos);
+        CHECK(owtest::wait_for([&] { return pristine(h, a.path()); }, 5000));
+      }
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    } else {
       auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", d.state()});
       INFO(r.err);
       CHECK(r.exit_code == 0);
-      CHECK(r.out.find("restored 1 setting") != std::string::npos);
-      CHECK(owtest::wait_for([&] { return pristine(h, a.path()); }, 5000));
+      CHECK(pristine(h, a.path()));
     }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  } else {
-    auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", d.state()});
-    INFO(r.err);
-    CHECK(r.exit_code == 0);
-    CHECK(pristine(h, a.path()));
   }
 }
 

@@ -15,13 +15,14 @@ constexpr int64_t kMs = 1'000'000;
 TEST_CASE("config: every key parsed", "[config]") {
   const char* text = R"(
 enforce = true
+hints = true
 manage = ["/kubepods", "/system.slice"]
 reservation = "strict"
 rescue = false
 audit_log = "/tmp/audit.jsonl"
 interval = "250ms"
 db = "/tmp/h.db"
-listen = "0.0.0.0:9000"
+listen = ""
 log_level = "debug"
 gomemlimit_interval = 5
 v1_pause_deadline = "750ms"
@@ -46,13 +47,14 @@ ceiling = "max"
   REQUIRE(r);
   const Config& c = *r;
   CHECK(c.enforce);
+  CHECK(c.hints);
   CHECK(c.manage == std::vector<std::string>{"/kubepods", "/system.slice"});
   CHECK(c.reservation == Reservation::strict);
   CHECK_FALSE(c.rescue);
   CHECK(c.audit_log == "/tmp/audit.jsonl");
   CHECK(c.interval_ns == 250 * kMs);
   CHECK(c.db == "/tmp/h.db");
-  CHECK(c.listen == "0.0.0.0:9000");
+  CHECK(c.listen.empty());
   CHECK(c.log_level == "debug");
   CHECK(c.gomemlimit_interval_ns == 5000 * kMs);  // integer durations are seconds
   CHECK(c.v1_pause_deadline_ns == 750 * kMs);
@@ -63,7 +65,7 @@ ceiling = "max"
   CHECK(c.reserve_bytes == 0);
   REQUIRE(c.cgroups.size() == 2);
   CHECK(c.cgroups[0].path == "/kubepods/a");
-  CHECK(c.cgroups[0].line == 19);  // its path key
+  CHECK(c.cgroups[0].line == 20);  // its path key
   CHECK(c.cgroups[0].policy.floor_bytes == 64 * MiB);
   CHECK(c.cgroups[0].policy.ceiling_bytes == 1024 * MiB);
   CHECK_FALSE(c.cgroups[0].policy.may_donate);
@@ -92,7 +94,8 @@ TEST_CASE("config: an empty file gives the documented defaults", "[config]") {
   CHECK(r->rescue);
   CHECK(r->audit_log == "/var/log/oomwatch/audit.jsonl");
   CHECK(r->db == "/var/lib/oomwatch/history.db");
-  CHECK(r->listen.rfind("127.0.0.1:", 0) == 0);  // loopback unless told otherwise
+  CHECK_FALSE(r->hints);  // observe-only publishes nothing
+  CHECK(r->listen.empty());  // no listener unless asked for
   CHECK(r->interval_ns == 1000 * kMs);
   CHECK(r->v1_pause_deadline_ns == 500 * kMs);
   CHECK(r->min_step_bytes == 16 * MiB);

@@ -39,6 +39,8 @@ TEST_CASE("config errors name file:line: key", "[config]") {
       {"reserve = 1.5", "oomwatch.toml:1: reserve: ", "not in [0, 1)"},
       {"reserve = \"max\"", "oomwatch.toml:1: reserve: ", "cannot be \"max\""},
       {"listen = 9000", "oomwatch.toml:1: listen: ", "want a string"},
+      {"listen = \"127.0.0.1:9753\"", "oomwatch.toml:1: listen: ", "no HTTP listener yet"},
+      {"hints = \"yes\"", "oomwatch.toml:1: hints: ", "want true or false"},
   };
   for (const auto& r : rows) expect_error(r.text, r.prefix, r.detail);
 }

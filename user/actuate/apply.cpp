@@ -7,6 +7,7 @@
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::actuate {
 
@@ -27,11 +28,10 @@ Status Actuator::write_checked(const std::string& rel, uint64_t bytes) {
 Status Actuator::save_intent(const std::vector<LimitChange>& plan) {
   if (intent_.empty()) return {};
   nlohmann::json j = nlohmann::json::array();
-  for (const auto& c : plan) j.push_back({{"cgroup", c.cgroup}, {"old", c.old_limit_bytes}, {"new", c.new_limit_bytes}});
-  auto dir = intent_.substr(0, intent_.rfind('/'));
-  if (!dir.empty()) (void)mkdir_p(dir);
-  ::unlink(intent_.c_str());
-  return append_line_fsync(intent_, j.dump());
+  for (const auto& c : plan)
+    j.push_back({{"cgroup", encode_bytes(c.cgroup)}, {"old", c.old_limit_bytes}, {"new", c.new_limit_bytes}});
+  if (auto dir = parent_dir(intent_); !dir.empty()) (void)mkdir_p(dir);
+  return write_file_atomic(intent_, json_line(j) + "\n");
 }
 
 void Actuator::clear_intent() {
@@ -64,31 +64,56 @@ ApplyResult Actuator::apply(const std::vector<LimitChange>& plan) {
   return r;
 }
 
-Result<int> Actuator::recover_intent() {
-  if (intent_.empty()) return 0;
+Result<std::vector<Recovered>> Actuator::recover_intent() {
+  std::vector<Recovered> out;
+  if (intent_.empty()) return out;
   auto t = read_text(intent_);
-  if (!t) return t.error().err == ENOENT ? Result<int>(0) : Result<int>(t.error());
+  if (!t) return t.error().err == ENOENT ? Result<std::vector<Recovered>>(out) : Result<std::vector<Recovered>>(t.error());
   std::vector<LimitChange> plan;
   try {
-    for (const auto& c : nlohmann::json::parse(*t))
-      plan.push_back({c.at("cgroup"), c.at("old"), c.at("new")});
-  } catch (const std::exception& e) {
+    for (const auto& c : nlohmann::json::parse(*t)) {
+      std::string rel;
+      if (!decode_bytes(c.at("cgroup").get<std::string>(), rel)) throw std::runtime_error("bad cgroup encoding");
+      plan.push_back({rel, c.at("old"), c.at("new")});
+    }
+  } catch (const std::exception&) {
     clear_intent();  // a torn intent was never acted on: its first write comes after the fsync
-    return 0;
+    return out;
   }
   bool complete = true;
   for (const auto& c : plan) {
     auto l = h_.limit(c.cgroup);
     complete = complete && l && *l == c.new_limit_bytes;
   }
-  int undone = 0;
   if (!complete)
     for (auto it = plan.rbegin(); it != plan.rend(); ++it) {
       auto l = h_.limit(it->cgroup);
-      if (l && *l != it->old_limit_bytes && h_.set_limit(it->cgroup, it->old_limit_bytes)) ++undone;
+      if (!l) continue;  // gone: nothing to put back
+      Recovered r{it->cgroup, it->old_limit_bytes, it->new_limit_bytes, *l, *l, "restored"};
+      if (*l == it->old_limit_bytes) continue;
+      uint64_t target = it->old_limit_bytes;
+      if (target < *l) {  // undoing a raise: never below what the cgroup uses now
+        uint64_t usage = h_.usage(it->cgroup).value_or(0);
+        uint64_t floor = usage + std::max<uint64_t>(8ull << 20, usage / 10);
+        if (floor >= *l) {
+          r.result = "kept";
+          out.push_back(r);
+          continue;
+        }
+        if (target < floor) {
+          target = floor;
+          r.result = "kept";
+        }
+      }
+      if (auto s = write_checked(it->cgroup, target); !s) {
+        r.result = "failed: " + s.error().message();
+      } else {
+        r.after_bytes = h_.limit(it->cgroup).value_or(target);
+      }
+      out.push_back(r);
     }
   clear_intent();
-  return undone;
+  return out;
 }
 
 }  // namespace ow::actuate

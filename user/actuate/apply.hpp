@@ -21,6 +21,16 @@ struct LimitChange {
   uint64_t new_limit_bytes = 0;
 };
 
+// One limit that recover_intent() looked at.
+struct Recovered {
+  std::string cgroup;           // relative path
+  uint64_t plan_old_bytes = 0;  // the plan's before and after
+  uint64_t plan_new_bytes = 0;
+  uint64_t before_bytes = 0;    // the limit found, and the limit left
+  uint64_t after_bytes = 0;
+  std::string result;           // "restored", "kept" (undo would cut below usage + margin), "failed: ..."
+};
+
 struct ApplyResult {
   bool ok = false;
   std::vector<LimitChange> applied;  // in order; empty after a rollback
@@ -33,9 +43,13 @@ class Actuator {
   // intent_path: "" disables the intent file (tests of pure ordering).
   Actuator(cg::Hierarchy h, std::string intent_path) : h_(std::move(h)), intent_(std::move(intent_path)) {}
   ApplyResult apply(const std::vector<LimitChange>& plan);
-  // After a crash: undo a half-applied plan left in the intent file.
-  // Returns the number of limits put back.
-  Result<int> recover_intent();
+  // After a crash: undo a half-applied plan left in the intent file, each
+  // write read back. An undo never lowers a limit below the cgroup's usage
+  // plus a margin (max(8 MiB, 10 % of usage)): it stops at that floor, or
+  // keeps the current limit when that is already at or below it. A plan the
+  // intent shows fully applied is left as it is. Returns what was looked at
+  // (empty when there was no intent), for the caller to audit.
+  Result<std::vector<Recovered>> recover_intent();
 
  private:
   Status write_checked(const std::string& rel, uint64_t bytes);

@@ -1,13 +1,12 @@
 #include "actuate/journal.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace ow::actuate {
 
@@ -17,9 +16,12 @@ Status Journal::load() {
   if (!t) return t.error().err == ENOENT ? Status{} : Status{t.error()};
   try {
     auto j = nlohmann::json::parse(*t);
-    for (const auto& e : j.at("settings"))
-      entries_[e.at("cgroup").get<std::string>() + "\n" + e.at("file").get<std::string>()] =
-          Saved{e.at("file").get<std::string>(), e.at("original").get<std::string>()};
+    for (const auto& e : j.at("settings")) {
+      std::string rel;
+      if (!decode_bytes(e.at("cgroup").get<std::string>(), rel)) throw std::runtime_error("bad cgroup encoding");
+      auto file = e.at("file").get<std::string>();
+      entries_[rel + "\n" + file] = Saved{file, e.at("original").get<std::string>()};
+    }
   } catch (const std::exception& ex) {
     return app_error(std::string("corrupt journal (") + ex.what() + "):", path_);
   }
@@ -29,23 +31,12 @@ Status Journal::load() {
 Status Journal::save() const {
   nlohmann::json j{{"settings", nlohmann::json::array()}};
   for (const auto& [k, v] : entries_)
-    j["settings"].push_back({{"cgroup", k.substr(0, k.find('\n'))}, {"file", v.file}, {"original", v.original}});
-  auto dir = path_.substr(0, path_.rfind('/'));
-  if (!dir.empty()) {
-    auto s = mkdir_p(dir);
-    if (!s) return s;
-  }
-  // write + fsync + rename: the journal is either the old or the new one
-  std::string tmp = path_ + ".tmp";
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd.valid()) return sys_error("open", tmp);
-    std::string s = j.dump() + "\n";
-    if (::write(fd.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size())) return sys_error("write", tmp);
-    if (::fsync(fd.get()) != 0) return sys_error("fsync", tmp);
-  }
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) return sys_error("rename", path_);
-  return {};
+    j["settings"].push_back(
+        {{"cgroup", encode_bytes(k.substr(0, k.find('\n')))}, {"file", v.file}, {"original", v.original}});
+  if (auto dir = parent_dir(path_); !dir.empty())
+    if (auto s = mkdir_p(dir); !s) return s;
+  // the journal on disk is either the old or the new one, never half
+  return write_file_atomic(path_, json_line(j) + "\n");
 }
 
 Status Journal::remember(const std::string& rel, const std::string& file, const std::string& original) {

@@ -14,9 +14,13 @@
 #include "actuate/apply.hpp"
 #include "actuate/journal.hpp"
 #include "agent/cgroup_watch.hpp"
+#include "agent/guardian.hpp"
 #include "agent/hints.hpp"
+#include "agent/lock.hpp"
 #include "agent/loop.hpp"
+#include "agent/notify.hpp"
 #include "agent/oom_source.hpp"
+#include "agent/protect.hpp"
 #include "agent/usage_window.hpp"
 #include "bpf/events.hpp"
 #include "bpf/loader.hpp"
@@ -29,6 +33,7 @@
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::agent {
 namespace {
@@ -45,8 +50,13 @@ int64_t wall_ns() {
   return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
 }
 
-std::string journal_path(const std::string& dir) { return dir + "/journal.json"; }
-std::string intent_path(const std::string& dir) { return dir + "/intent.json"; }
+StatePaths state_paths(const DaemonOptions& o) {
+  StatePaths p;
+  p.state_dir = o.state_dir;
+  p.pin_dir = o.pin_dir;
+  p.audit_log = o.cfg.audit_log;
+  return p;
+}
 
 // Direct child cgroups of rel (relative paths), sorted.
 std::vector<std::string> children(const cg::Hierarchy& h, const std::string& rel) {
@@ -80,8 +90,9 @@ class Daemon {
       : o_(o),
         cfg_(o.cfg),
         h_(std::move(h)),
-        journal_(journal_path(o.state_dir)),
-        act_(h_, intent_path(o.state_dir)),
+        paths_(state_paths(o)),
+        journal_(paths_.journal()),
+        act_(h_, paths_.intent()),
         window_(o.window_ns) {}
 
   Status start();
@@ -110,6 +121,9 @@ class Daemon {
   DaemonOptions o_;
   config::Config cfg_;
   cg::Hierarchy h_;
+  StatePaths paths_;
+  std::optional<AgentLock> lock_;
+  std::optional<Guardian> guardian_;
   actuate::Journal journal_;
   actuate::Actuator act_;
   UsageWindow window_;
@@ -135,18 +149,26 @@ uint64_t Daemon::guard_distance(uint64_t limit) const {
 }
 
 Status Daemon::start() {
-  // Crash recovery first: nothing of a previous run may stay paused or throttled.
-  if (auto s = mkdir_p(o_.state_dir, 0700); !s) return s;
+  if (auto s = mkdir_p(o_.state_dir); !s) return s;
+  auto lock = AgentLock::acquire(paths_.lock_file(), std::chrono::milliseconds(o_.lock_wait_ms));
+  if (!lock) return lock.error();
+  lock_.emplace(std::move(*lock));
+  // Crash recovery first: nothing of a previous run may stay paused, throttled or hinted.
+  auto rr = restore_node(h_, paths_);
+  if (rr.total() > 0)
+    spdlog::warn("a previous run left the node changed: restored {} setting(s), {} limit(s), {} GOMEMLIMIT "
+                 "hint(s), {} pin(s)",
+                 rr.settings, rr.limits, rr.hints, rr.pins);
+  if (!rr.problems.empty()) return app_error("could not put back what a previous run left: " + rr.problems.front());
   if (auto s = journal_.load(); !s) return s;
-  if (!journal_.empty()) {
-    auto n = journal_.restore(h_);
-    if (!n) return n.error();
-    spdlog::warn("restored {} setting(s) a previous run left changed ({})", *n, journal_.path());
+  for (const auto& w : protect_self()) spdlog::warn("self-protection: {}", w);
+  // Before the first change to the node: whatever ends the agent, the guardian puts it back.
+  if (cfg_.enforce || o_.hints) {
+    auto g = Guardian::start(h_, paths_, lock_->fd());
+    if (!g) return g.error();
+    guardian_.emplace(std::move(*g));
+    spdlog::debug("guardian pid {} restores the node if the agent dies", guardian_->pid());
   }
-  if (auto n = act_.recover_intent(); !n)
-    return n.error();
-  else if (*n)
-    spdlog::warn("undid {} limit write(s) of a plan a previous run did not finish", *n);
 
   for (const auto& m : cfg_.manage) {
     auto r = h_.resolve(m);
@@ -160,7 +182,10 @@ Status Daemon::start() {
   auto loop = Loop::create();
   if (!loop) return loop.error();
   loop_.emplace(std::move(*loop));
-  if (auto s = loop_->handle_stop_signals(); !s) return s;
+  if (auto s = loop_->handle_signals(
+          [] { spdlog::info("SIGHUP: the agent stays up (restart it to apply a changed config)"); });
+      !s)
+    return s;
 
   bpf::LoaderOptions lo;
   lo.oom_events = true;
@@ -208,8 +233,10 @@ Status Daemon::start() {
     db_.emplace(std::move(*db));
     spdlog::info("history in {}", cfg_.db);
   }
-  if (auto pos = cfg_.audit_log.rfind('/'); pos != std::string::npos && pos > 0)
-    if (auto s = mkdir_p(cfg_.audit_log.substr(0, pos)); !s) return s;
+  if (auto dir = parent_dir(cfg_.audit_log); !dir.empty())
+    if (auto s = mkdir_p(dir); !s) return s;
+  // The audit log must be writable (and not a symlink) before any decision is made.
+  if (auto fd = create_or_append(cfg_.audit_log); !fd) return fd.error();
 
   if (auto s = loop_->add_fd(oom_->epoll_fd(), [this] {
         if (auto p = oom_->poll(0); !p) spdlog::error("ring buffer: {}", p.error().message());
@@ -245,10 +272,16 @@ Status Daemon::start() {
                  cfg_.enforce ? "enforcing" : "dry run: nothing is written", policy::to_string(cfg_.reservation),
                  cfg_.rescue ? "on" : "off", cfg_.audit_log);
   on_tick();
+  if (auto s = write_file_atomic(paths_.ready_file(), std::to_string(::getpid()) + "\n"); !s)
+    spdlog::warn("ready file: {}", s.error().message());
+  sd_notify_msg("READY=1");
+  spdlog::info("ready ({} mode{})", cfg_.enforce ? "enforcing" : "observe-only", o_.hints ? ", GOMEMLIMIT hints" : "");
   return {};
 }
 
 void Daemon::shutdown() {
+  if (!lock_) return;  // another agent's state dir: nothing here is ours
+  sd_notify_msg("STOPPING=1");
   if (hints_)
     if (auto s = hints_->shutdown(); !s) spdlog::warn("GOMEMLIMIT hints: {}", s.error().message());
   if (!journal_.empty()) {
@@ -260,6 +293,8 @@ void Daemon::shutdown() {
   }
   if (pinned_) loader_->unpin_maps();
   if (db_) (void)db_->maintain(wall_ns());
+  ::unlink(paths_.ready_file().c_str());
+  if (guardian_) guardian_->stop();
 }
 
 policy::CgroupState Daemon::state(const std::string& path) {
@@ -351,7 +386,7 @@ void Daemon::update_guard(Child& c) {
 }
 
 void Daemon::on_kill(const bpf::OomKill& k) {
-  std::string line = bpf::to_json(k).dump() + "\n";
+  std::string line = json_line(bpf::to_json(k)) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
   if (oom_->drops() != drops_seen_) {
@@ -555,7 +590,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     rec["latency_us"] = (done - signal_mono_ns) / 1000;
     rec["latency_from"] = from;
   }
-  if (auto s = append_line_fsync(cfg_.audit_log, rec.dump()); !s)
+  if (auto s = append_line_fsync(cfg_.audit_log, json_line(rec)); !s)
     spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
   spdlog::info("{} {}: {} {} from {} ({}){}", policy::to_string(kind), path, dry ? "would add" : "added",
                format_size(plan.added_bytes), policy::to_string(plan.source),
@@ -582,23 +617,29 @@ Status run_daemon(const DaemonOptions& o) {
   auto h = cg::Hierarchy::discover();
   if (!h) return h.error();
   Daemon d(o, *h);
-  auto s = d.start();
-  if (s) s = d.run();
-  d.shutdown();
+  Status s;
+  try {
+    s = d.start();
+    if (s) s = d.run();
+  } catch (const std::exception& e) {
+    s = app_error(std::string("internal error: ") + e.what());
+  }
+  try {
+    d.shutdown();
+  } catch (const std::exception& e) {
+    spdlog::error("internal error while putting the node back ({}); the guardian or 'oomwatch restore' finishes it",
+                  e.what());
+  }
   return s;
 }
 
-Result<int> restore_state(const std::string& state_dir) {
+Result<RestoreReport> restore_state(const StatePaths& paths, int64_t wait_ms) {
   auto h = cg::Hierarchy::discover();
   if (!h) return h.error();
-  actuate::Journal j(journal_path(state_dir));
-  if (auto s = j.load(); !s) return s.error();
-  auto n = j.restore(*h);
-  if (!n) return n.error();
-  actuate::Actuator a(*h, intent_path(state_dir));
-  auto u = a.recover_intent();
-  if (!u) return u.error();
-  return *n + *u;
+  if (auto s = mkdir_p(paths.state_dir); !s) return s.error();
+  auto lock = AgentLock::acquire(paths.lock_file(), std::chrono::milliseconds(wait_ms));
+  if (!lock) return lock.error();
+  return restore_node(*h, paths);
 }
 
 }  // namespace ow::agent

@@ -21,18 +21,22 @@
 // oom_kill_disable, no memory.high; every decision is still audited with
 // "dry_run": true.
 //
-// GOMEMLIMIT hints for the cgroups under --manage (every limited cgroup
+// GOMEMLIMIT hints (only with DaemonOptions::hints, `--hints` or
+// `hints = true`) for the cgroups under --manage (every limited cgroup
 // without it) are recomputed every gomemlimit_interval and right after a
 // limit change; a donor's hint is lowered before its limit.
 //
 // Every setting oomwatch changes other than limits (oom_kill_disable,
 // memory.high) is remembered in a journal under state_dir before it is
-// changed, and put back on exit, at the next start after a crash, and by
-// `oomwatch restore`.
+// changed, and put back on exit, at the next start after a crash, by the
+// guardian when the agent dies (agent/guardian.hpp), and by `oomwatch
+// restore`. One agent per state dir (agent/lock.hpp). Ready (attached, first
+// snapshot taken) is announced by agent/notify.hpp.
 #pragma once
 #include <cstdint>
 #include <string>
 
+#include "agent/restore.hpp"
 #include "config/config.hpp"
 #include "util/result.hpp"
 
@@ -43,14 +47,18 @@ struct DaemonOptions {
   std::string state_dir = "/run/oomwatch";  // journal and intent files
   std::string pin_dir = "/sys/fs/bpf/oomwatch";  // "" = do not pin maps
   int64_t window_ns = 600'000'000'000;  // usage window for donors' median and max
-  bool hints = true;  // GOMEMLIMIT hints (agent/hints.hpp) every cfg.gomemlimit_interval_ns
+  bool hints = false;  // publish GOMEMLIMIT hints (agent/hints.hpp); observe-only publishes nothing
+  int64_t lock_wait_ms = 3000;  // a dead agent's guardian may still hold the lock this long
 };
 
-// Runs until SIGINT/SIGTERM. Errors are setup failures (each says what to fix).
+// Runs until SIGINT/SIGTERM (SIGHUP is logged and ignored). Errors are setup
+// failures (each says what to fix) and, after everything was put back, any
+// internal error.
 Status run_daemon(const DaemonOptions& o);
 
-// `oomwatch restore`: puts back what a previous run left in state_dir
-// (journal and a half-applied plan). Returns the number of settings restored.
-Result<int> restore_state(const std::string& state_dir);
+// `oomwatch restore`: takes the state dir's lock (waiting up to wait_ms; an
+// error while an agent runs) and puts back what a previous run left
+// (agent/restore.hpp). audit_log "" = recovery is not audited.
+Result<RestoreReport> restore_state(const StatePaths& paths, int64_t wait_ms);
 
 }  // namespace ow::agent

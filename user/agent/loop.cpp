@@ -6,6 +6,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "util/log.hpp"
+
 namespace ow::agent {
 
 Result<Loop> Loop::create() {
@@ -48,18 +50,25 @@ Result<int> Loop::add_timer(std::chrono::nanoseconds period, Callback cb) {
   return fd;
 }
 
-Status Loop::handle_stop_signals() {
+Status Loop::handle_signals(Callback on_hup) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return sys_error("sigprocmask");
   UniqueFd s(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
   if (!s.valid()) return sys_error("signalfd");
   int fd = s.get();
-  auto st = add_fd(fd, [this, fd] {
+  auto st = add_fd(fd, [this, fd, on_hup = std::move(on_hup)] {
     signalfd_siginfo si;
-    while (::read(fd, &si, sizeof si) == sizeof si) stopping_ = true;
+    while (::read(fd, &si, sizeof si) == sizeof si) {
+      if (si.ssi_signo == SIGHUP) {
+        if (on_hup) on_hup();
+      } else {
+        stopping_ = true;
+      }
+    }
   });
   if (!st) return st;
   owned_[fd] = std::move(s);
@@ -78,7 +87,11 @@ Status Loop::run() {
       auto it = cbs_.find(evs[i].data.fd);
       if (it == cbs_.end()) continue;
       auto cb = it->second;  // a callback may remove its own fd
-      cb();
+      try {
+        cb();
+      } catch (const std::exception& e) {
+        spdlog::error("internal error in an event handler (the agent goes on): {}", e.what());
+      }
     }
   }
   return {};

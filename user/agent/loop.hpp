@@ -1,6 +1,7 @@
 // The daemon's one thread: epoll over the ring buffer, timers, signals and the
 // cgroup notification fds. Callbacks run on this thread, one at a time, so the
-// agent's state needs no locks.
+// agent's state needs no locks. An exception escaping a callback is logged
+// and the loop goes on: one bad event must not take the agent down.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -20,8 +21,10 @@ class Loop {
   void remove_fd(int fd);
   // A periodic timer (timerfd, CLOCK_MONOTONIC); returns its fd.
   Result<int> add_timer(std::chrono::nanoseconds period, Callback cb);
-  // SIGINT/SIGTERM end run(); they are blocked and read through a signalfd.
-  Status handle_stop_signals();
+  // SIGINT/SIGTERM end run(); SIGHUP calls on_hup (a closed terminal or a
+  // reload request must not stop the agent). They are blocked and read
+  // through a signalfd.
+  Status handle_signals(Callback on_hup);
   // Runs until stop() or a stop signal.
   Status run();
   void stop() { stopping_ = true; }

@@ -1,5 +1,7 @@
 #include "bpf/events.hpp"
 
+#include "util/text.hpp"
+
 #include <bpf/libbpf.h>
 #include <time.h>
 
@@ -37,8 +39,8 @@ nlohmann::json to_json(const OomKill& e) {
   j["ts_ns"] = e.wall_ns;
   j["pid"] = r.tgid;
   j["tid"] = r.pid;
-  j["comm"] = e.comm;
-  j["cgroup"] = e.cgroup;
+  j["comm"] = printable(e.comm);
+  j["cgroup"] = printable(e.cgroup);
   j["cgroup_id"] = r.memcg_id;
   j["uid"] = r.uid;
   j["oom_score_adj"] = r.oom_score_adj;
@@ -48,8 +50,8 @@ nlohmann::json to_json(const OomKill& e) {
   j["pgtables_bytes"] = r.pgtables_bytes;
   j["total_vm_bytes"] = r.total_vm_bytes;
   j["trigger_pid"] = r.trigger_tgid;
-  j["trigger_comm"] = e.trigger_comm;
-  j["trigger_cgroup"] = e.trigger_cgroup;
+  j["trigger_comm"] = printable(e.trigger_comm);
+  j["trigger_cgroup"] = printable(e.trigger_cgroup);
   j["trigger_cgroup_id"] = r.trigger_memcg_id;
   if (r.flags & OW_OOM_PID_ONLY) j["partial"] = "kernel passes only the victim pid (before 6.8)";
   return j;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "bpfmem/table.hpp"
+#include "util/text.hpp"
 
 namespace ow::bpfmem {
 
@@ -29,8 +30,8 @@ nlohmann::json to_json(const ow_bpf_obj_event& e, const std::string& cgroup) {
   nlohmann::json j{{"type", map ? "bpf_map_create" : "bpf_prog_load"},
                    {"pid", e.tgid},
                    {"tid", e.pid},
-                   {"comm", std::string(e.comm, strnlen(e.comm, sizeof e.comm))},
-                   {"cgroup", cgroup},
+                   {"comm", printable(std::string_view(e.comm, strnlen(e.comm, sizeof e.comm)))},
+                   {"cgroup", printable(cgroup)},
                    {"cgroup_id", e.memcg_id},
                    {"name", std::string(e.name, strnlen(e.name, sizeof e.name))},
                    {"id", e.obj_id},

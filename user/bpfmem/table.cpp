@@ -8,6 +8,7 @@
 #include <set>
 
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::bpfmem {
 
@@ -111,7 +112,7 @@ namespace {
 nlohmann::json holders_json(const std::vector<Holder>& hs) {
   auto a = nlohmann::json::array();
   for (const auto& h : hs) {
-    nlohmann::json j{{"pid", h.pid}, {"comm", h.comm}, {"fd", h.fd}};
+    nlohmann::json j{{"pid", h.pid}, {"comm", printable(h.comm)}, {"fd", h.fd}};
     if (h.via_link) j["via_link"] = true;
     a.push_back(j);
   }
@@ -137,7 +138,7 @@ nlohmann::json to_json(const Table& t) {
                      {"used_by_progs", m.used_by_progs},
                      {"held_by", held_by(m.holders, m.pinned, m.used_by_progs, m.cgroup_known && m.usercnt == 0)}};
     if (m.cgroup_known) {
-      o["cgroup"] = m.cgroup;
+      o["cgroup"] = printable(m.cgroup);
       o["cgroup_id"] = m.cgroup_id;
       if (m.cgroup.empty()) o["cgroup_removed"] = true;
       if (m.uncharged) o["uncharged"] = true;
@@ -163,10 +164,10 @@ nlohmann::json to_json(const Table& t) {
   j["by_process"] = nlohmann::json::array();
   for (const auto& p : by_process(t))
     j["by_process"].push_back(
-        {{"pid", p.pid}, {"comm", p.comm}, {"maps", p.maps}, {"programs", p.progs}, {"bytes", p.bytes}});
+        {{"pid", p.pid}, {"comm", printable(p.comm)}, {"maps", p.maps}, {"programs", p.progs}, {"bytes", p.bytes}});
   j["by_cgroup"] = nlohmann::json::array();
   for (const auto& c : by_cgroup(t))
-    j["by_cgroup"].push_back({{"cgroup", c.cgroup},
+    j["by_cgroup"].push_back({{"cgroup", printable(c.cgroup)},
                               {"cgroup_id", c.cgroup_id},
                               {"bytes", c.bytes},
                               {"maps", c.map_ids.size()},

@@ -53,16 +53,33 @@ std::string Hierarchy::abs(const std::string& rel) const {
   return mount_ + (rel[0] == '/' ? "" : "/") + rel;
 }
 
-Result<std::string> Hierarchy::resolve(const std::string& user_path) const {
+Result<std::string> Hierarchy::normalize(const std::string& user_path) const {
   std::string rel = user_path;
-  if (rel.rfind(mount_ + "/", 0) == 0) rel = rel.substr(mount_.size());
-  else if (rel == mount_) rel = "/";
-  if (rel.empty() || rel[0] != '/') rel = "/" + rel;
-  while (rel.size() > 1 && rel.back() == '/') rel.pop_back();
-  if (rel.find("/../") != std::string::npos || rel.size() >= 3 && rel.substr(rel.size() - 3) == "/..")
-    return app_error("cgroup path must not contain '..':", user_path);
+  if (rel.rfind(mount_ + "/", 0) == 0)
+    rel = rel.substr(mount_.size());
+  else if (rel == mount_)
+    rel = "/";
+  std::string out;
+  size_t i = 0;
+  while (i < rel.size()) {
+    while (i < rel.size() && rel[i] == '/') ++i;
+    size_t b = i;
+    while (i < rel.size() && rel[i] != '/') ++i;
+    if (i == b) break;
+    std::string_view part(rel.data() + b, i - b);
+    if (part == "..") return app_error("cgroup path must not contain '..':", user_path);
+    if (part == ".") continue;
+    out += "/";
+    out += part;
+  }
+  return out.empty() ? std::string("/") : out;
+}
+
+Result<std::string> Hierarchy::resolve(const std::string& user_path) const {
+  auto rel = normalize(user_path);
+  if (!rel) return rel;
   struct stat st;
-  if (::stat(abs(rel).c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+  if (::stat(abs(*rel).c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return app_error("unknown cgroup " + user_path + " (not found under " + mount_ + ")");
   return rel;
 }

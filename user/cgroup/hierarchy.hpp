@@ -43,6 +43,10 @@ class Hierarchy {
   std::string abs(const std::string& rel) const;
   // User input -> relative path of an existing cgroup ("unknown cgroup" error otherwise).
   Result<std::string> resolve(const std::string& user_path) const;
+  // resolve() without the existence check, for paths of cgroups that may be
+  // created later (config [[cgroup]] entries): the mount prefix stripped,
+  // repeated and trailing slashes dropped, ".." refused.
+  Result<std::string> normalize(const std::string& user_path) const;
 
   Result<uint64_t> id_of(const std::string& rel) const;  // inode of the directory
   Result<std::string> path_of(uint64_t id) const;          // walks the tree

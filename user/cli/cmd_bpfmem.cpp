@@ -14,6 +14,7 @@
 #include "cli/common.hpp"
 #include "oomwatch.skel.h"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::cli {
 namespace {
@@ -33,7 +34,7 @@ int watch_events(bpf::Loader& l, cg::IdCache& ids, std::chrono::nanoseconds dur)
     return fail(kExitEnv, "cannot watch bpf() calls: syscall tracepoints not attached");
   }
   auto rr = bpfmem::ObjEventReader::open(bpf_map__fd(l.skel()->maps.bpf_obj_events), [&](const ow_bpf_obj_event& e) {
-    print_line(bpfmem::to_json(e, ids.path(e.memcg_id)).dump());
+    print_line(json_line(bpfmem::to_json(e, ids.path(e.memcg_id))));
   });
   if (!rr) return fail(kExitEnv, rr.error());
   install_stop_handlers();
@@ -66,7 +67,7 @@ int run_bpfmem(const BpfMemOpts& o) {
   auto t = bpfmem::collect(**l, ids);
   if (!t) return fail(kExitEnv, t.error());
   if (o.json) {
-    print_line(bpfmem::to_json(*t).dump());
+    print_line(json_line(bpfmem::to_json(*t)));
   } else {
     for (const auto& line : bpfmem::to_text(*t)) print_line(line);
   }

@@ -14,6 +14,7 @@
 #include "cli/common.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 namespace ow::cli {
 namespace {
@@ -115,7 +116,7 @@ int run_check(bool json) {
     for (const auto& i : items)
       j["items"].push_back({{"name", i.name}, {"status", i.status}, {"detail", i.detail},
                             {"consequence", i.consequence}, {"fix", i.fix}});
-    print_line(j.dump());
+    print_line(json_line(j));
   } else {
     print_line("kernel " + kernel);
     for (const auto& i : items) {

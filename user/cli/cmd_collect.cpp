@@ -37,6 +37,7 @@
 #include "store/samplefile.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::cli {
 namespace {
@@ -221,7 +222,7 @@ int run_collect(const CollectOpts& o) {
     if (rc != kExitOk) return rc;
     if (!st) return fail(kExitEnv, st.error());
     if (o.json) {
-      print_line(nlohmann::json{{"type", "summary"},
+      print_line(json_line(nlohmann::json{{"type", "summary"},
                                 {"out", o.out},
                                 {"format", writer->format() == store::SampleFormat::Csv ? "csv" : "jsonl"},
                                 {"source", sampler.source_name()},
@@ -230,8 +231,7 @@ int run_collect(const CollectOpts& o) {
                                 {"cgroups", cgroups_last},
                                 {"skipped", skipped},
                                 {"seconds", took},
-                                {"interrupted", interrupted}}
-                     .dump());
+                                {"interrupted", interrupted}}));
     } else {
       char line[256];
       std::snprintf(line, sizeof line, "collected %llu snapshots of %zu cgroups (%llu samples) in %.1fs via %s",

@@ -10,6 +10,7 @@
 #include "cli/common.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::cli {
 namespace {
@@ -22,9 +23,9 @@ struct EventsOpts {
 std::string human(const bpf::OomKill& k) {
   const auto& r = k.raw;
   return fmt::format("oom_kill pid={} comm={} cgroup={} anon={} file={} shmem={} score_adj={} by pid={} ({})",
-                     r.tgid, k.comm, k.cgroup.empty() ? "?" : k.cgroup, format_size(r.anon_rss_bytes),
+                     r.tgid, printable(k.comm), k.cgroup.empty() ? "?" : printable(k.cgroup), format_size(r.anon_rss_bytes),
                      format_size(r.file_rss_bytes), format_size(r.shmem_rss_bytes), r.oom_score_adj,
-                     r.trigger_tgid, k.trigger_comm);
+                     r.trigger_tgid, printable(k.trigger_comm));
 }
 
 }  // namespace
@@ -46,7 +47,7 @@ int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
       for (const auto& r : roots) keep = keep || cg::is_under(k.cgroup, r);
       if (!keep) return;
     }
-    print_line(json ? bpf::to_json(k).dump() : human(k));
+    print_line(json ? json_line(bpf::to_json(k)) : human(k));
   });
   if (!src) return fail(kExitEnv, src.error(), "run 'oomwatch check' to see what this kernel supports");
   install_stop_handlers();
@@ -60,7 +61,7 @@ int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
     uint64_t d = (*src)->drops();
     if (d != drops_seen) {
       spdlog::warn("ring buffer full: {} OOM events lost so far", d);
-      if (json) print_line(nlohmann::json{{"type", "drops"}, {"count", d}}.dump());
+      if (json) print_line(json_line(nlohmann::json{{"type", "drops"}, {"count", d}}));
       drops_seen = d;
     }
   }

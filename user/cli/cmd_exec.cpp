@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -56,7 +57,7 @@ int run_exec(const ExecOpts& o) {
                    {"limit_bytes", *limit}, {"cgroup", cg->path()}};
   auto rm = cg->remove();
   if (!rm) j["cleanup_error"] = rm.error().message();
-  std::fprintf(stderr, "%s\n", j.dump().c_str());
+  std::fprintf(stderr, "%s\n", json_line(j).c_str());
   return st.exit_code;
 }
 

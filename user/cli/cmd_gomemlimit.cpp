@@ -14,6 +14,7 @@
 #include "gomemlimit/inputs.hpp"
 #include "gomemlimit/publish.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 namespace ow::cli {
 namespace {
@@ -45,7 +46,7 @@ int run_unpublish(const GoMemOpts& o, const cg::Hierarchy& h, const std::string&
   if (!p) return fail(kExitEnv, p.error());
   auto r = (*p)->unpublish({h.abs(rel), id});
   if (!r.all_ok()) return fail(kExitEnv, "unpublish " + rel + ": " + r.failures());
-  if (o.json) print_line(nlohmann::json{{"cgroup", rel}, {"cgroup_id", id}, {"unpublished", true}}.dump());
+  if (o.json) print_line(json_line(nlohmann::json{{"cgroup", rel}, {"cgroup_id", id}, {"unpublished", true}}));
   return kExitOk;
 }
 
@@ -74,7 +75,7 @@ int run_gomemlimit(const GoMemOpts& o) {
   j["ebpf_source"] = hint->ebpf_source;
   j["ebpf_maps"] = hint->ebpf_maps;
   if (!b.ok) {
-    if (o.json) print_line(j.dump());
+    if (o.json) print_line(json_line(j));
     return fail(kExitEnv, *rel + ": " + b.error,
                 "raise the cgroup's limit, or lower --margin / --cache-fraction if the reserve is too cautious");
   }
@@ -95,7 +96,7 @@ int run_gomemlimit(const GoMemOpts& o) {
     j["published"] = {{"xattr", r.xattr.ok()}, {"file", r.file.ok()}, {"bpf_map", r.map.ok()},
                       {"pin", o.pub.pin_path}, {"hint_file", o.pub.hint_dir + "/" + std::to_string(*id)}};
   }
-  print_line(o.json ? j.dump() : std::to_string(b.gomemlimit_bytes));
+  print_line(o.json ? json_line(j) : std::to_string(b.gomemlimit_bytes));
   return kExitOk;
 }
 

@@ -11,6 +11,7 @@
 #include "cli/common.hpp"
 #include "stress/args.hpp"
 #include "stress/monitor_report.hpp"
+#include "util/text.hpp"
 
 namespace ow::cli {
 namespace {
@@ -54,7 +55,7 @@ int run_monitor(const MonitorOpts& o) {
     if (!u) return fail(kExitEnv, "cgroup " + *rel + " can no longer be read (removed?): " + u.error().message());
     stress::MonitorSample s{*rel, h->version(), std::chrono::duration<double>(Clock::now() - t0).count(),
                             std::chrono::system_clock::now(), *u};
-    print_line(o.json ? stress::monitor_json(s).dump() : stress::monitor_text(s));
+    print_line(o.json ? json_line(stress::monitor_json(s)) : stress::monitor_text(s));
     auto next = t0 + k * plan->interval;
     if (plan->duration && next - t0 > *plan->duration) break;
     sleep_until(next);

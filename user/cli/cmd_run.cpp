@@ -4,11 +4,13 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "agent/daemon.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 #include "util/units.hpp"
 
 namespace ow::cli {
@@ -17,8 +19,8 @@ namespace {
 struct RunOpts {
   std::string config, reservation, audit_log, interval, db, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
   std::vector<std::string> manage;
-  bool enforce = false, no_rescue = false;
-  CLI::Option *o_enforce = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,
+  bool enforce = false, no_rescue = false, hints = false;
+  CLI::Option *o_enforce = nullptr, *o_hints = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,
               *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr;
 };
 
@@ -32,6 +34,9 @@ int do_run(const RunOpts& o) {
   }
   auto& cfg = d.cfg;
   if (o.o_enforce->count()) cfg.enforce = true;
+  if (o.o_hints->count()) cfg.hints = true;
+  // The config's log level, unless --log-level was given.
+  if (!o.config.empty() && !log_level_from_flag()) spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   if (o.o_manage->count()) cfg.manage = o.manage;
   if (o.o_reservation->count()) {
     if (o.reservation == "physical")
@@ -55,8 +60,18 @@ int do_run(const RunOpts& o) {
   if (o.o_db->count()) cfg.db = o.db;
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
-  for (const auto& m : cfg.manage)
-    if (auto r = h->resolve(m); !r) return fail(kExitUsage, "--manage: " + r.error().message());
+  for (auto& m : cfg.manage) {
+    auto r = h->resolve(m);
+    if (!r) return fail(kExitUsage, "--manage: " + r.error().message());
+    m = *r;
+  }
+  // [[cgroup]] paths are matched against the same form --manage takes.
+  for (auto& e : cfg.cgroups) {
+    auto r = h->normalize(e.path);
+    if (!r) return fail(kExitUsage, o.config + ":" + std::to_string(e.line) + ": cgroup path: " + r.error().message());
+    e.path = *r;
+  }
+  d.hints = cfg.hints;
   d.state_dir = o.state_dir;
   d.pin_dir = o.pin_dir == "none" ? "" : o.pin_dir;
   auto s = agent::run_daemon(d);
@@ -73,7 +88,12 @@ void add_run(CLI::App& app, Action& action) {
       "run the agent: streams OOM kills (JSON lines), records history, and moves memory limits to managed "
       "cgroups at their limit (observe-only, audited as dry runs, unless --enforce)");
   sub->add_option("--config", o->config, "TOML config file; flags override it");
-  o->o_enforce = sub->add_flag("--enforce", o->enforce, "write limits (default: observe and audit dry runs)");
+  o->o_enforce = sub->add_flag("--enforce", o->enforce,
+                               "write limits, pause/guard managed cgroups (default: observe and audit dry runs; "
+                               "nothing on the node changes)");
+  o->o_hints = sub->add_flag("--hints", o->hints,
+                             "publish GOMEMLIMIT hints (xattr user.oomwatch.gomemlimit, STATE_DIR/gomemlimit/ID, "
+                             "pinned map gomemlimit); withdrawn when the agent stops");
   o->o_manage = sub->add_option("--manage", o->manage,
                                 "subtree whose child cgroups may be resized (repeatable); nothing else is written");
   o->o_reservation = sub->add_option("--reservation", o->reservation,
@@ -89,18 +109,39 @@ void add_run(CLI::App& app, Action& action) {
 }
 
 void add_restore(CLI::App& app, Action& action) {
-  auto dir = std::make_shared<std::string>("/run/oomwatch");
+  struct RestoreOpts {
+    agent::StatePaths paths;
+    std::string wait = "0s";
+    bool json = false;
+  };
+  auto o = std::make_shared<RestoreOpts>();
   auto* sub = app.add_subcommand("restore",
                                  "put back every setting a run left changed (oom_kill_disable, memory.high, a "
-                                 "half-applied plan); safe to run any time the agent is not running");
-  sub->add_option("--state-dir", *dir, "the run's --state-dir (default /run/oomwatch)");
-  sub->callback([&action, dir] {
-    action = [dir] {
+                                 "half-applied plan, GOMEMLIMIT hints, pins); refused while an agent runs");
+  sub->add_option("--state-dir", o->paths.state_dir, "the run's --state-dir (default /run/oomwatch)");
+  sub->add_option("--pin-dir", o->paths.pin_dir, "the run's --pin-dir (default /sys/fs/bpf/oomwatch; 'none')");
+  sub->add_option("--audit-log", o->paths.audit_log, "audit the limits put back here (default: not audited)");
+  sub->add_option("--wait", o->wait, "wait this long for a running agent or its guardian to finish (default 0s)");
+  sub->add_flag("--json", o->json, "one JSON object: what was restored and what could not be");
+  sub->callback([&action, o] {
+    action = [o] {
+      auto w = parse_duration(o->wait);
+      if (!w) return fail(kExitUsage, "--wait: " + w.error().message());
       if (int rc = require_root("restoring cgroup settings")) return rc;
-      auto n = agent::restore_state(*dir);
-      if (!n) return fail(kExitEnv, n.error());
-      print_line(fmt::format("restored {} setting(s) from {}", *n, *dir));
-      return kExitOk;
+      auto p = o->paths;
+      if (p.pin_dir == "none") p.pin_dir.clear();
+      auto r = agent::restore_state(p, std::chrono::duration_cast<std::chrono::milliseconds>(*w).count());
+      if (!r) return fail(kExitEnv, r.error());
+      if (o->json) {
+        nlohmann::json j{{"settings", r->settings}, {"limits", r->limits}, {"hints", r->hints},
+                         {"pins", r->pins},         {"problems", r->problems}, {"state_dir", p.state_dir}};
+        print_line(json_line(j));
+      } else {
+        print_line(fmt::format("restored {} setting(s), {} limit(s), {} GOMEMLIMIT hint(s), {} pin(s) from {}",
+                               r->settings, r->limits, r->hints, r->pins, p.state_dir));
+        for (const auto& pr : r->problems) spdlog::error("{}", pr);
+      }
+      return r->problems.empty() ? kExitOk : kExitEnv;
     };
   });
 }

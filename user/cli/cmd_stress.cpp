@@ -21,6 +21,7 @@
 #include "stress/run_env.hpp"
 #include "stress/stress_report.hpp"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::cli {
 namespace {
@@ -124,7 +125,7 @@ int run_test_memory(TestOpts o) {
   bool line_open = false;
   auto progress = [&](const LimitTestProgress& p) {
     if (o.json) {
-      print_line(progress_json(p, plan->cfg, rel).dump());
+      print_line(json_line(progress_json(p, plan->cfg, rel)));
     } else if (tty) {
       std::fprintf(stdout, "\r%s\x1b[K", progress_text(p, plan->cfg).c_str());
       std::fflush(stdout);
@@ -144,7 +145,7 @@ int run_test_memory(TestOpts o) {
   if (o.json) {
     auto j = result_json(*res, rel);
     if (!cleanup_error.empty()) j["cleanup_error"] = cleanup_error;
-    print_line(j.dump());
+    print_line(json_line(j));
   } else {
     print_line(result_text(*res, rel));
     if (!cleanup_error.empty()) fail(kExitEnv, "cleanup: " + cleanup_error);
@@ -176,7 +177,7 @@ int run_stress_memory(StressOpts o) {
   if (!c) return rc;
   const std::string rel = c->path();
 
-  auto on_sample = [&](const StressSample& s) { print_line(o.json ? sample_json(s, rel).dump() : sample_text(s)); };
+  auto on_sample = [&](const StressSample& s) { print_line(o.json ? json_line(sample_json(s, rel)) : sample_text(s)); };
   auto res = g_stop.load() ? Result<StressResult>(app_error("interrupted before the run started"))
                            : run_stress(*h, rel, plan->cfg, on_sample, g_stop);
   auto rm = c->remove();
@@ -184,7 +185,7 @@ int run_stress_memory(StressOpts o) {
   if (o.json) {
     auto j = result_json(*res, rel);
     if (!rm) j["cleanup_error"] = rm.error().message();
-    print_line(j.dump());
+    print_line(json_line(j));
   } else {
     print_line(result_text(*res, rel));
     if (!rm) fail(kExitEnv, "cleanup: " + rm.error().message());

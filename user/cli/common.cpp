@@ -45,4 +45,10 @@ void print_line(const std::string& s) {
   std::fflush(stdout);
 }
 
+namespace {
+bool g_log_level_flag = false;
+}
+bool log_level_from_flag() { return g_log_level_flag; }
+void set_log_level_from_flag(bool given) { g_log_level_flag = given; }
+
 }  // namespace ow::cli

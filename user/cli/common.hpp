@@ -25,6 +25,10 @@ Result<cg::Hierarchy> memory_hierarchy();
 extern std::atomic<bool> g_stop;
 void install_stop_handlers();
 
+// Whether --log-level was on the command line (it wins over a config file).
+bool log_level_from_flag();
+void set_log_level_from_flag(bool given);
+
 // Flushes after each line: consumers read events through pipes.
 void print_line(const std::string& s);
 

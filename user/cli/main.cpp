@@ -48,9 +48,14 @@ int main(int argc, char** argv) {
     return fail(kExitUsage, msg, "run 'oomwatch --help' (or 'oomwatch COMMAND --help')");
   }
   ow::setup_logging(log_level);
+  set_log_level_from_flag(app.get_option("--log-level")->count() > 0);
+  // Nothing escapes a command: the daemon has put the node back before an
+  // error gets here (agent/daemon.cpp), and the rest write nothing to undo.
   try {
     return action ? action() : kExitUsage;
   } catch (const std::exception& e) {
     return fail(kExitEnv, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail(kExitEnv, "internal error: unknown exception");
   }
 }

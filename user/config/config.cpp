@@ -53,10 +53,12 @@ Status set_log_level(Config& c, const toml::node& n, const Where& w) {
   return assign(one_of(n, w, {"debug", "info", "warn", "error"}), [&](auto v) { c.log_level = v; });
 }
 
-// "" is allowed here: it turns the HTTP listener off.
+// Only "" (off) is accepted until the agent has an HTTP listener: a key that
+// is accepted must work.
 Status set_listen(Config& c, const toml::node& n, const Where& w) {
   auto v = n.value_exact<std::string>();
-  if (!v) return error_at(w, "want a string such as \"127.0.0.1:9753\" (or \"\" for none)");
+  if (!v) return error_at(w, "want a string (\"\" for none)");
+  if (!v->empty()) return error_at(w, "this oomwatch has no HTTP listener yet: remove the key or set it to \"\"");
   c.listen = *v;
   return {};
 }
@@ -77,6 +79,7 @@ Status set_reserve(Config& c, const toml::node& n, const Where& w) {
 // One entry per top-level key: the file format is this table (plus [[cgroup]]).
 const std::map<std::string, Setter, std::less<>> kTopKeys = {
     {"enforce", set<to_bool, &Config::enforce>},
+    {"hints", set<to_bool, &Config::hints>},
     {"manage", set<to_strings, &Config::manage>},
     {"reservation", set_reservation},
     {"rescue", set<to_bool, &Config::rescue>},

@@ -3,13 +3,14 @@
 // holds the defaults for both.
 //
 //   enforce = false                 # observe-only until true (dry_run in the audit)
+//   hints = false                   # publish GOMEMLIMIT hints (xattr, /run file, pinned map)
 //   manage = ["/kubepods"]          # subtrees whose children may be resized
 //   reservation = "physical"        # or "strict"
 //   rescue = true                   # false: react to OOM kills only (seed mode)
 //   audit_log = "/var/log/oomwatch/audit.jsonl"
 //   interval = "1s"                 # durations: "500ms", "30s"; integers = seconds
 //   db = "/var/lib/oomwatch/history.db"
-//   listen = "127.0.0.1:9753"       # "" = no HTTP listener
+//   listen = ""                     # no HTTP listener yet: only "" is accepted
 //   log_level = "info"              # debug, info, warn, error
 //   gomemlimit_interval = "30s"     # GOMEMLIMIT hints recomputed this often
 //   v1_pause_deadline = "500ms"     # paused v1 cgroup gets its OOM killer back after this
@@ -48,13 +49,14 @@ struct CgroupEntry {
 
 struct Config {
   bool enforce = false;
+  bool hints = false;
   std::vector<std::string> manage;
   policy::Reservation reservation = policy::Reservation::physical;
   bool rescue = true;
   std::string audit_log = "/var/log/oomwatch/audit.jsonl";
   int64_t interval_ns = 1'000'000'000;
   std::string db = "/var/lib/oomwatch/history.db";
-  std::string listen = "127.0.0.1:9753";
+  std::string listen;  // "" = off
   std::string log_level = "info";
   int64_t gomemlimit_interval_ns = 30'000'000'000;
   int64_t v1_pause_deadline_ns = 500'000'000;

@@ -82,24 +82,11 @@ uint64_t realtime_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// The hint tree is read by workloads that are not root: 0755/0644, not
+// oomwatch's usual 0750/0640 (util/fs.hpp).
 Status write_atomic(const std::string& dir, const std::string& name, const std::string& content) {
   if (auto s = mkdir_p(dir, 0755); !s) return s;
-  std::string tmp = dir + "/." + name + ".tmp." + std::to_string(::getpid());
-  std::string dst = dir + "/" + name;
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return sys_error("create", tmp);
-  if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
-    auto e = sys_error("write", tmp);
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  fd.reset();
-  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
-    auto e = sys_error("rename into place", dst);
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  return {};
+  return write_file_atomic(dir + "/" + name, content, 0644);
 }
 
 }  // namespace
@@ -150,9 +137,11 @@ PublishReport Publisher::publish(const Target& t, const Breakdown& b) {
     return {e, e, e};
   }
   std::string v = std::to_string(b.gomemlimit_bytes);
+  // The file first: it is also the record `oomwatch restore` and the guardian
+  // withdraw hints from (agent/restore.hpp), so no xattr exists without one.
+  r.file = write_atomic(opts_.hint_dir, std::to_string(t.cgroup_id), v + "\n");
   if (::setxattr(t.cgroup_dir.c_str(), opts_.xattr_name.c_str(), v.data(), v.size(), 0) != 0)
     r.xattr = sys_error("set " + opts_.xattr_name + " on", t.cgroup_dir);
-  r.file = write_atomic(opts_.hint_dir, std::to_string(t.cgroup_id), v + "\n");
   r.map = update_map(t, b);
   if (r.any_ok()) published_[t.cgroup_id] = t;
   return r;

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::policy {
 
@@ -65,9 +66,7 @@ ojson audit_record(const Plan& plan, const Trigger& trigger, bool dry_run, int64
 
 std::string audit_line(const Plan& plan, const Trigger& trigger, bool dry_run, int64_t ts_ns,
                        std::string_view result) {
-  // replace: a cgroup path with invalid UTF-8 must not throw out of the audit.
-  return audit_record(plan, trigger, dry_run, ts_ns, result)
-             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return json_line(audit_record(plan, trigger, dry_run, ts_ns, result)) + "\n";
 }
 
 }  // namespace ow::policy

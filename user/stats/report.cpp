@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "stats/csv.hpp"
+#include "util/text.hpp"
 
 namespace ow::stats {
 
@@ -14,8 +15,7 @@ std::string stats_json(const StatsByCgroup& stats) {
                {"median_consumption", w.median_bytes}, {"p95_consumption", w.p95_bytes},
                {"avg_consumption", w.avg_bytes},       {"samples", w.samples}};
   }
-  // A cgroup name need not be UTF-8: replace bad bytes instead of throwing.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_line(j);
 }
 
 std::string stats_csv(const StatsByCgroup& stats) {

@@ -23,9 +23,11 @@ Status check_options(const StoreOptions& o) {
 Result<HistoryStore> HistoryStore::open(const std::string& path, const StoreOptions& opts) {
   if (auto st = check_options(opts); !st) return st.error();
   if (!opts.readonly) {
-    auto slash = path.rfind('/');
-    if (slash != std::string::npos && slash > 0)
-      if (auto st = mkdir_p(path.substr(0, slash), 0750); !st) return st.error();
+    if (auto dir = parent_dir(path); !dir.empty() && dir != "/")
+      if (auto st = mkdir_p(dir); !st) return st.error();
+    // Created here with oomwatch's file mode (SQLite would use 0644; its -wal
+    // and -shm files copy the database's mode).
+    if (auto st = create_or_append(path); !st) return st.error();
   }
   auto db = Db::open(path, opts.readonly);
   if (!db) return db.error();

@@ -7,6 +7,7 @@
 #include "store/samplefile.hpp"
 #include "store/samplefile_fields.hpp"
 #include "stats/time.hpp"
+#include "util/text.hpp"
 
 namespace ow::store {
 namespace {
@@ -58,7 +59,7 @@ Status read_value(const detail::Field& f, const json& v, sampler::Sample& out) {
     case FieldKind::Bytes:
       if (!v.is_number_unsigned())
         return bad(f, std::string("must be a non-negative integer") + (f.kind == FieldKind::Limit ? " or \"max\"" : "") +
-                          ", got " + v.dump());
+                          ", got " + json_line(v));
       out.*f.member = v.get<uint64_t>();
       return {};
   }

@@ -2,14 +2,16 @@
 #include <unistd.h>
 
 #include "store/samplefile.hpp"
+#include "util/fs.hpp"
 
 namespace ow::store {
 
 Result<SampleFileWriter> SampleFileWriter::create(const std::string& path) {
   auto f = sample_format_for(path);
   if (!f) return f.error();
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return sys_error("create sample file", path);
+  auto opened = create_file(path);  // kFileMode, never through a symlink
+  if (!opened) return opened.error();
+  UniqueFd fd(*opened);
   SampleFileWriter w(std::move(fd), *f, path);
   if (*f == SampleFormat::Csv) {
     if (auto st = w.write_all(csv_header() + "\n"); !st) return st.error();

@@ -82,7 +82,8 @@ Result<Db> Db::open(const std::string& path, bool readonly) {
   if (readonly && ::access(path.c_str(), R_OK) != 0) return sys_error("open history database", path);
   sqlite3* db = nullptr;
   int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  // NOFOLLOW: a symlink planted at the database path is refused, not written through.
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, nullptr);
   if (rc != SQLITE_OK) {
     Error e = db_error(db, path, "open history database");
     sqlite3_close(db);

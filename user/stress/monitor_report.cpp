@@ -4,6 +4,7 @@
 
 #include "stress/report_common.hpp"
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 namespace ow::stress {
 
@@ -26,7 +27,7 @@ nlohmann::json monitor_json(const MonitorSample& s) {
   nlohmann::json j{{"type", "sample"},
                    {"ts", rfc3339_ms(s.ts)},
                    {"elapsed_s", round_ms(s.elapsed_s)},
-                   {"cgroup", s.cgroup},
+                   {"cgroup", printable(s.cgroup)},
                    {"version", cg::version_name(s.version)},
                    {"usage_bytes", u.usage_bytes}};
   put_limit(j, u.limit_bytes);

@@ -38,13 +38,65 @@ Status write_text(const std::string& path, std::string_view s) {
 }
 
 Status append_line_fsync(const std::string& path, std::string_view line) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-  if (!fd.valid()) return sys_error("open", path);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, kFileMode));
+  if (!fd.valid()) {
+    if (errno == ELOOP) return app_error("refusing to follow a symlink at", path);
+    return sys_error("open", path);
+  }
   std::string l(line);
   if (l.empty() || l.back() != '\n') l += '\n';
   if (::write(fd.get(), l.data(), l.size()) != static_cast<ssize_t>(l.size()))
     return sys_error("append to", path);
   if (::fsync(fd.get()) != 0) return sys_error("fsync", path);
+  return {};
+}
+
+Result<int> create_file(const std::string& path, unsigned mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) {
+    if (errno == ELOOP) return app_error("refusing to follow a symlink at", path);
+    return sys_error("create", path);
+  }
+  return fd;
+}
+
+Status create_or_append(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, kFileMode));
+  if (!fd.valid()) {
+    if (errno == ELOOP) return app_error("refusing to follow a symlink at", path);
+    return sys_error("open", path);
+  }
+  return {};
+}
+
+std::string parent_dir(const std::string& path) {
+  auto s = path.rfind('/');
+  if (s == std::string::npos) return "";
+  return s == 0 ? "/" : path.substr(0, s);
+}
+
+Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  ::unlink(tmp.c_str());  // a stray temporary of an earlier process with this pid
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd.valid()) return sys_error("create", tmp);
+  auto fail = [&](Error e) {
+    ::unlink(tmp.c_str());
+    return Status(std::move(e));
+  };
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(sys_error("write", tmp));
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) return fail(sys_error("fsync", tmp));
+  fd.reset();
+  // rename replaces a symlink at path itself; it never writes through it.
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(sys_error("rename into place", path));
+  std::string dir = parent_dir(path);
+  UniqueFd d(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.valid()) (void)::fsync(d.get());
   return {};
 }
 

@@ -9,15 +9,36 @@
 
 namespace ow {
 
+// Modes of everything oomwatch creates (audit log, journal, intent, history
+// database, sample files, lock): files 0640, directories 0750, whichever
+// command creates them first. The GOMEMLIMIT hint tree is the one exception
+// (0644/0755): workloads that are not root read it.
+constexpr unsigned kFileMode = 0640;
+constexpr unsigned kDirMode = 0750;
+
 Result<std::string> read_text(const std::string& path);
 // Writes the whole string in one write(2): cgroupfs treats each write as one value.
 Status write_text(const std::string& path, std::string_view s);
+// Appends one line (a newline is added when missing) and fsyncs. The file is
+// created with kFileMode; a symlink at path is refused (ELOOP), never followed.
 Status append_line_fsync(const std::string& path, std::string_view line);
+// Replaces path atomically: a temporary beside it (O_EXCL, O_NOFOLLOW), write,
+// fsync, rename over path, fsync of the directory. A reader sees the old or the
+// new content, never half; a crash leaves at most a stray temporary.
+Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode = kFileMode);
+// Opens path for writing (create or truncate) without following a symlink.
+Result<int> create_file(const std::string& path, unsigned mode = kFileMode);
+// Checks that path can be appended to (created with kFileMode when missing,
+// never through a symlink); the fd is closed again.
+Status create_or_append(const std::string& path);
 // Trims ASCII whitespace at both ends.
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> split_lines(std::string_view s);
 std::vector<std::string_view> split_ws(std::string_view s);
 bool parse_u64(std::string_view s, uint64_t& out);
-Status mkdir_p(const std::string& path, unsigned mode = 0755);
+// Creates path and its missing parents with mode (existing ones are left alone).
+Status mkdir_p(const std::string& path, unsigned mode = kDirMode);
+// The directory part of path ("" when it has none).
+std::string parent_dir(const std::string& path);
 
 }  // namespace ow

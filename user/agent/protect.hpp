@@ -1,0 +1,16 @@
+// The agent protects itself the way earlyoom and systemd-oomd do, so it is
+// never the victim of the kills it is there to prevent: oom_score_adj -1000
+// (the OOM killer never picks it) and mlockall (its pages are never
+// reclaimed, so it does not stall in reclaim while a cgroup waits for it).
+// SIGPIPE is ignored: a closed stdout (`oomwatch run | head`) makes writes
+// fail with EPIPE instead of killing the agent. Each step that fails is
+// returned as a warning, not an error: the agent still runs.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace ow::agent {
+
+std::vector<std::string> protect_self();
+
+}  // namespace ow::agent

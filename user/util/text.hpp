@@ -1,0 +1,39 @@
+// Bytes from the kernel and the filesystem (process names, cgroup paths, file
+// contents) are data, not UTF-8: the kernel cuts `comm` at 15 bytes in the
+// middle of a character, and a cgroup name may hold any byte but '/' and '\n'.
+// Everything that writes them as text goes through these helpers, so no
+// invalid sequence can make a JSON writer throw.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace ow {
+
+// True when s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+bool valid_utf8(std::string_view s);
+
+// s with every byte that is not part of a well-formed UTF-8 sequence, and
+// every ASCII control character (so no escape sequence reaches a terminal),
+// written as the four characters \xNN; other text, backslashes included, is
+// unchanged.
+// For display: the result names the same cgroup an operator sees in `ls -b`.
+std::string printable(std::string_view s);
+
+// One JSON document on one line (no trailing newline). Strings that are still
+// not UTF-8 are written with U+FFFD instead of throwing: the last line of
+// defence, the fields that carry kernel bytes use printable() first.
+std::string json_line(const nlohmann::json& j);
+std::string json_line(const nlohmann::ordered_json& j);
+
+// Lossless, reversible encoding for the agent's own state files (journal,
+// intent), where a path must come back byte for byte: valid UTF-8 is kept as
+// is; anything else becomes "hex:" followed by the bytes in hex. A valid
+// string that itself starts with "hex:" is hex-encoded too, so decoding is
+// unambiguous.
+std::string encode_bytes(std::string_view s);
+// Inverse of encode_bytes; false for a malformed "hex:" payload.
+bool decode_bytes(std::string_view enc, std::string& out);
+
+}  // namespace ow

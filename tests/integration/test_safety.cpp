@@ -1,0 +1,314 @@
+// Root, real cgroups (v1 here, v2 in the VM tier): the agent never leaves the
+// node worse off. Signals of every kind end with nothing paused, guarded or
+// hinted; observe-only changes nothing; one agent per state dir; a symlink at
+// the audit log is refused; names that are not UTF-8 are reported, escaped,
+// by every command watching.
+#include <bpf/bpf.h>
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+#include "util/text.hpp"
+
+using nlohmann::json;
+using ow::cg::Hierarchy;
+using ow::cg::ScopedCgroup;
+
+namespace {
+constexpr uint64_t kMiB = 1 << 20;
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/owtest-safety-XXXXXX";
+    REQUIRE(::mkdtemp(t));
+    path = t;
+  }
+  ~TempDir() { owtest::run({"rm", "-rf", path}); }
+};
+
+// A pin dir of the test's own on bpffs, removed with whatever is left in it.
+struct PinDir {
+  std::string path = "/sys/fs/bpf/owtest-" + std::to_string(::getpid());
+  ~PinDir() { owtest::run({"rm", "-rf", path}); }
+  // Entries in the pinned GOMEMLIMIT map (0 when it is not pinned).
+  int hints() const {
+    ow::UniqueFd fd(bpf_obj_get((path + "/gomemlimit").c_str()));
+    if (!fd.valid()) return 0;
+    int n = 0;
+    uint64_t key, next;
+    uint64_t* prev = nullptr;
+    while (bpf_map_get_next_key(fd.get(), prev, &next) == 0 && n < 100000) {
+      ++n;
+      key = next;
+      prev = &key;
+    }
+    return n;
+  }
+};
+
+ScopedCgroup child(const Hierarchy& h, const std::string& parent, const char* prefix, uint64_t limit) {
+  auto c = ScopedCgroup::create(h, parent, prefix, limit);
+  if (!c) FAIL("create " << prefix << ": " << c.error().message());
+  return std::move(*c);
+}
+
+bool armed(const Hierarchy& h, const std::string& rel) {
+  if (h.version() == ow::cg::Version::V1) {
+    auto e = h.events(rel);
+    return e && e->oom_kill_disable;
+  }
+  auto u = h.read(rel);
+  return u && u->high_bytes != ow::kUnlimited;
+}
+
+bool has_xattr_hint(const Hierarchy& h, const std::string& rel) {
+  char buf[64];
+  return ::getxattr(h.abs(rel).c_str(), "user.oomwatch.gomemlimit", buf, sizeof buf) > 0;
+}
+
+std::vector<json> json_lines(const std::string& s) {
+  std::vector<json> out;
+  for (auto l : ow::split_lines(s)) out.push_back(json::parse(l));  // throws on a bad line: the test fails
+  return out;
+}
+
+struct Agent {
+  TempDir dir;
+  PinDir pins;
+  std::unique_ptr<owtest::Background> bg;
+  std::string state() const { return dir.path + "/state"; }
+  std::string audit_log() const { return dir.path + "/audit.jsonl"; }
+  std::vector<std::string> argv(const std::vector<std::string>& extra) const {
+    std::vector<std::string> a{owtest::oomwatch_bin(), "run",       "--interval", "100ms",      "--db",
+                               "none",                 "--audit-log", audit_log(), "--state-dir", state(),
+                               "--pin-dir",            pins.path};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  void start(const std::vector<std::string>& extra) { bg = owtest::start(argv(extra)); }
+  bool ready() const {
+    return owtest::wait_for([&] { return owtest::exists(state() + "/ready") || !owtest::alive(bg->pid); }, 30000) &&
+           owtest::alive(bg->pid);
+  }
+  void reap() {
+    ::waitpid(bg->pid, nullptr, 0);
+    bg->pid = -1;
+  }
+  std::string hint_file(const Hierarchy& h, const std::string& rel) const {
+    return state() + "/gomemlimit/" + std::to_string(*h.id_of(rel));
+  }
+  // Nothing of the agent's left on a: not armed, no hint anywhere.
+  bool clean(const Hierarchy& h, const std::string& rel) const {
+    return !armed(h, rel) && !has_xattr_hint(h, rel) && !owtest::exists(hint_file(h, rel)) && pins.hints() == 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("run --enforce --hints: HUP, TERM, INT and KILL all end with the node put back within 1 s",
+          "[integration][safety]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 64 * kMiB);
+  Agent ag;
+  ag.start({"--enforce", "--hints", "--manage", parent.path()});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  REQUIRE(armed(h, a.path()));
+  REQUIRE(has_xattr_hint(h, a.path()));
+  REQUIRE(owtest::exists(ag.hint_file(h, a.path())));
+  REQUIRE(ag.pins.hints() >= 1);
+
+  SECTION("SIGHUP: the agent stays up and keeps its settings; SIGTERM then restores") {
+    ::kill(ag.bg->pid, SIGHUP);
+    REQUIRE(owtest::wait_for([&] { return ag.bg->err().find("SIGHUP") != std::string::npos; }, 5000));
+    CHECK(owtest::alive(ag.bg->pid));
+    CHECK(armed(h, a.path()));
+    ::kill(ag.bg->pid, SIGTERM);
+    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 1000));
+  }
+  SECTION("SIGINT") {
+    ::kill(ag.bg->pid, SIGINT);
+    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 1000));
+  }
+  SECTION("SIGKILL: the guardian restores") {
+    ::kill(ag.bg->pid, SIGKILL);
+    ag.reap();
+    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 1000));
+  }
+  CHECK(!owtest::exists(ag.state() + "/ready"));
+}
+
+TEST_CASE("run: SIGPIPE on stdout does not stop the agent", "[integration][safety]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 16 * kMiB);
+  Agent ag;
+  // stdout is a pipe nobody reads: the first OOM-kill line gets EPIPE/SIGPIPE.
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::signal(SIGPIPE, SIG_DFL);  // as from a shell: the agent must ignore it itself
+    ::dup2(p[1], 1);
+    ::close(p[0]);
+    ::close(p[1]);
+    int e = ::open((ag.dir.path + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(e, 2);
+    auto av = ag.argv({"--enforce", "--no-rescue", "--manage", parent.path()});
+    std::vector<char*> c;
+    for (auto& s : av) c.push_back(s.data());
+    c.push_back(nullptr);
+    ::execv(c[0], c.data());
+    ::_exit(127);
+  }
+  ::close(p[0]);
+  ::close(p[1]);
+  auto err = [&] { return ow::read_text(ag.dir.path + "/err").value_or(""); };
+  INFO(err());
+  REQUIRE(owtest::wait_for([&] { return owtest::exists(ag.state() + "/ready"); }, 30000));
+  auto k = ow::cg::spawn_in(h, a.path(), {"sh", "-c", "exec tail /dev/zero"});
+  REQUIRE(k);
+  CHECK(ow::cg::wait_child(*k).exit_code == 137);
+  // The audit line is written after the event line: it proves the write was tried.
+  REQUIRE(owtest::wait_for([&] { return !ow::read_text(ag.audit_log()).value_or("").empty(); }, 10000));
+  CHECK(owtest::alive(pid));
+  ::kill(pid, SIGTERM);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("one agent per state dir: a second run and restore are refused while it runs", "[integration][safety]") {
+  Agent ag;
+  ag.start({});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  auto second = owtest::run(
+      {owtest::oomwatch_bin(), "run", "--db", "none", "--state-dir", ag.state(), "--pin-dir", "none", "--audit-log",
+       ag.audit_log()},
+      30);
+  CHECK(second.exit_code == 1);
+  CHECK(second.err.find("holds " + ag.state() + "/lock") != std::string::npos);
+  CHECK(std::count(second.err.begin(), second.err.end(), '\n') <= 2);  // one line (and its HINT)
+  auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", ag.state()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("an agent is running") != std::string::npos);
+  ag.bg->stop();
+  r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", ag.state()});
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("observe-only run for 10 s changes nothing on the node", "[integration][safety]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
+  auto a = child(h, parent.path(), "a", 16 * kMiB);
+  auto b = child(h, parent.path(), "b", 64 * kMiB);
+  auto before = [&](const std::string& rel) {
+    auto u = h.read(rel);
+    REQUIRE(u);
+    return std::make_pair(u->limit_bytes, u->high_bytes);
+  };
+  auto la = before(a.path()), lb = before(b.path());
+  Agent ag;
+  auto t0 = std::chrono::steady_clock::now();
+  ag.start({"--manage", parent.path()});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  // An OOM kill the agent would have acted on: its dry-run audit line is the
+  // positive sign that it processed the event and wrote nothing.
+  auto k = ow::cg::spawn_in(h, a.path(), {"sh", "-c", "exec tail /dev/zero"});
+  REQUIRE(k);
+  CHECK(ow::cg::wait_child(*k).exit_code == 137);
+  REQUIRE(owtest::wait_for([&] { return !ow::read_text(ag.audit_log()).value_or("").empty(); }, 10000));
+  for (const auto& l : json_lines(*ow::read_text(ag.audit_log()))) CHECK(l["dry_run"] == true);
+  std::this_thread::sleep_for(std::chrono::seconds(10) - (std::chrono::steady_clock::now() - t0));
+  REQUIRE(owtest::alive(ag.bg->pid));
+  for (const auto* c : {&a, &b}) {
+    INFO(c->path());
+    CHECK_FALSE(armed(h, c->path()));
+    CHECK_FALSE(has_xattr_hint(h, c->path()));
+  }
+  CHECK(before(a.path()) == la);
+  CHECK(before(b.path()) == lb);
+  CHECK(!owtest::exists(ag.state() + "/gomemlimit"));
+  CHECK(!owtest::exists(ag.pins.path + "/gomemlimit"));
+  CHECK(!owtest::exists(ag.state() + "/journal.json"));
+  CHECK(owtest::child_named(ag.bg->pid, "oomwatch-guard") < 0);  // nothing to guard
+}
+
+TEST_CASE("a symlink planted at the audit log is refused", "[integration][safety]") {
+  TempDir d;
+  std::string target = d.path + "/target", link = d.path + "/audit.jsonl";
+  REQUIRE(ow::write_file_atomic(target, "precious\n"));
+  REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
+  auto r = owtest::run({owtest::oomwatch_bin(), "run", "--db", "none", "--state-dir", d.path + "/state",
+                        "--pin-dir", "none", "--audit-log", link},
+                       30);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("refusing to follow a symlink at " + link) != std::string::npos);
+  CHECK(*ow::read_text(target) == "precious\n");
+}
+
+TEST_CASE("a cgroup named with 0xff, a quote and a space, and a comm cut mid-character: every watcher reports it",
+          "[integration][safety]") {
+  auto h = owtest::hierarchy();
+  TempDir d;
+  auto weird = owtest::make_cgroup(512 * kMiB, "owtest-w\xff \"q");
+  auto victim = child(h, weird.path(), "v\xff", 32 * kMiB);
+  // Eight 'é' are 16 bytes; the kernel keeps 15, ending in half a character.
+  std::string name = d.path + "/\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+  REQUIRE(owtest::run({"cp", owtest::oomwatch_bin(), name}).exit_code == 0);
+  std::string comm = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3";
+
+  auto ev = owtest::start({owtest::oomwatch_bin(), "events", "--json"});
+  Agent ag;
+  ag.start({});
+  auto col = owtest::start({owtest::oomwatch_bin(), "collect", "--duration", "1m", "--interval", "200ms", "--out",
+                            d.path + "/c.jsonl"});
+  REQUIRE(owtest::wait_for([&] { return ev->err().find("watching OOM kills") != std::string::npos; }, 15000));
+  REQUIRE(ag.ready());
+  REQUIRE(owtest::wait_for([&] { return !ow::read_text(d.path + "/c.jsonl").value_or("").empty(); }, 15000));
+
+  auto r = owtest::run({name, "test-memory", "--json", "--cgroup", victim.path(), "--alloc", "64M"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("\"oom_killed\":true") != std::string::npos);
+
+  auto killed = [&](const std::string& out) {
+    for (auto l : ow::split_lines(out)) {
+      auto j = json::parse(l);
+      if (j.value("type", "") == "oom_kill" && j["cgroup"] == ow::printable(victim.path())) return j;
+    }
+    return json();
+  };
+  REQUIRE(owtest::wait_for([&] { return !killed(ev->out()).is_null() && !killed(ag.bg->out()).is_null(); }, 10000));
+  for (const auto& j : {killed(ev->out()), killed(ag.bg->out())}) {
+    INFO(j.dump());
+    CHECK(j["comm"] == ow::printable(comm));
+    CHECK(j["comm"].get<std::string>().find("\\xc3") != std::string::npos);
+    CHECK(j["cgroup"].get<std::string>().find("\\xff \"q") != std::string::npos);
+  }
+  CHECK(owtest::alive(ev->pid));
+  CHECK(owtest::alive(ag.bg->pid));
+  CHECK(owtest::alive(col->pid));
+  col->stop();
+  auto lines = json_lines(*ow::read_text(d.path + "/c.jsonl"));  // every line is valid JSON
+  CHECK_FALSE(lines.empty());
+}

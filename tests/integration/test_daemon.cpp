@@ -229,9 +229,11 @@ TEST_CASE("run --no-rescue: one OOM kill, then a limit that fits", "[integration
   CHECK(first["oom_killed"] == true);
   REQUIRE(owtest::wait_for([&] { return *h.limit(a.path()) > 32 * kMiB; }, 5000));
   auto lines = audit(d.audit_log());
-  REQUIRE(lines.size() >= 1);
+  REQUIRE(lines.size() >= 2);
   CHECK(lines[0]["trigger"] == "oom_kill");
-  CHECK(lines[0]["result"] == "applied");
+  CHECK(lines[0]["result"] == "pending");  // fsynced before the write
+  CHECK(lines[1]["result"] == "applied");
+  CHECK(lines[1]["plan_id"] == lines[0]["plan_id"]);
 
   auto second = hold(a.path(), "48M");
   INFO(second.dump());

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/fault.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
@@ -44,8 +45,10 @@ ApplyResult Actuator::apply(const std::vector<LimitChange>& plan) {
     r.error = s.error().message();
     return r;
   }
+  fault_point("intent_written");
   for (const auto& c : plan) {
     auto s = write_checked(c.cgroup, c.new_limit_bytes);
+    if (s && r.applied.empty()) fault_point("limit_written");
     if (!s) {
       r.error = s.error().message();
       for (auto it = r.applied.rbegin(); it != r.applied.rend(); ++it) {
@@ -59,6 +62,7 @@ ApplyResult Actuator::apply(const std::vector<LimitChange>& plan) {
     }
     r.applied.push_back(c);
   }
+  fault_point("plan_written");
   clear_intent();
   r.ok = true;
   return r;

@@ -30,6 +30,7 @@
 #include "policy/rescue.hpp"
 #include "sampler/sampler.hpp"
 #include "store/history.hpp"
+#include "util/fault.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
@@ -141,6 +142,7 @@ class Daemon {
   int64_t last_maintain_ns_ = 0;
   bool pinned_ = false;
   uint64_t drops_seen_ = 0;
+  uint64_t plan_seq_ = 0;
 };
 
 uint64_t Daemon::guard_distance(uint64_t limit) const {
@@ -564,7 +566,22 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     return;
   }
   std::string result;
+  std::string plan_id = std::to_string(::getpid()) + "-" + std::to_string(++plan_seq_);
+  // A change is audited before it is made: the "pending" line is fsynced
+  // before the first write, so a crash in between still leaves a record. An
+  // audit log that cannot be written refuses the plan: no unaudited change.
+  bool audit_refused = false;
   if (!dry && !plan.adjustments.empty()) {
+    auto pending = policy::audit_record(plan, in.trigger, dry, wall_ns(), "pending");
+    pending["plan_id"] = plan_id;
+    if (auto s = append_line_fsync(cfg_.audit_log, json_line(pending)); !s) {
+      spdlog::error("{}: plan not applied: the audit log cannot be written ({})", path, s.error().message());
+      audit_refused = true;
+      result = "refused_audit";
+    }
+    fault_point("plan_audited");
+  }
+  if (!dry && !plan.adjustments.empty() && !audit_refused) {
     std::vector<actuate::LimitChange> changes;
     for (const auto& a : plan.adjustments) changes.push_back({a.path, a.old_limit_bytes, a.new_limit_bytes});
     // Go programs in a donor shrink first: its hint drops before its limit.
@@ -586,6 +603,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   }
   int64_t done = mono_ns();
   auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), result);
+  if (!dry && !plan.adjustments.empty()) rec["plan_id"] = plan_id;
   if (signal_mono_ns > 0 && signal_mono_ns <= done) {
     rec["latency_us"] = (done - signal_mono_ns) / 1000;
     rec["latency_from"] = from;
@@ -601,7 +619,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     if (it != kids_.end() && it->second.guard_bytes) update_guard(it->second);
   }
   // v1: a paused cgroup nobody can give memory to gets its OOM killer now.
-  if (kind == policy::TriggerKind::oom_pending && plan.added_bytes == 0) {
+  if (kind == policy::TriggerKind::oom_pending && (plan.added_bytes == 0 || audit_refused)) {
     Child& c = kit->second;
     if (h_.set_oom_kill_disable(path, false)) {
       spdlog::warn("{}: no memory to give ({}): the kernel's OOM killer decides", path, plan.reason);

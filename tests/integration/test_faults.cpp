@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -201,4 +202,37 @@ TEST_CASE("a read-only state dir stops the agent at start with the path in the m
   CHECK(r.exit_code == 1);
   CHECK(r.err.find(ro + "/lock") != std::string::npos);
   CHECK(r.err.find("Read-only file system") != std::string::npos);
+}
+
+TEST_CASE("a managed child removed and recreated under the same name is armed and rescued again",
+          "[integration][faults]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
+  std::string rel = parent.path() + "/same";
+  struct Dir {  // removed on every path (after its tasks are gone)
+    const Hierarchy& h;
+    std::string rel;
+    bool make(uint64_t limit) {
+      return ::mkdir(h.abs(rel).c_str(), 0755) == 0 && h.set_limit(rel, limit).ok();
+    }
+    ~Dir() { ::rmdir(h.abs(rel).c_str()); }
+  } dir{h, rel};
+  REQUIRE(dir.make(32 * kMiB));
+  TempDir d;
+  auto ag = owtest::start(run_argv(d, {"--enforce", "--manage", parent.path()}));
+  INFO(ag->err());
+  REQUIRE(ready(d, ag->pid));
+  REQUIRE(armed(h, rel));
+  uint64_t old_id = *h.id_of(rel);
+  REQUIRE(::rmdir(h.abs(rel).c_str()) == 0);
+  REQUIRE(dir.make(32 * kMiB));
+  REQUIRE(*h.id_of(rel) != old_id);
+  CHECK(owtest::wait_for([&] { return armed(h, rel); }, 5000));
+  CHECK(owtest::wait_for([&] { return ag->err().find("a new cgroup has its name") != std::string::npos; }, 5000));
+  auto r = owtest::run({owtest::oomwatch_bin(), "test-memory", "--json", "--cgroup", rel, "--alloc", "48M"});
+  INFO(r.out);
+  CHECK(r.out.find("\"oom_killed\":false") != std::string::npos);
+  CHECK(*h.limit(rel) >= 48 * kMiB);
+  ag->stop();
+  CHECK_FALSE(armed(h, rel));
 }

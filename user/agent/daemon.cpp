@@ -76,6 +76,7 @@ std::vector<std::string> children(const cg::Hierarchy& h, const std::string& rel
 // A managed child: a direct child of a --manage subtree.
 struct Child {
   std::string path, root;
+  uint64_t id = 0;                // cgroup id (inode): a cgroup recreated under the same name is a new child
   std::optional<V1OomWatch> v1;  // v1, enforce + rescue
   bool paused = false;            // v1: under_oom seen, tasks waiting for memory
   int64_t paused_since_ns = 0;
@@ -312,26 +313,30 @@ policy::CgroupState Daemon::state(const std::string& path) {
 }
 
 void Daemon::refresh_children() {
-  std::map<std::string, bool> alive;
+  std::map<std::string, uint64_t> alive;  // path -> cgroup id
   for (const auto& r : roots_)
-    for (auto& c : children(h_, r)) alive[c] = true;
+    for (auto& c : children(h_, r))
+      if (auto id = h_.id_of(c)) alive[c] = *id;
   for (auto it = kids_.begin(); it != kids_.end();) {
-    if (alive.count(it->first)) {
+    auto a = alive.find(it->first);
+    if (a != alive.end() && a->second == it->second.id) {
       ++it;
       continue;
     }
     if (it->second.v1) loop_->remove_fd(it->second.v1->fd());
     if (v2w_) v2w_->remove(it->first);
     window_.forget(it->first);
-    spdlog::info("{} is gone", it->first);
+    spdlog::info("{} is gone{}", printable(it->first), a != alive.end() ? " (a new cgroup has its name)" : "");
     it = kids_.erase(it);
   }
   for (const auto& r : roots_)
     for (auto& p : children(h_, r)) {
-      if (kids_.count(p)) continue;
+      auto a = alive.find(p);
+      if (kids_.count(p) || a == alive.end()) continue;
       Child c;
       c.path = p;
       c.root = r;
+      c.id = a->second;
       auto [it, _] = kids_.emplace(p, std::move(c));
       if (rescue_active()) arm(it->second);
     }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "util/fs.hpp"
 
@@ -20,30 +21,15 @@ using ow::cg::ScopedCgroup;
 namespace {
 constexpr uint64_t kMiB = 1 << 20;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/owtest-daemon-XXXXXX";
-    REQUIRE(::mkdtemp(t));
-    path = t;
-  }
-  ~TempDir() { owtest::run({"rm", "-rf", path}); }
+struct TempDir : owtest::TmpTree {
+  TempDir() : TmpTree("owtest-daemon") {}
 };
 
-ScopedCgroup child(const Hierarchy& h, const std::string& parent, const char* prefix, uint64_t limit) {
-  auto c = ScopedCgroup::create(h, parent, prefix, limit);
-  if (!c) FAIL("create " << prefix << ": " << c.error().message());
-  return std::move(*c);
-}
+using owtest::child;
 
 // ordered_json: the audit's key order is part of its contract.
 std::vector<nlohmann::ordered_json> audit(const std::string& path) {
-  std::vector<nlohmann::ordered_json> out;
-  auto t = ow::read_text(path);
-  if (!t) return out;
-  for (auto l : ow::split_lines(*t))
-    if (!l.empty()) out.push_back(nlohmann::ordered_json::parse(l));
-  return out;
+  return owtest::json_file_lines<nlohmann::ordered_json>(path);
 }
 
 // test-memory in an existing cgroup, under that cgroup's own limit.
@@ -60,15 +46,7 @@ json hold(const std::string& cgroup, const char* alloc, const char* strategy = "
   return j;
 }
 
-// Armed: oom_kill_disable=1 (v1) or a memory.high guard (v2) on the child.
-bool armed(const Hierarchy& h, const std::string& rel) {
-  if (h.version() == ow::cg::Version::V1) {
-    auto e = h.events(rel);
-    return e && e->oom_kill_disable;
-  }
-  auto u = h.read(rel);
-  return u && u->high_bytes != ow::kUnlimited;
-}
+using owtest::armed;
 
 // The GOMEMLIMIT hint the daemon published on the cgroup directory (0: none).
 uint64_t hint(const Hierarchy& h, const std::string& rel) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actuate/apply.hpp"
+#include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "util/fs.hpp"
 
@@ -24,40 +25,15 @@ using ow::cg::ScopedCgroup;
 namespace {
 constexpr uint64_t kMiB = 1 << 20;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/owtest-faults-XXXXXX";
-    REQUIRE(::mkdtemp(t));
-    path = t;
-  }
-  ~TempDir() {
-    ::umount2((path + "/ro").c_str(), MNT_DETACH);
-    owtest::run({"rm", "-rf", path});
-  }
+struct TempDir : owtest::TmpTree {
+  TempDir() : TmpTree("owtest-faults") {}
+  ~TempDir() { ::umount2((path + "/ro").c_str(), MNT_DETACH); }  // before the tree is removed
 };
 
-ScopedCgroup child(const Hierarchy& h, const std::string& parent, const char* prefix, uint64_t limit) {
-  auto c = ScopedCgroup::create(h, parent, prefix, limit);
-  if (!c) FAIL("create " << prefix << ": " << c.error().message());
-  return std::move(*c);
-}
+using owtest::armed;
+using owtest::child;
 
-bool armed(const Hierarchy& h, const std::string& rel) {
-  if (h.version() == ow::cg::Version::V1) {
-    auto e = h.events(rel);
-    return e && e->oom_kill_disable;
-  }
-  auto u = h.read(rel);
-  return u && u->high_bytes != ow::kUnlimited;
-}
-
-std::vector<json> audit(const std::string& path) {
-  std::vector<json> out;
-  std::string text = ow::read_text(path).value_or("");  // split_lines returns views into it
-  for (auto l : ow::split_lines(text)) out.push_back(json::parse(l));
-  return out;
-}
+std::vector<json> audit(const std::string& path) { return owtest::json_file_lines(path); }
 
 std::vector<std::string> run_argv(const TempDir& d, const std::vector<std::string>& extra,
                                   const std::string& audit_log = "") {

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -30,14 +31,8 @@ using ow::cg::ScopedCgroup;
 namespace {
 constexpr uint64_t kMiB = 1 << 20;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/owtest-safety-XXXXXX";
-    REQUIRE(::mkdtemp(t));
-    path = t;
-  }
-  ~TempDir() { owtest::run({"rm", "-rf", path}); }
+struct TempDir : owtest::TmpTree {
+  TempDir() : TmpTree("owtest-safety") {}
 };
 
 // A pin dir of the test's own on bpffs, removed with whatever is left in it.
@@ -60,20 +55,8 @@ struct PinDir {
   }
 };
 
-ScopedCgroup child(const Hierarchy& h, const std::string& parent, const char* prefix, uint64_t limit) {
-  auto c = ScopedCgroup::create(h, parent, prefix, limit);
-  if (!c) FAIL("create " << prefix << ": " << c.error().message());
-  return std::move(*c);
-}
-
-bool armed(const Hierarchy& h, const std::string& rel) {
-  if (h.version() == ow::cg::Version::V1) {
-    auto e = h.events(rel);
-    return e && e->oom_kill_disable;
-  }
-  auto u = h.read(rel);
-  return u && u->high_bytes != ow::kUnlimited;
-}
+using owtest::armed;
+using owtest::child;
 
 bool has_xattr_hint(const Hierarchy& h, const std::string& rel) {
   char buf[64];

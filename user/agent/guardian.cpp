@@ -56,7 +56,12 @@ void close_all_but(std::initializer_list<int> keep) {
     if (n > 0 || (n < 0 && errno == EINTR)) continue;
     break;  // EOF: the agent is gone
   }
-  auto r = restore_node(h, paths);
+  RestoreReport r;
+  try {
+    r = restore_node(h, paths);
+  } catch (const std::exception& e) {
+    r.problems.push_back(std::string("internal error: ") + e.what());
+  }
   if (r.total() > 0)
     spdlog::warn("guardian: the agent exited without putting the node back; restored {} setting(s), {} limit(s), "
                  "{} GOMEMLIMIT hint(s), {} pin(s)",

@@ -113,8 +113,12 @@ TEST_CASE("run --enforce: a child growing past its limit under a parent with hea
   CHECK(*h.limit(parent.path()) == 512 * kMiB);  // the parent is never written
   CHECK(hint(h, a.path()) > hint_before);          // the hint follows the raised limit at once
 
+  // Each plan's result line follows its writes (and the workload's resumption).
+  REQUIRE(owtest::wait_for([&] {
+    auto l = audit(d.audit_log());
+    return !l.empty() && l.back()["result"] != "pending";
+  }, 5000));
   auto lines = audit(d.audit_log());
-  REQUIRE_FALSE(lines.empty());
   for (const auto& l : lines) {
     INFO(l.dump());
     CHECK(l["oom_cgroup"] == a.path());
@@ -206,8 +210,9 @@ TEST_CASE("run --no-rescue: one OOM kill, then a limit that fits", "[integration
   auto first = hold(a.path(), "48M");
   CHECK(first["oom_killed"] == true);
   REQUIRE(owtest::wait_for([&] { return *h.limit(a.path()) > 32 * kMiB; }, 5000));
+  // The result line follows the limit write.
+  REQUIRE(owtest::wait_for([&] { return audit(d.audit_log()).size() >= 2; }, 5000));
   auto lines = audit(d.audit_log());
-  REQUIRE(lines.size() >= 2);
   CHECK(lines[0]["trigger"] == "oom_kill");
   CHECK(lines[0]["result"] == "pending");  // fsynced before the write
   CHECK(lines[1]["result"] == "applied");

@@ -1,5 +1,6 @@
 #include "helpers.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -131,14 +132,28 @@ bool wait_for(const std::function<bool()>& pred, int timeout_ms) {
 bool is_root() { return ::geteuid() == 0; }
 
 int child_named(int parent, const std::string& comm) {
-  auto kids = ow::read_text("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children");
-  if (!kids) return -1;
-  for (auto k : ow::split_ws(ow::trim(*kids))) {
-    std::string pid(k);
-    auto c = ow::read_text("/proc/" + pid + "/comm");
-    if (c && ow::trim(*c) == comm) return std::stoi(pid);
+  // /proc/PID/stat: "pid (comm) state ppid ..."; scanning works on every
+  // kernel (task/*/children needs CONFIG_PROC_CHILDREN).
+  DIR* d = ::opendir("/proc");
+  if (!d) return -1;
+  int found = -1;
+  while (auto* e = ::readdir(d)) {
+    uint64_t pid;
+    if (!ow::parse_u64(e->d_name, pid)) continue;
+    auto st = ow::read_text(std::string("/proc/") + e->d_name + "/stat");
+    if (!st) continue;
+    auto open = st->find('('), close = st->rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 4 > st->size()) continue;
+    auto rest = ow::split_ws(std::string_view(*st).substr(close + 2));
+    uint64_t ppid;
+    if (rest.size() < 2 || !ow::parse_u64(rest[1], ppid) || static_cast<int>(ppid) != parent) continue;
+    if (st->substr(open + 1, close - open - 1) == comm) {
+      found = static_cast<int>(pid);
+      break;
+    }
   }
-  return -1;
+  ::closedir(d);
+  return found;
 }
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }

@@ -189,7 +189,7 @@ TEST_CASE("a managed child removed and recreated under the same name is armed an
     const Hierarchy& h;
     std::string rel;
     bool make(uint64_t limit) {
-      return ::mkdir(h.abs(rel).c_str(), 0755) == 0 && h.set_limit(rel, limit).ok();
+      return h.create(rel).ok() && h.set_limit(rel, limit).ok();
     }
     ~Dir() { ::rmdir(h.abs(rel).c_str()); }
   } dir{h, rel};

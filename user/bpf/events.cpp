@@ -29,7 +29,9 @@ int64_t mono_to_wall_ns(uint64_t mono_ns) {
   clock_gettime(CLOCK_MONOTONIC, &m);
   clock_gettime(CLOCK_REALTIME, &r);
   int64_t off = (r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
-  return static_cast<int64_t>(mono_ns) + off;
+  // mono_ns comes from the record: add in unsigned (wraps) so that no value of
+  // it is signed overflow (UB).
+  return static_cast<int64_t>(mono_ns + static_cast<uint64_t>(off));
 }
 
 nlohmann::json to_json(const OomKill& e) {

@@ -37,7 +37,7 @@ nlohmann::json to_json(const ow_bpf_obj_event& e, const std::string& cgroup) {
                    {"id", e.obj_id},
                    {"duration_ns", e.duration_ns}};
   if (e.ret >= 0) j["fd"] = e.ret;
-  else j["error"] = std::strerror(-e.ret);
+  else j["error"] = std::strerror(static_cast<int>(-static_cast<int64_t>(e.ret)));  // -INT_MIN overflows int
   if (map) {
     j["map_type"] = map_type_name(e.obj_type);
     j["key_size"] = e.key_size;

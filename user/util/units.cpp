@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ow {
 namespace {
@@ -22,7 +23,9 @@ bool split_number(std::string_view s, double& num, std::string& unit) {
     }
   }
   if (!digits) return false;
-  num = std::stod(std::string(s.substr(0, i)));
+  // strtod, not stod: a number too large or too small for a double gives
+  // inf or 0 (refused or rounded below), where stod would throw.
+  num = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
   unit.clear();
   for (char c : s.substr(i)) {
     if (c == ' ') continue;
@@ -50,7 +53,8 @@ Result<uint64_t> parse_size(std::string_view s) {
     if (unit == u.u) {
       double v = num * u.mul;
       if (v >= 1.8e19) return app_error("size '" + std::string(s) + "' is too large");
-      return static_cast<uint64_t>(std::llround(v));
+      // Not llround: its long long overflows from 2^63 on ("17363817363884884800" came back as 2^63).
+      return static_cast<uint64_t>(std::round(v));
     }
   }
   return app_error("bad size unit in '" + std::string(s) + "' (use K, M, G, T or KiB, MiB, GiB, TiB)");

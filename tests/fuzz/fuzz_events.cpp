@@ -1,0 +1,96 @@
+// libFuzzer target: the ring-buffer and iterator record decoders, fed raw
+// bytes of any length the way libbpf's ring_buffer callback (or a read of the
+// iterator fd) hands them over:
+//   bpf::decode_oom            `events` ring (struct ow_oom_event), then what
+//                              OomSource::deliver and `events --json` do with it;
+//   bpfmem::decode_obj_event   `bpf_obj_events` ring (struct ow_bpf_obj_event);
+//   bpfmem::parse_map_records  iter/bpf_map output (struct ow_bpf_map_rec).
+// The kernel's bytes are data: every JSON line built from them must be one
+// line of valid UTF-8, and nothing may throw or read past the record.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "bpf/events.hpp"
+#include "bpfmem/events.hpp"
+#include "bpfmem/kernel.hpp"
+#include "bpfmem/table.hpp"
+#include "util/text.hpp"
+
+using namespace ow;
+
+// A broken invariant is a finding: say which, then trap (libFuzzer keeps the input).
+#define CHECK(c)                                                                        \
+  do {                                                                                  \
+    if (!(c)) {                                                                         \
+      std::fprintf(stderr, "invariant failed: %s at %s:%d\n", #c, __FILE__, __LINE__); \
+      __builtin_trap();                                                                 \
+    }                                                                                   \
+  } while (0)
+
+namespace {
+
+void check_line(const std::string& line) {
+  CHECK(!line.empty() && line.front() == '{' && line.back() == '}');
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(valid_utf8(line));
+}
+
+// Bytes after the fixed-size record stand in for the cgroup paths the id
+// cache would return (a cgroup name may hold any byte but '/' and NUL).
+std::pair<std::string, std::string> paths(std::string_view rest) {
+  size_t mid = rest.size() / 2;
+  return {"/" + std::string(rest.substr(0, mid)), "/" + std::string(rest.substr(mid))};
+}
+
+void fuzz_oom(const uint8_t* data, size_t size) {
+  auto e = bpf::decode_oom(data, size);
+  if (!e) return;
+  CHECK(size >= sizeof(ow_oom_event) && e->type == OW_EV_OOM_KILL);
+  CHECK(std::memcmp(&*e, data, sizeof(ow_oom_event)) == 0);
+  bpf::OomKill k;
+  k.raw = *e;
+  k.comm = bpf::comm_string(e->comm);
+  k.trigger_comm = bpf::comm_string(e->trigger_comm);
+  CHECK(k.comm.size() < OW_COMM_LEN + 1 && k.trigger_comm.size() < OW_COMM_LEN + 1);
+  k.wall_ns = bpf::mono_to_wall_ns(e->ts_ns);
+  std::tie(k.cgroup, k.trigger_cgroup) =
+      paths(std::string_view(reinterpret_cast<const char*>(data) + sizeof(ow_oom_event), size - sizeof(ow_oom_event)));
+  check_line(json_line(bpf::to_json(k)));
+}
+
+void fuzz_obj_event(const uint8_t* data, size_t size) {
+  auto e = bpfmem::decode_obj_event(data, size);
+  if (!e) return;
+  CHECK(size >= sizeof(ow_bpf_obj_event) && e->type == OW_EV_BPF_OBJ);
+  auto p = paths(std::string_view(reinterpret_cast<const char*>(data) + sizeof(ow_bpf_obj_event),
+                                  size - sizeof(ow_bpf_obj_event)));
+  check_line(json_line(bpfmem::to_json(*e, p.first)));
+}
+
+void fuzz_map_records(const uint8_t* data, size_t size) {
+  auto r = bpfmem::parse_map_records(std::string(reinterpret_cast<const char*>(data), size));
+  CHECK(r.ok() == (size % sizeof(ow_bpf_map_rec) == 0));
+  if (!r) return;
+  CHECK(r->size() == size / sizeof(ow_bpf_map_rec));
+  if (!r->empty()) CHECK(std::memcmp(r->data(), data, size) == 0);
+  for (const auto& m : *r) {
+    std::string name(m.name, strnlen(m.name, sizeof m.name));
+    CHECK(name.size() <= sizeof m.name);
+    CHECK(!bpfmem::map_type_name(m.map_type).empty());
+    (void)printable(name);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz_oom(data, size);
+  fuzz_obj_event(data, size);
+  fuzz_map_records(data, size);
+  return 0;
+}

@@ -149,3 +149,13 @@ TEST_CASE("config: load_config reads a file and names it in errors", "[config]")
   REQUIRE_FALSE(missing);
   CHECK(missing.error().message().find(path) != std::string::npos);
 }
+
+TEST_CASE("config: non-ASCII text in double-quoted strings and comments is kept or ignored", "[config]") {
+  auto r = parse_config("# caf\xc3\xa9 \xe2\x80\x94 comment\naudit_log = \"/var/log/\xd0\x88\xf0\x9f\x90\xb3.jsonl\"\n"
+                        "db = \"\"\"/tmp/\\\"\xc3\xa9\"\"\"\n",
+                        "u.toml");
+  INFO((r ? "" : r.error().message()));
+  REQUIRE(r);
+  CHECK(r->audit_log == "/var/log/\xd0\x88\xf0\x9f\x90\xb3.jsonl");
+  CHECK(r->db == "/tmp/\"\xc3\xa9");
+}

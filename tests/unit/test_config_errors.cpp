@@ -41,6 +41,12 @@ TEST_CASE("config errors name file:line: key", "[config]") {
       {"listen = 9000", "oomwatch.toml:1: listen: ", "want a string"},
       {"listen = \"127.0.0.1:9753\"", "oomwatch.toml:1: listen: ", "no HTTP listener yet"},
       {"hints = \"yes\"", "oomwatch.toml:1: hints: ", "want true or false"},
+      // toml++ 3.3 would assert (abort) on the first and reach undefined behaviour on the second.
+      {"[=\n", "oomwatch.toml: ", "not valid TOML"},
+      {"a = \xd0\x88\n", "oomwatch.toml:1: ", "non-ASCII character outside a \"double-quoted\" string"},
+      {"db = 'caf\xc3\xa9'\n", "oomwatch.toml:1: ", "non-ASCII character outside"},
+      {"enforce = true\ndb = \"a\x01\"\n", "oomwatch.toml:2: ", "a control character"},
+      {"db = \"\xff\"\n", "oomwatch.toml: ", "not UTF-8"},
   };
   for (const auto& r : rows) expect_error(r.text, r.prefix, r.detail);
 }

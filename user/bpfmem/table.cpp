@@ -127,7 +127,7 @@ nlohmann::json to_json(const Table& t) {
     nlohmann::json o{{"id", m.id},
                      {"type", map_type_name(m.type)},
                      {"type_id", m.type},
-                     {"name", m.name},
+                     {"name", printable(m.name)},
                      {"key_size", m.key_size},
                      {"value_size", m.value_size},
                      {"max_entries", m.max_entries},

@@ -1,10 +1,13 @@
 #include "config/config.hpp"
 
+#include <cstdio>
+
 #include <map>
 #include <set>
 
 #include "config/values.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 #include "util/units.hpp"
 
 namespace ow::config {
@@ -158,12 +161,119 @@ Status parse_cgroups(Config& c, const toml::node& n, const std::string& file) {
 
 }  // namespace
 
+// toml++ 3.3 reaches __builtin_unreachable (undefined behaviour) on some
+// non-ASCII characters where it looks for whitespace or a value's end (its
+// generated is_non_ascii_horizontal_whitespace table is wrong for e.g.
+// U+0408; upstream issue #295), also in its error paths. So toml++ is only
+// ever given ASCII: a non-ASCII character inside a basic string ("...",
+// """...""") becomes its \uXXXX / \UXXXXXXXX escape, which means the same
+// string; in a comment it becomes '?'; anywhere else (literal strings, keys,
+// bare values) it is refused, as are control characters (TOML allows none
+// but tab). Should this
+// scan misjudge where a string is, toml++ sees an escape outside a string and
+// reports a parse error; it never sees the bytes that trip it.
+struct AsciiToml {
+  std::string text;
+  uint32_t bad_line = 0;  // first line refused (0: none)
+};
+
+static AsciiToml asciify_toml(std::string_view t) {
+  AsciiToml r;
+  r.text.reserve(t.size());
+  enum { code, comment, basic, literal, ml_basic, ml_literal } st = code;
+  uint32_t line = 1;
+  auto refuse = [&] {
+    r.bad_line = line;
+    return r;
+  };
+  for (size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      ++line;
+      if (st == comment || st == basic || st == literal) st = code;  // an unterminated string is toml++'s to report
+      r.text += c;
+      continue;
+    }
+    if ((u < 0x20 && c != '\t' && c != '\r') || u == 0x7f) return refuse();
+    if (u >= 0x80 && st == comment) {
+      r.text += '?';  // a comment's text is ignored anyway
+      continue;
+    }
+    if (u >= 0x80) {
+      if (st != basic && st != ml_basic) return refuse();
+      // t is valid UTF-8 (checked by the caller): decode one code point.
+      size_t n = u >= 0xF0 ? 4 : u >= 0xE0 ? 3 : 2;
+      uint32_t cp = u & (n == 4 ? 0x07 : n == 3 ? 0x0F : 0x1F);
+      for (size_t k = 1; k < n && i + k < t.size(); ++k) cp = cp << 6 | (static_cast<unsigned char>(t[i + k]) & 0x3F);
+      char esc[16];
+      std::snprintf(esc, sizeof esc, cp > 0xFFFF ? "\\U%08X" : "\\u%04X", cp);
+      r.text += esc;
+      i += n - 1;
+      continue;
+    }
+    r.text += c;
+    auto starts = [&](const char* three) { return t.substr(i, 3) == three; };
+    switch (st) {
+      case code:
+        if (c == '#') {
+          st = comment;
+        } else if (starts("\"\"\"")) {
+          st = ml_basic;
+          r.text += "\"\"";
+          i += 2;
+        } else if (starts("'''")) {
+          st = ml_literal;
+          r.text += "''";
+          i += 2;
+        } else if (c == '"') {
+          st = basic;
+        } else if (c == '\'') {
+          st = literal;
+        }
+        break;
+      case comment:
+        break;
+      case basic:
+      case ml_basic:
+        if (c == '\\' && i + 1 < t.size() && static_cast<unsigned char>(t[i + 1]) < 0x80 && t[i + 1] != '\n') {
+          r.text += t[++i];  // an escaped ASCII character (\" does not end the string)
+        } else if (st == basic && c == '"') {
+          st = code;
+        } else if (st == ml_basic && starts("\"\"\"")) {
+          st = code;
+          r.text += "\"\"";
+          i += 2;
+        }
+        break;
+      case literal:
+        if (c == '\'') st = code;
+        break;
+      case ml_literal:
+        if (starts("'''")) {
+          st = code;
+          r.text += "''";
+          i += 2;
+        }
+        break;
+    }
+  }
+  return r;
+}
+
 Result<Config> parse_config(std::string_view text, const std::string& name) {
+  if (!valid_utf8(text)) return app_error(name + ": not UTF-8 (a TOML file must be)");
+  auto ascii = asciify_toml(text);
+  if (ascii.bad_line)
+    return app_error(name + ":" + std::to_string(ascii.bad_line) +
+                     ": a control character, or a non-ASCII character outside a \"double-quoted\" string");
   toml::table root;
   try {
-    root = toml::parse(text, name);
+    root = toml::parse(ascii.text, name);
   } catch (const toml::parse_error& e) {
     return app_error(name + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  } catch (const std::exception& e) {
+    return app_error(name + ": not valid TOML (" + e.what() + ")");
   }
   Config c;
   for (const auto& [k, v] : root) {

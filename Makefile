@@ -29,6 +29,13 @@ CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-missing-field-initializers -MMD -MP \
 # Everything static: the binary must run on nodes without libbpf/libelf installed
 # and inside the VM tier's busybox initramfs.
 LDFLAGS += -static -pthread
+# SAN=1 (with its own BUILD, e.g. build-san): AddressSanitizer + UBSan, for the
+# `san` test tier. Linked dynamically: ASan cannot link -static.
+ifeq ($(SAN),1)
+CXXFLAGS := -O1 -g1 $(filter-out -O2 -g1,$(CXXFLAGS)) -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDFLAGS := -pthread -fsanitize=address,undefined
+endif
 LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -ldl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall
 
@@ -88,10 +95,13 @@ deps:
 
 # Test tiers: unit always; bpf and integration as root; vm where qemu runs.
 # tests/run.sh prints the final "N passed, N failed" line CI reads.
+SAN_BUILD ?= $(BUILD)-san
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN=1 tests
+	$(Q)$(MAKE) --no-print-directory fuzz-build
 	$(Q)tools/go/build.sh $(BUILD) >/dev/null
-	$(Q)BUILD=$(BUILD) tests/run.sh
+	$(Q)BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) tests/run.sh
 
 test-unit: tests
 	$(Q)BUILD=$(BUILD) TIERS=unit tests/run.sh
@@ -109,7 +119,7 @@ bench: deps
 	$(Q)BUILD=$(BUILD) tests/bench.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -2,11 +2,14 @@
 # Runs the test tiers this machine can run and ends with the line CI reads:
 #   N passed, N failed
 # Tiers: unit (always), go (tools/go, when Go is installed), bpf and integration
-# (root), vm (qemu with cgroup v2 kernels, when qemu is installed).
+# (root), san (unit and integration again, built with ASan+UBSan in SAN_BUILD),
+# fuzz (each libFuzzer target for FUZZ_SECONDS over the committed corpus),
+# vm (qemu with cgroup v2 kernels, when qemu is installed).
 # TIERS="unit integration" picks a subset; BUILD names the build directory.
 set -uo pipefail
 BUILD=${BUILD:-build}
-TIERS=${TIERS:-unit go bpf integration vm}
+SAN_BUILD=${SAN_BUILD:-$BUILD-san}
+TIERS=${TIERS:-unit go bpf integration san fuzz vm}
 passed=0 failed=0 skipped=()
 summary=()
 
@@ -15,11 +18,12 @@ add() {  # add <tier> <passed> <failed>
   summary+=("$(printf '%-12s %4d passed, %d failed' "$1" "$2" "$3")")
 }
 
-catch_tier() {  # catch_tier <tier> <binary>
+catch_tier() {  # catch_tier <tier> <binary> [catch args...]
   local tier=$1 bin=$2 out rc line
-  echo "=== tier $tier: $bin"
+  shift 2
+  echo "=== tier $tier: $bin $*"
   out=$(mktemp)
-  "$bin" 2>&1 | tee "$out"
+  "$bin" "$@" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   line=$(grep -E '^ow-tests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
   rm -f "$out"
@@ -41,6 +45,31 @@ for tier in $TIERS; do
     unit) catch_tier unit "$BUILD/tests/unit" ;;
     bpf|integration)
       if is_root; then catch_tier "$tier" "$BUILD/tests/$tier"; else skipped+=("$tier (needs root)"); fi ;;
+    san)
+      if [[ ! -x $SAN_BUILD/tests/unit ]]; then skipped+=("san (no $SAN_BUILD: make BUILD=$SAN_BUILD SAN=1 tests)"); continue; fi
+      # halt_on_error: a finding fails the test that hit it; leaks are findings too.
+      export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=0:detect_leaks=1}
+      export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+      catch_tier san-unit "$SAN_BUILD/tests/unit"
+      if is_root; then
+        OOMWATCH_BIN=$SAN_BUILD/oomwatch OOMWATCH_GCEXP=$BUILD/gcexp \
+          catch_tier san-integration "$SAN_BUILD/tests/integration" '~[nosan]' 
+      else
+        skipped+=("san-integration (needs root)")
+      fi
+      unset ASAN_OPTIONS UBSAN_OPTIONS ;;
+    fuzz)
+      if [[ ! -x tests/fuzz/run.sh ]]; then skipped+=("fuzz (tests/fuzz/run.sh missing)"); continue; fi
+      echo "=== tier fuzz: tests/fuzz/run.sh"
+      out=$(mktemp)
+      BUILD=$BUILD tests/fuzz/run.sh 2>&1 | tee "$out"
+      rc=${PIPESTATUS[0]}
+      line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
+      rm -f "$out"
+      if [[ -z $line ]]; then add fuzz 0 1; continue; fi
+      read -r p f < <(sed -E 's/^fuzz: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")
+      if (( rc != 0 && f == 0 )); then f=1; fi
+      add fuzz "$p" "$f" ;;
     go)
       if command -v go >/dev/null; then
         echo "=== tier go: tools/go"

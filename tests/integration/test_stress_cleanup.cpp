@@ -192,7 +192,10 @@ TEST_CASE("a worker killed by someone else is not an OOM kill", "[integration][s
   CHECK_FALSE(exists(h.abs(p["cgroup"])));
 }
 
-TEST_CASE("a worker that cannot allocate fails the run (exit 1) and leaves nothing", "[integration][stress][cleanup]") {
+// [nosan]: the worker's allocation failure is made with an address-space
+// limit, under which an ASan build cannot even map its shadow memory.
+TEST_CASE("a worker that cannot allocate fails the run (exit 1) and leaves nothing",
+          "[integration][stress][cleanup][nosan]") {
   auto h = owtest::hierarchy();
   auto parent = owtest::make_cgroup(ow::kUnlimited, "owtest-parent");
   // An address-space limit (256 MiB) makes the worker's mmap fail long before

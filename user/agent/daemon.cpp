@@ -11,6 +11,8 @@
 #include <optional>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 #include "actuate/apply.hpp"
 #include "actuate/journal.hpp"
 #include "agent/cgroup_watch.hpp"
@@ -105,6 +107,7 @@ class Daemon {
   bool rescue_active() const { return cfg_.enforce && cfg_.rescue; }
   void on_kill(const bpf::OomKill& k);
   void on_tick();
+  void report_drops();
   void on_v1_oom(const std::string& path);
   void on_v2_events();
   void check_paused();
@@ -396,10 +399,7 @@ void Daemon::on_kill(const bpf::OomKill& k) {
   std::string line = json_line(bpf::to_json(k)) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
-  if (oom_->drops() != drops_seen_) {
-    drops_seen_ = oom_->drops();
-    spdlog::warn("ring buffer full: {} OOM events lost so far", drops_seen_);
-  }
+  report_drops();
   for (auto& [p, c] : kids_)
     if (cg::is_under(k.cgroup, p)) {
       const auto& r = k.raw;
@@ -409,8 +409,21 @@ void Daemon::on_kill(const bpf::OomKill& k) {
     }
 }
 
+// Events the kernel could not queue are said, never lost silently: a warning
+// and a {"type":"drops"} line on the event stream, as `oomwatch events` does.
+void Daemon::report_drops() {
+  uint64_t d = oom_->drops();
+  if (d == drops_seen_) return;
+  drops_seen_ = d;
+  spdlog::warn("ring buffer full: {} OOM events lost so far", d);
+  std::string line = json_line(nlohmann::json{{"type", "drops"}, {"count", d}}) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
 void Daemon::on_tick() {
   int64_t now = mono_ns();
+  report_drops();
   refresh_children();
   auto snap = sampler_->take();
   if (!snap) {

@@ -52,8 +52,9 @@ for tier in $TIERS; do
       export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
       catch_tier san-unit "$SAN_BUILD/tests/unit"
       if is_root; then
+        # ~[.]: with a test spec Catch2 would also run the hidden scale tests.
         OOMWATCH_BIN=$SAN_BUILD/oomwatch OOMWATCH_GCEXP=$BUILD/gcexp \
-          catch_tier san-integration "$SAN_BUILD/tests/integration" '~[nosan]' 
+          catch_tier san-integration "$SAN_BUILD/tests/integration" '~[nosan]~[.]'
       else
         skipped+=("san-integration (needs root)")
       fi

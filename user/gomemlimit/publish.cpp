@@ -82,10 +82,10 @@ uint64_t realtime_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// The hint tree is read by workloads that are not root: 0755/0644, not
-// oomwatch's usual 0750/0640 (util/fs.hpp).
+// The hint files are read by workloads that are not root: 0644, not
+// oomwatch's usual 0640 (util/fs.hpp).
 Status write_atomic(const std::string& dir, const std::string& name, const std::string& content) {
-  if (auto s = mkdir_p(dir, 0755); !s) return s;
+  if (auto s = mkdir_p(dir); !s) return s;
   return write_file_atomic(dir + "/" + name, content, 0644);
 }
 

@@ -9,12 +9,13 @@
 
 namespace ow {
 
-// Modes of everything oomwatch creates (audit log, journal, intent, history
-// database, sample files, lock): files 0640, directories 0750, whichever
-// command creates them first. The GOMEMLIMIT hint tree is the one exception
-// (0644/0755): workloads that are not root read it.
+// Modes of everything oomwatch creates, whichever command creates it first:
+// files (audit log, journal, intent, history database, sample files, lock,
+// ready) 0640, directories 0755. Directories are traversable because the
+// GOMEMLIMIT hint files (0644, the one exception) under the state dir are
+// read by workloads that are not root; what the files say stays root's.
 constexpr unsigned kFileMode = 0640;
-constexpr unsigned kDirMode = 0750;
+constexpr unsigned kDirMode = 0755;
 
 Result<std::string> read_text(const std::string& path);
 // Writes the whole string in one write(2): cgroupfs treats each write as one value.

@@ -585,14 +585,18 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   }
   std::string result;
   std::string plan_id = std::to_string(::getpid()) + "-" + std::to_string(++plan_seq_);
-  // A change is audited before it is made: the "pending" line is fsynced
-  // before the first write, so a crash in between still leaves a record. An
-  // audit log that cannot be written refuses the plan: no unaudited change.
+  // A change is audited before it is made: the "pending" line is written
+  // before the first limit write, so an agent killed in between still leaves
+  // a record. It is not fsynced here: an fsync costs milliseconds on the
+  // path from the kernel's signal to the limit write, and the page cache
+  // already keeps the line past the agent's death (a power cut resets the
+  // cgroups too). The result line's fsync below makes both durable. An audit
+  // log that cannot be written refuses the plan: no unaudited change.
   bool audit_refused = false;
   if (!dry && !plan.adjustments.empty()) {
     auto pending = policy::audit_record(plan, in.trigger, dry, wall_ns(), "pending");
     pending["plan_id"] = plan_id;
-    if (auto s = append_line_fsync(cfg_.audit_log, json_line(pending)); !s) {
+    if (auto s = append_line(cfg_.audit_log, json_line(pending)); !s) {
       spdlog::error("{}: plan not applied: the audit log cannot be written ({})", path, s.error().message());
       audit_refused = true;
       result = "refused_audit";

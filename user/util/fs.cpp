@@ -37,7 +37,8 @@ Status write_text(const std::string& path, std::string_view s) {
   return {};
 }
 
-Status append_line_fsync(const std::string& path, std::string_view line) {
+namespace {
+Status append(const std::string& path, std::string_view line, bool sync) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, kFileMode));
   if (!fd.valid()) {
     if (errno == ELOOP) return app_error("refusing to follow a symlink at", path);
@@ -45,11 +46,14 @@ Status append_line_fsync(const std::string& path, std::string_view line) {
   }
   std::string l(line);
   if (l.empty() || l.back() != '\n') l += '\n';
-  if (::write(fd.get(), l.data(), l.size()) != static_cast<ssize_t>(l.size()))
-    return sys_error("append to", path);
-  if (::fsync(fd.get()) != 0) return sys_error("fsync", path);
+  if (::write(fd.get(), l.data(), l.size()) != static_cast<ssize_t>(l.size())) return sys_error("append to", path);
+  if (sync && ::fsync(fd.get()) != 0) return sys_error("fsync", path);
   return {};
 }
+}  // namespace
+
+Status append_line_fsync(const std::string& path, std::string_view line) { return append(path, line, true); }
+Status append_line(const std::string& path, std::string_view line) { return append(path, line, false); }
 
 Result<int> create_file(const std::string& path, unsigned mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);

@@ -23,6 +23,9 @@ Status write_text(const std::string& path, std::string_view s);
 // Appends one line (a newline is added when missing) and fsyncs. The file is
 // created with kFileMode; a symlink at path is refused (ELOOP), never followed.
 Status append_line_fsync(const std::string& path, std::string_view line);
+// The same without the fsync: in the kernel's page cache at return, so it
+// survives the process (SIGKILL, a crash), not a power cut.
+Status append_line(const std::string& path, std::string_view line);
 // Replaces path atomically: a temporary beside it (O_EXCL, O_NOFOLLOW), write,
 // fsync, rename over path, fsync of the directory. A reader sees the old or the
 // new content, never half; a crash leaves at most a stray temporary.

@@ -14,17 +14,10 @@
 
 #include "cgroup/parse.hpp"
 #include "util/units.hpp"
+#include "fuzz_check.hpp"
 
 using namespace ow;
 
-// A broken invariant is a finding: say which, then trap (libFuzzer keeps the input).
-#define CHECK(c)                                                                        \
-  do {                                                                                  \
-    if (!(c)) {                                                                         \
-      std::fprintf(stderr, "invariant failed: %s at %s:%d\n", #c, __FILE__, __LINE__); \
-      __builtin_trap();                                                                 \
-    }                                                                                   \
-  } while (0)
 
 namespace {
 

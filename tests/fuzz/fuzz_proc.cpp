@@ -14,23 +14,13 @@
 #include "gomemlimit/inputs.hpp"
 #include "stress/meminfo.hpp"
 #include "util/units.hpp"
+#include "fuzz_check.hpp"
 
 using namespace ow;
+using ow::fuzz::all_digits;
 
-// A broken invariant is a finding: say which, then trap (libFuzzer keeps the input).
-#define CHECK(c)                                                                        \
-  do {                                                                                  \
-    if (!(c)) {                                                                         \
-      std::fprintf(stderr, "invariant failed: %s at %s:%d\n", #c, __FILE__, __LINE__); \
-      __builtin_trap();                                                                 \
-    }                                                                                   \
-  } while (0)
 
 namespace {
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
 
 void fuzz_gomemlimit_env(std::string_view s) {
   auto v = agent::hints::parse_gomemlimit_env(s);

@@ -14,23 +14,13 @@
 
 #include "stats/time.hpp"
 #include "util/units.hpp"
+#include "fuzz_check.hpp"
 
 using namespace ow;
+using ow::fuzz::all_digits;
 
-// A broken invariant is a finding: say which, then trap (libFuzzer keeps the input).
-#define CHECK(c)                                                                        \
-  do {                                                                                  \
-    if (!(c)) {                                                                         \
-      std::fprintf(stderr, "invariant failed: %s at %s:%d\n", #c, __FILE__, __LINE__); \
-      __builtin_trap();                                                                 \
-    }                                                                                   \
-  } while (0)
 
 namespace {
-
-bool all_digits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
 
 bool near(double a, double b, double abs_tol, double rel_tol) {
   return std::fabs(a - b) <= abs_tol + rel_tol * std::fmax(std::fabs(a), std::fabs(b));

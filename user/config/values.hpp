@@ -16,7 +16,9 @@
 #ifndef TOML_ASSERT
 #define TOML_ASSERT(expr) ((expr) ? void(0) : throw std::runtime_error("malformed TOML"))
 #endif
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wterminate"
+#endif
 #include <toml++/toml.h>
 
 #include "util/result.hpp"

@@ -35,6 +35,7 @@ TEST_CASE("MemTotal from meminfo text", "[gomemlimit]") {
   CHECK(parse_mem_total("MemTotal:       24684092 kB\nMemFree: 1 kB\n") == 24684092ull * 1024);
   CHECK(parse_mem_total("MemFree: 1 kB\nMemTotal: 1000 kB\n") == 1024000ull);
   CHECK_FALSE(parse_mem_total("MemFree: 1 kB\n").has_value());
+  CHECK_FALSE(parse_mem_total("MemTotal: 18014398509481984 kB\n").has_value());  // 2^54 kB would wrap
   CHECK_FALSE(parse_mem_total("MemTotal: lots kB\n").has_value());
 }
 

@@ -188,6 +188,7 @@ TEST_CASE("MemAvailable parses from meminfo in bytes", "[stress][meminfo]") {
   CHECK(parse_mem_available(text) == 21188232ull * 1024);
   CHECK_FALSE(parse_mem_available("MemTotal: 1 kB\n").has_value());
   CHECK_FALSE(parse_mem_available("MemAvailable: lots kB\n").has_value());
+  CHECK_FALSE(parse_mem_available("MemAvailable: 18014398509481984 kB\n").has_value());  // would wrap
   auto real = read_mem_available();
   REQUIRE(real.ok());
   CHECK(*real > 0);

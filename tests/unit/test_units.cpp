@@ -14,6 +14,10 @@ TEST_CASE("sizes parse in binary units", "[units]") {
   CHECK(*parse_size("1.5GiB") == 1536ull << 20);
   CHECK(*parse_size("16Mi") == 16ull << 20);
   CHECK(*parse_size("max") == kUnlimited);
+  CHECK(*parse_size("2PiB") == 2ull << 50);
+  CHECK(*parse_size(format_size(3ull << 50)) == 3ull << 50);  // what format_size writes reads back
+  CHECK(*parse_size("17363817363884884800") == static_cast<uint64_t>(17363817363884884800.0));  // not 2^63
+  CHECK_FALSE(parse_size(std::string(400, '9')).ok());  // too large, not an exception from stod
 }
 
 TEST_CASE("bad sizes are errors that name the value", "[units]") {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "util/fs.hpp"
 #include "util/units.hpp"
@@ -15,7 +16,10 @@ std::optional<uint64_t> parse_mem_total(std::string_view meminfo) {
     if (f.size() < 2 || f[0] != "MemTotal:") continue;
     uint64_t v;
     if (!parse_u64(f[1], v)) return std::nullopt;
-    if (f.size() >= 3 && f[2] == "kB") v *= 1024;
+    if (f.size() >= 3 && f[2] == "kB") {
+      if (v > UINT64_MAX / 1024) return std::nullopt;  // not a real machine: refuse, never wrap
+      v *= 1024;
+    }
     return v;
   }
   return std::nullopt;

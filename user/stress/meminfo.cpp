@@ -1,5 +1,7 @@
 #include "stress/meminfo.hpp"
 
+#include <cstdint>
+
 #include "util/fs.hpp"
 
 namespace ow::stress {
@@ -11,6 +13,7 @@ std::optional<uint64_t> parse_mem_available(std::string_view meminfo) {
     uint64_t v;
     if (!parse_u64(f[1], v)) return std::nullopt;
     if (f.size() >= 3 && f[2] != "kB") return std::nullopt;
+    if (f.size() >= 3 && v > UINT64_MAX / 1024) return std::nullopt;  // refuse, never wrap
     return f.size() >= 3 ? v * 1024 : v;
   }
   return std::nullopt;

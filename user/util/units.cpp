@@ -48,6 +48,8 @@ Result<uint64_t> parse_size(std::string_view s) {
       {"m", 1048576.0}, {"mb", 1048576.0}, {"mi", 1048576.0}, {"mib", 1048576.0},
       {"g", 1073741824.0}, {"gb", 1073741824.0}, {"gi", 1073741824.0}, {"gib", 1073741824.0},
       {"t", 1099511627776.0}, {"tb", 1099511627776.0}, {"ti", 1099511627776.0}, {"tib", 1099511627776.0},
+      // format_size() prints PiB for the largest figures: what it writes must read back.
+      {"p", 1125899906842624.0}, {"pb", 1125899906842624.0}, {"pi", 1125899906842624.0}, {"pib", 1125899906842624.0},
   };
   for (const auto& u : units) {
     if (unit == u.u) {
@@ -57,7 +59,7 @@ Result<uint64_t> parse_size(std::string_view s) {
       return static_cast<uint64_t>(std::round(v));
     }
   }
-  return app_error("bad size unit in '" + std::string(s) + "' (use K, M, G, T or KiB, MiB, GiB, TiB)");
+  return app_error("bad size unit in '" + std::string(s) + "' (use K, M, G, T, P or KiB, MiB, GiB, TiB, PiB)");
 }
 
 std::string format_size(uint64_t bytes) {

@@ -73,3 +73,9 @@ TEST_CASE("flat keyed files", "[cgroup]") {
   CHECK(oc["oom_kill_disable"] == 1);
   CHECK(oc["oom_kill"] == 4);
 }
+
+TEST_CASE("/proc/self/cgroup: a hierarchy id that does not fit is skipped, never read as the v2 line", "[cgroup]") {
+  auto v = parse_proc_cgroup("4294967296::/evil\n5:memory:/kubepods\n");
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].path == "/kubepods");
+}

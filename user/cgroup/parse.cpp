@@ -59,7 +59,9 @@ std::vector<ProcCgroup> parse_proc_cgroup(std::string_view text) {
     size_t b = line.find(':', a + 1);
     if (b == std::string_view::npos) continue;
     uint64_t id = 0;
-    if (!parse_u64(line.substr(0, a), id)) continue;
+    // Hierarchy ids are small; a huge one is not a line of this file (and
+    // must not wrap to 0, the id of the v2 line).
+    if (!parse_u64(line.substr(0, a), id) || id > 0x7fffffff) continue;
     out.push_back({static_cast<int>(id), split_on(line.substr(a + 1, b - a - 1), ','),
                    std::string(line.substr(b + 1))});
   }

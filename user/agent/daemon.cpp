@@ -17,6 +17,7 @@
 #include "actuate/journal.hpp"
 #include "agent/cgroup_watch.hpp"
 #include "agent/guardian.hpp"
+#include "agent/hint_worker.hpp"
 #include "agent/hints.hpp"
 #include "agent/lock.hpp"
 #include "agent/loop.hpp"
@@ -140,7 +141,8 @@ class Daemon {
   std::unique_ptr<sampler::Sampler> sampler_;
   std::optional<store::HistoryStore> db_;
   std::optional<V2EventsWatch> v2w_;
-  std::unique_ptr<HintService> hints_;
+  std::unique_ptr<HintService> hint_svc_;  // until the worker takes it
+  std::unique_ptr<HintWorker> hints_;
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
   int64_t last_maintain_ns_ = 0;
@@ -231,7 +233,7 @@ Status Daemon::start() {
     if (!hs)
       spdlog::warn("no GOMEMLIMIT hints: {}", hs.error().message());
     else
-      hints_ = std::move(*hs);
+      hint_svc_ = std::move(*hs);
   }
   if (!cfg_.db.empty() && cfg_.db != "none") {
     auto db = store::HistoryStore::open(cfg_.db);
@@ -257,14 +259,11 @@ Status Daemon::start() {
   }
   auto t = loop_->add_timer(std::chrono::nanoseconds(cfg_.interval_ns), [this] { on_tick(); });
   if (!t) return t.error();
-  if (hints_) {
-    auto ht = loop_->add_timer(std::chrono::seconds(1), [this] {
-      int64_t now = mono_ns();
-      hints_->tick(now);
-      hints_->maybe_log(now);
-    });
-    if (!ht) return ht.error();
-    hints_->tick(mono_ns(), true);
+  if (hint_svc_) {
+    // The first round before ready; then the worker thread (after the
+    // guardian's fork) keeps them current, off the rescue path.
+    hint_svc_->tick(mono_ns(), true);
+    hints_ = std::make_unique<HintWorker>(std::move(hint_svc_));
   }
   if (rescue_active() && h_.version() == cg::Version::V1) {
     auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { check_paused(); });
@@ -289,7 +288,7 @@ void Daemon::shutdown() {
   if (!lock_) return;  // another agent's state dir: nothing here is ours
   sd_notify_msg("STOPPING=1");
   if (hints_)
-    if (auto s = hints_->shutdown(); !s) spdlog::warn("GOMEMLIMIT hints: {}", s.error().message());
+    if (auto s = hints_->stop(); !s) spdlog::warn("GOMEMLIMIT hints: {}", s.error().message());
   if (!journal_.empty()) {
     auto n = journal_.restore(h_);
     if (!n)
@@ -606,14 +605,10 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   if (!dry && !plan.adjustments.empty() && !audit_refused) {
     std::vector<actuate::LimitChange> changes;
     for (const auto& a : plan.adjustments) changes.push_back({a.path, a.old_limit_bytes, a.new_limit_bytes});
-    // Go programs in a donor shrink first: its hint drops before its limit.
-    if (hints_)
-      for (const auto& a : plan.adjustments)
-        if (!a.receiver && hints_->covers(a.path)) (void)hints_->lower_before(a.path, a.new_limit_bytes);
     auto r = act_.apply(changes);
+    // The hints follow the new limits on the worker thread (agent/hint_worker.hpp).
     if (hints_)
-      for (const auto& a : plan.adjustments)
-        if (hints_->covers(a.path)) (void)hints_->refresh(a.path);
+      for (const auto& a : plan.adjustments) hints_->refresh(a.path);
     if (r.ok)
       result = plan.result == policy::Outcome::planned ? "applied" : policy::to_string(plan.result);
     else

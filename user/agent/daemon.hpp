@@ -24,7 +24,8 @@
 // GOMEMLIMIT hints (only with DaemonOptions::hints, `--hints` or
 // `hints = true`) for the cgroups under --manage (every limited cgroup
 // without it) are recomputed every gomemlimit_interval and right after a
-// limit change; a donor's hint is lowered before its limit.
+// limit change, on a thread of their own (agent/hint_worker.hpp) so that no
+// hint work sits on the rescue path.
 //
 // Every setting oomwatch changes other than limits (oom_kill_disable,
 // memory.high) is remembered in a journal under state_dir before it is

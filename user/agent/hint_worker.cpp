@@ -1,0 +1,65 @@
+#include "agent/hint_worker.hpp"
+
+#include <time.h>
+
+#include <chrono>
+
+#include "util/log.hpp"
+
+namespace ow::agent {
+namespace {
+
+int64_t mono_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
+}  // namespace
+
+HintWorker::HintWorker(std::unique_ptr<HintService> svc) : svc_(std::move(svc)), th_([this] { run(); }) {}
+
+HintWorker::~HintWorker() { (void)stop(); }
+
+void HintWorker::refresh(const std::string& cgroup) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    jobs_.push_back(cgroup);
+  }
+  cv_.notify_one();
+}
+
+void HintWorker::run() {
+  for (;;) {
+    std::deque<std::string> jobs;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;
+      jobs.swap(jobs_);
+    }
+    try {
+      for (const auto& c : jobs)
+        if (svc_->covers(c)) (void)svc_->refresh(c);
+      int64_t now = mono_ns();
+      svc_->tick(now);  // recomputes all only when the service's period has passed
+      svc_->maybe_log(now);
+    } catch (const std::exception& e) {
+      spdlog::error("GOMEMLIMIT hints: internal error (the hints go on): {}", e.what());
+    }
+  }
+}
+
+Status HintWorker::stop() {
+  if (stopped_) return {};
+  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (th_.joinable()) th_.join();
+  return svc_->shutdown();
+}
+
+}  // namespace ow::agent

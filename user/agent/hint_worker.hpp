@@ -1,0 +1,52 @@
+// The agent's GOMEMLIMIT hints on a thread of their own. A hint tick reads
+// memory.stat of every target and rewrites files (about 100 ms at 1,000
+// cgroups); on the loop thread it would sit between a kernel signal and the
+// limit write of a rescue. Here the loop only enqueues: after it changed a
+// limit it calls refresh(), which returns at once, and the worker recomputes
+// that cgroup's hint (then ticks every second, as the loop's timer did).
+//
+// The worker owns the HintService: once started, nothing else touches it
+// until stop() has joined the thread. A donor's hint therefore drops right
+// after its limit (within milliseconds) instead of just before it: Go
+// programs poll the hint every 10 s (tools/go gomemlimit.Follow), so the
+// order of the two was never visible to them.
+//
+// Start the worker only after the guardian is forked (fork and threads do
+// not mix). Exceptions in the worker are logged; it goes on.
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/hints.hpp"
+
+namespace ow::agent {
+
+class HintWorker {
+ public:
+  explicit HintWorker(std::unique_ptr<HintService> svc);
+  ~HintWorker();  // stop() if not done yet
+  HintWorker(const HintWorker&) = delete;
+  HintWorker& operator=(const HintWorker&) = delete;
+
+  // From the loop thread, never blocking on the service: `cgroup`'s limit
+  // changed; its hint is recomputed on the worker.
+  void refresh(const std::string& cgroup);
+  // Joins the worker, then withdraws every hint (HintService::shutdown).
+  Status stop();
+
+ private:
+  void run();
+  std::unique_ptr<HintService> svc_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> jobs_;  // cgroups to refresh, in order
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::thread th_;  // last: started once the rest is built
+};
+
+}  // namespace ow::agent

@@ -120,7 +120,9 @@ void add_restore(CLI::App& app, Action& action) {
                                  "half-applied plan, GOMEMLIMIT hints, pins); refused while an agent runs");
   sub->add_option("--state-dir", o->paths.state_dir, "the run's --state-dir (default /run/oomwatch)");
   sub->add_option("--pin-dir", o->paths.pin_dir, "the run's --pin-dir (default /sys/fs/bpf/oomwatch; 'none')");
-  sub->add_option("--audit-log", o->paths.audit_log, "audit the limits put back here (default: not audited)");
+  o->paths.audit_log = config::Config{}.audit_log;
+  sub->add_option("--audit-log", o->paths.audit_log,
+                  "audit log for the limits put back (default /var/log/oomwatch/audit.jsonl; 'none')");
   sub->add_option("--wait", o->wait, "wait this long for a running agent or its guardian to finish (default 0s)");
   sub->add_flag("--json", o->json, "one JSON object: what was restored and what could not be");
   sub->callback([&action, o] {
@@ -130,6 +132,7 @@ void add_restore(CLI::App& app, Action& action) {
       if (int rc = require_root("restoring cgroup settings")) return rc;
       auto p = o->paths;
       if (p.pin_dir == "none") p.pin_dir.clear();
+      if (p.audit_log == "none") p.audit_log.clear();
       auto r = agent::restore_state(p, std::chrono::duration_cast<std::chrono::milliseconds>(*w).count());
       if (!r) return fail(kExitEnv, r.error());
       if (o->json) {

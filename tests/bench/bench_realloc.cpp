@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -88,8 +89,8 @@ struct Figures {
   int kills = 0, incidents = 0, kernel_ts = 0;
 };
 
-// hint_targets > 0: that many more limited children under the managed parent
-// and --hints with a 1 s hint period, so hint ticks run during the incidents.
+// hint_targets > 0: that many limited cgroups in a second managed subtree and
+// --hints with a 1 s hint period, so hint rounds run during the incidents.
 Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std::string& tmp, int n,
                       int hint_targets = 0) {
   Figures f;
@@ -103,15 +104,24 @@ Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std:
   std::string audit = tmp + "/audit.jsonl";
   ::unlink(audit.c_str());
   std::ofstream(tmp + "/cfg.toml") << "max_moved_per_minute = \"max\"\ngomemlimit_interval = \"1s\"\n";
-  for (int i = 0; i < hint_targets; ++i) {
-    auto c = cg::join_rel(parent->path(), "h" + std::to_string(i));
+  // The hinted cgroups sit under a second managed subtree, not beside a:
+  // a's incidents then cost what they cost without them, but for the hints.
+  std::optional<cg::ScopedCgroup> hinted;
+  if (hint_targets > 0) {
+    auto hc = cg::ScopedCgroup::create(h, h.self(), "owbench-hinted", kUnlimited);
+    if (hc) hinted.emplace(std::move(*hc));
+  }
+  for (int i = 0; hinted && i < hint_targets; ++i) {
+    auto c = cg::join_rel(hinted->path(), "h" + std::to_string(i));
     if (h.create(c)) (void)h.set_limit(c, 16 * kMiB);
   }
   std::vector<std::string> argv{bin,           "run",        "--enforce",      "--manage", parent->path(),
                                 "--config",    tmp + "/cfg.toml", "--interval", "1s",       "--db",
                                 "none",        "--audit-log", audit,           "--state-dir", tmp + "/state",
                                 "--pin-dir",   "none"};
-  if (hint_targets > 0) argv.push_back("--hints");
+  if (hinted) {
+    argv.insert(argv.end(), {"--hints", "--manage", hinted->path()});
+  }
   pid_t d = spawn(argv);
   for (int i = 0; i < 500 && !armed(h, a->path()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   for (int i = 0; i < n; ++i) {
@@ -121,7 +131,8 @@ Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std:
     ::waitpid(w, nullptr, 0);
   }
   stop(d);
-  for (int i = 0; i < hint_targets; ++i) (void)::rmdir(h.abs(cg::join_rel(parent->path(), "h" + std::to_string(i))).c_str());
+  for (int i = 0; hinted && i < hint_targets; ++i)
+    (void)::rmdir(h.abs(cg::join_rel(hinted->path(), "h" + std::to_string(i))).c_str());
   if (auto ev = h.events(a->path())) f.kills = static_cast<int>(ev->oom_kill);
   auto text = read_text(audit);
   if (text)
@@ -205,7 +216,7 @@ int main(int argc, char** argv) {
     ::waitpid(p, nullptr, 0);
   }
   print("loaded", loaded);
-  // The same with GOMEMLIMIT hints on for 1,000 more limited siblings, a hint
+  // The same with GOMEMLIMIT hints on for 1,000 more limited cgroups, a hint
   // round every second: the rounds run on the hint thread, not in the way.
   auto hinted = run_incidents(*h, bin, tmp, n, 1000);
   print("hints", hinted);

@@ -33,6 +33,7 @@
 #include "policy/rescue.hpp"
 #include "sampler/sampler.hpp"
 #include "store/history.hpp"
+#include "util/clock.hpp"
 #include "util/fault.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -41,18 +42,6 @@
 
 namespace ow::agent {
 namespace {
-
-int64_t mono_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
-
-int64_t wall_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
 
 StatePaths state_paths(const DaemonOptions& o) {
   StatePaths p;

@@ -1,22 +1,11 @@
 #include "agent/hint_worker.hpp"
 
-#include <time.h>
-
 #include <chrono>
 
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 namespace ow::agent {
-namespace {
-
-int64_t mono_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
-}
-
-}  // namespace
-
 HintWorker::HintWorker(std::unique_ptr<HintService> svc) : svc_(std::move(svc)), th_([this] { run(); }) {}
 
 HintWorker::~HintWorker() { (void)stop(); }

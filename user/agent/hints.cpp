@@ -12,6 +12,7 @@
 #include "bpf/loader.hpp"
 #include "bpfmem/kernel.hpp"
 #include "gomemlimit/inputs.hpp"
+#include "util/clock.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
@@ -92,12 +93,6 @@ std::string describe_env_gomemlimit(const char* env_value) {
 }  // namespace hints
 
 namespace {
-
-int64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 std::string parent_of(const std::string& rel) {
   auto slash = rel.rfind('/');

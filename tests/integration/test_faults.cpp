@@ -76,6 +76,8 @@ TEST_CASE("the agent SIGKILLed at each step of a plan leaves the node consistent
   ::unsetenv("OOMWATCH_FAULT");
   INFO(ag->err());
   REQUIRE(ready(d, ag->pid));
+  int guard = owtest::child_named(ag->pid, "oomwatch-guard");
+  REQUIRE(guard > 0);
   ::usleep(500'000);  // a few samples, so b has a median to compare with
   auto load = hold_in(a.path(), "72M");
   int st = 0;
@@ -86,6 +88,7 @@ TEST_CASE("the agent SIGKILLed at each step of a plan leaves the node consistent
   // The guardian puts everything back within 1 s.
   CHECK(owtest::wait_for([&] { return !armed(h, a.path()) && !armed(h, b.path()); }, 1000));
   CHECK(owtest::wait_for([&] { return !owtest::exists(d.path + "/state/intent.json"); }, 1000));
+  CHECK(owtest::wait_for([&] { return !owtest::alive(guard); }, 2000));  // its audit lines are written
   load->stop();
   for (const auto* c : {&a, &b}) {
     INFO(c->path());

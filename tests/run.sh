@@ -40,6 +40,19 @@ catch_tier() {  # catch_tier <tier> <binary> [catch args...]
 
 is_root() { [[ $(id -u) == 0 ]]; }
 
+# summary_tier <tier> <rc> <output file>: adds the tier's "<tier>: N passed,
+# N failed" line from the output (a failure when it is missing, or when the
+# runner failed without a failed count), and removes the file.
+summary_tier() {
+  local tier=$1 rc=$2 out=$3 line p f
+  line=$(grep -E "^$tier: [0-9]+ passed, [0-9]+ failed" "$out" | tail -n1)
+  rm -f "$out"
+  if [[ -z $line ]]; then add "$tier" 0 1; return; fi
+  read -r p f < <(sed -E "s/^$tier: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/" <<<"$line")
+  if (( rc != 0 && f == 0 )); then f=1; fi
+  add "$tier" "$p" "$f"
+}
+
 for tier in $TIERS; do
   case $tier in
     unit) catch_tier unit "$BUILD/tests/unit" ;;
@@ -64,13 +77,7 @@ for tier in $TIERS; do
       echo "=== tier fuzz: tests/fuzz/run.sh"
       out=$(mktemp)
       BUILD=$BUILD tests/fuzz/run.sh 2>&1 | tee "$out"
-      rc=${PIPESTATUS[0]}
-      line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
-      rm -f "$out"
-      if [[ -z $line ]]; then add fuzz 0 1; continue; fi
-      read -r p f < <(sed -E 's/^fuzz: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")
-      if (( rc != 0 && f == 0 )); then f=1; fi
-      add fuzz "$p" "$f" ;;
+      summary_tier fuzz "${PIPESTATUS[0]}" "$out" ;;
     go)
       if command -v go >/dev/null; then
         echo "=== tier go: tools/go"
@@ -92,12 +99,7 @@ for tier in $TIERS; do
       tools/vm/test-vm.sh "$BUILD" 2>&1 | tee "$out"
       rc=${PIPESTATUS[0]}
       if (( rc == 77 )); then skipped+=("vm (qemu unavailable)"); rm -f "$out"; continue; fi
-      line=$(grep -E '^vm: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
-      rm -f "$out"
-      if [[ -z $line ]]; then add vm 0 1; continue; fi
-      read -r p f < <(sed -E 's/^vm: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")
-      if (( rc != 0 && f == 0 )); then f=1; fi
-      add vm "$p" "$f" ;;
+      summary_tier vm "$rc" "$out" ;;
     *) echo "unknown tier $tier" >&2; add "$tier" 0 1 ;;
   esac
 done

@@ -118,7 +118,7 @@ Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std:
   std::vector<std::string> argv{bin,           "run",        "--enforce",      "--manage", parent->path(),
                                 "--config",    tmp + "/cfg.toml", "--interval", "1s",       "--db",
                                 "none",        "--audit-log", audit,           "--state-dir", tmp + "/state",
-                                "--pin-dir",   "none"};
+                                "--pin-dir",   "none",        "--donor-min-history", "0s"};
   if (hinted) {
     argv.insert(argv.end(), {"--hints", "--manage", hinted->path()});
   }

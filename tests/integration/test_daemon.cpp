@@ -72,7 +72,8 @@ struct Daemon {
   void start(const std::vector<std::string>& extra) {
     std::vector<std::string> argv{owtest::oomwatch_bin(), "run",        "--interval",  "100ms",
                                   "--db",                 "none",       "--audit-log", audit_log(),
-                                  "--state-dir",          state(),      "--pin-dir",   "none"};
+                                  "--state-dir",          state(),      "--pin-dir",   "none",
+                                  "--donor-min-history",  "300ms"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     bg = owtest::start(argv);
   }

@@ -39,7 +39,8 @@ std::vector<std::string> run_argv(const TempDir& d, const std::vector<std::strin
                                   const std::string& audit_log = "") {
   std::vector<std::string> a{owtest::oomwatch_bin(), "run",       "--interval",            "100ms", "--db",
                              "none",                 "--pin-dir", "none",                  "--state-dir",
-                             d.path + "/state",      "--audit-log", audit_log.empty() ? d.path + "/audit.jsonl" : audit_log};
+                             d.path + "/state",      "--audit-log", audit_log.empty() ? d.path + "/audit.jsonl" : audit_log,
+                             "--donor-min-history", "300ms"};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }

@@ -78,7 +78,7 @@ struct Agent {
   std::vector<std::string> argv(const std::vector<std::string>& extra) const {
     std::vector<std::string> a{owtest::oomwatch_bin(), "run",       "--interval", "100ms",      "--db",
                                "none",                 "--audit-log", audit_log(), "--state-dir", state(),
-                               "--pin-dir",            pins.path};
+                               "--pin-dir",            pins.path, "--donor-min-history", "300ms"};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }

@@ -37,7 +37,8 @@ TEST_CASE("audit record: seed 001 keys first, in order, then the rest", "[policy
   for (const auto& [k, v] : j.items()) keys.push_back(k);
   const std::vector<std::string> want = {"oom_cgroup", "added_memory", "adjusted_cgroups", "ts", "trigger",
                                          "source", "dry_run", "limits_before", "limits_after", "result",
-                                         "reason", "need", "from_global", "headroom", "victim_rss"};
+                                         "reason", "need", "from_global", "headroom", "growth_rate", "streak",
+                                         "victim_rss"};
   CHECK(keys == want);
   std::vector<std::string> entry_keys;
   for (const auto& [k, v] : j["adjusted_cgroups"][0].items()) entry_keys.push_back(k);
@@ -55,7 +56,7 @@ TEST_CASE("audit line: exact values for a sibling donation in a dry run", "[poli
       R"("limits_before":{"/p/b":419430400,"/p/a":209715200},)"
       R"("limits_after":{"/p/b":402653184,"/p/a":226492416},"result":"planned","reason":")";
   CHECK(line.substr(0, head.size()) == head);
-  const std::string tail = R"("need":16777216,"from_global":0,"headroom":0,"victim_rss":10485760})" "\n";
+  const std::string tail = R"("need":16777216,"from_global":0,"headroom":0,"growth_rate":0,"streak":1,"victim_rss":10485760})" "\n";
   REQUIRE(line.size() > tail.size());
   CHECK(line.substr(line.size() - tail.size()) == tail);
   CHECK(std::count(line.begin(), line.end(), '\n') == 1);

@@ -23,13 +23,14 @@ inline CgroupState cg(std::string path, uint64_t usage, uint64_t limit) {
 // A sibling with a statistics window (min = 0, p95 = max).
 inline CgroupState sib(std::string path, uint64_t usage, uint64_t limit, uint64_t median, uint64_t max) {
   CgroupState c = cg(std::move(path), usage, limit);
-  c.window = {true, 0, median, max, max};
+  c.window = {true, 0, median, max, max, 3600 * kSec};  // an hour of history
   return c;
 }
 
+// growth: bytes expected over the default 5 s horizon (a multiple of 5).
 inline Incident incident(uint64_t growth = 0, TriggerKind kind = TriggerKind::pressure) {
   Incident in;
-  in.trigger = {kind, "/p/a", 0, growth, kNow};
+  in.trigger = {kind, "/p/a", 0, growth / 5, kNow};
   in.receiver = cg("/p/a", 200 * MiB, 200 * MiB);
   in.parent = cg("/p", 600 * MiB, 1024 * MiB);
   return in;

@@ -1,4 +1,4 @@
-// Cooldowns, the per-minute cap, no oscillation, the History returned by
+// Cooldowns, grants in a row, donor history, the per-cgroup cap, no oscillation, the History returned by
 // record(), and the v2 rescue guard.
 #include <catch2/catch.hpp>
 
@@ -22,50 +22,78 @@ Incident needs_siblings() {
 }
 }  // namespace
 
-TEST_CASE("a receiver that just donated is not given memory back (no ping-pong)", "[policy]") {
-  struct Row { int64_t ago_ns; Outcome result; uint64_t added; };
+TEST_CASE("the cooldown never refuses a receiver: one that just donated is served", "[policy]") {
+  for (int64_t ago : {1 * kSec, 10 * kSec, 29 * kSec, 31 * kSec}) {
+    INFO("donated " << ago << " ns ago");
+    auto pl = plan(incident(), Params{}, acted("/p/a", Role::donated, ago));
+    CHECK(pl.result == Outcome::planned);
+    CHECK(pl.added_bytes == 16 * MiB);
+    CHECK(pl.streak == 1);
+  }
+}
+
+TEST_CASE("grants in a row: siblings keep giving and the min step doubles each time", "[policy]") {
+  // /p/b has 150 MiB above its floor (250 MiB, its window max); /p/c is busy.
+  struct Row { uint32_t prior_streak; int64_t ago; uint32_t streak; Outcome result; uint64_t added; };
   const Row rows[] = {
-      {10 * kSec, Outcome::cooldown, 0},
-      {30 * kSec - 1, Outcome::cooldown, 0},
-      {30 * kSec, Outcome::planned, 16 * MiB},  // cooldown is [ts, ts + 30 s)
-      {31 * kSec, Outcome::planned, 16 * MiB},
+      {1, 10 * kSec, 2, Outcome::planned, 32 * MiB},
+      {2, 10 * kSec, 3, Outcome::planned, 64 * MiB},
+      {3, 29 * kSec, 4, Outcome::planned, 128 * MiB},
+      {4, 1 * kSec, 5, Outcome::insufficient, 150 * MiB},  // 256 wanted, /p/b gives all it safely can
+      {4, 30 * kSec, 1, Outcome::planned, 16 * MiB},       // the cooldown is over: a new incident
   };
   for (const auto& r : rows) {
-    INFO("donated " << r.ago_ns << " ns ago");
-    auto pl = plan(incident(), Params{}, acted("/p/a", Role::donated, r.ago_ns));
+    INFO("prior streak " << r.prior_streak << ", " << r.ago << " ns ago");
+    History h;
+    h.last["/p/a"] = {kNow - r.ago, Role::received, r.prior_streak};
+    auto pl = plan(needs_siblings(), strict(), h);
+    INFO(pl.reason);
+    CHECK(pl.streak == r.streak);
     CHECK(pl.result == r.result);
     CHECK(pl.added_bytes == r.added);
+    CHECK(new_limit(pl, "/p/b") == 400 * MiB - r.added);
+    CHECK(new_limit(pl, "/p/b") >= 250 * MiB);
+    auto next = record(h, pl, kNow);
+    CHECK(next.last.at("/p/a").streak == r.streak);
   }
 }
 
-TEST_CASE("a receiver within its cooldown may take headroom again, not siblings", "[policy]") {
-  auto h = acted("/p/a", Role::received, 10 * kSec);
-  auto global = plan(incident(), Params{}, h);
-  CHECK(global.result == Outcome::planned);
-  CHECK(global.source == Source::global);
-  CHECK(global.added_bytes == 16 * MiB);
+TEST_CASE("growth rate times the horizon sizes the grant", "[policy]") {
+  auto in = needs_siblings();
+  in.trigger.growth_bytes_per_s = 10 * MiB;  // 50 MiB over the default 5 s
+  auto pl = plan(in, strict(), {});
+  CHECK(pl.need_bytes == 50 * MiB);
+  CHECK(pl.added_bytes == 50 * MiB);
+  CHECK(pl.reason.find("growth 10MiB/s x 5s = 50MiB") != std::string::npos);
+  Params p = strict();
+  p.horizon_ns = 1 * kSec;
+  CHECK(plan(in, p, {}).need_bytes == 16 * MiB);  // 10 MiB < min step
+}
 
-  auto pl = plan(needs_siblings(), strict(), h);
-  CHECK(pl.result == Outcome::cooldown);
+TEST_CASE("a sibling that received within the cooldown does not donate; a recent donor gives again", "[policy]") {
+  auto pl = plan(needs_siblings(), strict(), acted("/p/b", Role::received, 5 * kSec));
+  CHECK(pl.result == Outcome::insufficient);
   CHECK(pl.added_bytes == 0);
-  CHECK(pl.adjustments.empty());
-
-  auto later = plan(needs_siblings(), strict(), acted("/p/a", Role::received, 40 * kSec));
-  CHECK(later.result == Outcome::planned);
-  CHECK(new_limit(later, "/p/b") == 384 * MiB);
+  CHECK(pl.reason.find("skipped /p/b: received memory within the cooldown") != std::string::npos);
+  CHECK(plan(needs_siblings(), strict(), acted("/p/b", Role::received, 35 * kSec)).added_bytes == 16 * MiB);
+  auto again = plan(needs_siblings(), strict(), acted("/p/b", Role::donated, 5 * kSec));
+  CHECK(again.result == Outcome::planned);
+  CHECK(new_limit(again, "/p/b") == 384 * MiB);
 }
 
-TEST_CASE("a sibling acted on within the cooldown does not donate", "[policy]") {
-  for (Role role : {Role::received, Role::donated}) {
-    INFO((role == Role::received ? "received" : "donated"));
-    auto pl = plan(needs_siblings(), strict(), acted("/p/b", role, 5 * kSec));
-    CHECK(pl.result == Outcome::insufficient);
-    CHECK(pl.added_bytes == 0);
-    CHECK(pl.reason.find("skipped /p/b: " + std::string(role == Role::received ? "received" : "donated")) !=
-          std::string::npos);
-    auto later = plan(needs_siblings(), strict(), acted("/p/b", role, 35 * kSec));
-    CHECK(later.added_bytes == 16 * MiB);
-  }
+TEST_CASE("a sibling with too little history does not donate", "[policy]") {
+  auto in = needs_siblings();
+  in.siblings[0].window.span_ns = 299 * kSec;
+  auto pl = plan(in, strict(), {});
+  INFO(pl.reason);
+  CHECK(pl.added_bytes == 0);
+  CHECK(pl.reason.find("skipped /p/b: history covers 299s, less than the 5m required") != std::string::npos);
+  in.siblings[0].window.span_ns = 300 * kSec;
+  CHECK(plan(in, strict(), {}).added_bytes == 16 * MiB);
+  Params p = strict();
+  p.donor_min_history_ns = 0;
+  in.siblings[0].window.span_ns = 0;
+  CHECK(plan(in, p, {}).added_bytes == 16 * MiB);
 }
 
 TEST_CASE("no oscillation: A takes from B, then B cannot take from A within the cooldown", "[policy]") {
@@ -79,11 +107,12 @@ TEST_CASE("no oscillation: A takes from B, then B cannot take from A within the 
   Incident back;
   back.trigger = {TriggerKind::pressure, "/p/b", 0, 0, kNow + 10 * kSec};
   back.receiver = cg("/p/b", 384 * MiB, 384 * MiB);
-  back.parent = cg("/p", 600 * MiB, 1024 * MiB);
+  back.parent = cg("/p", 1000 * MiB, 1024 * MiB);  // no headroom: only /p/a could give
   back.siblings = {sib("/p/a", 50 * MiB, 216 * MiB, 100 * MiB, 60 * MiB)};
   auto again = plan(back, strict(), h);
-  CHECK(again.result == Outcome::cooldown);
+  CHECK(again.result == Outcome::insufficient);
   CHECK(again.adjustments.empty());
+  CHECK(again.reason.find("skipped /p/a: received memory within the cooldown") != std::string::npos);
 
   // And /p/a cannot be asked to give back what it just received by a third cgroup.
   auto third = needs_siblings();
@@ -97,15 +126,16 @@ TEST_CASE("no oscillation: A takes from B, then B cannot take from A within the 
   CHECK(why.reason.find("skipped /p/a: received memory within the cooldown") != std::string::npos);
 }
 
-TEST_CASE("per-minute cap: grants in the last 60 s count, older ones expire", "[policy]") {
+TEST_CASE("per-cgroup cap: a receiver's grants in the last 60 s defer pressure grants", "[policy]") {
   struct Row { std::vector<Move> moves; Outcome result; uint64_t added; };
   const Row rows[] = {
       {{}, Outcome::planned, 16 * MiB},
-      {{{kNow - 30 * kSec, 50 * MiB}}, Outcome::rate_limited, 14 * MiB},
-      {{{kNow - 61 * kSec, 60 * MiB}, {kNow - 30 * kSec, 48 * MiB}}, Outcome::planned, 16 * MiB},
-      {{{kNow - 60 * kSec, 64 * MiB}}, Outcome::planned, 16 * MiB},  // exactly 60 s ago: expired
-      {{{kNow - 59 * kSec, 64 * MiB}}, Outcome::rate_limited, 0},
-      {{{kNow - 1 * kSec, 64 * MiB - 1}}, Outcome::rate_limited, 0},  // < a page left
+      {{{kNow - 30 * kSec, 50 * MiB, "/p/a"}}, Outcome::rate_limited, 14 * MiB},
+      {{{kNow - 61 * kSec, 60 * MiB, "/p/a"}, {kNow - 30 * kSec, 48 * MiB, "/p/a"}}, Outcome::planned, 16 * MiB},
+      {{{kNow - 60 * kSec, 64 * MiB, "/p/a"}}, Outcome::planned, 16 * MiB},  // exactly 60 s ago: expired
+      {{{kNow - 59 * kSec, 64 * MiB, "/p/a"}}, Outcome::rate_limited, 0},
+      {{{kNow - 1 * kSec, 64 * MiB - 1, "/p/a"}}, Outcome::rate_limited, 0},  // < a page left
+      {{{kNow - 1 * kSec, 64 * MiB, "/p/b"}}, Outcome::planned, 16 * MiB},    // another cgroup's grants
   };
   for (const auto& r : rows) {
     History h;
@@ -121,8 +151,22 @@ TEST_CASE("per-minute cap: grants in the last 60 s count, older ones expire", "[
   Params none;
   none.max_moved_per_minute_bytes = ow::kUnlimited;
   History big;
-  big.moves = {{kNow - kSec, 100ull << 30}};
+  big.moves = {{kNow - kSec, 100ull << 30, "/p/a"}};
   CHECK(plan(incident(), none, big).result == Outcome::planned);
+}
+
+TEST_CASE("per-cgroup cap: a pending OOM or a kill is served past it", "[policy]") {
+  History h;
+  h.moves = {{kNow - kSec, 64 * MiB, "/p/a"}};
+  Params p;
+  p.max_moved_per_minute_bytes = 64 * MiB;
+  for (auto kind : {TriggerKind::oom_pending, TriggerKind::oom_kill}) {
+    auto pl = plan(incident(0, kind), p, h);
+    INFO(pl.reason);
+    CHECK(pl.result == Outcome::planned);
+    CHECK(pl.added_bytes == 16 * MiB);
+    CHECK(pl.reason.find("served anyway") != std::string::npos);
+  }
 }
 
 TEST_CASE("record() adds the grant, prunes old moves, ignores empty plans", "[policy]") {

@@ -16,6 +16,7 @@
 #include "actuate/apply.hpp"
 #include "actuate/journal.hpp"
 #include "agent/cgroup_watch.hpp"
+#include "agent/donor_history.hpp"
 #include "agent/guardian.hpp"
 #include "agent/hint_worker.hpp"
 #include "agent/hints.hpp"
@@ -76,7 +77,19 @@ struct Child {
   uint64_t guard_bytes = 0;       // v2: memory.high oomwatch set (0: none)
   bool seen = false;              // last_* are valid
   uint64_t last_usage = 0, last_failcnt = 0, last_high_events = 0;
+  // The current incident: triggers with no more than kIncidentGapNs between
+  // them. A kill record says what oomwatch tried in it.
+  struct {
+    int64_t first_signal_ns = 0, last_ns = 0;
+    uint32_t triggers = 0, grants = 0;
+    uint64_t granted_bytes = 0;
+    std::string last_refusal;  // "outcome: reason" of the last trigger that got nothing
+  } inc;
 };
+
+constexpr int64_t kIncidentGapNs = 60'000'000'000;
+// Growth rate over the snapshots of the last seconds.
+constexpr int64_t kGrowthLookbackNs = 5'000'000'000;
 
 class Daemon {
  public:
@@ -106,8 +119,9 @@ class Daemon {
   void update_guard(Child& c);
   // signal_mono_ns: when the kernel signalled (CLOCK_MONOTONIC); from: "kernel"
   // when the kernel timestamped it in BPF, else "wakeup" or "sample".
-  void incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t growth,
+  void incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t usage_now,
                 int64_t signal_mono_ns, const char* from);
+  nlohmann::json incident_summary(const Child& c, int64_t now) const;
   policy::CgroupState state(const std::string& path);
   int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
   bool short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const;
@@ -132,6 +146,7 @@ class Daemon {
   std::optional<V2EventsWatch> v2w_;
   std::unique_ptr<HintService> hint_svc_;  // until the worker takes it
   std::unique_ptr<HintWorker> hints_;
+  std::unique_ptr<DonorHistory> donor_hist_;
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
   int64_t last_maintain_ns_ = 0;
@@ -229,6 +244,17 @@ Status Daemon::start() {
     if (!db) return db.error();
     db_.emplace(std::move(*db));
     spdlog::info("history in {}", cfg_.db);
+    if (!roots_.empty()) {
+      DonorHistoryOptions dh;
+      dh.db_path = cfg_.db;
+      dh.roots = roots_;
+      dh.window_ns = cfg_.donor_window_ns;
+      auto d = DonorHistory::open(dh);
+      if (!d)
+        spdlog::warn("donors judged on the live window only: {}", d.error().message());
+      else
+        donor_hist_ = std::move(*d);
+    }
   }
   if (auto dir = parent_dir(cfg_.audit_log); !dir.empty())
     if (auto s = mkdir_p(dir); !s) return s;
@@ -286,6 +312,7 @@ void Daemon::shutdown() {
       spdlog::info("restored {} setting(s) (oom_kill_disable, memory.high)", *n);
   }
   if (pinned_) loader_->unpin_maps();
+  donor_hist_.reset();
   if (db_) (void)db_->maintain(wall_ns());
   ::unlink(paths_.ready_file().c_str());
   if (guardian_) guardian_->stop();
@@ -298,7 +325,21 @@ policy::CgroupState Daemon::state(const std::string& path) {
     s.usage_bytes = u->usage_bytes;
     s.limit_bytes = u->limit_bytes;
   }
-  s.window = window_.figures(path);
+  int64_t now = mono_ns();
+  s.window = window_.figures(path, now);
+  // History from the database (1 h by default) decides a donor's median and
+  // p95; the live window adds the minutes since its last refresh.
+  if (donor_hist_)
+    if (auto d = donor_hist_->get(path)) {
+      auto& w = s.window;
+      uint64_t live_max = w.has_stats ? w.max_bytes : 0;
+      w.has_stats = true;
+      w.median_bytes = d->median_bytes;
+      w.p95_bytes = d->p95_bytes;
+      w.min_bytes = d->min_bytes;
+      w.max_bytes = std::max(d->max_bytes, live_max);
+      w.span_ns = std::max(w.span_ns, wall_ns() - d->first_ts_ns);
+    }
   s.config = config::cgroup_policy(cfg_, path);
   return s;
 }
@@ -384,17 +425,21 @@ void Daemon::update_guard(Child& c) {
 }
 
 void Daemon::on_kill(const bpf::OomKill& k) {
-  std::string line = json_line(bpf::to_json(k)) + "\n";
+  Child* kid = nullptr;
+  for (auto& [p, c] : kids_)
+    if (cg::is_under(k.cgroup, p)) kid = &c;
+  auto ev = bpf::to_json(k);
+  // A managed child killed anyway: the event says what oomwatch tried.
+  if (kid)
+    if (auto inc = incident_summary(*kid, mono_ns()); !inc.empty()) ev["oomwatch"] = inc;
+  std::string line = json_line(ev) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
   report_drops();
-  for (auto& [p, c] : kids_)
-    if (cg::is_under(k.cgroup, p)) {
-      const auto& r = k.raw;
-      incident(policy::TriggerKind::oom_kill, p, r.anon_rss_bytes + r.file_rss_bytes + r.shmem_rss_bytes, 0,
-               static_cast<int64_t>(r.ts_ns), "kernel");
-      return;
-    }
+  if (!kid) return;
+  const auto& r = k.raw;
+  incident(policy::TriggerKind::oom_kill, kid->path, r.anon_rss_bytes + r.file_rss_bytes + r.shmem_rss_bytes,
+           h_.usage(kid->path).value_or(0), static_cast<int64_t>(r.ts_ns), "kernel");
 }
 
 // Events the kernel could not queue are said, never lost silently: a warning
@@ -429,7 +474,7 @@ void Daemon::on_tick() {
   std::unordered_map<std::string, const sampler::Sample*> by_path;
   for (const auto& s : snap->samples)
     if (kids_.count(s.cgroup)) by_path[s.cgroup] = &s;
-  std::vector<std::pair<std::string, uint64_t>> pressured;
+  std::vector<std::pair<std::string, uint64_t>> pressured;  // path, usage
   for (auto& [p, c] : kids_) {
     auto it = by_path.find(p);
     if (it == by_path.end()) continue;
@@ -444,7 +489,7 @@ void Daemon::on_tick() {
         s.usage_bytes + guard_distance(s.limit_bytes) >= s.limit_bytes &&
         (s.failcnt > c.last_failcnt || (c.guard_bytes && s.ev_high > c.last_high_events)) &&
         short_of_memory(p, s.usage_bytes, s.limit_bytes))
-      pressured.emplace_back(p, s.usage_bytes > c.last_usage ? s.usage_bytes - c.last_usage : 0);
+      pressured.emplace_back(p, s.usage_bytes);
     c.seen = true;
     c.last_usage = s.usage_bytes;
     c.last_failcnt = s.failcnt;
@@ -452,7 +497,7 @@ void Daemon::on_tick() {
     if (c.guard_bytes || (rescue_active() && h_.version() == cg::Version::V2)) update_guard(c);
   }
   window_.prune(now);
-  for (const auto& [p, growth] : pressured) incident(policy::TriggerKind::pressure, p, 0, growth, now, "sample");
+  for (const auto& [p, usage] : pressured) incident(policy::TriggerKind::pressure, p, 0, usage, now, "sample");
 }
 
 // At its limit with little the kernel can reclaim: usage minus the file LRU
@@ -501,10 +546,7 @@ void Daemon::on_v1_oom(const std::string& path) {
   }
   const char* from = "wakeup";
   int64_t signal = kernel_signal(path, t0, from);
-  // Growth since the last snapshot: a cgroup filling fast gets it in one grant.
-  uint64_t growth = 0;
-  if (auto u = h_.usage(path); u && c.seen && *u > c.last_usage) growth = *u - c.last_usage;
-  incident(policy::TriggerKind::oom_pending, path, 0, growth, signal, from);
+  incident(policy::TriggerKind::oom_pending, path, 0, h_.usage(path).value_or(0), signal, from);
 }
 
 void Daemon::check_paused() {
@@ -546,11 +588,23 @@ void Daemon::on_v2_events() {
       // guard, so that is the limit to measure against.
       if (!u || !short_of_memory(p, u->usage_bytes, c.guard_bytes ? c.guard_bytes : u->limit_bytes)) continue;
     }
-    if (grew) incident(policy::TriggerKind::pressure, p, 0, 0, kernel_signal(p, now, from), from);
+    if (grew) incident(policy::TriggerKind::pressure, p, 0, h_.usage(p).value_or(0), kernel_signal(p, now, from), from);
   }
 }
 
-void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t growth,
+nlohmann::json Daemon::incident_summary(const Child& c, int64_t now) const {
+  nlohmann::json j = nlohmann::json::object();
+  if (c.inc.triggers == 0 || now - c.inc.last_ns > kIncidentGapNs) return j;
+  j["triggers"] = c.inc.triggers;
+  j["grants"] = c.inc.grants;
+  j["granted_bytes"] = c.inc.granted_bytes;
+  if (!c.inc.last_refusal.empty()) j["last_refusal"] = c.inc.last_refusal;
+  if (c.inc.first_signal_ns > 0 && c.inc.first_signal_ns <= now)
+    j["since_first_signal_us"] = (now - c.inc.first_signal_ns) / 1000;
+  return j;
+}
+
+void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t usage_now,
                       int64_t signal_mono_ns, const char* from) {
   auto kit = kids_.find(path);
   if (kit == kids_.end()) return;
@@ -559,8 +613,14 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   in.trigger.kind = kind;
   in.trigger.cgroup = path;
   in.trigger.victim_rss_bytes = victim_rss;
-  in.trigger.growth_bytes = growth;
   in.trigger.now_ns = mono_ns();
+  in.trigger.growth_bytes_per_s = window_.growth_rate(path, in.trigger.now_ns, usage_now, kGrowthLookbackNs);
+  {
+    auto& inc = kit->second.inc;
+    if (inc.triggers == 0 || in.trigger.now_ns - inc.last_ns > kIncidentGapNs) inc = {};
+    if (inc.triggers++ == 0) inc.first_signal_ns = signal_mono_ns > 0 ? signal_mono_ns : in.trigger.now_ns;
+    inc.last_ns = in.trigger.now_ns;
+  }
   in.receiver = state(path);
   in.parent = state(root);
   for (const auto& s : children(h_, root))
@@ -568,6 +628,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   auto plan = policy::plan(in, params_, hist_);
   bool dry = !cfg_.enforce;
   if (plan.adjustments.empty() && kind == policy::TriggerKind::pressure) {
+    kit->second.inc.last_refusal = std::string(policy::to_string(plan.result)) + ": " + plan.reason;
     spdlog::debug("{}: pressure, nothing to do ({}: {})", path, policy::to_string(plan.result), plan.reason);
     return;
   }
@@ -608,7 +669,19 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     hist_ = policy::record(hist_, plan, in.trigger.now_ns);
   }
   int64_t done = mono_ns();
+  {
+    auto& inc = kit->second.inc;
+    bool gave = plan.added_bytes > 0 && (dry || result == "applied" || result == "insufficient" ||
+                                         result == "rate_limited");
+    if (gave) {
+      inc.grants++;
+      inc.granted_bytes += plan.added_bytes;
+    }
+    if (plan.added_bytes == 0 || !gave)
+      inc.last_refusal = (result.empty() ? std::string(policy::to_string(plan.result)) : result) + ": " + plan.reason;
+  }
   auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), result);
+  if (kind == policy::TriggerKind::oom_kill) rec["incident"] = incident_summary(kit->second, done);
   if (!dry && !plan.adjustments.empty()) rec["plan_id"] = plan_id;
   if (signal_mono_ns > 0 && signal_mono_ns <= done) {
     rec["latency_us"] = (done - signal_mono_ns) / 1000;

@@ -19,7 +19,7 @@ void UsageWindow::prune(int64_t now_ns) {
   }
 }
 
-policy::WindowFigures UsageWindow::figures(const std::string& path) const {
+policy::WindowFigures UsageWindow::figures(const std::string& path, int64_t now_ns) const {
   policy::WindowFigures f;
   auto it = series_.find(path);
   if (it == series_.end() || it->second.empty()) return f;
@@ -32,7 +32,22 @@ policy::WindowFigures UsageWindow::figures(const std::string& path) const {
   f.max_bytes = v.back();
   f.median_bytes = stats::quantile_sorted(v, 50);
   f.p95_bytes = stats::quantile_sorted(v, 95);
+  f.span_ns = now_ns - it->second.front().first;
   return f;
+}
+
+uint64_t UsageWindow::growth_rate(const std::string& path, int64_t now_ns, uint64_t usage_now,
+                                  int64_t lookback_ns) const {
+  auto it = series_.find(path);
+  if (it == series_.end()) return 0;
+  for (const auto& [ts, u] : it->second) {
+    if (ts < now_ns - lookback_ns) continue;
+    // At least a second: one step of growth just after a sample is not a rate.
+    int64_t dt = std::max<int64_t>(now_ns - ts, 1'000'000'000);
+    if (usage_now <= u) return 0;
+    return static_cast<uint64_t>(static_cast<double>(usage_now - u) * 1e9 / static_cast<double>(dt));
+  }
+  return 0;
 }
 
 }  // namespace ow::agent

@@ -22,8 +22,12 @@ class UsageWindow {
   // Drops samples older than now - span and cgroups with none left.
   void prune(int64_t now_ns);
   void forget(const std::string& path) { series_.erase(path); }
-  // has_stats == false when the cgroup has no sample in the window.
-  policy::WindowFigures figures(const std::string& path) const;
+  // has_stats == false when the cgroup has no sample in the window;
+  // span_ns = now_ns - its oldest sample.
+  policy::WindowFigures figures(const std::string& path, int64_t now_ns) const;
+  // Growth in bytes per second from the oldest sample within lookback_ns of
+  // now to usage_now (read now); 0 when shrinking or with no such sample.
+  uint64_t growth_rate(const std::string& path, int64_t now_ns, uint64_t usage_now, int64_t lookback_ns) const;
   size_t size() const { return series_.size(); }
 
  private:

@@ -17,11 +17,11 @@ namespace ow::cli {
 namespace {
 
 struct RunOpts {
-  std::string config, reservation, audit_log, interval, db, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
+  std::string config, reservation, audit_log, interval, db, donor_min_history, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
   std::vector<std::string> manage;
   bool enforce = false, no_rescue = false, hints = false;
   CLI::Option *o_enforce = nullptr, *o_hints = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,
-              *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr;
+              *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr, *o_donor_min_history = nullptr;
 };
 
 int do_run(const RunOpts& o) {
@@ -58,6 +58,11 @@ int do_run(const RunOpts& o) {
     cfg.interval_ns = i->count();
   }
   if (o.o_db->count()) cfg.db = o.db;
+  if (o.o_donor_min_history->count()) {
+    auto i = parse_duration(o.donor_min_history);
+    if (!i) return fail(kExitUsage, "--donor-min-history: " + i.error().message());
+    cfg.donor_min_history_ns = i->count();
+  }
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
   for (auto& m : cfg.manage) {
@@ -103,6 +108,9 @@ void add_run(CLI::App& app, Action& action) {
   o->o_audit = sub->add_option("--audit-log", o->audit_log, "audit JSON lines (default /var/log/oomwatch/audit.jsonl)");
   o->o_interval = sub->add_option("--interval", o->interval, "snapshot interval (default 1s, at least 50ms)");
   o->o_db = sub->add_option("--db", o->db, "history database (default /var/lib/oomwatch/history.db; 'none' disables)");
+  o->o_donor_min_history = sub->add_option(
+      "--donor-min-history", o->donor_min_history,
+      "a sibling donates only with this much usage history (default 5m; the database keeps it across restarts)");
   sub->add_option("--state-dir", o->state_dir, "journal of settings to restore (default /run/oomwatch)");
   sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool (default /sys/fs/bpf/oomwatch; 'none')");
   sub->callback([&action, o] { action = [o] { return do_run(*o); }; });

@@ -97,6 +97,9 @@ const std::map<std::string, Setter, std::less<>> kTopKeys = {
     {"cooldown", set<any_duration, &Config::cooldown_ns>},
     {"max_moved_per_minute", set<to_size, &Config::max_moved_per_minute_bytes>},
     {"reserve", set_reserve},
+    {"horizon", set<any_duration, &Config::horizon_ns>},
+    {"donor_window", set<positive_duration, &Config::donor_window_ns>},
+    {"donor_min_history", set<any_duration, &Config::donor_min_history_ns>},
 };
 
 std::string known_keys(const std::vector<std::string>& keys) {
@@ -308,6 +311,8 @@ policy::Params to_params(const Config& cfg) {
   p.min_step_bytes = cfg.min_step_bytes;
   p.cooldown_ns = cfg.cooldown_ns;
   p.max_moved_per_minute_bytes = cfg.max_moved_per_minute_bytes;
+  p.horizon_ns = cfg.horizon_ns;
+  p.donor_min_history_ns = cfg.donor_min_history_ns;
   return p;
 }
 

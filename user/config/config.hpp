@@ -15,8 +15,11 @@
 //   gomemlimit_interval = "30s"     # GOMEMLIMIT hints recomputed this often
 //   v1_pause_deadline = "500ms"     # paused v1 cgroup gets its OOM killer back after this
 //   min_step = "16M"                # sizes: "64K", "1.5G"; integers = bytes
-//   cooldown = "30s"
-//   max_moved_per_minute = "1G"     # or "max" for no cap
+//   cooldown = "30s"                # a receiver does not donate for this long; grants in it double
+//   max_moved_per_minute = "1G"     # per receiver, defers pressure grants only; or "max"
+//   horizon = "5s"                  # a grant covers growth rate * horizon
+//   donor_window = "1h"             # donors' median/p95/max from this much history (the database)
+//   donor_min_history = "5m"        # a sibling with less history does not donate
 //   reserve = "5%"                  # fraction of the parent's limit ("5%", 0.05) or a size ("256M")
 //
 //   [[cgroup]]                      # per-cgroup settings, any number
@@ -63,6 +66,9 @@ struct Config {
   uint64_t min_step_bytes = 16ull << 20;
   int64_t cooldown_ns = 30'000'000'000;
   uint64_t max_moved_per_minute_bytes = 1ull << 30;  // kUnlimited: no cap
+  int64_t horizon_ns = 5'000'000'000;
+  int64_t donor_window_ns = 3'600'000'000'000;
+  int64_t donor_min_history_ns = 300'000'000'000;
   double reserve_fraction = 0.05;  // exactly one of these two is non-zero
   uint64_t reserve_bytes = 0;      // (unless both are 0: no reserve)
   std::vector<CgroupEntry> cgroups;  // unique paths

@@ -60,6 +60,8 @@ ojson audit_record(const Plan& plan, const Trigger& trigger, bool dry_run, int64
   j["need"] = plan.need_bytes;
   j["from_global"] = plan.global_bytes;
   j["headroom"] = bytes_or_max(plan.headroom_bytes);
+  j["growth_rate"] = trigger.growth_bytes_per_s;
+  j["streak"] = plan.streak;
   if (trigger.kind == TriggerKind::oom_kill) j["victim_rss"] = trigger.victim_rss_bytes;
   return j;
 }

@@ -18,6 +18,9 @@ std::optional<std::string> why_not_donor(const CgroupState& s, const CgroupState
                                          const Params& p, const History& h, int64_t now_ns) {
   if (!s.config.may_donate) return "may not donate (config)";
   if (!s.window.has_stats) return "no statistics yet";
+  if (s.window.span_ns < p.donor_min_history_ns)
+    return "history covers " + format_duration(std::chrono::nanoseconds(s.window.span_ns)) + ", less than the " +
+           format_duration(std::chrono::nanoseconds(p.donor_min_history_ns)) + " required";
   if (s.limit_bytes == kUnlimited) return "no limit to lower";
   // Seed 001 says "below their median"; an idle cgroup's flat usage equals
   // its median, and it is the best donor there is, so only growth above the
@@ -26,9 +29,9 @@ std::optional<std::string> why_not_donor(const CgroupState& s, const CgroupState
     return "usage " + format_size(s.usage_bytes) + " above its median " +
            format_size(s.window.median_bytes);
   if (s.config.priority > receiver.config.priority) return "higher priority than the receiver";
-  if (auto r = recent_role(h, s.path, now_ns, p.cooldown_ns))
-    return *r == Role::received ? "received memory within the cooldown"
-                                : "donated within the cooldown";
+  // A recent receiver gives nothing back (no ping-pong). A recent donor may
+  // give again: its floor is computed from its usage now.
+  if (recent_role(h, s.path, now_ns, p.cooldown_ns) == Role::received) return "received memory within the cooldown";
   if (donor_floor_bytes(s, p) >= s.limit_bytes) return "no room above its floor";
   return std::nullopt;
 }

@@ -1,4 +1,4 @@
-// Siblings that give memory to a receiver (issue 5, step 3): who may donate,
+// Siblings that give memory to a receiver: who may donate,
 // how low a donor may go, and how a want is split among donors. Pure.
 #pragma once
 #include <cstdint>
@@ -18,9 +18,9 @@ namespace ow::policy {
 uint64_t donor_floor_bytes(const CgroupState& c, const Params& p);
 
 // Why sibling s may not donate to receiver now, or nullopt when it may:
-// may_donate=false, no stats, no limit, usage above its median, priority above the
-// receiver's, acted on within the cooldown (either role: a recent receiver
-// must not give back what it just got; a recent donor's stats are stale).
+// may_donate=false, no stats or less history than p.donor_min_history_ns, no
+// limit, usage above its median, priority above the receiver's, received
+// memory within the cooldown (it must not give back what it just got).
 std::optional<std::string> why_not_donor(const CgroupState& s, const CgroupState& receiver,
                                          const Params& p, const History& h, int64_t now_ns);
 

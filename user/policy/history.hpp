@@ -19,6 +19,9 @@ enum class Role { received, donated };
 struct LastAction {
   int64_t ts_ns = 0;
   Role role = Role::received;
+  // Received: how many grants in a row, each within the cooldown of the one
+  // before (1 = a first grant). The next grant's minimum step doubles with it.
+  uint32_t streak = 1;
 };
 
 // One grant: bytes added to a receiver. Donations are the same bytes seen
@@ -26,6 +29,7 @@ struct LastAction {
 struct Move {
   int64_t ts_ns = 0;
   uint64_t bytes = 0;
+  std::string receiver;
 };
 
 struct History {
@@ -35,8 +39,9 @@ struct History {
 
 inline constexpr int64_t kMinuteNs = 60'000'000'000;
 
-// Bytes granted in (now - 60 s, now].
+// Bytes granted in (now - 60 s, now], to every cgroup / to one receiver.
 uint64_t moved_last_minute(const History& h, int64_t now_ns);
+uint64_t moved_last_minute(const History& h, const std::string& receiver, int64_t now_ns);
 
 // The role path last played if that was within cooldown_ns of now_ns
 // (now - ts < cooldown); nullopt when it is free to act on.
@@ -46,7 +51,8 @@ std::optional<Role> recent_role(const History& h, const std::string& path, int64
 // h plus one grant of bytes to receiver taken (partly) from donors, at now_ns.
 // Moves older than a minute are dropped, so the state stays small. A grant of
 // 0 bytes records nothing: nothing changed, nothing needs to cool down.
+// streak: the receiver's grants in a row, this one included (Plan::streak).
 History record_grant(History h, const std::string& receiver, const std::vector<std::string>& donors,
-                     uint64_t bytes, int64_t now_ns);
+                     uint64_t bytes, int64_t now_ns, uint32_t streak = 1);
 
 }  // namespace ow::policy

@@ -28,7 +28,6 @@ const char* to_string(Outcome o) {
   switch (o) {
     case Outcome::planned: return "planned";
     case Outcome::insufficient: return "insufficient";
-    case Outcome::cooldown: return "cooldown";
     case Outcome::rate_limited: return "rate_limited";
     case Outcome::at_ceiling: return "at_ceiling";
     case Outcome::no_limit: return "no_limit";
@@ -69,6 +68,13 @@ uint64_t parent_headroom(const Incident& in, const Params& p, std::string& reaso
   return room;
 }
 
+// rate (bytes/s) * horizon (ns), saturating.
+uint64_t mul_rate(uint64_t bytes_per_s, int64_t horizon_ns) {
+  if (horizon_ns <= 0) return 0;
+  unsigned __int128 v = static_cast<unsigned __int128>(bytes_per_s) * static_cast<uint64_t>(horizon_ns) / 1'000'000'000u;
+  return v > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(v);
+}
+
 Plan finish(Plan pl, Outcome o, const std::string& why) {
   pl.result = o;
   note(pl.reason, why);
@@ -84,14 +90,22 @@ Plan plan(const Incident& in, const Params& p, const History& h) {
   pl.oom_cgroup = r.path;
   pl.receiver_limit_bytes = r.limit_bytes;
   if (r.limit_bytes == kUnlimited) return finish(pl, Outcome::no_limit, r.path + " has no limit to raise");
-  auto role = recent_role(h, r.path, now, p.cooldown_ns);
-  if (role == Role::donated)
-    return finish(pl, Outcome::cooldown, r.path + " donated within the cooldown; not taking back");
 
-  uint64_t raw = std::max({in.trigger.victim_rss_bytes, in.trigger.growth_bytes, p.min_step_bytes});
+  // Granted again within the cooldown: the receiver is still growing.
+  if (recent_role(h, r.path, now, p.cooldown_ns) == Role::received) pl.streak = h.last.at(r.path).streak + 1;
+  const uint32_t doublings = std::min<uint32_t>(pl.streak - 1, 20);
+  uint64_t step = p.min_step_bytes;
+  for (uint32_t i = 0; i < doublings; ++i) step = add_sat(step, step);
+  uint64_t growth = mul_rate(in.trigger.growth_bytes_per_s, p.horizon_ns);
+  uint64_t raw = std::max({in.trigger.victim_rss_bytes, growth, step});
   uint64_t need = page_up(raw, p.page_bytes);
-  note(pl.reason, "need " + sz(need) + " = max(victim rss " + sz(in.trigger.victim_rss_bytes) +
-                      ", growth " + sz(in.trigger.growth_bytes) + ", min step " + sz(p.min_step_bytes) + ")");
+  note(pl.reason, "need " + sz(need) + " = max(victim rss " + sz(in.trigger.victim_rss_bytes) + ", growth " +
+                      sz(in.trigger.growth_bytes_per_s) + "/s x " + format_duration(std::chrono::nanoseconds(p.horizon_ns)) +
+                      " = " + sz(growth) + ", min step " + sz(p.min_step_bytes) +
+                      (pl.streak > 1 ? " x 2^" + std::to_string(doublings) + " (grant " + std::to_string(pl.streak) +
+                                           " in a row)"
+                                     : std::string()) +
+                      ")");
   if (r.config.ceiling_bytes != kUnlimited) {
     uint64_t room = page_down(sub_sat(r.config.ceiling_bytes, r.limit_bytes), p.page_bytes);
     if (room < need) {
@@ -104,26 +118,24 @@ Plan plan(const Incident& in, const Params& p, const History& h) {
 
   uint64_t want = need;
   if (p.max_moved_per_minute_bytes != kUnlimited) {
-    uint64_t moved = moved_last_minute(h, now);
+    uint64_t moved = moved_last_minute(h, r.path, now);
     uint64_t budget = page_down(sub_sat(p.max_moved_per_minute_bytes, moved), p.page_bytes);
-    if (budget < want) {
+    if (budget < want && urgent(in.trigger.kind)) {
+      note(pl.reason, r.path + " got " + sz(moved) + " in the last minute, over its cap " +
+                          sz(p.max_moved_per_minute_bytes) + ": served anyway, a stopped task is not left to die");
+    } else if (budget < want) {
       want = budget;
-      note(pl.reason, "moved " + sz(moved) + " in the last minute, cap " +
+      note(pl.reason, r.path + " got " + sz(moved) + " in the last minute, cap " +
                           sz(p.max_moved_per_minute_bytes) + " leaves " + sz(budget));
+      if (want == 0) return finish(pl, Outcome::rate_limited, "per-cgroup per-minute cap reached");
     }
-    if (want == 0) return finish(pl, Outcome::rate_limited, "per-minute cap reached");
   }
 
   pl.headroom_bytes = parent_headroom(in, p, pl.reason);
   pl.global_bytes = std::min(pl.headroom_bytes, want);
   uint64_t rest = want - pl.global_bytes;
   DonorPick pick;
-  bool blocked = false;
-  if (rest > 0 && role == Role::received) {
-    blocked = true;  // a fresh receiver gets no more from siblings: they would pay twice
-  } else if (rest > 0) {
-    pick = pick_donors(r, in.siblings, rest, p, h, now);
-  }
+  if (rest > 0) pick = pick_donors(r, in.siblings, rest, p, h, now);
 
   pl.added_bytes = pl.global_bytes + pick.total_bytes;
   for (const auto& d : pick.donations)
@@ -138,8 +150,6 @@ Plan plan(const Incident& in, const Params& p, const History& h) {
   }
 
   if (pl.added_bytes == need) return finish(pl, Outcome::planned, "adds " + sz(pl.added_bytes));
-  if (blocked)
-    return finish(pl, Outcome::cooldown, r.path + " received within the cooldown; siblings not asked");
   if (want < need && pl.added_bytes == want)
     return finish(pl, Outcome::rate_limited, "adds " + sz(pl.added_bytes) + " of " + sz(need));
   std::string why = "adds " + sz(pl.added_bytes) + " of " + sz(need) + ", short by " +
@@ -155,7 +165,7 @@ History record(History h, const Plan& plan, int64_t now_ns) {
   std::vector<std::string> donors;
   for (const auto& a : plan.adjustments)
     if (!a.receiver) donors.push_back(a.path);
-  return record_grant(std::move(h), plan.oom_cgroup, donors, plan.added_bytes, now_ns);
+  return record_grant(std::move(h), plan.oom_cgroup, donors, plan.added_bytes, now_ns, plan.streak);
 }
 
 }  // namespace ow::policy

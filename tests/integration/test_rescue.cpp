@@ -1,0 +1,247 @@
+// Root, real cgroups (v1 here, v2 in the VM tier): rescue that follows real
+// growth. A child growing in steps is served grant after grant from an idle
+// sibling, a workload that grows twice is rescued twice, and under churn no
+// child is killed while the parent has memory. Figures of each grant go to
+// stderr (the rescue's latency and sizes, for the record).
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "agent_helpers.hpp"
+#include "helpers.hpp"
+#include "workload.hpp"
+
+using nlohmann::json;
+using ow::cg::Hierarchy;
+using owtest::Stage;
+using owtest::Workload;
+
+namespace {
+constexpr uint64_t kMiB = 1 << 20;
+
+struct Agent {
+  owtest::TmpTree dir{"owtest-rescue"};
+  std::unique_ptr<owtest::Background> bg;
+  std::string audit_log() const { return dir.path + "/audit.jsonl"; }
+  std::string state() const { return dir.path + "/state"; }
+  void start(const std::vector<std::string>& extra, const std::string& db = "none", bool enforce = true) {
+    std::vector<std::string> argv{owtest::oomwatch_bin(), "run", "--enforce", "--interval", "100ms", "--db", db,
+                                  "--audit-log", audit_log(), "--state-dir", state(), "--pin-dir", "none"};
+    if (!enforce) argv.erase(argv.begin() + 2);
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    bg = owtest::start(argv);
+  }
+  bool ready() const {
+    return owtest::wait_for([&] { return owtest::exists(state() + "/ready") || !owtest::alive(bg->pid); }, 30000) &&
+           owtest::alive(bg->pid);
+  }
+  void stop() {
+    if (!bg) return;
+    ::kill(bg->pid, SIGTERM);
+    owtest::wait_for([&] { return !owtest::alive(bg->pid); }, 10000);
+    bg.reset();
+  }
+  std::vector<json> audit() const { return owtest::json_file_lines(audit_log()); }
+  std::string err() const { return bg ? bg->err() : ""; }
+};
+
+std::string procs(const Hierarchy& h, const std::string& rel) { return h.abs(rel) + "/cgroup.procs"; }
+
+// Applied grants to receiver, in order.
+std::vector<json> grants(const std::vector<json>& audit, const std::string& receiver) {
+  std::vector<json> out;
+  for (const auto& l : audit)
+    if (l["oom_cgroup"] == receiver && l["dry_run"] == false && l["added_memory"].get<uint64_t>() > 0 &&
+        l["result"] != "pending" && l["result"] != "rolled_back" && l["result"] != "failed")
+      out.push_back(l);
+  return out;
+}
+
+void print_grants(const char* what, const std::vector<json>& gs, const std::string& donor = "") {
+  for (const auto& g : gs) {
+    std::fprintf(stderr, "%s: %s %s +%.1f MiB from %s, latency %s us (%s), streak %d", what,
+                 g["trigger"].get<std::string>().c_str(), g["result"].get<std::string>().c_str(),
+                 g["added_memory"].get<double>() / kMiB, g["source"].get<std::string>().c_str(),
+                 g.contains("latency_us") ? std::to_string(g["latency_us"].get<int64_t>()).c_str() : "-",
+                 g.value("latency_from", "-").c_str(), g["streak"].get<int>());
+    if (!donor.empty() && g["limits_after"].contains(donor))
+      std::fprintf(stderr, ", %s limit %.1f MiB", donor.c_str(), g["limits_after"][donor].get<double>() / kMiB);
+    std::fprintf(stderr, "\n");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("rescue follows growth: a child growing in 4 MiB steps is served grant after grant by an idle sibling",
+          "[integration][rescue]") {
+  // Parent 224 MiB fully reserved by a (64 MiB) and b (160 MiB); b held 64 MiB
+  // for 4 s and idles at 8 MiB; a holds 48 MiB for 3 s, then grows in 4 MiB
+  // steps, one a second, to 112 MiB.
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(224 * kMiB, "owtest-rescue");
+  auto a = owtest::child(h, parent.path(), "a", 64 * kMiB);
+  auto b = owtest::child(h, parent.path(), "b", 160 * kMiB);
+  Agent ag;
+  ag.start({"--manage", parent.path(), "--reservation", "strict", "--donor-min-history", "2s"});
+  INFO(ag.err());
+  REQUIRE(ag.ready());
+  REQUIRE(owtest::armed(h, a.path()));
+  Workload wb(procs(h, b.path()), {{64 * kMiB, 0, 4000}, {8 * kMiB, 0, 0}}, false, true);
+  ::usleep(1500'000);
+  Workload wa(procs(h, a.path()), {{48 * kMiB, 0, 3000}, {112 * kMiB, 1000, 1000}});
+  REQUIRE(wa.wait(60'000));
+  INFO(ag.err());
+  CHECK(wa.exited_ok());
+  CHECK(wb.running());
+  auto ev_a = h.events(a.path()), ev_b = h.events(b.path());
+  REQUIRE(ev_a);
+  REQUIRE(ev_b);
+  CHECK(ev_a->oom_kill == 0);
+  CHECK(ev_b->oom_kill == 0);
+  uint64_t ub = *h.usage(b.path()), lb = *h.limit(b.path());
+  CHECK(lb >= ub + 8 * kMiB);
+  CHECK(lb >= 64 * kMiB);  // b's window max: what it was seen to need
+  CHECK(*h.limit(a.path()) + lb <= 224 * kMiB);
+  auto gs = grants(ag.audit(), a.path());
+  print_grants("step growth", gs, b.path());
+  std::fprintf(stderr, "step growth: b usage %.1f MiB, limit %.1f MiB at the end\n", double(ub) / kMiB,
+               double(lb) / kMiB);
+  CHECK(gs.size() >= 2);
+  uint64_t lowest_b = 160 * kMiB;
+  for (const auto& g : gs) {
+    CHECK(g["source"] == "siblings");
+    if (g["limits_after"].contains(b.path())) lowest_b = std::min(lowest_b, g["limits_after"][b.path()].get<uint64_t>());
+  }
+  CHECK(lowest_b >= 64 * kMiB);
+}
+
+TEST_CASE("rescue: a workload that grows, holds and grows again within 30 s is rescued both times",
+          "[integration][rescue]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-rescue");
+  auto a = owtest::child(h, parent.path(), "a", 48 * kMiB);
+  Agent ag;
+  ag.start({"--manage", parent.path()});
+  INFO(ag.err());
+  REQUIRE(ag.ready());
+  REQUIRE(owtest::armed(h, a.path()));
+  Workload wa(procs(h, a.path()), {{40 * kMiB, 0, 3000}, {80 * kMiB, 250, 3000}, {200 * kMiB, 250, 500}});
+  REQUIRE(wa.wait(60'000));
+  CHECK(wa.exited_ok());
+  auto gs = grants(ag.audit(), a.path());
+  print_grants("two stages", gs);
+  REQUIRE(gs.size() >= 2);
+  // Grants in both stages: the second stage starts about 3 s after the first ends.
+  CHECK(*h.limit(a.path()) >= 200 * kMiB);
+  CHECK(h.events(a.path())->oom_kill == 0);
+}
+
+TEST_CASE("rescue under churn: children come and go, grow past their limits, none is killed",
+          "[integration][rescue][nosan]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(4096 * kMiB, "owtest-churn");
+  auto keep = owtest::child(h, parent.path(), "keep", 64 * kMiB);  // checked for being put back at the end
+  Agent ag;
+  ag.start({"--manage", parent.path()});
+  INFO(ag.err());
+  REQUIRE(ag.ready());
+  struct Slot {
+    std::unique_ptr<ow::cg::ScopedCgroup> cg;
+    std::unique_ptr<Workload> w;
+    uint64_t limit0 = 0;
+  };
+  const uint64_t limits[] = {32 * kMiB, 64 * kMiB, 96 * kMiB, 128 * kMiB};
+  std::vector<Slot> slots(4);
+  int started = 0, killed = 0, ok = 0, unaudited = 0;
+  auto finish = [&](Slot& s) {
+    if (s.w->killed()) ++killed;
+    if (s.w->exited_ok()) ++ok;
+    // Every byte the child got is in the audit.
+    uint64_t got = *h.limit(s.cg->path()) - s.limit0, audited = 0;
+    for (const auto& g : grants(ag.audit(), s.cg->path())) audited += g["added_memory"].get<uint64_t>();
+    if (got != audited) {
+      ++unaudited;
+      UNSCOPED_INFO(s.cg->path() << ": limit grew " << got << ", audit says " << audited);
+    }
+    s.w.reset();
+    s.cg.reset();
+  };
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < until) {
+    for (auto& s : slots) {
+      if (s.w && s.w->running()) continue;
+      if (s.w) finish(s);
+      uint64_t limit = limits[started % 4];
+      auto c = ow::cg::ScopedCgroup::create(h, parent.path(), "c", limit);
+      REQUIRE(c);
+      s.cg = std::make_unique<ow::cg::ScopedCgroup>(std::move(*c));
+      s.limit0 = limit;
+      // The agent arms a new child at its next snapshot (100 ms).
+      owtest::wait_for([&] { return owtest::armed(h, s.cg->path()); }, 2000);
+      bool shmem = started % 2 == 1;
+      uint64_t target = limit + limit / 2 + (started % 3) * 8 * kMiB;
+      s.w = std::make_unique<Workload>(procs(h, s.cg->path()),
+                                       std::vector<Stage>{{limit / 2, 0, 0}, {target, 50, 500}}, shmem);
+      ++started;
+    }
+    ::usleep(50'000);
+  }
+  for (auto& s : slots)
+    if (s.w) {
+      s.w->wait(30'000);
+      finish(s);
+    }
+  std::fprintf(stderr, "churn: %d workloads, %d finished, %d killed\n", started, ok, killed);
+  CHECK(killed == 0);
+  CHECK(ok == started);
+  CHECK(unaudited == 0);
+  ag.stop();
+  auto e = h.events(keep.path());
+  REQUIRE(e);
+  CHECK_FALSE(e->oom_kill_disable);
+  CHECK_FALSE(e->under_oom);
+}
+
+TEST_CASE("donors after a restart: the history database still decides who donates", "[integration][rescue]") {
+  auto h = owtest::hierarchy();
+  owtest::TmpTree dbdir{"owtest-rescue-db"};
+  for (bool with_history : {true, false}) {
+    INFO((with_history ? "restarted on the same database" : "a fresh database"));
+    auto parent = owtest::make_cgroup(224 * kMiB, "owtest-restart");
+    auto a = owtest::child(h, parent.path(), "a", 64 * kMiB);
+    auto b = owtest::child(h, parent.path(), "b", 160 * kMiB);
+    Workload wb(procs(h, b.path()), {{8 * kMiB, 0, 0}}, false, true);
+    std::string db = dbdir.path + (with_history ? "/kept.db" : "/fresh.db");
+    if (with_history) {
+      Agent first;  // observe-only: only the history is recorded
+      first.start({"--manage", parent.path(), "--reservation", "strict"}, db, false);
+      REQUIRE(first.ready());
+      ::usleep(6'000'000);
+      first.stop();
+    }
+    Agent ag;
+    ag.start({"--manage", parent.path(), "--reservation", "strict", "--donor-min-history", "5s"}, db);
+    INFO(ag.err());
+    REQUIRE(ag.ready());
+    REQUIRE(owtest::armed(h, a.path()));
+    Workload wa(procs(h, a.path()), {{72 * kMiB, 0, 200}});
+    wa.wait(10'000);
+    auto gs = grants(ag.audit(), a.path());
+    if (with_history) {
+      CHECK(wa.exited_ok());
+      REQUIRE_FALSE(gs.empty());
+      CHECK(gs.front()["source"] == "siblings");
+    } else {
+      CHECK(gs.empty());
+      bool said = false;
+      for (const auto& l : ag.audit())
+        if (l["reason"].get<std::string>().find("history covers") != std::string::npos) said = true;
+      CHECK(said);
+    }
+    ag.stop();
+  }
+}

@@ -1,0 +1,76 @@
+#include "agent/donor_history.hpp"
+
+#include <chrono>
+
+#include "store/history.hpp"
+#include "util/clock.hpp"
+#include "util/log.hpp"
+
+namespace ow::agent {
+
+Result<std::unique_ptr<DonorHistory>> DonorHistory::open(const DonorHistoryOptions& o) {
+  std::unique_ptr<DonorHistory> d(new DonorHistory(o));
+  if (auto s = d->refresh(); !s) return s.error();
+  d->th_ = std::thread([p = d.get()] { p->run(); });
+  return d;
+}
+
+DonorHistory::~DonorHistory() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (th_.joinable()) th_.join();
+}
+
+Status DonorHistory::refresh() {
+  int64_t t0 = mono_ns();
+  store::StoreOptions so;
+  so.readonly = true;
+  // A fresh connection each time: nothing held open between refreshes, and a
+  // database replaced under the agent is simply read anew.
+  auto db = store::HistoryStore::open(o_.db_path, so);
+  if (!db) return db.error();
+  int64_t now = wall_ns();
+  stats::TimeRange r{now - o_.window_ns, now};
+  auto w = db->window_stats(r, o_.roots);
+  if (!w) return w.error();
+  std::lock_guard<std::mutex> g(mu_);
+  cache_ = std::move(w->stats);
+  cost_ns_ = mono_ns() - t0;
+  return {};
+}
+
+void DonorHistory::run() {
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!stopping_) {
+    if (cv_.wait_for(lk, std::chrono::nanoseconds(o_.refresh_ns), [this] { return stopping_; })) break;
+    lk.unlock();
+    try {
+      if (auto s = refresh(); !s) spdlog::warn("donor history: {}", s.error().message());
+    } catch (const std::exception& e) {
+      spdlog::error("donor history: internal error: {}", e.what());
+    }
+    lk.lock();
+  }
+}
+
+std::optional<stats::WindowStats> DonorHistory::get(const std::string& path) const {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = cache_.find(path);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+size_t DonorHistory::size() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return cache_.size();
+}
+
+int64_t DonorHistory::last_refresh_cost_ns() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return cost_ns_;
+}
+
+}  // namespace ow::agent

@@ -1,0 +1,65 @@
+// Donors' figures from the history database: each managed sibling's median,
+// p95 and max over the donor window (default 1 h), read on a thread of its
+// own through a read-only connection and cached, so a decision never waits
+// for SQLite. The loop merges them with its live window (agent/usage_window)
+// in Daemon::state(). Because the database outlives the agent, a sibling's
+// history still counts after a restart.
+//
+// The cache is refreshed at start (before the agent says it is ready) and
+// then every refresh period; figures are at most that old, and the live
+// window covers the minutes since. A path recreated under the same name
+// inherits the old cgroup's history here (the store keeps series by path);
+// its usage against that median still rules it out while it is busy.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "stats/window.hpp"
+#include "util/result.hpp"
+
+namespace ow::agent {
+
+struct DonorHistoryOptions {
+  std::string db_path;
+  std::vector<std::string> roots;  // the --manage subtrees: their descendants are read
+  int64_t window_ns = 3'600'000'000'000;
+  int64_t refresh_ns = 30'000'000'000;
+};
+
+class DonorHistory {
+ public:
+  // Opens the database read-only and loads the first figures synchronously.
+  // Start it after the guardian's fork (it owns a thread).
+  static Result<std::unique_ptr<DonorHistory>> open(const DonorHistoryOptions& o);
+  ~DonorHistory();
+  DonorHistory(const DonorHistory&) = delete;
+  DonorHistory& operator=(const DonorHistory&) = delete;
+
+  // The cached window of path (first_ts_ns/last_ts_ns in CLOCK_REALTIME), or
+  // nullopt when the database has no sample of it in the window.
+  std::optional<stats::WindowStats> get(const std::string& path) const;
+  // Figures of the last refresh, and how long it took (for logs and benches).
+  size_t size() const;
+  int64_t last_refresh_cost_ns() const;
+
+ private:
+  explicit DonorHistory(DonorHistoryOptions o) : o_(std::move(o)) {}
+  Status refresh();
+  void run();
+  DonorHistoryOptions o_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  stats::StatsByCgroup cache_;
+  int64_t cost_ns_ = 0;
+  bool stopping_ = false;
+  std::thread th_;
+};
+
+}  // namespace ow::agent

@@ -21,6 +21,9 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* The kernel's PAGE_SIZE, set by userspace before load (sysconf). */
+const volatile __u64 page_size = 4096;
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);

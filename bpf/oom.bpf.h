@@ -66,6 +66,77 @@ static __always_inline void fill_victim(struct ow_oom_event *e, struct task_stru
 		e->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
 }
 
+/* A page_counter (usage in pages, max in pages) is at its limit: limited
+ * (max below "effectively unlimited", PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE
+ * on 64-bit) and usage within OW_LIMIT_SLACK_PAGES of max. */
+static __always_inline bool counter_at_limit(long usage, unsigned long max)
+{
+	__u64 unlimited = page_size ? 0x7fffffffffffffffULL / page_size : 0;
+	__u64 u = usage > 0 ? (__u64)usage : 0;
+
+	if ((__u64)max >= unlimited)
+		return false;
+	return u + OW_LIMIT_SLACK_PAGES >= (__u64)max;
+}
+
+static __always_inline void set_limit(struct ow_oom_event *e, struct cgroup_subsys_state *css, long usage,
+				      unsigned long max)
+{
+	e->limit_memcg_id = BPF_CORE_READ(css, cgroup, kn, id);
+	e->limit_usage_bytes = (usage > 0 ? (__u64)usage : 0) * page_size;
+	e->limit_max_bytes = (__u64)max * page_size;
+}
+
+/* The memcg whose limit the allocation ran into. mark_victim does not pass
+ * the OOM's memcg (oc->memcg), so this walks from @t's memcg (the charging
+ * task's) up through css->parent, and takes the nearest memcg with a counter
+ * at its limit: v1's memsw first (the kernel charges it before memory), then
+ * memory. The root memcg (no parent) has no limit and ends the walk. None
+ * found: limit_memcg_id stays 0, a global OOM. */
+static __always_inline void fill_limit(struct ow_oom_event *e, struct task_struct *t)
+{
+	int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	struct cgroup_subsys_state *css, *parent;
+	bool v1;
+	int i;
+
+	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
+		return;
+	css = BPF_CORE_READ(t, cgroups, subsys[id]);
+	if (!css)
+		return;
+	/* memory on a v1 hierarchy: the default (v2) one has hierarchy_id 0.
+	 * On v2, memsw shares a union with swap and must not be read as memsw. */
+	v1 = BPF_CORE_READ(css, cgroup, root, hierarchy_id) != 0;
+	for (i = 0; i < OW_LIMIT_WALK_LEVELS; i++) {
+		struct mem_cgroup *m;
+		unsigned long max;
+		long usage;
+
+		parent = BPF_CORE_READ(css, parent);
+		if (!parent)
+			return; /* the root memcg */
+		/* css is the first member of struct mem_cgroup; relocate its offset anyway */
+		m = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
+		if (v1 && bpf_core_field_exists(m->memsw)) {
+			usage = BPF_CORE_READ(m, memsw.usage.counter);
+			max = BPF_CORE_READ(m, memsw.max);
+			if (counter_at_limit(usage, max)) {
+				set_limit(e, css, usage, max);
+				e->flags |= OW_OOM_LIMIT_MEMSW;
+				return;
+			}
+		}
+		usage = BPF_CORE_READ(m, memory.usage.counter);
+		max = BPF_CORE_READ(m, memory.max);
+		if (counter_at_limit(usage, max)) {
+			set_limit(e, css, usage, max);
+			return;
+		}
+		css = parent;
+	}
+}
+
 /* arg0: the victim task pointer (or its pid on old kernels); arg1: uid (new kernels). */
 static __always_inline int handle_mark_victim(__u64 arg0, __u64 arg1)
 {
@@ -92,6 +163,7 @@ static __always_inline int handle_mark_victim(__u64 arg0, __u64 arg1)
 	e->trigger_tgid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->trigger_comm, sizeof(e->trigger_comm));
 	e->trigger_memcg_id = task_memcg_id(cur);
+	fill_limit(e, cur);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

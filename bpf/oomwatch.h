@@ -25,7 +25,17 @@ enum ow_oom_flags {
 	OW_OOM_PID_ONLY = 1u << 0,
 	/* the victim had no mm any more (rss fields are zero) */
 	OW_OOM_NO_MM = 1u << 1,
+	/* the counter at its limit was v1's memory+swap one (memory.memsw.limit_in_bytes),
+	 * not memory: limit_usage_bytes / limit_max_bytes are memsw figures */
+	OW_OOM_LIMIT_MEMSW = 1u << 2,
 };
+
+/* Levels the limit walk climbs from current's memcg (itself included). */
+#define OW_LIMIT_WALK_LEVELS 16
+/* A counter within this many pages of its max counts as "at its limit": a
+ * failed charge leaves usage within nr_pages of max, and the largest single
+ * charge is a THP (512 pages of 4 KiB). */
+#define OW_LIMIT_SLACK_PAGES 512
 
 /* One OOM kill, emitted from tp_btf/mark_victim (raw_tp fallback).
  * "victim" is the task being killed; "trigger" is current, the task whose
@@ -49,6 +59,14 @@ struct ow_oom_event {
 	__u64 pgtables_bytes;
 	char comm[OW_COMM_LEN];
 	char trigger_comm[OW_COMM_LEN];
+	/* The memcg whose limit the allocation ran into, found by walking from
+	 * current's memcg up to OW_LIMIT_WALK_LEVELS levels for the nearest one
+	 * with a limited counter within OW_LIMIT_SLACK_PAGES of its max (a
+	 * heuristic: the tracepoint does not pass the OOM's memcg). 0: none is
+	 * at its limit (a global OOM); the root memcg is never reported. */
+	__u64 limit_memcg_id; /* kernfs id == inode of its directory */
+	__u64 limit_usage_bytes; /* usage of the counter at its limit */
+	__u64 limit_max_bytes; /* its max (memory, or memsw with OW_OOM_LIMIT_MEMSW) */
 };
 
 /* One memory cgroup in a snapshot, written by the iter/cgroup program into the

@@ -16,7 +16,6 @@
 #include "common.bpf.h"
 
 const volatile __u32 snap_cap = 1; /* max_entries of snap_recs, set before load */
-const volatile __u64 page_size = 4096;
 const volatile bool memcg_v1 = false; /* v1: swap is memsw minus memory */
 
 __u32 snap_skip = 0; /* records to skip (segmented walks), set by userspace */

@@ -15,6 +15,8 @@
 #include <tuple>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "bpf/events.hpp"
 #include "bpfmem/events.hpp"
 #include "bpfmem/kernel.hpp"
@@ -51,9 +53,17 @@ void fuzz_oom(const uint8_t* data, size_t size) {
   k.trigger_comm = bpf::comm_string(e->trigger_comm);
   CHECK(k.comm.size() < OW_COMM_LEN + 1 && k.trigger_comm.size() < OW_COMM_LEN + 1);
   k.wall_ns = bpf::mono_to_wall_ns(e->ts_ns);
-  std::tie(k.cgroup, k.trigger_cgroup) =
-      paths(std::string_view(reinterpret_cast<const char*>(data) + sizeof(ow_oom_event), size - sizeof(ow_oom_event)));
-  check_line(json_line(bpf::to_json(k)));
+  // victim, trigger and limit cgroup paths: the first half, the second half,
+  // and the whole tail (the limit cgroup is often one of the other two)
+  std::string_view rest(reinterpret_cast<const char*>(data) + sizeof(ow_oom_event), size - sizeof(ow_oom_event));
+  std::tie(k.cgroup, k.trigger_cgroup) = paths(rest);
+  k.limit_cgroup = e->limit_memcg_id ? "/" + std::string(rest) : "";
+  auto j = bpf::to_json(k);
+  CHECK(j["global"].get<bool>() == (e->limit_memcg_id == 0));
+  CHECK(j["limit_cgroup_id"].get<uint64_t>() == e->limit_memcg_id);
+  CHECK(j["limit_bytes"].get<uint64_t>() == e->limit_max_bytes);
+  CHECK(j.contains("limit_counter") == (e->limit_memcg_id != 0));
+  check_line(json_line(j));
 }
 
 void fuzz_obj_event(const uint8_t* data, size_t size) {

@@ -1,7 +1,9 @@
 // Root, real cgroups: a real allocation past a real limit, and the event
-// stream of the real binary reports the victim with its pid and cgroup path.
+// stream of the real binary reports the victim with its pid and cgroup path,
+// and the cgroup whose limit was hit (its own, or a parent's).
 #include <catch2/catch.hpp>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <thread>
@@ -16,6 +18,19 @@ using namespace ow;
 namespace {
 // Ever-growing line in memory: charged anon memory without any helper binary.
 const std::vector<std::string> kHog = {"sh", "-c", "exec tail /dev/zero"};
+
+// Kills and reaps the processes it holds on every path; the cgroups (declared
+// before it) then remove whatever those left running.
+struct Reaper {
+  std::vector<pid_t> pids;
+  void add(pid_t p) { pids.push_back(p); }
+  ~Reaper() {
+    for (pid_t p : pids) {
+      ::kill(p, SIGKILL);
+      ::waitpid(p, nullptr, 0);
+    }
+  }
+};
 
 std::vector<nlohmann::json> json_lines(const std::string& s) {
   std::vector<nlohmann::json> out;
@@ -46,6 +61,102 @@ TEST_CASE("events --json reports a real OOM kill with pid and cgroup", "[integra
   CHECK(j["cgroup_id"] == *h.id_of(cg.path()));
   CHECK(j["anon_rss_bytes"].get<uint64_t>() > (8ull << 20));
   CHECK(j["anon_rss_bytes"].get<uint64_t>() <= (16ull << 20));
+  // the cgroup's own limit was hit
+  CHECK(j["global"] == false);
+  CHECK(j["limit_cgroup"] == cg.path());
+  CHECK(j["limit_cgroup_id"] == *h.id_of(cg.path()));
+  CHECK(j["limit_bytes"] == 16ull << 20);
+  CHECK(j["limit_from"] == "kernel");
+}
+
+TEST_CASE("events --json names a child's own limit, not its limited parent's", "[integration][events][limit]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512ull << 20, "owtest-limp");  // far from its limit
+  auto child = cg::ScopedCgroup::create(h, parent.path(), "owtest-limc", 16ull << 20);
+  REQUIRE(child.ok());
+  auto ev = owtest::start({owtest::oomwatch_bin(), "events", "--json", "--cgroup", parent.path()});
+  REQUIRE(owtest::wait_for([&] { return ev->err().find("watching OOM kills") != std::string::npos; }, 15000));
+
+  auto pid = cg::spawn_in(h, child->path(), kHog);
+  REQUIRE(pid.ok());
+  CHECK(cg::wait_child(*pid).exit_code == 137);
+  REQUIRE(owtest::wait_for([&] { return ev->out().find("oom_kill") != std::string::npos; }, 5000));
+  ev->stop();
+  auto lines = json_lines(ev->out());
+  REQUIRE(lines.size() == 1);
+  auto& j = lines[0];
+  INFO(j.dump());
+  CHECK(j["cgroup"] == child->path());
+  CHECK(j["global"] == false);
+  CHECK(j["limit_cgroup"] == child->path());
+  CHECK(j["limit_cgroup_id"] == *h.id_of(child->path()));
+  CHECK(j["limit_bytes"] == 16ull << 20);
+  CHECK(j["limit_usage_bytes"].get<uint64_t>() <= (16ull << 20));
+  CHECK(j["limit_usage_bytes"].get<uint64_t>() + (2ull << 20) >= (16ull << 20));
+  CHECK(j["limit_from"] == "kernel");
+}
+
+TEST_CASE("events --json names the parent whose limit two children's memory ran into", "[integration][events][limit]") {
+  auto h = owtest::hierarchy();
+  const uint64_t kParent = 96ull << 20;
+  auto parent = owtest::make_cgroup(kParent, "owtest-limp");
+  // Each child is far from its own limit (200M); together they exceed the parent's.
+  auto a = cg::ScopedCgroup::create(h, parent.path(), "owtest-lima", 200ull << 20);
+  REQUIRE(a.ok());
+  auto b = cg::ScopedCgroup::create(h, parent.path(), "owtest-limb", 200ull << 20);
+  REQUIRE(b.ok());
+  auto ev = owtest::start({owtest::oomwatch_bin(), "events", "--json", "--cgroup", parent.path()});
+  REQUIRE(owtest::wait_for([&] { return ev->err().find("watching OOM kills") != std::string::npos; }, 15000));
+
+  // ~64 MiB of touched anon memory held by a real process: dd fills its 64 MiB
+  // buffer in one read, then blocks writing it into a pipe `sleep` never reads
+  // (as in tests/bpf/test_snapshot.cpp). No stderr: sh would say "Killed".
+  const std::vector<std::string> hold64 = {
+      "sh", "-c", "exec 2>/dev/null; dd if=/dev/zero bs=67108864 count=1 | { head -c 1 >/dev/null; exec sleep 60; }"};
+  auto sleeping = [&](const std::string& rel) {
+    for (pid_t p : h.procs(rel).value_or({}))
+      if (trim(read_text("/proc/" + std::to_string(p) + "/comm").value_or("")) == "sleep") return true;
+    return false;
+  };
+  Reaper reap;
+  auto pa = cg::spawn_in(h, a->path(), hold64);
+  REQUIRE(pa.ok());
+  reap.add(*pa);
+  REQUIRE(owtest::wait_for([&] { return sleeping(a->path()); }, 15000));  // a holds its 64 MiB
+  REQUIRE(h.usage(a->path()).value_or(0) > (60ull << 20));
+  // b's 64 MiB on top of a's cannot fit in the parent's 96 MiB: b's charges hit
+  // the parent's limit and the OOM killer picks a victim in the parent.
+  auto pb = cg::spawn_in(h, b->path(), hold64);
+  REQUIRE(pb.ok());
+  reap.add(*pb);
+  REQUIRE(owtest::wait_for([&] { return ev->out().find("oom_kill") != std::string::npos; }, 15000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // any further kill of the same incident
+  ev->stop();
+  INFO(ev->out());
+  auto lines = json_lines(ev->out());
+  REQUIRE(!lines.empty());
+  // The first kill is the incident: the biggest task in the parent (a's dd,
+  // done allocating) killed for b's charge, at the parent's limit.
+  auto& j = lines[0];
+  CHECK(j["type"] == "oom_kill");
+  CHECK((j["cgroup"] == a->path() || j["cgroup"] == b->path()));
+  CHECK(j["trigger_cgroup"] == b->path());  // a was done allocating
+  CHECK(j["global"] == false);
+  CHECK(j["limit_cgroup"] == parent.path());
+  CHECK(j["limit_cgroup_id"] == *h.id_of(parent.path()));
+  CHECK(j["limit_bytes"] == kParent);
+  CHECK(j["limit_usage_bytes"].get<uint64_t>() <= kParent);
+  CHECK(j["limit_usage_bytes"].get<uint64_t>() + (2ull << 20) >= kParent);
+  CHECK(j["limit_counter"] == "memory");
+  CHECK(j["limit_from"] == "kernel");
+  // A second kill can follow when b's charge failed again while the first
+  // victim's memory was being reaped: by its mark_victim the parent may be
+  // below its limit again (then no limit is seen: "global"). Never a child.
+  for (size_t i = 1; i < lines.size(); ++i) {
+    CHECK((lines[i]["limit_cgroup"] == parent.path() || lines[i]["global"] == true));
+    CHECK(lines[i]["limit_cgroup"] != a->path());
+    CHECK(lines[i]["limit_cgroup"] != b->path());
+  }
 }
 
 TEST_CASE("events --cgroup filters out kills elsewhere", "[integration][events]") {

@@ -248,3 +248,40 @@ TEST_CASE("donors after a restart: the history database still decides who donate
     ag.stop();
   }
 }
+
+TEST_CASE("an OOM at the parent's limit is audited as the parent's; no child is raised", "[integration][rescue]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(128 * kMiB, "owtest-plimit");
+  auto a = owtest::child(h, parent.path(), "a", 100 * kMiB);
+  auto b = owtest::child(h, parent.path(), "b", 100 * kMiB);
+  Agent ag;
+  ag.start({"--manage", parent.path()});
+  INFO(ag.err());
+  REQUIRE(ag.ready());
+  REQUIRE(owtest::armed(h, a.path()));
+  Workload wa(procs(h, a.path()), {{64 * kMiB, 0, 0}}, false, true);
+  ::usleep(500'000);
+  Workload wb(procs(h, b.path()), {{80 * kMiB, 0, 0}}, false, true);
+  // The parent's OOM killer takes one of them.
+  REQUIRE(owtest::wait_for([&] { return !wa.running() || !wb.running(); }, 10'000));
+  REQUIRE(owtest::wait_for(
+      [&] {
+        for (const auto& l : ag.audit())
+          if (l["result"] == "parent_limit") return true;
+        return false;
+      },
+      5000));
+  bool seen = false;
+  for (const auto& l : ag.audit()) {
+    INFO(l.dump());
+    CHECK(l["added_memory"] == 0);
+    if (l["result"] == "parent_limit") {
+      seen = true;
+      CHECK(l["limit_cgroup"] == parent.path());
+      CHECK(l["global"] == false);
+    }
+  }
+  CHECK(seen);
+  CHECK(*h.limit(a.path()) == 100 * kMiB);
+  CHECK(*h.limit(b.path()) == 100 * kMiB);
+}

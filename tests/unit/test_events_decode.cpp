@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cstddef>
 #include <cstring>
 
 #include "bpf/events.hpp"
+#include "util/text.hpp"
 
 using namespace ow::bpf;
 
@@ -29,12 +31,77 @@ TEST_CASE("OOM records decode and render with the contract keys", "[events]") {
   CHECK(j["cgroup_id"] == 4242);
   CHECK(j["anon_rss_bytes"] == 16 << 20);
   CHECK_FALSE(j.contains("partial"));
+  // no memcg at its limit: a global OOM
+  CHECK(j["global"] == true);
+  CHECK(j["limit_cgroup"] == "");
+  CHECK(j["limit_cgroup_id"] == 0);
+  CHECK(j["limit_usage_bytes"] == 0);
+  CHECK(j["limit_bytes"] == 0);
+  CHECK(j["limit_from"] == "kernel");
+  CHECK_FALSE(j.contains("limit_counter"));
+}
+
+TEST_CASE("the cgroup whose limit was hit renders with its figures", "[events]") {
+  ow_oom_event raw{};
+  raw.type = OW_EV_OOM_KILL;
+  raw.memcg_id = 4242;
+  raw.trigger_memcg_id = 4243;
+  raw.limit_memcg_id = 4000;
+  raw.limit_usage_bytes = (96ull << 20) - 8192;
+  raw.limit_max_bytes = 96ull << 20;
+  auto d = decode_oom(&raw, sizeof raw);
+  REQUIRE(d.ok());
+  CHECK(d->limit_memcg_id == 4000);
+  OomKill k;
+  k.raw = *d;
+  k.cgroup = "/p/a";
+  k.trigger_cgroup = "/p/b";
+  k.limit_cgroup = "/p";
+  auto j = to_json(k);
+  CHECK(j["global"] == false);
+  CHECK(j["limit_cgroup"] == "/p");
+  CHECK(j["limit_cgroup_id"] == 4000);
+  CHECK(j["limit_usage_bytes"] == (96ull << 20) - 8192);
+  CHECK(j["limit_bytes"] == 96ull << 20);
+  CHECK(j["limit_counter"] == "memory");
+  CHECK(j["limit_from"] == "kernel");
+  CHECK(j["cgroup"] == "/p/a");
+  CHECK(j["trigger_cgroup"] == "/p/b");
+
+  k.raw.flags |= OW_OOM_LIMIT_MEMSW;
+  CHECK(to_json(k)["limit_counter"] == "memsw");
+
+  // a limit cgroup already removed (unknown id): no path, still not global
+  k.limit_cgroup = "";
+  j = to_json(k);
+  CHECK(j["limit_cgroup"] == "");
+  CHECK(j["global"] == false);
+  CHECK(j["limit_cgroup_id"] == 4000);
+}
+
+TEST_CASE("a limit cgroup path with any bytes renders as valid JSON text", "[events]") {
+  ow_oom_event raw{};
+  raw.type = OW_EV_OOM_KILL;
+  raw.limit_memcg_id = 7;
+  OomKill k;
+  k.raw = raw;
+  k.limit_cgroup = std::string("/p\xff\x01q", 5);
+  auto line = ow::json_line(to_json(k));
+  CHECK(line.find('\n') == std::string::npos);
+  CHECK(ow::valid_utf8(line));
+  CHECK(to_json(k)["limit_cgroup"] == ow::printable(k.limit_cgroup));
 }
 
 TEST_CASE("short or unknown records are rejected", "[events]") {
   ow_oom_event raw{};
   raw.type = OW_EV_OOM_KILL;
   CHECK_FALSE(decode_oom(&raw, sizeof raw - 1).ok());
+  // a record from before the limit_* fields were appended (128 bytes) is short
+  CHECK_FALSE(decode_oom(&raw, offsetof(ow_oom_event, limit_memcg_id)).ok());
+  // a longer record (fields appended later) decodes; the tail is ignored
+  unsigned char longer[sizeof raw + 8] = {};
+  std::memcpy(longer, &raw, sizeof raw);
+  CHECK(decode_oom(longer, sizeof longer).ok());
   raw.type = 99;
   CHECK_FALSE(decode_oom(&raw, sizeof raw).ok());
 }

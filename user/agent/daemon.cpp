@@ -122,6 +122,8 @@ class Daemon {
   void incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t usage_now,
                 int64_t signal_mono_ns, const char* from);
   nlohmann::json incident_summary(const Child& c, int64_t now) const;
+  void audit_unplanned(Child& c, const std::string& result, const std::string& reason,
+                       const std::string& limit_cgroup = "");
   policy::CgroupState state(const std::string& path);
   int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
   bool short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const;
@@ -438,8 +440,54 @@ void Daemon::on_kill(const bpf::OomKill& k) {
   report_drops();
   if (!kid) return;
   const auto& r = k.raw;
+  // Raising the child helps only when its own limit was hit.
+  if (r.limit_memcg_id == 0) {
+    audit_unplanned(*kid, "global",
+                    "no cgroup was at its limit: the machine is out of memory, no limit to move");
+    return;
+  }
+  if (!k.limit_cgroup.empty() && k.limit_cgroup != kid->path) {
+    if (cg::is_under(kid->path, k.limit_cgroup))
+      audit_unplanned(*kid, "parent_limit",
+                      "the allocation hit the limit of " + k.limit_cgroup +
+                          " (the managed parent or above): raising a child cannot help",
+                      k.limit_cgroup);
+    else
+      audit_unplanned(*kid, "below_child",
+                      "the allocation hit the limit of " + k.limit_cgroup +
+                          ", below the managed child: oomwatch moves only the children's limits",
+                      k.limit_cgroup);
+    return;
+  }
   incident(policy::TriggerKind::oom_kill, kid->path, r.anon_rss_bytes + r.file_rss_bytes + r.shmem_rss_bytes,
            h_.usage(kid->path).value_or(0), static_cast<int64_t>(r.ts_ns), "kernel");
+}
+
+// An OOM kill in a managed child that no limit move can answer: one audit
+// line saying why, nothing changed.
+void Daemon::audit_unplanned(Child& c, const std::string& result, const std::string& reason,
+                             const std::string& limit_cgroup) {
+  int64_t now = mono_ns();
+  if (c.inc.triggers == 0 || now - c.inc.last_ns > kIncidentGapNs) c.inc = {};
+  if (c.inc.triggers++ == 0) c.inc.first_signal_ns = now;
+  c.inc.last_ns = now;
+  c.inc.last_refusal = result + ": " + reason;
+  nlohmann::ordered_json j;
+  j["oom_cgroup"] = c.path;
+  j["added_memory"] = 0;
+  j["adjusted_cgroups"] = nlohmann::ordered_json::array();
+  j["ts"] = policy::rfc3339_ms(wall_ns());
+  j["trigger"] = "oom_kill";
+  j["source"] = "none";
+  j["dry_run"] = !cfg_.enforce;
+  j["result"] = result;
+  j["reason"] = reason;
+  j["limit_cgroup"] = limit_cgroup;
+  j["global"] = limit_cgroup.empty();
+  j["incident"] = incident_summary(c, now);
+  if (auto s = append_line_fsync(cfg_.audit_log, json_line(j)); !s)
+    spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+  spdlog::info("oom_kill {}: {}", printable(c.path), reason);
 }
 
 // Events the kernel could not queue are said, never lost silently: a warning

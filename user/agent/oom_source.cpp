@@ -32,6 +32,7 @@ void OomSource::deliver(const ow_oom_event& e) {
   k.wall_ns = bpf::mono_to_wall_ns(e.ts_ns);
   k.cgroup = ids_.path(e.memcg_id);
   k.trigger_cgroup = ids_.path(e.trigger_memcg_id);
+  k.limit_cgroup = ids_.path(e.limit_memcg_id);  // "" for 0 (global OOM)
   if (e.flags & OW_OOM_PID_ONLY) {
     // Old kernels pass only a pid: the victim may still be in /proc.
     if (auto c = read_text("/proc/" + std::to_string(e.pid) + "/comm")) k.comm = std::string(trim(*c));

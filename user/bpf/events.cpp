@@ -9,7 +9,7 @@
 
 namespace ow::bpf {
 
-static_assert(sizeof(ow_oom_event) == 128, "ABI of struct ow_oom_event changed: update both sides");
+static_assert(sizeof(ow_oom_event) == 152, "ABI of struct ow_oom_event changed: update both sides");
 
 Result<ow_oom_event> decode_oom(const void* data, size_t size) {
   if (size < sizeof(ow_oom_event))
@@ -55,6 +55,14 @@ nlohmann::json to_json(const OomKill& e) {
   j["trigger_comm"] = printable(e.trigger_comm);
   j["trigger_cgroup"] = printable(e.trigger_cgroup);
   j["trigger_cgroup_id"] = r.trigger_memcg_id;
+  // Whose limit was hit, from the BPF walk up current's memcg ancestry.
+  j["global"] = r.limit_memcg_id == 0;
+  j["limit_cgroup"] = printable(e.limit_cgroup);
+  j["limit_cgroup_id"] = r.limit_memcg_id;
+  j["limit_usage_bytes"] = r.limit_usage_bytes;
+  j["limit_bytes"] = r.limit_max_bytes;
+  if (r.limit_memcg_id != 0) j["limit_counter"] = (r.flags & OW_OOM_LIMIT_MEMSW) ? "memsw" : "memory";
+  j["limit_from"] = "kernel";
   if (r.flags & OW_OOM_PID_ONLY) j["partial"] = "kernel passes only the victim pid (before 6.8)";
   return j;
 }

@@ -19,10 +19,13 @@ struct OomKill {
   std::string comm, trigger_comm;
   std::string cgroup;          // victim's memory cgroup path ("" if unknown)
   std::string trigger_cgroup;  // current task's memory cgroup path
+  std::string limit_cgroup;    // the memcg whose limit was hit ("" for a global OOM, or if unknown)
   int64_t wall_ns = 0;         // CLOCK_REALTIME of the kill
 };
 
-// Validates size and type of a ring-buffer record.
+// Validates size and type of a ring-buffer record: shorter than struct
+// ow_oom_event (e.g. from an object older than its limit_* fields) is an
+// error; longer is accepted and the tail ignored.
 Result<ow_oom_event> decode_oom(const void* data, size_t size);
 std::string comm_string(const char (&c)[OW_COMM_LEN]);
 nlohmann::json to_json(const OomKill& e);

@@ -50,6 +50,8 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
   int nargs = btf->trace_nargs("mark_victim");
   l->victim_arg_is_task_ = nargs >= 1 && btf->trace_arg_is_ptr("mark_victim", 0);
   s->rodata->victim_arg_is_task = l->victim_arg_is_task_;
+  // Page counters count pages: snapshots and the OOM limit walk turn them into bytes.
+  s->rodata->page_size = static_cast<__u64>(::sysconf(_SC_PAGESIZE));
 
   std::vector<HookDef> defs;
   if (opts.oom_events)
@@ -75,7 +77,6 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
       l->snap_cap_ = std::max<uint32_t>(opts.snap_cap, 64);
       bpf_map__set_max_entries(s->maps.snap_recs, l->snap_cap_);
       s->rodata->snap_cap = l->snap_cap_;
-      s->rodata->page_size = static_cast<__u64>(::sysconf(_SC_PAGESIZE));
       s->rodata->memcg_v1 = opts.memcg_v1;
       bpf_program__set_autoload(s->progs.snap_memcg, true);
       l->snapshots_loaded_ = true;

@@ -22,10 +22,15 @@ struct EventsOpts {
 
 std::string human(const bpf::OomKill& k) {
   const auto& r = k.raw;
-  return fmt::format("oom_kill pid={} comm={} cgroup={} anon={} file={} shmem={} score_adj={} by pid={} ({})",
+  std::string limit = "global";
+  if (r.limit_memcg_id != 0)
+    limit = fmt::format("{}{} at {}/{}", k.limit_cgroup.empty() ? "?" : printable(k.limit_cgroup),
+                        (r.flags & OW_OOM_LIMIT_MEMSW) ? " (memsw)" : "", format_size(r.limit_usage_bytes),
+                        format_size(r.limit_max_bytes));
+  return fmt::format("oom_kill pid={} comm={} cgroup={} anon={} file={} shmem={} score_adj={} by pid={} ({}) limit={}",
                      r.tgid, printable(k.comm), k.cgroup.empty() ? "?" : printable(k.cgroup), format_size(r.anon_rss_bytes),
                      format_size(r.file_rss_bytes), format_size(r.shmem_rss_bytes), r.oom_score_adj,
-                     r.trigger_tgid, printable(k.trigger_comm));
+                     r.trigger_tgid, printable(k.trigger_comm), limit);
 }
 
 }  // namespace

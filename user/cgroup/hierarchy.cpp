@@ -136,6 +136,16 @@ Result<uint64_t> Hierarchy::limit(const std::string& rel) const {
   return parse_limit(*t);
 }
 
+Result<uint64_t> Hierarchy::high(const std::string& rel) const {
+  if (v_ != Version::V2) return app_error("memory.high exists only on cgroup v2:", abs(rel));
+  std::string p = abs(rel) + "/memory.high";
+  auto t = read_text(p);
+  if (!t) return t.error();
+  auto v = parse_limit(*t);
+  if (!v) return app_error(v.error().message() + " in", p);
+  return *v;
+}
+
 Result<MemEvents> Hierarchy::events(const std::string& rel) const {
   MemEvents e;
   if (v_ == Version::V2) {

@@ -55,6 +55,9 @@ class Hierarchy {
   Result<MemUsage> read(const std::string& rel) const;
   Result<uint64_t> usage(const std::string& rel) const;
   Result<uint64_t> limit(const std::string& rel) const;
+  // v2 memory.high (kUnlimited for "max"); an error on v1 or when unreadable
+  // (read() instead reports an unreadable memory.high as kUnlimited).
+  Result<uint64_t> high(const std::string& rel) const;
   Result<MemEvents> events(const std::string& rel) const;
   Result<std::map<std::string, uint64_t>> stat(const std::string& rel) const;
 

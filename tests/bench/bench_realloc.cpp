@@ -6,7 +6,10 @@
 // kernel's timestamp of the signal (end of the last reclaim before the charge
 // failed, taken in BPF; the daemon's wake-up when the kernel gave none) to the
 // read-back limit write. p50/p99/max over N incidents, idle and with both CPUs
-// busy, side by side; then the daemon's CPU and RSS at 1,000 cgroups.
+// busy, side by side, each split into its parts (kernel -> wake-up, decision,
+// pending audit line, intent + limit writes + read-back); repeated `rounds`
+// times (argv[2], default 3) so a goal is met in every run, not a good one;
+// then the daemon's CPU and RSS at 1,000 cgroups.
 // Root; never a pass/fail.
 #include <signal.h>
 #include <sys/wait.h>
@@ -86,6 +89,7 @@ uint64_t pct(std::vector<uint64_t> v, unsigned p) {
 
 struct Figures {
   std::vector<uint64_t> lat_us;
+  std::vector<uint64_t> wakeup_us, decide_us, audit_us, apply_us;  // latency_parts_us
   int kills = 0, incidents = 0, kernel_ts = 0;
 };
 
@@ -143,6 +147,13 @@ Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std:
       ++f.incidents;
       f.lat_us.push_back(j["latency_us"].get<uint64_t>());
       if (j.value("latency_from", "") == "kernel") ++f.kernel_ts;
+      if (j.contains("latency_parts_us")) {
+        const auto& p = j["latency_parts_us"];
+        f.wakeup_us.push_back(p.value("wakeup", 0));
+        f.decide_us.push_back(p.value("decide", 0));
+        f.audit_us.push_back(p.value("audit", 0));
+        f.apply_us.push_back(p.value("apply", 0));
+      }
     }
   return f;
 }
@@ -151,6 +162,16 @@ void print(const char* mode, const Figures& f) {
   std::printf("%-7s incidents %3d  kills %d  kernel-timestamped %3d  latency p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms\n",
               mode, f.incidents, f.kills, f.kernel_ts, pct(f.lat_us, 50) / 1000.0, pct(f.lat_us, 99) / 1000.0,
               pct(f.lat_us, 100) / 1000.0);
+  auto part = [](const char* name, const std::vector<uint64_t>& v) {
+    std::printf("  %-8s p50 %6.2f ms  p99 %6.2f ms", name, pct(v, 50) / 1000.0, pct(v, 99) / 1000.0);
+  };
+  std::printf("        parts:");
+  part("wakeup", f.wakeup_us);
+  part("decide", f.decide_us);
+  std::printf("\n              ");
+  part("audit", f.audit_us);
+  part("apply", f.apply_us);
+  std::printf("\n");
 }
 
 uint64_t cpu_ticks(pid_t pid) {
@@ -198,30 +219,45 @@ int main(int argc, char** argv) {
 
   std::printf("event-to-action latency, %d incidents per mode (%s, cgroup %s)\n", n, h->mount().c_str(),
               cg::version_name(h->version()));
-  auto idle = run_incidents(*h, bin, tmp, n);
-  print("idle", idle);
-  std::vector<pid_t> hogs;
-  std::fflush(stdout);
-  for (int i = 0; i < 2; ++i) {
-    pid_t p = ::fork();
-    if (p == 0) {
-      volatile uint64_t x = 0;
-      for (;;) x = x + 1;
+  int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
+  uint64_t worst_idle = 0, worst_loaded = 0, worst_hints = 0;
+  int kills = 0;
+  for (int round = 1; round <= rounds; ++round) {
+    std::printf("round %d of %d\n", round, rounds);
+    auto idle = run_incidents(*h, bin, tmp, n);
+    print("idle", idle);
+    std::vector<pid_t> hogs;
+    std::fflush(stdout);
+    for (int i = 0; i < 2; ++i) {
+      pid_t p = ::fork();
+      if (p == 0) {
+        volatile uint64_t x = 0;
+        for (;;) x = x + 1;
+      }
+      hogs.push_back(p);
     }
-    hogs.push_back(p);
+    auto loaded = run_incidents(*h, bin, tmp, n);
+    for (pid_t p : hogs) {
+      ::kill(p, SIGKILL);
+      ::waitpid(p, nullptr, 0);
+    }
+    print("loaded", loaded);
+    worst_idle = std::max(worst_idle, pct(idle.lat_us, 99));
+    worst_loaded = std::max(worst_loaded, pct(loaded.lat_us, 99));
+    kills += idle.kills + loaded.kills;
+    if (round == 1) {
+      // The same with GOMEMLIMIT hints on for 1,000 more limited cgroups, a hint
+      // round every second: the rounds run on the hint thread, not in the way.
+      auto hinted = run_incidents(*h, bin, tmp, n, 1000);
+      print("hints", hinted);
+      worst_hints = pct(hinted.lat_us, 99);
+      kills += hinted.kills;
+    }
   }
-  auto loaded = run_incidents(*h, bin, tmp, n);
-  for (pid_t p : hogs) {
-    ::kill(p, SIGKILL);
-    ::waitpid(p, nullptr, 0);
-  }
-  print("loaded", loaded);
-  // The same with GOMEMLIMIT hints on for 1,000 more limited cgroups, a hint
-  // round every second: the rounds run on the hint thread, not in the way.
-  auto hinted = run_incidents(*h, bin, tmp, n, 1000);
-  print("hints", hinted);
-  std::printf("goals: p99 <= 5 ms idle and with hints, <= 50 ms loaded; for scale: oomd loop 1-5 s, systemd-oomd 1 s poll + 30 s, "
-              "kubelet 10 s\n\n");
+  std::printf("rescue latency, worst p99 over %d rounds: idle %.2f ms (goal <= 5 ms), both CPUs busy %.2f ms "
+              "(goal <= 20 ms), with hints %.2f ms (goal <= 5 ms); kills %d (goal 0)\n",
+              rounds, worst_idle / 1000.0, worst_loaded / 1000.0, worst_hints / 1000.0, kills);
+  std::printf("for scale: oomd loop 1-5 s, systemd-oomd 1 s poll + 30 s, kubelet 10 s\n\n");
 
   // The daemon's own cost at 1,000 cgroups (snapshots each second into the history database).
   auto many = cg::ScopedCgroup::create(*h, h->self(), "owbench-many", kUnlimited);

@@ -674,7 +674,10 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   for (const auto& s : children(h_, root))
     if (s != path) in.siblings.push_back(state(s));
   auto plan = policy::plan(in, params_, hist_);
+  const int64_t t_planned = mono_ns();
+  int64_t t_audited = t_planned, t_applied = t_planned;
   bool dry = !cfg_.enforce;
+  nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
   if (plan.adjustments.empty() && kind == policy::TriggerKind::pressure) {
     kit->second.inc.last_refusal = std::string(policy::to_string(plan.result)) + ": " + plan.reason;
     spdlog::debug("{}: pressure, nothing to do ({}: {})", path, policy::to_string(plan.result), plan.reason);
@@ -699,12 +702,41 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
       result = "refused_audit";
     }
     fault_point("plan_audited");
+    t_audited = mono_ns();
   }
   if (!dry && !plan.adjustments.empty() && !audit_refused) {
     std::vector<actuate::LimitChange> changes;
-    for (const auto& a : plan.adjustments) changes.push_back({a.path, a.old_limit_bytes, a.new_limit_bytes});
+    for (const auto& a : plan.adjustments)
+      changes.push_back({a.path, a.old_limit_bytes, a.new_limit_bytes, a.receiver});
     auto r = act_.apply(changes);
-    // The hints follow the new limits on the worker thread (agent/hint_worker.hpp).
+    t_applied = mono_ns();
+    // v2 donors whose usage did not fit under their new limit were skipped
+    // (actuate/apply.hpp): the plan as applied gives less, and says why.
+    if (r.ok && !r.skipped.empty()) {
+      for (size_t i = 0; i < r.skipped.size(); ++i) {
+        const auto& sk = r.skipped[i];
+        std::erase_if(plan.adjustments, [&](const policy::Adjustment& a) { return !a.receiver && a.path == sk.cgroup; });
+        skipped.push_back({{"name", sk.cgroup}, {"reason", i < r.skip_reasons.size() ? r.skip_reasons[i] : ""}});
+      }
+      plan.added_bytes -= std::min(plan.added_bytes, r.withheld_bytes);
+      for (auto& a : plan.adjustments)
+        if (a.receiver) a.new_limit_bytes = a.old_limit_bytes + plan.added_bytes;
+      if (plan.added_bytes == 0) plan.adjustments.clear();
+      if (plan.result == policy::Outcome::planned) plan.result = policy::Outcome::insufficient;
+      plan.reason += "; " + std::to_string(r.skipped.size()) + " donor(s) skipped: usage above the new limit";
+    }
+    // v2: the guards follow the new limits at once, before the audit's fsync
+    // (the receiver is throttled at its old memory.high until then). A
+    // lowered donor's memory.high was left at its new limit by the actuator:
+    // that is still oomwatch's guard, re-derived here.
+    for (const auto& a : r.applied) {
+      auto it = kids_.find(a.cgroup);
+      if (it == kids_.end() || !it->second.guard_bytes) continue;
+      if (!a.receiver)
+        if (auto hb = h_.high(a.cgroup); hb && *hb == a.new_limit_bytes) it->second.guard_bytes = *hb;
+      update_guard(it->second);
+    }
+    // The hints follow the new limits (and guards) on the worker thread (agent/hint_worker.hpp).
     if (hints_)
       for (const auto& a : plan.adjustments) hints_->refresh(a.path);
     if (r.ok)
@@ -730,10 +762,20 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   }
   auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), result);
   if (kind == policy::TriggerKind::oom_kill) rec["incident"] = incident_summary(kit->second, done);
+  if (!skipped.empty()) rec["skipped_donors"] = skipped;
   if (!dry && !plan.adjustments.empty()) rec["plan_id"] = plan_id;
   if (signal_mono_ns > 0 && signal_mono_ns <= done) {
     rec["latency_us"] = (done - signal_mono_ns) / 1000;
     rec["latency_from"] = from;
+    // Where the time went: kernel signal -> this decision starting (wake-up,
+    // reading the cgroup), the decision (state of receiver, parent and
+    // siblings, plan), the pending audit line, the intent file and the limit
+    // writes with their read-back.
+    if (!dry && !plan.adjustments.empty() && signal_mono_ns <= in.trigger.now_ns)
+      rec["latency_parts_us"] = {{"wakeup", (in.trigger.now_ns - signal_mono_ns) / 1000},
+                                 {"decide", (t_planned - in.trigger.now_ns) / 1000},
+                                 {"audit", (t_audited - t_planned) / 1000},
+                                 {"apply", (t_applied - t_audited) / 1000}};
   }
   if (auto s = append_line_fsync(cfg_.audit_log, json_line(rec)); !s)
     spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
@@ -741,10 +783,6 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
                format_size(plan.added_bytes), policy::to_string(plan.source),
                result.empty() ? policy::to_string(plan.result) : result, dry ? " [dry run]" : "");
   if (dry) return;
-  for (const auto& a : plan.adjustments) {
-    auto it = kids_.find(a.path);
-    if (it != kids_.end() && it->second.guard_bytes) update_guard(it->second);
-  }
   // v1: a paused cgroup nobody can give memory to gets its OOM killer now.
   if (kind == policy::TriggerKind::oom_pending && (plan.added_bytes == 0 || audit_refused)) {
     Child& c = kit->second;

@@ -90,7 +90,7 @@ scenario_gcexp_runs() {
 
 scenario_integration_tests() {
 	[ -x /build/tests/integration ] || skip "tests/integration not built"
-	run_catch2 integration_tests /build/tests/integration
+	run_catch2 integration_tests /build/tests/integration "~[rescue]"
 }
 
 scenario_bpf_tests() {
@@ -187,4 +187,15 @@ scenario_actuate_v2_donor() {
 	run_catch2 actuate_v2_donor /build/tests/integration "[actuate_v2]"
 	left=$(find "$(own_cgroup)" -mindepth 1 -maxdepth 1 -type d -name 'owtest*' | tr '\n' ' ')
 	[ -z "$left" ] || fail "test cgroups left behind: $left"
+}
+
+# The rescue tests (tests/integration/test_rescue.cpp) on v2: the memory.high
+# guard's pressure events drive the grants. Their own scenario and time bound;
+# the churn case runs 20 s here (60 s on the host).
+SCENARIOS="$SCENARIOS rescue_tests"
+timeout_rescue_tests=150
+
+scenario_rescue_tests() {
+	[ -x /build/tests/integration ] || skip "tests/integration not built"
+	OWTEST_CHURN_S=20 run_catch2 rescue_tests /build/tests/integration "[rescue]"
 }

@@ -679,8 +679,15 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   bool dry = !cfg_.enforce;
   nlohmann::ordered_json skipped = nlohmann::ordered_json::array();
   if (plan.adjustments.empty() && kind == policy::TriggerKind::pressure) {
+    // Pressure repeats every snapshot while a cgroup is throttled: the first
+    // refusal of an incident is audited, the rest only logged at debug.
+    bool first = kit->second.inc.last_refusal.empty();
     kit->second.inc.last_refusal = std::string(policy::to_string(plan.result)) + ": " + plan.reason;
     spdlog::debug("{}: pressure, nothing to do ({}: {})", path, policy::to_string(plan.result), plan.reason);
+    if (!first) return;
+    auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), "");
+    if (auto s = append_line_fsync(cfg_.audit_log, json_line(rec)); !s)
+      spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
     return;
   }
   std::string result;

@@ -288,3 +288,46 @@ TEST_CASE("an OOM at the parent's limit is audited as the parent's; no child is 
   CHECK(*h.limit(a.path()) == 100 * kMiB);
   CHECK(*h.limit(b.path()) == 100 * kMiB);
 }
+
+TEST_CASE("a managed child killed anyway: its kill record says what oomwatch tried", "[integration][rescue]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(1024 * kMiB, "owtest-tried");
+  auto a = owtest::child(h, parent.path(), "a", 48 * kMiB);
+  Agent ag;
+  std::string cfg = ag.dir.path + "/cfg.toml";
+  ow::write_file_atomic(cfg, "[[cgroup]]\npath = \"" + a.path() + "\"\nceiling = \"80M\"\n");
+  ag.start({"--manage", parent.path(), "--config", cfg});
+  INFO(ag.err());
+  REQUIRE(ag.ready());
+  REQUIRE(owtest::armed(h, a.path()));
+  // Past its 80 MiB ceiling: grants up to the ceiling, then the kernel kills.
+  Workload wa(procs(h, a.path()), {{40 * kMiB, 0, 300}, {160 * kMiB, 100, 0}});
+  REQUIRE(wa.wait(60'000));
+  CHECK(wa.killed());
+  CHECK(*h.limit(a.path()) == 80 * kMiB);
+  json kill;
+  REQUIRE(owtest::wait_for(
+      [&] {
+        std::string out = ag.bg->out();  // split_lines returns views into it
+        for (auto l : ow::split_lines(out))
+          if (!l.empty()) {
+            auto j = json::parse(l);
+            if (j["type"] == "oom_kill" && j.contains("oomwatch")) {
+              kill = j;
+              return true;
+            }
+          }
+        return false;
+      },
+      5000));
+  INFO(kill.dump());
+  const auto& inc = kill["oomwatch"];
+  CHECK(inc["grants"].get<int>() >= 1);
+  CHECK(inc["granted_bytes"].get<uint64_t>() == 32 * kMiB);
+  CHECK(inc["last_refusal"].get<std::string>().rfind("at_ceiling", 0) == 0);
+  CHECK(inc["since_first_signal_us"].get<int64_t>() > 0);
+  bool audited = false;
+  for (const auto& l : ag.audit())
+    if (l["trigger"] == "oom_kill" && l.contains("incident")) audited = l["incident"]["grants"] == inc["grants"];
+  CHECK(audited);
+}

@@ -30,6 +30,7 @@
 #include "bpf/loader.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "policy/audit.hpp"
+#include "policy/donors.hpp"
 #include "policy/realloc.hpp"
 #include "policy/rescue.hpp"
 #include "sampler/sampler.hpp"
@@ -77,6 +78,7 @@ struct Child {
   uint64_t guard_bytes = 0;       // v2: memory.high oomwatch set (0: none)
   bool seen = false;              // last_* are valid
   uint64_t last_usage = 0, last_failcnt = 0, last_high_events = 0;
+  uint64_t last_limit = kUnlimited;  // from the last snapshot, or the last plan oomwatch applied
   // The current incident: triggers with no more than kIncidentGapNs between
   // them. A kill record says what oomwatch tried in it.
   struct {
@@ -124,7 +126,8 @@ class Daemon {
   nlohmann::json incident_summary(const Child& c, int64_t now) const;
   void audit_unplanned(Child& c, const std::string& result, const std::string& reason,
                        const std::string& limit_cgroup = "");
-  policy::CgroupState state(const std::string& path);
+  policy::CgroupState state(const std::string& path);  // usage and limit read now
+  policy::WindowFigures figures(const std::string& path) const;  // live window merged with the database's
   int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
   bool short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const;
   uint64_t guard_distance(uint64_t limit) const;
@@ -327,13 +330,19 @@ policy::CgroupState Daemon::state(const std::string& path) {
     s.usage_bytes = u->usage_bytes;
     s.limit_bytes = u->limit_bytes;
   }
+  s.window = figures(path);
+  s.config = config::cgroup_policy(cfg_, path);
+  return s;
+}
+
+policy::WindowFigures Daemon::figures(const std::string& path) const {
   int64_t now = mono_ns();
-  s.window = window_.figures(path, now);
+  policy::WindowFigures f = window_.figures(path, now);
   // History from the database (1 h by default) decides a donor's median and
   // p95; the live window adds the minutes since its last refresh.
   if (donor_hist_)
     if (auto d = donor_hist_->get(path)) {
-      auto& w = s.window;
+      auto& w = f;
       uint64_t live_max = w.has_stats ? w.max_bytes : 0;
       w.has_stats = true;
       w.median_bytes = d->median_bytes;
@@ -342,8 +351,7 @@ policy::CgroupState Daemon::state(const std::string& path) {
       w.max_bytes = std::max(d->max_bytes, live_max);
       w.span_ns = std::max(w.span_ns, wall_ns() - d->first_ts_ns);
     }
-  s.config = config::cgroup_policy(cfg_, path);
-  return s;
+  return f;
 }
 
 void Daemon::refresh_children() {
@@ -540,6 +548,7 @@ void Daemon::on_tick() {
       pressured.emplace_back(p, s.usage_bytes);
     c.seen = true;
     c.last_usage = s.usage_bytes;
+    c.last_limit = s.limit_bytes;
     c.last_failcnt = s.failcnt;
     c.last_high_events = s.ev_high;
     if (c.guard_bytes || (rescue_active() && h_.version() == cg::Version::V2)) update_guard(c);
@@ -671,8 +680,31 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   }
   in.receiver = state(path);
   in.parent = state(root);
-  for (const auto& s : children(h_, root))
-    if (s != path) in.siblings.push_back(state(s));
+  // Siblings from the last snapshot first: only those that could donate on
+  // those figures are read fresh (usage decides the floor), so a plan under
+  // a parent with a thousand idle children does not read a thousand files.
+  // Limits change only by plans (kept current below) or an operator.
+  // The directory is listed (cheap) so a child created since the last
+  // snapshot still counts in strict mode's sum of limits.
+  for (const auto& sp : children(h_, root)) {
+    if (sp == path) continue;
+    auto k = kids_.find(sp);
+    if (k == kids_.end() || !k->second.seen) {
+      in.siblings.push_back(state(sp));
+      continue;
+    }
+    const Child& sc = k->second;
+    policy::CgroupState cached;
+    cached.path = sp;
+    cached.usage_bytes = sc.last_usage;
+    cached.limit_bytes = sc.last_limit;
+    cached.window = figures(sp);
+    cached.config = config::cgroup_policy(cfg_, sp);
+    if (policy::why_not_donor(cached, in.receiver, params_, hist_, in.trigger.now_ns))
+      in.siblings.push_back(std::move(cached));
+    else
+      in.siblings.push_back(state(sp));
+  }
   auto plan = policy::plan(in, params_, hist_);
   const int64_t t_planned = mono_ns();
   int64_t t_audited = t_planned, t_applied = t_planned;
@@ -738,7 +770,9 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     // that is still oomwatch's guard, re-derived here.
     for (const auto& a : r.applied) {
       auto it = kids_.find(a.cgroup);
-      if (it == kids_.end() || !it->second.guard_bytes) continue;
+      if (it == kids_.end()) continue;
+      it->second.last_limit = a.new_limit_bytes;
+      if (!it->second.guard_bytes) continue;
       if (!a.receiver)
         if (auto hb = h_.high(a.cgroup); hb && *hb == a.new_limit_bytes) it->second.guard_bytes = *hb;
       update_guard(it->second);

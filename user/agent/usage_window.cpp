@@ -15,6 +15,7 @@ void UsageWindow::prune(int64_t now_ns) {
   for (auto it = series_.begin(); it != series_.end();) {
     auto& d = it->second;
     while (!d.empty() && d.front().first < now_ns - span_ns_) d.pop_front();
+    if (d.empty()) memo_.erase(it->first);
     it = d.empty() ? series_.erase(it) : std::next(it);
   }
 }
@@ -23,6 +24,14 @@ policy::WindowFigures UsageWindow::figures(const std::string& path, int64_t now_
   policy::WindowFigures f;
   auto it = series_.find(path);
   if (it == series_.end() || it->second.empty()) return f;
+  if (auto m = memo_.find(path); m != memo_.end() && now_ns >= m->second.first &&
+                                 now_ns - m->second.first < kFiguresTtlNs) {
+    f = m->second.second;
+    f.span_ns = now_ns - it->second.front().first;
+    // The latest sample joins max at once: a fresh peak is never forgotten.
+    f.max_bytes = std::max(f.max_bytes, it->second.back().second);
+    return f;
+  }
   std::vector<uint64_t> v;
   v.reserve(it->second.size());
   for (const auto& [ts, u] : it->second) v.push_back(u);
@@ -33,6 +42,7 @@ policy::WindowFigures UsageWindow::figures(const std::string& path, int64_t now_
   f.median_bytes = stats::quantile_sorted(v, 50);
   f.p95_bytes = stats::quantile_sorted(v, 95);
   f.span_ns = now_ns - it->second.front().first;
+  memo_[path] = {now_ns, f};
   return f;
 }
 

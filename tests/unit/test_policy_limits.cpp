@@ -58,6 +58,18 @@ TEST_CASE("grants in a row: siblings keep giving and the min step doubles each t
   }
 }
 
+TEST_CASE("grants in a row: a limit reset since the last grant starts a new streak", "[policy]") {
+  History h;
+  h.last["/p/a"] = {kNow - 10 * kSec, Role::received, 3, 260 * MiB};  // the last grant left 260 MiB
+  auto in = incident();  // /p/a at 200 MiB: someone set it back
+  CHECK(plan(in, Params{}, h).streak == 1);
+  in.receiver.limit_bytes = in.receiver.usage_bytes = 260 * MiB;
+  auto pl = plan(in, Params{}, h);
+  CHECK(pl.streak == 4);
+  CHECK(pl.need_bytes == 128 * MiB);
+  CHECK(record(h, pl, kNow).last.at("/p/a").limit_after == 388 * MiB);
+}
+
 TEST_CASE("growth rate times the horizon sizes the grant", "[policy]") {
   auto in = needs_siblings();
   in.trigger.growth_bytes_per_s = 10 * MiB;  // 50 MiB over the default 5 s

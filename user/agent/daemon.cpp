@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -30,7 +31,6 @@
 #include "bpf/loader.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "policy/audit.hpp"
-#include "policy/donors.hpp"
 #include "policy/realloc.hpp"
 #include "policy/rescue.hpp"
 #include "sampler/sampler.hpp"
@@ -680,10 +680,11 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   }
   in.receiver = state(path);
   in.parent = state(root);
-  // Siblings from the last snapshot first: only those that could donate on
-  // those figures are read fresh (usage decides the floor), so a plan under
-  // a parent with a thousand idle children does not read a thousand files.
-  // Limits change only by plans (kept current below) or an operator.
+  // Siblings from the last snapshot first: a plan is made on those figures,
+  // and only the donors it picks are read fresh (their usage decides their
+  // floor) before it is made again, so a plan under a parent with a
+  // thousand idle children does not read a thousand files. Limits change
+  // only by plans (kept current below) or an operator.
   // The directory is listed (cheap) so a child created since the last
   // snapshot still counts in strict mode's sum of limits.
   for (const auto& sp : children(h_, root)) {
@@ -700,12 +701,26 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     cached.limit_bytes = sc.last_limit;
     cached.window = figures(sp);
     cached.config = config::cgroup_policy(cfg_, sp);
-    if (policy::why_not_donor(cached, in.receiver, params_, hist_, in.trigger.now_ns))
-      in.siblings.push_back(std::move(cached));
-    else
-      in.siblings.push_back(state(sp));
+    in.siblings.push_back(std::move(cached));
   }
+  std::set<std::string> fresh;
+  for (const auto& sib : in.siblings)
+    if (auto k = kids_.find(sib.path); k == kids_.end() || !k->second.seen) fresh.insert(sib.path);
   auto plan = policy::plan(in, params_, hist_);
+  // Each round reads the chosen donors fresh; a donor chosen again is
+  // already fresh, so this ends (at most once per sibling, in practice 1-2).
+  for (size_t round = 0; round <= in.siblings.size(); ++round) {
+    bool stale = false;
+    for (const auto& a : plan.adjustments) {
+      if (a.receiver || fresh.count(a.path)) continue;
+      for (auto& sib : in.siblings)
+        if (sib.path == a.path) sib = state(a.path);
+      fresh.insert(a.path);
+      stale = true;
+    }
+    if (!stale) break;
+    plan = policy::plan(in, params_, hist_);
+  }
   const int64_t t_planned = mono_ns();
   int64_t t_audited = t_planned, t_applied = t_planned;
   bool dry = !cfg_.enforce;

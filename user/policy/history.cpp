@@ -29,12 +29,12 @@ std::optional<Role> recent_role(const History& h, const std::string& path, int64
 }
 
 History record_grant(History h, const std::string& receiver, const std::vector<std::string>& donors,
-                     uint64_t bytes, int64_t now_ns, uint32_t streak) {
+                     uint64_t bytes, int64_t now_ns, uint32_t streak, uint64_t limit_after) {
   std::erase_if(h.moves, [&](const Move& m) { return m.ts_ns <= now_ns - kMinuteNs; });
   if (bytes == 0) return h;
   h.moves.push_back({now_ns, bytes, receiver});
-  h.last[receiver] = {now_ns, Role::received, streak};
-  for (const auto& d : donors) h.last[d] = {now_ns, Role::donated, 1};
+  h.last[receiver] = {now_ns, Role::received, streak, limit_after};
+  for (const auto& d : donors) h.last[d] = {now_ns, Role::donated, 1, 0};
   return h;
 }
 

@@ -22,6 +22,9 @@ struct LastAction {
   // Received: how many grants in a row, each within the cooldown of the one
   // before (1 = a first grant). The next grant's minimum step doubles with it.
   uint32_t streak = 1;
+  // Received: the limit the grant left. A next grant counts as one more in
+  // a row only while the limit is still that (nobody reset it since).
+  uint64_t limit_after = 0;
 };
 
 // One grant: bytes added to a receiver. Donations are the same bytes seen
@@ -53,6 +56,6 @@ std::optional<Role> recent_role(const History& h, const std::string& path, int64
 // 0 bytes records nothing: nothing changed, nothing needs to cool down.
 // streak: the receiver's grants in a row, this one included (Plan::streak).
 History record_grant(History h, const std::string& receiver, const std::vector<std::string>& donors,
-                     uint64_t bytes, int64_t now_ns, uint32_t streak = 1);
+                     uint64_t bytes, int64_t now_ns, uint32_t streak = 1, uint64_t limit_after = 0);
 
 }  // namespace ow::policy

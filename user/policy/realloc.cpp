@@ -91,8 +91,12 @@ Plan plan(const Incident& in, const Params& p, const History& h) {
   pl.receiver_limit_bytes = r.limit_bytes;
   if (r.limit_bytes == kUnlimited) return finish(pl, Outcome::no_limit, r.path + " has no limit to raise");
 
-  // Granted again within the cooldown: the receiver is still growing.
-  if (recent_role(h, r.path, now, p.cooldown_ns) == Role::received) pl.streak = h.last.at(r.path).streak + 1;
+  // Granted again within the cooldown, its limit still what the last grant
+  // left: the receiver is still growing into it.
+  if (recent_role(h, r.path, now, p.cooldown_ns) == Role::received) {
+    const auto& last = h.last.at(r.path);
+    if (last.limit_after == 0 || last.limit_after == r.limit_bytes) pl.streak = last.streak + 1;
+  }
   const uint32_t doublings = std::min<uint32_t>(pl.streak - 1, 20);
   uint64_t step = p.min_step_bytes;
   for (uint32_t i = 0; i < doublings; ++i) step = add_sat(step, step);
@@ -165,7 +169,8 @@ History record(History h, const Plan& plan, int64_t now_ns) {
   std::vector<std::string> donors;
   for (const auto& a : plan.adjustments)
     if (!a.receiver) donors.push_back(a.path);
-  return record_grant(std::move(h), plan.oom_cgroup, donors, plan.added_bytes, now_ns, plan.streak);
+  return record_grant(std::move(h), plan.oom_cgroup, donors, plan.added_bytes, now_ns, plan.streak,
+                      plan.receiver_limit_bytes + plan.added_bytes);
 }
 
 }  // namespace ow::policy

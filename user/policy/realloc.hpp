@@ -142,7 +142,9 @@ struct Plan {
 //                safe is still given; the kernel decides the rest).
 // need = page_up(max(victim rss, growth rate * horizon, min step * 2^(k-1))),
 // k = the grant's number in a row (a receiver granted again within the
-// cooldown is still growing: each grant doubles), capped at ceiling - limit.
+// cooldown, its limit still what the last grant left, is still growing:
+// each grant doubles; a limit reset since starts again at 1), capped at
+// ceiling - limit.
 // The cooldown never refuses a receiver; it keeps recent receivers from
 // donating, so memory does not ping-pong.
 Plan plan(const Incident& in, const Params& p, const History& h);

@@ -69,6 +69,14 @@ struct ow_oom_event {
 	__u64 limit_max_bytes; /* its max (memory, or memsw with OW_OOM_LIMIT_MEMSW) */
 };
 
+/* flags of struct ow_memcg_rec */
+enum ow_memcg_rec_flags {
+	/* this kernel's memcg stats layout is not one the program knows: no
+	 * inactive-file figure, inactive_file_bytes and working_set_bytes are 0
+	 * (userspace reads memory.stat for them instead) */
+	OW_MEMCG_NO_INACTIVE_FILE = 1u << 0,
+};
+
 /* One memory cgroup in a snapshot, written by the iter/cgroup program into the
  * mmapable array `snap_recs`. Sizes in bytes; limits of "no limit" come out
  * as PAGE_COUNTER_MAX pages * page size (userspace maps them to unlimited). */
@@ -82,7 +90,13 @@ struct ow_memcg_rec {
 	__u64 swap_bytes;
 	__u64 ev_low, ev_high, ev_max, ev_oom, ev_oom_kill; /* memcg memory_events */
 	__u32 level; /* depth below the walk's root (root = 0) */
-	__u32 pad;
+	__u32 flags; /* enum ow_memcg_rec_flags */
+	/* Hierarchical inactive file pages (v1 memory.stat total_inactive_file,
+	 * v2 inactive_file) as of the memcg's last rstat flush: see
+	 * bpf/snapshot.bpf.h for the lag. */
+	__u64 inactive_file_bytes;
+	/* cAdvisor's working set: usage_bytes - inactive_file_bytes, floored at 0 */
+	__u64 working_set_bytes;
 };
 
 /* Direct reclaim stalls charged to one memory cgroup (the charging task's), kept

@@ -2,12 +2,19 @@
 // larger than one walk segment, and agrees with the cgroup's own files.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "bpf/loader.hpp"
 #include "helpers.hpp"
 #include "sampler/sampler.hpp"
 #include "util/fs.hpp"
+#include "workload.hpp"
 
 using namespace ow;
 
@@ -22,6 +29,43 @@ std::unique_ptr<bpf::Loader> snapshot_loader(const cg::Hierarchy& h, uint32_t ca
   if (!l) FAIL(l.error().message());
   return std::move(*l);
 }
+
+// A file on disk (not tmpfs: its pages must be page cache), removed on every path.
+struct TempFile {
+  std::string path = "/var/tmp/owtest-ws-" + std::to_string(::getpid()) + ".dat";
+  ~TempFile() { ::unlink(path.c_str()); }
+};
+
+// Writes `bytes` to `path` from a child that first joins the cgroup, so the
+// page cache is charged there; fsync so no writeback is left in flight.
+void write_file_in(const cg::Hierarchy& h, const std::string& rel, const std::string& path, size_t bytes) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (!h.move_pid(rel, ::getpid())) ::_exit(3);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) ::_exit(4);
+    std::vector<char> buf(1 << 20, 'w');
+    for (size_t done = 0; done < bytes; done += buf.size())
+      if (::write(fd, buf.data(), buf.size()) != static_cast<ssize_t>(buf.size())) ::_exit(5);
+    if (::fsync(fd) != 0) ::_exit(6);
+    ::_exit(::close(fd) == 0 ? 0 : 7);
+  }
+  int st = 0;
+  REQUIRE(::waitpid(pid, &st, 0) == pid);
+  REQUIRE(WIFEXITED(st));
+  REQUIRE(WEXITSTATUS(st) == 0);
+}
+
+uint64_t stat_of(const cg::Hierarchy& h, const std::string& rel, const std::string& key) {
+  auto st = h.stat(rel);
+  REQUIRE(st.ok());
+  auto it = st->find(key);
+  REQUIRE(it != st->end());
+  return it->second;
+}
+
+uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 }  // namespace
 
 TEST_CASE("1,000 empty cgroups are all in a snapshot read in segments", "[bpf][snapshot]") {
@@ -93,4 +137,96 @@ TEST_CASE("iterator figures agree with the cgroup's files", "[bpf][snapshot]") {
   REQUIRE(f->size() == 1);
   CHECK((*f)[0].limit_bytes == x.limit_bytes);
   CHECK((*f)[0].peak_bytes == x.peak_bytes);
+}
+
+TEST_CASE("working set: usage minus the hierarchical inactive file pages, as memory.stat says",
+          "[bpf][snapshot][working_set]") {
+  auto h = owtest::hierarchy();
+  const std::string key = sampler::inactive_file_key(h.version());
+  auto cg = owtest::make_cgroup(256ull << 20, "owtest-ws");
+  // Processes live in leaves (v2's no-internal-processes rule): "work" holds
+  // 32 MiB of page cache and 16 MiB of anon, "kid" 8 MiB of page cache. The
+  // figures are hierarchical: cg's include both.
+  auto work_rel = cg::join_rel(cg.path(), "work");
+  auto child_rel = cg::join_rel(cg.path(), "kid");
+  REQUIRE(h.create(work_rel).ok());
+  REQUIRE(h.create(child_rel).ok());
+  struct Rmdir {
+    const cg::Hierarchy& h;
+    std::string a, b;
+    ~Rmdir() {
+      ::rmdir(h.abs(a).c_str());
+      ::rmdir(h.abs(b).c_str());
+    }
+  } rmdirs{h, work_rel, child_rel};
+  TempFile file;  // declared after the cgroups: removed (page cache freed) before them
+  write_file_in(h, work_rel, file.path, 32ull << 20);
+  owtest::Workload anon(h.abs(work_rel) + "/cgroup.procs", {{16ull << 20, 0, 0}}, false, /*stay=*/true);
+  REQUIRE(owtest::wait_for([&] { return h.usage(cg.path()).value_or(0) >= (47ull << 20); }, 10000));
+  TempFile kid_file;
+  kid_file.path += ".kid";
+  write_file_in(h, child_rel, kid_file.path, 8ull << 20);
+
+  auto l = snapshot_loader(h, 16384);
+  auto s = sampler::Sampler::open(h, l.get(), {cg.path()});
+  REQUIRE(s.ok());
+  // Twice: the first read also checks the layout against memory.stat.
+  REQUIRE((*s)->take().ok());
+  auto snap = (*s)->take();
+  REQUIRE(snap.ok());
+  CHECK(std::string((*s)->working_set_source()) == "bpf-iter");
+  const uint64_t usage = *h.usage(cg.path());
+  const uint64_t inactive = stat_of(h, cg.path(), key);
+  const uint64_t want_ws = usage > inactive ? usage - inactive : 0;
+  const sampler::Sample* x = nullptr;
+  const sampler::Sample* kid = nullptr;
+  for (const auto& y : snap->samples) {
+    if (y.cgroup == cg.path()) x = &y;
+    if (y.cgroup == child_rel) kid = &y;
+  }
+  REQUIRE(x != nullptr);
+  REQUIRE(kid != nullptr);
+  const uint64_t bound = std::max<uint64_t>(usage / 100, sampler::BpfSource::lag_bound_bytes());
+  std::printf("working set: usage %llu, %s %llu (memory.stat) vs %llu (BPF), working set %llu vs %llu: "
+              "off by %llu bytes (bound %llu)\n",
+              (unsigned long long)usage, key.c_str(), (unsigned long long)inactive,
+              (unsigned long long)x->inactive_file_bytes, (unsigned long long)want_ws,
+              (unsigned long long)x->working_set_bytes, (unsigned long long)absdiff(x->working_set_bytes, want_ws),
+              (unsigned long long)bound);
+  // Most of the 40 MiB written is inactive page cache; the 16 MiB anon is working set.
+  CHECK(x->inactive_file_bytes >= (30ull << 20));
+  CHECK(x->working_set_bytes >= (15ull << 20));
+  CHECK(x->working_set_bytes == x->usage_bytes - x->inactive_file_bytes);
+  CHECK(absdiff(x->inactive_file_bytes, inactive) <= bound);
+  CHECK(absdiff(x->working_set_bytes, want_ws) <= bound);
+  // Hierarchical: the parent's count holds the child's 8 MiB.
+  CHECK(absdiff(kid->inactive_file_bytes, stat_of(h, child_rel, key)) <= bound);
+  CHECK(kid->inactive_file_bytes >= (7ull << 20));
+  CHECK(x->inactive_file_bytes >= kid->inactive_file_bytes + (24ull << 20));
+
+  // The files source computes the same from cgroupfs.
+  sampler::FileSource fs(h, cg.path());
+  auto f = fs.read();
+  REQUIRE(f.ok());
+  const sampler::Sample* fx = nullptr;
+  for (const auto& y : *f)
+    if (y.cgroup == cg.path()) fx = &y;
+  REQUIRE(fx != nullptr);
+  CHECK(absdiff(fx->inactive_file_bytes, inactive) <= bound);
+  CHECK(fx->working_set_bytes == (fx->usage_bytes > fx->inactive_file_bytes ? fx->usage_bytes - fx->inactive_file_bytes : 0));
+  CHECK(absdiff(fx->working_set_bytes, x->working_set_bytes) <= bound);
+}
+
+TEST_CASE("working set is floored at 0 and an empty cgroup has none", "[bpf][snapshot][working_set]") {
+  auto h = owtest::hierarchy();
+  auto cg = owtest::make_cgroup(ow::kUnlimited, "owtest-ws0");
+  auto l = snapshot_loader(h, 16384);
+  auto src = sampler::BpfSource::open(*l, h, cg.path());
+  REQUIRE(src.ok());
+  auto r = (*src)->read();
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 1);
+  CHECK((*r)[0].inactive_file_bytes <= (*r)[0].usage_bytes + sampler::BpfSource::lag_bound_bytes());
+  CHECK((*r)[0].working_set_bytes <= (*r)[0].usage_bytes);
+  CHECK((*src)->fills_inactive_file());
 }

@@ -22,7 +22,8 @@ bool same(const sampler::Sample& a, const sampler::Sample& b) {
   return a.ts_ns == b.ts_ns && a.cgroup_id == b.cgroup_id && a.cgroup == b.cgroup && a.usage_bytes == b.usage_bytes &&
          a.limit_bytes == b.limit_bytes && a.peak_bytes == b.peak_bytes && a.high_bytes == b.high_bytes &&
          a.swap_bytes == b.swap_bytes && a.failcnt == b.failcnt && a.ev_low == b.ev_low && a.ev_high == b.ev_high &&
-         a.ev_max == b.ev_max && a.ev_oom == b.ev_oom && a.ev_oom_kill == b.ev_oom_kill;
+         a.ev_max == b.ev_max && a.ev_oom == b.ev_oom && a.ev_oom_kill == b.ev_oom_kill &&
+         a.inactive_file_bytes == b.inactive_file_bytes && a.working_set_bytes == b.working_set_bytes;
 }
 
 void roundtrip(const sampler::Sample& s) {

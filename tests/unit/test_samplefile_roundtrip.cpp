@@ -27,6 +27,8 @@ Sample full(int i) {
   s.swap_bytes = i;
   s.failcnt = 2 * i;
   s.ev_low = 3, s.ev_high = 4, s.ev_max = 5, s.ev_oom = 6, s.ev_oom_kill = 7 + i;
+  s.inactive_file_bytes = 30'000'000ull + i;
+  s.working_set_bytes = s.usage_bytes - s.inactive_file_bytes;
   return s;
 }
 
@@ -34,7 +36,8 @@ bool same(const Sample& a, const Sample& b) {
   return a.ts_ns == b.ts_ns && a.cgroup == b.cgroup && a.cgroup_id == b.cgroup_id && a.usage_bytes == b.usage_bytes &&
          a.limit_bytes == b.limit_bytes && a.peak_bytes == b.peak_bytes && a.high_bytes == b.high_bytes &&
          a.swap_bytes == b.swap_bytes && a.failcnt == b.failcnt && a.ev_low == b.ev_low && a.ev_high == b.ev_high &&
-         a.ev_max == b.ev_max && a.ev_oom == b.ev_oom && a.ev_oom_kill == b.ev_oom_kill;
+         a.ev_max == b.ev_max && a.ev_oom == b.ev_oom && a.ev_oom_kill == b.ev_oom_kill &&
+         a.inactive_file_bytes == b.inactive_file_bytes && a.working_set_bytes == b.working_set_bytes;
 }
 
 struct TempDir {
@@ -54,8 +57,9 @@ TEST_CASE("JSONL record: the documented keys, \"max\" for unlimited, RFC 3339 ts
   CHECK(j["limit_bytes"] == "max");
   CHECK(j["usage_bytes"] == 100000001);
   for (const char* k : {"cgroup_id", "peak_bytes", "high_bytes", "swap_bytes", "failcnt", "ev_low", "ev_high", "ev_max",
-                        "ev_oom", "ev_oom_kill"})
+                        "ev_oom", "ev_oom_kill", "inactive_file_bytes", "working_set_bytes"})
     CHECK(j.contains(k));
+  CHECK(j["working_set_bytes"] == 100000001ull - 30000001ull);
   CHECK(nlohmann::json::parse(to_jsonl(full(0)))["limit_bytes"] == 512 << 20);
 }
 
@@ -109,6 +113,8 @@ TEST_CASE("readers take unix seconds, null limits, extra keys and columns, CRLF"
   CHECK(j->ts_ns == 1763856000'500'000'000LL);
   CHECK(j->limit_bytes == ow::kUnlimited);
   CHECK(j->peak_bytes == 0);  // absent: unknown
+  CHECK(j->working_set_bytes == 0);  // absent (files from before the field): 0
+  CHECK(j->inactive_file_bytes == 0);
   auto c = parse_samples("usage_bytes,extra,cgroup,ts\r\n7,x,/b,1763856000\r\n", SampleFormat::Csv, "t.csv");
   REQUIRE(c.ok());
   REQUIRE(c->size() == 1);

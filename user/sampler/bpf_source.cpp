@@ -6,19 +6,34 @@
 
 #include "oomwatch.skel.h"
 #include "sampler/source.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
 #include "util/units.hpp"
+
+static_assert(sizeof(ow_memcg_rec) == 120, "ABI of struct ow_memcg_rec changed: update both sides");
 
 namespace ow::sampler {
 namespace {
 // PAGE_COUNTER_MAX pages: the kernel's "no limit", whatever the page size.
 uint64_t limit_or_unlimited(uint64_t bytes) { return bytes >= (1ULL << 62) ? kUnlimited : bytes; }
+// MEMCG_CHARGE_BATCH in 6.x kernels (32 before 6.1, so the bound holds there too).
+constexpr uint64_t kMemcgChargeBatch = 64;
 }  // namespace
 
+uint64_t BpfSource::lag_bound_bytes() {
+  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  long pg = ::sysconf(_SC_PAGESIZE);
+  return 2 * kMemcgChargeBatch * static_cast<uint64_t>(cpus > 0 ? cpus : 1) * static_cast<uint64_t>(pg > 0 ? pg : 4096);
+}
+
 Result<std::unique_ptr<BpfSource>> BpfSource::open(const bpf::Loader& loader, const cg::Hierarchy& h,
-                                                   const std::string& root_rel) {
+                                                   const std::string& root_rel, BpfSourceOptions o) {
   if (!loader.snapshots_loaded()) return app_error("the cgroup iterator is not loaded on this kernel");
   std::unique_ptr<BpfSource> s(new BpfSource());
   s->loader_ = &loader;
+  s->opts_ = o;
+  s->root_stat_path_ = h.abs(root_rel) + "/memory.stat";
+  s->inactive_key_ = inactive_file_key(h.version());
   auto* skel = loader.skel();
   UniqueFd root(::open(h.abs(root_rel).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return sys_error("open cgroup", h.abs(root_rel));
@@ -49,10 +64,16 @@ BpfSource::~BpfSource() {
   if (recs_) ::munmap(const_cast<void*>(recs_), recs_len_);
 }
 
-Result<std::vector<Sample>> BpfSource::read() {
+std::optional<uint64_t> BpfSource::read_root_stat() {
+  auto t = read_text(root_stat_path_);  // the kernel flushes the subtree's pending stats here
+  uint64_t v;
+  if (!t || !stat_value(*t, inactive_key_, v)) return std::nullopt;
+  return v;
+}
+
+Status BpfSource::walk(std::vector<Sample>& out) {
   auto* bss = loader_->skel()->bss;
   const uint32_t cap = loader_->snap_cap();
-  std::vector<Sample> out;
   walks_ = 0;
   for (uint32_t skip = 0;; skip += cap) {
     bss->snap_skip = skip;
@@ -79,11 +100,54 @@ Result<std::vector<Sample>> BpfSource::read() {
       s.failcnt = r.failcnt;
       s.ev_low = r.ev_low, s.ev_high = r.ev_high, s.ev_max = r.ev_max;
       s.ev_oom = r.ev_oom, s.ev_oom_kill = r.ev_oom_kill;
+      s.inactive_file_bytes = r.inactive_file_bytes;
+      s.working_set_bytes = r.working_set_bytes;
+      if (r.flags & OW_MEMCG_NO_INACTIVE_FILE) no_inactive_ = true;
+      if (r.level == 0 && skip == 0 && i == 0) root_inactive_ = r.inactive_file_bytes;
       out.push_back(std::move(s));
     }
     // Seen more than this segment could hold: walk again for the rest.
     if (bss->snap_seen <= skip + cap) break;
   }
+  return {};
+}
+
+Result<std::vector<Sample>> BpfSource::read() {
+  std::optional<uint64_t> stat_inactive;
+  if (opts_.flush_stats || !checked_) stat_inactive = read_root_stat();
+  std::vector<Sample> out;
+  root_inactive_.reset();
+  if (auto st = walk(out); !st) return st.error();
+  // Once: the layout is known to the program, and the walk root's figure
+  // agrees with its memory.stat (catching a kernel whose stats table no longer
+  // opens with the LRU counters, see bpf/snapshot.bpf.h). Three tries: the
+  // figures move between the two reads.
+  for (int attempt = 1; !checked_; ++attempt) {
+    if (no_inactive_) {
+      spdlog::warn("BPF snapshots: this kernel's memcg stats layout is unknown to the program; inactive_file and "
+                   "the working set come from each cgroup's memory.stat instead");
+      inactive_from_bpf_ = false;
+      break;
+    }
+    if (!stat_inactive || !root_inactive_) break;  // nothing to check against: trust the layout
+    uint64_t a = *stat_inactive, b = *root_inactive_;
+    uint64_t diff = a > b ? a - b : b - a;
+    if (diff <= lag_bound_bytes() + a / 8) break;
+    if (attempt == 3) {
+      spdlog::warn("BPF snapshots: inactive_file of {} is {} bytes in the kernel's counters but {} in memory.stat; "
+                   "inactive_file and the working set come from each cgroup's memory.stat instead",
+                   root_stat_path_, b, a);
+      inactive_from_bpf_ = false;
+      break;
+    }
+    stat_inactive = read_root_stat();
+    out.clear();
+    root_inactive_.reset();
+    if (auto st = walk(out); !st) return st.error();
+  }
+  checked_ = true;
+  if (!inactive_from_bpf_)  // not the kernel's figure: leave it to the Sampler (memory.stat)
+    for (auto& x : out) x.inactive_file_bytes = x.working_set_bytes = 0;
   return out;
 }
 

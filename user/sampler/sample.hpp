@@ -19,6 +19,12 @@ struct Sample {
   uint64_t swap_bytes = 0;
   uint64_t failcnt = 0;     // v1 failcnt; v2 memory.events "max"
   uint64_t ev_low = 0, ev_high = 0, ev_max = 0, ev_oom = 0, ev_oom_kill = 0;
+  // Hierarchical inactive file pages: v1 memory.stat total_inactive_file, v2
+  // inactive_file (the BPF source reads the kernel's counter, which may lag
+  // memory.stat by a bounded amount: BpfSource::lag_bound_bytes()).
+  uint64_t inactive_file_bytes = 0;
+  // cAdvisor's working set: usage_bytes - inactive_file_bytes, floored at 0.
+  uint64_t working_set_bytes = 0;
 };
 
 // All cgroups at one instant.

@@ -38,6 +38,9 @@ Result<Snapshot> Sampler::take() {
     if (s.cgroup.empty()) s.cgroup = ids_.path(s.cgroup_id);
     if (s.cgroup.empty()) continue;  // removed between the walk and now
     if (!selected(s.cgroup)) continue;
+    // The BPF source without the kernel's inactive-file counter: memory.stat,
+    // for this field only (a cgroup removed since keeps 0).
+    if (!src_->fills_inactive_file()) (void)fill_working_set(ids_.hierarchy(), s.cgroup, s);
     s.ts_ns = snap.ts_ns;
     snap.samples.push_back(std::move(s));
   }

@@ -21,6 +21,9 @@ class Sampler {
                                                std::vector<std::string> roots = {});
   Result<Snapshot> take();
   const char* source_name() const { return src_->name(); }
+  // Where inactive_file / working_set come from: "bpf-iter" or "cgroupfs"
+  // (the files source, or the BPF source falling back to memory.stat).
+  const char* working_set_source() const { return src_->fills_inactive_file() ? src_->name() : "cgroupfs"; }
 
  private:
   Sampler(cg::Hierarchy h) : ids_(std::move(h)) {}

@@ -4,9 +4,14 @@
 //   FILE.jsonl  {"ts":"2025-11-23T00:46:12.345Z","cgroup":"/a","cgroup_id":1234,
 //                "usage_bytes":1048576,"limit_bytes":"max","peak_bytes":2097152,
 //                "high_bytes":"max","swap_bytes":0,"failcnt":0,"ev_low":0,
-//                "ev_high":0,"ev_max":0,"ev_oom":0,"ev_oom_kill":0}
+//                "ev_high":0,"ev_max":0,"ev_oom":0,"ev_oom_kill":0,
+//                "inactive_file_bytes":524288,"working_set_bytes":524288}
 //   FILE.csv    the same names as a header line, then one row per record.
 //
+// inactive_file_bytes: hierarchical inactive page cache (v1 memory.stat
+//     total_inactive_file, v2 inactive_file); working_set_bytes: usage_bytes
+//     minus it, floored at 0 (cAdvisor's working set). 0 in files written
+//     before these fields existed.
 // ts: RFC 3339 UTC, 3/6/9 fraction digits as needed to be exact (stats/time.hpp);
 //     readers also accept unix seconds (a JSON number, or digits in CSV).
 // limit_bytes, high_bytes: "max" when unlimited (cgroupfs' own spelling);

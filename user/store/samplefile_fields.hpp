@@ -26,7 +26,7 @@ struct Field {
 };
 
 using S = sampler::Sample;
-inline constexpr std::array<Field, 14> kFields{{
+inline constexpr std::array<Field, 16> kFields{{
     {"ts", FieldKind::Ts, nullptr, true},
     {"cgroup", FieldKind::Path, nullptr, true},
     {"cgroup_id", FieldKind::Bytes, &S::cgroup_id, false},
@@ -41,6 +41,9 @@ inline constexpr std::array<Field, 14> kFields{{
     {"ev_max", FieldKind::Bytes, &S::ev_max, false},
     {"ev_oom", FieldKind::Bytes, &S::ev_oom, false},
     {"ev_oom_kill", FieldKind::Bytes, &S::ev_oom_kill, false},
+    // Added later: absent in older files (read as 0).
+    {"inactive_file_bytes", FieldKind::Bytes, &S::inactive_file_bytes, false},
+    {"working_set_bytes", FieldKind::Bytes, &S::working_set_bytes, false},
 }};
 
 // Defaults for absent optional fields: no limit, counters and peak 0.

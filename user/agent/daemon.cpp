@@ -124,6 +124,12 @@ class Daemon {
   void incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t usage_now,
                 int64_t signal_mono_ns, const char* from);
   nlohmann::json incident_summary(const Child& c, int64_t now) const;
+  // Counts a trigger of c at now in its incident, starting a new one after
+  // kIncidentGapNs of quiet; signal_ns: the kernel's first signal, 0 = now.
+  static void count_trigger(Child& c, int64_t now, int64_t signal_ns);
+  static bool in_incident(const Child& c, int64_t now) {
+    return c.inc.triggers > 0 && now - c.inc.last_ns <= kIncidentGapNs;
+  }
   void audit_unplanned(Child& c, const std::string& result, const std::string& reason,
                        const std::string& limit_cgroup = "");
   policy::CgroupState state(const std::string& path);  // usage and limit read now
@@ -342,14 +348,13 @@ policy::WindowFigures Daemon::figures(const std::string& path) const {
   // p95; the live window adds the minutes since its last refresh.
   if (donor_hist_)
     if (auto d = donor_hist_->get(path)) {
-      auto& w = f;
-      uint64_t live_max = w.has_stats ? w.max_bytes : 0;
-      w.has_stats = true;
-      w.median_bytes = d->median_bytes;
-      w.p95_bytes = d->p95_bytes;
-      w.min_bytes = d->min_bytes;
-      w.max_bytes = std::max(d->max_bytes, live_max);
-      w.span_ns = std::max(w.span_ns, wall_ns() - d->first_ts_ns);
+      uint64_t live_max = f.has_stats ? f.max_bytes : 0;
+      f.has_stats = true;
+      f.median_bytes = d->median_bytes;
+      f.p95_bytes = d->p95_bytes;
+      f.min_bytes = d->min_bytes;
+      f.max_bytes = std::max(d->max_bytes, live_max);
+      f.span_ns = std::max(f.span_ns, wall_ns() - d->first_ts_ns);
     }
   return f;
 }
@@ -476,9 +481,7 @@ void Daemon::on_kill(const bpf::OomKill& k) {
 void Daemon::audit_unplanned(Child& c, const std::string& result, const std::string& reason,
                              const std::string& limit_cgroup) {
   int64_t now = mono_ns();
-  if (c.inc.triggers == 0 || now - c.inc.last_ns > kIncidentGapNs) c.inc = {};
-  if (c.inc.triggers++ == 0) c.inc.first_signal_ns = now;
-  c.inc.last_ns = now;
+  count_trigger(c, now, 0);
   c.inc.last_refusal = result + ": " + reason;
   nlohmann::ordered_json j;
   j["oom_cgroup"] = c.path;
@@ -649,9 +652,15 @@ void Daemon::on_v2_events() {
   }
 }
 
+void Daemon::count_trigger(Child& c, int64_t now, int64_t signal_ns) {
+  if (!in_incident(c, now)) c.inc = {};
+  if (c.inc.triggers++ == 0) c.inc.first_signal_ns = signal_ns > 0 ? signal_ns : now;
+  c.inc.last_ns = now;
+}
+
 nlohmann::json Daemon::incident_summary(const Child& c, int64_t now) const {
   nlohmann::json j = nlohmann::json::object();
-  if (c.inc.triggers == 0 || now - c.inc.last_ns > kIncidentGapNs) return j;
+  if (!in_incident(c, now)) return j;
   j["triggers"] = c.inc.triggers;
   j["grants"] = c.inc.grants;
   j["granted_bytes"] = c.inc.granted_bytes;
@@ -672,12 +681,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   in.trigger.victim_rss_bytes = victim_rss;
   in.trigger.now_ns = mono_ns();
   in.trigger.growth_bytes_per_s = window_.growth_rate(path, in.trigger.now_ns, usage_now, kGrowthLookbackNs);
-  {
-    auto& inc = kit->second.inc;
-    if (inc.triggers == 0 || in.trigger.now_ns - inc.last_ns > kIncidentGapNs) inc = {};
-    if (inc.triggers++ == 0) inc.first_signal_ns = signal_mono_ns > 0 ? signal_mono_ns : in.trigger.now_ns;
-    inc.last_ns = in.trigger.now_ns;
-  }
+  count_trigger(kit->second, in.trigger.now_ns, signal_mono_ns);
   in.receiver = state(path);
   in.parent = state(root);
   // Siblings from the last snapshot first: a plan is made on those figures,
@@ -687,11 +691,13 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   // only by plans (kept current below) or an operator.
   // The directory is listed (cheap) so a child created since the last
   // snapshot still counts in strict mode's sum of limits.
+  std::set<std::string> fresh;  // siblings read from their files in this plan
   for (const auto& sp : children(h_, root)) {
     if (sp == path) continue;
     auto k = kids_.find(sp);
     if (k == kids_.end() || !k->second.seen) {
       in.siblings.push_back(state(sp));
+      fresh.insert(sp);
       continue;
     }
     const Child& sc = k->second;
@@ -703,9 +709,6 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     cached.config = config::cgroup_policy(cfg_, sp);
     in.siblings.push_back(std::move(cached));
   }
-  std::set<std::string> fresh;
-  for (const auto& sib : in.siblings)
-    if (auto k = kids_.find(sib.path); k == kids_.end() || !k->second.seen) fresh.insert(sib.path);
   auto plan = policy::plan(in, params_, hist_);
   // Each round reads the chosen donors fresh; a donor chosen again is
   // already fresh, so this ends (at most once per sibling, in practice 1-2).
@@ -747,6 +750,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   // cgroups too). The result line's fsync below makes both durable. An audit
   // log that cannot be written refuses the plan: no unaudited change.
   bool audit_refused = false;
+  bool given = dry;  // the plan took effect (a dry run counts as if it had)
   if (!dry && !plan.adjustments.empty()) {
     auto pending = policy::audit_record(plan, in.trigger, dry, wall_ns(), "pending");
     pending["plan_id"] = plan_id;
@@ -800,20 +804,18 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     else
       result = r.rolled_back ? "rolled_back" : "failed";
     if (!r.ok) spdlog::error("{}: plan not applied: {}", path, r.error);
-    if (r.ok) hist_ = policy::record(hist_, plan, in.trigger.now_ns);
-  } else {
-    hist_ = policy::record(hist_, plan, in.trigger.now_ns);
+    given = r.ok;
   }
+  if (given) hist_ = policy::record(hist_, plan, in.trigger.now_ns);
   int64_t done = mono_ns();
   {
     auto& inc = kit->second.inc;
-    bool gave = plan.added_bytes > 0 && (dry || result == "applied" || result == "insufficient" ||
-                                         result == "rate_limited");
+    bool gave = given && plan.added_bytes > 0;
     if (gave) {
       inc.grants++;
       inc.granted_bytes += plan.added_bytes;
     }
-    if (plan.added_bytes == 0 || !gave)
+    if (!gave)
       inc.last_refusal = (result.empty() ? std::string(policy::to_string(plan.result)) : result) + ": " + plan.reason;
   }
   auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), result);

@@ -36,11 +36,22 @@ static __always_inline __u64 pages(long v)
 	return v > 0 ? (__u64)v * page_size : 0;
 }
 
-static __always_inline __u64 memcg_event(struct mem_cgroup *m, int ev)
+/* Cost: each bpf_probe_read_kernel() is a helper call through
+ * copy_from_kernel_nofault(), about as dear as the whole rest of the record, so
+ * the program reads a memcg in four copies instead of one per field: both page
+ * counters (memory, then swap or memsw, adjacent in struct mem_cgroup) in one,
+ * memory_events[] in one, the vmstats pointer and its inactive-file slot. The
+ * struct cgroup fields are plain loads: the iterator hands the program a
+ * trusted BTF pointer. Every offset is a CO-RE relocation, so the copies are
+ * laid out as the running kernel lays them out, whatever vmlinux.h says. */
+#define OW_SNAP_SCRATCH 1024
+static __u8 snap_scratch[OW_SNAP_SCRATCH]; /* one walker per object, like snap_recs */
+
+static __always_inline __u64 scratch_u64(__u32 off)
 {
-	if (ev < 0 || ev >= 9)
+	if (off > OW_SNAP_SCRATCH - 8)
 		return 0;
-	return BPF_CORE_READ(m, memory_events[ev].counter);
+	return *(__u64 *)(snap_scratch + off);
 }
 
 /* ---- the memcg's hierarchical inactive-file page count ----
@@ -115,28 +126,69 @@ static __always_inline bool memcg_inactive_file(struct mem_cgroup *m, long *page
 	return true;
 }
 
+/* Both page counters of @m into snap_scratch; their offsets in it via @mem_at
+ * and @swap_at. False when they do not fit (a layout this program never met). */
+static __always_inline bool read_counters(struct mem_cgroup *m, __u32 *mem_at, __u32 *swap_at)
+{
+	__u32 pc = bpf_core_type_size(struct page_counter);
+	__u32 mem = bpf_core_field_offset(struct mem_cgroup, memory);
+	__u32 swp = memcg_v1 ? bpf_core_field_offset(struct mem_cgroup, memsw) :
+			       bpf_core_field_offset(struct mem_cgroup, swap);
+	__u32 lo = mem < swp ? mem : swp;
+	__u32 hi = (mem > swp ? mem : swp) + pc;
+
+	if (hi - lo > OW_SNAP_SCRATCH || pc > OW_SNAP_SCRATCH)
+		return false;
+	if (bpf_probe_read_kernel(snap_scratch, hi - lo, (void *)m + lo))
+		return false;
+	*mem_at = mem - lo;
+	*swap_at = swp - lo;
+	return true;
+}
+
+static __always_inline __u64 ev_at(const __u64 *ev, long i)
+{
+	return i >= 0 && i < 9 ? ev[i] : 0;
+}
+
+#define PC_FIELD(at, f) scratch_u64((at) + bpf_core_field_offset(struct page_counter, f))
+
 static __always_inline void fill_memcg(struct ow_memcg_rec *r, struct cgroup *cg, struct mem_cgroup *m)
 {
+	__u64 ev[9] = {};
+	__u32 mem_at = 0, swap_at = 0, evn;
 	long inactive = 0;
 
-	r->cgroup_id = BPF_CORE_READ(cg, kn, id);
-	r->level = BPF_CORE_READ(cg, level) - snap_root_level;
-	r->usage_bytes = pages(BPF_CORE_READ(m, memory.usage.counter));
-	r->limit_bytes = pages(BPF_CORE_READ(m, memory.max));
-	r->high_bytes = pages(BPF_CORE_READ(m, memory.high));
-	r->peak_bytes = pages(BPF_CORE_READ(m, memory.watermark));
-	r->failcnt = BPF_CORE_READ(m, memory.failcnt);
-	if (memcg_v1) {
-		__u64 memsw = pages(BPF_CORE_READ(m, memsw.usage.counter));
-		r->swap_bytes = memsw > r->usage_bytes ? memsw - r->usage_bytes : 0;
+	r->cgroup_id = cg->kn->id;
+	r->level = cg->level - snap_root_level;
+	if (read_counters(m, &mem_at, &swap_at)) {
+		r->usage_bytes = pages(PC_FIELD(mem_at, usage));
+		r->limit_bytes = pages(PC_FIELD(mem_at, max));
+		r->high_bytes = pages(PC_FIELD(mem_at, high));
+		r->peak_bytes = pages(PC_FIELD(mem_at, watermark));
+		r->failcnt = PC_FIELD(mem_at, failcnt);
+		__u64 other = pages(PC_FIELD(swap_at, usage));
+		if (memcg_v1)
+			r->swap_bytes = other > r->usage_bytes ? other - r->usage_bytes : 0;
+		else
+			r->swap_bytes = other;
 	} else {
-		r->swap_bytes = pages(BPF_CORE_READ(m, swap.usage.counter));
+		r->usage_bytes = pages(BPF_CORE_READ(m, memory.usage.counter));
+		r->limit_bytes = pages(BPF_CORE_READ(m, memory.max));
+		r->high_bytes = pages(BPF_CORE_READ(m, memory.high));
+		r->peak_bytes = pages(BPF_CORE_READ(m, memory.watermark));
+		r->failcnt = BPF_CORE_READ(m, memory.failcnt);
+		r->swap_bytes = 0;
 	}
-	r->ev_low = memcg_event(m, bpf_core_enum_value(enum memcg_memory_event, MEMCG_LOW));
-	r->ev_high = memcg_event(m, bpf_core_enum_value(enum memcg_memory_event, MEMCG_HIGH));
-	r->ev_max = memcg_event(m, bpf_core_enum_value(enum memcg_memory_event, MEMCG_MAX));
-	r->ev_oom = memcg_event(m, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM));
-	r->ev_oom_kill = memcg_event(m, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM_KILL));
+	evn = bpf_core_field_size(struct mem_cgroup, memory_events);
+	if (evn > sizeof(ev))
+		evn = sizeof(ev);
+	bpf_probe_read_kernel(ev, evn, (void *)m + bpf_core_field_offset(struct mem_cgroup, memory_events));
+	r->ev_low = ev_at(ev, bpf_core_enum_value(enum memcg_memory_event, MEMCG_LOW));
+	r->ev_high = ev_at(ev, bpf_core_enum_value(enum memcg_memory_event, MEMCG_HIGH));
+	r->ev_max = ev_at(ev, bpf_core_enum_value(enum memcg_memory_event, MEMCG_MAX));
+	r->ev_oom = ev_at(ev, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM));
+	r->ev_oom_kill = ev_at(ev, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM_KILL));
 	if (memcg_inactive_file(m, &inactive)) {
 		r->flags = 0;
 		r->inactive_file_bytes = pages(inactive);
@@ -162,13 +214,13 @@ static __always_inline int snapshot_memcg(struct cgroup *cg)
 	}
 	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
 		return 1;
-	css = BPF_CORE_READ(cg, subsys[id]);
+	css = cg->subsys[id];
 	if (!css)
 		return 0; /* no memcg here (controller not enabled): skip, keep walking */
 	/* Removed cgroups stay on the walk until their last reference goes (dying
 	 * memcgs can linger for minutes); they have no path any more, skip them.
 	 * CSS_ONLINE (1 << 1) sits in an anonymous enum, unchanged since 3.x. */
-	if (!(BPF_CORE_READ(css, flags) & 2))
+	if (!(css->flags & 2))
 		return 0;
 	idx = snap_seen++;
 	if (idx < snap_skip)

@@ -3,8 +3,8 @@
 // A cgroup removed since is reported under its last known path.
 #pragma once
 #include <cstdint>
-#include <map>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <string>
 
 #include "cgroup/hierarchy.hpp"
@@ -17,15 +17,16 @@ class IdCache {
   // "" when the id is unknown even after a rewalk (cgroup already gone).
   std::string path(uint64_t id);
   void refresh() {
-    ids_ = h_.walk();
+    ids_.clear();
+    for (auto& [id, rel] : h_.walk()) ids_.emplace(id, std::move(rel));
     missing_.clear();
   }
   const Hierarchy& hierarchy() const { return h_; }
 
  private:
   Hierarchy h_;
-  std::map<uint64_t, std::string> ids_;
-  std::set<uint64_t> missing_;  // ids of cgroups already gone
+  std::unordered_map<uint64_t, std::string> ids_;
+  std::unordered_set<uint64_t> missing_;  // ids of cgroups already gone
 };
 
 }  // namespace ow::cg

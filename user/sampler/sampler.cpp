@@ -21,8 +21,9 @@ Result<std::unique_ptr<Sampler>> Sampler::open(const cg::Hierarchy& h, const bpf
 
 bool Sampler::selected(const std::string& path) const {
   if (roots_.empty()) return true;
+  std::string_view p = path;
   for (const auto& r : roots_)
-    if (r == "/" || path == r || path.rfind(r + "/", 0) == 0) return true;
+    if (r == "/" || (p.starts_with(r) && (p.size() == r.size() || p[r.size()] == '/'))) return true;
   return false;
 }
 

@@ -1,4 +1,5 @@
 // JSONL codec of sample records (format in samplefile.hpp).
+#include <charconv>
 #include <cmath>
 #include <iterator>
 
@@ -14,10 +15,15 @@ namespace {
 using detail::FieldKind;
 using json = nlohmann::json;
 
-std::string value_text(const detail::Field& f, const sampler::Sample& s) {
+void append_value(std::string& out, const detail::Field& f, const sampler::Sample& s) {
   uint64_t v = s.*f.member;
-  if (f.kind == FieldKind::Limit && v == kUnlimited) return "\"max\"";
-  return std::to_string(v);
+  if (f.kind == FieldKind::Limit && v == kUnlimited) {
+    out += "\"max\"";
+    return;
+  }
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 Status bad(const detail::Field& f, const std::string& why) {
@@ -69,18 +75,14 @@ Status read_value(const detail::Field& f, const json& v, sampler::Sample& out) {
 }  // namespace
 
 std::string to_jsonl(const sampler::Sample& s) {
-  // A snapshot's samples share one timestamp: format it once (collect writes
-  // 10,000 lines a second at 1,000 cgroups and 10 Hz).
-  thread_local int64_t last_ts = -1;
-  thread_local std::string last_text;
-  if (s.ts_ns != last_ts) {
-    last_ts = s.ts_ns;
-    last_text = stats::format_rfc3339(s.ts_ns);
-  }
   std::string out;
-  out.reserve(64 + s.cgroup.size() + 24 * std::size(detail::kFields));
+  append_jsonl(out, s, stats::format_rfc3339(s.ts_ns));
+  return out;
+}
+
+void append_jsonl(std::string& out, const sampler::Sample& s, std::string_view ts) {
   out += "{\"ts\":\"";
-  out += last_text;
+  out += ts;
   out += "\",\"cgroup\":";
   bool plain = true;
   for (unsigned char c : s.cgroup) plain = plain && c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
@@ -97,10 +99,9 @@ std::string to_jsonl(const sampler::Sample& s) {
     out += ",\"";
     out += f.name;
     out += "\":";
-    out += value_text(f, s);
+    append_value(out, f, s);
   }
-  out += "}";
-  return out;
+  out += '}';
 }
 
 Result<sampler::Sample> from_jsonl(std::string_view line) {

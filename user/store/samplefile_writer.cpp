@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "stats/time.hpp"
 #include "store/samplefile.hpp"
 #include "util/fs.hpp"
 
@@ -31,25 +32,20 @@ Status SampleFileWriter::write_all(std::string_view data) {
 }
 
 Status SampleFileWriter::write(const sampler::Snapshot& snap) {
-  std::string buf;
-  for (const auto& s0 : snap.samples) {
-    const sampler::Sample* s = &s0;
-    sampler::Sample stamped;
-    if (s->ts_ns == 0) {
-      stamped = s0;
-      stamped.ts_ns = snap.ts_ns;
-      s = &stamped;
-    }
+  buf_.clear();
+  std::string snap_ts = stats::format_rfc3339(snap.ts_ns), own_ts;
+  for (const auto& s : snap.samples) {
+    // A sample with ts_ns 0 takes the snapshot's; one with its own is formatted apart.
+    std::string_view ts = snap_ts;
+    if (s.ts_ns != 0 && s.ts_ns != snap.ts_ns) ts = own_ts = stats::format_rfc3339(s.ts_ns);
     if (format_ == SampleFormat::Jsonl) {
-      buf += to_jsonl(*s);
-    } else {
-      auto row = to_csv(*s);
-      if (!row) return row.error();
-      buf += *row;
+      append_jsonl(buf_, s, ts);
+    } else if (auto st = append_csv(buf_, s, ts); !st) {
+      return st.error();
     }
-    buf += '\n';
+    buf_ += '\n';
   }
-  return write_all(buf);
+  return write_all(buf_);
 }
 
 Status SampleFileWriter::close() {

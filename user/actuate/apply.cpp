@@ -95,7 +95,11 @@ Status Actuator::write_high_checked(const std::string& rel, uint64_t bytes) {
 Status Actuator::save_intent(const std::vector<IntentEntry>& plan) {
   if (intent_.empty()) return {};
   if (auto dir = parent_dir(intent_); !dir.empty()) (void)mkdir_p(dir);
-  return write_file_atomic(intent_, encode_intent(plan) + "\n");
+  // No fsync: this sits between the kernel's signal and the first limit write
+  // (an fsync on a busy disk took tens of ms here). The intent only has to
+  // outlive the agent, which the page cache does; a power cut resets every
+  // cgroup limit, so there is nothing to undo after it.
+  return write_file_atomic(intent_, encode_intent(plan) + "\n", kFileMode, Durability::ProcessDeath);
 }
 
 void Actuator::clear_intent() {
@@ -266,7 +270,7 @@ Result<std::vector<Recovered>> Actuator::recover_intent() {
   if (!t) return t.error().err == ENOENT ? Result<std::vector<Recovered>>(out) : Result<std::vector<Recovered>>(t.error());
   std::vector<IntentEntry> plan;
   if (!decode_intent(*t, plan)) {
-    clear_intent();  // a torn intent was never acted on: its first write comes after the fsync
+    clear_intent();  // unreadable (torn by a power cut, which also reset the limits): nothing to undo
     return out;
   }
   bool complete = true;

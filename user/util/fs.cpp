@@ -79,7 +79,8 @@ std::string parent_dir(const std::string& path) {
   return s == 0 ? "/" : path.substr(0, s);
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode, Durability durability) {
+  const bool sync = durability == Durability::PowerCut;
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   ::unlink(tmp.c_str());  // a stray temporary of an earlier process with this pid
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
@@ -94,10 +95,11 @@ Status write_file_atomic(const std::string& path, std::string_view data, unsigne
     if (n <= 0) return fail(sys_error("write", tmp));
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) return fail(sys_error("fsync", tmp));
+  if (sync && ::fsync(fd.get()) != 0) return fail(sys_error("fsync", tmp));
   fd.reset();
   // rename replaces a symlink at path itself; it never writes through it.
   if (::rename(tmp.c_str(), path.c_str()) != 0) return fail(sys_error("rename into place", path));
+  if (!sync) return {};
   std::string dir = parent_dir(path);
   UniqueFd d(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (d.valid()) (void)::fsync(d.get());

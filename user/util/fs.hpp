@@ -29,7 +29,13 @@ Status append_line(const std::string& path, std::string_view line);
 // Replaces path atomically: a temporary beside it (O_EXCL, O_NOFOLLOW), write,
 // fsync, rename over path, fsync of the directory. A reader sees the old or the
 // new content, never half; a crash leaves at most a stray temporary.
-Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode = kFileMode);
+enum class Durability {
+  PowerCut,      // the two fsyncs: the new content survives a power cut
+  ProcessDeath,  // no fsync: the new content survives the writer's death (it is in
+                 // the page cache), not a power cut; for state that a reboot makes moot
+};
+Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode = kFileMode,
+                         Durability d = Durability::PowerCut);
 // Opens path for writing (create or truncate) without following a symlink.
 Result<int> create_file(const std::string& path, unsigned mode = kFileMode);
 // Checks that path can be appended to (created with kFileMode when missing,

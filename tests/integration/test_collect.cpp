@@ -253,6 +253,37 @@ TEST_CASE("collect: 1,000 empty cgroups are in every snapshot", "[integration][c
   }
 }
 
+// Each --cgroup is walked on its own (not the node's whole hierarchy): two
+// disjoint subtrees and one nested in the first give every cgroup of the two
+// subtrees exactly once per snapshot, and nothing else.
+TEST_CASE("collect: several --cgroup roots, nested or not, give each cgroup once", "[integration][collect]") {
+  auto h = owtest::hierarchy();
+  TempDir dir;
+  auto a = owtest::make_cgroup(kUnlimited, "owtest-colla");
+  auto b = owtest::make_cgroup(kUnlimited, "owtest-collb");
+  auto other = owtest::make_cgroup(kUnlimited, "owtest-collo");  // not selected
+  std::multiset<std::string> want{a.path(), b.path()};
+  for (const auto* p : {&a, &b, &other})
+    for (const char* c : {"x", "y", "x/z"}) {
+      std::string rel = cg::join_rel(p->path(), c);
+      REQUIRE(h.create(rel).ok());
+      if (p != &other) want.insert(rel);
+    }
+  for (const char* source : {"auto", "files"}) {
+    INFO("--source " << source);
+    std::string file = dir / (std::string("roots-") + source + ".jsonl");
+    auto r = oomwatch({"collect", "--duration", "1ns", "--cgroup", a.path(), "--cgroup", cg::join_rel(a.path(), "x"),
+                       "--cgroup", b.path(), "--out", file, "--source", source});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto samples = store::read_sample_file(file);
+    REQUIRE(samples.ok());
+    std::multiset<std::string> got;
+    for (const auto& s : *samples) got.insert(s.cgroup);
+    CHECK(got == want);
+  }
+}
+
 TEST_CASE("collect: Ctrl-C closes the file and loses nothing; stats still print", "[integration][collect]") {
   auto cg = owtest::make_cgroup(kUnlimited, "owtest-coll");
   TempDir dir;

@@ -50,7 +50,8 @@ class Hierarchy {
 
   Result<uint64_t> id_of(const std::string& rel) const;  // inode of the directory
   Result<std::string> path_of(uint64_t id) const;          // walks the tree
-  std::map<uint64_t, std::string> walk() const;             // every cgroup: id -> rel
+  std::map<uint64_t, std::string> walk() const { return walk("/"); }  // every cgroup: id -> rel
+  std::map<uint64_t, std::string> walk(const std::string& from) const;  // `from` and its descendants
 
   Result<MemUsage> read(const std::string& rel) const;
   Result<uint64_t> usage(const std::string& rel) const;

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <string>
+#include <vector>
 
 #include "cgroup/hierarchy.hpp"
 
@@ -13,18 +14,22 @@ namespace ow::cg {
 
 class IdCache {
  public:
-  explicit IdCache(Hierarchy h) : h_(std::move(h)) {}
+  // roots: the subtrees whose ids are looked up (empty: the whole hierarchy);
+  // walking only them keeps a narrow lookup cheap on a node with many cgroups.
+  explicit IdCache(Hierarchy h, std::vector<std::string> roots = {}) : h_(std::move(h)), roots_(std::move(roots)) {}
   // "" when the id is unknown even after a rewalk (cgroup already gone).
   std::string path(uint64_t id);
   void refresh() {
     ids_.clear();
-    for (auto& [id, rel] : h_.walk()) ids_.emplace(id, std::move(rel));
+    merge_walk();
     missing_.clear();
   }
   const Hierarchy& hierarchy() const { return h_; }
 
  private:
+  void merge_walk();  // every id under the roots into ids_ (kept ones stay)
   Hierarchy h_;
+  std::vector<std::string> roots_;
   std::unordered_map<uint64_t, std::string> ids_;
   std::unordered_set<uint64_t> missing_;  // ids of cgroups already gone
 };

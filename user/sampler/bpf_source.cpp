@@ -49,7 +49,7 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(const bpf::Loader& loader, co
   // Levels in records are relative to the walk's root.
   size_t depth = 0;
   for (char c : root_rel) depth += c == '/';
-  skel->bss->snap_root_level = root_rel == "/" ? 0 : static_cast<__u32>(depth);
+  s->root_level_ = root_rel == "/" ? 0 : static_cast<__u32>(depth);
 
   s->recs_len_ = sizeof(ow_memcg_rec) * loader.snap_cap();
   long pg = ::sysconf(_SC_PAGESIZE);
@@ -76,6 +76,7 @@ Status BpfSource::walk(std::vector<Sample>& out) {
   const uint32_t cap = loader_->snap_cap();
   walks_ = 0;
   for (uint32_t skip = 0;; skip += cap) {
+    bss->snap_root_level = root_level_;  // per walk: sources at other roots share the program
     bss->snap_skip = skip;
     bss->snap_seen = 0;
     bss->snap_written = 0;

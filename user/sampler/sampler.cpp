@@ -2,18 +2,42 @@
 
 #include <time.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace ow::sampler {
+
+namespace {
+// The roots to walk: each given root once, none below another ("/" alone when
+// any is "/" or none is given).
+std::vector<std::string> walk_roots(std::vector<std::string> roots) {
+  std::sort(roots.begin(), roots.end());
+  std::vector<std::string> out;
+  for (const auto& r : roots) {
+    if (r == "/") return {"/"};
+    bool covered = false;
+    for (const auto& o : out)
+      covered = covered || r == o || (r.starts_with(o) && r.size() > o.size() && r[o.size()] == '/');
+    if (!covered) out.push_back(r);
+  }
+  if (out.empty()) out.push_back("/");
+  return out;
+}
+}  // namespace
 
 Result<std::unique_ptr<Sampler>> Sampler::open(const cg::Hierarchy& h, const bpf::Loader* loader,
                                                std::vector<std::string> roots) {
-  std::unique_ptr<Sampler> s(new Sampler(h));
+  auto walk = walk_roots(roots);
+  std::unique_ptr<Sampler> s(new Sampler(h, walk == std::vector<std::string>{"/"} ? std::vector<std::string>{} : walk));
   s->roots_ = std::move(roots);
-  if (loader && loader->snapshots_loaded()) {
-    auto b = BpfSource::open(*loader, h);
-    if (!b) return b.error();
-    s->src_ = std::move(*b);
-  } else {
-    s->src_ = std::make_unique<FileSource>(h);
+  for (const auto& r : walk) {
+    if (loader && loader->snapshots_loaded()) {
+      auto b = BpfSource::open(*loader, h, r);
+      if (!b) return b.error();
+      s->srcs_.push_back(std::move(*b));
+    } else {
+      s->srcs_.push_back(std::make_unique<FileSource>(h, r));
+    }
   }
   s->ids_.refresh();
   return s;
@@ -30,8 +54,14 @@ bool Sampler::selected(const std::string& path) const {
 Result<Snapshot> Sampler::take() {
   timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  auto raw = src_->read();
-  if (!raw) return raw.error();
+  std::vector<Sample> all;
+  for (auto& src : srcs_) {
+    auto part = src->read();
+    if (!part) return part.error();
+    if (all.empty()) all = std::move(*part);
+    else all.insert(all.end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
+  }
+  auto* raw = &all;
   Snapshot snap;
   snap.ts_ns = static_cast<int64_t>(now.tv_sec) * 1000000000LL + now.tv_nsec;
   snap.samples.reserve(raw->size());
@@ -41,7 +71,7 @@ Result<Snapshot> Sampler::take() {
     if (!selected(s.cgroup)) continue;
     // The BPF source without the kernel's inactive-file counter: memory.stat,
     // for this field only (a cgroup removed since keeps 0).
-    if (!src_->fills_inactive_file()) (void)fill_working_set(ids_.hierarchy(), s.cgroup, s);
+    if (!srcs_.front()->fills_inactive_file()) (void)fill_working_set(ids_.hierarchy(), s.cgroup, s);
     s.ts_ns = snap.ts_ns;
     snap.samples.push_back(std::move(s));
   }

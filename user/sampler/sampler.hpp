@@ -20,15 +20,18 @@ class Sampler {
   static Result<std::unique_ptr<Sampler>> open(const cg::Hierarchy& h, const bpf::Loader* loader,
                                                std::vector<std::string> roots = {});
   Result<Snapshot> take();
-  const char* source_name() const { return src_->name(); }
+  const char* source_name() const { return srcs_.front()->name(); }
   // Where inactive_file / working_set come from: "bpf-iter" or "cgroupfs"
   // (the files source, or the BPF source falling back to memory.stat).
-  const char* working_set_source() const { return src_->fills_inactive_file() ? src_->name() : "cgroupfs"; }
+  const char* working_set_source() const {
+    return srcs_.front()->fills_inactive_file() ? srcs_.front()->name() : "cgroupfs";
+  }
 
  private:
-  Sampler(cg::Hierarchy h) : ids_(std::move(h)) {}
+  Sampler(cg::Hierarchy h, std::vector<std::string> walk_roots) : ids_(std::move(h), std::move(walk_roots)) {}
   bool selected(const std::string& path) const;
-  std::unique_ptr<Source> src_;
+  // One source per walk root: a --cgroup P run walks P's subtree, not the node's.
+  std::vector<std::unique_ptr<Source>> srcs_;
   cg::IdCache ids_;
   std::vector<std::string> roots_;
 };

@@ -76,6 +76,7 @@ class BpfSource : public Source {
   const void* recs_ = nullptr;  // mmapped snap_recs
   size_t recs_len_ = 0;
   uint32_t walks_ = 0;
+  uint32_t root_level_ = 0;  // depth of the walk root, subtracted from record levels
   uint64_t root_id_ = 0;
   std::string root_stat_path_;
   std::string inactive_key_;

@@ -15,9 +15,12 @@
 
 #include "../bpf/test_bpfmem_map.hpp"
 #include "agent/hints.hpp"
+#include "bpf/loader.hpp"
 #include "cgroup/scoped.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "helpers.hpp"
+#include "sampler/sampler.hpp"
+#include "workload.hpp"
 #include "oomwatch.h"
 #include "util/fs.hpp"
 
@@ -362,4 +365,81 @@ TEST_CASE("hint service tick at 1,000 limited cgroups: one eBPF walk, cost print
   for (const auto& k : kids)
     if (exists(places.file(*h.id_of(k.path())))) ++left;
   CHECK(left == 0);
+}
+
+// What the agent does each second: hand the hint worker its snapshot. A tick
+// from it publishes what a walking tick publishes, and reads memory.stat only
+// of targets that moved (usage, inactive file, limit) since their last read.
+TEST_CASE("hint service from snapshots: same hints as walking, memory.stat only where something moved",
+          "[integration][hints]") {
+  auto h = owtest::hierarchy();
+  auto top = owtest::make_cgroup(ow::kUnlimited, "owtest-hints-snap");
+  std::vector<ow::cg::ScopedCgroup> kids;
+  for (int i = 0; i < 5; ++i) {
+    auto c = ow::cg::ScopedCgroup::create(h, top.path(), "c", 256ull << 20);
+    REQUIRE(c.ok());
+    kids.push_back(std::move(*c));
+  }
+  struct Reverse {  // children before their parent
+    std::vector<ow::cg::ScopedCgroup>& v;
+    ~Reverse() {
+      while (!v.empty()) v.pop_back();
+    }
+  } rev{kids};
+  Places places("snap");
+  for (const auto& k : kids) places.dirs.push_back(h.abs(k.path()));
+  ow::agent::HintOptions o;
+  o.roots = {top.path()};
+  o.publish = places.opts;
+  ServiceGuard g;
+  auto svc = ow::agent::HintService::open(h, o);
+  REQUIRE(svc.ok());
+  g.s = std::move(*svc);
+  auto& s = *g.s;
+  auto hint = [&](int i) { return s.published_value(kids[i].path()).value_or(0); };
+
+  REQUIRE(s.tick(mono_ns(), true));  // walking: the reference
+  CHECK_FALSE(s.last_tick().from_snapshot);
+  std::vector<uint64_t> walked;
+  for (int i = 0; i < 5; ++i) walked.push_back(hint(i));
+  CHECK(walked[0] > 0);
+
+  // The daemon's sampler: the whole hierarchy, through the iterator where it loads.
+  ow::bpf::LoaderOptions lo;
+  lo.oom_events = false;
+  lo.snapshots = true;
+  lo.memcg_v1 = h.version() == ow::cg::Version::V1;
+  auto loader = ow::bpf::Loader::open(lo);
+  auto smp = ow::sampler::Sampler::open(h, loader ? loader->get() : nullptr);
+  REQUIRE(smp.ok());
+  auto tick_from_snapshot = [&] {
+    auto snap = (*smp)->take();
+    REQUIRE(snap.ok());
+    REQUIRE(s.tick(mono_ns(), *snap, true));
+    const auto& r = s.last_tick();
+    CHECK(r.from_snapshot);
+    CHECK(r.targets == 5);
+    CHECK(r.failed == 0);
+    return r.stat_reads;
+  };
+  CHECK(tick_from_snapshot() == 5);  // nothing cached yet
+  for (int i = 0; i < 5; ++i) CHECK(near(hint(i), walked[i]));
+  CHECK(tick_from_snapshot() == 0);  // nothing moved: figures reused
+  for (int i = 0; i < 5; ++i) CHECK(near(hint(i), walked[i]));
+
+  // 16 MiB of shmem in the first: non-heap memory, so its hint drops (by
+  // 16 MiB times the hint's ratio of what is left, 0.8 by default).
+  owtest::Workload w(h.abs(kids[0].path()) + "/cgroup.procs", {{16ull << 20, 0, 60'000}}, /*shmem=*/true,
+                     /*stay=*/true);
+  for (int i = 0; i < 200 && h.usage(kids[0].path()).value_or(0) < (16ull << 20); ++i)
+    ::usleep(20'000);
+  REQUIRE(h.usage(kids[0].path()).value_or(0) >= (16ull << 20));
+  CHECK(tick_from_snapshot() == 1);
+  CHECK(hint(0) + (12ull << 20) < walked[0]);
+  for (int i = 1; i < 5; ++i) CHECK(near(hint(i), walked[i]));
+
+  // Half the limit on the second: re-read, and the hint follows (0.8 x 128 MiB lower).
+  REQUIRE(h.set_limit(kids[1].path(), 128ull << 20).ok());
+  CHECK(tick_from_snapshot() >= 1);
+  CHECK(hint(1) + (96ull << 20) < walked[1]);
 }

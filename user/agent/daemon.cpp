@@ -517,11 +517,14 @@ void Daemon::on_tick() {
   int64_t now = mono_ns();
   report_drops();
   refresh_children();
-  auto snap = sampler_->take();
-  if (!snap) {
-    spdlog::warn("snapshot failed: {}", snap.error().message());
+  auto taken = sampler_->take();
+  if (!taken) {
+    spdlog::warn("snapshot failed: {}", taken.error().message());
     return;
   }
+  // Shared with the hint worker, which reads it on its own thread.
+  auto snap = std::make_shared<const sampler::Snapshot>(std::move(*taken));
+  if (hints_) hints_->snapshot(snap);
   if (db_) {
     if (auto s = db_->insert(*snap); !s) spdlog::warn("history: {}", s.error().message());
     if (now - last_maintain_ns_ >= 60'000'000'000LL) {

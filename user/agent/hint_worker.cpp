@@ -18,20 +18,29 @@ void HintWorker::refresh(const std::string& cgroup) {
   cv_.notify_one();
 }
 
+void HintWorker::snapshot(std::shared_ptr<const sampler::Snapshot> snap) {
+  std::lock_guard<std::mutex> lk(mu_);
+  snap_ = std::move(snap);
+}
+
 void HintWorker::run() {
   for (;;) {
     std::deque<std::string> jobs;
+    std::shared_ptr<const sampler::Snapshot> snap;
     {
       std::unique_lock<std::mutex> lk(mu_);
       cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stopping_ || !jobs_.empty(); });
       if (stopping_) return;
       jobs.swap(jobs_);
+      snap = snap_;
     }
     try {
       for (const auto& c : jobs)
         if (svc_->covers(c)) (void)svc_->refresh(c);
       int64_t now = mono_ns();
-      svc_->tick(now);  // recomputes all only when the service's period has passed
+      // Recomputes all only when the service's period has passed.
+      if (snap) svc_->tick(now, *snap);
+      else svc_->tick(now);
       svc_->maybe_log(now);
     } catch (const std::exception& e) {
       spdlog::error("GOMEMLIMIT hints: internal error (the hints go on): {}", e.what());

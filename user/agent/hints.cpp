@@ -107,7 +107,19 @@ struct Node {
   int above = -1;             // roots only: index into the ancestor chains
   uint64_t limit = kUnlimited;  // this level's limit (gomemlimit::level_limit)
   uint64_t eff = kUnlimited;    // min over this level and every ancestor
+  const sampler::Sample* sample = nullptr;  // ticks from a snapshot: its figures
 };
+
+// A level's limit as the snapshot gives it (gomemlimit::level_limit's rule:
+// v2 memory.high counts as a limit).
+uint64_t sample_limit(const sampler::Sample& s, cg::Version v) {
+  return v == cg::Version::V2 ? std::min(s.limit_bytes, s.high_bytes) : s.limit_bytes;
+}
+
+bool moved(uint64_t was, uint64_t now) {
+  uint64_t d = was > now ? was - now : now - was;
+  return d > std::max<uint64_t>(1 << 20, std::max(was, now) / 100);
+}
 
 // Preorder walk below `rel` (whose node is at index `self`): children after
 // their parent, ids from fstatat on the directory fd (no path resolution).
@@ -313,7 +325,13 @@ HintService::Outcome HintService::publish_one(const std::string& rel, uint64_t i
   return confirm ? Outcome::Published : Outcome::Rewritten;
 }
 
-bool HintService::tick(int64_t now_ns, bool force) {
+bool HintService::tick(int64_t now_ns, bool force) { return run_tick(now_ns, force, nullptr); }
+
+bool HintService::tick(int64_t now_ns, const sampler::Snapshot& snap, bool force) {
+  return run_tick(now_ns, force, &snap);
+}
+
+bool HintService::run_tick(int64_t now_ns, bool force, const sampler::Snapshot* snap) {
   if (shut_) return false;
   if (!force && last_tick_ns_ && now_ns - *last_tick_ns_ < o_.period_ns) return false;
   last_tick_ns_ = now_ns;
@@ -331,12 +349,24 @@ bool HintService::tick(int64_t now_ns, bool force) {
     return true;
   }
 
-  // 1. The selected subtrees, each level's limit read once.
+  // 1. The selected subtrees, each level's limit read once (or taken from the snapshot).
   std::vector<Node> nodes;
   std::vector<std::vector<gomemlimit::LimitLevel>> above;  // per root: its ancestors, nearest first
   std::vector<std::string> roots = o_.roots.empty() ? std::vector<std::string>{"/"} : o_.roots;
+  std::unordered_map<std::string_view, const sampler::Sample*> by_path;
+  if (snap) {
+    by_path.reserve(snap->samples.size());
+    for (const auto& x : snap->samples) by_path.emplace(x.cgroup, &x);
+  }
+  auto limit_of = [&](const std::string& rel) {
+    if (auto it = by_path.find(rel); it != by_path.end()) return sample_limit(*it->second, h_.version());
+    return gomemlimit::level_limit(h_, rel);
+  };
+  rep.from_snapshot = snap != nullptr;
   for (const auto& root : roots) {
-    auto id = h_.id_of(root);
+    const sampler::Sample* rs = nullptr;
+    if (auto it = by_path.find(root); it != by_path.end()) rs = it->second;
+    auto id = rs ? Result<uint64_t>(rs->cgroup_id) : h_.id_of(root);
     if (!id) {
       if (missing_roots_.insert(root).second)
         spdlog::warn("GOMEMLIMIT hints: no cgroup {} (yet): nothing hinted there until it appears", root);
@@ -346,12 +376,13 @@ bool HintService::tick(int64_t now_ns, bool force) {
     Node n;
     n.rel = root;
     n.id = *id;
-    n.limit = gomemlimit::level_limit(h_, root);
+    n.limit = limit_of(root);
     n.eff = n.limit;
+    n.sample = rs;
     std::vector<gomemlimit::LimitLevel> chain;
     if (root != "/") {
       for (std::string cur = parent_of(root);; cur = parent_of(cur)) {
-        chain.push_back({cur, gomemlimit::level_limit(h_, cur)});
+        chain.push_back({cur, limit_of(cur)});
         n.eff = std::min(n.eff, chain.back().limit_bytes);
         if (cur == "/") break;
       }
@@ -359,7 +390,35 @@ bool HintService::tick(int64_t now_ns, bool force) {
     n.above = static_cast<int>(above.size());
     above.push_back(std::move(chain));
     nodes.push_back(std::move(n));
-    walk_below(h_, nodes, static_cast<int>(nodes.size()) - 1);
+    if (!snap || !rs) {
+      walk_below(h_, nodes, static_cast<int>(nodes.size()) - 1);
+      continue;
+    }
+    // Descendants from the snapshot, parents before children (sorted paths).
+    std::vector<const sampler::Sample*> below;
+    std::string_view prefix = root == "/" ? std::string_view("/") : std::string_view(root);
+    for (const auto& x : snap->samples) {
+      std::string_view p = x.cgroup;
+      if (p == prefix) continue;
+      if (root == "/" ? p.size() > 1 && p[0] == '/' : p.starts_with(prefix) && p.size() > prefix.size() && p[prefix.size()] == '/')
+        below.push_back(&x);
+    }
+    std::sort(below.begin(), below.end(), [](const auto* a, const auto* b) { return a->cgroup < b->cgroup; });
+    // Keys view the snapshot's own strings (nodes' move as the vector grows).
+    std::unordered_map<std::string_view, int> index{{rs->cgroup, static_cast<int>(nodes.size()) - 1}};
+    for (const auto* x : below) {
+      auto pit = index.find(parent_of(x->cgroup));
+      if (pit == index.end()) continue;  // its parent is not in the snapshot (created meanwhile): next tick
+      Node c;
+      c.rel = x->cgroup;
+      c.id = x->cgroup_id;
+      c.parent = pit->second;
+      c.limit = sample_limit(*x, h_.version());
+      c.eff = std::min(c.limit, nodes[pit->second].eff);
+      c.sample = x;
+      nodes.push_back(std::move(c));
+      index.emplace(x->cgroup, static_cast<int>(nodes.size()) - 1);
+    }
   }
   rep.walked = nodes.size();
   int64_t t1 = mono_ns();
@@ -388,29 +447,78 @@ bool HintService::tick(int64_t now_ns, bool force) {
   std::set<uint64_t> live;
   std::string first_failure;
   gomemlimit::CalcInput in;
+  // Figures older than kFiguresMaxAgeNs are re-read a few a tick, so that all
+  // of them are within that age and no tick reads them all at once.
+  size_t aged_budget =
+      1 + nodes.size() * static_cast<size_t>(std::max<int64_t>(o_.period_ns, 1)) / kFiguresMaxAgeNs;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Node& n = nodes[i];
     if (!o_.include_unlimited && n.eff >= *machine) continue;
     ++rep.targets;
-    in.levels.clear();
+    // The level whose limit is the effective one (nearest first), found
+    // without copying the chain: with the figures unchanged and the same
+    // limit from the same level, the last breakdown is this tick's.
     int top = static_cast<int>(i);
+    const std::string* limiting = nullptr;
+    uint64_t least = kUnlimited;
     for (int j = top; j >= 0; j = nodes[j].parent) {
-      in.levels.push_back({nodes[j].rel, nodes[j].limit});
+      if (nodes[j].limit < least) least = nodes[j].limit, limiting = &nodes[j].rel;
       top = j;
     }
-    for (const auto& l : above[nodes[top].above]) in.levels.push_back(l);
-    if (auto s = gomemlimit::read_cgroup_figures(h_, n.rel, in); !s) {
-      if (s.error().err == ENOENT) continue;  // removed since the walk: withdrawn below
-      live.insert(n.id);  // keep an old hint rather than drop it on a read error
-      ++rep.failed;
-      if (first_failure.empty()) first_failure = n.rel + ": " + s.error().message();
-      continue;
+    for (const auto& l : above[nodes[top].above])
+      if (l.limit_bytes < least) least = l.limit_bytes, limiting = &l.cgroup;
+    const std::string& limit_at = limiting ? *limiting : n.rel;
+    uint64_t ebpf = ebpf_for(n.rel);
+    auto fit = figures_.find(n.id);
+    bool reuse = n.sample && fit != figures_.end() && fit->second.eff_limit == n.eff &&
+                 fit->second.limit_at == limit_at && !moved(fit->second.usage, n.sample->usage_bytes) &&
+                 !moved(fit->second.inactive, n.sample->inactive_file_bytes);
+    if (reuse && now_ns - fit->second.read_ns >= kFiguresMaxAgeNs && aged_budget > 0) {
+      reuse = false;
+      --aged_budget;
     }
-    in.machine_bytes = *machine;
-    in.ebpf_bytes = ebpf_for(n.rel);
+    gomemlimit::Breakdown b;
+    if (reuse && fit->second.ebpf == ebpf && fit->second.machine == *machine) {
+      b = fit->second.breakdown;
+    } else {
+      in.levels.clear();
+      for (int j = static_cast<int>(i); j >= 0; j = nodes[j].parent) in.levels.push_back({nodes[j].rel, nodes[j].limit});
+      for (const auto& l : above[nodes[top].above]) in.levels.push_back(l);
+      if (reuse) {
+        in.version = h_.version();
+        in.stat = fit->second.stat;
+        in.v1_kmem_bytes = fit->second.v1_kmem_bytes;
+      } else if (auto s = gomemlimit::read_cgroup_figures(h_, n.rel, in); !s) {
+        if (s.error().err == ENOENT) continue;  // removed since the walk: withdrawn below
+        live.insert(n.id);  // keep an old hint rather than drop it on a read error
+        ++rep.failed;
+        if (first_failure.empty()) first_failure = n.rel + ": " + s.error().message();
+        continue;
+      } else {
+        ++rep.stat_reads;
+      }
+      in.machine_bytes = *machine;
+      in.ebpf_bytes = ebpf;
+      b = gomemlimit::compute(in, o_.params);
+      if (n.sample) {
+        auto& f = figures_[n.id];
+        if (!reuse) {
+          f.stat = in.stat;
+          f.v1_kmem_bytes = in.v1_kmem_bytes;
+          f.usage = n.sample->usage_bytes;
+          f.inactive = n.sample->inactive_file_bytes;
+          f.read_ns = now_ns;
+        }
+        f.eff_limit = n.eff;
+        f.limit_at = limit_at;
+        f.ebpf = ebpf;
+        f.machine = *machine;
+        f.breakdown = b;
+      }
+    }
     live.insert(n.id);
     std::string why;
-    switch (publish_one(n.rel, n.id, gomemlimit::compute(in, o_.params), true, now_ns, &why)) {
+    switch (publish_one(n.rel, n.id, b, true, now_ns, &why)) {
       case Outcome::Rewritten: ++rep.rewritten; [[fallthrough]];
       case Outcome::Published:
         ++rep.published;
@@ -434,6 +542,8 @@ bool HintService::tick(int64_t now_ns, bool force) {
     withdraw(id);
     no_hint_.erase(id);
   }
+  for (auto it = figures_.begin(); it != figures_.end();)  // cgroups gone or no longer targets
+    it = live.count(it->first) ? std::next(it) : figures_.erase(it);
   rep.withdrawn = withdrawn_total_ - withdrawn_before;
   rep.publish_ns = mono_ns() - t2;
   rep.duration_ns = mono_ns() - t0;

@@ -15,31 +15,34 @@
 //   target and a removed cgroup get their old hint withdrawn, never a stale
 //   or absurd value.
 //
-// Cost per tick (what keeps 1,000 cgroups cheap):
-//   - one walk of the selected subtrees (readdir + fstatat for the id), one
-//     limit read per cgroup (v2: memory.max and memory.high), each level read
-//     once per tick and shared by all descendants, MemTotal once;
+// Cost per tick. The agent ticks from its last snapshot (tick(now, snap)):
+//   - cgroups, ids, limits, memory.high, usage and inactive file come from the
+//     snapshot (one BPF walk the agent takes anyway): no readdir, no limit file;
+//   - memory.stat (+ v1 memory.kmem.usage_in_bytes) is read only for a target
+//     that is new, whose usage or inactive file moved by more than
+//     max(1 MiB, 1 %) since its last read, or whose effective limit changed;
+//     figures older than kFiguresMaxAgeNs are re-read a few per tick; when
+//     nothing an input depends on changed, the last breakdown is reused;
 //   - eBPF memory: ONE iter/bpf_map walk plus one fdinfo read per map for all
 //     cgroups, summed per subtree (maps charged to a cgroup or below it, the
-//     rule of bpfmem::subtree_map_bytes); no /proc or bpffs scan (those only
-//     name holders and pins, which a hint does not need);
-//   - per target: memory.stat (+ v1 memory.kmem.usage_in_bytes) and compute();
-//     the xattr and the file are rewritten only when the value changed, when
+//     rule of bpfmem::subtree_map_bytes); no /proc or bpffs scan;
+//   - the xattr and the file are rewritten only when the value changed, when
 //     the last write of them failed, and every republish_period_ns (in case
 //     someone removed them); otherwise only the map entry is updated (its
 //     ts_ns says when the hint was last confirmed). A rename over an existing
 //     file is costly where /run is not tmpfs (ext4 flushes the data first:
 //     ~2 ms per file measured here).
-//   last_tick() reports counts and the time spent. Measured here (v1, kernel
-//   6.18, 2 shared cores under load; tests/integration/test_hint_service.cpp
-//   "[.scale]"): 1,000 limited cgroups in 10 groups, steady tick 104-126 ms
-//   (walk + limits 40-52 ms, eBPF walk 0.55 ms for 8 maps, memory.stat +
-//   kmem + compute + map update 49-74 ms); the first tick, which creates
-//   1,000 files and xattrs, 0.33-1.0 s (ext4 file creation).
+//   Without a snapshot (tick(now), as before the first one) it walks the
+//   subtrees (readdir + fstatat, a limit read per level) and reads memory.stat
+//   of every target. Measured by tests/bench/bench_hints.cpp (v1, kernel 6.18,
+//   2 shared cores, 1,000 limited cgroups in 10 groups): steady tick from the
+//   snapshot 2.6 ms, walking 40 ms, in the same run; the first tick, which
+//   creates 1,000 files and xattrs, takes seconds (ext4 file creation).
+//   last_tick() reports counts and the time spent.
 //
-// Wiring (the daemon's loop thread):
+// Wiring (agent/hint_worker.hpp runs it on its own thread):
 //   auto hints = HintService::open(h, {.roots = managed, .loader = &loader});
-//   timer every few seconds:  hints->tick(now); hints->maybe_log(now);
+//   every second:             hints->tick(now, last_snapshot); hints->maybe_log(now);
 //   lowering donor D to N:    if (hints->covers(D)) (void)hints->lower_before(D, N);
 //                             write the limit; then (void)hints->refresh(D);
 //   after raising C's limit:  (void)hints->refresh(C);
@@ -54,7 +57,7 @@
 // daemon should leave them that long to shrink before the limit write when
 // it can (a pressure rescue may not).
 //
-// Threading: not thread-safe; call everything from the agent loop's thread.
+// Threading: not thread-safe; call everything from one thread (the hint worker's).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -70,6 +73,7 @@
 #include "cgroup/idcache.hpp"
 #include "gomemlimit/calc.hpp"
 #include "gomemlimit/publish.hpp"
+#include "sampler/sample.hpp"
 #include "util/result.hpp"
 
 namespace ow::bpf {
@@ -120,6 +124,8 @@ struct HintTickReport {
   bool ebpf_measured = false;
   int64_t duration_ns = 0;  // the whole tick (CLOCK_MONOTONIC)
   int64_t walk_ns = 0, ebpf_ns = 0, publish_ns = 0;  // walk + limits; eBPF walk; stat + compute + publish
+  bool from_snapshot = false;  // cgroups, limits and usage came from the agent's last snapshot
+  size_t stat_reads = 0;       // targets whose memory.stat was read (the rest reused their last figures)
 };
 
 // What the service last published for one cgroup.
@@ -145,6 +151,15 @@ class HintService {
   // passed since the last tick (or the first time, or force). now_ns: any
   // monotonic clock, the same on every call. Returns whether it ran.
   bool tick(int64_t now_ns, bool force = false);
+  // The same from the agent's last snapshot (every cgroup, with usage, limit,
+  // memory.high and inactive file): no walk and no limit file, and memory.stat
+  // only of a target whose usage or inactive file moved by more than
+  // max(1 MiB, 1 %) since its last read, whose limit changed, that is new, or
+  // whose figures are older than kFiguresMaxAgeNs (a few of those per tick,
+  // spread so that every target is re-read within that age). A root or
+  // ancestor missing from the snapshot falls back to its files.
+  bool tick(int64_t now_ns, const sampler::Snapshot& snap, bool force = false);
+  static constexpr int64_t kFiguresMaxAgeNs = 600'000'000'000;  // 10 min
 
   // Right after the daemon changed `cgroup`'s limit (relative or absolute
   // path): recompute and publish its hint. Returns the published value. Error
@@ -216,6 +231,20 @@ class HintService {
   std::map<uint64_t, PublishedHint> published_;
   std::map<uint64_t, std::string> no_hint_;  // id -> why, to warn once per change
   std::set<std::string> missing_roots_;       // warned once each
+  // memory.stat figures of each target as last read, and what the snapshot
+  // said then: a tick from a snapshot re-reads only what moved.
+  struct Figures {
+    std::map<std::string, uint64_t> stat;
+    std::optional<uint64_t> v1_kmem_bytes;
+    uint64_t usage = 0, inactive = 0;  // the snapshot's, when memory.stat was read
+    int64_t read_ns = 0;
+    // What the last breakdown was computed from, and the breakdown itself.
+    uint64_t eff_limit = 0, ebpf = 0, machine = 0;
+    std::string limit_at;  // the level whose limit was the effective one
+    gomemlimit::Breakdown breakdown;
+  };
+  std::unordered_map<uint64_t, Figures> figures_;  // by cgroup id
+  bool run_tick(int64_t now_ns, bool force, const sampler::Snapshot* snap);
   int64_t last_fail_warn_ns_ = 0;
   size_t last_failed_ = 0;
   size_t withdrawn_total_ = 0;

@@ -302,3 +302,41 @@ TEST_CASE("recommend: a recorded history gives the rules' exact figures; bad inp
   CHECK(e.exit_code == 2);
   CHECK(e.err.find("pods file is not JSON") != std::string::npos);
 }
+
+TEST_CASE("recommend: the agent stores each new recommendation and logs one line for it", "[integration][recommend]") {
+  auto h = owtest::hierarchy();
+  auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-recagent");
+  auto kid = owtest::child(h, c.path(), "app", 256 * kMiB);
+  owtest::Workload w(h.abs(kid.path()) + "/cgroup.procs", {{48 * kMiB, 0, 0}}, false, true);
+  owtest::TmpTree dir("owtest-recagent");
+  std::string db = dir.path + "/history.db", cfg = dir.path + "/oomwatch.toml";
+  std::ofstream(cfg) << "[recommend]\ninterval = \"1s\"\npods_log_dir = \"" << dir.path << "/nolog\"\n";
+  auto argv = agent_argv(dir.path, db);
+  for (const char* a : {"--config", cfg.c_str(), "--manage", c.path().c_str()}) argv.push_back(a);
+  auto agent = owtest::start(argv);
+  json last;
+  auto stored = [&] {
+    auto r = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--cgroup", kid.path(), "--format", "json"});
+    if (r.exit_code != 0) return false;
+    last = find_container(json::parse(r.out), kid.path());
+    return !last["last_recommendation"].is_null();
+  };
+  REQUIRE(owtest::wait_for(stored, 30000));
+  ::usleep(2'500'000);  // two more rounds: the cooldown keeps them from storing again
+  agent->stop();
+  INFO(last.dump());
+  const auto& l = last["last_recommendation"];
+  CHECK(l["request"] == last["recommended"]["request"]);
+  CHECK(l["limit"] == last["recommended"]["limit"]);
+  CHECK(l["rationale"].get<std::string>().find("request = ") == 0);
+  CHECK(last["compared_to"] == "last recommendation");
+  CHECK(last["propose"] == false);  // within the cooldown (and hysteresis) of the stored one
+  std::string why = last["decision"];
+  CHECK((why.find("within hysteresis") == 0 || why.find("cooldown") == 0));
+  std::string err = agent->err();
+  std::string needle = "recommendation for " + kid.path() + ": request ";
+  size_t first = err.find(needle);
+  CHECK(first != std::string::npos);
+  CHECK(err.find(needle, first + 1) == std::string::npos);  // one line, once
+  CHECK(err.find("recommendation for " + c.path() + ":") == std::string::npos);  // the root itself is not a child
+}

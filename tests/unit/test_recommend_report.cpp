@@ -64,5 +64,13 @@ TEST_CASE("report: the table has a header, a row and the rationale", "[recommend
   CHECK(t.find("shop/web/function") != std::string::npos);
   CHECK(t.find("224Mi") != std::string::npos);
   CHECK(t.find("\n    request = ws_p95 × 1.20") != std::string::npos);
-  CHECK(t.find("\n    decision: ") != std::string::npos);
+  CHECK(t.find("\n    decision (against current): ") != std::string::npos);
+  Report r = seed_report();
+  r.last = LastRecommendation{1'700'000'000'000'000'000, 224 * kMi, 336 * kMi, "high", "why"};
+  r.compared_to = "last recommendation";
+  CHECK(reports_table({r}).find("\n    last recommendation: 224Mi / 336Mi at 2023-11-14T22:13:20.000Z\n") != std::string::npos);
+  auto j = nlohmann::json::parse(reports_json({r}));
+  CHECK(j["containers"][0]["last_recommendation"]["at"] == "2023-11-14T22:13:20.000Z");
+  CHECK(j["containers"][0]["compared_to"] == "last recommendation");
+  CHECK(nlohmann::json::parse(reports_json({seed_report()}))["containers"][0]["last_recommendation"].is_null());
 }

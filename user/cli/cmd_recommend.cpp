@@ -10,9 +10,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "advisor/gather.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/recommend_gather.hpp"
 #include "recommend/quantity.hpp"
 #include "stats/select.hpp"
 #include "util/fs.hpp"
@@ -28,7 +28,7 @@ struct RecommendOpts {
 };
 
 int run_recommend(const RecommendOpts& o) {
-  RecommendQuery q;
+  advisor::RecommendQuery q;
   q.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
                  .count();
   for (auto [flag, text, out] : {std::tuple{"--window", &o.window, &q.window_ns},
@@ -81,8 +81,10 @@ int run_recommend(const RecommendOpts& o) {
       return fail(kExitUsage, "unknown cgroup " + o.cgroups[i] + " (" + q.selectors[i] + "): no history for it or below it in " + path);
   }
 
-  RecommendSources src{&*h, hier ? &*hier : nullptr, &*names, pods ? &*pods : nullptr};
-  auto reports = gather_recommendations(q, src);
+  auto last = h->last_recommendations(q.selectors);
+  if (!last) return fail(kExitEnv, last.error());
+  advisor::RecommendSources src{&*h, hier ? &*hier : nullptr, &*names, pods ? &*pods : nullptr, &*last};
+  auto reports = advisor::gather_recommendations(q, src);
   if (!reports) return fail(kExitEnv, reports.error());
   if (reports->empty())
     return fail(kExitUsage, "no working-set samples in the last " + o.window + (o.cgroups.empty() ? "" : " for the selected cgroups") + " in " + path,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "recommend/quantity.hpp"
+#include "stats/time.hpp"
 #include "util/text.hpp"
 #include "util/units.hpp"
 
@@ -58,6 +59,13 @@ ojson report_json(const Report& r) {
   j["confidence_reason"] = r.rec.confidence_reason.empty() ? ojson(nullptr) : ojson(r.rec.confidence_reason);
   j["propose"] = r.decision.propose;
   j["decision"] = r.decision.reason;
+  j["compared_to"] = r.compared_to;
+  if (r.last)
+    j["last_recommendation"] = {{"at", stats::format_rfc3339(r.last->ts_ns)},         {"ts_ns", r.last->ts_ns},
+                                {"request", quantity(r.last->request_bytes)}, {"limit", quantity(r.last->limit_bytes)},
+                                {"confidence", r.last->confidence},          {"rationale", r.last->rationale}};
+  else
+    j["last_recommendation"] = nullptr;
   j["rationale"] = r.rec.rationale;
   return j;
 }
@@ -118,7 +126,10 @@ std::string reports_table(const std::vector<Report>& rs) {
                        mib_text(w.ws_p95_bytes), mib_text(w.ws_max_bytes), quantity(r.rec.request_bytes),
                        quantity(r.rec.limit_bytes), confidence_name(r.rec.confidence), r.decision.propose ? "yes" : "no");
     out += "    " + r.rec.rationale + "\n";
-    out += "    decision: " + r.decision.reason + "\n";
+    out += "    decision (against " + r.compared_to + "): " + r.decision.reason + "\n";
+    if (r.last)
+      out += fmt::format("    last recommendation: {} / {} at {}\n", quantity(r.last->request_bytes),
+                         quantity(r.last->limit_bytes), stats::format_rfc3339(r.last->ts_ns));
   }
   return out;
 }

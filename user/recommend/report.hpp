@@ -18,6 +18,13 @@ struct KubeName {
   std::string ns, pod, container, pod_uid, container_id, qos;
 };
 
+// The last recommendation stored in the history database (made by the agent).
+struct LastRecommendation {
+  int64_t ts_ns = 0;
+  uint64_t request_bytes = 0, limit_bytes = 0;
+  std::string confidence, rationale;
+};
+
 struct Report {
   std::string cgroup;                // path in the memory hierarchy
   std::string name;                  // "ns/pod/container", or the cgroup path
@@ -27,6 +34,10 @@ struct Report {
   Input input;
   Recommendation rec;
   Decision decision;
+  std::optional<LastRecommendation> last;
+  // What hysteresis compared against: "last recommendation" when there is
+  // one (a new recommendation is one that moved), else "current".
+  std::string compared_to = "current";
 };
 
 std::string reports_json(const std::vector<Report>& rs);  // one line: {"containers":[...]}

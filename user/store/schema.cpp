@@ -17,9 +17,13 @@ CREATE TABLE bucket(start INTEGER NOT NULL, series INTEGER NOT NULL, n INTEGER N
                     ws_min INTEGER, ws_max INTEGER, ws_sum INTEGER, ws_sketch BLOB,
                     PRIMARY KEY(start, series)) WITHOUT ROWID;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE recommendation(ts INTEGER NOT NULL, path TEXT NOT NULL, request INTEGER NOT NULL, lim INTEGER NOT NULL,
+                            ws_avg INTEGER NOT NULL, ws_p95 INTEGER NOT NULL, ws_max INTEGER NOT NULL,
+                            window_ns INTEGER NOT NULL, confidence TEXT NOT NULL, rationale TEXT NOT NULL,
+                            PRIMARY KEY(path, ts)) WITHOUT ROWID;
 )sql";
 
-// Version 1 -> 2: the working set. Columns are appended, so a migrated table
+// Version 1 -> 2: the working set, and the recommendations the agent made. Columns are appended, so a migrated table
 // has the same column order as a new one; rows from before stay NULL there
 // ("not recorded"), never 0.
 const char* kMigrate1to2 = R"sql(
@@ -28,6 +32,10 @@ ALTER TABLE bucket ADD COLUMN ws_min INTEGER;
 ALTER TABLE bucket ADD COLUMN ws_max INTEGER;
 ALTER TABLE bucket ADD COLUMN ws_sum INTEGER;
 ALTER TABLE bucket ADD COLUMN ws_sketch BLOB;
+CREATE TABLE recommendation(ts INTEGER NOT NULL, path TEXT NOT NULL, request INTEGER NOT NULL, lim INTEGER NOT NULL,
+                            ws_avg INTEGER NOT NULL, ws_p95 INTEGER NOT NULL, ws_max INTEGER NOT NULL,
+                            window_ns INTEGER NOT NULL, confidence TEXT NOT NULL, rationale TEXT NOT NULL,
+                            PRIMARY KEY(path, ts)) WITHOUT ROWID;
 PRAGMA user_version=2;
 )sql";
 

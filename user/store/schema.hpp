@@ -13,6 +13,9 @@
 //          lim, sketch, ws_min, ws_max,  blob (stats/sketch.hpp); ws_*: the working
 //          ws_sum, ws_sketch)            set's, NULL when a sample in it had none
 //   meta(key, value)                     bucket_ns, rolled_until_ns, raw_since_ns
+//   recommendation(ts, path, request,    every recommendation the agent made (passed
+//       lim, ws_avg, ws_p95, ws_max,     hysteresis and cooldown), kept for audit;
+//       window_ns, confidence, rationale) key (path, ts): the last one per path is one seek
 // Byte counts are stored as int64 bit patterns: kUnlimited reads as -1 in SQL.
 // WITHOUT ROWID tables keep each row once, in key order (no separate rowid tree).
 #pragma once
@@ -22,7 +25,8 @@
 
 namespace ow::store {
 
-// 2: working set (ws) in raw and bucket; version 1 files are migrated on open.
+// 2: working set (ws) in raw and bucket, the recommendation table; version 1
+// files are migrated on open.
 inline constexpr int kSchemaVersion = 2;
 inline constexpr int64_t kApplicationId = 0x6f6f6d77;  // "oomw"
 

@@ -1,11 +1,11 @@
-#include "cli/recommend_gather.hpp"
+#include "advisor/gather.hpp"
 
 #include <map>
 
 #include "util/fs.hpp"
 #include "util/units.hpp"
 
-namespace ow::cli {
+namespace ow::advisor {
 namespace {
 
 recommend::WindowFigures figures(const stats::WindowStats& w, int64_t window_ns) {
@@ -105,10 +105,20 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
         r.request_from = "memory.min";
       }
     r.rec = recommend::recommend(r.input, q.rules);
-    r.decision = recommend::decide(r.current, r.rec, std::nullopt, q.now_ns, q.rules);
+    recommend::Current base = r.current;
+    std::optional<int64_t> last_ts;
+    if (src.last)
+      if (auto l = src.last->find(path); l != src.last->end()) {
+        const auto& row = l->second;
+        r.last = recommend::LastRecommendation{row.ts_ns, row.request_bytes, row.limit_bytes, row.confidence, row.rationale};
+        base = {row.request_bytes, row.limit_bytes};
+        r.compared_to = "last recommendation";
+        last_ts = row.ts_ns;
+      }
+    r.decision = recommend::decide(base, r.rec, last_ts, q.now_ns, q.rules);
     out.push_back(std::move(r));
   }
   return out;
 }
 
-}  // namespace ow::cli
+}  // namespace ow::advisor

@@ -340,3 +340,52 @@ TEST_CASE("recommend: the agent stores each new recommendation and logs one line
   CHECK(err.find(needle, first + 1) == std::string::npos);  // one line, once
   CHECK(err.find("recommendation for " + c.path() + ":") == std::string::npos);  // the root itself is not a child
 }
+
+namespace {
+// Audit lines of one cgroup written for recommendations.
+std::vector<json> rec_audit(const std::string& log, const std::string& cg) {
+  std::vector<json> out;
+  for (auto& j : owtest::json_file_lines(log))
+    if (j.value("trigger", "") == "recommendation" && j.value("cgroup", "") == cg) out.push_back(j);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("recommend: gated enforcement moves a managed child's limit one bounded step", "[integration][recommend]") {
+  auto h = owtest::hierarchy();
+  auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-recenf");
+  auto kid = owtest::child(h, c.path(), "app", 512 * kMiB);
+  std::string kube = c.path() + "/kubepods";
+  REQUIRE(h.create(kube).ok());  // removed with c
+  REQUIRE(h.set_limit(kube, 512 * kMiB).ok());
+  owtest::Workload w(h.abs(kid.path()) + "/cgroup.procs", {{48 * kMiB, 0, 0}}, false, true);
+  owtest::Workload wk(h.abs(kube) + "/cgroup.procs", {{48 * kMiB, 0, 0}}, false, true);
+  owtest::TmpTree dir("owtest-recenf");
+  std::string db = dir.path + "/history.db", cfg = dir.path + "/oomwatch.toml", audit = dir.path + "/audit.jsonl";
+  std::ofstream(cfg) << "[recommend]\ninterval = \"1s\"\nenforce = true\npods_log_dir = \"" << dir.path << "/nolog\"\n";
+  bool enforce = GENERATE(false, true);
+  INFO((enforce ? "--enforce" : "dry run"));
+  auto argv = agent_argv(dir.path, db);
+  for (const char* a : {"--config", cfg.c_str(), "--manage", c.path().c_str()}) argv.push_back(a);
+  if (enforce) argv.push_back("--enforce");
+  auto agent = owtest::start(argv);
+  REQUIRE(owtest::wait_for([&] { return rec_audit(audit, kid.path()).size() >= (enforce ? 2u : 1u); }, 30000));
+  ::usleep(2'500'000);  // more rounds: the cooldown holds
+  agent->stop();
+  INFO(agent->err());
+  auto lines = rec_audit(audit, kid.path());
+  REQUIRE(lines.size() == (enforce ? 2u : 1u));
+  // 48 MiB of data for seconds: the limit recommended is 128Mi; 512Mi may go down
+  // 30 % per change: 358.4Mi, rounded up to 359Mi.
+  const auto& last = lines.back();
+  CHECK(last["recommended_limit"] == 128 * kMiB);
+  CHECK(last["limits_before"][kid.path()] == 512 * kMiB);
+  CHECK(last["limits_after"][kid.path()] == 359 * kMiB);
+  CHECK(last["dry_run"] == !enforce);
+  CHECK(last["result"] == (enforce ? "applied" : "planned"));
+  if (enforce) CHECK(lines.front()["result"] == "pending");
+  CHECK(*h.limit(kid.path()) == (enforce ? 359 : 512) * kMiB);
+  // The Kubernetes-owned child is never written, nor audited.
+  CHECK(*h.limit(kube) == 512 * kMiB);
+  CHECK(rec_audit(audit, kube).empty());
+}

@@ -10,10 +10,12 @@ TEST_CASE("config: [recommend] keys and defaults", "[config][recommend]") {
   REQUIRE(d.ok());
   CHECK(d->recommend_interval_ns == 300'000'000'000);
   CHECK(d->recommend_pods_log_dir == "/var/log");
-  auto c = parse_config("interval = \"1s\"\n[recommend]\ninterval = \"90s\"\npods_log_dir = \"/srv/log\"\n", "t.toml");
+  CHECK_FALSE(d->recommend_enforce);
+  auto c = parse_config("interval = \"1s\"\n[recommend]\ninterval = \"90s\"\npods_log_dir = \"/srv/log\"\nenforce = true\n", "t.toml");
   REQUIRE(c.ok());
   CHECK(c->recommend_interval_ns == 90'000'000'000);
   CHECK(c->recommend_pods_log_dir == "/srv/log");
+  CHECK(c->recommend_enforce);
   CHECK(c->interval_ns == 1'000'000'000);  // the top-level key is not the section's
 }
 
@@ -25,7 +27,8 @@ TEST_CASE("config: [recommend] errors name file, line and key", "[config][recomm
   const Row rows[] = {
       {"[recommend]\ninterval = \"0s\"\n", "t.toml:2: recommend.interval:"},
       {"[recommend]\ninterval = \"soon\"\n", "t.toml:2: recommend.interval: bad duration"},
-      {"[recommend]\nenforce = true\n", "t.toml:2: recommend.enforce: unknown key (known: interval, pods_log_dir)"},
+      {"[recommend]\nwindow = \"1h\"\n", "t.toml:2: recommend.window: unknown key (known: interval, pods_log_dir, enforce)"},
+      {"[recommend]\nenforce = \"yes\"\n", "t.toml:2: recommend.enforce:"},
       {"recommend = 5\n", "t.toml:1: recommend: want a [recommend] table"},
       {"[recommend]\npods_log_dir = 3\n", "t.toml:2: recommend.pods_log_dir:"},
   };

@@ -18,6 +18,7 @@
 #include "actuate/journal.hpp"
 #include "agent/cgroup_watch.hpp"
 #include "agent/donor_history.hpp"
+#include "agent/recommend_apply.hpp"
 #include "agent/recommend_worker.hpp"
 #include "agent/guardian.hpp"
 #include "agent/hint_worker.hpp"
@@ -161,7 +162,9 @@ class Daemon {
   std::unique_ptr<HintWorker> hints_;
   std::unique_ptr<DonorHistory> donor_hist_;
   std::unique_ptr<RecommendWorker> recs_;
+  std::optional<RecommendApplier> applier_;  // [recommend] enforce = true
   void store_recommendations();
+  void enforce_recommendation(const NewRecommendation& f);
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
   int64_t last_maintain_ns_ = 0;
@@ -280,6 +283,7 @@ Status Daemon::start() {
       spdlog::warn("no recommendations: {}", rw.error().message());
     else
       recs_ = std::move(*rw);
+    if (recs_ && cfg_.recommend_enforce) applier_.emplace(act_, cfg_.audit_log);
   }
   if (auto dir = parent_dir(cfg_.audit_log); !dir.empty())
     if (auto s = mkdir_p(dir); !s) return s;
@@ -337,6 +341,24 @@ void Daemon::store_recommendations() {
     spdlog::info("recommendation for {}: request {} limit {} ({} confidence): {}", f.name,
                  recommend::quantity(f.row.request_bytes), recommend::quantity(f.row.limit_bytes), f.row.confidence,
                  f.row.rationale);
+  if (applier_)
+    for (const auto& f : fresh) enforce_recommendation(f);
+}
+
+// Only --manage children; Kubernetes-owned ones are refused by the step itself.
+void Daemon::enforce_recommendation(const NewRecommendation& f) {
+  auto it = kids_.find(f.row.path);
+  if (it == kids_.end()) return;
+  Child& c = it->second;
+  auto u = h_.read(c.path);
+  if (!u) return;
+  auto pol = config::cgroup_policy(cfg_, c.path);
+  RecommendApplier::Target t{u->limit_bytes, u->usage_bytes, pol.floor_bytes, pol.ceiling_bytes,
+                             in_incident(c, mono_ns())};
+  if (auto n = applier_->apply(f, t, !cfg_.enforce, wall_ns())) {
+    c.last_limit = *n;
+    if (c.guard_bytes) update_guard(c);
+  }
 }
 
 void Daemon::shutdown() {

@@ -164,7 +164,7 @@ Status parse_cgroups(Config& c, const toml::node& n, const std::string& file) {
 
 // [recommend]: a table of its own keys; unknown ones are errors as at the top.
 Status parse_recommend(Config& c, const toml::node& n, const std::string& file) {
-  static const std::vector<std::string> kKeys = {"interval", "pods_log_dir"};
+  static const std::vector<std::string> kKeys = {"interval", "pods_log_dir", "enforce"};
   const auto* t = n.as_table();
   if (!t) return error_at(where(file, "recommend", n), "want a [recommend] table");
   for (const auto& [k, v] : *t) {
@@ -173,6 +173,8 @@ Status parse_recommend(Config& c, const toml::node& n, const std::string& file) 
     Status st;
     if (key == "interval")
       st = assign(positive_duration(v, w), [&](int64_t x) { c.recommend_interval_ns = x; });
+    else if (key == "enforce")
+      st = assign(to_bool(v, w), [&](bool x) { c.recommend_enforce = x; });
     else if (key == "pods_log_dir")
       st = assign(detail::to_string(v, w), [&](const std::string& x) { c.recommend_pods_log_dir = x; });
     else

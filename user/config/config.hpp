@@ -25,6 +25,7 @@
 //   [recommend]                     # request/limit recommendations (docs/recommend.md)
 //   interval = "5m"                 # recomputed this often, off the loop thread (needs db)
 //   pods_log_dir = "/var/log"       # kubelet's pods/ and containers/ logs, for names
+//   enforce = false                 # with --enforce: move --manage children's limits toward them
 //
 //   [[cgroup]]                      # per-cgroup settings, any number
 //   path = "/kubepods/a"
@@ -78,6 +79,7 @@ struct Config {
   std::vector<CgroupEntry> cgroups;  // unique paths
   int64_t recommend_interval_ns = 300'000'000'000;  // [recommend] interval
   std::string recommend_pods_log_dir = "/var/log";  // [recommend] pods_log_dir
+  bool recommend_enforce = false;                   // [recommend] enforce
 };
 
 // Parses text; name is what messages call the file (usually its path).

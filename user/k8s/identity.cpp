@@ -99,6 +99,12 @@ std::optional<CgroupIdentity> parse_cgroup_path(std::string_view path) {
   return std::nullopt;
 }
 
+bool kubernetes_owned(std::string_view path) {
+  for (auto c : components(path))
+    if (c == "kubepods" || (ends(c, ".slice") && c.find("kubepods") != std::string_view::npos)) return true;
+  return false;
+}
+
 std::optional<PodLogDir> parse_pod_log_dir(std::string_view name) {
   size_t a = name.find('_');
   if (a == std::string_view::npos) return std::nullopt;

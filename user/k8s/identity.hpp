@@ -31,6 +31,11 @@ struct CgroupIdentity {
 
 std::optional<CgroupIdentity> parse_cgroup_path(std::string_view path);
 
+// The kubelet's tree or anything in it: a "kubepods" or "*kubepods*.slice"
+// component anywhere (the QoS levels and pods too, not just containers).
+// Such cgroups are never written by oomwatch's recommendation enforcement.
+bool kubernetes_owned(std::string_view path);
+
 struct PodLogDir {
   std::string ns, pod, uid;
 };

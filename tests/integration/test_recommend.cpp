@@ -389,3 +389,74 @@ TEST_CASE("recommend: gated enforcement moves a managed child's limit one bounde
   CHECK(*h.limit(kube) == 512 * kMiB);
   CHECK(rec_audit(audit, kube).empty());
 }
+
+TEST_CASE("recommend --replay: the seed's rule, VPA's and the current limit on a known spike pattern",
+          "[integration][recommend]") {
+  owtest::TmpTree dir("owtest-recreplay");
+  std::string db = dir.path + "/history.db";
+  constexpr int64_t kS = 1'000'000'000;
+  // 01:00 UTC two days ago: the hour stays inside one UTC day.
+  int64_t t0 = (now_ns() / (86400 * kS) - 2) * 86400 * kS + 3600 * kS;
+  {
+    auto h = ow::store::HistoryStore::open(db);
+    REQUIRE(h.ok());
+    std::vector<ow::sampler::Snapshot> snaps;
+    // 120 samples 30 s apart: ws 100Mi, a spike to 300Mi (samples 40-44), one to
+    // 320Mi (80-81), then an OOM kill seen at sample 82 (usage 325Mi before it).
+    for (int i = 0; i < 120; ++i) {
+      ow::sampler::Snapshot s;
+      s.ts_ns = t0 + i * 30 * kS;
+      ow::sampler::Sample x;
+      x.cgroup = "/gone/spiky";
+      x.cgroup_id = 5;
+      x.working_set_bytes = (i >= 40 && i <= 44 ? 300 : i == 80 || i == 81 ? 320 : 100) * kMiB;
+      x.usage_bytes = x.working_set_bytes + 5 * kMiB;
+      x.limit_bytes = 256 * kMiB;
+      x.ev_oom_kill = i >= 82 ? 1 : 0;
+      s.samples.push_back(x);
+      snaps.push_back(s);
+    }
+    REQUIRE(h->insert(snaps).ok());
+  }
+  std::string from = std::to_string(t0 / kS), to = std::to_string(t0 / kS + 119 * 30);
+  auto r = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--replay", "--from", from, "--to", to,
+                        "--format", "json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = json::parse(r.out);
+  REQUIRE(j["replay"].size() == 1);
+  const auto& g = j["replay"][0];
+  INFO(g.dump());
+  CHECK(g["points"] == 120);
+  // Seed: p95 300 × 1.2 = 360 -> 368; limit max(320 × 1.1, 368 × 1.5 = 552, OOM 425) -> 560.
+  const auto& s = g["seed"];
+  CHECK(s["request"] == "368Mi");
+  CHECK(s["limit"] == "560Mi");
+  CHECK(s["oom_episodes"] == 0);
+  CHECK(s["time_above_request_ns"] == 0);
+  CHECK(s["avg_over_request_bytes"] == 256 * kMiB);  // (113 × 268 + 5 × 68 + 2 × 48) / 120
+  // VPA: one day, peak 320 × 1.15 = 368; OOM bump max(325 + 100, 325 × 1.2) = 425.
+  const auto& v = g["vpa"];
+  CHECK(v["limit"] == "425Mi");
+  CHECK(v["oom_episodes"] == 0);
+  CHECK(v["avg_over_request_bytes"] == 313 * kMiB);  // (113 × 325 + 5 × 125 + 2 × 105) / 120
+  CHECK(v["rationale"].get<std::string>().find("OOM bump") != std::string::npos);
+  // Current: 256Mi from history; both spikes go over it, counted once each.
+  const auto& c = g["current"];
+  CHECK(c["limit"] == "256Mi");
+  CHECK(c["request"].is_null());
+  CHECK(c["oom_episodes"] == 2);
+  CHECK(c["samples_above_limit"] == 7);
+  CHECK(c["time_above_request"].is_null());
+
+  auto t = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--replay", "--from", from, "--to", to});
+  REQUIRE(t.exit_code == 0);
+  CHECK(t.out.find("/gone/spiky") != std::string::npos);
+  CHECK(t.out.find("vpa") != std::string::npos);
+  auto bad = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--from", from});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--replay") != std::string::npos);
+  auto inv = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--replay", "--from", to, "--to", from});
+  CHECK(inv.exit_code == 2);
+  CHECK(inv.err.find("is not before --to") != std::string::npos);
+}

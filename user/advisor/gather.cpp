@@ -1,49 +1,14 @@
 #include "advisor/gather.hpp"
 
+#include <algorithm>
 #include <map>
 
+#include "advisor/history_facts.hpp"
 #include "util/fs.hpp"
 #include "util/units.hpp"
 
 namespace ow::advisor {
 namespace {
-
-recommend::WindowFigures figures(const stats::WindowStats& w, int64_t window_ns) {
-  recommend::WindowFigures f;
-  f.ws_avg_bytes = w.ws_avg_bytes;
-  f.ws_p95_bytes = w.ws_p95_bytes;
-  f.ws_max_bytes = w.ws_max_bytes;
-  f.samples = w.ws_samples;
-  f.window_ns = window_ns;
-  f.covered_ns = w.last_ts_ns - w.first_ts_ns;
-  return f;
-}
-
-// What the raw tier says per path: the last limit recorded, and the usage at
-// the last OOM kill (the oom_kill counter rose between two samples of the
-// same cgroup; usage then was at its highest, so the larger of the two
-// samples' usage and a watermark rise between them).
-struct RawFacts {
-  std::optional<uint64_t> last_limit;
-  std::optional<uint64_t> oom_used;
-};
-
-std::map<std::string, RawFacts> raw_facts(const std::vector<sampler::Sample>& samples) {
-  std::map<std::string, RawFacts> out;
-  std::map<std::string, const sampler::Sample*> prev;
-  for (const auto& s : samples) {
-    RawFacts& f = out[s.cgroup];
-    f.last_limit = s.limit_bytes;
-    auto it = prev.find(s.cgroup);
-    if (it != prev.end() && it->second->cgroup_id == s.cgroup_id && s.ev_oom_kill > it->second->ev_oom_kill) {
-      uint64_t used = std::max(it->second->usage_bytes, s.usage_bytes);
-      if (s.peak_bytes > it->second->peak_bytes) used = std::max(used, s.peak_bytes);
-      f.oom_used = used;
-    }
-    prev[s.cgroup] = &s;
-  }
-  return out;
-}
 
 // kubelet's MemoryQoS writes the request as v2 memory.min; 0 says nothing.
 std::optional<uint64_t> memory_min(const cg::Hierarchy& h, const std::string& rel) {
@@ -57,7 +22,8 @@ std::optional<uint64_t> memory_min(const cg::Hierarchy& h, const std::string& re
 }  // namespace
 
 Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQuery& q, const RecommendSources& src) {
-  stats::TimeRange lr{q.now_ns - q.window_ns, q.now_ns}, sr{q.now_ns - q.short_window_ns, q.now_ns};
+  int64_t short_ns = std::min(q.short_window_ns, q.window_ns);
+  stats::TimeRange lr{q.now_ns - q.window_ns, q.now_ns}, sr{q.now_ns - short_ns, q.now_ns};
   auto lw = src.history->window_stats(lr, q.selectors);
   if (!lw) return lw.error();
   auto sw = src.history->window_stats(sr, q.selectors);
@@ -74,7 +40,7 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
     r.name = path;
     r.input.long_window = figures(w, q.window_ns);
     if (auto s = sw->stats.find(path); s != sw->stats.end() && s->second.ws_samples)
-      r.input.short_window = figures(s->second, q.short_window_ns);
+      r.input.short_window = figures(s->second, short_ns);
     const RawFacts& f = facts[path];
     r.input.oom_used_bytes = f.oom_used;
 

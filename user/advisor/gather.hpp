@@ -23,6 +23,8 @@ namespace ow::advisor {
 
 struct RecommendQuery {
   std::vector<std::string> selectors;  // normalized --cgroup paths; empty: all
+  // The long window is [now - window, now], the short one the last
+  // min(short_window, window) of it; a replay passes its --to as now.
   int64_t now_ns = 0, window_ns = 0, short_window_ns = 0;
   recommend::Rules rules;
 };

@@ -1,6 +1,7 @@
 // oomwatch recommend [--cgroup P]... [--window DUR] [--short-window DUR] [--db FILE]
 //                    [--format table|yaml|json] [--pods FILE] [--pods-log-dir DIR]
 //                    [--request-min SIZE] [--request-max SIZE] [--limit-min SIZE] [--limit-max SIZE]
+//                    [--replay [--from T] [--to T]]
 // Memory request/limit recommendations per container (or cgroup) from the
 // history database's working set (rules: recommend/rules.hpp, docs/recommend.md).
 // Exit codes: 2 for bad flags, unknown cgroups, no data in the window; 1 when
@@ -11,10 +12,12 @@
 #include <cstdio>
 
 #include "advisor/gather.hpp"
+#include "advisor/replay_gather.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "recommend/quantity.hpp"
 #include "stats/select.hpp"
+#include "stats/time.hpp"
 #include "util/fs.hpp"
 #include "util/units.hpp"
 
@@ -23,7 +26,8 @@ namespace {
 
 struct RecommendOpts {
   std::string db, format = "table", window = "24h", short_window = "15m", pods, log_dir = k8s::kDefaultLogDir;
-  std::string request_min, request_max, limit_min, limit_max;
+  std::string request_min, request_max, limit_min, limit_max, from, to;
+  bool replay = false;
   std::vector<std::string> cgroups;
 };
 
@@ -38,7 +42,20 @@ int run_recommend(const RecommendOpts& o) {
     if (d->count() <= 0) return fail(kExitUsage, std::string(flag) + ": duration must be positive, got '" + *text + "'");
     *out = d->count();
   }
-  if (q.short_window_ns > q.window_ns)
+  // --replay --from/--to: the window is [from, to] (defaults: to = now, from = to - --window).
+  int64_t now = q.now_ns;
+  if (!o.to.empty()) {
+    auto t = stats::parse_time_arg(o.to, now);
+    if (!t) return fail(kExitUsage, "--to: " + t.error().message());
+    q.now_ns = *t;
+  }
+  if (!o.from.empty()) {
+    auto f = stats::parse_time_arg(o.from, now);
+    if (!f) return fail(kExitUsage, "--from: " + f.error().message());
+    if (*f >= q.now_ns) return fail(kExitUsage, "--from " + o.from + " is not before --to" + (o.to.empty() ? " (now)" : " " + o.to));
+    q.window_ns = q.now_ns - *f;
+  }
+  if (q.short_window_ns > q.window_ns && !o.replay)
     return fail(kExitUsage, "--short-window " + o.short_window + " is longer than --window " + o.window);
   for (auto [flag, text, out] : {std::tuple{"--request-min", &o.request_min, &q.rules.request_min_bytes},
                                  std::tuple{"--request-max", &o.request_max, &q.rules.request_max_bytes},
@@ -84,6 +101,19 @@ int run_recommend(const RecommendOpts& o) {
   auto last = h->last_recommendations(q.selectors);
   if (!last) return fail(kExitEnv, last.error());
   advisor::RecommendSources src{&*h, hier ? &*hier : nullptr, &*names, pods ? &*pods : nullptr, &*last};
+  if (o.replay) {
+    auto rs = advisor::gather_replays(q, src);
+    if (!rs) return fail(kExitEnv, rs.error());
+    if (rs->empty())
+      return fail(kExitUsage, "nothing to replay: no working-set samples between " + stats::format_rfc3339(q.now_ns - q.window_ns) +
+                                  " and " + stats::format_rfc3339(q.now_ns) + " in " + path);
+    std::string text = o.format == "json" ? recommend::replays_json(*rs) + "\n"
+                       : o.format == "yaml" ? recommend::replays_yaml(*rs)
+                                            : recommend::replays_table(*rs);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return kExitOk;
+  }
   auto reports = advisor::gather_recommendations(q, src);
   if (!reports) return fail(kExitEnv, reports.error());
   if (reports->empty())
@@ -116,6 +146,11 @@ void add_recommend(CLI::App& app, Action& action) {
   sub->add_option("--request-max", o->request_max, "largest request recommended (default 4Gi)");
   sub->add_option("--limit-min", o->limit_min, "smallest limit recommended (default 128Mi)");
   sub->add_option("--limit-max", o->limit_max, "largest limit recommended (default 8Gi)");
+  auto* rp = sub->add_flag("--replay", o->replay, "replay the seed's rule, VPA's rule and the current limit on the "
+                                                  "recorded working set, side by side");
+  sub->add_option("--from", o->from, "replay from: RFC 3339, unix seconds, or relative (-6h); default: --to - --window")
+      ->needs(rp);
+  sub->add_option("--to", o->to, "replay to (inclusive), same forms; default: now")->needs(rp);
   sub->callback([&action, o] { action = [o] { return run_recommend(*o); }; });
 }
 

@@ -110,11 +110,13 @@ std::string cur_text(std::optional<uint64_t> b) {
 
 std::string reports_json(const std::vector<Report>& rs) { return json_line(document(rs)); }
 
-std::string reports_yaml(const std::vector<Report>& rs) {
+std::string to_yaml(const ojson& doc) {
   std::string out;
-  yaml(document(rs), 0, out);
+  yaml(doc, 0, out);
   return out;
 }
+
+std::string reports_yaml(const std::vector<Report>& rs) { return to_yaml(document(rs)); }
 
 std::string reports_table(const std::vector<Report>& rs) {
   std::string out = fmt::format("{:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:<5} {}\n", "NAME", "REQUEST", "LIMIT",

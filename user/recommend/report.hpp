@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "recommend/gate.hpp"
 #include "recommend/rules.hpp"
 
@@ -43,5 +45,9 @@ struct Report {
 std::string reports_json(const std::vector<Report>& rs);  // one line: {"containers":[...]}
 std::string reports_yaml(const std::vector<Report>& rs);  // the same document as YAML
 std::string reports_table(const std::vector<Report>& rs);
+
+// JSON (strings, numbers, booleans, null, objects, arrays of objects) as
+// YAML; strings double-quoted, which YAML reads as the JSON string.
+std::string to_yaml(const nlohmann::ordered_json& doc);
 
 }  // namespace ow::recommend

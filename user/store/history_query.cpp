@@ -69,6 +69,9 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
   if (!txn) return txn.error();
   auto series = load_series();
   if (!series) return series.error();
+  // Selection per series once, not per row: the agent's recommendation
+  // worker passes hundreds of selectors over an hour of raw rows.
+  Slots slots = select_slots(*series, selectors);
   auto q = db_.prepare("SELECT * FROM raw WHERE ts >= ? AND ts <= ?");
   if (!q) return q.error();
   q->bind(1, r.from_ns).bind(2, r.to_ns);
@@ -77,8 +80,9 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
     auto row = q->step();
     if (!row) return row.error();
     if (!*row) break;
-    auto it = series->find(q->i64(1));
-    if (it == series->end() || !stats::selected(selectors, it->second.path)) continue;
+    int64_t id = q->i64(1);
+    if (slots.get(id) < 0) continue;
+    auto it = series->find(id);
     sampler::Sample s;
     s.ts_ns = q->i64(0);
     s.cgroup = it->second.path;
@@ -100,6 +104,7 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
   if (!txn) return txn.error();
   auto series = load_series();
   if (!series) return series.error();
+  Slots slots = select_slots(*series, selectors);
   auto q = db_.prepare("SELECT * FROM bucket WHERE start >= ? AND start <= ?");
   if (!q) return q.error();
   q->bind(1, r.from_ns).bind(2, r.to_ns);
@@ -108,8 +113,9 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
     auto row = q->step();
     if (!row) return row.error();
     if (!*row) break;
-    auto it = series->find(q->i64(1));
-    if (it == series->end() || !stats::selected(selectors, it->second.path)) continue;
+    int64_t id = q->i64(1);
+    if (slots.get(id) < 0) continue;
+    auto it = series->find(id);
     stats::Bucket b;
     b.start_ns = q->i64(0);
     b.cgroup_id = it->second.cgroup_id;

@@ -47,7 +47,7 @@ Result<PodResources> parse_pods_json(std::string_view text) {
   if (j.contains("items") && j["items"].is_array()) {
     for (const json& p : j["items"])
       if (auto st = add_pod(p, out); !st) return st.error();
-  } else if (j.value("kind", "") == "Pod") {
+  } else if (j.contains("kind") && j["kind"].is_string() && j["kind"] == "Pod") {
     if (auto st = add_pod(j, out); !st) return st.error();
   } else {
     return app_error("pods file: want a Pod or a List of Pods (kubectl get pods -o json)");

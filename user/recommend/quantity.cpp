@@ -50,7 +50,8 @@ Result<uint64_t> parse_quantity(std::string_view s) {
     int exp = 0;
     size_t j = 1;
     if (j >= suf.size()) return bad("exponent without digits");
-    for (; j < suf.size() && suf[j] >= '0' && suf[j] <= '9'; ++j) exp = exp * 10 + (suf[j] - '0');
+    for (; j < suf.size() && suf[j] >= '0' && suf[j] <= '9'; ++j)
+      if (exp <= 18) exp = exp * 10 + (suf[j] - '0');  // past 18 it is refused below; no int overflow
     if (j != suf.size() || exp > 18) return bad("exponent must be 0 to 18");
     for (int k = 0; k < exp; ++k) mul *= 10;
     found = true;

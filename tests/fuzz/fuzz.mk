@@ -31,6 +31,7 @@ FUZZ_LDFLAGS := -fsanitize=fuzzer $(FUZZ_SAN) -pthread -fuse-ld=lld -Wl,--gc-sec
 FUZZ_TEXT := user/util/text.cpp
 
 FUZZ_TARGETS := fuzz_cgroup_parse fuzz_proc fuzz_config fuzz_units fuzz_samplefile fuzz_events
+FUZZ_TARGETS += fuzz_k8s
 
 FUZZ_SRCS_fuzz_cgroup_parse := user/cgroup/parse.cpp user/util/fs.cpp
 # parse_mem_total (gomemlimit/inputs.cpp), parse_mem_available, fdinfo, and
@@ -44,6 +45,7 @@ FUZZ_SRCS_fuzz_samplefile := user/store/samplefile.cpp user/store/samplefile_csv
 FUZZ_SRCS_fuzz_events := user/bpf/events.cpp user/bpfmem/events.cpp user/bpfmem/table.cpp user/bpfmem/kernel.cpp \
 	$(FUZZ_TEXT)
 FUZZ_LIBS_fuzz_events := -lbpf
+FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp
 
 # Compiled with FUZZ_OPT_COLD. Of these the targets run parse_gomemlimit_env
 # (hints.cpp), map_type_name / prog_type_name (table.cpp), parse_mem_total

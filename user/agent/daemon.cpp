@@ -18,6 +18,8 @@
 #include "actuate/journal.hpp"
 #include "agent/cgroup_watch.hpp"
 #include "agent/donor_history.hpp"
+#include "agent/recommend_apply.hpp"
+#include "agent/recommend_worker.hpp"
 #include "agent/guardian.hpp"
 #include "agent/hint_worker.hpp"
 #include "agent/hints.hpp"
@@ -34,6 +36,7 @@
 #include "policy/realloc.hpp"
 #include "policy/rescue.hpp"
 #include "sampler/sampler.hpp"
+#include "recommend/quantity.hpp"
 #include "store/history.hpp"
 #include "util/clock.hpp"
 #include "util/fault.hpp"
@@ -158,6 +161,10 @@ class Daemon {
   std::unique_ptr<HintService> hint_svc_;  // until the worker takes it
   std::unique_ptr<HintWorker> hints_;
   std::unique_ptr<DonorHistory> donor_hist_;
+  std::unique_ptr<RecommendWorker> recs_;
+  std::optional<RecommendApplier> applier_;  // [recommend] enforce = true
+  void store_recommendations();
+  void enforce_recommendation(const NewRecommendation& f);
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
   int64_t last_maintain_ns_ = 0;
@@ -266,6 +273,17 @@ Status Daemon::start() {
       else
         donor_hist_ = std::move(*d);
     }
+    RecommendWorkerOptions ro;
+    ro.db_path = cfg_.db;
+    ro.roots = roots_;
+    ro.interval_ns = cfg_.recommend_interval_ns;
+    ro.pods_log_dir = cfg_.recommend_pods_log_dir;
+    auto rw = RecommendWorker::open(ro, h_);
+    if (!rw)
+      spdlog::warn("no recommendations: {}", rw.error().message());
+    else
+      recs_ = std::move(*rw);
+    if (recs_ && cfg_.recommend_enforce) applier_.emplace(act_, cfg_.audit_log);
   }
   if (auto dir = parent_dir(cfg_.audit_log); !dir.empty())
     if (auto s = mkdir_p(dir); !s) return s;
@@ -310,6 +328,39 @@ Status Daemon::start() {
   return {};
 }
 
+// The worker's new recommendations: stored here, on the thread that owns the
+// database's writes, and logged once each.
+void Daemon::store_recommendations() {
+  if (!recs_ || !db_) return;
+  auto fresh = recs_->take();
+  if (fresh.empty()) return;
+  std::vector<store::RecommendationRow> rows;
+  for (const auto& f : fresh) rows.push_back(f.row);
+  if (auto s = db_->insert_recommendations(rows); !s) spdlog::warn("storing recommendations: {}", s.error().message());
+  for (const auto& f : fresh)
+    spdlog::info("recommendation for {}: request {} limit {} ({} confidence): {}", f.name,
+                 recommend::quantity(f.row.request_bytes), recommend::quantity(f.row.limit_bytes), f.row.confidence,
+                 f.row.rationale);
+  if (applier_)
+    for (const auto& f : fresh) enforce_recommendation(f);
+}
+
+// Only --manage children; Kubernetes-owned ones are refused by the step itself.
+void Daemon::enforce_recommendation(const NewRecommendation& f) {
+  auto it = kids_.find(f.row.path);
+  if (it == kids_.end()) return;
+  Child& c = it->second;
+  auto u = h_.read(c.path);
+  if (!u) return;
+  auto pol = config::cgroup_policy(cfg_, c.path);
+  RecommendApplier::Target t{u->limit_bytes, u->usage_bytes, pol.floor_bytes, pol.ceiling_bytes,
+                             in_incident(c, mono_ns())};
+  if (auto n = applier_->apply(f, t, !cfg_.enforce, wall_ns())) {
+    c.last_limit = *n;
+    if (c.guard_bytes) update_guard(c);
+  }
+}
+
 void Daemon::shutdown() {
   if (!lock_) return;  // another agent's state dir: nothing here is ours
   sd_notify_msg("STOPPING=1");
@@ -324,6 +375,8 @@ void Daemon::shutdown() {
   }
   if (pinned_) loader_->unpin_maps();
   donor_hist_.reset();
+  store_recommendations();  // what the worker queued; a round still running is dropped with it
+  recs_.reset();
   if (db_) (void)db_->maintain(wall_ns());
   ::unlink(paths_.ready_file().c_str());
   if (guardian_) guardian_->stop();
@@ -531,6 +584,7 @@ void Daemon::on_tick() {
       last_maintain_ns_ = now;
       if (auto m = db_->maintain(snap->ts_ns); !m) spdlog::warn("history maintenance: {}", m.error().message());
     }
+    store_recommendations();
   }
   if (kids_.empty()) return;
   std::unordered_map<std::string, const sampler::Sample*> by_path;

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_bpfmem(app, action);
   add_gomemlimit(app, action);
   add_restore(app, action);
+  add_recommend(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

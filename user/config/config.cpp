@@ -162,6 +162,28 @@ Status parse_cgroups(Config& c, const toml::node& n, const std::string& file) {
   return {};
 }
 
+// [recommend]: a table of its own keys; unknown ones are errors as at the top.
+Status parse_recommend(Config& c, const toml::node& n, const std::string& file) {
+  static const std::vector<std::string> kKeys = {"interval", "pods_log_dir", "enforce"};
+  const auto* t = n.as_table();
+  if (!t) return error_at(where(file, "recommend", n), "want a [recommend] table");
+  for (const auto& [k, v] : *t) {
+    std::string key(k.str());
+    Where w = where(file, "recommend." + key, v);
+    Status st;
+    if (key == "interval")
+      st = assign(positive_duration(v, w), [&](int64_t x) { c.recommend_interval_ns = x; });
+    else if (key == "enforce")
+      st = assign(to_bool(v, w), [&](bool x) { c.recommend_enforce = x; });
+    else if (key == "pods_log_dir")
+      st = assign(detail::to_string(v, w), [&](const std::string& x) { c.recommend_pods_log_dir = x; });
+    else
+      return error_at(Where{file, w.key, k.source().begin.line}, "unknown key (known: " + known_keys(kKeys) + ")");
+    if (!st) return st.error();
+  }
+  return {};
+}
+
 }  // namespace
 
 // toml++ 3.3 reaches __builtin_unreachable (undefined behaviour) on some
@@ -284,12 +306,15 @@ Result<Config> parse_config(std::string_view text, const std::string& name) {
     Status st;
     if (key == "cgroup") {
       st = parse_cgroups(c, v, name);
+    } else if (key == "recommend") {
+      st = parse_recommend(c, v, name);
     } else if (auto it = kTopKeys.find(key); it != kTopKeys.end()) {
       st = it->second(c, v, where(name, key, v));
     } else {
       std::vector<std::string> keys;
       for (const auto& [known, _] : kTopKeys) keys.push_back(known);
       keys.push_back("[[cgroup]]");
+      keys.push_back("[recommend]");
       return error_at(Where{name, key, k.source().begin.line}, "unknown key (known: " + known_keys(keys) + ")");
     }
     if (!st) return st.error();

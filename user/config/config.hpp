@@ -22,6 +22,11 @@
 //   donor_min_history = "5m"        # a sibling with less history does not donate
 //   reserve = "5%"                  # fraction of the parent's limit ("5%", 0.05) or a size ("256M")
 //
+//   [recommend]                     # request/limit recommendations (docs/recommend.md)
+//   interval = "5m"                 # recomputed this often, off the loop thread (needs db)
+//   pods_log_dir = "/var/log"       # kubelet's pods/ and containers/ logs, for names
+//   enforce = false                 # with --enforce: move --manage children's limits toward them
+//
 //   [[cgroup]]                      # per-cgroup settings, any number
 //   path = "/kubepods/a"
 //   floor = "64M"                   # never lowered below (default 0)
@@ -72,6 +77,9 @@ struct Config {
   double reserve_fraction = 0.05;  // exactly one of these two is non-zero
   uint64_t reserve_bytes = 0;      // (unless both are 0: no reserve)
   std::vector<CgroupEntry> cgroups;  // unique paths
+  int64_t recommend_interval_ns = 300'000'000'000;  // [recommend] interval
+  std::string recommend_pods_log_dir = "/var/log";  // [recommend] pods_log_dir
+  bool recommend_enforce = false;                   // [recommend] enforce
 };
 
 // Parses text; name is what messages call the file (usually its path).

@@ -21,6 +21,7 @@ std::vector<Bucket> build_buckets(std::span<const sampler::Sample> series, int64
       b.cgroup_id = s.cgroup_id;
       b.min_bytes = s.usage_bytes;
       b.peak_first_bytes = s.peak_bytes;
+      b.ws_min_bytes = s.working_set_bytes;
       out.push_back(std::move(b));
     }
     Bucket& b = out.back();
@@ -31,6 +32,10 @@ std::vector<Bucket> build_buckets(std::span<const sampler::Sample> series, int64
     b.peak_last_bytes = s.peak_bytes;
     b.limit_bytes = s.limit_bytes;
     b.sketch.add(s.usage_bytes);
+    b.ws_min_bytes = std::min(b.ws_min_bytes, s.working_set_bytes);
+    b.ws_max_bytes = std::max(b.ws_max_bytes, s.working_set_bytes);
+    b.ws_sum_bytes += s.working_set_bytes;
+    b.ws_sketch.add(s.working_set_bytes);
     // A rise across the boundary from the previous bucket is left to the
     // reader (peak_first vs the previous peak_last): the previous bucket may lie
     // outside the window being asked about.

@@ -4,7 +4,9 @@
 // What a bucket keeps and why:
 //   count, min, max, sum -> exact sample count, min, max and average later;
 //   sketch               -> median / p95 within 1 % (sketch.hpp);
-//   peak_first/last      -> a watermark rise *between* buckets is still seen.
+//   peak_first/last      -> a watermark rise *between* buckets is still seen;
+//   ws_*                 -> the same for the working set (no watermark: the
+//                           kernel keeps none for it).
 #pragma once
 #include <cstdint>
 #include <span>
@@ -27,6 +29,9 @@ struct Bucket {
   uint64_t peak_last_bytes = 0;   // watermark of the last sample
   uint64_t limit_bytes = kUnlimited;  // of the last sample
   LogSketch sketch;
+  uint64_t ws_min_bytes = 0, ws_max_bytes = 0, ws_sum_bytes = 0;
+  LogSketch ws_sketch;
+  bool has_ws = true;  // false: some sample in it had no working set recorded
 };
 
 // A rise of the kernel watermark between two consecutive samples of one cgroup

@@ -65,6 +65,8 @@ void WindowAccumulator::add(const Bucket& b) {
   to_sketch();
   add_summary(b);
   sketch_.merge(b.sketch);
+  // A sketch built in this process always decodes: the status cannot fail.
+  if (b.has_ws) (void)ws_.add_encoded(b.count, b.ws_min_bytes, b.ws_max_bytes, b.ws_sum_bytes, b.ws_sketch.encode());
 }
 
 Status WindowAccumulator::add_encoded(const Bucket& b, std::string_view sketch_blob) {
@@ -75,6 +77,54 @@ Status WindowAccumulator::add_encoded(const Bucket& b, std::string_view sketch_b
   if (sketch_.count() - before != b.count) return app_error("bucket sketch disagrees with its sample count");
   add_summary(b);
   return {};
+}
+
+void WindowAccumulator::Values::add(uint64_t v) {
+  ++n;
+  min = std::min(min, v);
+  max = std::max(max, v);
+  sum += v;
+  if (sketched)
+    sketch.add(v);
+  else
+    raw.push_back(v);
+}
+
+Status WindowAccumulator::Values::add_encoded(uint64_t count, uint64_t mn, uint64_t mx, uint64_t sm,
+                                              std::string_view blob) {
+  if (count == 0) return {};
+  if (!sketched) {
+    for (uint64_t v : raw) sketch.add(v);
+    raw = {};
+    sketched = true;
+  }
+  uint64_t before = sketch.count();
+  if (auto st = sketch.merge_encoded(blob); !st) return st;
+  if (sketch.count() - before != count) return app_error("bucket working-set sketch disagrees with its sample count");
+  n += count;
+  min = std::min(min, mn);
+  max = std::max(max, mx);
+  sum += sm;
+  return {};
+}
+
+void WindowAccumulator::Values::finish(uint64_t& mn, uint64_t& mx, uint64_t& avg, uint64_t& median, uint64_t& p95) {
+  mn = min;
+  mx = max;
+  avg = static_cast<uint64_t>((sum + n / 2) / n);
+  if (sketched) {
+    median = std::clamp(sketch.quantile(kMedianPct), min, max);
+    p95 = std::clamp(sketch.quantile(kP95Pct), min, max);
+  } else {
+    std::sort(raw.begin(), raw.end());
+    median = quantile_sorted(raw, kMedianPct);
+    p95 = quantile_sorted(raw, kP95Pct);
+  }
+}
+
+Status WindowAccumulator::add_ws_encoded(uint64_t count, uint64_t min, uint64_t max, uint64_t sum,
+                                         std::string_view sketch_blob) {
+  return ws_.add_encoded(count, min, max, sum, sketch_blob);
 }
 
 WindowStats WindowAccumulator::finish() {
@@ -97,6 +147,8 @@ WindowStats WindowAccumulator::finish() {
     w.median_bytes = quantile_sorted(values_, kMedianPct);
     w.p95_bytes = quantile_sorted(values_, kP95Pct);
   }
+  w.ws_samples = ws_.n;
+  if (ws_.n) ws_.finish(w.ws_min_bytes, w.ws_max_bytes, w.ws_avg_bytes, w.ws_median_bytes, w.ws_p95_bytes);
   return w;
 }
 

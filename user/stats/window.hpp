@@ -37,6 +37,10 @@ struct WindowStats {
   int64_t first_ts_ns = 0, last_ts_ns = 0;  // a bucket counts at its start
   bool max_from_watermark = false;  // max_bytes is a watermark rise no sample saw
   bool exact = true;                // quantiles exact; false: from buckets, within 1 %
+  // Working set (usage - inactive file), same rules but no watermark; only
+  // entries that recorded it count (ws_samples 0: none did, figures 0).
+  uint64_t ws_samples = 0;
+  uint64_t ws_min_bytes = 0, ws_max_bytes = 0, ws_avg_bytes = 0, ws_median_bytes = 0, ws_p95_bytes = 0;
 };
 
 using StatsByCgroup = std::map<std::string, WindowStats>;
@@ -54,7 +58,15 @@ Status check_range(const TimeRange& r);
 class WindowAccumulator {
  public:
   void add_sample(int64_t ts_ns, uint64_t cgroup_id, uint64_t usage_bytes, uint64_t peak_bytes);
-  void add(const sampler::Sample& s) { add_sample(s.ts_ns, s.cgroup_id, s.usage_bytes, s.peak_bytes); }
+  // A sample and its working set (samples from files and snapshots always carry one).
+  void add(const sampler::Sample& s) {
+    add_sample(s.ts_ns, s.cgroup_id, s.usage_bytes, s.peak_bytes);
+    add_ws(s.working_set_bytes);
+  }
+  // The working set of the sample just added (not called: not recorded).
+  void add_ws(uint64_t ws_bytes) { ws_.add(ws_bytes); }
+  // A bucket's working-set summary; bad blob or count -> error, nothing added.
+  Status add_ws_encoded(uint64_t count, uint64_t min, uint64_t max, uint64_t sum, std::string_view sketch_blob);
   void add(const Bucket& b);
   // b's sketch is ignored; sketch_blob (LogSketch::encode) is merged instead,
   // which spares a query one temporary sketch per row. Bad blob -> error, nothing added.
@@ -69,6 +81,19 @@ class WindowAccumulator {
   void add_summary(const Bucket& b);
   void to_sketch();
 
+  // min/max/sum/quantiles of one figure: raw values while exact, then a sketch.
+  struct Values {
+    std::vector<uint64_t> raw;
+    LogSketch sketch;
+    bool sketched = false;
+    uint64_t n = 0, min = UINT64_MAX, max = 0;
+    unsigned __int128 sum = 0;
+    void add(uint64_t v);
+    Status add_encoded(uint64_t count, uint64_t mn, uint64_t mx, uint64_t sm, std::string_view blob);
+    // n > 0: min, max, avg, median, p95.
+    void finish(uint64_t& mn, uint64_t& mx, uint64_t& avg, uint64_t& median, uint64_t& p95);
+  };
+  Values ws_;
   std::vector<uint64_t> values_;  // raw usage while exact
   LogSketch sketch_;
   bool sketched_ = false;

@@ -63,7 +63,7 @@ Result<HistoryStore> HistoryStore::open(const std::string& path, const StoreOpti
 }
 
 Status HistoryStore::prepare_statements() {
-  auto raw = db_.prepare("INSERT OR REPLACE INTO raw VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  auto raw = db_.prepare("INSERT OR REPLACE INTO raw VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!raw) return raw.error();
   auto ins = db_.prepare("INSERT OR IGNORE INTO series(path, cgroup_id) VALUES(?, ?)");
   if (!ins) return ins.error();
@@ -105,7 +105,7 @@ Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
       ins_raw_.bind(1, s.ts_ns ? s.ts_ns : snap.ts_ns).bind(2, *key).bind_u64(3, s.usage_bytes);
       int i = 4;
       for (uint64_t v : {s.limit_bytes, s.peak_bytes, s.high_bytes, s.swap_bytes, s.failcnt, s.ev_low, s.ev_high,
-                         s.ev_max, s.ev_oom, s.ev_oom_kill})
+                         s.ev_max, s.ev_oom, s.ev_oom_kill, s.working_set_bytes})
         ins_raw_.bind_u64(i++, v);
       if (auto st = ins_raw_.run(); !st) {
         series_cache_.clear();

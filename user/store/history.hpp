@@ -50,6 +50,16 @@ struct WindowResult {
   bool exact = true;           // false: part of the window came from buckets
 };
 
+// One recommendation the agent made, as stored for audit.
+struct RecommendationRow {
+  int64_t ts_ns = 0;
+  std::string path;
+  uint64_t request_bytes = 0, limit_bytes = 0;
+  uint64_t ws_avg_bytes = 0, ws_p95_bytes = 0, ws_max_bytes = 0;
+  int64_t window_ns = 0;
+  std::string confidence, rationale;
+};
+
 class HistoryStore {
  public:
   // Creates the directory and the database when missing (not readonly).
@@ -77,6 +87,12 @@ class HistoryStore {
   // Exact from raw when the window starts inside the raw tier; otherwise
   // buckets for what was rolled up plus raw samples after that.
   Result<WindowResult> window_stats(const stats::TimeRange& r, const std::vector<std::string>& selectors);
+
+  // Recommendations (history_recommend.cpp): one transaction per call; the
+  // same (path, ts) twice keeps the last. last_recommendations: the newest
+  // per path, of the selected paths (stats/select.hpp; empty: all).
+  Status insert_recommendations(std::span<const RecommendationRow> rows);
+  Result<std::map<std::string, RecommendationRow>> last_recommendations(const std::vector<std::string>& selectors);
 
   int64_t bucket_ns() const { return bucket_ns_; }
   const std::string& path() const { return db_.path(); }

@@ -1,6 +1,7 @@
 // HistoryStore::maintain: roll finished buckets up from raw samples, then
 // prune the raw tier and expired buckets, all in one transaction.
 #include <algorithm>
+#include <set>
 
 #include "store/history.hpp"
 
@@ -71,8 +72,8 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
   auto series = load_series();
   if (!series) return series.error();
   auto first = db_.prepare("SELECT MIN(ts) FROM raw WHERE ts >= ? AND ts < ?");
-  auto rows = db_.prepare("SELECT ts, series, usage, lim, peak FROM raw WHERE ts >= ? AND ts < ?");
-  auto put = db_.prepare("INSERT OR REPLACE INTO bucket VALUES(?,?,?,?,?,?,?,?,?,?)");
+  auto rows = db_.prepare("SELECT ts, series, usage, lim, peak, ws FROM raw WHERE ts >= ? AND ts < ?");
+  auto put = db_.prepare("INSERT OR REPLACE INTO bucket VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!first || !rows || !put) return (!first ? first.error() : !rows ? rows.error() : put.error());
   uint64_t written = 0;
   int64_t start = from_ns;
@@ -88,6 +89,7 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
     start = stats::bucket_start(min_ts, bucket_ns_);
     int64_t end = (to_ns - start) / bucket_ns_ > kRollupChunkBuckets ? start + kRollupChunkBuckets * bucket_ns_ : to_ns;
     std::map<int64_t, std::vector<sampler::Sample>> by_series;
+    std::set<std::pair<int64_t, int64_t>> no_ws;  // (series, bucket start) with a sample recorded before schema 2
     rows->bind(1, std::max(start, from_ns)).bind(2, end);
     for (;;) {
       auto row = rows->step();
@@ -101,6 +103,8 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
       s.usage_bytes = rows->u64(2);
       s.limit_bytes = rows->u64(3);
       s.peak_bytes = rows->u64(4);
+      s.working_set_bytes = rows->u64(5);
+      if (rows->is_null(5)) no_ws.emplace(it->first, stats::bucket_start(s.ts_ns, bucket_ns_));
       by_series[it->first].push_back(s);  // rows come in ts order: each series stays sorted
     }
     rows->reset();
@@ -109,6 +113,10 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
         put->bind(1, b.start_ns).bind(2, id).bind_u64(3, b.count).bind_u64(4, b.min_bytes).bind_u64(5, b.max_bytes);
         put->bind_u64(6, b.sum_bytes).bind_u64(7, b.peak_first_bytes).bind_u64(8, b.peak_last_bytes);
         put->bind_u64(9, b.limit_bytes).bind_blob(10, b.sketch.encode());
+        if (!no_ws.count({id, b.start_ns})) {  // else ws_* stay NULL: unknown, not 0
+          put->bind_u64(11, b.ws_min_bytes).bind_u64(12, b.ws_max_bytes).bind_u64(13, b.ws_sum_bytes);
+          put->bind_blob(14, b.ws_sketch.encode());
+        }
         if (auto st = put->run(); !st) return st.error();
         ++written;
       }

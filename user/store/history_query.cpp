@@ -69,6 +69,9 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
   if (!txn) return txn.error();
   auto series = load_series();
   if (!series) return series.error();
+  // Selection per series once, not per row: the agent's recommendation
+  // worker passes hundreds of selectors over an hour of raw rows.
+  Slots slots = select_slots(*series, selectors);
   auto q = db_.prepare("SELECT * FROM raw WHERE ts >= ? AND ts <= ?");
   if (!q) return q.error();
   q->bind(1, r.from_ns).bind(2, r.to_ns);
@@ -77,16 +80,17 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
     auto row = q->step();
     if (!row) return row.error();
     if (!*row) break;
-    auto it = series->find(q->i64(1));
-    if (it == series->end() || !stats::selected(selectors, it->second.path)) continue;
+    int64_t id = q->i64(1);
+    if (slots.get(id) < 0) continue;
+    auto it = series->find(id);
     sampler::Sample s;
     s.ts_ns = q->i64(0);
     s.cgroup = it->second.path;
     s.cgroup_id = it->second.cgroup_id;
     int c = 2;
     for (uint64_t* f : {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.high_bytes, &s.swap_bytes, &s.failcnt,
-                        &s.ev_low, &s.ev_high, &s.ev_max, &s.ev_oom, &s.ev_oom_kill})
-      *f = q->u64(c++);
+                        &s.ev_low, &s.ev_high, &s.ev_max, &s.ev_oom, &s.ev_oom_kill, &s.working_set_bytes})
+      *f = q->u64(c++);  // a NULL ws (recorded before schema 2) reads as 0
     out.push_back(std::move(s));
   }
   if (auto st = txn->commit(); !st) return st.error();
@@ -100,6 +104,7 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
   if (!txn) return txn.error();
   auto series = load_series();
   if (!series) return series.error();
+  Slots slots = select_slots(*series, selectors);
   auto q = db_.prepare("SELECT * FROM bucket WHERE start >= ? AND start <= ?");
   if (!q) return q.error();
   q->bind(1, r.from_ns).bind(2, r.to_ns);
@@ -108,8 +113,9 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
     auto row = q->step();
     if (!row) return row.error();
     if (!*row) break;
-    auto it = series->find(q->i64(1));
-    if (it == series->end() || !stats::selected(selectors, it->second.path)) continue;
+    int64_t id = q->i64(1);
+    if (slots.get(id) < 0) continue;
+    auto it = series->find(id);
     stats::Bucket b;
     b.start_ns = q->i64(0);
     b.cgroup_id = it->second.cgroup_id;
@@ -120,6 +126,16 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
     auto sk = stats::LogSketch::decode(q->blob(c));
     if (!sk) return app_error("corrupt bucket row (" + sk.error().message() + ") in", db_.path());
     b.sketch = std::move(*sk);
+    ++c;  // ws_min, ws_max, ws_sum, ws_sketch
+    b.has_ws = !q->is_null(c + 3);
+    if (b.has_ws) {
+      b.ws_min_bytes = q->u64(c);
+      b.ws_max_bytes = q->u64(c + 1);
+      b.ws_sum_bytes = q->u64(c + 2);
+      auto wsk = stats::LogSketch::decode(q->blob(c + 3));
+      if (!wsk) return app_error("corrupt bucket row (" + wsk.error().message() + ") in", db_.path());
+      b.ws_sketch = std::move(*wsk);
+    }
     out.emplace_back(it->second.path, std::move(b));
   }
   if (auto st = txn->commit(); !st) return st.error();
@@ -144,7 +160,8 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
     // horizon, raw samples after it. rolled_until >= raw_since > from here.
     int64_t bucket_to = std::min(r.to_ns, h->rolled_until_ns - 1);
     auto q = db_.prepare(
-        "SELECT start, series, n, min, max, sum, peak_first, peak_last, sketch FROM bucket "
+        "SELECT start, series, n, min, max, sum, peak_first, peak_last, sketch, ws_min, ws_max, ws_sum, ws_sketch "
+        "FROM bucket "
         "WHERE start >= ? AND start <= ?");
     if (!q) return q.error();
     q->bind(1, r.from_ns).bind(2, bucket_to);
@@ -165,10 +182,13 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
       b.peak_last_bytes = q->u64(7);
       if (auto st = acc[slot].add_encoded(b, q->blob(8)); !st)
         return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
+      if (!q->is_null(12))
+        if (auto st = acc[slot].add_ws_encoded(b.count, q->u64(9), q->u64(10), q->u64(11), q->blob(12)); !st)
+          return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
     }
     raw_from = std::max(r.from_ns, h->rolled_until_ns);
   }
-  auto q = db_.prepare("SELECT ts, series, usage, peak FROM raw WHERE ts >= ? AND ts <= ?");
+  auto q = db_.prepare("SELECT ts, series, usage, peak, ws FROM raw WHERE ts >= ? AND ts <= ?");
   if (!q) return q.error();
   q->bind(1, raw_from).bind(2, r.to_ns);
   for (;;) {
@@ -179,6 +199,7 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
     int32_t slot = slots.get(id);
     if (slot < 0) continue;
     acc[slot].add_sample(q->i64(0), slots.cgroup_id[id], q->u64(2), q->u64(3));
+    if (!q->is_null(4)) acc[slot].add_ws(q->u64(4));
   }
   if (auto st = txn->commit(); !st) return st.error();
   for (size_t i = 0; i < acc.size(); ++i)

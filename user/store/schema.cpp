@@ -9,12 +9,34 @@ CREATE TABLE series(id INTEGER PRIMARY KEY, path TEXT NOT NULL, cgroup_id INTEGE
 CREATE TABLE raw(ts INTEGER NOT NULL, series INTEGER NOT NULL, usage INTEGER NOT NULL,
                  lim INTEGER, peak INTEGER, high INTEGER, swap INTEGER, failcnt INTEGER,
                  ev_low INTEGER, ev_high INTEGER, ev_max INTEGER, ev_oom INTEGER, ev_oom_kill INTEGER,
+                 ws INTEGER,
                  PRIMARY KEY(ts, series)) WITHOUT ROWID;
 CREATE TABLE bucket(start INTEGER NOT NULL, series INTEGER NOT NULL, n INTEGER NOT NULL,
                     min INTEGER NOT NULL, max INTEGER NOT NULL, sum INTEGER NOT NULL,
                     peak_first INTEGER, peak_last INTEGER, lim INTEGER, sketch BLOB NOT NULL,
+                    ws_min INTEGER, ws_max INTEGER, ws_sum INTEGER, ws_sketch BLOB,
                     PRIMARY KEY(start, series)) WITHOUT ROWID;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE recommendation(ts INTEGER NOT NULL, path TEXT NOT NULL, request INTEGER NOT NULL, lim INTEGER NOT NULL,
+                            ws_avg INTEGER NOT NULL, ws_p95 INTEGER NOT NULL, ws_max INTEGER NOT NULL,
+                            window_ns INTEGER NOT NULL, confidence TEXT NOT NULL, rationale TEXT NOT NULL,
+                            PRIMARY KEY(path, ts)) WITHOUT ROWID;
+)sql";
+
+// Version 1 -> 2: the working set, and the recommendations the agent made. Columns are appended, so a migrated table
+// has the same column order as a new one; rows from before stay NULL there
+// ("not recorded"), never 0.
+const char* kMigrate1to2 = R"sql(
+ALTER TABLE raw ADD COLUMN ws INTEGER;
+ALTER TABLE bucket ADD COLUMN ws_min INTEGER;
+ALTER TABLE bucket ADD COLUMN ws_max INTEGER;
+ALTER TABLE bucket ADD COLUMN ws_sum INTEGER;
+ALTER TABLE bucket ADD COLUMN ws_sketch BLOB;
+CREATE TABLE recommendation(ts INTEGER NOT NULL, path TEXT NOT NULL, request INTEGER NOT NULL, lim INTEGER NOT NULL,
+                            ws_avg INTEGER NOT NULL, ws_p95 INTEGER NOT NULL, ws_max INTEGER NOT NULL,
+                            window_ns INTEGER NOT NULL, confidence TEXT NOT NULL, rationale TEXT NOT NULL,
+                            PRIMARY KEY(path, ts)) WITHOUT ROWID;
+PRAGMA user_version=2;
 )sql";
 
 }  // namespace
@@ -53,7 +75,18 @@ Status ensure_schema(Db& db, int64_t bucket_ns, bool readonly) {
     return app_error("history database has schema " + std::to_string(*ver) + ", newer than this oomwatch (" +
                          std::to_string(kSchemaVersion) + "); upgrade oomwatch:",
                      db.path());
-  // Older schemas would be migrated here, one version step per block.
+  // Older schemas are migrated one version step per block, each in its own
+  // transaction. A read-only opener (`stats`, `recommend`) cannot migrate.
+  if (*ver < kSchemaVersion && readonly)
+    return app_error("history database has schema " + std::to_string(*ver) + " from an older oomwatch; start the agent "
+                         "(oomwatch run) once to migrate it to " + std::to_string(kSchemaVersion) + ":",
+                     db.path());
+  if (*ver == 1) {
+    if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrate1to2) + "COMMIT;"); !st) {
+      (void)db.exec("ROLLBACK");
+      return app_error("migrating history database from schema 1 to 2 failed (" + st.error().message() + "):", db.path());
+    }
+  }
   return {};
 }
 

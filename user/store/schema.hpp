@@ -5,12 +5,17 @@
 //   series(id, path, cgroup_id)          one row per (path, cgroup_id): a recreated
 //                                        cgroup is a new series under the same path
 //   raw(ts, series, usage, lim, peak,    every sample, kept raw_keep (1 h); key
-//       high, swap, failcnt, ev_*)       (ts, series): inserts append, pruning cuts
-//                                        the front, a window is one range scan
+//       high, swap, failcnt, ev_*, ws)   (ts, series): inserts append, pruning cuts
+//                                        the front, a window is one range scan;
+//                                        ws = working set (NULL: not recorded)
 //   bucket(start, series, n, min, max,   one row per series per bucket width (1 min),
 //          sum, peak_first, peak_last,   kept retention (7 d); sketch = LogSketch
-//          lim, sketch)                  blob (stats/sketch.hpp)
+//          lim, sketch, ws_min, ws_max,  blob (stats/sketch.hpp); ws_*: the working
+//          ws_sum, ws_sketch)            set's, NULL when a sample in it had none
 //   meta(key, value)                     bucket_ns, rolled_until_ns, raw_since_ns
+//   recommendation(ts, path, request,    every recommendation the agent made (passed
+//       lim, ws_avg, ws_p95, ws_max,     hysteresis and cooldown), kept for audit;
+//       window_ns, confidence, rationale) key (path, ts): the last one per path is one seek
 // Byte counts are stored as int64 bit patterns: kUnlimited reads as -1 in SQL.
 // WITHOUT ROWID tables keep each row once, in key order (no separate rowid tree).
 #pragma once
@@ -20,7 +25,9 @@
 
 namespace ow::store {
 
-inline constexpr int kSchemaVersion = 1;
+// 2: working set (ws) in raw and bucket, the recommendation table; version 1
+// files are migrated on open.
+inline constexpr int kSchemaVersion = 2;
 inline constexpr int64_t kApplicationId = 0x6f6f6d77;  // "oomw"
 
 // Empty database: creates the schema (not when readonly: error). Existing one:

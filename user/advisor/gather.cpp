@@ -1,0 +1,90 @@
+#include "advisor/gather.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "advisor/history_facts.hpp"
+#include "util/fs.hpp"
+#include "util/units.hpp"
+
+namespace ow::advisor {
+namespace {
+
+// kubelet's MemoryQoS writes the request as v2 memory.min; 0 says nothing.
+std::optional<uint64_t> memory_min(const cg::Hierarchy& h, const std::string& rel) {
+  if (h.version() != cg::Version::V2) return std::nullopt;
+  auto t = read_text(h.abs(rel) + "/memory.min");
+  uint64_t v = 0;
+  if (!t || !parse_u64(trim(*t), v) || v == 0) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQuery& q, const RecommendSources& src) {
+  int64_t short_ns = std::min(q.short_window_ns, q.window_ns);
+  stats::TimeRange lr{q.now_ns - q.window_ns, q.now_ns}, sr{q.now_ns - short_ns, q.now_ns};
+  auto lw = src.history->window_stats(lr, q.selectors);
+  if (!lw) return lw.error();
+  auto sw = src.history->window_stats(sr, q.selectors);
+  if (!sw) return sw.error();
+  auto raw = src.history->raw_samples(lr, q.selectors);
+  if (!raw) return raw.error();
+  auto facts = raw_facts(*raw);
+
+  std::vector<recommend::Report> out;
+  for (const auto& [path, w] : lw->stats) {
+    if (w.ws_samples == 0) continue;  // recorded before the working set was
+    recommend::Report r;
+    r.cgroup = path;
+    r.name = path;
+    r.input.long_window = figures(w, q.window_ns);
+    if (auto s = sw->stats.find(path); s != sw->stats.end() && s->second.ws_samples)
+      r.input.short_window = figures(s->second, short_ns);
+    const RawFacts& f = facts[path];
+    r.input.oom_used_bytes = f.oom_used;
+
+    std::optional<k8s::Named> named;
+    if (src.names) named = k8s::name_cgroup(path, *src.names);
+    if (named) {
+      r.name = k8s::display_name(*named);
+      r.kube = recommend::KubeName{named->ns, named->pod, named->container, named->id.pod_uid, named->id.container_id,
+                                   named->id.qos};
+    }
+    if (src.hierarchy)
+      if (auto lim = src.hierarchy->limit(path)) {
+        r.current.limit_bytes = *lim;
+        r.limit_from = "cgroup";
+      }
+    if (!r.current.limit_bytes && f.last_limit) {
+      r.current.limit_bytes = *f.last_limit;
+      r.limit_from = "history";
+    }
+    if (src.pods && named && !named->container.empty())
+      if (auto p = src.pods->find({named->id.pod_uid, named->container}); p != src.pods->end() && p->second.request_bytes) {
+        r.current.request_bytes = p->second.request_bytes;
+        r.request_from = "pods file";
+      }
+    if (!r.current.request_bytes && src.hierarchy)
+      if (auto m = memory_min(*src.hierarchy, path)) {
+        r.current.request_bytes = m;
+        r.request_from = "memory.min";
+      }
+    r.rec = recommend::recommend(r.input, q.rules);
+    recommend::Current base = r.current;
+    std::optional<int64_t> last_ts;
+    if (src.last)
+      if (auto l = src.last->find(path); l != src.last->end()) {
+        const auto& row = l->second;
+        r.last = recommend::LastRecommendation{row.ts_ns, row.request_bytes, row.limit_bytes, row.confidence, row.rationale};
+        base = {row.request_bytes, row.limit_bytes};
+        r.compared_to = "last recommendation";
+        last_ts = row.ts_ns;
+      }
+    r.decision = recommend::decide(base, r.rec, last_ts, q.now_ns, q.rules);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace ow::advisor

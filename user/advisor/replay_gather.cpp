@@ -1,0 +1,69 @@
+#include "advisor/replay_gather.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "advisor/history_facts.hpp"
+#include "util/units.hpp"
+
+namespace ow::advisor {
+namespace {
+
+std::string from_text(const std::string& from) { return from.empty() ? "unknown" : from; }
+
+}  // namespace
+
+Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery& q, const RecommendSources& src) {
+  auto reports = gather_recommendations(q, src);
+  if (!reports) return reports.error();
+  stats::TimeRange range{q.now_ns - q.window_ns, q.now_ns};
+  auto raw = src.history->raw_samples(range, q.selectors);
+  if (!raw) return raw.error();
+  auto buckets = src.history->buckets(range, q.selectors);
+  if (!buckets) return buckets.error();
+
+  std::map<std::string, std::vector<recommend::Point>> pts;
+  std::map<std::string, int64_t> first_raw;
+  std::map<std::string, const sampler::Sample*> prev;
+  for (const auto& s : *raw) {
+    first_raw.emplace(s.cgroup, s.ts_ns);
+    auto it = prev.find(s.cgroup);
+    pts[s.cgroup].push_back({s.ts_ns, s.working_set_bytes, oom_used_at(it == prev.end() ? nullptr : it->second, s)});
+    prev[s.cgroup] = &s;
+  }
+  std::map<std::string, uint64_t> from_buckets;
+  for (const auto& [path, b] : *buckets) {
+    auto f = first_raw.find(path);
+    if (!b.has_ws || (f != first_raw.end() && b.start_ns >= f->second)) continue;
+    pts[path].push_back({b.start_ns, b.ws_max_bytes, 0});
+    ++from_buckets[path];
+  }
+
+  std::vector<recommend::ReplayReport> out;
+  for (const auto& r : *reports) {
+    auto& p = pts[r.cgroup];
+    if (p.empty()) continue;
+    std::stable_sort(p.begin(), p.end(), [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; });
+    recommend::ReplayReport rr;
+    rr.cgroup = r.cgroup;
+    rr.name = r.name;
+    rr.from_ns = range.from_ns;
+    rr.to_ns = range.to_ns;
+    rr.points = p.size();
+    rr.bucket_points = from_buckets[r.cgroup];
+    rr.seed = {r.rec.request_bytes, r.rec.limit_bytes, recommend::replay(p, r.rec.request_bytes, r.rec.limit_bytes),
+               r.rec.rationale};
+    auto v = recommend::vpa_rule(p);
+    rr.vpa = {v.target_bytes, v.target_bytes, recommend::replay(p, v.target_bytes, v.target_bytes), v.rationale};
+    rr.current.request_bytes = r.current.request_bytes;
+    rr.current.limit_bytes = r.current.limit_bytes;
+    if (r.current.limit_bytes == kUnlimited) rr.current.limit_bytes.reset();
+    rr.current.rationale = "limit from " + from_text(r.limit_from) + ", request from " + from_text(r.request_from);
+    if (r.current.limit_bytes)
+      rr.current.result = recommend::replay(p, r.current.request_bytes.value_or(kUnlimited), *r.current.limit_bytes);
+    out.push_back(std::move(rr));
+  }
+  return out;
+}
+
+}  // namespace ow::advisor

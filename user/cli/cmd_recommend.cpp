@@ -1,0 +1,157 @@
+// oomwatch recommend [--cgroup P]... [--window DUR] [--short-window DUR] [--db FILE]
+//                    [--format table|yaml|json] [--pods FILE] [--pods-log-dir DIR]
+//                    [--request-min SIZE] [--request-max SIZE] [--limit-min SIZE] [--limit-max SIZE]
+//                    [--replay [--from T] [--to T]]
+// Memory request/limit recommendations per container (or cgroup) from the
+// history database's working set (rules: recommend/rules.hpp, docs/recommend.md).
+// Exit codes: 2 for bad flags, unknown cgroups, no data in the window; 1 when
+// the database, the pods file or the kubelet log directory cannot be read.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+
+#include "advisor/gather.hpp"
+#include "advisor/replay_gather.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "recommend/quantity.hpp"
+#include "stats/select.hpp"
+#include "stats/time.hpp"
+#include "util/fs.hpp"
+#include "util/units.hpp"
+
+namespace ow::cli {
+namespace {
+
+struct RecommendOpts {
+  std::string db, format = "table", window = "24h", short_window = "15m", pods, log_dir = k8s::kDefaultLogDir;
+  std::string request_min, request_max, limit_min, limit_max, from, to;
+  bool replay = false;
+  std::vector<std::string> cgroups;
+};
+
+int run_recommend(const RecommendOpts& o) {
+  advisor::RecommendQuery q;
+  q.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  for (auto [flag, text, out] : {std::tuple{"--window", &o.window, &q.window_ns},
+                                 std::tuple{"--short-window", &o.short_window, &q.short_window_ns}}) {
+    auto d = parse_duration(*text);
+    if (!d) return fail(kExitUsage, std::string(flag) + ": " + d.error().message());
+    if (d->count() <= 0) return fail(kExitUsage, std::string(flag) + ": duration must be positive, got '" + *text + "'");
+    *out = d->count();
+  }
+  // --replay --from/--to: the window is [from, to] (defaults: to = now, from = to - --window).
+  int64_t now = q.now_ns;
+  if (!o.to.empty()) {
+    auto t = stats::parse_time_arg(o.to, now);
+    if (!t) return fail(kExitUsage, "--to: " + t.error().message());
+    q.now_ns = *t;
+  }
+  if (!o.from.empty()) {
+    auto f = stats::parse_time_arg(o.from, now);
+    if (!f) return fail(kExitUsage, "--from: " + f.error().message());
+    if (*f >= q.now_ns) return fail(kExitUsage, "--from " + o.from + " is not before --to" + (o.to.empty() ? " (now)" : " " + o.to));
+    q.window_ns = q.now_ns - *f;
+  }
+  if (q.short_window_ns > q.window_ns && !o.replay)
+    return fail(kExitUsage, "--short-window " + o.short_window + " is longer than --window " + o.window);
+  for (auto [flag, text, out] : {std::tuple{"--request-min", &o.request_min, &q.rules.request_min_bytes},
+                                 std::tuple{"--request-max", &o.request_max, &q.rules.request_max_bytes},
+                                 std::tuple{"--limit-min", &o.limit_min, &q.rules.limit_min_bytes},
+                                 std::tuple{"--limit-max", &o.limit_max, &q.rules.limit_max_bytes}}) {
+    if (text->empty()) continue;
+    auto s = parse_size(*text);
+    if (!s) return fail(kExitUsage, std::string(flag) + ": " + s.error().message());
+    *out = *s;
+  }
+  if (auto bad = recommend::check_rules(q.rules); !bad.empty()) return fail(kExitUsage, "clamps: " + bad);
+
+  std::optional<cg::Hierarchy> hier;
+  if (auto h = memory_hierarchy()) hier = std::move(*h);
+  std::string mount = hier ? hier->mount() : "";
+  for (const auto& c : o.cgroups) q.selectors.push_back(stats::normalize_cgroup_arg(c, mount));
+
+  std::optional<k8s::PodResources> pods;
+  if (!o.pods.empty()) {
+    auto text = read_text(o.pods);
+    if (!text) return fail(kExitEnv, text.error(), "pass the output of kubectl get pods -o json");
+    auto p = k8s::parse_pods_json(*text);
+    if (!p) return fail(kExitUsage, p.error().message() + ": " + o.pods);
+    pods = std::move(*p);
+  }
+  auto names = k8s::read_kubelet_logs(o.log_dir);
+  if (!names) return fail(kExitEnv, names.error(), "--pods-log-dir names the directory holding pods/ and containers/");
+
+  std::string path = o.db.empty() ? store::kDefaultHistoryPath : o.db;
+  store::StoreOptions so;
+  so.readonly = true;
+  auto h = store::HistoryStore::open(path, so);
+  if (!h) return fail(kExitEnv, h.error(), "the daemon (oomwatch run) records history there; pass --db FILE");
+  auto paths = h->paths();
+  if (!paths) return fail(kExitEnv, paths.error());
+  for (size_t i = 0; i < q.selectors.size(); ++i) {
+    bool any = false;
+    for (const auto& p : *paths) any = any || stats::selects(q.selectors[i], p);
+    if (!any)
+      return fail(kExitUsage, "unknown cgroup " + o.cgroups[i] + " (" + q.selectors[i] + "): no history for it or below it in " + path);
+  }
+
+  auto last = h->last_recommendations(q.selectors);
+  if (!last) return fail(kExitEnv, last.error());
+  advisor::RecommendSources src{&*h, hier ? &*hier : nullptr, &*names, pods ? &*pods : nullptr, &*last};
+  if (o.replay) {
+    auto rs = advisor::gather_replays(q, src);
+    if (!rs) return fail(kExitEnv, rs.error());
+    if (rs->empty())
+      return fail(kExitUsage, "nothing to replay: no working-set samples between " + stats::format_rfc3339(q.now_ns - q.window_ns) +
+                                  " and " + stats::format_rfc3339(q.now_ns) + " in " + path);
+    std::string text = o.format == "json" ? recommend::replays_json(*rs) + "\n"
+                       : o.format == "yaml" ? recommend::replays_yaml(*rs)
+                                            : recommend::replays_table(*rs);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return kExitOk;
+  }
+  auto reports = advisor::gather_recommendations(q, src);
+  if (!reports) return fail(kExitEnv, reports.error());
+  if (reports->empty())
+    return fail(kExitUsage, "no working-set samples in the last " + o.window + (o.cgroups.empty() ? "" : " for the selected cgroups") + " in " + path,
+                "the agent (oomwatch run) records them; widen --window");
+  std::string text = o.format == "json" ? recommend::reports_json(*reports) + "\n"
+                     : o.format == "yaml" ? recommend::reports_yaml(*reports)
+                                          : recommend::reports_table(*reports);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_recommend(CLI::App& app, Action& action) {
+  auto o = std::make_shared<RecommendOpts>();
+  auto* sub = app.add_subcommand("recommend", "memory request/limit recommendations per container or cgroup, from the "
+                                              "working set in the history database");
+  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
+                                          "absolute cgroupfs path); repeatable; default: all");
+  sub->add_option("--window", o->window, "long window, for stability (default 24h)");
+  sub->add_option("--short-window", o->short_window, "short window, for responsiveness (default 15m)");
+  sub->add_option("--db", o->db, std::string("history database, read-only (default ") + store::kDefaultHistoryPath + ")");
+  sub->add_option("--format", o->format, "table (default), yaml or json")->check(CLI::IsMember({"table", "yaml", "json"}));
+  sub->add_option("--pods", o->pods, "kubectl get pods -o json output: current requests by pod uid and container name");
+  sub->add_option("--pods-log-dir", o->log_dir, "directory holding the kubelet's pods/ and containers/ logs, for names "
+                                                "(default /var/log)");
+  sub->add_option("--request-min", o->request_min, "smallest request recommended (default 64Mi)");
+  sub->add_option("--request-max", o->request_max, "largest request recommended (default 4Gi)");
+  sub->add_option("--limit-min", o->limit_min, "smallest limit recommended (default 128Mi)");
+  sub->add_option("--limit-max", o->limit_max, "largest limit recommended (default 8Gi)");
+  auto* rp = sub->add_flag("--replay", o->replay, "replay the seed's rule, VPA's rule and the current limit on the "
+                                                  "recorded working set, side by side");
+  sub->add_option("--from", o->from, "replay from: RFC 3339, unix seconds, or relative (-6h); default: --to - --window")
+      ->needs(rp);
+  sub->add_option("--to", o->to, "replay to (inclusive), same forms; default: now")->needs(rp);
+  sub->callback([&action, o] { action = [o] { return run_recommend(*o); }; });
+}
+
+}  // namespace ow::cli

@@ -1,0 +1,133 @@
+#include "recommend/rules.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "recommend/quantity.hpp"
+
+namespace ow::recommend {
+namespace {
+
+struct Term {
+  std::string name;
+  uint64_t bytes;
+};
+
+// First of the largest: ties go to the term listed first.
+const Term& largest(const std::vector<Term>& terms) {
+  const Term* best = &terms.front();
+  for (const auto& t : terms)
+    if (t.bytes > best->bytes) best = &t;
+  return *best;
+}
+
+// "<what> = <term> = 186.7Mi, rounded up to 16Mi → 192Mi[, clamped ...]"
+std::string explain(const char* what, const Term& t, uint64_t rounded, uint64_t final_bytes, uint64_t lo, uint64_t hi,
+                    uint64_t round_bytes, const char* floor_note = nullptr) {
+  std::string s = fmt::format("{} = {} = {}", what, t.name, mib_text(t.bytes));
+  s += rounded == t.bytes ? fmt::format(", a multiple of {}", quantity(round_bytes))
+                          : fmt::format(", rounded up to {} → {}", quantity(round_bytes), quantity(rounded));
+  if (final_bytes != rounded) {
+    if (floor_note)
+      s += fmt::format(", raised to {} ({})", quantity(final_bytes), floor_note);
+    else if (final_bytes == lo)
+      s += fmt::format(", clamped to the {} minimum", quantity(lo));
+    else if (final_bytes == hi)
+      s += fmt::format(", clamped to the {} maximum", quantity(hi));
+  }
+  return s;
+}
+
+}  // namespace
+
+const char* confidence_name(Confidence c) { return c == Confidence::High ? "high" : "low"; }
+
+uint64_t scale_up(uint64_t bytes, uint32_t pm) {
+  unsigned __int128 p = static_cast<unsigned __int128>(bytes) * pm;
+  return static_cast<uint64_t>((p + 999) / 1000);
+}
+
+uint64_t round_up(uint64_t bytes, uint64_t step) {
+  unsigned __int128 q = (static_cast<unsigned __int128>(bytes) + step - 1) / step;
+  return static_cast<uint64_t>(q * step);
+}
+
+std::string mib_text(uint64_t bytes) { return fmt::format("{:.1f}Mi", static_cast<double>(bytes) / kMi); }
+
+std::string factor_text(uint32_t pm) { return fmt::format("{}.{:02}", pm / 1000, (pm % 1000) / 10); }
+
+std::string check_rules(const Rules& r) {
+  if (r.round_bytes == 0) return "rounding step must be positive";
+  if (r.request_min_bytes > r.request_max_bytes)
+    return "request minimum " + quantity(r.request_min_bytes) + " is above its maximum " + quantity(r.request_max_bytes);
+  if (r.limit_min_bytes > r.limit_max_bytes)
+    return "limit minimum " + quantity(r.limit_min_bytes) + " is above its maximum " + quantity(r.limit_max_bytes);
+  if (r.request_min_bytes > r.limit_max_bytes)
+    return "request minimum " + quantity(r.request_min_bytes) + " is above the limit maximum " + quantity(r.limit_max_bytes);
+  return {};
+}
+
+Recommendation recommend(const Input& in, const Rules& r) {
+  Recommendation out;
+  const WindowFigures& lw = in.long_window;
+  uint32_t p95_pm = r.request_p95_pm, max_pm = r.limit_max_pm;
+  if (lw.covered_ns < lw.window_ns / 2 || lw.covered_ns < r.trust_min_ns) {
+    out.confidence = Confidence::Low;
+    p95_pm += r.low_confidence_extra_pm;
+    max_pm += r.low_confidence_extra_pm;
+    out.confidence_reason =
+        fmt::format("{} of data in a {} window (trusted from {} and half the window): margins widened to ws_p95 × {}, "
+                    "ws_max × {}",
+                    duration_text(lw.covered_ns), duration_text(lw.window_ns),
+                    duration_text(r.trust_min_ns), factor_text(p95_pm), factor_text(max_pm));
+  }
+  // Per figure, the larger of the two windows, named when the short one won.
+  auto pick = [&](uint64_t WindowFigures::*f, const char* name) {
+    if (in.short_window && (*in.short_window).*f > lw.*f)
+      return std::pair<std::string, uint64_t>(std::string(name) + " (short window)", (*in.short_window).*f);
+    return std::pair<std::string, uint64_t>(name, lw.*f);
+  };
+  auto [p95_name, p95] = pick(&WindowFigures::ws_p95_bytes, "ws_p95");
+  auto [avg_name, avg] = pick(&WindowFigures::ws_avg_bytes, "ws_avg");
+  auto [max_name, max] = pick(&WindowFigures::ws_max_bytes, "ws_max");
+
+  std::vector<Term> req_terms{{p95_name + " × " + factor_text(p95_pm), scale_up(p95, p95_pm)},
+                              {avg_name + " × " + factor_text(r.request_avg_pm), scale_up(avg, r.request_avg_pm)},
+                              {quantity(r.request_floor_bytes) + " floor", r.request_floor_bytes}};
+  const Term& rt = largest(req_terms);
+  uint64_t req_rounded = round_up(rt.bytes, r.round_bytes);
+  out.request_bytes = std::clamp(req_rounded, r.request_min_bytes, r.request_max_bytes);
+  out.request_term = rt.name;
+
+  std::vector<Term> lim_terms{{max_name + " × " + factor_text(max_pm), scale_up(max, max_pm)},
+                              {"request × " + factor_text(r.limit_request_pm), scale_up(out.request_bytes, r.limit_request_pm)}};
+  if (in.oom_used_bytes) {
+    uint64_t u = *in.oom_used_bytes;
+    bool add_wins = u + r.oom_add_bytes >= scale_up(u, r.oom_pm);
+    lim_terms.push_back({add_wins ? fmt::format("OOM floor used + {} (used {})", quantity(r.oom_add_bytes), mib_text(u))
+                                  : fmt::format("OOM floor used × {} (used {})", factor_text(r.oom_pm), mib_text(u)),
+                         std::max(u + r.oom_add_bytes, scale_up(u, r.oom_pm))});
+  }
+  const Term& lt = largest(lim_terms);
+  uint64_t lim_rounded = round_up(lt.bytes, r.round_bytes);
+  uint64_t lim = std::clamp(lim_rounded, r.limit_min_bytes, r.limit_max_bytes);
+  const char* floor_note = nullptr;
+  if (lim < out.request_bytes) {
+    lim = out.request_bytes;
+    floor_note = "a limit is never below the request";
+  }
+  out.limit_bytes = lim;
+  out.limit_term = lt.name;
+
+  out.rationale = explain("request", rt, req_rounded, out.request_bytes, r.request_min_bytes, r.request_max_bytes,
+                          r.round_bytes) +
+                  "; " +
+                  explain("limit", lt, lim_rounded, out.limit_bytes, r.limit_min_bytes, r.limit_max_bytes, r.round_bytes,
+                          floor_note);
+  if (out.confidence == Confidence::Low) out.rationale += "; low confidence: " + out.confidence_reason;
+  return out;
+}
+
+}  // namespace ow::recommend

@@ -111,11 +111,14 @@ TEST_CASE("a damaged bucket sketch is an error naming the database", "[store]") 
     }
     REQUIRE(h->maintain(1'000'000'000LL * (1763856000 + 3 * 3600)).ok());
   }
-  sql(p, "UPDATE bucket SET sketch = x'05ff'");
+  sql(p, "UPDATE bucket SET sketch = x'05ff'; UPDATE hour SET sketch = x'05ff'");
   auto h = HistoryStore::open(p);
   REQUIRE(h.ok());
-  auto w = h->window_stats({}, {});
+  auto w = h->window_stats({}, {});  // the whole hour: its hour row
   REQUIRE_FALSE(w.ok());
-  CHECK(w.error().message().find("corrupt bucket") != std::string::npos);
+  CHECK(w.error().message().find("corrupt hour row") != std::string::npos);
   CHECK(w.error().message().find(p) != std::string::npos);
+  auto m = h->window_stats({1'000'000'000LL * 1763856000, 1'000'000'000LL * (1763856000 + 600)}, {});  // buckets
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.error().message().find("corrupt bucket row") != std::string::npos);
 }

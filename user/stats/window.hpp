@@ -16,6 +16,7 @@
 //   the same path to stats (its watermark restarts, so no rise is inferred).
 // - An empty window and to < from are errors, never zeros.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -67,6 +68,9 @@ class WindowAccumulator {
   void add_ws(uint64_t ws_bytes) { ws_.add(ws_bytes); }
   // A bucket's working-set summary; bad blob or count -> error, nothing added.
   Status add_ws_encoded(uint64_t count, uint64_t min, uint64_t max, uint64_t sum, std::string_view sketch_blob);
+  // A watermark rise seen between two entries already summarised together
+  // (the buckets of one hour row): counts as the rises note_entry() finds.
+  void add_watermark_rise(uint64_t reached) { max_watermark_ = std::max(max_watermark_, reached); }
   void add(const Bucket& b);
   // b's sketch is ignored; sketch_blob (LogSketch::encode) is merged instead,
   // which spares a query one temporary sketch per row. Bad blob -> error, nothing added.

@@ -42,12 +42,13 @@ struct StoreOptions {
 };
 
 struct MaintainReport {
-  uint64_t buckets_written = 0, raw_deleted = 0, buckets_deleted = 0;
+  uint64_t buckets_written = 0, raw_deleted = 0, buckets_deleted = 0, hours_written = 0;
 };
 
 struct WindowResult {
   stats::StatsByCgroup stats;  // empty when nothing selected has samples in the window
   bool exact = true;           // false: part of the window came from buckets
+  uint64_t bucket_rows = 0, hour_rows = 0;  // what the query read from each tier
 };
 
 // One recommendation the agent made, as stored for audit.
@@ -105,6 +106,7 @@ class HistoryStore {
   struct Horizons {
     int64_t rolled_until_ns = INT64_MIN;  // buckets with start < this are complete
     int64_t raw_since_ns = INT64_MIN;     // raw samples with ts >= this are all kept
+    int64_t hours_until_ns = INT64_MIN;   // hour rows with start < this are complete
   };
   HistoryStore(Db db, StoreOptions opts) : db_(std::move(db)), opts_(opts), bucket_ns_(opts.bucket_ns) {}
   Result<int64_t> series_key(const std::string& path, uint64_t cgroup_id);
@@ -112,6 +114,9 @@ class HistoryStore {
   Result<Horizons> load_horizons();
   Status set_meta(const char* key, int64_t value);
   Result<uint64_t> roll_up(int64_t from_ns, int64_t to_ns);
+  Result<uint64_t> roll_up_hours(int64_t from_ns, int64_t to_ns);  // hour rows from buckets
+  int64_t hour_ns() const { return kBucketsPerHourRow * bucket_ns_; }
+  static constexpr int64_t kBucketsPerHourRow = 60;
   Status prepare_statements();
 
   Db db_;

@@ -1,6 +1,7 @@
 // HistoryStore::maintain: roll finished buckets up from raw samples, then
 // prune the raw tier and expired buckets, all in one transaction.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "store/history.hpp"
@@ -15,14 +16,16 @@ constexpr int64_t kRollupChunkBuckets = 60;
 }  // namespace
 
 Result<HistoryStore::Horizons> HistoryStore::load_horizons() {
-  auto st = db_.prepare("SELECT key, value FROM meta WHERE key IN ('rolled_until_ns', 'raw_since_ns')");
+  auto st = db_.prepare(
+      "SELECT key, value FROM meta WHERE key IN ('rolled_until_ns', 'raw_since_ns', 'hour_rolled_until_ns')");
   if (!st) return st.error();
   Horizons h;
   for (;;) {
     auto row = st->step();
     if (!row) return row.error();
     if (!*row) break;
-    (st->text(0) == "rolled_until_ns" ? h.rolled_until_ns : h.raw_since_ns) = st->i64(1);
+    std::string k(st->text(0));
+    (k == "rolled_until_ns" ? h.rolled_until_ns : k == "raw_since_ns" ? h.raw_since_ns : h.hours_until_ns) = st->i64(1);
   }
   return h;
 }
@@ -50,6 +53,14 @@ Result<MaintainReport> HistoryStore::maintain(int64_t now_ns) {
     if (auto st = set_meta("rolled_until_ns", cut); !st) return st.error();
     h->rolled_until_ns = cut;
   }
+  // Hours whose every bucket is rolled up.
+  int64_t hour_cut = stats::bucket_start(h->rolled_until_ns, hour_ns());
+  if (h->rolled_until_ns != INT64_MIN && hour_cut > h->hours_until_ns) {
+    auto n = roll_up_hours(h->hours_until_ns, hour_cut);
+    if (!n) return n.error();
+    rep.hours_written = *n;
+    if (auto st = set_meta("hour_rolled_until_ns", hour_cut); !st) return st.error();
+  }
   // Raw samples go only once rolled up, so every sample lives in some tier.
   int64_t raw_cut = std::min(stats::bucket_start(now_ns - opts_.raw_keep_ns, bucket_ns_), h->rolled_until_ns);
   if (raw_cut > h->raw_since_ns) {
@@ -64,6 +75,10 @@ Result<MaintainReport> HistoryStore::maintain(int64_t now_ns) {
   if (auto st = del->bind(1, stats::bucket_start(now_ns - opts_.retention_ns, bucket_ns_)).run(); !st)
     return st.error();
   rep.buckets_deleted = static_cast<uint64_t>(db_.changes());
+  auto del_hours = db_.prepare("DELETE FROM hour WHERE start < ?");
+  if (!del_hours) return del_hours.error();
+  if (auto st = del_hours->bind(1, stats::bucket_start(now_ns - opts_.retention_ns, hour_ns())).run(); !st)
+    return st.error();
   if (auto st = txn->commit(); !st) return st.error();
   return rep;
 }
@@ -120,6 +135,91 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
         if (auto st = put->run(); !st) return st.error();
         ++written;
       }
+    }
+    start = end;
+  }
+  return written;
+}
+
+// One hour row per series from its buckets of each hour in [from, to): counts,
+// min, max, sum and sketches add up; a watermark rise between two of its
+// buckets is kept apart (peak_rise), as a window over the buckets would see
+// it; the watermark ends and the limit are the first and last buckets'. An
+// hour row's start is its first bucket's, so a window's first sample time
+// stays right.
+Result<uint64_t> HistoryStore::roll_up_hours(int64_t from_ns, int64_t to_ns) {
+  auto first = db_.prepare("SELECT MIN(start) FROM bucket WHERE start >= ? AND start < ?");
+  auto rows = db_.prepare(
+      "SELECT start, series, n, min, max, sum, peak_first, peak_last, lim, sketch, ws_min, ws_max, ws_sum, ws_sketch "
+      "FROM bucket WHERE start >= ? AND start < ?");
+  auto put = db_.prepare("INSERT OR REPLACE INTO hour VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!first || !rows || !put) return (!first ? first.error() : !rows ? rows.error() : put.error());
+  struct Hour {
+    int64_t start = 0;
+    uint64_t n = 0, min = UINT64_MAX, max = 0, sum = 0, peak_first = 0, peak_last = 0, lim = kUnlimited, rise = 0;
+    stats::LogSketch sketch;
+    bool has_ws = true;
+    uint64_t ws_min = UINT64_MAX, ws_max = 0, ws_sum = 0;
+    stats::LogSketch ws_sketch;
+  };
+  uint64_t written = 0;
+  int64_t start = from_ns;
+  while (start < to_ns) {
+    first->bind(1, start).bind(2, to_ns);  // jump over gaps
+    auto r = first->step();
+    if (!r) return r.error();
+    bool none = !*r || first->is_null(0);
+    int64_t min_start = none ? 0 : first->i64(0);
+    first->reset();
+    if (none) break;
+    start = stats::bucket_start(min_start, hour_ns());
+    int64_t end = start + hour_ns();
+    std::map<int64_t, Hour> by_series;
+    rows->bind(1, start).bind(2, end);
+    for (;;) {  // (start, series) order: each series' buckets in time order
+      auto row = rows->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      auto [it, fresh] = by_series.try_emplace(rows->i64(1));
+      Hour& h = it->second;
+      uint64_t n = rows->u64(2), pf = rows->u64(6), pl = rows->u64(7);
+      if (fresh) {
+        h.start = rows->i64(0);
+        h.peak_first = pf;
+      } else if (h.peak_last != 0 && pf > h.peak_last) {
+        h.rise = std::max(h.rise, pf);  // the watermark rose between two buckets
+      }
+      h.n += n;
+      h.min = std::min(h.min, rows->u64(3));
+      h.max = std::max(h.max, rows->u64(4));
+      h.sum += rows->u64(5);
+      h.peak_last = pl;
+      h.lim = rows->u64(8);
+      if (auto st = h.sketch.merge_encoded(rows->blob(9)); !st)
+        return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
+      if (rows->is_null(13)) {
+        h.has_ws = false;
+      } else if (h.has_ws) {
+        h.ws_min = std::min(h.ws_min, rows->u64(10));
+        h.ws_max = std::max(h.ws_max, rows->u64(11));
+        h.ws_sum += rows->u64(12);
+        if (auto st = h.ws_sketch.merge_encoded(rows->blob(13)); !st)
+          return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
+      }
+    }
+    rows->reset();
+    for (const auto& [series, h] : by_series) {
+      if (h.n == 0) continue;
+      put->bind(1, h.start).bind(2, series).bind_u64(3, h.n).bind_u64(4, h.min).bind_u64(5, h.max);
+      put->bind_u64(6, h.sum).bind_u64(7, h.peak_first).bind_u64(8, h.peak_last).bind_u64(9, h.lim);
+      put->bind_blob(10, h.sketch.encode());
+      if (h.has_ws) {  // else ws_* stay NULL: unknown, not 0
+        put->bind_u64(11, h.ws_min).bind_u64(12, h.ws_max).bind_u64(13, h.ws_sum);
+        put->bind_blob(14, h.ws_sketch.encode());
+      }
+      put->bind_u64(15, h.rise);
+      if (auto st = put->run(); !st) return st.error();
+      ++written;
     }
     start = end;
   }

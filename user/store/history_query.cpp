@@ -159,32 +159,57 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
     // Raw samples before raw_since are gone: take buckets up to the roll-up
     // horizon, raw samples after it. rolled_until >= raw_since > from here.
     int64_t bucket_to = std::min(r.to_ns, h->rolled_until_ns - 1);
-    auto q = db_.prepare(
-        "SELECT start, series, n, min, max, sum, peak_first, peak_last, sketch, ws_min, ws_max, ws_sum, ws_sketch "
-        "FROM bucket "
-        "WHERE start >= ? AND start <= ?");
-    if (!q) return q.error();
-    q->bind(1, r.from_ns).bind(2, bucket_to);
-    stats::Bucket b;
-    for (;;) {
-      auto row = q->step();
-      if (!row) return row.error();
-      if (!*row) break;
-      int32_t slot = slots.get(q->i64(1));
-      if (slot < 0) continue;
-      b.start_ns = q->i64(0);
-      b.cgroup_id = slots.cgroup_id[q->i64(1)];
-      b.count = q->u64(2);
-      b.min_bytes = q->u64(3);
-      b.max_bytes = q->u64(4);
-      b.sum_bytes = q->u64(5);
-      b.peak_first_bytes = q->u64(6);
-      b.peak_last_bytes = q->u64(7);
-      if (auto st = acc[slot].add_encoded(b, q->blob(8)); !st)
-        return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
-      if (!q->is_null(12))
-        if (auto st = acc[slot].add_ws_encoded(b.count, q->u64(9), q->u64(10), q->u64(11), q->blob(12)); !st)
-          return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
+    // Rows with start in [lo, hi] of `table` (bucket or hour: same columns).
+    auto scan = [&](const char* table, int64_t lo, int64_t hi, uint64_t& rows) -> Status {
+      bool hours = std::string_view(table) == "hour";
+      auto q = db_.prepare(std::string("SELECT start, series, n, min, max, sum, peak_first, peak_last, sketch, ws_min, "
+                                       "ws_max, ws_sum, ws_sketch") +
+                           (hours ? ", peak_rise" : "") + " FROM " + table + " WHERE start >= ? AND start <= ?");
+      if (!q) return q.error();
+      q->bind(1, lo).bind(2, hi);
+      stats::Bucket b;
+      for (;;) {
+        auto row = q->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        ++rows;
+        int32_t slot = slots.get(q->i64(1));
+        if (slot < 0) continue;
+        b.start_ns = q->i64(0);
+        b.cgroup_id = slots.cgroup_id[q->i64(1)];
+        b.count = q->u64(2);
+        b.min_bytes = q->u64(3);
+        b.max_bytes = q->u64(4);
+        b.sum_bytes = q->u64(5);
+        b.peak_first_bytes = q->u64(6);
+        b.peak_last_bytes = q->u64(7);
+        if (auto st = acc[slot].add_encoded(b, q->blob(8)); !st)
+          return app_error(std::string("corrupt ") + table + " row (" + st.error().message() + ") in", db_.path());
+        if (!q->is_null(12))
+          if (auto st = acc[slot].add_ws_encoded(b.count, q->u64(9), q->u64(10), q->u64(11), q->blob(12)); !st)
+            return app_error(std::string("corrupt ") + table + " row (" + st.error().message() + ") in", db_.path());
+        if (hours && q->u64(13) != 0) acc[slot].add_watermark_rise(q->u64(13));
+      }
+      return {};
+    };
+    // Whole hours inside the window that are rolled up come from the hour
+    // tier (a bucket belongs to a window when its start does, so an hour does
+    // when all its buckets' starts do); the edges from buckets. In time order:
+    // the accumulator follows the watermark from one row to the next.
+    int64_t hn = hour_ns();
+    // No sample is older than INT64_MIN / 2 (the year 1677 is INT64_MIN): the
+    // clamp keeps the hour arithmetic of "from the beginning" from overflowing.
+    int64_t from = std::max(r.from_ns, INT64_MIN / 2);
+    int64_t h1 = stats::bucket_start(from, hn);
+    if (h1 < from) h1 += hn;
+    // An hour is inside when its last bucket's start is at most bucket_to.
+    int64_t h2 = std::min(stats::bucket_start(bucket_to + bucket_ns_, hn), h->hours_until_ns);
+    if (h1 < h2) {
+      if (auto st = scan("bucket", r.from_ns, h1 - 1, out.bucket_rows); !st) return st.error();
+      if (auto st = scan("hour", h1, h2 - 1, out.hour_rows); !st) return st.error();
+      if (auto st = scan("bucket", h2, bucket_to, out.bucket_rows); !st) return st.error();
+    } else if (auto st = scan("bucket", r.from_ns, bucket_to, out.bucket_rows); !st) {
+      return st.error();
     }
     raw_from = std::max(r.from_ns, h->rolled_until_ns);
   }

@@ -16,6 +16,11 @@ CREATE TABLE bucket(start INTEGER NOT NULL, series INTEGER NOT NULL, n INTEGER N
                     peak_first INTEGER, peak_last INTEGER, lim INTEGER, sketch BLOB NOT NULL,
                     ws_min INTEGER, ws_max INTEGER, ws_sum INTEGER, ws_sketch BLOB,
                     PRIMARY KEY(start, series)) WITHOUT ROWID;
+CREATE TABLE hour(start INTEGER NOT NULL, series INTEGER NOT NULL, n INTEGER NOT NULL,
+                  min INTEGER NOT NULL, max INTEGER NOT NULL, sum INTEGER NOT NULL,
+                  peak_first INTEGER, peak_last INTEGER, lim INTEGER, sketch BLOB NOT NULL,
+                  ws_min INTEGER, ws_max INTEGER, ws_sum INTEGER, ws_sketch BLOB, peak_rise INTEGER,
+                  PRIMARY KEY(start, series)) WITHOUT ROWID;
 CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE recommendation(ts INTEGER NOT NULL, path TEXT NOT NULL, request INTEGER NOT NULL, lim INTEGER NOT NULL,
                             ws_avg INTEGER NOT NULL, ws_p95 INTEGER NOT NULL, ws_max INTEGER NOT NULL,
@@ -37,6 +42,18 @@ CREATE TABLE recommendation(ts INTEGER NOT NULL, path TEXT NOT NULL, request INT
                             window_ns INTEGER NOT NULL, confidence TEXT NOT NULL, rationale TEXT NOT NULL,
                             PRIMARY KEY(path, ts)) WITHOUT ROWID;
 PRAGMA user_version=2;
+)sql";
+
+// Version 2 -> 3: hour rows rolled up from the minute buckets, so a window of
+// a day reads 24 rows per cgroup instead of 1,440. They fill in at the next
+// maintain() from the buckets already there (hour_rolled_until_ns starts unset).
+const char* kMigrate2to3 = R"sql(
+CREATE TABLE hour(start INTEGER NOT NULL, series INTEGER NOT NULL, n INTEGER NOT NULL,
+                  min INTEGER NOT NULL, max INTEGER NOT NULL, sum INTEGER NOT NULL,
+                  peak_first INTEGER, peak_last INTEGER, lim INTEGER, sketch BLOB NOT NULL,
+                  ws_min INTEGER, ws_max INTEGER, ws_sum INTEGER, ws_sketch BLOB, peak_rise INTEGER,
+                  PRIMARY KEY(start, series)) WITHOUT ROWID;
+PRAGMA user_version=3;
 )sql";
 
 }  // namespace
@@ -81,10 +98,18 @@ Status ensure_schema(Db& db, int64_t bucket_ns, bool readonly) {
     return app_error("history database has schema " + std::to_string(*ver) + " from an older oomwatch; start the agent "
                          "(oomwatch run) once to migrate it to " + std::to_string(kSchemaVersion) + ":",
                      db.path());
-  if (*ver == 1) {
+  int64_t v = *ver;
+  if (v == 1) {
     if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrate1to2) + "COMMIT;"); !st) {
       (void)db.exec("ROLLBACK");
       return app_error("migrating history database from schema 1 to 2 failed (" + st.error().message() + "):", db.path());
+    }
+    v = 2;
+  }
+  if (v == 2) {
+    if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrate2to3) + "COMMIT;"); !st) {
+      (void)db.exec("ROLLBACK");
+      return app_error("migrating history database from schema 2 to 3 failed (" + st.error().message() + "):", db.path());
     }
   }
   return {};

@@ -12,7 +12,13 @@
 //          sum, peak_first, peak_last,   kept retention (7 d); sketch = LogSketch
 //          lim, sketch, ws_min, ws_max,  blob (stats/sketch.hpp); ws_*: the working
 //          ws_sum, ws_sketch)            set's, NULL when a sample in it had none
-//   meta(key, value)                     bucket_ns, rolled_until_ns, raw_since_ns
+//   hour(bucket's columns, peak_rise)    one row per series per hour (60 buckets), rolled
+//                                        up from the buckets, same retention; start is
+//                                        its first bucket's; peak_rise: the highest
+//                                        watermark reached between two of its buckets
+//                                        (0: none); a day's window reads these
+//   meta(key, value)                     bucket_ns, rolled_until_ns, raw_since_ns,
+//                                        hour_rolled_until_ns
 //   recommendation(ts, path, request,    every recommendation the agent made (passed
 //       lim, ws_avg, ws_p95, ws_max,     hysteresis and cooldown), kept for audit;
 //       window_ns, confidence, rationale) key (path, ts): the last one per path is one seek
@@ -25,9 +31,9 @@
 
 namespace ow::store {
 
-// 2: working set (ws) in raw and bucket, the recommendation table; version 1
-// files are migrated on open.
-inline constexpr int kSchemaVersion = 2;
+// 2: working set (ws) in raw and bucket, the recommendation table; 3: the hour
+// tier. Older files are migrated on open, one version at a time.
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int64_t kApplicationId = 0x6f6f6d77;  // "oomw"
 
 // Empty database: creates the schema (not when readonly: error). Existing one:

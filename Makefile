@@ -137,5 +137,8 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
+# `make install` (PREFIX, DESTDIR) and `make check-unit`.
+include tools/install.mk
+
 # libFuzzer targets (clang): `make fuzz-build`, run by tests/fuzz/run.sh.
 -include tests/fuzz/fuzz.mk

@@ -111,7 +111,7 @@ void add_run(CLI::App& app, Action& action) {
   o->o_reservation = sub->add_option("--reservation", o->reservation,
                                      "physical (default): parent headroom = limit - usage - reserve; strict: also "
                                      "no more than limit - sum of children's limits");
-  o->o_no_rescue = sub->add_flag("--no-rescue", o->no_rescue, "react to OOM kills only (seed 001's pure mode)");
+  o->o_no_rescue = sub->add_flag("--no-rescue", o->no_rescue, "react to OOM kills only: no pause or guard before the kill");
   o->o_audit = sub->add_option("--audit-log", o->audit_log, "audit JSON lines (default /var/log/oomwatch/audit.jsonl)");
   o->o_interval = sub->add_option("--interval", o->interval, "snapshot interval (default 1s, at least 50ms)");
   o->o_db = sub->add_option("--db", o->db, "history database (default /var/lib/oomwatch/history.db; 'none' disables)");

@@ -173,7 +173,7 @@ Status parse_cgroups(Config& c, const toml::node& n, const std::string& file) {
 // toml++ 3.3 reaches __builtin_unreachable (undefined behaviour) on some
 // non-ASCII characters where it looks for whitespace or a value's end (its
 // generated is_non_ascii_horizontal_whitespace table is wrong for e.g.
-// U+0408; upstream issue #295), also in its error paths. So toml++ is only
+// U+0408; reported to toml++ upstream), also in its error paths. So toml++ is only
 // ever given ASCII: a non-ASCII character inside a basic string ("...",
 // """...""") becomes its \uXXXX / \UXXXXXXXX escape, which means the same
 // string; in a comment it becomes '?'; anywhere else (literal strings, keys,

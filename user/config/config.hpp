@@ -6,7 +6,7 @@
 //   hints = false                   # publish GOMEMLIMIT hints (xattr, /run file, pinned map)
 //   manage = ["/kubepods"]          # subtrees whose children may be resized
 //   reservation = "physical"        # or "strict"
-//   rescue = true                   # false: react to OOM kills only (seed mode)
+//   rescue = true                   # false: react to OOM kills only, no rescue before the kill
 //   audit_log = "/var/log/oomwatch/audit.jsonl"
 //   interval = "1s"                 # durations: "500ms", "30s"; integers = seconds
 //   db = "/var/lib/oomwatch/history.db"

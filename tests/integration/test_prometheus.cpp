@@ -62,11 +62,16 @@ struct Agent {
     return owtest::wait_for([&] { return owtest::exists(state() + "/ready") || !owtest::alive(bg->pid); }, 30000) &&
            owtest::alive(bg->pid);
   }
-  ~Agent() {
-    if (!bg) return;
+  // SIGTERM; true when the agent exited (metrics server stopped, node put
+  // back) within 10 s.
+  bool stop() {
+    if (!bg) return true;
     ::kill(bg->pid, SIGTERM);
-    owtest::wait_for([&] { return !owtest::alive(bg->pid); }, 10000);
+    bool gone = owtest::wait_for([&] { return !owtest::alive(bg->pid); }, 10000);
+    bg.reset();
+    return gone;
   }
+  ~Agent() { stop(); }
 };
 
 struct Prometheus {
@@ -106,6 +111,24 @@ struct Prometheus {
   }
 };
 
+// A client that connects and sends half a request, then nothing: it must
+// not hold up the agent (its rescue path, or other scrapes).
+struct StalledClient {
+  int fd = -1;
+  explicit StalledClient(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    const char half[] = "GET /metr";
+    REQUIRE(::send(fd, half, sizeof half - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof half - 1));
+  }
+  ~StalledClient() { ::close(fd); }
+};
+
 std::string procs(const ow::cg::Hierarchy& h, const std::string& rel) { return h.abs(rel) + "/cgroup.procs"; }
 std::string sel(const std::string& cgroup) { return "{cgroup=\"" + cgroup + "\"}"; }
 
@@ -138,6 +161,7 @@ TEST_CASE("metrics: Prometheus scrapes the agent and sees an OOM kill and a resc
   CHECK(prom.until("oomwatch_snapshots_total", [](double v) { return v >= 2; }));
 
   {
+    StalledClient stalled1(mport), stalled2(mport);
     owtest::Workload killed(procs(h, k.path()), {{64 * kMiB, 0, 0}});
     owtest::Workload rescued(procs(h, a.path()), {{40 * kMiB, 0, 500}, {80 * kMiB, 20, 2500}});
     REQUIRE(killed.wait(30000));
@@ -163,6 +187,7 @@ TEST_CASE("metrics: Prometheus scrapes the agent and sees an OOM kill and a resc
   auto ev = h.events(a.path());
   REQUIRE(ev);
   CHECK(ev->oom_kill == 0);
+  CHECK(ag.stop());
 }
 
 TEST_CASE("metrics: promtool accepts the agent's output, escaping included; bad --listen is refused",
@@ -210,4 +235,5 @@ TEST_CASE("metrics: promtool accepts the agent's output, escaping included; bad 
   auto bad = owtest::run({owtest::oomwatch_bin(), "run", "--listen", "localhost:9721"}, 10);
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("--listen: 'localhost:9721': not a numeric IPv4 address"));
+  CHECK(ag.stop());
 }

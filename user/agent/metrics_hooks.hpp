@@ -29,6 +29,9 @@ class MetricsHooks {
               bool gave);
   // For the hint worker's thread: publishes what the service last published.
   std::function<void(const HintService&)> hint_sink() const;
+  // The server, for what the daemon does not count itself: a recommender's
+  // publish_recommendations(), and MetricsOptions::annotate at start.
+  MetricsServer& server() { return *server_; }
 
  private:
   void publish();

@@ -6,6 +6,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -86,14 +87,29 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
   if (!evhttp_accept_socket_with_handle(s->http_, fd.get()))
     return app_error("metrics listener: cannot accept on " + where);
   (void)fd.release();  // the listener closes it (evhttp_free)
+  // Stopping: the destructor writes to an eventfd the loop watches, and the
+  // loop breaks itself. (event_base_loopbreak from another thread is lost
+  // when it comes before the loop has started: the loop clears the flag.)
+  s->stop_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!s->stop_fd_.valid()) return sys_error("metrics listener: eventfd");
+  s->stop_ev_ = event_new(
+      s->base_, s->stop_fd_.get(), EV_READ, [](evutil_socket_t, short, void* b) {
+        event_base_loopbreak(static_cast<event_base*>(b));
+      },
+      s->base_);
+  if (!s->stop_ev_ || event_add(s->stop_ev_, nullptr) != 0) return app_error("metrics listener: stop event");
   s->th_ = std::thread([b = s->base_] { event_base_dispatch(b); });
   spdlog::info("metrics on http://{}/metrics", where);
   return s;
 }
 
 MetricsServer::~MetricsServer() {
-  if (base_) event_base_loopbreak(base_);
-  if (th_.joinable()) th_.join();
+  if (th_.joinable()) {
+    uint64_t one = 1;
+    if (::write(stop_fd_.get(), &one, sizeof one) != sizeof one) event_base_loopbreak(base_);
+    th_.join();
+  }
+  if (stop_ev_) event_free(stop_ev_);
   if (http_) evhttp_free(http_);
   if (base_) event_base_free(base_);
 }
@@ -114,6 +130,11 @@ void MetricsServer::publish_hints(std::shared_ptr<const HintTable> h) {
   hints_.swap(h);
 }
 
+void MetricsServer::publish_recommendations(std::shared_ptr<const RecommendationTable> r) {
+  std::lock_guard<std::mutex> lk(mu_);
+  recs_.swap(r);
+}
+
 bool MetricsServer::managed(const std::string& cgroup) const {
   for (const auto& r : o_.managed_roots)
     if (cg::is_under(cgroup, r)) return true;
@@ -124,11 +145,13 @@ std::string MetricsServer::render() const {
   std::shared_ptr<const sampler::Snapshot> snap;
   std::shared_ptr<const metrics::AgentFigures> agent;
   std::shared_ptr<const HintTable> hints;
+  std::shared_ptr<const RecommendationTable> recs;
   {
     std::lock_guard<std::mutex> lk(mu_);
     snap = snap_;
     agent = agent_;
     hints = hints_;
+    recs = recs_;
   }
   std::vector<metrics::CgroupFigures> cgs;
   if (snap) {
@@ -141,6 +164,9 @@ std::string MetricsServer::render() const {
           c.gomemlimit_bytes = it->second.hint_bytes;
           c.ebpf_bytes = it->second.ebpf_bytes;
         }
+      if (recs)
+        if (auto it = recs->find(c.cgroup); it != recs->end()) c.recommended_limit_bytes = it->second;
+      if (o_.annotate) o_.annotate(c);
       cgs.push_back(std::move(c));
     }
   }

@@ -7,13 +7,15 @@
 //
 // Published by the loop thread: each sampler snapshot (moved in, not copied)
 // and, after every audited decision, a copy of the agent's counters; by the
-// hint worker's thread: the hints it last published. Read by the server:
+// hint worker's thread: the hints it last published; by a recommender (none
+// is wired yet), its recommended limits. Read by the server:
 // /proc/self for process_* at scrape time.
 //
 // Serves GET and HEAD of /metrics (text format 0.0.4) and of / (a pointer to
 // /metrics); another path is 404, another method 405. Start it after the guardian's fork
 // (fork and threads do not mix).
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,9 +26,11 @@
 
 #include "metrics/registry.hpp"
 #include "sampler/sample.hpp"
+#include "util/fd.hpp"
 #include "util/listen.hpp"
 #include "util/result.hpp"
 
+struct event;
 struct event_base;
 struct evhttp;
 struct evhttp_request;
@@ -39,10 +43,18 @@ struct HintFigures {
 };
 using HintTable = std::map<std::string, HintFigures>;
 
+// A recommender's figure per cgroup (relative path -> bytes), for
+// oomwatch_cgroup_recommended_limit_bytes.
+using RecommendationTable = std::map<std::string, uint64_t>;
+
 struct MetricsOptions {
   ListenAddr addr;
   size_t max_cgroups = 2000;
   std::vector<std::string> managed_roots;  // relative paths; their cgroups are exported first
+  // Optional, called on the server thread for every cgroup of a scrape
+  // before the cap: fills k8s_namespace, pod and container (a Kubernetes
+  // identity lookup plugs in here). Must be thread-safe and cheap (cache).
+  std::function<void(metrics::CgroupFigures&)> annotate;
 };
 
 class MetricsServer {
@@ -56,6 +68,7 @@ class MetricsServer {
   void publish_snapshot(std::shared_ptr<const sampler::Snapshot> s);
   void publish_agent(std::shared_ptr<const metrics::AgentFigures> a);
   void publish_hints(std::shared_ptr<const HintTable> h);
+  void publish_recommendations(std::shared_ptr<const RecommendationTable> r);
   // The exposition as a scrape would get it now.
   std::string render() const;
   const ListenAddr& addr() const { return o_.addr; }
@@ -66,12 +79,15 @@ class MetricsServer {
   bool managed(const std::string& cgroup) const;
 
   MetricsOptions o_;
-  mutable std::mutex mu_;  // guards the three pointers, held only to copy or swap them
+  mutable std::mutex mu_;  // guards the four pointers, held only to copy or swap them
   std::shared_ptr<const sampler::Snapshot> snap_;
   std::shared_ptr<const metrics::AgentFigures> agent_;
   std::shared_ptr<const HintTable> hints_;
+  std::shared_ptr<const RecommendationTable> recs_;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
+  UniqueFd stop_fd_;        // written by the destructor: the loop breaks itself
+  event* stop_ev_ = nullptr;
   std::thread th_;
 };
 

@@ -135,7 +135,7 @@ std::string sel(const std::string& cgroup) { return "{cgroup=\"" + cgroup + "\"}
 }  // namespace
 
 TEST_CASE("metrics: Prometheus scrapes the agent and sees an OOM kill and a rescue move the counters",
-          "[integration][prometheus]") {
+          "[integration][prometheus][hosttools]") {
   REQUIRE(owtest::exists("/usr/bin/prometheus"));  // tools/install-deps.sh installs it
   auto h = owtest::hierarchy();
   auto parent = owtest::make_cgroup(512 * kMiB, "owtest-prom");
@@ -191,7 +191,7 @@ TEST_CASE("metrics: Prometheus scrapes the agent and sees an OOM kill and a resc
 }
 
 TEST_CASE("metrics: promtool accepts the agent's output, escaping included; bad --listen is refused",
-          "[integration][prometheus]") {
+          "[integration][prometheus][hosttools]") {
   REQUIRE(owtest::exists("/usr/bin/promtool"));
   auto h = owtest::hierarchy();
   auto parent = owtest::make_cgroup(256 * kMiB, "owtest-promtool");

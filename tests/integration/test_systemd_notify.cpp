@@ -70,7 +70,7 @@ TEST_CASE("run under Type=notify: READY=1 after the first snapshot, STOPPING=1 o
 // CapabilityBoundingSet. The agent must attach, serve /metrics, arm a managed
 // child (a cgroupfs write) and put it back on SIGTERM.
 TEST_CASE("run inside the unit's sandbox: read-only root, no new privileges, its capability set",
-          "[integration][systemd]") {
+          "[integration][systemd][hosttools]") {
   auto h = owtest::hierarchy();
   auto parent = owtest::make_cgroup(256 << 20, "owtest-sandbox");
   auto a = owtest::child(h, parent.path(), "a", 64 << 20);

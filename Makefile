@@ -36,7 +36,9 @@ CXXFLAGS := -O1 -g1 $(filter-out -O2 -g1,$(CXXFLAGS)) -fsanitize=address,undefin
 	-fno-sanitize-recover=undefined
 LDFLAGS := -pthread -fsanitize=address,undefined
 endif
-LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -ldl
+# libevent (evhttp) serves /metrics: Debian ships it as .a archives with no
+# TLS dependency (libmicrohttpd's archive needs gnutls, which is shared-only).
+LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -levent_extra -levent_pthreads -levent_core -ldl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall
 
 LIB_SRCS := $(filter-out user/cli/main.cpp,$(shell find user -name '*.cpp' | sort))
@@ -64,6 +66,18 @@ $(BUILD)/obj/%.o: %.cpp | $(BUILD)/oomwatch.skel.h
 	@mkdir -p $(@D)
 	$(if $(filter 1,$(V)),,@echo "  CXX $<")
 	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
+
+# Version from VERSION, commit from git ("unknown" without one), baked into
+# $(BUILD)/version.h, rewritten only when either changes.
+OOMWATCH_VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+OOMWATCH_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define OOMWATCH_VERSION "%s"\n#define OOMWATCH_COMMIT "%s"\n' '$(OOMWATCH_VERSION)' '$(OOMWATCH_COMMIT)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/user/util/version.o: $(BUILD)/version.h
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/liboomwatch.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -122,6 +136,9 @@ clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# `make install` (PREFIX, DESTDIR) and `make check-unit`.
+include tools/install.mk
 
 # libFuzzer targets (clang): `make fuzz-build`, run by tests/fuzz/run.sh.
 -include tests/fuzz/fuzz.mk

@@ -3,8 +3,8 @@
  * its limit. mm_vmscan_memcg_reclaim_begin/end fire in the charging task, so
  * the start time is kept per task and the stall is charged to that task's
  * memory cgroup. Cheap: these fire only when a cgroup is reclaiming at its
- * limit, never per page (unlike the memcg stat tracepoints, which DESIGN.md
- * measured at ~10 % of a page-fault loop even with an empty program). */
+ * limit, never per page (unlike the memcg stat tracepoints, measured at ~10 %
+ * of a page-fault loop even with an empty program: docs/architecture.md). */
 #ifndef OOMWATCH_RECLAIM_BPF_H
 #define OOMWATCH_RECLAIM_BPF_H
 

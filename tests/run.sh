@@ -2,14 +2,14 @@
 # Runs the test tiers this machine can run and ends with the line CI reads:
 #   N passed, N failed
 # Tiers: unit (always), go (tools/go, when Go is installed), bpf and integration
-# (root), san (unit and integration again, built with ASan+UBSan in SAN_BUILD),
+# (root), install (make install into a temp DESTDIR, tests/install.sh), san (unit and integration again, built with ASan+UBSan in SAN_BUILD),
 # fuzz (each libFuzzer target for FUZZ_SECONDS over the committed corpus),
 # vm (qemu with cgroup v2 kernels, when qemu is installed).
 # TIERS="unit integration" picks a subset; BUILD names the build directory.
 set -uo pipefail
 BUILD=${BUILD:-build}
 SAN_BUILD=${SAN_BUILD:-$BUILD-san}
-TIERS=${TIERS:-unit go bpf integration san fuzz vm}
+TIERS=${TIERS:-unit go bpf integration install san fuzz vm}
 passed=0 failed=0 skipped=()
 summary=()
 
@@ -91,6 +91,11 @@ for tier in $TIERS; do
       else
         skipped+=("go (golang-go not installed)")
       fi ;;
+    install)
+      echo "=== tier install: tests/install.sh"
+      out=$(mktemp)
+      BUILD=$BUILD tests/install.sh 2>&1 | tee "$out"
+      summary_tier install "${PIPESTATUS[0]}" "$out" ;;
     vm)
       if ! is_root; then skipped+=("vm (needs root)"); continue; fi
       if [[ ! -x tools/vm/test-vm.sh ]]; then skipped+=("vm (tools/vm/test-vm.sh missing)"); continue; fi

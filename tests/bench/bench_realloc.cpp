@@ -1,4 +1,4 @@
-// Event-to-action latency of `oomwatch run --enforce` (issue 5): a managed
+// Event-to-action latency of `oomwatch run --enforce`: a managed
 // child with a 32 MiB limit allocates 40 MiB, the kernel signals that it is at
 // its limit (v1: paused with oom_kill_disable=1, eventfd; v2: memory.high
 // guard, memory.events), the daemon raises the limit from the parent's

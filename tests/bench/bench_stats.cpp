@@ -1,4 +1,4 @@
-// bench_stats: the history store at the scale issue 4 names. Generates 24 h x
+// bench_stats: the history store at node scale. Generates 24 h x
 // 1,000 cgroups of 1 s samples, feeds them through HistoryStore::insert and
 // maintain (raw 1 h, 1-min buckets, 7 d retention) into a temp database, then
 // prints: disk per cgroup per day (goal <= 2 MiB), time of a 24 h x 1,000 cgroup

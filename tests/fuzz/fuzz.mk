@@ -30,7 +30,7 @@ FUZZ_LDFLAGS := -fsanitize=fuzzer $(FUZZ_SAN) -pthread -fuse-ld=lld -Wl,--gc-sec
 # util/text.cpp: the UTF-8 helpers behind every JSON line and the config check.
 FUZZ_TEXT := user/util/text.cpp
 
-FUZZ_TARGETS := fuzz_cgroup_parse fuzz_proc fuzz_config fuzz_units fuzz_samplefile fuzz_events
+FUZZ_TARGETS := fuzz_cgroup_parse fuzz_proc fuzz_config fuzz_units fuzz_samplefile fuzz_events fuzz_metrics
 FUZZ_TARGETS += fuzz_k8s
 
 FUZZ_SRCS_fuzz_cgroup_parse := user/cgroup/parse.cpp user/util/fs.cpp
@@ -38,7 +38,8 @@ FUZZ_SRCS_fuzz_cgroup_parse := user/cgroup/parse.cpp user/util/fs.cpp
 # parse_gomemlimit_env, which lives in agent/hints.cpp.
 FUZZ_SRCS_fuzz_proc := user/gomemlimit/inputs.cpp user/stress/meminfo.cpp user/bpfmem/fdinfo.cpp \
 	user/agent/hints.cpp user/util/fs.cpp user/util/units.cpp
-FUZZ_SRCS_fuzz_config := user/config/config.cpp user/config/values.cpp user/util/units.cpp $(FUZZ_TEXT)
+FUZZ_SRCS_fuzz_config := user/config/config.cpp user/config/values.cpp user/util/units.cpp user/util/listen.cpp \
+	$(FUZZ_TEXT)
 FUZZ_SRCS_fuzz_units := user/util/units.cpp user/stats/time.cpp
 FUZZ_SRCS_fuzz_samplefile := user/store/samplefile.cpp user/store/samplefile_csv.cpp user/store/samplefile_jsonl.cpp \
 	user/stats/csv.cpp user/stats/time.cpp user/util/fs.cpp $(FUZZ_TEXT)
@@ -46,6 +47,8 @@ FUZZ_SRCS_fuzz_events := user/bpf/events.cpp user/bpfmem/events.cpp user/bpfmem/
 	$(FUZZ_TEXT)
 FUZZ_LIBS_fuzz_events := -lbpf
 FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp
+# The exposition's escaping and rendering, and the --listen parser.
+FUZZ_SRCS_fuzz_metrics := user/metrics/exposition.cpp user/util/listen.cpp user/third_party/fmt_lib.cpp $(FUZZ_TEXT)
 
 # Compiled with FUZZ_OPT_COLD. Of these the targets run parse_gomemlimit_env
 # (hints.cpp), map_type_name / prog_type_name (table.cpp), parse_mem_total

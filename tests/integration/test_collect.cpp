@@ -84,7 +84,7 @@ owtest::CmdResult oomwatch(const std::vector<std::string>& args, int timeout_s =
 const std::set<std::string> kStatKeys{"min_consumption", "max_consumption", "median_consumption",
                                       "p95_consumption", "avg_consumption", "samples"};
 
-// Every cgroup of a stats object carries seed 001's keys as integers.
+// Every cgroup of a stats object carries the documented keys as integers.
 void check_structure(const json& j) {
   REQUIRE(j.is_object());
   for (const auto& [path, st] : j.items()) {

@@ -1,5 +1,5 @@
 // Root, real cgroups (v1 here, v2 in the VM tier): `oomwatch run` moves memory
-// limits to a managed child at its limit (issue 5), writes nothing without
+// limits to a managed child at its limit, writes nothing without
 // --enforce or outside --manage, and leaves nothing paused or throttled.
 #include <catch2/catch.hpp>
 #include <signal.h>
@@ -128,7 +128,7 @@ TEST_CASE("run --enforce: a child growing past its limit under a parent with hea
     CHECK(l["source"] == "global");
     CHECK(l["adjusted_cgroups"].empty());
   }
-  CHECK(lines.front().begin().key() == "oom_cgroup");  // seed 001's keys first
+  CHECK(lines.front().begin().key() == "oom_cgroup");  // the documented keys first
   CHECK(lines.back()["result"] == "applied");
 
   // Outside --manage: the kernel acts as usual and oomwatch writes nothing.
@@ -207,7 +207,7 @@ TEST_CASE("run --no-rescue: one OOM kill, then a limit that fits", "[integration
   d.start({"--enforce", "--no-rescue", "--manage", parent.path()});
   INFO(d.err());
   REQUIRE(d.ready());
-  CHECK(pristine(h, a.path()));  // seed mode: nothing armed
+  CHECK(pristine(h, a.path()));  // --no-rescue: nothing armed
 
   auto first = hold(a.path(), "48M");
   CHECK(first["oom_killed"] == true);

@@ -1,4 +1,4 @@
-// Root: the seed 004 Go experiment (tools/go/cmd/gcexp, chunked mode) at a
+// Root: the Go GC experiment (tools/go/cmd/gcexp, chunked mode) at a
 // 64 MiB cgroup is OOM-killed without a hint, and survives with
 // GOMEMLIMIT=$(oomwatch gomemlimit ...) and with -apply-hint after --publish.
 // gcexp: $OOMWATCH_GCEXP, else gcexp next to the oomwatch binary

@@ -123,6 +123,13 @@ TEST_CASE("config: reserve as a fraction, a percentage or a size; listen may be 
   auto off = parse_config("listen = \"\"", "l.toml");
   REQUIRE(off);
   CHECK(off->listen.empty());
+  auto on = parse_config("listen = \"127.0.0.1:9721\"\nmetrics_max_cgroups = 50", "l.toml");
+  REQUIRE(on);
+  CHECK(on->listen == "127.0.0.1:9721");
+  CHECK(on->metrics_max_cgroups == 50);
+  auto v6 = parse_config("listen = \"[::1]:9721\"", "l.toml");
+  REQUIRE(v6);
+  CHECK(v6->listen == "[::1]:9721");
 }
 
 TEST_CASE("config: load_config reads a file and names it in errors", "[config]") {

@@ -39,7 +39,11 @@ TEST_CASE("config errors name file:line: key", "[config]") {
       {"reserve = 1.5", "oomwatch.toml:1: reserve: ", "not in [0, 1)"},
       {"reserve = \"max\"", "oomwatch.toml:1: reserve: ", "cannot be \"max\""},
       {"listen = 9000", "oomwatch.toml:1: listen: ", "want a string"},
-      {"listen = \"127.0.0.1:9753\"", "oomwatch.toml:1: listen: ", "no HTTP listener yet"},
+      {"listen = \"localhost:9753\"", "oomwatch.toml:1: listen: ", "not a numeric IPv4 address"},
+      {"listen = \"127.0.0.1\"", "oomwatch.toml:1: listen: ", "no ':PORT'"},
+      {"listen = \"127.0.0.1:0\"", "oomwatch.toml:1: listen: ", "port must be 1-65535"},
+      {"listen = \"::1:9721\"", "oomwatch.toml:1: listen: ", "needs brackets"},
+      {"metrics_max_cgroups = 0", "oomwatch.toml:1: metrics_max_cgroups: ", "out of range [1, 1000000]"},
       {"hints = \"yes\"", "oomwatch.toml:1: hints: ", "want true or false"},
       // toml++ 3.3 would assert (abort) on the first and reach undefined behaviour on the second.
       {"[=\n", "oomwatch.toml: ", "not valid TOML"},

@@ -25,8 +25,8 @@ CalcInput v2_input(uint64_t limit, std::map<std::string, uint64_t> stat = {}, ui
 }
 }  // namespace
 
-TEST_CASE("seed formula: (limit - non-heap - 5% margin) x 80%", "[gomemlimit]") {
-  // 512 MiB container, nothing else charged: the seed's baseline.
+TEST_CASE("hint formula: (limit - non-heap - 5% margin) x 80%", "[gomemlimit]") {
+  // 512 MiB container, nothing else charged: the baseline.
   auto b = compute(v2_input(512 * MiB), {});
   REQUIRE(b.ok);
   CHECK(b.effective_limit_bytes == 512 * MiB);

@@ -1,6 +1,6 @@
 // The daemon's GOMEMLIMIT hint service (agent/hints.hpp) on a fake cgroup v1
 // tree in a temp dir, without root: which cgroups get a hint, the values,
-// refresh / lower_before, withdrawal, the period, the seed's log line; and
+// refresh / lower_before, withdrawal, the period, the hint log line; and
 // its pure helpers. The pinned map needs root and bpffs (integration tier):
 // here hints go to the xattr and the file only.
 #include <catch2/catch.hpp>
@@ -262,7 +262,7 @@ TEST_CASE("hint service: period, refresh, lower_before, withdrawal, shutdown", "
   CHECK_FALSE(f.has_file("/a"));
 }
 
-TEST_CASE("hint service logs the seed's line for its own cgroup and each hinted one", "[unit][hints]") {
+TEST_CASE("hint service logs the hint line for its own cgroup and each hinted one", "[unit][hints]") {
   Fixture f;
   f.o.log_lines_max = 1;
   auto so = HintService::open(f.t.h(), f.o);

@@ -1,4 +1,4 @@
-// Audit records: seed 001's keys first and in order, exact values, "max" for
+// Audit records: the documented keys first and in order, exact values, "max" for
 // a missing limit, RFC 3339 timestamps with milliseconds.
 #include <catch2/catch.hpp>
 
@@ -28,7 +28,7 @@ TEST_CASE("rfc3339_ms: UTC, milliseconds truncated", "[policy]") {
   CHECK(rfc3339_ms(-1) == "1969-12-31T23:59:59.999Z");
 }
 
-TEST_CASE("audit record: seed 001 keys first, in order, then the rest", "[policy]") {
+TEST_CASE("audit record: the documented keys first, in order, then the rest", "[policy]") {
   Incident in;
   auto pl = sibling_plan(in);
   REQUIRE(pl.result == Outcome::planned);

@@ -1,4 +1,4 @@
-// `oomwatch stats`, the real binary: seed 001's output from files and from the
+// `oomwatch stats`, the real binary: the documented output from files and from the
 // history database, and each bad input with its exit code (2 usage, 1 environment).
 #include <catch2/catch.hpp>
 
@@ -23,7 +23,7 @@ owtest::CmdResult stats(const std::vector<std::string>& args) {
   return run(argv);
 }
 
-// Seed 001's example (/a: 1, 2, 3) plus a child and a sibling.
+// The docs' example (/a: 1, 2, 3) plus a child and a sibling.
 std::string seed_file(const owtest::TempDir& d, int64_t t0_s = 1763856000) {
   std::string text;
   auto line = [&](int s, const char* cg, int usage) {
@@ -47,7 +47,7 @@ void expect_fail(const owtest::CmdResult& r, int code, const std::string& needle
 }
 }  // namespace
 
-TEST_CASE("stats --input prints seed 001's object keyed by cgroup", "[stats][cli]") {
+TEST_CASE("stats --input prints the documented object keyed by cgroup", "[stats][cli]") {
   owtest::TempDir d;
   auto r = stats({"--input", seed_file(d), "--cgroup", "a"});
   INFO(r.err);

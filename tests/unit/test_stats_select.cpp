@@ -46,7 +46,7 @@ TEST_CASE("CSV fields quote only when needed and split back", "[stats][csv]") {
   CHECK_FALSE(csv_split("a\"b").ok());
 }
 
-TEST_CASE("stats JSON: seed 001's keys, integer bytes, keyed by cgroup", "[stats][report]") {
+TEST_CASE("stats JSON: the documented keys, integer bytes, keyed by cgroup", "[stats][report]") {
   StatsByCgroup s;
   s["/a"] = WindowStats{1, 3, 2, 3, 2, 3};
   s["/b,c"] = WindowStats{10, 10, 10, 10, 10, 1};

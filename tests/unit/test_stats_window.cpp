@@ -39,7 +39,7 @@ TEST_CASE("nearest rank: the k-th smallest, k = ceil(pct * n / 100)", "[stats]")
   CHECK(nearest_rank(3, 95) == 3);
 }
 
-TEST_CASE("seed 001's example: 1, 2, 3", "[stats]") {
+TEST_CASE("the docs' example: 1, 2, 3", "[stats]") {
   auto w = only({at(1, "/a", 3), at(2, "/a", 1), at(3, "/a", 2)});
   CHECK(w.min_bytes == 1);
   CHECK(w.max_bytes == 3);

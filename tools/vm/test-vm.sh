@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# VM test tier (issue 7): boot Debian's cloud kernels under qemu (TCG) with
+# VM test tier: boot Debian's cloud kernels under qemu (TCG) with
 # cgroup v2 only, run tests/vm/scenarios.sh inside, read the results back from
 # the serial console.
 #
@@ -11,7 +11,7 @@
 #
 # Environment:
 #   VM_TIMEOUT=240       seconds one guest may run before it counts as hung
-#   VM_TIER_TIMEOUT=600  seconds the whole tier may take (issue 7: 10 minutes);
+#   VM_TIER_TIMEOUT=600  seconds the whole tier may take (10 minutes);
 #                        each guest's bound is cut to its share of what is left
 #   VM_KERNELS="6.12 6.1" kernel series to boot (Debian cloud kernels)
 #   VM_PARALLEL=0|1      boot the kernels one after the other or side by side

@@ -24,6 +24,7 @@
 #include "agent/hint_worker.hpp"
 #include "agent/hints.hpp"
 #include "agent/lock.hpp"
+#include "agent/metrics_hooks.hpp"
 #include "agent/loop.hpp"
 #include "agent/notify.hpp"
 #include "agent/oom_source.hpp"
@@ -158,6 +159,7 @@ class Daemon {
   std::unique_ptr<sampler::Sampler> sampler_;
   std::optional<store::HistoryStore> db_;
   std::optional<V2EventsWatch> v2w_;
+  std::unique_ptr<MetricsHooks> metrics_;  // /metrics (--listen); nullptr: off
   std::unique_ptr<HintService> hint_svc_;  // until the worker takes it
   std::unique_ptr<HintWorker> hints_;
   std::unique_ptr<DonorHistory> donor_hist_;
@@ -303,11 +305,17 @@ Status Daemon::start() {
   }
   auto t = loop_->add_timer(std::chrono::nanoseconds(cfg_.interval_ns), [this] { on_tick(); });
   if (!t) return t.error();
+  // After the guardian's fork: the server has a thread of its own.
+  if (auto m = MetricsHooks::start(cfg_, roots_); !m)
+    return m.error();
+  else
+    metrics_ = std::move(*m);
   if (hint_svc_) {
     // The first round before ready; then the worker thread (after the
     // guardian's fork) keeps them current, off the rescue path.
     hint_svc_->tick(mono_ns(), true);
-    hints_ = std::make_unique<HintWorker>(std::move(hint_svc_));
+    hints_ = std::make_unique<HintWorker>(std::move(hint_svc_),
+                                          metrics_ ? metrics_->hint_sink() : std::function<void(const HintService&)>{});
   }
   if (rescue_active() && h_.version() == cg::Version::V1) {
     auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { check_paused(); });
@@ -551,6 +559,7 @@ void Daemon::audit_unplanned(Child& c, const std::string& result, const std::str
   j["incident"] = incident_summary(c, now);
   if (auto s = append_line_fsync(cfg_.audit_log, json_line(j)); !s)
     spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+  if (metrics_) metrics_->action(policy::TriggerKind::oom_kill, "none", result, -1, false);
   spdlog::info("oom_kill {}: {}", printable(c.path), reason);
 }
 
@@ -570,14 +579,16 @@ void Daemon::on_tick() {
   int64_t now = mono_ns();
   report_drops();
   refresh_children();
+  int64_t t_snap = mono_ns();
   auto taken = sampler_->take();
   if (!taken) {
     spdlog::warn("snapshot failed: {}", taken.error().message());
     return;
   }
-  // Shared with the hint worker, which reads it on its own thread.
+  // Shared (not copied) with the hint worker and the /metrics thread, which only read it.
   auto snap = std::make_shared<const sampler::Snapshot>(std::move(*taken));
   if (hints_) hints_->snapshot(snap);
+  if (metrics_) metrics_->snapshot(snap, mono_ns() - t_snap, oom_->drops());
   if (db_) {
     if (auto s = db_->insert(*snap); !s) spdlog::warn("history: {}", s.error().message());
     if (now - last_maintain_ns_ >= 60'000'000'000LL) {
@@ -795,6 +806,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), "");
     if (auto s = append_line_fsync(cfg_.audit_log, json_line(rec)); !s)
       spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+    if (metrics_) metrics_->action(kind, policy::to_string(plan.source), policy::to_string(plan.result), -1, false);
     return;
   }
   std::string result;
@@ -894,6 +906,10 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   }
   if (auto s = append_line_fsync(cfg_.audit_log, json_line(rec)); !s)
     spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+  if (metrics_)
+    metrics_->action(kind, policy::to_string(plan.source), result.empty() ? policy::to_string(plan.result) : result,
+                     signal_mono_ns > 0 && signal_mono_ns <= done ? done - signal_mono_ns : -1,
+                     !dry && given && plan.added_bytes > 0);
   spdlog::info("{} {}: {} {} from {} ({}){}", policy::to_string(kind), path, dry ? "would add" : "added",
                format_size(plan.added_bytes), policy::to_string(plan.source),
                result.empty() ? policy::to_string(plan.result) : result, dry ? " [dry run]" : "");

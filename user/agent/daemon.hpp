@@ -5,7 +5,7 @@
 //    limit, moves limit to it from the parent's headroom or idle siblings
 //    (policy::plan), applied by actuate::Actuator and audited as JSON lines.
 //
-// Triggers (issue 5):
+// Triggers:
 //  oom_kill     a BPF OOM-kill event in a managed child (every mode);
 //  oom_pending  v1 with --enforce and rescue: the child runs with
 //               oom_kill_disable=1, the kernel pauses it at the limit and

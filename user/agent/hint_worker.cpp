@@ -6,7 +6,8 @@
 #include "util/log.hpp"
 
 namespace ow::agent {
-HintWorker::HintWorker(std::unique_ptr<HintService> svc) : svc_(std::move(svc)), th_([this] { run(); }) {}
+HintWorker::HintWorker(std::unique_ptr<HintService> svc, std::function<void(const HintService&)> on_round)
+    : svc_(std::move(svc)), on_round_(std::move(on_round)), th_([this] { run(); }) {}
 
 HintWorker::~HintWorker() { (void)stop(); }
 
@@ -42,6 +43,7 @@ void HintWorker::run() {
       if (snap) svc_->tick(now, *snap);
       else svc_->tick(now);
       svc_->maybe_log(now);
+      if (on_round_) on_round_(*svc_);
     } catch (const std::exception& e) {
       spdlog::error("GOMEMLIMIT hints: internal error (the hints go on): {}", e.what());
     }

@@ -16,6 +16,7 @@
 #pragma once
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,7 +28,9 @@ namespace ow::agent {
 
 class HintWorker {
  public:
-  explicit HintWorker(std::unique_ptr<HintService> svc);
+  // on_round (optional): called on the worker's thread after each round with
+  // the service, e.g. to hand /metrics a copy of what it published.
+  explicit HintWorker(std::unique_ptr<HintService> svc, std::function<void(const HintService&)> on_round = {});
   ~HintWorker();  // stop() if not done yet
   HintWorker(const HintWorker&) = delete;
   HintWorker& operator=(const HintWorker&) = delete;
@@ -44,6 +47,7 @@ class HintWorker {
  private:
   void run();
   std::unique_ptr<HintService> svc_;
+  std::function<void(const HintService&)> on_round_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> jobs_;  // cgroups to refresh, in order

@@ -1,4 +1,4 @@
-// GOMEMLIMIT hints in the daemon (issue 6, seed 000): every period the hint of
+// GOMEMLIMIT hints in the daemon (`run --hints`): every period the hint of
 // each target cgroup is recomputed (gomemlimit/calc.hpp, the same arithmetic
 // and inputs as `oomwatch gomemlimit --cgroup P`) and published in the three
 // places of gomemlimit/publish.hpp (xattr, /run file, pinned BPF map).
@@ -7,7 +7,7 @@
 //   every cgroup under `roots` (each root selects itself and its descendants;
 //   empty = the whole hierarchy) whose effective limit — the smallest limit
 //   of the cgroup and its ancestors — is below the machine's memory. A cgroup
-//   with no limit anywhere would get a hint computed from MemTotal (the seed's
+//   with no limit anywhere would get a hint computed from MemTotal (the one-shot command's
 //   fallback, what the one-shot command prints); publishing that for every
 //   unlimited system cgroup of a node is noise, so it is opt-in
 //   (include_unlimited). A target whose limit leaves no room for a positive
@@ -84,7 +84,7 @@ namespace ow::agent {
 
 struct HintOptions {
   int64_t period_ns = 30'000'000'000;       // tick() recomputes when this much time has passed
-  int64_t log_period_ns = 300'000'000'000;  // maybe_log() writes seed 000's lines this often
+  int64_t log_period_ns = 300'000'000'000;  // maybe_log() writes the hint log lines (docs/cli.md) this often
   int64_t republish_period_ns = 300'000'000'000;  // unchanged hints: xattr and file rewritten this often
   // margin_fraction 0.05, ratio 0.80, cache_fraction 0.10: `oomwatch gomemlimit`'s defaults.
   gomemlimit::CalcParams params;
@@ -177,7 +177,7 @@ class HintService {
   // withdraws it) and the error names the figures.
   Result<uint64_t> lower_before(const std::string& cgroup, uint64_t new_limit_bytes);
 
-  // Every log_period_ns (and on the first call): seed 000's line, for
+  // Every log_period_ns (and on the first call): the hint log line (docs/cli.md), for
   // oomwatch's own cgroup (currentGOMEMLIMIT from this process's GOMEMLIMIT)
   // and for each hinted cgroup (currentGOMEMLIMIT=n/a: other processes'
   // environments are not read), through spdlog:

@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "util/log.hpp"
+#include "util/listen.hpp"
 #include "util/text.hpp"
 #include "util/units.hpp"
 
@@ -17,11 +18,12 @@ namespace ow::cli {
 namespace {
 
 struct RunOpts {
-  std::string config, reservation, audit_log, interval, db, donor_min_history, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
+  std::string config, reservation, audit_log, interval, db, donor_min_history, listen, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
   std::vector<std::string> manage;
   bool enforce = false, no_rescue = false, hints = false;
   CLI::Option *o_enforce = nullptr, *o_hints = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,
-              *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr, *o_donor_min_history = nullptr;
+              *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr, *o_donor_min_history = nullptr,
+              *o_listen = nullptr;
 };
 
 int do_run(const RunOpts& o) {
@@ -58,6 +60,11 @@ int do_run(const RunOpts& o) {
     cfg.interval_ns = i->count();
   }
   if (o.o_db->count()) cfg.db = o.db;
+  if (o.o_listen->count()) {
+    if (!o.listen.empty() && o.listen != "none")
+      if (auto a = parse_listen(o.listen); !a) return fail(kExitUsage, "--listen: " + a.error().message());
+    cfg.listen = o.listen == "none" ? "" : o.listen;
+  }
   if (o.o_donor_min_history->count()) {
     auto i = parse_duration(o.donor_min_history);
     if (!i) return fail(kExitUsage, "--donor-min-history: " + i.error().message());
@@ -104,13 +111,16 @@ void add_run(CLI::App& app, Action& action) {
   o->o_reservation = sub->add_option("--reservation", o->reservation,
                                      "physical (default): parent headroom = limit - usage - reserve; strict: also "
                                      "no more than limit - sum of children's limits");
-  o->o_no_rescue = sub->add_flag("--no-rescue", o->no_rescue, "react to OOM kills only (seed 001's pure mode)");
+  o->o_no_rescue = sub->add_flag("--no-rescue", o->no_rescue, "react to OOM kills only: no pause or guard before the kill");
   o->o_audit = sub->add_option("--audit-log", o->audit_log, "audit JSON lines (default /var/log/oomwatch/audit.jsonl)");
   o->o_interval = sub->add_option("--interval", o->interval, "snapshot interval (default 1s, at least 50ms)");
   o->o_db = sub->add_option("--db", o->db, "history database (default /var/lib/oomwatch/history.db; 'none' disables)");
   o->o_donor_min_history = sub->add_option(
       "--donor-min-history", o->donor_min_history,
       "a sibling donates only with this much usage history (default 5m; the database keeps it across restarts)");
+  o->o_listen = sub->add_option("--listen", o->listen,
+                                "serve Prometheus metrics on http://ADDR:PORT/metrics (numeric, e.g. 127.0.0.1:9721, "
+                                "[::1]:9721; default off; 'none' turns off the config's listen)");
   sub->add_option("--state-dir", o->state_dir, "journal of settings to restore (default /run/oomwatch)");
   sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool (default /sys/fs/bpf/oomwatch; 'none')");
   sub->callback([&action, o] { action = [o] { return do_run(*o); }; });

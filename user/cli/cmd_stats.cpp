@@ -1,6 +1,6 @@
 // oomwatch stats [--input FILE | --db FILE] [--from T] [--to T] [--cgroup P]...
 //                [--format json|csv]
-// Per-cgroup window statistics (seed 001 phase 1) from a sample file written by
+// Per-cgroup window statistics (docs/cli.md "stats") from a sample file written by
 // `collect` or from the daemon's history database. Exit codes: 2 for bad flags,
 // unknown cgroups, an empty window or to < from; 1 when the file or database
 // cannot be read (missing, unreadable, malformed, corrupt).

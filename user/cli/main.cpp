@@ -6,11 +6,14 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "util/log.hpp"
+#include "util/version.hpp"
 
 int main(int argc, char** argv) {
   using namespace ow::cli;
   CLI::App app{"oomwatch: watch memory cgroups with eBPF, prevent and explain OOM kills"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("oomwatch ") + ow::version() + " (commit " + ow::commit() + ")",
+                       "print the version and the commit it was built from");
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "operator log level: debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -33,6 +36,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();

@@ -7,6 +7,7 @@
 
 #include "config/values.hpp"
 #include "util/fs.hpp"
+#include "util/listen.hpp"
 #include "util/text.hpp"
 #include "util/units.hpp"
 
@@ -56,14 +57,18 @@ Status set_log_level(Config& c, const toml::node& n, const Where& w) {
   return assign(one_of(n, w, {"debug", "info", "warn", "error"}), [&](auto v) { c.log_level = v; });
 }
 
-// Only "" (off) is accepted until the agent has an HTTP listener: a key that
-// is accepted must work.
+// "" (off) or a numeric ADDR:PORT for /metrics (util/listen.hpp).
 Status set_listen(Config& c, const toml::node& n, const Where& w) {
   auto v = n.value_exact<std::string>();
-  if (!v) return error_at(w, "want a string (\"\" for none)");
-  if (!v->empty()) return error_at(w, "this oomwatch has no HTTP listener yet: remove the key or set it to \"\"");
+  if (!v) return error_at(w, "want a string such as \"127.0.0.1:9721\" (\"\" for none)");
+  if (!v->empty())
+    if (auto a = parse_listen(*v); !a) return error_at(w, a.error().message());
   c.listen = *v;
   return {};
+}
+
+Status set_metrics_max_cgroups(Config& c, const toml::node& n, const Where& w) {
+  return assign(to_int(n, w, 1, 1'000'000), [&](int64_t v) { c.metrics_max_cgroups = static_cast<size_t>(v); });
 }
 
 Status set_min_step(Config& c, const toml::node& n, const Where& w) {
@@ -90,6 +95,7 @@ const std::map<std::string, Setter, std::less<>> kTopKeys = {
     {"interval", set<positive_duration, &Config::interval_ns>},
     {"db", set<detail::to_string, &Config::db>},
     {"listen", set_listen},
+    {"metrics_max_cgroups", set_metrics_max_cgroups},
     {"log_level", set_log_level},
     {"gomemlimit_interval", set<positive_duration, &Config::gomemlimit_interval_ns>},
     {"v1_pause_deadline", set<positive_duration, &Config::v1_pause_deadline_ns>},
@@ -189,7 +195,7 @@ Status parse_recommend(Config& c, const toml::node& n, const std::string& file) 
 // toml++ 3.3 reaches __builtin_unreachable (undefined behaviour) on some
 // non-ASCII characters where it looks for whitespace or a value's end (its
 // generated is_non_ascii_horizontal_whitespace table is wrong for e.g.
-// U+0408; upstream issue #295), also in its error paths. So toml++ is only
+// U+0408; reported to toml++ upstream), also in its error paths. So toml++ is only
 // ever given ASCII: a non-ASCII character inside a basic string ("...",
 // """...""") becomes its \uXXXX / \UXXXXXXXX escape, which means the same
 // string; in a comment it becomes '?'; anywhere else (literal strings, keys,

@@ -6,11 +6,12 @@
 //   hints = false                   # publish GOMEMLIMIT hints (xattr, /run file, pinned map)
 //   manage = ["/kubepods"]          # subtrees whose children may be resized
 //   reservation = "physical"        # or "strict"
-//   rescue = true                   # false: react to OOM kills only (seed mode)
+//   rescue = true                   # false: react to OOM kills only, no rescue before the kill
 //   audit_log = "/var/log/oomwatch/audit.jsonl"
 //   interval = "1s"                 # durations: "500ms", "30s"; integers = seconds
 //   db = "/var/lib/oomwatch/history.db"
-//   listen = ""                     # no HTTP listener yet: only "" is accepted
+//   listen = "127.0.0.1:9721"       # /metrics for Prometheus on ADDR:PORT; "" (default) = off
+//   metrics_max_cgroups = 2000      # at most this many cgroups on /metrics (managed first)
 //   log_level = "info"              # debug, info, warn, error
 //   gomemlimit_interval = "30s"     # GOMEMLIMIT hints recomputed this often
 //   v1_pause_deadline = "500ms"     # paused v1 cgroup gets its OOM killer back after this
@@ -64,7 +65,8 @@ struct Config {
   std::string audit_log = "/var/log/oomwatch/audit.jsonl";
   int64_t interval_ns = 1'000'000'000;
   std::string db = "/var/lib/oomwatch/history.db";
-  std::string listen;  // "" = off
+  std::string listen;  // "" = off; else a numeric ADDR:PORT (util/listen.hpp)
+  size_t metrics_max_cgroups = 2000;
   std::string log_level = "info";
   int64_t gomemlimit_interval_ns = 30'000'000'000;
   int64_t v1_pause_deadline_ns = 500'000'000;

@@ -3,12 +3,12 @@
 //
 //   effective  = min(limit of the cgroup and of each ancestor, machine memory)
 //   non-heap   = ebpf + kernel + pagetables + sock + shmem + cache_reserve
-//   margin     = margin_fraction × effective                  (seed 000: 5 %)
-//   hint       = (effective − non-heap − margin) × ratio       (seed 000: 80 %)
+//   margin     = margin_fraction × effective                  (default 5 %)
+//   hint       = (effective − non-heap − margin) × ratio       (default 80 %)
 //
 // A limit is v2 memory.max and memory.high (high throttles before max kills,
 // so the heap must stay under it too), v1 memory.limit_in_bytes. No limit
-// anywhere, or only limits above it: the machine's MemTotal, as the seed's
+// anywhere, or only limits above it: the machine's MemTotal, the documented
 // fallback ("limit_source": "machine").
 //
 // Non-heap memory is what the cgroup is charged for that the Go runtime cannot

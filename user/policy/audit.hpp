@@ -1,5 +1,5 @@
 // The audit record of one decision: one JSON object per line in the audit log
-// (DESIGN.md "Audit log"). Seed 001's keys come first, in its order:
+// (docs/cli.md "Audit record"). These keys come first, in this order:
 //   oom_cgroup, added_memory, adjusted_cgroups [{name, reduced_memory}]
 // then ts, trigger, source, dry_run, limits_before, limits_after, result,
 // reason, and the figures behind the decision: need, from_global, headroom,

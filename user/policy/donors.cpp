@@ -22,7 +22,7 @@ std::optional<std::string> why_not_donor(const CgroupState& s, const CgroupState
     return "history covers " + format_duration(std::chrono::nanoseconds(s.window.span_ns)) + ", less than the " +
            format_duration(std::chrono::nanoseconds(p.donor_min_history_ns)) + " required";
   if (s.limit_bytes == kUnlimited) return "no limit to lower";
-  // Seed 001 says "below their median"; an idle cgroup's flat usage equals
+  // Donors are siblings "below their median"; an idle cgroup's flat usage equals
   // its median, and it is the best donor there is, so only growth above the
   // median (a cgroup busier than usual) rules a sibling out.
   if (s.usage_bytes > s.window.median_bytes)

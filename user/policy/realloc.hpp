@@ -1,4 +1,4 @@
-// Reallocation plan for one incident (seed 001 phase 2): how much a
+// Reallocation plan for one incident (docs/rescue.md): how much a
 // cgroup at its limit needs, and whether it comes from the parent's headroom
 // ("global") or from siblings using no more than their median. Pure: no I/O, no
 // clock; the agent gathers the inputs, the actuator applies the Plan, and

@@ -2,7 +2,7 @@
 // kernel throttles and reclaims a growing cgroup (memory.events "high" fires,
 // oomwatch reacts) before it reaches max and the OOM killer runs. Measured in
 // the VM tier: an 8 MiB guard kept a workload growing 4 MiB / 50 ms alive
-// under a 10 ms poller (DESIGN.md). Pure.
+// under a 10 ms poller. Pure.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -8,7 +8,7 @@
 namespace ow::stats {
 
 std::string stats_json(const StatsByCgroup& stats) {
-  // ordered_json: the seed lists min, max, median first; keep that order.
+  // ordered_json: docs/cli.md lists min, max, median first; keep that order.
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const auto& [path, w] : stats) {
     j[path] = {{"min_consumption", w.min_bytes},      {"max_consumption", w.max_bytes},

@@ -1,5 +1,5 @@
-// `oomwatch stats` output (seed 001's structure): one JSON object keyed by
-// cgroup path, integer bytes, keys in the seed's order
+// `oomwatch stats` output (docs/cli.md "stats"): one JSON object keyed by
+// cgroup path, integer bytes, keys in the documented order
 //   {"/a":{"min_consumption":1,"max_consumption":3,"median_consumption":2,
 //          "p95_consumption":3,"avg_consumption":2,"samples":3}}
 // or CSV with the same names as columns after "cgroup".

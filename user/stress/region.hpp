@@ -1,7 +1,7 @@
 // Memory a worker holds, one object per kind. Every method returns only when
 // the pages it names are charged to the caller's memory cgroup (touched, or in
 // the page cache), because memory that is reserved but never touched is what
-// made the seed's first stress tests measure nothing.
+// made early stress tests measure nothing.
 // Used inside the worker process only; not thread-safe.
 #pragma once
 #include <cstdint>

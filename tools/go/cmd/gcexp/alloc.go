@@ -29,7 +29,7 @@ func memLine(w io.Writer, what string) {
 		mib(int64(ms.Sys)), ms.NumGC, mib(int64(ms.NextGC)))
 }
 
-// runSelf is the seed's self-directed experiment: a spike of 90% of the
+// runSelf is the self-directed experiment: a spike of 90% of the
 // limit, released, then a 10% allocation. Without a memory limit the GC goal
 // set during the spike lies far beyond the cgroup limit, so the runtime
 // grows the heap instead of collecting the released slab, and the process

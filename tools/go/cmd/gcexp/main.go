@@ -1,4 +1,4 @@
-// Command gcexp reproduces the Go GC experiment of seed 004: a Go program
+// Command gcexp runs the Go GC experiment: a Go program
 // whose heap goal outruns its cgroup limit is OOM-killed although most of
 // its heap is garbage, unless GOMEMLIMIT (or oomwatch's hint) makes the GC
 // run in time.

@@ -1,0 +1,239 @@
+// Root, real cgroups, the real binary, a real Prometheus: `oomwatch run
+// --listen` is scraped every second by Debian's prometheus (its own config
+// and TSDB in a temp dir, on 127.0.0.1), while a cgroup outside the managed
+// subtree is OOM-killed and a managed child is rescued; PromQL then shows
+// the counters and gauges moving. promtool checks the agent's output, with a
+// cgroup whose name needs escaping. Everything started is stopped and
+// removed by destructors, on every path.
+#include <catch2/catch.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "agent_helpers.hpp"
+#include "helpers.hpp"
+#include "util/text.hpp"
+#include "workload.hpp"
+
+using nlohmann::json;
+
+namespace {
+constexpr uint64_t kMiB = 1 << 20;
+
+// A port that was free on 127.0.0.1 a moment ago (the kernel's pick).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+  ::close(fd);
+  return ntohs(sa.sin_port);
+}
+
+std::string http_get(const std::string& url) {
+  auto r = owtest::run({"curl", "-sS", "--max-time", "5", "--fail", url}, 10);
+  return r.exit_code == 0 ? r.out : "";
+}
+
+// The agent, stopped with SIGTERM (so it puts the node back) by its destructor.
+struct Agent {
+  owtest::TmpTree dir{"owtest-prom-agent"};
+  std::unique_ptr<owtest::Background> bg;
+  std::string state() const { return dir.path + "/state"; }
+  void start(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{owtest::oomwatch_bin(), "run", "--interval", "200ms", "--db", "none",
+                                  "--audit-log", dir.path + "/audit.jsonl", "--state-dir", state(), "--pin-dir",
+                                  "none"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    bg = owtest::start(argv);
+  }
+  bool ready() const {
+    return owtest::wait_for([&] { return owtest::exists(state() + "/ready") || !owtest::alive(bg->pid); }, 30000) &&
+           owtest::alive(bg->pid);
+  }
+  // SIGTERM; true when the agent exited (metrics server stopped, node put
+  // back) within 10 s.
+  bool stop() {
+    if (!bg) return true;
+    ::kill(bg->pid, SIGTERM);
+    bool gone = owtest::wait_for([&] { return !owtest::alive(bg->pid); }, 10000);
+    bg.reset();
+    return gone;
+  }
+  ~Agent() { stop(); }
+};
+
+struct Prometheus {
+  owtest::TmpTree dir{"owtest-prom"};
+  int port = free_port();
+  std::unique_ptr<owtest::Background> bg;
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port); }
+  void start(int target_port) {
+    std::ofstream(dir.path + "/prometheus.yml")
+        << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+           "scrape_configs:\n  - job_name: oomwatch\n    static_configs:\n      - targets: ['127.0.0.1:"
+        << target_port << "']\n";
+    bg = owtest::start({"/usr/bin/prometheus", "--config.file=" + dir.path + "/prometheus.yml",
+                        "--storage.tsdb.path=" + dir.path + "/tsdb", "--web.listen-address=127.0.0.1:" +
+                        std::to_string(port), "--log.level=warn"});
+  }
+  // The value of an instant query's first series; nullopt when it has none.
+  std::optional<double> query(const std::string& promql) const {
+    auto r = owtest::run({"curl", "-sS", "--max-time", "5", "--fail", "-G", base() + "/api/v1/query",
+                          "--data-urlencode", "query=" + promql},
+                         10);
+    if (r.exit_code != 0) return std::nullopt;
+    auto j = json::parse(r.out, nullptr, false);
+    if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
+    const auto& res = j["data"]["result"];
+    if (!res.is_array() || res.empty()) return std::nullopt;
+    return std::stod(res[0]["value"][1].get<std::string>());
+  }
+  // Waits (up to timeout_ms) until the query has a value that pred accepts.
+  bool until(const std::string& promql, const std::function<bool(double)>& pred, int timeout_ms = 30000) const {
+    return owtest::wait_for(
+        [&] {
+          auto v = query(promql);
+          return v && pred(*v);
+        },
+        timeout_ms);
+  }
+};
+
+// A client that connects and sends half a request, then nothing: it must
+// not hold up the agent (its rescue path, or other scrapes).
+struct StalledClient {
+  int fd = -1;
+  explicit StalledClient(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    const char half[] = "GET /metr";
+    REQUIRE(::send(fd, half, sizeof half - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof half - 1));
+  }
+  ~StalledClient() { ::close(fd); }
+};
+
+std::string procs(const ow::cg::Hierarchy& h, const std::string& rel) { return h.abs(rel) + "/cgroup.procs"; }
+std::string sel(const std::string& cgroup) { return "{cgroup=\"" + cgroup + "\"}"; }
+
+}  // namespace
+
+TEST_CASE("metrics: Prometheus scrapes the agent and sees an OOM kill and a rescue move the counters",
+          "[integration][prometheus][hosttools]") {
+  REQUIRE(owtest::exists("/usr/bin/prometheus"));  // tools/install-deps.sh installs it
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-prom");
+  auto a = owtest::child(h, parent.path(), "a", 48 * kMiB);
+  auto k = owtest::make_cgroup(16 * kMiB, "owtest-promkill");  // not managed: the kernel kills in it
+  int mport = free_port();
+  Agent ag;
+  ag.start({"--enforce", "--manage", parent.path(), "--listen", "127.0.0.1:" + std::to_string(mport)});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  REQUIRE(owtest::armed(h, a.path()));
+  Prometheus prom;
+  prom.start(mport);
+  INFO(prom.bg->err());
+  REQUIRE(prom.until("up{job=\"oomwatch\"}", [](double v) { return v == 1; }));
+  // Before: the figures Prometheus has for the cgroups, before anything happens.
+  REQUIRE(prom.until("oomwatch_cgroup_oom_kills_total" + sel(k.path()), [](double v) { return v == 0; }));
+  REQUIRE(prom.until("oomwatch_prevented_oom_kills_total", [](double v) { return v == 0; }));
+  REQUIRE(prom.until("oomwatch_cgroup_memory_limit_bytes" + sel(a.path()), [](double v) { return v == 48 * kMiB; }));
+  CHECK(prom.query("oomwatch_build_info{version!=\"\",commit!=\"\"}") == 1.0);
+  CHECK(prom.until("oomwatch_tracked_cgroups", [](double v) { return v >= 3; }));
+  CHECK(prom.until("process_resident_memory_bytes", [](double v) { return v > 1 * kMiB; }));
+  CHECK(prom.until("oomwatch_snapshots_total", [](double v) { return v >= 2; }));
+
+  {
+    StalledClient stalled1(mport), stalled2(mport);
+    owtest::Workload killed(procs(h, k.path()), {{64 * kMiB, 0, 0}});
+    owtest::Workload rescued(procs(h, a.path()), {{40 * kMiB, 0, 500}, {80 * kMiB, 20, 2500}});
+    REQUIRE(killed.wait(30000));
+    CHECK(killed.killed());
+    REQUIRE(rescued.wait(30000));
+    CHECK(rescued.exited_ok());
+  }
+  // After: the kill, the rescue and its latency, seen through PromQL.
+  CHECK(prom.until("oomwatch_cgroup_oom_kills_total" + sel(k.path()), [](double v) { return v >= 1; }));
+  CHECK(prom.until("oomwatch_cgroup_oom_kills_total" + sel(a.path()), [](double v) { return v == 0; }));
+  CHECK(prom.until("oomwatch_cgroup_memory_max_events_total" + sel(k.path()), [](double v) { return v >= 1; }));
+  CHECK(prom.until("oomwatch_cgroup_memory_limit_bytes" + sel(a.path()), [](double v) { return v > 48 * kMiB; }));
+  // Held for 2.5 s at 80 MiB: scraped above the 48 MiB it started with.
+  CHECK(prom.until("max_over_time(oomwatch_cgroup_memory_usage_bytes" + sel(a.path()) + "[1m])",
+                   [](double v) { return v >= 64 * kMiB; }));
+  CHECK(prom.until("oomwatch_prevented_oom_kills_total", [](double v) { return v >= 1; }));
+  CHECK(prom.until("sum(oomwatch_actions_total{result=\"applied\"})", [](double v) { return v >= 1; }));
+  CHECK(prom.until("oomwatch_rescue_latency_seconds_count", [](double v) { return v >= 1; }));
+  CHECK(prom.until("oomwatch_rescue_latency_seconds_bucket{le=\"+Inf\"}", [](double v) { return v >= 1; }));
+  CHECK(prom.until("oomwatch_rescue_latency_seconds_sum", [](double v) { return v > 0 && v < 5; }));
+  CHECK(prom.query("oomwatch_ringbuf_dropped_events_total") == 0.0);
+  CHECK(prom.query("up{job=\"oomwatch\"}") == 1.0);
+  auto ev = h.events(a.path());
+  REQUIRE(ev);
+  CHECK(ev->oom_kill == 0);
+  CHECK(ag.stop());
+}
+
+TEST_CASE("metrics: promtool accepts the agent's output, escaping included; bad --listen is refused",
+          "[integration][prometheus][hosttools]") {
+  REQUIRE(owtest::exists("/usr/bin/promtool"));
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(256 * kMiB, "owtest-promtool");
+  // A name with a quote, a backslash and bytes that are not UTF-8.
+  std::string odd = parent.path() + "/odd\"q\\b\xff\xfe";
+  REQUIRE(::mkdir(h.abs(odd).c_str(), 0755) == 0);
+  struct Rm {
+    std::string p;
+    ~Rm() { ::rmdir(p.c_str()); }
+  } rm{h.abs(odd)};
+  int mport = free_port();
+  Agent ag;
+  ag.start({"--listen", "127.0.0.1:" + std::to_string(mport)});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  std::string url = "http://127.0.0.1:" + std::to_string(mport) + "/metrics";
+  std::string body;
+  REQUIRE(owtest::wait_for([&] { return (body = http_get(url)).find(parent.path()) != std::string::npos; }, 10000));
+  CHECK(ow::valid_utf8(body));
+  CHECK(body.find("odd\\\"q\\\\b\xef\xbf\xbd\xef\xbf\xbd\"") != std::string::npos);
+  owtest::TmpTree tmp{"owtest-promtool"};
+  std::string file = tmp.path + "/metrics.txt";
+  std::ofstream(file) << body;
+  auto check = owtest::run({"sh", "-c", "promtool check metrics < '" + file + "'"}, 30);
+  INFO(check.out << check.err);
+  CHECK(check.exit_code == 0);
+  auto hdr = owtest::run({"curl", "-sS", "-o", "/dev/null", "-D", "-", url}, 10);
+  CHECK_THAT(hdr.out, Catch::Contains("text/plain; version=0.0.4"));
+  auto nf = owtest::run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url + "x"}, 10);
+  CHECK(nf.out == "404");
+  auto post = owtest::run({"curl", "-s", "-X", "POST", "-o", "/dev/null", "-w", "%{http_code}", url}, 10);
+  CHECK(post.out == "405");
+  // The port is taken now: a second agent says which address, and exits 1.
+  owtest::TmpTree d2{"owtest-prom-second"};
+  auto busy = owtest::run({owtest::oomwatch_bin(), "run", "--db", "none", "--audit-log", d2.path + "/a.jsonl",
+                           "--state-dir", d2.path + "/state", "--pin-dir", "none", "--listen",
+                           "127.0.0.1:" + std::to_string(mport)},
+                          30);
+  CHECK(busy.exit_code == 1);
+  CHECK_THAT(busy.err, Catch::Contains("127.0.0.1:" + std::to_string(mport)) && Catch::Contains("in use"));
+  auto bad = owtest::run({owtest::oomwatch_bin(), "run", "--listen", "localhost:9721"}, 10);
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--listen: 'localhost:9721': not a numeric IPv4 address"));
+  CHECK(ag.stop());
+}

@@ -1,0 +1,118 @@
+// The files under deploy/: the config example must parse with the real
+// parser (every key in it accepted) and hold the defaults the unit relies
+// on; the unit passes systemd-analyze verify; the DaemonSet mounts every
+// host path the agent opens (python3-yaml reads it, tools/manifest-summary.py).
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "agent/daemon.hpp"
+#include "config/config.hpp"
+#include "helpers.hpp"
+#include "util/fs.hpp"
+
+namespace {
+// The repository holding this test binary (build/tests/unit): the first
+// directory above it with deploy/, else the working directory.
+std::string repo_file(const std::string& rel) {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  std::string dir = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  while (!dir.empty()) {
+    dir = dir.substr(0, dir.rfind('/'));
+    if (::access((dir + "/" + rel).c_str(), F_OK) == 0) return dir + "/" + rel;
+  }
+  return rel;
+}
+}  // namespace
+
+TEST_CASE("deploy: the example oomwatch.toml parses with the real config parser", "[deploy]") {
+  auto c = ow::config::load_config(repo_file("deploy/oomwatch.toml"));
+  INFO((c ? "" : c.error().message()));
+  REQUIRE(c);
+  CHECK(!c->enforce);
+  CHECK(c->listen == "127.0.0.1:9721");
+  CHECK(c->metrics_max_cgroups == 2000);
+  // The unit's ExecStopPost runs `oomwatch restore` with the default paths.
+  CHECK(c->audit_log == ow::config::Config{}.audit_log);
+  CHECK(c->db == ow::config::Config{}.db);
+}
+
+TEST_CASE("deploy: the systemd unit is Type=notify, restores on stop, and systemd-analyze verifies it", "[deploy]") {
+  auto unit = ow::read_text(repo_file("deploy/systemd/oomwatch.service"));
+  REQUIRE(unit);
+  for (const char* line : {"Type=notify\n", "ExecStart=/usr/local/bin/oomwatch run --config /etc/oomwatch/oomwatch.toml\n",
+                           "ExecStopPost=/usr/local/bin/oomwatch restore", "OOMScoreAdjust=-1000\n",
+                           "Restart=on-failure\n", "RuntimeDirectoryPreserve=yes\n"}) {
+    INFO(line);
+    CHECK(unit->find(line) != std::string::npos);
+  }
+  // Directives that would make cgroupfs read-only must stay out.
+  for (const char* bad : {"\nProtectControlGroups=yes", "\nProtectKernelTunables=yes"}) {
+    INFO(bad);
+    CHECK(unit->find(bad) == std::string::npos);
+  }
+  if (owtest::run({"sh", "-c", "command -v systemd-analyze"}).exit_code != 0) {
+    WARN("systemd-analyze not installed: unit not verified");
+    return;
+  }
+  // The binary path pointed at the build (verify checks that it is executable).
+  char dir[] = "/tmp/owtest-unit-XXXXXX";
+  REQUIRE(::mkdtemp(dir));
+  std::string copy = std::string(dir) + "/oomwatch.service", text = *unit;
+  for (size_t p; (p = text.find("/usr/local/bin/oomwatch")) != std::string::npos;)
+    text.replace(p, std::strlen("/usr/local/bin/oomwatch"), owtest::oomwatch_bin());
+  REQUIRE(ow::write_file_atomic(copy, text));
+  auto r = owtest::run({"systemd-analyze", "verify", "--man=no", copy}, 60);
+  owtest::run({"rm", "-rf", dir});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("oomwatch.service") == std::string::npos);  // no warning about the unit
+}
+
+TEST_CASE("deploy: the DaemonSet mounts every host path the agent opens and names its capabilities", "[deploy]") {
+  if (owtest::run({"python3", "-c", "import yaml"}).exit_code != 0)
+    FAIL("python3-yaml is missing (tools/install-deps.sh installs it)");
+  auto r = owtest::run({"python3", repo_file("tools/manifest-summary.py"), repo_file("deploy/kubernetes/daemonset.yaml")});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  const auto& hp = j["host_paths"];
+  ow::agent::DaemonOptions d;
+  ow::config::Config c;
+  auto parent = [](const std::string& p) { return p.substr(0, p.rfind('/')); };
+  // The defaults in the code (state dir, pin dir, db, audit log) and the
+  // kernel's fixed places: the memory controller's mount, BTF
+  // (user/bpf/loader.cpp), tracefs (where the loader looks for and mounts
+  // it), and the kubelet's pod logs.
+  const std::string paths[] = {"/sys/fs/cgroup", parent(d.pin_dir), "/sys/kernel/btf", "/sys/kernel/tracing",
+                               "/var/log/pods", d.state_dir, parent(c.db), parent(c.audit_log)};
+  for (const auto& p : paths) {
+    INFO(p);
+    REQUIRE(hp.contains(p));
+    CHECK(hp[p] == p);  // mounted where the agent looks for it
+  }
+  for (const char* cap : {"BPF", "PERFMON", "SYS_ADMIN", "SYS_RESOURCE"}) {
+    INFO(cap);
+    CHECK(std::find(j["capabilities"].begin(), j["capabilities"].end(), cap) != j["capabilities"].end());
+  }
+  CHECK(j["host_pid"] == true);
+  CHECK(j["privileged"] == false);
+  const auto& args = j["args"];
+  auto has_arg = [&](const std::string& a) { return std::find(args.begin(), args.end(), a) != args.end(); };
+  CHECK(has_arg("--state-dir=" + d.state_dir));
+  CHECK(has_arg("--pin-dir=" + d.pin_dir));
+  CHECK(has_arg("--listen=0.0.0.0:9721"));
+  CHECK(j["annotations"]["prometheus.io/scrape"] == "true");
+  CHECK(j["annotations"]["prometheus.io/port"] == "9721");
+  CHECK(j["annotations"]["prometheus.io/path"] == "/metrics");
+  // The ConfigMap's config is one the agent accepts.
+  auto cfg = ow::config::parse_config(j["config"].get<std::string>(), "configmap oomwatch.toml");
+  INFO((cfg ? "" : cfg.error().message()));
+  CHECK(cfg);
+}

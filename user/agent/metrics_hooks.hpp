@@ -1,0 +1,42 @@
+// The daemon's side of /metrics: the few calls the loop thread makes (after
+// each snapshot, after each audited decision) to keep the agent's counters
+// and hand immutable copies to the HTTP server (agent/metrics_server.hpp).
+// Nothing here blocks: a publish is a pointer swap.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/hints.hpp"
+#include "agent/metrics_server.hpp"
+#include "config/config.hpp"
+#include "policy/realloc.hpp"
+
+namespace ow::agent {
+
+class MetricsHooks {
+ public:
+  // nullptr when cfg.listen is "" (no listener); an error when it cannot bind.
+  static Result<std::unique_ptr<MetricsHooks>> start(const config::Config& cfg, const std::vector<std::string>& roots);
+
+  // After each snapshot: the snapshot itself (shared, not copied), how long
+  // it took, and the ring buffer's drops so far.
+  void snapshot(std::shared_ptr<const sampler::Snapshot> s, int64_t took_ns, uint64_t ringbuf_drops);
+  // After each audited decision. latency_ns < 0: none measured. gave: the
+  // plan took effect on the node (not a dry run) with memory added.
+  void action(policy::TriggerKind kind, const std::string& source, const std::string& result, int64_t latency_ns,
+              bool gave);
+  // For the hint worker's thread: publishes what the service last published.
+  std::function<void(const HintService&)> hint_sink() const;
+  // The server, for what the daemon does not count itself: a recommender's
+  // publish_recommendations(), and MetricsOptions::annotate at start.
+  MetricsServer& server() { return *server_; }
+
+ private:
+  void publish();
+  std::shared_ptr<MetricsServer> server_;
+  metrics::AgentFigures fig_;
+};
+
+}  // namespace ow::agent

@@ -1,0 +1,201 @@
+#include "agent/metrics_server.hpp"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "cgroup/hierarchy.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/version.hpp"
+
+namespace ow::agent {
+namespace {
+
+constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+void reply_text(evhttp_request* req, int code, const char* reason, const std::string& body, const char* type) {
+  evbuffer* buf = evbuffer_new();
+  if (!buf) {
+    evhttp_send_error(req, HTTP_INTERNAL, nullptr);
+    return;
+  }
+  evbuffer_add(buf, body.data(), body.size());
+  evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+  evhttp_send_reply(req, code, reason, buf);
+  evbuffer_free(buf);
+}
+
+}  // namespace
+
+metrics::ProcessFigures read_process_figures() {
+  metrics::ProcessFigures p;
+  // /proc/self/stat: utime and stime are fields 14 and 15, after "(comm)",
+  // which may itself hold spaces and parentheses: count from the last ')'.
+  if (auto st = read_text("/proc/self/stat")) {
+    auto close = st->rfind(')');
+    if (close != std::string::npos) {
+      unsigned long long ut = 0, stt = 0;
+      // After ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
+      if (std::sscanf(st->c_str() + close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) == 2)
+        p.cpu_seconds = static_cast<double>(ut + stt) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    }
+  }
+  if (auto sm = read_text("/proc/self/statm")) {
+    unsigned long long size = 0, res = 0;
+    if (std::sscanf(sm->c_str(), "%llu %llu", &size, &res) == 2)
+      p.rss_bytes = res * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  }
+  return p;
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
+  const std::string where = o.addr.str();
+  UniqueFd fd(::socket(o.addr.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return sys_error("metrics listener: socket for", where);
+  int one = 1;
+  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (o.addr.v6) (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&o.addr.sa), o.addr.sa_len) != 0)
+    return sys_error("metrics listener: bind", where);
+  if (::listen(fd.get(), 64) != 0) return sys_error("metrics listener: listen on", where);
+
+  static std::once_flag threads_once;
+  std::call_once(threads_once, [] { (void)evthread_use_pthreads(); });
+  std::unique_ptr<MetricsServer> s(new MetricsServer(std::move(o)));
+  s->base_ = event_base_new();
+  if (!s->base_) return app_error("metrics listener: event_base_new failed");
+  s->http_ = evhttp_new(s->base_);
+  if (!s->http_) return app_error("metrics listener: evhttp_new failed");
+  // Every method reaches on_request, which answers 405 to all but GET and HEAD.
+  evhttp_set_allowed_methods(s->http_, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+  evhttp_set_timeout(s->http_, 10);
+  evhttp_set_max_headers_size(s->http_, 16 * 1024);
+  evhttp_set_max_body_size(s->http_, 0);
+  evhttp_set_gencb(s->http_, &MetricsServer::on_request, s.get());
+  if (!evhttp_accept_socket_with_handle(s->http_, fd.get()))
+    return app_error("metrics listener: cannot accept on " + where);
+  (void)fd.release();  // the listener closes it (evhttp_free)
+  // Stopping: the destructor writes to an eventfd the loop watches, and the
+  // loop breaks itself. (event_base_loopbreak from another thread is lost
+  // when it comes before the loop has started: the loop clears the flag.)
+  s->stop_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!s->stop_fd_.valid()) return sys_error("metrics listener: eventfd");
+  s->stop_ev_ = event_new(
+      s->base_, s->stop_fd_.get(), EV_READ, [](evutil_socket_t, short, void* b) {
+        event_base_loopbreak(static_cast<event_base*>(b));
+      },
+      s->base_);
+  if (!s->stop_ev_ || event_add(s->stop_ev_, nullptr) != 0) return app_error("metrics listener: stop event");
+  s->th_ = std::thread([b = s->base_] { event_base_dispatch(b); });
+  spdlog::info("metrics on http://{}/metrics", where);
+  return s;
+}
+
+MetricsServer::~MetricsServer() {
+  if (th_.joinable()) {
+    uint64_t one = 1;
+    if (::write(stop_fd_.get(), &one, sizeof one) != sizeof one) event_base_loopbreak(base_);
+    th_.join();
+  }
+  if (stop_ev_) event_free(stop_ev_);
+  if (http_) evhttp_free(http_);
+  if (base_) event_base_free(base_);
+}
+
+void MetricsServer::publish_snapshot(std::shared_ptr<const sampler::Snapshot> s) {
+  std::lock_guard<std::mutex> lk(mu_);
+  snap_.swap(s);
+  // the old snapshot is released outside the lock, when s goes out of scope
+}
+
+void MetricsServer::publish_agent(std::shared_ptr<const metrics::AgentFigures> a) {
+  std::lock_guard<std::mutex> lk(mu_);
+  agent_.swap(a);
+}
+
+void MetricsServer::publish_hints(std::shared_ptr<const HintTable> h) {
+  std::lock_guard<std::mutex> lk(mu_);
+  hints_.swap(h);
+}
+
+void MetricsServer::publish_recommendations(std::shared_ptr<const RecommendationTable> r) {
+  std::lock_guard<std::mutex> lk(mu_);
+  recs_.swap(r);
+}
+
+bool MetricsServer::managed(const std::string& cgroup) const {
+  for (const auto& r : o_.managed_roots)
+    if (cg::is_under(cgroup, r)) return true;
+  return false;
+}
+
+std::string MetricsServer::render() const {
+  std::shared_ptr<const sampler::Snapshot> snap;
+  std::shared_ptr<const metrics::AgentFigures> agent;
+  std::shared_ptr<const HintTable> hints;
+  std::shared_ptr<const RecommendationTable> recs;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    snap = snap_;
+    agent = agent_;
+    hints = hints_;
+    recs = recs_;
+  }
+  std::vector<metrics::CgroupFigures> cgs;
+  if (snap) {
+    cgs.reserve(snap->samples.size());
+    for (const auto& s : snap->samples) {
+      auto c = metrics::from_sample(s);
+      c.managed = managed(c.cgroup);
+      if (hints)
+        if (auto it = hints->find(c.cgroup); it != hints->end()) {
+          c.gomemlimit_bytes = it->second.hint_bytes;
+          c.ebpf_bytes = it->second.ebpf_bytes;
+        }
+      if (recs)
+        if (auto it = recs->find(c.cgroup); it != recs->end()) c.recommended_limit_bytes = it->second;
+      if (o_.annotate) o_.annotate(c);
+      cgs.push_back(std::move(c));
+    }
+  }
+  size_t dropped = metrics::select_cgroups(cgs, o_.max_cgroups);
+  static const metrics::AgentFigures kNone;
+  return metrics::render(metrics::families(cgs, dropped, agent ? *agent : kNone, read_process_figures(),
+                                           {ow::version(), ow::commit()}));
+}
+
+void MetricsServer::on_request(evhttp_request* req, void* self) {
+  auto* s = static_cast<MetricsServer*>(self);
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+  const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
+  std::string p = path && *path ? path : "/";
+  auto method = evhttp_request_get_command(req);
+  try {
+    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+      evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+      evhttp_send_error(req, 405, "Method Not Allowed");
+    } else if (p == "/metrics")
+      reply_text(req, HTTP_OK, "OK", s->render(), kContentType);
+    else if (p == "/")
+      reply_text(req, HTTP_OK, "OK", "oomwatch: metrics at /metrics\n", "text/plain; charset=utf-8");
+    else
+      evhttp_send_error(req, HTTP_NOTFOUND, nullptr);
+  } catch (const std::exception& e) {
+    spdlog::error("metrics: internal error ({})", e.what());
+    evhttp_send_error(req, HTTP_INTERNAL, nullptr);
+  }
+}
+
+}  // namespace ow::agent

@@ -1,0 +1,97 @@
+// /metrics for Prometheus (`oomwatch run --listen ADDR:PORT`): a libevent
+// HTTP server on a thread of its own that renders, per scrape, what the
+// daemon last published. The loop thread only hands over immutable
+// snapshots (a shared_ptr swap under a mutex held for the swap alone), so a
+// slow or hostile client never sits on the rescue path; the server thread
+// does the conversion, the cap and the rendering.
+//
+// Published by the loop thread: each sampler snapshot (moved in, not copied)
+// and, after every audited decision, a copy of the agent's counters; by the
+// hint worker's thread: the hints it last published; by a recommender (none
+// is wired yet), its recommended limits. Read by the server:
+// /proc/self for process_* at scrape time.
+//
+// Serves GET and HEAD of /metrics (text format 0.0.4) and of / (a pointer to
+// /metrics); another path is 404, another method 405. Start it after the guardian's fork
+// (fork and threads do not mix).
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "metrics/registry.hpp"
+#include "sampler/sample.hpp"
+#include "util/fd.hpp"
+#include "util/listen.hpp"
+#include "util/result.hpp"
+
+struct event;
+struct event_base;
+struct evhttp;
+struct evhttp_request;
+
+namespace ow::agent {
+
+// What the hint worker published: by relative cgroup path.
+struct HintFigures {
+  uint64_t hint_bytes = 0, ebpf_bytes = 0;
+};
+using HintTable = std::map<std::string, HintFigures>;
+
+// A recommender's figure per cgroup (relative path -> bytes), for
+// oomwatch_cgroup_recommended_limit_bytes.
+using RecommendationTable = std::map<std::string, uint64_t>;
+
+struct MetricsOptions {
+  ListenAddr addr;
+  size_t max_cgroups = 2000;
+  std::vector<std::string> managed_roots;  // relative paths; their cgroups are exported first
+  // Optional, called on the server thread for every cgroup of a scrape
+  // before the cap: fills k8s_namespace, pod and container (a Kubernetes
+  // identity lookup plugs in here). Must be thread-safe and cheap (cache).
+  std::function<void(metrics::CgroupFigures&)> annotate;
+};
+
+class MetricsServer {
+ public:
+  // Binds (errors name the address: in use, not local, ...) and starts the thread.
+  static Result<std::unique_ptr<MetricsServer>> start(MetricsOptions o);
+  ~MetricsServer();  // stops and joins the thread
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  void publish_snapshot(std::shared_ptr<const sampler::Snapshot> s);
+  void publish_agent(std::shared_ptr<const metrics::AgentFigures> a);
+  void publish_hints(std::shared_ptr<const HintTable> h);
+  void publish_recommendations(std::shared_ptr<const RecommendationTable> r);
+  // The exposition as a scrape would get it now.
+  std::string render() const;
+  const ListenAddr& addr() const { return o_.addr; }
+
+ private:
+  explicit MetricsServer(MetricsOptions o) : o_(std::move(o)) {}
+  static void on_request(evhttp_request* req, void* self);
+  bool managed(const std::string& cgroup) const;
+
+  MetricsOptions o_;
+  mutable std::mutex mu_;  // guards the four pointers, held only to copy or swap them
+  std::shared_ptr<const sampler::Snapshot> snap_;
+  std::shared_ptr<const metrics::AgentFigures> agent_;
+  std::shared_ptr<const HintTable> hints_;
+  std::shared_ptr<const RecommendationTable> recs_;
+  event_base* base_ = nullptr;
+  evhttp* http_ = nullptr;
+  UniqueFd stop_fd_;        // written by the destructor: the loop breaks itself
+  event* stop_ev_ = nullptr;
+  std::thread th_;
+};
+
+// CPU time and resident memory of this process, from /proc/self.
+metrics::ProcessFigures read_process_figures();
+
+}  // namespace ow::agent

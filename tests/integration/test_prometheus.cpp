@@ -19,6 +19,7 @@
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "util/fs.hpp"
 #include "util/text.hpp"
 #include "workload.hpp"
 
@@ -236,4 +237,81 @@ TEST_CASE("metrics: promtool accepts the agent's output, escaping included; bad 
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("--listen: 'localhost:9721': not a numeric IPv4 address"));
   CHECK(ag.stop());
+}
+
+// Kubernetes cgroups (the cgroupfs driver's layout, under the test's cgroup)
+// are exported with namespace, pod and container labels from the kubelet's
+// log tree ([recommend] pods_log_dir), so they join with kube-state-metrics.
+TEST_CASE("metrics: Kubernetes cgroups carry namespace, pod and container labels",
+          "[integration][prometheus][hosttools]") {
+  auto h = owtest::hierarchy();
+  auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-promk8s");
+  const std::string uid = "1b6e3c1a-8f2e-4a51-9d37-0c2f6a8e9b10";
+  const std::string cid = "4f9c1d2e3b4a5968778695a4b3c2d1e0f9e8d7c6b5a4938271605f4e3d2c1b0a";
+  std::string pod = c.path() + "/kubepods/burstable/pod" + uid, ctr = pod + "/" + cid;
+  for (const std::string& p : {c.path() + "/kubepods", c.path() + "/kubepods/burstable", pod, ctr})
+    REQUIRE(h.create(p).ok());  // removed with c, bottom-up
+  owtest::TmpTree dir("owtest-promk8s");
+  std::string logs = dir.path + "/log";
+  REQUIRE(ow::mkdir_p(logs + "/pods/shop_web-1_" + uid + "/app").ok());
+  REQUIRE(ow::mkdir_p(logs + "/containers").ok());
+  std::string log0 = logs + "/pods/shop_web-1_" + uid + "/app/0.log";
+  std::ofstream(log0) << "hello\n";
+  REQUIRE(::symlink(log0.c_str(), (logs + "/containers/web-1_shop_app-" + cid + ".log").c_str()) == 0);
+  std::ofstream(dir.path + "/oomwatch.toml") << "[recommend]\npods_log_dir = \"" << logs << "\"\n";
+  int mport = free_port();
+  Agent ag;
+  ag.start({"--listen", "127.0.0.1:" + std::to_string(mport), "--config", dir.path + "/oomwatch.toml"});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  std::string url = "http://127.0.0.1:" + std::to_string(mport) + "/metrics", body;
+  REQUIRE(owtest::wait_for([&] { return (body = http_get(url)).find(ctr) != std::string::npos; }, 10000));
+  std::string line;
+  for (auto l : ow::split_lines(body))
+    if (l.rfind("oomwatch_cgroup_memory_usage_bytes{", 0) == 0 && l.find(ctr + "\"") != std::string_view::npos)
+      line = std::string(l);
+  INFO(line);
+  CHECK_THAT(line, Catch::Contains("namespace=\"shop\"") && Catch::Contains("pod=\"web-1\"") &&
+                       Catch::Contains("container=\"app\""));
+  std::string pod_line;  // the pod's own cgroup: namespace and pod, no container
+  for (auto l : ow::split_lines(body))
+    if (l.rfind("oomwatch_cgroup_memory_usage_bytes{", 0) == 0 && l.find(pod + "\"") != std::string_view::npos)
+      pod_line = std::string(l);
+  CHECK_THAT(pod_line, Catch::Contains("pod=\"web-1\"") && !Catch::Contains("container="));
+  CHECK(ag.stop());
+}
+
+// The recommender's latest limit for a managed child shows up as a gauge.
+TEST_CASE("metrics: the agent's recommendations are exported", "[integration][prometheus][hosttools]") {
+  auto h = owtest::hierarchy();
+  auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-promrec");
+  auto kid = owtest::child(h, c.path(), "app", 256 * kMiB);
+  owtest::Workload w(h.abs(kid.path()) + "/cgroup.procs", {{48 * kMiB, 0, 0}}, false, true);
+  owtest::TmpTree dir("owtest-promrec");
+  std::string cfg = dir.path + "/oomwatch.toml";
+  std::ofstream(cfg) << "[recommend]\ninterval = \"1s\"\npods_log_dir = \"" << dir.path << "/nolog\"\n";
+  int mport = free_port();
+  auto agent = owtest::start({owtest::oomwatch_bin(), "run", "--interval", "100ms", "--db", dir.path + "/history.db",
+                              "--audit-log", dir.path + "/audit.jsonl", "--state-dir", dir.path + "/state",
+                              "--pin-dir", "none", "--config", cfg, "--manage", c.path(), "--listen",
+                              "127.0.0.1:" + std::to_string(mport)});
+  std::string url = "http://127.0.0.1:" + std::to_string(mport) + "/metrics", line;
+  auto exported = [&] {
+    for (auto l : ow::split_lines(http_get(url)))
+      if (l.rfind("oomwatch_cgroup_recommended_limit_bytes{", 0) == 0 && l.find(kid.path() + "\"") != std::string_view::npos)
+        return line = std::string(l), true;
+    return false;
+  };
+  REQUIRE(owtest::wait_for(exported, 30000));
+  agent->stop();
+  auto r = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", dir.path + "/history.db", "--cgroup", kid.path(),
+                        "--format", "json"});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  uint64_t stored = 0;
+  for (const auto& x : j["containers"])
+    if (x.value("cgroup", "") == kid.path() && x.contains("last_recommendation"))
+      stored = x["last_recommendation"].value("limit_bytes", uint64_t{0});
+  INFO(line << "\n" << r.out);
+  CHECK(line.substr(line.rfind(' ') + 1) == std::to_string(stored));
 }

@@ -166,6 +166,7 @@ class Daemon {
   std::unique_ptr<RecommendWorker> recs_;
   std::optional<RecommendApplier> applier_;  // [recommend] enforce = true
   void store_recommendations();
+  std::map<std::string, uint64_t> rec_limits_;  // path -> latest recommended limit, for /metrics
   void enforce_recommendation(const NewRecommendation& f);
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
@@ -345,6 +346,10 @@ void Daemon::store_recommendations() {
   std::vector<store::RecommendationRow> rows;
   for (const auto& f : fresh) rows.push_back(f.row);
   if (auto s = db_->insert_recommendations(rows); !s) spdlog::warn("storing recommendations: {}", s.error().message());
+  if (metrics_) {  // /metrics: the latest recommended limit of each cgroup
+    for (const auto& f : fresh) rec_limits_[f.row.path] = f.row.limit_bytes;
+    metrics_->server().publish_recommendations(std::make_shared<const RecommendationTable>(rec_limits_));
+  }
   for (const auto& f : fresh)
     spdlog::info("recommendation for {}: request {} limit {} ({} confidence): {}", f.name,
                  recommend::quantity(f.row.request_bytes), recommend::quantity(f.row.limit_bytes), f.row.confidence,

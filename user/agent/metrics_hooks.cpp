@@ -1,6 +1,56 @@
 #include "agent/metrics_hooks.hpp"
 
+#include <mutex>
+#include <unordered_map>
+
+#include "k8s/identity.hpp"
+#include "k8s/kubelet_logs.hpp"
+#include "util/clock.hpp"
+
 namespace ow::agent {
+namespace {
+
+// namespace/pod/container labels of Kubernetes cgroups, from the kubelet's log
+// directories, re-read at most once a minute (new pods appear there when they
+// start). Called from the HTTP thread only, but guarded anyway.
+class K8sLabels {
+ public:
+  explicit K8sLabels(std::string log_dir) : dir_(std::move(log_dir)) {}
+  void operator()(metrics::CgroupFigures& f) {
+    if (!k8s::parse_cgroup_path(f.cgroup)) return;  // cheap: most cgroups stop here
+    std::lock_guard<std::mutex> lk(mu_);
+    int64_t now = mono_ns();
+    if (!loaded_ || now - loaded_ns_ >= 60'000'000'000LL) {
+      auto n = k8s::read_kubelet_logs(dir_);
+      names_ = n ? std::move(*n) : k8s::KubeletNames{};
+      cache_.clear();
+      loaded_ = true;
+      loaded_ns_ = now;
+    }
+    auto it = cache_.find(f.cgroup);
+    if (it == cache_.end()) {
+      Labels l;
+      if (auto named = k8s::name_cgroup(f.cgroup, names_)) l = {named->ns, named->pod, named->container};
+      it = cache_.emplace(f.cgroup, std::move(l)).first;
+    }
+    f.k8s_namespace = it->second.ns;
+    f.pod = it->second.pod;
+    f.container = it->second.container;
+  }
+
+ private:
+  struct Labels {
+    std::string ns, pod, container;
+  };
+  std::string dir_;
+  std::mutex mu_;
+  bool loaded_ = false;
+  int64_t loaded_ns_ = 0;
+  k8s::KubeletNames names_;
+  std::unordered_map<std::string, Labels> cache_;
+};
+
+}  // namespace
 
 Result<std::unique_ptr<MetricsHooks>> MetricsHooks::start(const config::Config& cfg,
                                                           const std::vector<std::string>& roots) {
@@ -11,6 +61,9 @@ Result<std::unique_ptr<MetricsHooks>> MetricsHooks::start(const config::Config& 
   o.addr = *a;
   o.max_cgroups = cfg.metrics_max_cgroups;
   o.managed_roots = roots;
+  auto labels = std::make_shared<K8sLabels>(cfg.recommend_pods_log_dir.empty() ? k8s::kDefaultLogDir
+                                                                                 : cfg.recommend_pods_log_dir);
+  o.annotate = [labels](metrics::CgroupFigures& f) { (*labels)(f); };
   auto s = MetricsServer::start(std::move(o));
   if (!s) return s.error();
   std::unique_ptr<MetricsHooks> h(new MetricsHooks());

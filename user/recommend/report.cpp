@@ -63,6 +63,7 @@ ojson report_json(const Report& r) {
   if (r.last)
     j["last_recommendation"] = {{"at", stats::format_rfc3339(r.last->ts_ns)},         {"ts_ns", r.last->ts_ns},
                                 {"request", quantity(r.last->request_bytes)}, {"limit", quantity(r.last->limit_bytes)},
+                                {"request_bytes", r.last->request_bytes},     {"limit_bytes", r.last->limit_bytes},
                                 {"confidence", r.last->confidence},          {"rationale", r.last->rationale}};
   else
     j["last_recommendation"] = nullptr;

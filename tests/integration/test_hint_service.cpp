@@ -81,6 +81,14 @@ struct Places {
   }
 };
 
+// Removes scoped cgroups made parents first, children before their parents.
+struct RemoveInReverse {
+  std::vector<ow::cg::ScopedCgroup>& v;
+  ~RemoveInReverse() {
+    while (!v.empty()) v.pop_back();
+  }
+};
+
 // Shuts the service down on every path (the guard runs before Places' cleanup).
 struct ServiceGuard {
   std::unique_ptr<ow::agent::HintService> s;
@@ -320,12 +328,7 @@ TEST_CASE("hint service tick at 1,000 limited cgroups: one eBPF walk, cost print
   int64_t created_ns = mono_ns() - c0;
   Places places("1k");
   for (const auto& k : kids) places.dirs.push_back(h.abs(k.path()));
-  struct Reverse {  // children before their parents
-    std::vector<ow::cg::ScopedCgroup>& v;
-    ~Reverse() {
-      while (!v.empty()) v.pop_back();
-    }
-  } rev{kids};
+  RemoveInReverse rev{kids};
 
   ow::agent::HintOptions o;
   o.roots = {top.path()};
@@ -380,12 +383,7 @@ TEST_CASE("hint service from snapshots: same hints as walking, memory.stat only 
     REQUIRE(c.ok());
     kids.push_back(std::move(*c));
   }
-  struct Reverse {  // children before their parent
-    std::vector<ow::cg::ScopedCgroup>& v;
-    ~Reverse() {
-      while (!v.empty()) v.pop_back();
-    }
-  } rev{kids};
+  RemoveInReverse rev{kids};
   Places places("snap");
   for (const auto& k : kids) places.dirs.push_back(h.abs(k.path()));
   ow::agent::HintOptions o;

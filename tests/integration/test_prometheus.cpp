@@ -19,6 +19,7 @@
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "kube_tree.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 #include "workload.hpp"
@@ -246,18 +247,10 @@ TEST_CASE("metrics: Kubernetes cgroups carry namespace, pod and container labels
           "[integration][prometheus][hosttools]") {
   auto h = owtest::hierarchy();
   auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-promk8s");
-  const std::string uid = "1b6e3c1a-8f2e-4a51-9d37-0c2f6a8e9b10";
-  const std::string cid = "4f9c1d2e3b4a5968778695a4b3c2d1e0f9e8d7c6b5a4938271605f4e3d2c1b0a";
-  std::string pod = c.path() + "/kubepods/burstable/pod" + uid, ctr = pod + "/" + cid;
-  for (const std::string& p : {c.path() + "/kubepods", c.path() + "/kubepods/burstable", pod, ctr})
-    REQUIRE(h.create(p).ok());  // removed with c, bottom-up
   owtest::TmpTree dir("owtest-promk8s");
-  std::string logs = dir.path + "/log";
-  REQUIRE(ow::mkdir_p(logs + "/pods/shop_web-1_" + uid + "/app").ok());
-  REQUIRE(ow::mkdir_p(logs + "/containers").ok());
-  std::string log0 = logs + "/pods/shop_web-1_" + uid + "/app/0.log";
-  std::ofstream(log0) << "hello\n";
-  REQUIRE(::symlink(log0.c_str(), (logs + "/containers/web-1_shop_app-" + cid + ".log").c_str()) == 0);
+  owtest::KubePod k(h, c.path(), dir.path);
+  REQUIRE(k.ok);
+  const std::string &pod = k.pod, &ctr = k.ctr, &logs = k.logs;
   std::ofstream(dir.path + "/oomwatch.toml") << "[recommend]\npods_log_dir = \"" << logs << "\"\n";
   int mport = free_port();
   Agent ag;

@@ -20,6 +20,7 @@
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "kube_tree.hpp"
 #include "store/history.hpp"
 #include "util/fs.hpp"
 #include "workload.hpp"
@@ -177,18 +178,11 @@ TEST_CASE("recommend: figures of a known workload match an independent reader", 
 TEST_CASE("recommend: k8s-shaped cgroups are named from the kubelet's log tree", "[integration][recommend]") {
   auto h = owtest::hierarchy();
   auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-reck8s");
-  const std::string uid = "1b6e3c1a-8f2e-4a51-9d37-0c2f6a8e9b10";
-  const std::string cid = "4f9c1d2e3b4a5968778695a4b3c2d1e0f9e8d7c6b5a4938271605f4e3d2c1b0a";
-  std::string pod = c.path() + "/kubepods/burstable/pod" + uid, ctr = pod + "/" + cid;
-  for (const std::string& p : {c.path() + "/kubepods", c.path() + "/kubepods/burstable", pod, ctr})
-    REQUIRE(h.create(p).ok());  // removed with c, bottom-up
+  const std::string uid = owtest::KubePod::kUid;
   owtest::TmpTree dir("owtest-reck8s");
-  std::string logs = dir.path + "/log";
-  REQUIRE(ow::mkdir_p(logs + "/pods/shop_web-1_" + uid + "/app").ok());
-  REQUIRE(ow::mkdir_p(logs + "/containers").ok());
-  std::string log0 = logs + "/pods/shop_web-1_" + uid + "/app/0.log";
-  std::ofstream(log0) << "hello\n";
-  REQUIRE(::symlink(log0.c_str(), (logs + "/containers/web-1_shop_app-" + cid + ".log").c_str()) == 0);
+  owtest::KubePod k(h, c.path(), dir.path);
+  REQUIRE(k.ok);
+  const std::string &ctr = k.ctr, &logs = k.logs;
   std::string pods = dir.path + "/pods.json";
   std::ofstream(pods) << R"({"apiVersion":"v1","kind":"List","items":[{"metadata":{"name":"web-1","namespace":"shop","uid":")"
                       << uid << R"("},"spec":{"containers":[{"name":"app","resources":{"requests":{"memory":"256Mi"},)"

@@ -173,6 +173,12 @@ TEST_CASE("recommend: figures of a known workload match an independent reader", 
   CHECK(double(req) >= ireq * 0.99);
   CHECK(double(req) <= ireq * 1.01 + k16);
   CHECK(got["rationale"].get<std::string>().find("rounded up to 16Mi") != std::string::npos);
+  // For Go programs: the hint under the recommended limit (ratio 0.8 of what
+  // non-heap memory and the margin leave: well inside the limit, far above 0).
+  REQUIRE(got["gomemlimit_at_recommended_limit"].is_object());
+  uint64_t hint = got["gomemlimit_at_recommended_limit"]["bytes"], lim = got["recommended"]["limit_bytes"];
+  CHECK(hint < lim * 85 / 100);
+  CHECK(hint > lim / 2);
 }
 
 TEST_CASE("recommend: k8s-shaped cgroups are named from the kubelet's log tree", "[integration][recommend]") {

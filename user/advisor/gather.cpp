@@ -4,6 +4,8 @@
 #include <map>
 
 #include "advisor/history_facts.hpp"
+#include "gomemlimit/calc.hpp"
+#include "gomemlimit/inputs.hpp"
 #include "util/fs.hpp"
 #include "util/units.hpp"
 
@@ -17,6 +19,18 @@ std::optional<uint64_t> memory_min(const cg::Hierarchy& h, const std::string& re
   uint64_t v = 0;
   if (!t || !parse_u64(trim(*t), v) || v == 0) return std::nullopt;
   return v;
+}
+
+// The hint a Go program in rel would get were rel's own limit `limit`: the
+// same arithmetic and inputs as `oomwatch gomemlimit` (eBPF memory not
+// measured here), an ancestor's lower limit still counting.
+std::optional<uint64_t> hint_at(const cg::Hierarchy& h, const std::string& rel, uint64_t limit) {
+  auto in = gomemlimit::read_inputs(h, rel, "/proc/meminfo");
+  if (!in || in->levels.empty()) return std::nullopt;
+  in->levels.front().limit_bytes = limit;
+  auto b = gomemlimit::compute(*in, {});
+  if (!b.ok) return std::nullopt;
+  return b.gomemlimit_bytes;
 }
 
 }  // namespace
@@ -71,6 +85,7 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
         r.request_from = "memory.min";
       }
     r.rec = recommend::recommend(r.input, q.rules);
+    if (src.hierarchy) r.gomemlimit_bytes = hint_at(*src.hierarchy, path, r.rec.limit_bytes);
     recommend::Current base = r.current;
     std::optional<int64_t> last_ts;
     if (src.last)

@@ -55,6 +55,8 @@ ojson report_json(const Report& r) {
   j["recommended"] = {{"request", quantity(r.rec.request_bytes)}, {"limit", quantity(r.rec.limit_bytes)},
                       {"request_bytes", r.rec.request_bytes},     {"limit_bytes", r.rec.limit_bytes},
                       {"request_term", r.rec.request_term},       {"limit_term", r.rec.limit_term}};
+  j["gomemlimit_at_recommended_limit"] =
+      r.gomemlimit_bytes ? ojson{{"value", mib_text(*r.gomemlimit_bytes)}, {"bytes", *r.gomemlimit_bytes}} : ojson(nullptr);
   j["confidence"] = confidence_name(r.rec.confidence);
   j["confidence_reason"] = r.rec.confidence_reason.empty() ? ojson(nullptr) : ojson(r.rec.confidence_reason);
   j["propose"] = r.decision.propose;
@@ -130,6 +132,8 @@ std::string reports_table(const std::vector<Report>& rs) {
                        quantity(r.rec.limit_bytes), confidence_name(r.rec.confidence), r.decision.propose ? "yes" : "no");
     out += "    " + r.rec.rationale + "\n";
     out += "    decision (against " + r.compared_to + "): " + r.decision.reason + "\n";
+    if (r.gomemlimit_bytes)
+      out += "    GOMEMLIMIT for Go programs at the recommended limit: " + mib_text(*r.gomemlimit_bytes) + "\n";
     if (r.last)
       out += fmt::format("    last recommendation: {} / {} at {}\n", quantity(r.last->request_bytes),
                          quantity(r.last->limit_bytes), stats::format_rfc3339(r.last->ts_ns));

@@ -37,6 +37,10 @@ struct Report {
   Recommendation rec;
   Decision decision;
   std::optional<LastRecommendation> last;
+  // For Go programs: the GOMEMLIMIT oomwatch would publish if the limit were
+  // the recommended one (gomemlimit/calc.hpp, from the cgroup's memory.stat
+  // now); unset when the cgroup is gone or no positive hint fits.
+  std::optional<uint64_t> gomemlimit_bytes;
   // What hysteresis compared against: "last recommendation" when there is
   // one (a new recommendation is one that moved), else "current".
   std::string compared_to = "current";

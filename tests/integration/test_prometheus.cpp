@@ -290,7 +290,8 @@ TEST_CASE("metrics: the agent's recommendations are exported", "[integration][pr
                               "127.0.0.1:" + std::to_string(mport)});
   std::string url = "http://127.0.0.1:" + std::to_string(mport) + "/metrics", line;
   auto exported = [&] {
-    for (auto l : ow::split_lines(http_get(url)))
+    std::string body = http_get(url);  // named: the lines below view it
+    for (auto l : ow::split_lines(body))
       if (l.rfind("oomwatch_cgroup_recommended_limit_bytes{", 0) == 0 && l.find(kid.path() + "\"") != std::string_view::npos)
         return line = std::string(l), true;
     return false;

@@ -176,19 +176,19 @@ TEST_CASE("recommend: figures of a known workload match an independent reader", 
   // For Go programs: the hint under the recommended limit (ratio 0.8 of what
   // non-heap memory and the margin leave: well inside the limit, far above 0).
   REQUIRE(got["gomemlimit_at_recommended_limit"].is_object());
-  uint64_t hint = got["gomemlimit_at_recommended_limit"]["bytes"], lim = got["recommended"]["limit_bytes"];
-  CHECK(hint < lim * 85 / 100);
-  CHECK(hint > lim / 2);
+  uint64_t hint = got["gomemlimit_at_recommended_limit"]["bytes"], rec_lim = got["recommended"]["limit_bytes"];
+  CHECK(hint < rec_lim * 85 / 100);
+  CHECK(hint > rec_lim / 2);
 }
 
 TEST_CASE("recommend: k8s-shaped cgroups are named from the kubelet's log tree", "[integration][recommend]") {
   auto h = owtest::hierarchy();
   auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-reck8s");
-  const std::string uid = owtest::KubePod::kUid;
+  const std::string uid = owtest::KubePod::kUid, cid = owtest::KubePod::kContainerId;
   owtest::TmpTree dir("owtest-reck8s");
   owtest::KubePod k(h, c.path(), dir.path);
   REQUIRE(k.ok);
-  const std::string &ctr = k.ctr, &logs = k.logs;
+  const std::string &pod = k.pod, &ctr = k.ctr, &logs = k.logs;
   std::string pods = dir.path + "/pods.json";
   std::ofstream(pods) << R"({"apiVersion":"v1","kind":"List","items":[{"metadata":{"name":"web-1","namespace":"shop","uid":")"
                       << uid << R"("},"spec":{"containers":[{"name":"app","resources":{"requests":{"memory":"256Mi"},)"

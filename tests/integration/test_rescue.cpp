@@ -295,7 +295,7 @@ TEST_CASE("a managed child killed anyway: its kill record says what oomwatch tri
   auto a = owtest::child(h, parent.path(), "a", 48 * kMiB);
   Agent ag;
   std::string cfg = ag.dir.path + "/cfg.toml";
-  ow::write_file_atomic(cfg, "[[cgroup]]\npath = \"" + a.path() + "\"\nceiling = \"80M\"\n");
+  REQUIRE(ow::write_file_atomic(cfg, "[[cgroup]]\npath = \"" + a.path() + "\"\nceiling = \"80M\"\n").ok());
   ag.start({"--manage", parent.path(), "--config", cfg});
   INFO(ag.err());
   REQUIRE(ag.ready());

@@ -50,4 +50,7 @@ bool exists(const std::string& path);
 // Whether pid is a live process (not a zombie).
 bool alive(int pid);
 
+// A port that was free on 127.0.0.1 a moment ago (the kernel's pick).
+int free_port();
+
 }  // namespace owtest

@@ -29,20 +29,6 @@ using nlohmann::json;
 namespace {
 constexpr uint64_t kMiB = 1 << 20;
 
-// A port that was free on 127.0.0.1 a moment ago (the kernel's pick).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
-
 std::string http_get(const std::string& url) {
   auto r = owtest::run({"curl", "-sS", "--max-time", "5", "--fail", url}, 10);
   return r.exit_code == 0 ? r.out : "";
@@ -78,7 +64,7 @@ struct Agent {
 
 struct Prometheus {
   owtest::TmpTree dir{"owtest-prom"};
-  int port = free_port();
+  int port = owtest::free_port();
   std::unique_ptr<owtest::Background> bg;
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port); }
   void start(int target_port) {
@@ -143,7 +129,7 @@ TEST_CASE("metrics: Prometheus scrapes the agent and sees an OOM kill and a resc
   auto parent = owtest::make_cgroup(512 * kMiB, "owtest-prom");
   auto a = owtest::child(h, parent.path(), "a", 48 * kMiB);
   auto k = owtest::make_cgroup(16 * kMiB, "owtest-promkill");  // not managed: the kernel kills in it
-  int mport = free_port();
+  int mport = owtest::free_port();
   Agent ag;
   ag.start({"--enforce", "--manage", parent.path(), "--listen", "127.0.0.1:" + std::to_string(mport)});
   INFO(ag.bg->err());
@@ -204,7 +190,7 @@ TEST_CASE("metrics: promtool accepts the agent's output, escaping included; bad 
     std::string p;
     ~Rm() { ::rmdir(p.c_str()); }
   } rm{h.abs(odd)};
-  int mport = free_port();
+  int mport = owtest::free_port();
   Agent ag;
   ag.start({"--listen", "127.0.0.1:" + std::to_string(mport)});
   INFO(ag.bg->err());
@@ -252,7 +238,7 @@ TEST_CASE("metrics: Kubernetes cgroups carry namespace, pod and container labels
   REQUIRE(k.ok);
   const std::string &pod = k.pod, &ctr = k.ctr, &logs = k.logs;
   std::ofstream(dir.path + "/oomwatch.toml") << "[recommend]\npods_log_dir = \"" << logs << "\"\n";
-  int mport = free_port();
+  int mport = owtest::free_port();
   Agent ag;
   ag.start({"--listen", "127.0.0.1:" + std::to_string(mport), "--config", dir.path + "/oomwatch.toml"});
   INFO(ag.bg->err());
@@ -283,7 +269,7 @@ TEST_CASE("metrics: the agent's recommendations are exported", "[integration][pr
   owtest::TmpTree dir("owtest-promrec");
   std::string cfg = dir.path + "/oomwatch.toml";
   std::ofstream(cfg) << "[recommend]\ninterval = \"1s\"\npods_log_dir = \"" << dir.path << "/nolog\"\n";
-  int mport = free_port();
+  int mport = owtest::free_port();
   auto agent = owtest::start({owtest::oomwatch_bin(), "run", "--interval", "100ms", "--db", dir.path + "/history.db",
                               "--audit-log", dir.path + "/audit.jsonl", "--state-dir", dir.path + "/state",
                               "--pin-dir", "none", "--config", cfg, "--manage", c.path(), "--listen",

@@ -15,18 +15,6 @@ using namespace ow;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
-
 sampler::Sample sample(std::string path, uint64_t usage, uint64_t limit = kUnlimited) {
   sampler::Sample s;
   s.cgroup = std::move(path);
@@ -44,7 +32,7 @@ bool has(const std::string& out, const std::string& line) { return out.find(line
 
 TEST_CASE("metrics server: what is published is what a scrape renders", "[metrics]") {
   agent::MetricsOptions o;
-  auto addr = parse_listen("127.0.0.1:" + std::to_string(free_port()));
+  auto addr = parse_listen("127.0.0.1:" + std::to_string(owtest::free_port()));
   REQUIRE(addr);
   o.addr = *addr;
   o.max_cgroups = 2;
@@ -99,7 +87,7 @@ TEST_CASE("metrics server: what is published is what a scrape renders", "[metric
 }
 
 TEST_CASE("metrics server: an address in use is an error naming it", "[metrics]") {
-  int port = free_port();
+  int port = owtest::free_port();
   agent::MetricsOptions o;
   o.addr = *parse_listen("127.0.0.1:" + std::to_string(port));
   auto first = agent::MetricsServer::start(o);

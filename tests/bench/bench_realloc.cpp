@@ -9,7 +9,8 @@
 // busy, side by side, each split into its parts (kernel -> wake-up, decision,
 // pending audit line, intent + limit writes + read-back); repeated `rounds`
 // times (argv[2], default 3) so a goal is met in every run, not a good one;
-// then the daemon's CPU and RSS at 1,000 cgroups.
+// then the daemon's CPU and RSS at 1,000 cgroups. argv[3], a comma list of
+// idle,loaded,hints,wide,cost, runs only those parts (default all).
 // Root; never a pass/fail.
 #include <signal.h>
 #include <sys/wait.h>
@@ -74,7 +75,7 @@ struct Figures {
 // hint_targets > 0: that many limited cgroups in a second managed subtree and
 // --hints with a 1 s hint period, so hint rounds run during the incidents.
 Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std::string& tmp, int n,
-                      int hint_targets = 0, int siblings = 0) {
+                      int hint_targets = 0, int siblings = 0, const char* priority = "fifo") {
   Figures f;
   auto parent = cg::ScopedCgroup::create(h, h.self(), "owbench-parent", 8192 * kMiB);
   if (!parent) {
@@ -88,7 +89,8 @@ Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std:
     if (auto c = cg::join_rel(parent->path(), "s" + std::to_string(i)); h.create(c)) (void)h.set_limit(c, 64 * kMiB);
   std::string audit = tmp + "/audit.jsonl";
   ::unlink(audit.c_str());
-  std::ofstream(tmp + "/cfg.toml") << "max_moved_per_minute = \"max\"\ngomemlimit_interval = \"1s\"\n";
+  std::ofstream(tmp + "/cfg.toml") << "max_moved_per_minute = \"max\"\ngomemlimit_interval = \"1s\"\n"
+                                   << "loop_priority = \"" << priority << "\"\n";
   // The hinted cgroups sit under a second managed subtree, not beside a:
   // a's incidents then cost what they cost without them, but for the hints.
   std::optional<cg::ScopedCgroup> hinted;
@@ -179,15 +181,20 @@ int main(int argc, char** argv) {
   std::printf("event-to-action latency, %d incidents per mode (%s, cgroup %s)\n", n, h->mount().c_str(),
               cg::version_name(h->version()));
   int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
-  uint64_t worst_idle = 0, worst_loaded = 0, worst_hints = 0, worst_wide = 0;
+  std::string only = argc > 3 ? "," + std::string(argv[3]) + "," : "";
+  auto want = [&](const char* part) { return only.empty() || only.find("," + std::string(part) + ",") != std::string::npos; };
+  uint64_t worst_idle = 0, worst_loaded = 0, worst_loaded_normal = 0, worst_hints = 0, worst_wide = 0;
   int kills = 0;
   for (int round = 1; round <= rounds; ++round) {
     std::printf("round %d of %d\n", round, rounds);
-    auto idle = run_incidents(*h, bin, tmp, n);
-    print("idle", idle);
+    Figures idle, loaded, loaded_normal;
+    if (want("idle")) {
+      idle = run_incidents(*h, bin, tmp, n);
+      print("idle", idle);
+    }
     std::vector<pid_t> hogs;
     std::fflush(stdout);
-    for (int i = 0; i < 2; ++i) {
+    for (int i = 0; want("loaded") && i < 2; ++i) {
       pid_t p = ::fork();
       if (p == 0) {
         volatile uint64_t x = 0;
@@ -195,22 +202,34 @@ int main(int argc, char** argv) {
       }
       hogs.push_back(p);
     }
-    auto loaded = run_incidents(*h, bin, tmp, n);
+    // Side by side under the same load: the loop at SCHED_FIFO 1 (the
+    // default) and at normal priority (the baseline).
+    if (want("loaded")) {
+      loaded = run_incidents(*h, bin, tmp, n);
+      loaded_normal = run_incidents(*h, bin, tmp, n, 0, 0, "normal");
+    }
     for (pid_t p : hogs) {
       ::kill(p, SIGKILL);
       ::waitpid(p, nullptr, 0);
     }
-    print("loaded", loaded);
+    if (want("loaded")) {
+      print("loaded", loaded);
+      print("normal", loaded_normal);  // loaded, loop at normal priority
+      worst_loaded_normal = std::max(worst_loaded_normal, pct(loaded_normal.lat_us, 99));
+      kills += loaded_normal.kills;
+    }
     worst_idle = std::max(worst_idle, pct(idle.lat_us, 99));
     worst_loaded = std::max(worst_loaded, pct(loaded.lat_us, 99));
     kills += idle.kills + loaded.kills;
-    if (round == 1) {
+    if (round == 1 && want("hints")) {
       // The same with GOMEMLIMIT hints on for 1,000 more limited cgroups, a hint
       // round every second: the rounds run on the hint thread, not in the way.
       auto hinted = run_incidents(*h, bin, tmp, n, 1000);
       print("hints", hinted);
       worst_hints = pct(hinted.lat_us, 99);
       kills += hinted.kills;
+    }
+    if (round == 1 && want("wide")) {
       // A parent with 1,000 idle limited siblings of a: a plan starts from
       // the last snapshot instead of reading every sibling's files.
       auto wide = run_incidents(*h, bin, tmp, n, 0, 1000);
@@ -223,17 +242,29 @@ int main(int argc, char** argv) {
               "(goal <= 20 ms), with hints %.2f ms (goal <= 5 ms), 1,000 siblings %.2f ms (goal <= 5 ms); kills %d "
               "(goal 0)\n",
               rounds, worst_idle / 1000.0, worst_loaded / 1000.0, worst_hints / 1000.0, worst_wide / 1000.0, kills);
-  bench::row("rescue p99, idle (worst of " + std::to_string(rounds) + " rounds)", bench::fmt("%.2f ms", worst_idle / 1000.0),
-             "<= 5 ms", worst_idle <= 5000);
-  bench::row("rescue p99, both CPUs busy", bench::fmt("%.2f ms", worst_loaded / 1000.0), "<= 20 ms",
-             worst_loaded <= 20000);
-  bench::row("rescue p99, hints on 1,000 limited cgroups", bench::fmt("%.2f ms", worst_hints / 1000.0), "<= 5 ms",
-             worst_hints <= 5000);
-  bench::row("rescue p99, 1,000 idle siblings", bench::fmt("%.2f ms", worst_wide / 1000.0), "<= 5 ms",
-             worst_wide <= 5000);
+  if (want("idle"))
+    bench::row("rescue p99, idle (worst of " + std::to_string(rounds) + " rounds)",
+               bench::fmt("%.2f ms", worst_idle / 1000.0), "<= 5 ms", worst_idle <= 5000);
+  if (want("loaded"))
+    bench::row("rescue p99, both CPUs busy (worst of " + std::to_string(rounds) + " rounds)",
+               bench::fmt("%.2f ms", worst_loaded / 1000.0), "<= 20 ms", worst_loaded <= 20000);
+  if (want("loaded"))
+    bench::row("  the same, loop at normal priority (baseline)", bench::fmt("%.2f ms", worst_loaded_normal / 1000.0),
+               bench::fmt("ratio %.1fx", worst_loaded ? double(worst_loaded_normal) / double(worst_loaded) : 0.0),
+               true);
+  if (want("hints"))
+    bench::row("rescue p99, hints on 1,000 limited cgroups", bench::fmt("%.2f ms", worst_hints / 1000.0), "<= 5 ms",
+               worst_hints <= 5000);
+  if (want("wide"))
+    bench::row("rescue p99, 1,000 idle siblings", bench::fmt("%.2f ms", worst_wide / 1000.0), "<= 5 ms",
+               worst_wide <= 5000);
   bench::row("OOM kills during the rescue runs", std::to_string(kills), "0", kills == 0);
   std::printf("for scale: oomd loop 1-5 s, systemd-oomd 1 s poll + 30 s, kubelet 10 s\n\n");
 
+  if (!want("cost")) {
+    std::system(("rm -rf " + tmp).c_str());
+    return 0;
+  }
   // The daemon's own cost at 1,000 cgroups (snapshots each second into the history database).
   auto many = cg::ScopedCgroup::create(*h, h->self(), "owbench-many", kUnlimited);
   if (!many) return 1;

@@ -86,13 +86,14 @@ TEST_CASE("run inside the unit's sandbox: read-only root, no new privileges, its
       "mount --make-rprivate / && mount --bind /tmp /tmp && mount -o remount,bind,ro / && "
       "! touch /oomwatch-sandbox-probe 2>/dev/null && "
       "exec setpriv --no-new-privs --bounding-set "
-      "-all,+bpf,+perfmon,+sys_admin,+sys_resource,+ipc_lock,+dac_override,+fowner " + agent;
+      "-all,+bpf,+perfmon,+sys_admin,+sys_resource,+ipc_lock,+dac_override,+fowner,+sys_nice " + agent;
   auto bg = owtest::start({"unshare", "-m", "sh", "-c", sandbox});
   bool ready = owtest::wait_for([&] { return owtest::exists(state + "/ready") || !owtest::alive(bg->pid); }, 30000) &&
                owtest::alive(bg->pid);
   INFO(bg->err());
   REQUIRE(ready);
   CHECK(owtest::wait_for([&] { return owtest::armed(h, a.path()); }, 5000));
+  CHECK(bg->err().find("event loop priority") == std::string::npos);  // SCHED_FIFO granted in the sandbox
   auto m = owtest::run({"curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + std::to_string(port) + "/metrics"});
   CHECK(m.exit_code == 0);
   CHECK_THAT(m.out, Catch::Contains("oomwatch_cgroup_memory_limit_bytes{cgroup=\"" + a.path() + "\"} 67108864"));

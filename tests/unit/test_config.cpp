@@ -24,6 +24,7 @@ interval = "250ms"
 db = "/tmp/h.db"
 listen = ""
 log_level = "debug"
+loop_priority = "nice"
 gomemlimit_interval = 5
 v1_pause_deadline = "750ms"
 min_step = "32M"
@@ -56,6 +57,7 @@ ceiling = "max"
   CHECK(c.db == "/tmp/h.db");
   CHECK(c.listen.empty());
   CHECK(c.log_level == "debug");
+  CHECK(c.loop_priority == ow::LoopPriority::nice);
   CHECK(c.gomemlimit_interval_ns == 5000 * kMs);  // integer durations are seconds
   CHECK(c.v1_pause_deadline_ns == 750 * kMs);
   CHECK(c.min_step_bytes == 32 * MiB);
@@ -65,7 +67,7 @@ ceiling = "max"
   CHECK(c.reserve_bytes == 0);
   REQUIRE(c.cgroups.size() == 2);
   CHECK(c.cgroups[0].path == "/kubepods/a");
-  CHECK(c.cgroups[0].line == 20);  // its path key
+  CHECK(c.cgroups[0].line == 21);  // its path key
   CHECK(c.cgroups[0].policy.floor_bytes == 64 * MiB);
   CHECK(c.cgroups[0].policy.ceiling_bytes == 1024 * MiB);
   CHECK_FALSE(c.cgroups[0].policy.may_donate);
@@ -96,6 +98,7 @@ TEST_CASE("config: an empty file gives the documented defaults", "[config]") {
   CHECK(r->db == "/var/lib/oomwatch/history.db");
   CHECK_FALSE(r->hints);  // observe-only publishes nothing
   CHECK(r->listen.empty());  // no listener unless asked for
+  CHECK(r->loop_priority == ow::LoopPriority::fifo);
   CHECK(r->interval_ns == 1000 * kMs);
   CHECK(r->v1_pause_deadline_ns == 500 * kMs);
   CHECK(r->min_step_bytes == 16 * MiB);

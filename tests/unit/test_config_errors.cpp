@@ -31,6 +31,8 @@ TEST_CASE("config errors name file:line: key", "[config]") {
       {"interval = \"0s\"", "oomwatch.toml:1: interval: ", "greater than zero"},
       {"interval = -3", "oomwatch.toml:1: interval: ", "negative"},
       {"log_level = \"verbose\"", "oomwatch.toml:1: log_level: ", "not one of debug, info, warn, error"},
+      {"loop_priority = \"rt\"", "oomwatch.toml:1: loop_priority: ", "'rt' is not one of fifo, nice, normal"},
+      {"loop_priority = 1", "oomwatch.toml:1: loop_priority: ", "want a string"},
       {"v1_pause_deadline = true", "oomwatch.toml:1: v1_pause_deadline: ", "want a duration"},
       {"min_step = \"16Q\"", "oomwatch.toml:1: min_step: ", "bad size unit in '16Q'"},
       {"min_step = 0", "oomwatch.toml:1: min_step: ", "above zero"},

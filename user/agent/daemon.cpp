@@ -43,6 +43,7 @@
 #include "util/fault.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
+#include "util/sched.hpp"
 #include "util/units.hpp"
 #include "util/text.hpp"
 
@@ -57,14 +58,16 @@ StatePaths state_paths(const DaemonOptions& o) {
   return p;
 }
 
-// Direct child cgroups of rel (relative paths), sorted.
-std::vector<std::string> children(const cg::Hierarchy& h, const std::string& rel) {
-  std::vector<std::string> out;
+// Direct child cgroups of rel (relative paths), sorted, each with its
+// cgroup id: the d_ino readdir reports, the inode number a stat would give
+// (cgroup/hierarchy.cpp), so listing a thousand children costs one getdents.
+std::vector<std::pair<std::string, uint64_t>> children(const cg::Hierarchy& h, const std::string& rel) {
+  std::vector<std::pair<std::string, uint64_t>> out;
   DIR* d = ::opendir(h.abs(rel).c_str());
   if (!d) return out;
   while (auto* e = ::readdir(d)) {
     if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-    out.push_back(cg::join_rel(rel, e->d_name));
+    out.emplace_back(cg::join_rel(rel, e->d_name), static_cast<uint64_t>(e->d_ino));
   }
   ::closedir(d);
   std::sort(out.begin(), out.end());
@@ -138,6 +141,8 @@ class Daemon {
                        const std::string& limit_cgroup = "");
   policy::CgroupState state(const std::string& path);  // usage and limit read now
   policy::WindowFigures figures(const std::string& path) const;  // live window merged with the database's
+  void gather_siblings(policy::Incident& in, const std::string& root, const std::string& path);
+  policy::Plan plan_with_fresh_donors(policy::Incident& in);
   int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
   bool short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const;
   uint64_t guard_distance(uint64_t limit) const;
@@ -174,6 +179,7 @@ class Daemon {
   bool pinned_ = false;
   uint64_t drops_seen_ = 0;
   uint64_t plan_seq_ = 0;
+  std::set<std::string> fresh_;  // siblings read from their files in the plan being made
 };
 
 uint64_t Daemon::guard_distance(uint64_t limit) const {
@@ -195,6 +201,10 @@ Status Daemon::start() {
   if (!rr.problems.empty()) return app_error("could not put back what a previous run left: " + rr.problems.front());
   if (auto s = journal_.load(); !s) return s;
   for (const auto& w : protect_self()) spdlog::warn("self-protection: {}", w);
+  // This thread runs the loop; threads started from here on start normal (util/sched.hpp).
+  if (auto pr = raise_thread_priority(cfg_.loop_priority); !pr.warning.empty())
+    spdlog::warn("event loop priority: {}", pr.warning);
+  spdlog::debug("event loop priority: {}", thread_priority_text());
   // Before the first change to the node: whatever ends the agent, the guardian puts it back.
   if (cfg_.enforce || o_.hints) {
     auto g = Guardian::start(h_, paths_, lock_->fd());
@@ -426,33 +436,38 @@ policy::WindowFigures Daemon::figures(const std::string& path) const {
 }
 
 void Daemon::refresh_children() {
-  std::map<std::string, uint64_t> alive;  // path -> cgroup id
+  std::vector<std::pair<std::string, uint64_t>> alive;  // (path, cgroup id), sorted by path per root
+  std::vector<std::string> alive_root;                  // the root of each entry of alive
   for (const auto& r : roots_)
-    for (auto& c : children(h_, r))
-      if (auto id = h_.id_of(c)) alive[c] = *id;
+    for (auto& c : children(h_, r)) {
+      alive.push_back(std::move(c));
+      alive_root.push_back(r);
+    }
+  std::unordered_map<std::string_view, uint64_t> ids;  // views into alive, which no longer changes
+  ids.reserve(alive.size());
+  for (const auto& [p, id] : alive) ids.emplace(p, id);
   for (auto it = kids_.begin(); it != kids_.end();) {
-    auto a = alive.find(it->first);
-    if (a != alive.end() && a->second == it->second.id) {
+    auto a = ids.find(it->first);
+    if (a != ids.end() && a->second == it->second.id) {
       ++it;
       continue;
     }
     if (it->second.v1) loop_->remove_fd(it->second.v1->fd());
     if (v2w_) v2w_->remove(it->first);
     window_.forget(it->first);
-    spdlog::info("{} is gone{}", printable(it->first), a != alive.end() ? " (a new cgroup has its name)" : "");
+    spdlog::info("{} is gone{}", printable(it->first), a != ids.end() ? " (a new cgroup has its name)" : "");
     it = kids_.erase(it);
   }
-  for (const auto& r : roots_)
-    for (auto& p : children(h_, r)) {
-      auto a = alive.find(p);
-      if (kids_.count(p) || a == alive.end()) continue;
-      Child c;
-      c.path = p;
-      c.root = r;
-      c.id = a->second;
-      auto [it, _] = kids_.emplace(p, std::move(c));
-      if (rescue_active()) arm(it->second);
-    }
+  for (size_t i = 0; i < alive.size(); ++i) {
+    const auto& [p, id] = alive[i];
+    if (kids_.count(p)) continue;
+    Child c;
+    c.path = p;
+    c.root = alive_root[i];
+    c.id = id;
+    auto [it, _] = kids_.emplace(p, std::move(c));
+    if (rescue_active()) arm(it->second);
+  }
 }
 
 void Daemon::arm(Child& c) {
@@ -743,6 +758,53 @@ nlohmann::json Daemon::incident_summary(const Child& c, int64_t now) const {
   return j;
 }
 
+// The siblings of path under root into in.siblings: from the last snapshot,
+// or read now for a child not seen in one yet. The directory is listed (one
+// getdents) so a child created since the last snapshot still counts in
+// strict mode's sum of limits. Limits change only by plans (kept current in
+// kids_) or by an operator.
+void Daemon::gather_siblings(policy::Incident& in, const std::string& root, const std::string& path) {
+  fresh_.clear();
+  for (const auto& [sp, id] : children(h_, root)) {
+    if (sp == path) continue;
+    auto k = kids_.find(sp);
+    if (k == kids_.end() || !k->second.seen) {
+      in.siblings.push_back(state(sp));
+      fresh_.insert(sp);
+      continue;
+    }
+    const Child& sc = k->second;
+    policy::CgroupState cached;
+    cached.path = sp;
+    cached.usage_bytes = sc.last_usage;
+    cached.limit_bytes = sc.last_limit;
+    cached.window = figures(sp);
+    cached.config = config::cgroup_policy(cfg_, sp);
+    in.siblings.push_back(std::move(cached));
+  }
+}
+
+// A plan on the siblings' snapshot figures, then again with the donors it
+// picked read fresh (their usage decides their floor), until it picks no
+// stale one: each round reads at least one sibling, so this ends, in
+// practice after 1-2 rounds.
+policy::Plan Daemon::plan_with_fresh_donors(policy::Incident& in) {
+  auto plan = policy::plan(in, params_, hist_);
+  for (size_t round = 0; round <= in.siblings.size(); ++round) {
+    bool stale = false;
+    for (const auto& a : plan.adjustments) {
+      if (a.receiver || fresh_.count(a.path)) continue;
+      for (auto& sib : in.siblings)
+        if (sib.path == a.path) sib = state(a.path);
+      fresh_.insert(a.path);
+      stale = true;
+    }
+    if (!stale) break;
+    plan = policy::plan(in, params_, hist_);
+  }
+  return plan;
+}
+
 void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t usage_now,
                       int64_t signal_mono_ns, const char* from) {
   auto kit = kids_.find(path);
@@ -757,45 +819,20 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   count_trigger(kit->second, in.trigger.now_ns, signal_mono_ns);
   in.receiver = state(path);
   in.parent = state(root);
-  // Siblings from the last snapshot first: a plan is made on those figures,
-  // and only the donors it picks are read fresh (their usage decides their
-  // floor) before it is made again, so a plan under a parent with a
-  // thousand idle children does not read a thousand files. Limits change
-  // only by plans (kept current below) or an operator.
-  // The directory is listed (cheap) so a child created since the last
-  // snapshot still counts in strict mode's sum of limits.
-  std::set<std::string> fresh;  // siblings read from their files in this plan
-  for (const auto& sp : children(h_, root)) {
-    if (sp == path) continue;
-    auto k = kids_.find(sp);
-    if (k == kids_.end() || !k->second.seen) {
-      in.siblings.push_back(state(sp));
-      fresh.insert(sp);
-      continue;
-    }
-    const Child& sc = k->second;
-    policy::CgroupState cached;
-    cached.path = sp;
-    cached.usage_bytes = sc.last_usage;
-    cached.limit_bytes = sc.last_limit;
-    cached.window = figures(sp);
-    cached.config = config::cgroup_policy(cfg_, sp);
-    in.siblings.push_back(std::move(cached));
-  }
-  auto plan = policy::plan(in, params_, hist_);
-  // Each round reads the chosen donors fresh; a donor chosen again is
-  // already fresh, so this ends (at most once per sibling, in practice 1-2).
-  for (size_t round = 0; round <= in.siblings.size(); ++round) {
-    bool stale = false;
-    for (const auto& a : plan.adjustments) {
-      if (a.receiver || fresh.count(a.path)) continue;
-      for (auto& sib : in.siblings)
-        if (sib.path == a.path) sib = state(a.path);
-      fresh.insert(a.path);
-      stale = true;
-    }
-    if (!stale) break;
+  // Physical reservation with room under the parent: siblings play no part
+  // (no donor is needed, and only strict mode sums their limits), so the
+  // plan is made without them first and made again with them only when the
+  // parent's headroom falls short. The result is the plan with siblings,
+  // without a thousand idle siblings' figures on the way to the limit write.
+  policy::Plan plan;
+  bool planned = false;
+  if (params_.reservation == policy::Reservation::physical) {
     plan = policy::plan(in, params_, hist_);
+    planned = plan.need_bytes == 0 || plan.headroom_bytes >= plan.need_bytes;
+  }
+  if (!planned) {
+    gather_siblings(in, root, path);
+    plan = plan_with_fresh_donors(in);
   }
   const int64_t t_planned = mono_ns();
   int64_t t_audited = t_planned, t_applied = t_planned;

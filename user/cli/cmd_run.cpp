@@ -11,6 +11,7 @@
 #include "cli/common.hpp"
 #include "util/log.hpp"
 #include "util/listen.hpp"
+#include "util/sched.hpp"
 #include "util/text.hpp"
 #include "util/units.hpp"
 
@@ -18,12 +19,12 @@ namespace ow::cli {
 namespace {
 
 struct RunOpts {
-  std::string config, reservation, audit_log, interval, db, donor_min_history, listen, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
+  std::string config, reservation, audit_log, interval, db, donor_min_history, listen, loop_priority, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
   std::vector<std::string> manage;
   bool enforce = false, no_rescue = false, hints = false;
   CLI::Option *o_enforce = nullptr, *o_hints = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,
               *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr, *o_donor_min_history = nullptr,
-              *o_listen = nullptr;
+              *o_listen = nullptr, *o_loop_priority = nullptr;
 };
 
 int do_run(const RunOpts& o) {
@@ -64,6 +65,11 @@ int do_run(const RunOpts& o) {
     if (!o.listen.empty() && o.listen != "none")
       if (auto a = parse_listen(o.listen); !a) return fail(kExitUsage, "--listen: " + a.error().message());
     cfg.listen = o.listen == "none" ? "" : o.listen;
+  }
+  if (o.o_loop_priority->count()) {
+    auto p = parse_loop_priority(o.loop_priority);
+    if (!p) return fail(kExitUsage, "--loop-priority: '" + o.loop_priority + "' is not one of fifo, nice, normal");
+    cfg.loop_priority = *p;
   }
   if (o.o_donor_min_history->count()) {
     auto i = parse_duration(o.donor_min_history);
@@ -121,6 +127,10 @@ void add_run(CLI::App& app, Action& action) {
   o->o_listen = sub->add_option("--listen", o->listen,
                                 "serve Prometheus metrics on http://ADDR:PORT/metrics (numeric, e.g. 127.0.0.1:9721, "
                                 "[::1]:9721; default off; 'none' turns off the config's listen)");
+  o->o_loop_priority = sub->add_option(
+      "--loop-priority", o->loop_priority,
+      "the event loop thread's priority: fifo (default; SCHED_FIFO 1, so a rescue is not queued behind busy "
+      "CPUs), nice (-10) or normal; falls back with a warning when refused");
   sub->add_option("--state-dir", o->state_dir, "journal of settings to restore (default /run/oomwatch)");
   sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool (default /sys/fs/bpf/oomwatch; 'none')");
   sub->callback([&action, o] { action = [o] { return do_run(*o); }; });

@@ -67,6 +67,11 @@ Status set_listen(Config& c, const toml::node& n, const Where& w) {
   return {};
 }
 
+Status set_loop_priority(Config& c, const toml::node& n, const Where& w) {
+  return assign(one_of(n, w, {"fifo", "nice", "normal"}),
+                [&](const std::string& v) { c.loop_priority = *parse_loop_priority(v); });
+}
+
 Status set_metrics_max_cgroups(Config& c, const toml::node& n, const Where& w) {
   return assign(to_int(n, w, 1, 1'000'000), [&](int64_t v) { c.metrics_max_cgroups = static_cast<size_t>(v); });
 }
@@ -97,6 +102,7 @@ const std::map<std::string, Setter, std::less<>> kTopKeys = {
     {"listen", set_listen},
     {"metrics_max_cgroups", set_metrics_max_cgroups},
     {"log_level", set_log_level},
+    {"loop_priority", set_loop_priority},
     {"gomemlimit_interval", set<positive_duration, &Config::gomemlimit_interval_ns>},
     {"v1_pause_deadline", set<positive_duration, &Config::v1_pause_deadline_ns>},
     {"min_step", set_min_step},

@@ -13,6 +13,7 @@
 //   listen = "127.0.0.1:9721"       # /metrics for Prometheus on ADDR:PORT; "" (default) = off
 //   metrics_max_cgroups = 2000      # at most this many cgroups on /metrics (managed first)
 //   log_level = "info"              # debug, info, warn, error
+//   loop_priority = "fifo"          # event loop thread: fifo (SCHED_FIFO 1), nice (-10), normal (util/sched.hpp)
 //   gomemlimit_interval = "30s"     # GOMEMLIMIT hints recomputed this often
 //   v1_pause_deadline = "500ms"     # paused v1 cgroup gets its OOM killer back after this
 //   min_step = "16M"                # sizes: "64K", "1.5G"; integers = bytes
@@ -47,6 +48,7 @@
 
 #include "policy/realloc.hpp"
 #include "util/result.hpp"
+#include "util/sched.hpp"
 
 namespace ow::config {
 
@@ -68,6 +70,7 @@ struct Config {
   std::string listen;  // "" = off; else a numeric ADDR:PORT (util/listen.hpp)
   size_t metrics_max_cgroups = 2000;
   std::string log_level = "info";
+  LoopPriority loop_priority = LoopPriority::fifo;
   int64_t gomemlimit_interval_ns = 30'000'000'000;
   int64_t v1_pause_deadline_ns = 500'000'000;
   uint64_t min_step_bytes = 16ull << 20;

@@ -10,7 +10,7 @@
 // pending audit line, intent + limit writes + read-back); repeated `rounds`
 // times (argv[2], default 3) so a goal is met in every run, not a good one;
 // then the daemon's CPU and RSS at 1,000 cgroups. argv[3], a comma list of
-// idle,loaded,hints,wide,cost, runs only those parts (default all).
+// idle,loaded,hints,history,wide,cost, runs only those parts (default all).
 // Root; never a pass/fail.
 #include <signal.h>
 #include <sys/wait.h>
@@ -75,7 +75,7 @@ struct Figures {
 // hint_targets > 0: that many limited cgroups in a second managed subtree and
 // --hints with a 1 s hint period, so hint rounds run during the incidents.
 Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std::string& tmp, int n,
-                      int hint_targets = 0, int siblings = 0, const char* priority = "fifo") {
+                      int hint_targets = 0, int siblings = 0, const char* priority = "fifo", int observed = 0) {
   Figures f;
   auto parent = cg::ScopedCgroup::create(h, h.self(), "owbench-parent", 8192 * kMiB);
   if (!parent) {
@@ -102,9 +102,23 @@ Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std:
     auto c = cg::join_rel(hinted->path(), "h" + std::to_string(i));
     if (h.create(c)) (void)h.set_limit(c, 16 * kMiB);
   }
+  // observed > 0: that many more cgroups (not managed) in 100 groups, and
+  // the history database on: every snapshot of them is written during the
+  // incidents (on the writer thread, agent/history_writer.hpp).
+  std::optional<cg::ScopedCgroup> many;
+  if (observed > 0) {
+    auto mc = cg::ScopedCgroup::create(h, h.self(), "owbench-observed", kUnlimited);
+    if (mc) many.emplace(std::move(*mc));
+  }
+  for (int g = 0; many && g < 100; ++g) {
+    auto gp = cg::join_rel(many->path(), "g" + std::to_string(g));
+    if (!h.create(gp)) continue;
+    for (int i = 0; i < observed / 100; ++i) (void)h.create(cg::join_rel(gp, "c" + std::to_string(i)));
+  }
+  std::string db = many ? tmp + "/history.db" : "none";
   std::vector<std::string> argv{bin,           "run",        "--enforce",      "--manage", parent->path(),
                                 "--config",    tmp + "/cfg.toml", "--interval", "1s",       "--db",
-                                "none",        "--audit-log", audit,           "--state-dir", tmp + "/state",
+                                db,            "--audit-log", audit,           "--state-dir", tmp + "/state",
                                 "--pin-dir",   "none",        "--donor-min-history", "0s"};
   if (hinted) {
     argv.insert(argv.end(), {"--hints", "--manage", hinted->path()});
@@ -122,6 +136,12 @@ Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std:
     (void)::rmdir(h.abs(cg::join_rel(parent->path(), "s" + std::to_string(i))).c_str());
   for (int i = 0; hinted && i < hint_targets; ++i)
     (void)::rmdir(h.abs(cg::join_rel(hinted->path(), "h" + std::to_string(i))).c_str());
+  for (int g = 0; many && g < 100; ++g) {
+    auto gp = cg::join_rel(many->path(), "g" + std::to_string(g));
+    for (int i = 0; i < observed / 100; ++i) (void)::rmdir(h.abs(cg::join_rel(gp, "c" + std::to_string(i))).c_str());
+    (void)::rmdir(h.abs(gp).c_str());
+  }
+  if (many) ::unlink((tmp + "/history.db").c_str());
   if (auto ev = h.events(a->path())) f.kills = static_cast<int>(ev->oom_kill);
   auto text = read_text(audit);
   if (text)
@@ -183,7 +203,7 @@ int main(int argc, char** argv) {
   int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
   std::string only = argc > 3 ? "," + std::string(argv[3]) + "," : "";
   auto want = [&](const char* part) { return only.empty() || only.find("," + std::string(part) + ",") != std::string::npos; };
-  uint64_t worst_idle = 0, worst_loaded = 0, worst_loaded_normal = 0, worst_hints = 0, worst_wide = 0;
+  uint64_t worst_idle = 0, worst_loaded = 0, worst_loaded_normal = 0, worst_hints = 0, worst_wide = 0, worst_hist = 0;
   int kills = 0;
   for (int round = 1; round <= rounds; ++round) {
     std::printf("round %d of %d\n", round, rounds);
@@ -229,6 +249,14 @@ int main(int argc, char** argv) {
       worst_hints = pct(hinted.lat_us, 99);
       kills += hinted.kills;
     }
+    if (round == 1 && want("history")) {
+      // 10,000 more cgroups observed and written to the history database
+      // every second while the incidents run: the writes are off the loop.
+      auto hist = run_incidents(*h, bin, tmp, n, 0, 0, "fifo", 10000);
+      print("10k+db", hist);
+      worst_hist = pct(hist.lat_us, 99);
+      kills += hist.kills;
+    }
     if (round == 1 && want("wide")) {
       // A parent with 1,000 idle limited siblings of a: a plan starts from
       // the last snapshot instead of reading every sibling's files.
@@ -258,6 +286,9 @@ int main(int argc, char** argv) {
   if (want("wide"))
     bench::row("rescue p99, 1,000 idle siblings", bench::fmt("%.2f ms", worst_wide / 1000.0), "<= 5 ms",
                worst_wide <= 5000);
+  if (want("history"))
+    bench::row("rescue p99, 10,000 cgroups written to history", bench::fmt("%.2f ms", worst_hist / 1000.0), "<= 5 ms",
+               worst_hist <= 5000);
   bench::row("OOM kills during the rescue runs", std::to_string(kills), "0", kills == 0);
   std::printf("for scale: oomd loop 1-5 s, systemd-oomd 1 s poll + 30 s, kubelet 10 s\n\n");
 

@@ -22,6 +22,7 @@
 #include "agent/recommend_worker.hpp"
 #include "agent/guardian.hpp"
 #include "agent/hint_worker.hpp"
+#include "agent/history_writer.hpp"
 #include "agent/hints.hpp"
 #include "agent/lock.hpp"
 #include "agent/metrics_hooks.hpp"
@@ -162,7 +163,8 @@ class Daemon {
   std::unique_ptr<bpf::Loader> loader_;
   std::unique_ptr<OomSource> oom_;
   std::unique_ptr<sampler::Sampler> sampler_;
-  std::optional<store::HistoryStore> db_;
+  std::optional<store::HistoryStore> db_;  // opened at start, then owned by history_ (agent/history_writer.hpp)
+  std::unique_ptr<HistoryWriter> history_;
   std::optional<V2EventsWatch> v2w_;
   std::unique_ptr<MetricsHooks> metrics_;  // /metrics (--listen); nullptr: off
   std::unique_ptr<HintService> hint_svc_;  // until the worker takes it
@@ -175,7 +177,6 @@ class Daemon {
   void enforce_recommendation(const NewRecommendation& f);
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
-  int64_t last_maintain_ns_ = 0;
   bool pinned_ = false;
   uint64_t drops_seen_ = 0;
   uint64_t plan_seq_ = 0;
@@ -328,6 +329,11 @@ Status Daemon::start() {
     hints_ = std::make_unique<HintWorker>(std::move(hint_svc_),
                                           metrics_ ? metrics_->hint_sink() : std::function<void(const HintService&)>{});
   }
+  // After the guardian's fork: the writer has a thread of its own.
+  if (db_) {
+    history_ = std::make_unique<HistoryWriter>(std::move(*db_));
+    db_.reset();
+  }
   if (rescue_active() && h_.version() == cg::Version::V1) {
     auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { check_paused(); });
     if (!d) return d.error();
@@ -350,12 +356,12 @@ Status Daemon::start() {
 // The worker's new recommendations: stored here, on the thread that owns the
 // database's writes, and logged once each.
 void Daemon::store_recommendations() {
-  if (!recs_ || !db_) return;
+  if (!recs_ || !history_) return;
   auto fresh = recs_->take();
   if (fresh.empty()) return;
   std::vector<store::RecommendationRow> rows;
   for (const auto& f : fresh) rows.push_back(f.row);
-  if (auto s = db_->insert_recommendations(rows); !s) spdlog::warn("storing recommendations: {}", s.error().message());
+  history_->recommendations(std::move(rows));
   if (metrics_) {  // /metrics: the latest recommended limit of each cgroup
     for (const auto& f : fresh) rec_limits_[f.row.path] = f.row.limit_bytes;
     metrics_->server().publish_recommendations(std::make_shared<const RecommendationTable>(rec_limits_));
@@ -400,7 +406,7 @@ void Daemon::shutdown() {
   donor_hist_.reset();
   store_recommendations();  // what the worker queued; a round still running is dropped with it
   recs_.reset();
-  if (db_) (void)db_->maintain(wall_ns());
+  if (history_) history_->stop(wall_ns());  // what is queued, then a last maintain
   ::unlink(paths_.ready_file().c_str());
   if (guardian_) guardian_->stop();
 }
@@ -609,12 +615,8 @@ void Daemon::on_tick() {
   auto snap = std::make_shared<const sampler::Snapshot>(std::move(*taken));
   if (hints_) hints_->snapshot(snap);
   if (metrics_) metrics_->snapshot(snap, mono_ns() - t_snap, oom_->drops());
-  if (db_) {
-    if (auto s = db_->insert(*snap); !s) spdlog::warn("history: {}", s.error().message());
-    if (now - last_maintain_ns_ >= 60'000'000'000LL) {
-      last_maintain_ns_ = now;
-      if (auto m = db_->maintain(snap->ts_ns); !m) spdlog::warn("history maintenance: {}", m.error().message());
-    }
+  if (history_) {
+    history_->snapshot(snap);
     store_recommendations();
   }
   if (kids_.empty()) return;

@@ -1,0 +1,89 @@
+#include "agent/history_writer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace ow::agent {
+
+HistoryWriter::HistoryWriter(store::HistoryStore db) : db_(std::move(db)), th_([this] { run(); }) {}
+
+HistoryWriter::~HistoryWriter() {
+  if (!stopped_) stop(0);
+}
+
+void HistoryWriter::snapshot(std::shared_ptr<const sampler::Snapshot> snap) {
+  uint64_t dropped = 0;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (snaps_.size() >= kMaxPending) {
+      snaps_.pop_front();
+      dropped = ++dropped_;
+    }
+    snaps_.push_back(std::move(snap));
+  }
+  cv_.notify_one();
+  if (dropped == 1 || dropped % 100 == 0)
+    spdlog::warn("history: the database is {} snapshots behind; {} snapshot(s) dropped so far", kMaxPending, dropped);
+}
+
+void HistoryWriter::recommendations(std::vector<store::RecommendationRow> rows) {
+  if (rows.empty()) return;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    recs_.insert(recs_.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+  }
+  cv_.notify_one();
+}
+
+uint64_t HistoryWriter::dropped() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return dropped_;
+}
+
+void HistoryWriter::stop(int64_t now_ns) {
+  if (stopped_) return;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (th_.joinable()) th_.join();
+  stopped_ = true;
+  if (now_ns > 0)
+    if (auto m = db_.maintain(now_ns); !m) spdlog::warn("history maintenance: {}", m.error().message());
+}
+
+void HistoryWriter::run() {
+  for (;;) {
+    std::deque<std::shared_ptr<const sampler::Snapshot>> snaps;
+    std::vector<store::RecommendationRow> recs;
+    bool last = false;
+    {
+      std::unique_lock<std::mutex> g(mu_);
+      cv_.wait(g, [&] { return stopping_ || !snaps_.empty() || !recs_.empty(); });
+      snaps.swap(snaps_);
+      recs.swap(recs_);
+      last = stopping_;
+    }
+    try {
+      for (const auto& s : snaps)
+        if (auto st = db_.insert(*s); !st) spdlog::warn("history: {}", st.error().message());
+      if (!recs.empty())
+        if (auto st = db_.insert_recommendations(recs); !st)
+          spdlog::warn("storing recommendations: {}", st.error().message());
+      if (!snaps.empty()) {
+        int64_t ts = snaps.back()->ts_ns;
+        if (last_maintain_ts_ == 0 || ts - last_maintain_ts_ >= kMaintainEveryNs) {  // at the first, then a minute apart
+          last_maintain_ts_ = ts;
+          if (auto m = db_.maintain(ts); !m) spdlog::warn("history maintenance: {}", m.error().message());
+        }
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("history writer: {}", e.what());
+    }
+    if (last) return;
+  }
+}
+
+}  // namespace ow::agent

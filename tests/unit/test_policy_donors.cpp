@@ -3,6 +3,9 @@
 // (usage 1000 MiB of 1 GiB), so everything comes from siblings.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <string>
+
 #include "policy/donors.hpp"
 #include "test_policy_fixture.hpp"
 
@@ -118,6 +121,45 @@ TEST_CASE("leftover pages go to the largest remainders, whole pages only", "[pol
     CHECK(pick.total_bytes == r.want_pages * kPage);
     CHECK(plan(in, p, {}).added_bytes == r.want_pages * kPage);
   }
+}
+
+TEST_CASE("at most max_donors siblings give: those with the most spare room", "[policy]") {
+  auto in = no_headroom();
+  auto donor = [](const std::string& path, uint64_t spare_pages) {
+    return sib(path, 0, 8 * MiB + spare_pages * kPage, 1 * MiB, 0);  // floor 8 MiB
+  };
+  // 20 idle siblings /p/s00../p/s19 with 100 + i pages spare each; s19 has the most.
+  for (int i = 0; i < 20; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "/p/s%02d", i);
+    in.siblings.push_back(donor(name, 100 + i));
+  }
+  Params p;
+  p.max_donors = 4;
+  // The four with the most spare: s16..s19 (116..119 pages, 470 in all).
+  auto pick = pick_donors(in.receiver, in.siblings, 47 * kPage, p, {}, kNow);
+  REQUIRE(pick.donations.size() == 4);
+  CHECK(pick.donations[0].path == "/p/s16");  // path order
+  CHECK(pick.donations[3].path == "/p/s19");
+  CHECK(pick.total_bytes == 47 * kPage);
+  uint64_t given = 0;
+  for (const auto& d : pick.donations) {
+    CHECK(d.given_bytes >= 11 * kPage);  // 47 * 116..119 / 470, proportional
+    CHECK(d.given_bytes <= 12 * kPage);
+    given += d.given_bytes;
+  }
+  CHECK(given == 47 * kPage);
+  REQUIRE_FALSE(pick.skipped.empty());
+  CHECK(pick.skipped.back() == "16 more eligible sibling(s) not asked: at most 4 donors per plan, those with the "
+                               "most spare room");
+  // More than the four can give: they give all their spare, the rest stay untouched.
+  auto all = pick_donors(in.receiver, in.siblings, 1000 * kPage, p, {}, kNow);
+  CHECK(all.donations.size() == 4);
+  CHECK(all.total_bytes == 470 * kPage);
+  // The default is 8; 0 means no cap (every eligible sibling in proportion).
+  CHECK(pick_donors(in.receiver, in.siblings, 47 * kPage, Params{}, {}, kNow).donations.size() == 8);
+  p.max_donors = 0;
+  CHECK(pick_donors(in.receiver, in.siblings, 1000 * kPage, p, {}, kNow).donations.size() == 20);
 }
 
 TEST_CASE("not enough anywhere: give what is safe, donors end exactly at their floor", "[policy]") {

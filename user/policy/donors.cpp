@@ -90,6 +90,18 @@ DonorPick pick_donors(const CgroupState& receiver, const std::vector<CgroupState
     total_spare_pages += spare / p.page_bytes;
   }
 
+  if (p.max_donors > 0 && cs.size() > p.max_donors) {
+    // The most spare room first (stable: path order breaks ties), then back
+    // to path order for the donations.
+    std::stable_sort(cs.begin(), cs.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.spare_pages > b.spare_pages; });
+    out.skipped.push_back(std::to_string(cs.size() - p.max_donors) + " more eligible sibling(s) not asked: at most " +
+                          std::to_string(p.max_donors) + " donors per plan, those with the most spare room");
+    cs.resize(p.max_donors);
+    std::sort(cs.begin(), cs.end(), [](const Candidate& a, const Candidate& b) { return a.s->path < b.s->path; });
+    total_spare_pages = 0;
+    for (const auto& c : cs) total_spare_pages += c.spare_pages;
+  }
   uint64_t want_pages = want_bytes / p.page_bytes;
   if (total_spare_pages <= want_pages) {
     for (auto& c : cs) c.give_pages = c.spare_pages;

@@ -40,7 +40,9 @@ struct DonorPick {
 // Splits want_bytes (a page multiple) among eligible siblings in proportion
 // to their spare room (limit - floor, in whole pages), largest remainders
 // getting the leftover pages. If the total spare is below want, every donor
-// gives all of its spare room and total_bytes < want_bytes.
+// gives all of its spare room and total_bytes < want_bytes. With more than
+// p.max_donors eligible siblings, only the p.max_donors with the most spare
+// room (ties in path order) are asked; the others are named in skipped.
 DonorPick pick_donors(const CgroupState& receiver, const std::vector<CgroupState>& siblings,
                       uint64_t want_bytes, const Params& p, const History& h, int64_t now_ns);
 

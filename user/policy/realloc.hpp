@@ -86,6 +86,10 @@ struct Params {
   // ones, whose normal jitter is far more than 8 MiB.
   uint64_t donor_margin_bytes = 8ull << 20;
   double donor_margin_fraction = 0.10;
+  // At most this many siblings give in one plan (the ones with the most
+  // spare room): a plan never fans out into hundreds of limit writes of a
+  // few pages each, which would cost the rescue milliseconds per donor.
+  size_t max_donors = 8;
   uint64_t page_bytes = 4096;
   // Within the cooldown of a grant a receiver does not donate (no
   // ping-pong), and its next grant counts as one more in a row.

@@ -94,6 +94,31 @@ TEST_CASE("journal: a cgroup path that is not UTF-8 is restored byte for byte", 
   CHECK_FALSE(owtest_exists(jpath));
 }
 
+TEST_CASE("journal: many settings in one write; the first original of each is kept", "[safety][journal]") {
+  FakeTree t;
+  for (int i = 0; i < 50; ++i) t.add("/p/c" + std::to_string(i), 64 * kMiB, kMiB);
+  std::string jpath = t.dir.path + "/state/journal.json";
+  {
+    actuate::Journal j(jpath);
+    std::vector<actuate::Journal::Entry> es;
+    for (int i = 0; i < 50; ++i) es.push_back({"/p/c" + std::to_string(i), "memory.high", "max"});
+    REQUIRE(j.remember(es));
+    CHECK(j.size() == 50);
+    REQUIRE(j.remember({{"/p/c0", "memory.high", "123"}, {"/p/c50", "memory.high", "max"}}));
+    CHECK(j.size() == 51);  // c0 keeps "max", c50 is new
+    for (int i = 0; i < 50; ++i) REQUIRE(write_text(t.h.abs("/p/c" + std::to_string(i)) + "/memory.high", "1048576"));
+  }
+  actuate::Journal j(jpath);  // what a crashed agent left: read back from the file
+  REQUIRE(j.load());
+  CHECK(j.size() == 51);
+  auto n = j.restore(t.h);
+  REQUIRE(n);
+  CHECK(*n == 50);  // /p/c50 does not exist: dropped
+  CHECK(t.read("/p/c0", "memory.high") == "max");
+  CHECK(t.read("/p/c49", "memory.high") == "max");
+  CHECK_FALSE(owtest_exists(jpath));  // emptied
+}
+
 TEST_CASE("intent recovery never cuts a limit below usage + margin and audits each limit", "[safety][intent]") {
   FakeTree t;
   t.add("/p/a", 96 * kMiB, 80 * kMiB);   // raised 32M -> 96M; it grew to 80M since

@@ -36,7 +36,7 @@ Status Journal::save() const {
   if (auto dir = parent_dir(path_); !dir.empty())
     if (auto s = mkdir_p(dir); !s) return s;
   // the journal on disk is either the old or the new one, never half
-  return write_file_atomic(path_, json_line(j) + "\n");
+  return write_file_atomic(path_, json_line(j) + "\n", kFileMode, Durability::ProcessDeath);
 }
 
 Status Journal::remember(const std::string& rel, const std::string& file, const std::string& original) {
@@ -44,6 +44,17 @@ Status Journal::remember(const std::string& rel, const std::string& file, const 
   if (entries_.count(key)) return {};
   entries_[key] = Saved{file, original};
   return save();
+}
+
+Status Journal::remember(const std::vector<Entry>& entries) {
+  bool added = false;
+  for (const auto& e : entries) {
+    auto key = e.rel + "\n" + e.file;
+    if (entries_.count(key)) continue;
+    entries_[key] = Saved{e.file, e.original};
+    added = true;
+  }
+  return added ? save() : Status{};
 }
 
 Result<int> Journal::restore(const cg::Hierarchy& h) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cgroup/hierarchy.hpp"
 #include "util/result.hpp"
@@ -24,8 +25,16 @@ class Journal {
   // Loads what a previous run left (missing file: empty journal).
   Status load();
   // Records the original before the caller changes `file` of cgroup `rel`
-  // (only the first original of a setting is kept). fsyncs.
+  // (only the first original of a setting is kept). The file is replaced
+  // atomically and reaches the page cache, not the disk: it has to outlive
+  // the agent (SIGKILL, a crash), and a power cut resets every cgroup anyway.
   Status remember(const std::string& rel, const std::string& file, const std::string& original);
+  struct Entry {
+    std::string rel, file, original;
+  };
+  // The same for many settings with one write of the file (arming a
+  // thousand children at start is one write, not a thousand growing ones).
+  Status remember(const std::vector<Entry>& entries);
   // Writes every original back; drops entries of cgroups that no longer exist.
   // Returns the number of settings restored.
   Result<int> restore(const cg::Hierarchy& h);

@@ -464,6 +464,7 @@ void Daemon::refresh_children() {
     spdlog::info("{} is gone{}", printable(it->first), a != ids.end() ? " (a new cgroup has its name)" : "");
     it = kids_.erase(it);
   }
+  std::vector<Child*> added;  // std::map: pointers stay valid
   for (size_t i = 0; i < alive.size(); ++i) {
     const auto& [p, id] = alive[i];
     if (kids_.count(p)) continue;
@@ -471,9 +472,18 @@ void Daemon::refresh_children() {
     c.path = p;
     c.root = alive_root[i];
     c.id = id;
-    auto [it, _] = kids_.emplace(p, std::move(c));
-    if (rescue_active()) arm(it->second);
+    added.push_back(&kids_.emplace(p, std::move(c)).first->second);
   }
+  if (!rescue_active() || added.empty()) return;
+  if (h_.version() == cg::Version::V1 && added.size() > 1) {
+    // One journal write for all of them before any is changed; arm() then
+    // finds each entry recorded (a child arm() skips keeps a harmless one).
+    std::vector<actuate::Journal::Entry> es;
+    for (const Child* c : added)
+      if (auto ev = h_.events(c->path); ev && !ev->oom_kill_disable) es.push_back({c->path, "memory.oom_control", "0"});
+    if (auto s = journal_.remember(es); !s) spdlog::error("journal: {}", s.error().message());  // arm() refuses each
+  }
+  for (Child* c : added) arm(*c);
 }
 
 void Daemon::arm(Child& c) {

@@ -20,12 +20,16 @@ struct Sched {
   int policy = -1;       // SCHED_OTHER 0, SCHED_FIFO 1
   int rt_priority = -1;
   int nice = 99;
+  std::string comm;
 };
 
 // Field 40 (rt_priority) and 41 (policy) of /proc/PID/task/TID/stat, and 19 (nice).
 Sched sched_of(int pid, int tid) {
   Sched s;
-  auto text = ow::read_text("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
+  std::string task = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid);
+  std::string comm = ow::read_text(task + "/comm").value_or("");  // trim views into it
+  s.comm = std::string(ow::trim(comm));
+  auto text = ow::read_text(task + "/stat");
   if (!text) return s;
   auto close = text->rfind(')');
   if (close == std::string::npos) return s;
@@ -76,7 +80,9 @@ TEST_CASE("run: the event loop thread alone runs at SCHED_FIFO 1", "[integration
   REQUIRE(owtest::alive(bg->pid));
   auto ts = threads(bg->pid);
   REQUIRE(ts.size() >= 2);  // the loop and at least the hint worker
+  bool snapshotter = false;  // snapshots are taken off the loop thread
   for (const auto& [tid, s] : ts) {
+    snapshotter = snapshotter || (tid != bg->pid && s.comm == "ow-snapshot");
     INFO("tid " << tid << " policy " << s.policy << " rt_priority " << s.rt_priority << " nice " << s.nice);
     if (tid == bg->pid) {
       CHECK(s.policy == 1);  // SCHED_FIFO
@@ -86,6 +92,7 @@ TEST_CASE("run: the event loop thread alone runs at SCHED_FIFO 1", "[integration
       CHECK(s.nice == 0);
     }
   }
+  CHECK(snapshotter);
   int guard = owtest::child_named(bg->pid, "oomwatch-guard");
   REQUIRE(guard > 0);
   CHECK(sched_of(guard, guard).policy == 0);

@@ -30,6 +30,7 @@
 #include "agent/notify.hpp"
 #include "agent/oom_source.hpp"
 #include "agent/protect.hpp"
+#include "agent/snapshot_worker.hpp"
 #include "agent/usage_window.hpp"
 #include "bpf/events.hpp"
 #include "bpf/loader.hpp"
@@ -119,7 +120,9 @@ class Daemon {
  private:
   bool rescue_active() const { return cfg_.enforce && cfg_.rescue; }
   void on_kill(const bpf::OomKill& k);
-  void on_tick();
+  void on_tick();  // a snapshot taken here and now (at start, or without the worker)
+  void on_snapshot_ready();  // the worker's snapshot
+  void on_snapshot(const TakenSnapshot& t);
   void report_drops();
   void on_v1_oom(const std::string& path);
   void on_v2_events();
@@ -163,6 +166,7 @@ class Daemon {
   std::unique_ptr<bpf::Loader> loader_;
   std::unique_ptr<OomSource> oom_;
   std::unique_ptr<sampler::Sampler> sampler_;
+  std::unique_ptr<SnapshotWorker> snapper_;  // owns sampler_ once started (agent/snapshot_worker.hpp)
   std::optional<store::HistoryStore> db_;  // opened at start, then owned by history_ (agent/history_writer.hpp)
   std::unique_ptr<HistoryWriter> history_;
   std::optional<V2EventsWatch> v2w_;
@@ -315,8 +319,6 @@ Status Daemon::start() {
     v2w_.emplace(std::move(*w));
     if (auto s = loop_->add_fd(v2w_->fd(), [this] { on_v2_events(); }); !s) return s;
   }
-  auto t = loop_->add_timer(std::chrono::nanoseconds(cfg_.interval_ns), [this] { on_tick(); });
-  if (!t) return t.error();
   // After the guardian's fork: the server has a thread of its own.
   if (auto m = MetricsHooks::start(cfg_, roots_); !m)
     return m.error();
@@ -345,7 +347,18 @@ Status Daemon::start() {
     spdlog::info("managing children of {} ({}, reservation {}, rescue {}, audit {})", fmt::join(roots_, ", "),
                  cfg_.enforce ? "enforcing" : "dry run: nothing is written", policy::to_string(cfg_.reservation),
                  cfg_.rescue ? "on" : "off", cfg_.audit_log);
-  on_tick();
+  on_tick();  // the first snapshot, here, before ready
+  // Then snapshots on their own thread (after the guardian's fork and the
+  // signal mask), the loop woken through an eventfd; a timer on the loop
+  // where the worker cannot start.
+  if (auto w = SnapshotWorker::start(*sampler_, cfg_.interval_ns); w) {
+    snapper_ = std::move(*w);
+    if (auto s = loop_->add_fd(snapper_->fd(), [this] { on_snapshot_ready(); }); !s) return s;
+  } else {
+    spdlog::warn("snapshots on the event loop: {}", w.error().message());
+    auto t = loop_->add_timer(std::chrono::nanoseconds(cfg_.interval_ns), [this] { on_tick(); });
+    if (!t) return t.error();
+  }
   if (auto s = write_file_atomic(paths_.ready_file(), std::to_string(::getpid()) + "\n"); !s)
     spdlog::warn("ready file: {}", s.error().message());
   sd_notify_msg("READY=1");
@@ -393,6 +406,7 @@ void Daemon::enforce_recommendation(const NewRecommendation& f) {
 void Daemon::shutdown() {
   if (!lock_) return;  // another agent's state dir: nothing here is ours
   sd_notify_msg("STOPPING=1");
+  snapper_.reset();  // no snapshot from here on; the sampler is the loop's again
   if (hints_)
     if (auto s = hints_->stop(); !s) spdlog::warn("GOMEMLIMIT hints: {}", s.error().message());
   if (!journal_.empty()) {
@@ -612,32 +626,40 @@ void Daemon::report_drops() {
 }
 
 void Daemon::on_tick() {
-  int64_t now = mono_ns();
   report_drops();
   refresh_children();
-  int64_t t_snap = mono_ns();
-  auto taken = sampler_->take();
-  if (!taken) {
-    spdlog::warn("snapshot failed: {}", taken.error().message());
+  on_snapshot(take_snapshot(*sampler_));
+}
+
+void Daemon::on_snapshot_ready() {
+  auto t = snapper_->take();
+  if (!t) return;
+  report_drops();
+  refresh_children();
+  on_snapshot(*t);
+}
+
+void Daemon::on_snapshot(const TakenSnapshot& t) {
+  if (!t.snap) {
+    spdlog::warn("snapshot failed: {}", t.error);
     return;
   }
-  // Shared (not copied) with the hint worker and the /metrics thread, which only read it.
-  auto snap = std::make_shared<const sampler::Snapshot>(std::move(*taken));
+  const int64_t now = t.started_mono_ns;
+  // Shared (not copied) with the hint worker, the history writer and the
+  // /metrics thread, which only read it.
+  const auto& snap = t.snap;
   if (hints_) hints_->snapshot(snap);
-  if (metrics_) metrics_->snapshot(snap, mono_ns() - t_snap, oom_->drops());
+  if (metrics_) metrics_->snapshot(snap, t.took_ns, oom_->drops());
   if (history_) {
     history_->snapshot(snap);
     store_recommendations();
   }
   if (kids_.empty()) return;
-  std::unordered_map<std::string, const sampler::Sample*> by_path;
-  for (const auto& s : snap->samples)
-    if (kids_.count(s.cgroup)) by_path[s.cgroup] = &s;
   std::vector<std::pair<std::string, uint64_t>> pressured;  // path, usage
   for (auto& [p, c] : kids_) {
-    auto it = by_path.find(p);
-    if (it == by_path.end()) continue;
-    const auto& s = *it->second;
+    auto it = t.index->find(p);
+    if (it == t.index->end()) continue;
+    const auto& s = snap->samples[it->second];
     window_.add(p, now, s.usage_bytes);
     if (c.released && !c.paused) {
       // The kernel had its turn after the deadline; take over again.

@@ -1,12 +1,16 @@
 #include "agent/history_writer.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
 
 namespace ow::agent {
 
-HistoryWriter::HistoryWriter(store::HistoryStore db) : db_(std::move(db)), th_([this] { run(); }) {}
+HistoryWriter::HistoryWriter(store::HistoryStore db) : db_(std::move(db)), th_([this] { run(); }) {
+  // Named from here, so the name is there once the constructor returns (top -H, /proc/PID/task/*/comm).
+  ::pthread_setname_np(th_.native_handle(), "ow-history");
+}
 
 HistoryWriter::~HistoryWriter() {
   if (!stopped_) stop(0);

@@ -1,0 +1,99 @@
+#include "agent/snapshot_worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <exception>
+
+#include "util/clock.hpp"
+#include "util/fs.hpp"
+
+namespace ow::agent {
+
+TakenSnapshot take_snapshot(sampler::Sampler& s) {
+  TakenSnapshot t;
+  t.started_mono_ns = mono_ns();
+  auto taken = s.take();
+  t.took_ns = mono_ns() - t.started_mono_ns;
+  if (!taken) {
+    t.error = taken.error().message();
+    return t;
+  }
+  auto snap = std::make_shared<const sampler::Snapshot>(std::move(*taken));
+  auto index = std::make_shared<std::unordered_map<std::string, size_t>>();
+  index->reserve(snap->samples.size());
+  for (size_t i = 0; i < snap->samples.size(); ++i) index->emplace(snap->samples[i].cgroup, i);
+  t.snap = std::move(snap);
+  t.index = std::move(index);
+  return t;
+}
+
+Result<std::unique_ptr<SnapshotWorker>> SnapshotWorker::start(sampler::Sampler& s, int64_t interval_ns) {
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return sys_error("eventfd");
+  return std::unique_ptr<SnapshotWorker>(new SnapshotWorker(s, interval_ns, UniqueFd(fd)));
+}
+
+SnapshotWorker::SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd)
+    : s_(s), interval_ns_(interval_ns), efd_(std::move(efd)), th_([this] { run(); }) {
+  // Named from here, so the name is there once the constructor returns (top -H, /proc/PID/task/*/comm).
+  ::pthread_setname_np(th_.native_handle(), "ow-snapshot");
+}
+
+SnapshotWorker::~SnapshotWorker() { stop(); }
+
+void SnapshotWorker::stop() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (th_.joinable()) th_.join();
+}
+
+std::optional<TakenSnapshot> SnapshotWorker::take() {
+  uint64_t n;
+  (void)!::read(efd_.get(), &n, sizeof n);  // drain; EAGAIN when already drained
+  std::lock_guard<std::mutex> g(mu_);
+  std::optional<TakenSnapshot> out;
+  out.swap(ready_);
+  return out;
+}
+
+uint64_t SnapshotWorker::replaced() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return replaced_;
+}
+
+void SnapshotWorker::run() {
+  // The first snapshot was taken on the loop before ready; the next one an
+  // interval later, then on a fixed schedule (a slow walk does not drift it).
+  auto next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(interval_ns_);
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> g(mu_);
+      if (cv_.wait_until(g, next, [&] { return stopping_; })) return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    next += std::chrono::nanoseconds(interval_ns_);
+    if (next <= now) next = now + std::chrono::nanoseconds(interval_ns_);  // fell behind: skip, do not burst
+    TakenSnapshot t;
+    try {
+      t = take_snapshot(s_);
+    } catch (const std::exception& e) {
+      t.error = std::string("internal error: ") + e.what();
+    }
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (ready_) ++replaced_;
+      ready_ = std::move(t);
+    }
+    uint64_t one = 1;
+    (void)!::write(efd_.get(), &one, sizeof one);
+  }
+}
+
+}  // namespace ow::agent

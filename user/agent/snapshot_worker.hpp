@@ -1,0 +1,70 @@
+// Snapshots on a thread of their own. A snapshot at 10,000 cgroups (the
+// kernel walk, ids to paths, the records) takes milliseconds; on the loop
+// thread it sat between a kernel signal and the limit write of any rescue
+// that arrived meanwhile (p99 13 ms in bench_realloc's 10,000-cgroup case).
+// The worker takes one every interval and signals the loop through an
+// eventfd; the loop, which runs at a higher priority (util/sched.hpp), does
+// only the per-child work with it, and a kernel signal preempts the walk.
+//
+// The worker owns the Sampler once started: nothing else calls it until
+// stop() has joined the thread. Only the newest snapshot waits for the
+// loop; one the loop had no time to take is replaced (and counted). Start
+// it after the guardian's fork and after the stop signals are blocked, so
+// the thread inherits the blocked mask.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "sampler/sampler.hpp"
+#include "util/fd.hpp"
+#include "util/result.hpp"
+
+namespace ow::agent {
+
+struct TakenSnapshot {
+  std::shared_ptr<const sampler::Snapshot> snap;  // null when the snapshot failed
+  std::string error;                              // why, when it failed
+  int64_t started_mono_ns = 0;                    // when the walk began (CLOCK_MONOTONIC)
+  int64_t took_ns = 0;                            // how long it took
+  // path -> index into snap->samples, built on the worker so the loop looks
+  // up its managed children without a pass over every sample.
+  std::shared_ptr<const std::unordered_map<std::string, size_t>> index;
+};
+
+// The snapshot of s now, with its index (also what the worker does each interval).
+TakenSnapshot take_snapshot(sampler::Sampler& s);
+
+class SnapshotWorker {
+ public:
+  static Result<std::unique_ptr<SnapshotWorker>> start(sampler::Sampler& s, int64_t interval_ns);
+  ~SnapshotWorker();  // stop()
+  SnapshotWorker(const SnapshotWorker&) = delete;
+  SnapshotWorker& operator=(const SnapshotWorker&) = delete;
+
+  int fd() const { return efd_.get(); }  // readable when a snapshot waits
+  // From the loop thread when fd() is readable: the newest snapshot, if any.
+  std::optional<TakenSnapshot> take();
+  void stop();
+  uint64_t replaced() const;  // snapshots the loop never took
+
+ private:
+  SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd);
+  void run();
+  sampler::Sampler& s_;
+  int64_t interval_ns_;
+  UniqueFd efd_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<TakenSnapshot> ready_;
+  uint64_t replaced_ = 0;
+  bool stopping_ = false;
+  std::thread th_;  // last: started once the rest is built
+};
+
+}  // namespace ow::agent

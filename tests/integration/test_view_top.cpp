@@ -1,0 +1,163 @@
+// `oomwatch top` on a real terminal: the real binary under tmux (its own
+// server socket, a fixed 200x45 size), driven by send-keys and read back with
+// capture-pane. Real cgroups with real workloads; a real OOM kill must show
+// in the event pane. The tmux server is killed on every path.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "helpers.hpp"
+#include "util/fs.hpp"
+#include "util/units.hpp"
+#include "workload.hpp"
+
+using namespace ow;
+
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+
+// One tmux server per test: kill-server on every path takes the session and
+// the oomwatch inside it down.
+struct Tmux {
+  // An explicit socket path: kill-server leaves the socket file behind.
+  std::string sock = "/tmp/owview-tmux-" + std::to_string(::getpid());
+  owtest::CmdResult tmux(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"tmux", "-S", sock});
+    return owtest::run(args, 20);
+  }
+  std::string exit_file = sock + ".exit";  // the shell in the pane writes top's exit code here
+  ~Tmux() {
+    tmux({"kill-server"});
+    ::unlink(sock.c_str());
+    ::unlink(exit_file.c_str());
+  }
+  std::string screen() const { return tmux({"capture-pane", "-p", "-t", "top"}).out; }
+  void keys(const std::vector<std::string>& k) const {
+    std::vector<std::string> a{"send-keys", "-t", "top"};
+    a.insert(a.end(), k.begin(), k.end());
+    tmux(a);
+  }
+  bool wait_screen(const std::function<bool(const std::string&)>& pred, int ms = 10000) const {
+    return owtest::wait_for([&] { return pred(screen()); }, ms);
+  }
+};
+
+bool has(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+// The screen line that ends with the cgroup's path (the path is the last column).
+std::string line_of(const std::string& screen, const std::string& path) {
+  std::istringstream in(screen);
+  for (std::string l; std::getline(in, l);) {
+    auto end = l.find_last_not_of(' ');
+    if (end == std::string::npos) continue;
+    l.resize(end + 1);
+    if (l.size() >= path.size() && l.compare(l.size() - path.size(), path.size(), path) == 0) return l;
+  }
+  return {};
+}
+
+// First column of a row: USAGE as format_size printed it.
+uint64_t usage_cell(const std::string& line) {
+  std::istringstream in(line);
+  std::string cell;
+  in >> cell;
+  auto b = parse_size(cell);
+  return b ? *b : 0;
+}
+
+size_t row_index(const std::string& screen, const std::string& path) {
+  auto l = line_of(screen, path);
+  return l.empty() ? std::string::npos : screen.find(l);
+}
+
+}  // namespace
+
+TEST_CASE("top under tmux: usage of real cgroups, sort, filter, tree, an OOM kill, quit", "[integration][view]") {
+  REQUIRE(owtest::is_root());
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(kUnlimited, "owview");
+  auto big = cg::ScopedCgroup::create(h, parent.path(), "big", 512 * kMiB);
+  auto tight = cg::ScopedCgroup::create(h, parent.path(), "tight", 40 * kMiB);
+  auto oom = cg::ScopedCgroup::create(h, parent.path(), "oom", 16 * kMiB);
+  REQUIRE(big.ok());
+  REQUIRE(tight.ok());
+  REQUIRE(oom.ok());
+  // Steady usage (hold, then stay) so the screen and memory.usage_in_bytes agree.
+  owtest::Workload wb(h.abs(big->path()) + "/cgroup.procs", {{64 * kMiB, 0, 0}}, false, true);
+  owtest::Workload wt(h.abs(tight->path()) + "/cgroup.procs", {{28 * kMiB, 0, 0}}, false, true);
+  REQUIRE(owtest::wait_for([&] { return h.usage(big->path()).value_or(0) >= 64 * kMiB; }, 10000));
+  REQUIRE(owtest::wait_for([&] { return h.usage(tight->path()).value_or(0) >= 28 * kMiB; }, 10000));
+
+  Tmux t;
+  std::string cmd = owtest::oomwatch_bin() + " top --cgroup " + parent.path() +
+                    " --interval 200ms --audit-log none --hint-dir none; echo $? > " + t.exit_file;
+  auto started = t.tmux({"new-session", "-d", "-s", "top", "-x", "200", "-y", "45", cmd});
+  INFO(started.err);
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(t.wait_screen([&](const std::string& s) { return !line_of(s, big->path()).empty() && !line_of(s, tight->path()).empty(); }));
+
+  SECTION("usage within 5 % of memory.usage_in_bytes, sort by usage then by % of limit") {
+    std::string s = t.screen();
+    INFO(s);
+    for (const auto* c : {&*big, &*tight}) {
+      uint64_t shown = usage_cell(line_of(s, c->path()));
+      uint64_t real = h.usage(c->path()).value_or(0);
+      CAPTURE(c->path(), shown, real);
+      CHECK(shown > 0);
+      CHECK(static_cast<double>(shown) == Approx(static_cast<double>(real)).epsilon(0.05));
+    }
+    CHECK(has(s, "sort usage"));
+    CHECK(row_index(s, big->path()) < row_index(s, tight->path()));  // 64 MiB above 28 MiB
+    t.keys({"p"});
+    REQUIRE(t.wait_screen([](const std::string& x) { return has(x, "sort percent"); }));
+    s = t.screen();
+    INFO(s);
+    CHECK(row_index(s, tight->path()) < row_index(s, big->path()));  // 70 % above 12.5 %
+  }
+
+  SECTION("filter with / and the tree view with t") {
+    t.keys({"/"});
+    t.keys({"-l", "tight"});
+    t.keys({"Enter"});
+    REQUIRE(t.wait_screen([](const std::string& x) { return has(x, "filter tight"); }));
+    std::string s = t.screen();
+    INFO(s);
+    CHECK(!line_of(s, tight->path()).empty());
+    CHECK(line_of(s, big->path()).empty());
+    t.keys({"Escape"});  // opens nothing: Esc outside the prompt is ignored
+    t.keys({"/"});
+    t.keys({"Escape"});  // Esc in the prompt clears the filter
+    REQUIRE(t.wait_screen([&](const std::string& x) { return !has(x, "filter tight") && !line_of(x, big->path()).empty(); }));
+    t.keys({"t"});
+    REQUIRE(t.wait_screen([](const std::string& x) { return has(x, "  tree"); }));
+    s = t.screen();
+    INFO(s);
+    // Children two spaces deeper than their parent.
+    auto pl = line_of(s, parent.path()), bl = line_of(s, "  " + big->path());
+    CHECK(!pl.empty());
+    CHECK(!bl.empty());
+  }
+
+  SECTION("a real OOM kill shows in the event pane") {
+    auto pid = cg::spawn_in(h, oom->path(), {"sh", "-c", "exec tail /dev/zero"});
+    REQUIRE(pid.ok());
+    auto st = cg::wait_child(*pid);
+    CHECK(st.exit_code == 137);
+    REQUIRE(t.wait_screen([&](const std::string& x) { return has(x, "oom_kill " + oom->path()); }));
+    std::string s = t.screen();
+    INFO(s);
+    CHECK(has(s, "oom_kill " + oom->path() + " 1 kill (counters)"));
+    CHECK_FALSE(has(s, "latest OOM kills and agent actions: none"));
+  }
+
+  // q quits with exit 0.
+  t.keys({"q"});
+  std::string code;
+  CHECK(owtest::wait_for([&] {
+    code = ow::read_text(t.exit_file).value_or("");
+    return !code.empty();
+  }, 10000));
+  CHECK(code == "0\n");
+}

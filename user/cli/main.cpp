@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add_restore(app, action);
   add_recommend(app, action);
   add_top(app, action);
+  add_report(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

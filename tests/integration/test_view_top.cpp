@@ -7,6 +7,8 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "helpers.hpp"
 #include "util/fs.hpp"
 #include "util/units.hpp"
@@ -160,4 +162,42 @@ TEST_CASE("top under tmux: usage of real cgroups, sort, filter, tree, an OOM kil
     return !code.empty();
   }, 10000));
   CHECK(code == "0\n");
+}
+
+TEST_CASE("top --json frames: a real cgroup's usage and its published GOMEMLIMIT hint", "[integration][view]") {
+  REQUIRE(owtest::is_root());
+  auto h = owtest::hierarchy();
+  auto cg = owtest::make_cgroup(128 * kMiB, "owview");
+  owtest::Workload w(h.abs(cg.path()) + "/cgroup.procs", {{32 * kMiB, 0, 0}}, false, true);
+  REQUIRE(owtest::wait_for([&] { return h.usage(cg.path()).value_or(0) >= 32 * kMiB; }, 10000));
+  // A hint file as the agent publishes it: <hint dir>/<cgroup id>, decimal bytes.
+  char dir[] = "/tmp/owview-hints-XXXXXX";
+  REQUIRE(::mkdtemp(dir));
+  std::string hint = std::string(dir) + "/" + std::to_string(h.id_of(cg.path()).value_or(0));
+  struct Cleanup {
+    std::string dir, file;
+    ~Cleanup() {
+      ::unlink(file.c_str());
+      ::rmdir(dir.c_str());
+    }
+  } cleanup{dir, hint};
+  REQUIRE(write_file_atomic(hint, "100663296\n"));
+  auto r = owtest::run({owtest::oomwatch_bin(), "top", "--json", "--iterations", "2", "--interval", "100ms", "--cgroup",
+                        cg.path(), "--hint-dir", dir, "--audit-log", "none"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.out);
+  int frames = 0;
+  for (std::string line; std::getline(in, line); ++frames) {
+    auto j = nlohmann::json::parse(line);
+    REQUIRE(j["rows"].size() == 1);
+    auto row = j["rows"][0];
+    CHECK(row["cgroup"] == cg.path());
+    CHECK(row["limit_bytes"] == 128 * kMiB);
+    CHECK(row["gomemlimit_bytes"] == 100663296);
+    double real = static_cast<double>(h.usage(cg.path()).value_or(0));
+    CHECK(row["usage_bytes"].get<double>() == Approx(real).epsilon(0.05));
+    CHECK(row["oom_kills"] == 0);
+  }
+  CHECK(frames == 2);
 }

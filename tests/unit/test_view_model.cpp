@@ -2,6 +2,9 @@
 // paging), its text and JSON frames, and the audit lines of the event pane.
 #include <catch2/catch.hpp>
 
+#include "test_store_tmp.hpp"
+#include "util/fs.hpp"
+
 #include "util/units.hpp"
 #include "view/agent_inputs.hpp"
 #include "view/frame.hpp"
@@ -235,4 +238,35 @@ TEST_CASE("a missing audit log is no events; a directory is an error", "[view][u
   auto dir = read_audit_events("/", INT64_MIN, INT64_MAX);
   CHECK_FALSE(dir);
   CHECK(read_hints("/nonexistent", {1, 2}).empty());
+}
+
+TEST_CASE("hint files are read by cgroup id; junk and missing ones are skipped", "[view][unit]") {
+  owtest::TempDir dir;
+  REQUIRE(write_file_atomic(dir / "11", "50331648\n"));
+  REQUIRE(write_file_atomic(dir / "12", "garbage\n"));
+  REQUIRE(write_file_atomic(dir / "13", ""));
+  auto h = read_hints(dir.path, {11, 12, 13, 14});
+  REQUIRE(h.size() == 1);
+  CHECK(h.at(11) == 48 * kMiB);
+}
+
+TEST_CASE("the audit log's tail drops the partial first line and filters by time", "[view][unit]") {
+  owtest::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 100; ++i)
+    text += R"({"oom_cgroup":"/c)" + std::to_string(i) + R"(","ts":"2026-01-02T03:04:)" + (i % 60 < 10 ? "0" : "") +
+            std::to_string(i % 60) + R"(Z","trigger":"oom_kill","result":"applied"})" + "\n";
+  REQUIRE(write_file_atomic(dir / "audit.jsonl", text));
+  auto all = read_audit_events(dir / "audit.jsonl", INT64_MIN, INT64_MAX);
+  REQUIRE(all);
+  CHECK(all->size() == 100);
+  auto tail = read_audit_events(dir / "audit.jsonl", INT64_MIN, INT64_MAX, 300);
+  REQUIRE(tail);
+  REQUIRE_FALSE(tail->empty());
+  CHECK(tail->size() < 5);
+  CHECK(tail->back().cgroup == "/c99");
+  int64_t t5 = all->at(5).ts_ns;
+  auto window = read_audit_events(dir / "audit.jsonl", t5, t5);
+  REQUIRE(window);
+  CHECK(window->size() == 2);  // /c5 and /c65 share the second (the ts wraps at 60)
 }

@@ -24,6 +24,7 @@ struct Curses {
     cbreak();
     noecho();
     keypad(stdscr, TRUE);
+    set_escdelay(25);  // Esc leaves the filter prompt at once, not after ncurses' default second
     curs_set(0);
     if (has_colors()) {
       start_color();

@@ -201,3 +201,19 @@ TEST_CASE("top --json frames: a real cgroup's usage and its published GOMEMLIMIT
   }
   CHECK(frames == 2);
 }
+
+TEST_CASE("top with a TERM terminfo does not know: one line, exit 1, the terminal left alone", "[integration][view]") {
+  Tmux t;
+  std::string cmd = "TERM=owview-no-such-term " + owtest::oomwatch_bin() +
+                    " top --audit-log none --hint-dir none --source files; echo $? > " + t.exit_file + "; sleep 30";
+  REQUIRE(t.tmux({"new-session", "-d", "-s", "top", "-x", "200", "-y", "20", cmd}).exit_code == 0);
+  std::string code;
+  REQUIRE(owtest::wait_for([&] {
+    code = ow::read_text(t.exit_file).value_or("");
+    return !code.empty();
+  }, 10000));
+  CHECK(code == "1\n");
+  std::string s = t.screen();
+  INFO(s);
+  CHECK(has(s, "oomwatch: terminal type 'owview-no-such-term' is unknown to terminfo"));
+}

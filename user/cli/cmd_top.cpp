@@ -116,7 +116,7 @@ int run_top(const TopOpts& o) {
   bool audit_warned = false;
   auto take = [&]() -> Result<std::vector<view::Event>> {
     auto snap = smp.take();
-    if (!snap) return snap.error();
+    if (!snap) return app_error("snapshot failed: " + snap.error().message());
     model.update(*snap);
     std::vector<uint64_t> ids;
     ids.reserve(snap->samples.size());
@@ -146,7 +146,7 @@ int run_top(const TopOpts& o) {
     to.iterations = o.iterations;
     to.source = smp.source_name();
     auto st = view::run_tui(model, to, take, [] { return g_stop.load(); });
-    if (!st) return fail(kExitEnv, "snapshot failed: " + st.error().message());
+    if (!st) return fail(kExitEnv, st.error());
     return kExitOk;
   }
   const int width = terminal_width();
@@ -154,7 +154,7 @@ int run_top(const TopOpts& o) {
   for (long k = 0; o.iterations == 0 || k < o.iterations; ++k) {
     auto t0 = Clock::now();
     auto events = take();
-    if (!events) return fail(kExitEnv, "snapshot failed: " + events.error().message());
+    if (!events) return fail(kExitEnv, events.error());
     view::FrameInfo fi{model.last_ts_ns(), smp.source_name(), view::sort_key_name(vo.sort), vo.filter, vo.tree};
     auto page = model.rows(vo);
     if (o.json) print_line(json_line(view::json_frame(fi, page, *events)));

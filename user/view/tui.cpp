@@ -3,6 +3,8 @@
 #include "view/tui.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 
 #include "stats/time.hpp"
 #include "util/text.hpp"
@@ -17,10 +19,18 @@ namespace {
 constexpr int kBarWidth = 20;
 constexpr int kPaneLines = 6;  // events shown under the table
 
-// initscr/endwin as a scope, so every exit path gives the terminal back.
-struct Curses {
-  Curses() {
-    initscr();
+// newterm/endwin as a scope, so every exit path gives the terminal back.
+// newterm, unlike initscr, returns an error for an unknown TERM instead of
+// exiting the process.
+class Curses {
+ public:
+  static Result<std::unique_ptr<Curses>> open() {
+    const char* term = std::getenv("TERM");
+    SCREEN* s = newterm(nullptr, stdout, stdin);
+    if (!s)
+      return app_error(std::string("terminal type '") + (term ? term : "") +
+                       "' is unknown to terminfo: set TERM (e.g. xterm-256color; entries come with ncurses-base), or use --batch");
+    auto c = std::unique_ptr<Curses>(new Curses(s));
     cbreak();
     noecho();
     keypad(stdscr, TRUE);
@@ -33,10 +43,18 @@ struct Curses {
       init_pair(2, COLOR_YELLOW, -1);  // rest of usage
       init_pair(3, COLOR_RED, -1);     // OOM kill events
     }
+    return c;
   }
-  ~Curses() { endwin(); }
+  ~Curses() {
+    endwin();
+    delscreen(screen_);
+  }
   Curses(const Curses&) = delete;
   Curses& operator=(const Curses&) = delete;
+
+ private:
+  explicit Curses(SCREEN* s) : screen_(s) {}
+  SCREEN* screen_;
 };
 
 void put(int y, int x, const std::string& s, int cols) {
@@ -157,7 +175,8 @@ Status run_tui(TopModel& model, const TuiOptions& opts, const std::function<Resu
                const std::function<bool()>& stop) {
   auto events = take();
   if (!events) return events.error();
-  Curses curses;
+  auto curses = Curses::open();
+  if (!curses) return curses.error();
   State st;
   st.view = opts.view;
   st.view.top = 0;

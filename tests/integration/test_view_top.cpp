@@ -182,8 +182,17 @@ TEST_CASE("top --json frames: a real cgroup's usage and its published GOMEMLIMIT
     }
   } cleanup{dir, hint};
   REQUIRE(write_file_atomic(hint, "100663296\n"));
+  // An audit log with one decision about the cgroup: the pane's other source.
+  std::string audit = std::string(dir) + "/audit.jsonl";
+  struct Unlink {
+    std::string p;
+    ~Unlink() { ::unlink(p.c_str()); }
+  } unlink_audit{audit};
+  REQUIRE(write_file_atomic(audit, R"({"oom_cgroup":")" + cg.path() +
+                                       R"(","ts":"2026-01-02T03:04:05.000Z","trigger":"oom_kill","source":"global",)"
+                                       R"("dry_run":true,"result":"planned"})" "\n"));
   auto r = owtest::run({owtest::oomwatch_bin(), "top", "--json", "--iterations", "2", "--interval", "100ms", "--cgroup",
-                        cg.path(), "--hint-dir", dir, "--audit-log", "none"});
+                        cg.path(), "--hint-dir", dir, "--audit-log", audit});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   std::istringstream in(r.out);
@@ -198,6 +207,10 @@ TEST_CASE("top --json frames: a real cgroup's usage and its published GOMEMLIMIT
     double real = static_cast<double>(h.usage(cg.path()).value_or(0));
     CHECK(row["usage_bytes"].get<double>() == Approx(real).epsilon(0.05));
     CHECK(row["oom_kills"] == 0);
+    REQUIRE(j["events"].size() == 1);
+    CHECK(j["events"][0]["source"] == "audit");
+    CHECK(j["events"][0]["cgroup"] == cg.path());
+    CHECK(j["events"][0]["detail"] == "planned from global (dry run)");
   }
   CHECK(frames == 2);
 }

@@ -195,6 +195,8 @@ TEST_CASE("top's batch and JSON frames carry every column", "[view][unit]") {
     if (pos == 0) continue;  // the summary line is not cut
     CHECK(nl - pos <= 30);
   }
+  std::string wide = format_row(page.rows[0], 300, 10);
+  CHECK(wide.substr(static_cast<size_t>(bar_column()), 12) == "[===--     ]");  // 64 of 128 MiB, half of it ws
   std::string narrow = format_row(page.rows[0], 30, 10);
   CHECK(narrow.size() == 30);
 }

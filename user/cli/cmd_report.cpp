@@ -7,6 +7,7 @@
 // atomically. Exit codes: 2 for bad flags, unknown cgroups, an empty window;
 // 1 when the database or audit log cannot be read or the file not written.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>

@@ -103,6 +103,12 @@ std::string format_row(const Row& r, int width, int bar_width) {
   return cut(join_cells(cells) + (b.empty() ? "" : b + " ") + cells.back(), width);
 }
 
+int bar_column() {
+  int x = 0;
+  for (const auto& c : kColumns) x += c.width + 1;
+  return x;
+}
+
 std::string format_event(const Event& e) {
   return stats::format_rfc3339(e.ts_ns).substr(0, 19) + "Z " + e.kind + " " + printable(e.cgroup) + " " + e.detail +
          " (" + e.source + ")";

@@ -22,6 +22,8 @@ std::vector<std::string> row_cells(const Row& r);
 // by depth in the tree view and cut to fit `width` characters in all.
 std::string format_header(int width);
 std::string format_row(const Row& r, int width, int bar_width);
+// Where format_row's bar starts (its '['): after the figure columns.
+int bar_column();
 std::string format_event(const Event& e);
 
 struct FrameInfo {

@@ -63,15 +63,16 @@ void put(int y, int x, const std::string& s, int cols) {
 }
 
 // The row text with its bar coloured: '=' working set, '-' the rest of usage.
+// Only the bar's cells: a path or a growth figure may hold '-' too.
 void draw_row(int y, const Row& r, int cols) {
   std::string line = format_row(r, cols, kBarWidth);
+  const int bar_from = bar_column() + 1, bar_to = bar_from + kBarWidth;  // inside the brackets
   move(y, 0);
-  int x = 0;
-  for (char c : line) {
-    if (x >= cols) break;
-    int attr = c == '=' ? (COLOR_PAIR(1) | A_REVERSE) : c == '-' ? (COLOR_PAIR(2) | A_REVERSE) : A_NORMAL;
+  for (int x = 0; x < static_cast<int>(line.size()) && x < cols; ++x) {
+    char c = line[static_cast<size_t>(x)];
+    int attr = A_NORMAL;
+    if (x >= bar_from && x < bar_to) attr = c == '=' ? (COLOR_PAIR(1) | A_REVERSE) : c == '-' ? (COLOR_PAIR(2) | A_REVERSE) : A_NORMAL;
     addch(static_cast<unsigned char>(c) | attr);
-    ++x;
   }
 }
 

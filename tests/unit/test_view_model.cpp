@@ -199,6 +199,12 @@ TEST_CASE("top's batch and JSON frames carry every column", "[view][unit]") {
   CHECK(wide.substr(static_cast<size_t>(bar_column()), 12) == "[===--     ]");  // 64 of 128 MiB, half of it ws
   std::string narrow = format_row(page.rows[0], 30, 10);
   CHECK(narrow.size() == 30);
+  Row deep = page.rows[0];
+  deep.path = "/kubepods/burstable/pod1234/container-with-a-long-name";
+  deep.depth = 1;
+  std::string cutl = format_row(deep, bar_column() + 2 + 20, 0);
+  CHECK(cutl.size() == static_cast<size_t>(bar_column() + 22));
+  CHECK(cutl.substr(static_cast<size_t>(bar_column())) == "  ..r-with-a-long-name");
 }
 
 TEST_CASE("audit lines become pane events; pending and malformed lines do not", "[view][unit]") {

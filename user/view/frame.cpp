@@ -100,7 +100,13 @@ std::string format_row(const Row& r, int width, int bar_width) {
   auto cells = row_cells(r);
   std::string b = bar(r.usage_bytes, r.working_set_bytes, r.limit_bytes, bar_width);
   if (bar_width > 0 && b.empty()) b = std::string(static_cast<size_t>(bar_width) + 2, ' ');
-  return cut(join_cells(cells) + (b.empty() ? "" : b + " ") + cells.back(), width);
+  std::string head = join_cells(cells) + (b.empty() ? "" : b + " ");
+  // A path too long for the line keeps its end: the leaf names the cgroup.
+  std::string indent(static_cast<size_t>(r.depth) * 2, ' ');
+  std::string path = cells.back().substr(indent.size());
+  int room = width - static_cast<int>(head.size() + indent.size());
+  if (room > 3 && static_cast<int>(path.size()) > room) path = ".." + path.substr(path.size() - static_cast<size_t>(room - 2));
+  return cut(head + indent + path, width);
 }
 
 int bar_column() {

@@ -19,7 +19,8 @@ std::string bar(uint64_t usage, uint64_t ws, uint64_t limit, int width);
 std::vector<std::string> header_cells();
 std::vector<std::string> row_cells(const Row& r);
 // Cells padded to the column widths; the cgroup column (last) is indented
-// by depth in the tree view and cut to fit `width` characters in all.
+// by depth in the tree view, and a path too long for `width` characters
+// keeps its end ("..ab/leaf").
 std::string format_header(int width);
 std::string format_row(const Row& r, int width, int bar_width);
 // Where format_row's bar starts (its '['): after the figure columns.

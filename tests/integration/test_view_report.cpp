@@ -54,7 +54,10 @@ std::string dir_of(const std::string& p) { return p.substr(0, p.rfind('/')); }
 bool has(const std::string& s, const std::string& w) { return s.find(w) != std::string::npos; }
 
 std::vector<std::string> chromium(const TempDir& tmp, std::vector<std::string> extra, const std::string& file) {
-  std::vector<std::string> a{"unshare", "-n", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+  // HOME and XDG dirs in the temp dir too: Chromium keeps crash-report
+  // settings under ~/.config/chromium whatever --user-data-dir says.
+  std::vector<std::string> a{"env", "HOME=" + tmp.path, "XDG_CONFIG_HOME=" + (tmp / "config"),
+                             "XDG_CACHE_HOME=" + (tmp / "cache"), "unshare", "-n", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
                              "--no-first-run", "--disable-breakpad", "--user-data-dir=" + (tmp / "chromium"),
                              "--enable-logging=stderr", "--v=0"};
   a.insert(a.end(), extra.begin(), extra.end());

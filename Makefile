@@ -39,6 +39,8 @@ endif
 # libevent (evhttp) serves /metrics: Debian ships it as .a archives with no
 # TLS dependency (libmicrohttpd's archive needs gnutls, which is shared-only).
 LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -levent_extra -levent_pthreads -levent_core -ldl
+# ncurses (wide) for `oomwatch top`: Debian ships the .a archives; terminfo is read at run time.
+LDLIBS += -lncursesw -ltinfo
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall
 
 LIB_SRCS := $(filter-out user/cli/main.cpp,$(shell find user -name '*.cpp' | sort))
@@ -78,6 +80,18 @@ $(BUILD)/version.h: FORCE
 $(BUILD)/obj/user/util/version.o: $(BUILD)/version.h
 .PHONY: FORCE
 FORCE:
+
+# `report --html` embeds dygraphs (Debian libjs-dygraphs): each installed file
+# wrapped in a raw string literal, compiled into view/report_assets.o. The
+# build stops if the delimiter ever occurs in the file.
+DYGRAPHS_DIR ?= /usr/share/javascript/dygraphs
+$(BUILD)/gen/dygraph_js.inc: $(DYGRAPHS_DIR)/dygraph.min.js
+$(BUILD)/gen/dygraph_css.inc: $(DYGRAPHS_DIR)/dygraph.min.css
+$(BUILD)/gen/dygraph_js.inc $(BUILD)/gen/dygraph_css.inc:
+	@mkdir -p $(@D)
+	$(Q)! grep -q ')OWASSET"' $< || { echo "$<: holds the raw-string delimiter" >&2; exit 1; }
+	$(Q){ printf 'R"OWASSET('; cat $<; printf ')OWASSET"\n'; } > $@
+$(BUILD)/obj/user/view/report_assets.o: $(BUILD)/gen/dygraph_js.inc $(BUILD)/gen/dygraph_css.inc
 
 $(BUILD)/liboomwatch.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^

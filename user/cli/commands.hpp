@@ -24,5 +24,7 @@ void add_bpfmem(CLI::App& app, Action& action);
 void add_gomemlimit(CLI::App& app, Action& action);
 void add_restore(CLI::App& app, Action& action);
 void add_recommend(CLI::App& app, Action& action);
+void add_top(CLI::App& app, Action& action);
+void add_report(CLI::App& app, Action& action);
 
 }  // namespace ow::cli

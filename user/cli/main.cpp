@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   add_gomemlimit(app, action);
   add_restore(app, action);
   add_recommend(app, action);
+  add_top(app, action);
+  add_report(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -61,6 +61,18 @@ struct RecommendationRow {
   std::string confidence, rationale;
 };
 
+// One slot of a chart (history_chart.cpp): the highest usage and working set
+// of raw samples and buckets starting in [start_ns, start_ns + slot), the last limit.
+struct ChartPoint {
+  int64_t start_ns = 0;
+  uint64_t usage_max_bytes = 0, ws_max_bytes = 0;
+  uint64_t limit_bytes = kUnlimited;
+};
+struct ChartSeries {
+  std::vector<ChartPoint> points;       // ascending, empty slots omitted
+  std::vector<int64_t> oom_kill_ts_ns;  // raw samples whose oom_kill counter rose
+};
+
 class HistoryStore {
  public:
   // Creates the directory and the database when missing (not readonly).
@@ -95,6 +107,10 @@ class HistoryStore {
   Status insert_recommendations(std::span<const RecommendationRow> rows);
   Result<std::map<std::string, RecommendationRow>> last_recommendations(const std::vector<std::string>& selectors);
 
+  // Series for charts of exactly these paths (descendants not included),
+  // downsampled to slot_ns (> 0) while read, so memory is per slot, not per row.
+  Result<std::map<std::string, ChartSeries>> chart_series(const stats::TimeRange& r,
+                                                          const std::vector<std::string>& paths, int64_t slot_ns);
   int64_t bucket_ns() const { return bucket_ns_; }
   const std::string& path() const { return db_.path(); }
 

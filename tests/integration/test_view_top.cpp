@@ -1,0 +1,238 @@
+// `oomwatch top` on a real terminal: the real binary under tmux (its own
+// server socket, a fixed 200x45 size), driven by send-keys and read back with
+// capture-pane. Real cgroups with real workloads; a real OOM kill must show
+// in the event pane. The tmux server is killed on every path.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "util/fs.hpp"
+#include "util/units.hpp"
+#include "workload.hpp"
+
+using namespace ow;
+
+namespace {
+
+constexpr uint64_t kMiB = 1ull << 20;
+
+// One tmux server per test: kill-server on every path takes the session and
+// the oomwatch inside it down.
+struct Tmux {
+  // An explicit socket path: kill-server leaves the socket file behind.
+  std::string sock = "/tmp/owview-tmux-" + std::to_string(::getpid());
+  owtest::CmdResult tmux(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"tmux", "-S", sock});
+    return owtest::run(args, 20);
+  }
+  std::string exit_file = sock + ".exit";  // the shell in the pane writes top's exit code here
+  ~Tmux() {
+    tmux({"kill-server"});
+    ::unlink(sock.c_str());
+    ::unlink(exit_file.c_str());
+  }
+  std::string screen() const { return tmux({"capture-pane", "-p", "-t", "top"}).out; }
+  void keys(const std::vector<std::string>& k) const {
+    std::vector<std::string> a{"send-keys", "-t", "top"};
+    a.insert(a.end(), k.begin(), k.end());
+    tmux(a);
+  }
+  bool wait_screen(const std::function<bool(const std::string&)>& pred, int ms = 10000) const {
+    return owtest::wait_for([&] { return pred(screen()); }, ms);
+  }
+};
+
+bool has(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+// The screen line that ends with the cgroup's path (the path is the last column).
+std::string line_of(const std::string& screen, const std::string& path) {
+  std::istringstream in(screen);
+  for (std::string l; std::getline(in, l);) {
+    auto end = l.find_last_not_of(' ');
+    if (end == std::string::npos) continue;
+    l.resize(end + 1);
+    if (l.size() >= path.size() && l.compare(l.size() - path.size(), path.size(), path) == 0) return l;
+  }
+  return {};
+}
+
+// First column of a row: USAGE as format_size printed it.
+uint64_t usage_cell(const std::string& line) {
+  std::istringstream in(line);
+  std::string cell;
+  in >> cell;
+  auto b = parse_size(cell);
+  return b ? *b : 0;
+}
+
+size_t row_index(const std::string& screen, const std::string& path) {
+  auto l = line_of(screen, path);
+  return l.empty() ? std::string::npos : screen.find(l);
+}
+
+}  // namespace
+
+// [hosttools]: tmux is Debian's, not in the VM tier's busybox guests.
+TEST_CASE("top under tmux: usage of real cgroups, sort, filter, tree, an OOM kill, quit",
+          "[integration][view][hosttools]") {
+  REQUIRE(owtest::is_root());
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(kUnlimited, "owview");
+  auto big = cg::ScopedCgroup::create(h, parent.path(), "big", 512 * kMiB);
+  auto tight = cg::ScopedCgroup::create(h, parent.path(), "tight", 40 * kMiB);
+  auto oom = cg::ScopedCgroup::create(h, parent.path(), "oom", 16 * kMiB);
+  REQUIRE(big.ok());
+  REQUIRE(tight.ok());
+  REQUIRE(oom.ok());
+  // Steady usage (hold, then stay) so the screen and memory.usage_in_bytes agree.
+  owtest::Workload wb(h.abs(big->path()) + "/cgroup.procs", {{64 * kMiB, 0, 0}}, false, true);
+  owtest::Workload wt(h.abs(tight->path()) + "/cgroup.procs", {{28 * kMiB, 0, 0}}, false, true);
+  REQUIRE(owtest::wait_for([&] { return h.usage(big->path()).value_or(0) >= 64 * kMiB; }, 10000));
+  REQUIRE(owtest::wait_for([&] { return h.usage(tight->path()).value_or(0) >= 28 * kMiB; }, 10000));
+
+  Tmux t;
+  std::string cmd = owtest::oomwatch_bin() + " top --cgroup " + parent.path() +
+                    " --interval 200ms --audit-log none --hint-dir none; echo $? > " + t.exit_file;
+  auto started = t.tmux({"new-session", "-d", "-s", "top", "-x", "200", "-y", "45", cmd});
+  INFO(started.err);
+  REQUIRE(started.exit_code == 0);
+  REQUIRE(t.wait_screen([&](const std::string& s) { return !line_of(s, big->path()).empty() && !line_of(s, tight->path()).empty(); }));
+
+  SECTION("usage within 5 % of memory.usage_in_bytes, sort by usage then by % of limit") {
+    std::string s = t.screen();
+    INFO(s);
+    for (const auto* c : {&*big, &*tight}) {
+      uint64_t shown = usage_cell(line_of(s, c->path()));
+      uint64_t real = h.usage(c->path()).value_or(0);
+      CAPTURE(c->path(), shown, real);
+      CHECK(shown > 0);
+      CHECK(static_cast<double>(shown) == Approx(static_cast<double>(real)).epsilon(0.05));
+    }
+    CHECK(has(s, "sort usage"));
+    CHECK(row_index(s, big->path()) < row_index(s, tight->path()));  // 64 MiB above 28 MiB
+    t.keys({"p"});
+    REQUIRE(t.wait_screen([](const std::string& x) { return has(x, "sort percent"); }));
+    s = t.screen();
+    INFO(s);
+    CHECK(row_index(s, tight->path()) < row_index(s, big->path()));  // 70 % above 12.5 %
+  }
+
+  SECTION("filter with / and the tree view with t") {
+    t.keys({"/"});
+    t.keys({"-l", "tight"});
+    t.keys({"Enter"});
+    REQUIRE(t.wait_screen([](const std::string& x) { return has(x, "filter tight"); }));
+    std::string s = t.screen();
+    INFO(s);
+    CHECK(!line_of(s, tight->path()).empty());
+    CHECK(line_of(s, big->path()).empty());
+    t.keys({"Escape"});  // opens nothing: Esc outside the prompt is ignored
+    t.keys({"/"});
+    t.keys({"Escape"});  // Esc in the prompt clears the filter
+    REQUIRE(t.wait_screen([&](const std::string& x) { return !has(x, "filter tight") && !line_of(x, big->path()).empty(); }));
+    t.keys({"t"});
+    REQUIRE(t.wait_screen([](const std::string& x) { return has(x, "  tree"); }));
+    s = t.screen();
+    INFO(s);
+    // Children two spaces deeper than their parent.
+    auto pl = line_of(s, parent.path()), bl = line_of(s, "  " + big->path());
+    CHECK(!pl.empty());
+    CHECK(!bl.empty());
+  }
+
+  SECTION("a real OOM kill shows in the event pane") {
+    auto pid = cg::spawn_in(h, oom->path(), {"sh", "-c", "exec tail /dev/zero"});
+    REQUIRE(pid.ok());
+    auto st = cg::wait_child(*pid);
+    CHECK(st.exit_code == 137);
+    REQUIRE(t.wait_screen([&](const std::string& x) { return has(x, "oom_kill " + oom->path()); }));
+    std::string s = t.screen();
+    INFO(s);
+    CHECK(has(s, "oom_kill " + oom->path() + " 1 kill (counters)"));
+    CHECK_FALSE(has(s, "latest OOM kills and agent actions: none"));
+  }
+
+  // q quits with exit 0.
+  t.keys({"q"});
+  std::string code;
+  CHECK(owtest::wait_for([&] {
+    code = ow::read_text(t.exit_file).value_or("");
+    return !code.empty();
+  }, 10000));
+  CHECK(code == "0\n");
+}
+
+TEST_CASE("top --json frames: a real cgroup's usage and its published GOMEMLIMIT hint", "[integration][view]") {
+  REQUIRE(owtest::is_root());
+  auto h = owtest::hierarchy();
+  auto cg = owtest::make_cgroup(128 * kMiB, "owview");
+  owtest::Workload w(h.abs(cg.path()) + "/cgroup.procs", {{32 * kMiB, 0, 0}}, false, true);
+  REQUIRE(owtest::wait_for([&] { return h.usage(cg.path()).value_or(0) >= 32 * kMiB; }, 10000));
+  // A hint file as the agent publishes it: <hint dir>/<cgroup id>, decimal bytes.
+  char dir[] = "/tmp/owview-hints-XXXXXX";
+  REQUIRE(::mkdtemp(dir));
+  std::string hint = std::string(dir) + "/" + std::to_string(h.id_of(cg.path()).value_or(0));
+  struct Cleanup {
+    std::string dir, file;
+    ~Cleanup() {
+      ::unlink(file.c_str());
+      ::rmdir(dir.c_str());
+    }
+  } cleanup{dir, hint};
+  REQUIRE(write_file_atomic(hint, "100663296\n"));
+  // An audit log with one decision about the cgroup: the pane's other source.
+  std::string audit = std::string(dir) + "/audit.jsonl";
+  struct Unlink {
+    std::string p;
+    ~Unlink() { ::unlink(p.c_str()); }
+  } unlink_audit{audit};
+  REQUIRE(write_file_atomic(audit, R"({"oom_cgroup":")" + cg.path() +
+                                       R"(","ts":"2026-01-02T03:04:05.000Z","trigger":"oom_kill","source":"global",)"
+                                       R"("dry_run":true,"result":"planned"})" "\n"));
+  // cgroupfs files: the iterator is covered under tmux; this case also runs
+  // in the VM tier (cgroup v2), where loading BPF under emulation is slow.
+  auto r = owtest::run({owtest::oomwatch_bin(), "top", "--json", "--iterations", "2", "--interval", "100ms", "--cgroup",
+                        cg.path(), "--hint-dir", dir, "--audit-log", audit, "--source", "files"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.out);
+  int frames = 0;
+  for (std::string line; std::getline(in, line); ++frames) {
+    auto j = nlohmann::json::parse(line);
+    REQUIRE(j["rows"].size() == 1);
+    auto row = j["rows"][0];
+    CHECK(row["cgroup"] == cg.path());
+    CHECK(row["limit_bytes"] == 128 * kMiB);
+    CHECK(row["gomemlimit_bytes"] == 100663296);
+    double real = static_cast<double>(h.usage(cg.path()).value_or(0));
+    CHECK(row["usage_bytes"].get<double>() == Approx(real).epsilon(0.05));
+    CHECK(row["oom_kills"] == 0);
+    CHECK(j["source"] == "cgroupfs");
+    REQUIRE(j["events"].size() == 1);
+    CHECK(j["events"][0]["source"] == "audit");
+    CHECK(j["events"][0]["cgroup"] == cg.path());
+    CHECK(j["events"][0]["detail"] == "planned from global (dry run)");
+  }
+  CHECK(frames == 2);
+}
+
+TEST_CASE("top with a TERM terminfo does not know: one line, exit 1, the terminal left alone",
+          "[integration][view][hosttools]") {
+  Tmux t;
+  std::string cmd = "TERM=owview-no-such-term " + owtest::oomwatch_bin() +
+                    " top --audit-log none --hint-dir none --source files; echo $? > " + t.exit_file + "; sleep 30";
+  REQUIRE(t.tmux({"new-session", "-d", "-s", "top", "-x", "200", "-y", "20", cmd}).exit_code == 0);
+  std::string code;
+  REQUIRE(owtest::wait_for([&] {
+    code = ow::read_text(t.exit_file).value_or("");
+    return !code.empty();
+  }, 10000));
+  CHECK(code == "1\n");
+  std::string s = t.screen();
+  INFO(s);
+  CHECK(has(s, "oomwatch: terminal type 'owview-no-such-term' is unknown to terminfo"));
+}

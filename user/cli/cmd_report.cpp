@@ -1,0 +1,135 @@
+// oomwatch report --html FILE [--from T] [--to T] [--cgroup P]... [--top N]
+//                 [--db FILE] [--audit-log FILE|none] [--max-points N]
+// One self-contained HTML file (docs/views.md "report") from the history
+// database and the agent's audit log: a chart per cgroup with OOM kills and
+// actions as markers, window statistics and the newest recommendation.
+// Read only (the database is opened read-only); the file is written
+// atomically. Exit codes: 2 for bad flags, unknown cgroups, an empty window;
+// 1 when the database or audit log cannot be read or the file not written.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "stats/select.hpp"
+#include "stats/time.hpp"
+#include "store/history.hpp"
+#include "util/fs.hpp"
+#include "util/units.hpp"
+#include "view/agent_inputs.hpp"
+#include "view/report_assets.hpp"
+#include "view/report_html.hpp"
+#include "view/report_model.hpp"
+
+namespace ow::cli {
+namespace {
+
+struct ReportOpts {
+  std::string html, from = "-24h", to = "now", db, audit_log = view::kDefaultAuditLog;
+  std::vector<std::string> cgroups;
+  long top = 20;
+  long max_points = static_cast<long>(view::kDefaultMaxPoints);
+};
+
+int run_report(const ReportOpts& o) {
+  if (o.html.empty()) return fail(kExitUsage, "--html FILE is required", "e.g. oomwatch report --html /tmp/report.html");
+  if (o.top < 0) return fail(kExitUsage, "--top " + std::to_string(o.top) + ": must be 0 (all) or more");
+  if (o.max_points < 2 || o.max_points > 100000)
+    return fail(kExitUsage, "--max-points " + std::to_string(o.max_points) + ": must be between 2 and 100000");
+  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  stats::TimeRange r;
+  for (auto [flag, text, out] : {std::tuple{"--from", &o.from, &r.from_ns}, std::tuple{"--to", &o.to, &r.to_ns}}) {
+    auto t = stats::parse_time_arg(*text, now);
+    if (!t) return fail(kExitUsage, std::string(flag) + ": " + t.error().message());
+    *out = *t;
+  }
+  if (auto st = stats::check_range(r); !st) return fail(kExitUsage, "--to before --from: " + st.error().message());
+
+  std::string mount;
+  if (auto h = memory_hierarchy()) mount = h->mount();
+  std::vector<std::string> sels;
+  for (const auto& c : o.cgroups) sels.push_back(stats::normalize_cgroup_arg(c, mount));
+
+  std::string path = o.db.empty() ? store::kDefaultHistoryPath : o.db;
+  store::StoreOptions so;
+  so.readonly = true;
+  auto h = store::HistoryStore::open(path, so);
+  if (!h) return fail(kExitEnv, h.error(), "the agent (oomwatch run) records history there; or pass --db FILE");
+  auto paths = h->paths();
+  if (!paths) return fail(kExitEnv, paths.error());
+  for (size_t i = 0; i < sels.size(); ++i) {
+    bool any = false;
+    for (const auto& p : *paths) any = any || stats::selects(sels[i], p);
+    if (!any)
+      return fail(kExitUsage, "unknown cgroup " + o.cgroups[i] + " (" + sels[i] + "): no history for it or below it in " + path);
+  }
+  auto w = h->window_stats(r, sels);
+  if (!w) return fail(kExitEnv, w.error());
+  if (w->stats.empty())
+    return fail(kExitUsage,
+                "empty window: no samples between " + stats::format_rfc3339(r.from_ns) + " and " +
+                    stats::format_rfc3339(r.to_ns) + (sels.empty() ? "" : " for the selected cgroups"),
+                "widen --from/--to (RFC 3339, unix seconds, now, or relative like -24h)");
+
+  view::ReportData d;
+  d.from_ns = r.from_ns;
+  d.to_ns = r.to_ns;
+  d.generated_ns = now;
+  d.db_path = path;
+  d.total_cgroups = w->stats.size();
+  auto chosen = view::choose_cgroups(w->stats, static_cast<size_t>(o.top));
+  int64_t slot = view::chart_slot_ns(r.from_ns, r.to_ns, static_cast<size_t>(o.max_points), 1'000'000);
+  auto series = h->chart_series(r, chosen, slot);
+  if (!series) return fail(kExitEnv, series.error());
+  auto recs = h->last_recommendations(chosen);
+  if (!recs) return fail(kExitEnv, recs.error());
+  for (const auto& p : chosen) {
+    view::ReportCgroup c;
+    c.path = p;
+    c.series = std::move((*series)[p]);
+    if (auto it = w->stats.find(p); it != w->stats.end()) c.stats = it->second;
+    if (auto it = recs->find(p); it != recs->end()) c.recommendation = it->second;
+    d.cgroups.push_back(std::move(c));
+  }
+  std::vector<view::Event> audit;
+  if (o.audit_log == "none") {
+    d.audit_note = "none";
+  } else {
+    auto a = view::read_audit_events(o.audit_log, r.from_ns, r.to_ns);
+    if (!a) return fail(kExitEnv, a.error(), "pass --audit-log none to leave the agent's actions out");
+    audit = std::move(*a);
+    d.audit_note = o.audit_log + (::access(o.audit_log.c_str(), F_OK) == 0 ? "" : " (missing)");
+  }
+  view::attach_events(d, audit);
+  std::string page = view::render_html(d, view::dygraphs_js(), view::dygraphs_css());
+  if (auto st = write_file_atomic(o.html, page); !st) return fail(kExitEnv, st.error());
+  std::fprintf(stderr, "report: %s, %zu of %zu cgroups, %s\n", o.html.c_str(), d.cgroups.size(), d.total_cgroups,
+               format_size(page.size()).c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_report(CLI::App& app, Action& action) {
+  auto o = std::make_shared<ReportOpts>();
+  auto* sub = app.add_subcommand("report", "one self-contained HTML file: per-cgroup charts with OOM kills and agent "
+                                           "actions, window statistics and recommendations, from the history database");
+  sub->add_option("--html", o->html, "the HTML file to write (replaced atomically)")->required();
+  sub->add_option("--from", o->from, "window start: RFC 3339, unix seconds, now, or relative (-24h); default -24h");
+  sub->add_option("--to", o->to, "window end (inclusive), same forms; default now");
+  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
+                                          "absolute cgroupfs path); repeatable; default: all");
+  sub->add_option("--top", o->top, "chart the N cgroups with the highest peak usage (default 20; 0: all)");
+  sub->add_option("--db", o->db, std::string("history database (default ") + store::kDefaultHistoryPath + ")");
+  sub->add_option("--audit-log", o->audit_log,
+                  std::string("the agent's audit log, or none (default ") + view::kDefaultAuditLog + ")");
+  sub->add_option("--max-points", o->max_points, "points per chart at most (default 500)");
+  sub->callback([&action, o] { action = [o] { return run_report(*o); }; });
+}
+
+}  // namespace ow::cli

@@ -1,0 +1,203 @@
+// oomwatch top [--cgroup P]... [--interval DUR] [--batch] [--json] [--iterations N]
+//              [--top N] [--sort usage|percent|growth|name] [--filter S] [--tree]
+//              [--audit-log FILE|none] [--hint-dir DIR|none] [--source auto|bpf|files]
+// A live table of memory cgroups (docs/views.md "top"): full screen on a
+// terminal (view/tui.cpp), or plain text / JSON frames with --batch / --json.
+// Read only: takes its own snapshots (the BPF iterator, cgroupfs files as the
+// fallback), reads the agent's audit log and hint files when present.
+// Exit codes: 2 for bad flags and unknown cgroups, 1 for the environment (no
+// memory hierarchy, no terminal without --batch, a snapshot fails).
+#include <CLI/CLI.hpp>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+
+#include "bpf/loader.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "sampler/sampler.hpp"
+#include "util/log.hpp"
+#include "util/text.hpp"
+#include "util/units.hpp"
+#include "view/agent_inputs.hpp"
+#include "view/frame.hpp"
+#include "view/model.hpp"
+#include "view/tui.hpp"
+
+namespace ow::cli {
+namespace {
+
+constexpr std::chrono::milliseconds kMinTopInterval{100};
+constexpr size_t kAuditTailBytes = 256 * 1024;  // the newest audit lines are enough for the pane
+constexpr size_t kPaneEvents = 50;
+
+struct TopOpts {
+  std::vector<std::string> cgroups;
+  std::string interval = "1s", sort = "usage", filter, audit_log = view::kDefaultAuditLog,
+              hint_dir = view::kDefaultHintDir, source = "auto";
+  bool batch = false, json = false, tree = false;
+  long iterations = 0;
+  long top = 0;
+};
+
+struct Sampling {
+  std::unique_ptr<bpf::Loader> loader;  // outlives the sampler
+  std::unique_ptr<sampler::Sampler> sampler;
+};
+
+// The BPF iterator when it loads (root, 6.1+), else cgroupfs files: top is a
+// viewer, so the fallback is only logged at debug level.
+Result<Sampling> open_sampling(const cg::Hierarchy& h, const std::vector<std::string>& roots, const std::string& source) {
+  Sampling s;
+  if (source != "files") {
+    bpf::LoaderOptions lo;
+    lo.oom_events = false;
+    lo.snapshots = true;
+    lo.memcg_v1 = h.version() == cg::Version::V1;
+    auto l = bpf::Loader::open(lo);
+    std::string why;
+    if (l && (*l)->snapshots_loaded()) {
+      auto smp = sampler::Sampler::open(h, l->get(), roots);
+      if (smp) {
+        s.loader = std::move(*l);
+        s.sampler = std::move(*smp);
+        return s;
+      }
+      why = smp.error().message();
+    } else {
+      why = l ? "no BPF cgroup iterator on this kernel" : l.error().message();
+    }
+    if (source == "bpf") return app_error("--source bpf: BPF cgroup iterator unavailable: " + why);
+    spdlog::debug("top: sampling cgroupfs files ({})", why);
+  }
+  auto smp = sampler::Sampler::open(h, nullptr, roots);
+  if (!smp) return smp.error();
+  s.sampler = std::move(*smp);
+  return s;
+}
+
+int terminal_width() {
+  struct winsize ws{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 200;  // a pipe: long enough for every column and a path
+}
+
+int run_top(const TopOpts& o) {
+  auto iv = parse_duration(o.interval);
+  if (!iv) return fail(kExitUsage, "--interval: " + iv.error().message());
+  if (*iv < kMinTopInterval) return fail(kExitUsage, "--interval " + o.interval + ": must be at least 100ms");
+  auto sort = view::parse_sort_key(o.sort);
+  if (!sort) return fail(kExitUsage, "--sort " + printable(o.sort) + ": must be usage, percent, growth or name");
+  if (o.iterations < 0) return fail(kExitUsage, "--iterations " + std::to_string(o.iterations) + ": must be 0 or more");
+  if (o.top < 0) return fail(kExitUsage, "--top " + std::to_string(o.top) + ": must be 0 (all) or more");
+  const bool batch = o.batch || o.json;
+  if (!batch && (::isatty(STDOUT_FILENO) != 1 || ::isatty(STDIN_FILENO) != 1))
+    return fail(kExitEnv, "top needs a terminal on stdin and stdout", "use --batch (text frames) or --json for scripts");
+
+  auto h = memory_hierarchy();
+  if (!h) return fail(kExitEnv, h.error(), "top needs a memory cgroup controller (cgroup v2 with 'memory', or v1)");
+  std::vector<std::string> roots;
+  for (const auto& c : o.cgroups) {
+    auto rel = h->resolve(c);
+    if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
+    roots.push_back(*rel);
+  }
+  install_stop_handlers();
+  auto sampling = open_sampling(*h, roots, o.source);
+  if (!sampling) return fail(kExitEnv, sampling.error());
+  auto& smp = *sampling->sampler;
+
+  view::TopModel model;
+  const std::string audit = o.audit_log == "none" ? "" : o.audit_log;
+  const std::string hints = o.hint_dir == "none" ? "" : o.hint_dir;
+  bool audit_warned = false;
+  auto take = [&]() -> Result<std::vector<view::Event>> {
+    auto snap = smp.take();
+    if (!snap) return app_error("snapshot failed: " + snap.error().message());
+    model.update(*snap);
+    std::vector<uint64_t> ids;
+    ids.reserve(snap->samples.size());
+    for (const auto& s : snap->samples) ids.push_back(s.cgroup_id);
+    model.set_hints(view::read_hints(hints, ids));
+    std::vector<view::Event> agent;
+    if (!audit.empty()) {
+      auto a = view::read_audit_events(audit, INT64_MIN, INT64_MAX, kAuditTailBytes);
+      if (a) agent = std::move(*a);
+      else if (!audit_warned) {
+        spdlog::warn("top: {} (the pane shows the snapshot counters' OOM kills only)", a.error().message());
+        audit_warned = true;
+      }
+    }
+    return view::merge_events(model.events(), agent, kPaneEvents);
+  };
+
+  view::ViewOptions vo;
+  vo.sort = *sort;
+  vo.filter = o.filter;
+  vo.tree = o.tree;
+  vo.top = static_cast<size_t>(o.top);
+  if (!batch) {
+    view::TuiOptions to;
+    to.view = vo;
+    to.interval = std::chrono::duration_cast<std::chrono::milliseconds>(*iv);
+    to.iterations = o.iterations;
+    to.source = smp.source_name();
+    auto st = view::run_tui(model, to, take, [] { return g_stop.load(); });
+    if (!st) return fail(kExitEnv, st.error());
+    return kExitOk;
+  }
+  const int width = terminal_width();
+  using Clock = std::chrono::steady_clock;
+  for (long k = 0; o.iterations == 0 || k < o.iterations; ++k) {
+    auto t0 = Clock::now();
+    auto events = take();
+    if (!events) return fail(kExitEnv, events.error());
+    view::FrameInfo fi{model.last_ts_ns(), smp.source_name(), view::sort_key_name(vo.sort), vo.filter, vo.tree};
+    auto page = model.rows(vo);
+    if (o.json) print_line(json_line(view::json_frame(fi, page, *events)));
+    else {
+      std::string f = view::batch_frame(fi, page, *events, width) + "\n";
+      std::fwrite(f.data(), 1, f.size(), stdout);
+      std::fflush(stdout);
+    }
+    if (g_stop.load() || (o.iterations && k + 1 >= o.iterations)) break;
+    // Sleep the rest of the interval; Ctrl-C interrupts poll (no SA_RESTART).
+    while (!g_stop.load()) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t0 + *iv - Clock::now()).count();
+      if (ms <= 0) break;
+      ::poll(nullptr, 0, static_cast<int>(ms));
+    }
+    if (g_stop.load()) break;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_top(CLI::App& app, Action& action) {
+  auto o = std::make_shared<TopOpts>();
+  auto* sub = app.add_subcommand("top", "live table of memory cgroups: usage and working set against the limit, "
+                                        "growth, max/OOM events, GOMEMLIMIT hints, latest OOM kills and actions");
+  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
+                                          "absolute cgroupfs path); repeatable; default: all");
+  sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 100ms)");
+  sub->add_flag("--batch", o->batch, "plain text frames on stdout instead of the screen (like top -b)");
+  sub->add_flag("--json", o->json, "one JSON object per frame on stdout (implies --batch)");
+  sub->add_option("--iterations", o->iterations, "stop after N frames (default 0: until q or Ctrl-C)");
+  sub->add_option("--top", o->top, "show at most N rows (default 0: all that fit; all in --batch)");
+  sub->add_option("--sort", o->sort, "usage (default), percent (of the limit), growth or name");
+  sub->add_option("--filter", o->filter, "only cgroups whose path contains S (the / key on screen)");
+  sub->add_flag("--tree", o->tree, "rows under their parents (the t key on screen)");
+  sub->add_option("--audit-log", o->audit_log,
+                  std::string("the agent's audit log for the event pane, or none (default ") + view::kDefaultAuditLog + ")");
+  sub->add_option("--hint-dir", o->hint_dir,
+                  std::string("the agent's GOMEMLIMIT hint files, or none (default ") + view::kDefaultHintDir + ")");
+  sub->add_option("--source", o->source, "auto (BPF iterator, else cgroupfs files), bpf or files")
+      ->check(CLI::IsMember({"auto", "bpf", "files"}));
+  sub->callback([&action, o] { action = [o] { return run_top(*o); }; });
+}
+
+}  // namespace ow::cli

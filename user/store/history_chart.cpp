@@ -1,0 +1,76 @@
+// HistoryStore::chart_series: what `report --html` draws, read in one
+// transaction from the raw tier and the 1-minute buckets. Slot maxima are
+// merged from both tiers: a bucket summarises raw samples of the same minute,
+// so where both still exist their maxima agree and taking the larger is exact.
+#include <algorithm>
+#include <set>
+
+#include "store/history.hpp"
+
+namespace ow::store {
+
+Result<std::map<std::string, ChartSeries>> HistoryStore::chart_series(const stats::TimeRange& r,
+                                                                      const std::vector<std::string>& paths,
+                                                                      int64_t slot_ns) {
+  if (auto st = stats::check_range(r); !st) return st.error();
+  if (slot_ns <= 0) return app_error("chart slot must be longer than zero");
+  auto txn = Txn::begin(db_, false);
+  if (!txn) return txn.error();
+  auto series = load_series();
+  if (!series) return series.error();
+  std::set<std::string> wanted(paths.begin(), paths.end());
+  std::map<int64_t, const std::string*> chosen;  // series id -> path
+  for (const auto& [id, info] : *series)
+    if (wanted.count(info.path)) chosen.emplace(id, &info.path);
+  std::map<std::string, std::map<int64_t, ChartPoint>> slots;
+  std::map<std::string, ChartSeries> out;
+  for (const auto& p : paths) out[p];
+  if (chosen.empty()) return out;
+  auto slot_of = [&](int64_t ts) { return r.from_ns + stats::bucket_start(ts - r.from_ns, slot_ns); };
+  auto add = [&](const std::string& path, int64_t ts, uint64_t usage, uint64_t ws, uint64_t lim) {
+    auto& pt = slots[path][slot_of(ts)];
+    pt.start_ns = slot_of(ts);
+    pt.usage_max_bytes = std::max(pt.usage_max_bytes, usage);
+    pt.ws_max_bytes = std::max(pt.ws_max_bytes, ws);
+    pt.limit_bytes = lim;
+  };
+  std::string in;
+  for (const auto& [id, p] : chosen) in += (in.empty() ? "" : ",") + std::to_string(id);
+
+  auto b = db_.prepare("SELECT start, series, max, lim, ws_max FROM bucket WHERE start >= ? AND start <= ? AND series IN (" +
+                       in + ") ORDER BY start");
+  if (!b) return b.error();
+  b->bind(1, r.from_ns).bind(2, r.to_ns);
+  for (;;) {
+    auto row = b->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::string& path = *chosen.at(b->i64(1));
+    add(path, b->i64(0), b->u64(2), b->is_null(4) ? 0 : b->u64(4), b->is_null(3) ? kUnlimited : b->u64(3));
+  }
+  auto q = db_.prepare("SELECT ts, series, usage, lim, ws, ev_oom_kill FROM raw WHERE ts >= ? AND ts <= ? AND series IN (" +
+                       in + ") ORDER BY ts");
+  if (!q) return q.error();
+  q->bind(1, r.from_ns).bind(2, r.to_ns);
+  std::map<int64_t, uint64_t> last_kills;  // per series: a rise of the counter is a kill
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    int64_t ts = q->i64(0), id = q->i64(1);
+    const std::string& path = *chosen.at(id);
+    add(path, ts, q->u64(2), q->is_null(4) ? 0 : q->u64(4), q->is_null(3) ? kUnlimited : q->u64(3));
+    uint64_t kills = q->is_null(5) ? 0 : q->u64(5);
+    auto [it, fresh] = last_kills.emplace(id, kills);
+    if (!fresh && kills > it->second) out[path].oom_kill_ts_ns.push_back(ts);
+    it->second = kills;
+  }
+  for (auto& [path, m] : slots) {
+    auto& v = out[path].points;
+    v.reserve(m.size());
+    for (auto& [start, pt] : m) v.push_back(pt);
+  }
+  return out;
+}
+
+}  // namespace ow::store

@@ -1,0 +1,95 @@
+// The model behind `oomwatch top`: rows of memory cgroups built from
+// consecutive snapshots, with rates and event counts since the first one,
+// sorted, filtered, shown flat or as a tree, and cut to a page. Pure: no I/O,
+// no clock (timestamps come from the snapshots), so tests feed it literals.
+// The ncurses screen (tui.cpp) and the --batch text/JSON (frame.cpp) both
+// render what rows() returns.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sampler/sample.hpp"
+
+namespace ow::view {
+
+enum class SortKey { Usage, Percent, Growth, Name };
+// "usage", "percent", "growth", "name"; nullopt for anything else.
+std::optional<SortKey> parse_sort_key(const std::string& s);
+const char* sort_key_name(SortKey k);
+SortKey next_sort_key(SortKey k);  // the `s` key cycles usage -> percent -> growth -> name
+
+struct Row {
+  std::string path;  // relative to the hierarchy root, "/a/b"
+  uint64_t cgroup_id = 0;
+  int depth = 0;     // tree view: levels below the shallowest shown ancestor
+  uint64_t usage_bytes = 0, working_set_bytes = 0, limit_bytes = 0, peak_bytes = 0, high_bytes = 0;
+  double percent = -1;       // usage / limit * 100; -1 when unlimited
+  double ws_percent = -1;    // working set / limit * 100; -1 when unlimited
+  double growth_bps = 0;     // bytes per second between the last two snapshots
+  uint64_t max_events = 0;   // failcnt (v1) / memory.events max (v2) since start
+  uint64_t oom_kills = 0;    // memory.events oom_kill / oom_control oom_kill since start
+  std::optional<uint64_t> gomemlimit_bytes;  // the agent's published hint, if any
+};
+
+// An OOM kill or an agent action for the pane under the table.
+struct Event {
+  int64_t ts_ns = 0;
+  std::string cgroup;
+  std::string kind;    // "oom_kill" (own counters), or the audit trigger ("oom_kill", "pressure", ...)
+  std::string detail;  // "1 kill", "applied +64MiB from siblings", ...
+  std::string source;  // "counters" or "audit"
+};
+
+struct ViewOptions {
+  SortKey sort = SortKey::Usage;
+  std::string filter;  // substring of the path; empty: all
+  bool tree = false;
+  size_t top = 0;      // at most this many rows (0: all); --top N and the screen's height
+  size_t offset = 0;   // paging: rows skipped before the first shown
+};
+
+struct Page {
+  std::vector<Row> rows;
+  size_t matched = 0;  // rows that passed the filter, before offset/top
+  size_t total = 0;    // cgroups in the last snapshot
+};
+
+class TopModel {
+ public:
+  // Snapshots in ascending time. The first one sets the baseline of the
+  // "since start" counters; a cgroup first seen later starts at its own first
+  // sample; a path recreated with a new cgroup_id starts again.
+  void update(const sampler::Snapshot& snap);
+  // hints: cgroup_id -> published GOMEMLIMIT bytes.
+  void set_hints(std::map<uint64_t, uint64_t> hints) { hints_ = std::move(hints); }
+  Page rows(const ViewOptions& o) const;
+  // OOM kills seen by the snapshot counters, newest last (at most kMaxEvents).
+  const std::deque<Event>& events() const { return events_; }
+  int64_t last_ts_ns() const { return last_ts_; }
+  size_t snapshots() const { return snapshots_; }
+  static constexpr size_t kMaxEvents = 200;
+
+ private:
+  struct Track {
+    sampler::Sample last;
+    int64_t prev_ts_ns = 0;
+    uint64_t prev_usage = 0;
+    bool has_prev = false;
+    uint64_t base_failcnt = 0, base_max = 0, base_oom_kill = 0;
+    uint64_t max_events = 0, oom_kills = 0;
+  };
+  std::map<std::string, Track> tracks_;
+  std::map<uint64_t, uint64_t> hints_;
+  std::deque<Event> events_;
+  int64_t last_ts_ = 0;
+  size_t snapshots_ = 0;
+};
+
+// Merges the pane's two sources by time (newest last) and keeps the newest n.
+std::vector<Event> merge_events(const std::deque<Event>& counters, const std::vector<Event>& audit, size_t n);
+
+}  // namespace ow::view

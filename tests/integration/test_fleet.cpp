@@ -316,3 +316,197 @@ TEST_CASE("fleet: recommend --prometheus gives the seed's figures per workload c
   CHECK((*find(doc, "pay/worker/agent"))["workload"]["kind"] == "DaemonSet");
   CHECK((*find(doc, "kn/hello/user-container"))["workload"]["kind"] == "Service");
 }
+
+namespace {
+
+// `kubectl get ksvc -o json` for the two Services.
+const char* kServices = R"({"apiVersion":"v1","kind":"List","items":[
+ {"apiVersion":"serving.knative.dev/v1","kind":"Service","metadata":{"name":"hello","namespace":"kn"},
+  "spec":{"template":{"metadata":{"annotations":{"autoscaling.knative.dev/metric":"concurrency","autoscaling.knative.dev/target":"10"}},
+   "spec":{"containerConcurrency":0,"containers":[{"name":"user-container","image":"example/hello:1",
+    "resources":{"requests":{"cpu":"100m","memory":"200Mi"},"limits":{"memory":"256Mi"}}}]}}}},
+ {"apiVersion":"serving.knative.dev/v1","kind":"Service","metadata":{"name":"calm","namespace":"kn"},
+  "spec":{"template":{"metadata":{"annotations":{"autoscaling.knative.dev/target":"50"}},
+   "spec":{"containerConcurrency":0,"containers":[{"name":"user-container","image":"example/calm:1"}]}}}}]})";
+
+std::vector<double> kn_values(const FleetProm& fp, const std::string& what, const KnPod& p) {
+  std::vector<double> v;
+  for (int k = 0; k <= kFull; ++k)
+    v.push_back(what == "c" ? knative_value("c", p.pod, k, p.conc_lo, p.conc_span)
+                            : knative_value("q", p.pod, k, p.queue_lo, p.queue_span));
+  (void)fp;
+  return v;
+}
+
+json lines_by_workload(const std::string& out) {
+  json m = json::object();
+  size_t pos = 0;
+  while (pos < out.size()) {
+    size_t nl = out.find('\n', pos);
+    std::string line = out.substr(pos, nl - pos);
+    pos = nl == std::string::npos ? out.size() : nl + 1;
+    if (line.empty()) continue;
+    json j = json::parse(line);
+    m[j["namespace"].get<std::string>() + "/" + j["name"].get<std::string>()] = j;
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("fleet: Knative clauses with their figures, patches with overrides and enforcement", "[fleet][integration][hosttools]") {
+  FleetProm fp;
+  INFO(fp.err);
+  REQUIRE(fp.ok);
+  owtest::TmpTree dir("owtest-fleet");
+  std::ofstream(dir.path + "/ksvc.json") << kServices;
+  auto want = expected(fp.end);
+
+  // Knative: hello's ws_max is near its 256Mi limit and its concurrency p95
+  // above target 10: lower; calm's far from 512Mi with requests queueing
+  // below target 50: raise.
+  auto r = recommend(fp, {"--selector", "namespace=\"kn\"", "--knative-services", dir.path + "/ksvc.json", "--format", "json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  json doc = json::parse(r.out);
+  double hello_c = p95_of(kn_values(fp, "c", kn_pods()[0])), calm_c = p95_of(kn_values(fp, "c", kn_pods()[1]));
+  double calm_q = p95_of(kn_values(fp, "q", kn_pods()[1]));
+  const Expect& he = want["kn/hello/user-container"];
+  REQUIRE(he.lw.max * 10 >= 256 * kMi * 9);  // the premises of the clauses, from the generated data
+  REQUIRE(hello_c > 10);
+  REQUIRE(want["kn/calm/user-container"].lw.max * 10 <= 512 * kMi * 6);
+  REQUIRE((calm_q >= 1 && calm_c < 50));
+  const json& hk = (*find(doc, "kn/hello/user-container"))["knative"];
+  CHECK(hk["clause"] == "lower");
+  CHECK(hk["concurrency"]["p95"] == hello_c);
+  CHECK(hk["target"] == 8);                  // floor(10 × 0.80)
+  CHECK(hk["container_concurrency"] == 10);  // unlimited -> the old target
+  CHECK(hk["propose"] == true);
+  CHECK_THAT(hk["rationale"].get<std::string>(), Catch::Contains("lower: ws_max " + fmt_mib(he.lw.max)) &&
+                                                     Catch::Contains("concurrency p95 " + std::to_string(int(hello_c)) + " > target 10"));
+  const json& ck = (*find(doc, "kn/calm/user-container"))["knative"];
+  CHECK(ck["clause"] == "raise");
+  CHECK(ck["target"] == 60);  // 50 × 1.20
+  CHECK(ck["container_concurrency"].is_null());
+  CHECK(ck["queue_depth"]["p95"] == calm_q);
+  CHECK((*find(doc, "kn/hello/queue-proxy"))["knative"].is_null());  // the sidecar is not advised on
+
+  // Patches: strategic for the Deployment, merge for the Knative Service
+  // (its containers written back whole), overrides winning, one disabled.
+  std::ofstream(dir.path + "/overrides.json") << R"({
+    "shop/db": {"memory_tuning": {"enforce": true, "overrides": {"postgres": {"limit": "1Gi"}}}},
+    "pay/worker": {"memory_tuning": {"enabled": false}},
+    "kn/calm": {"knative_tuning": {"overrides": {"annotations": {"autoscaling.knative.dev/target": "40"}}}}})";
+  std::vector<std::string> pargs{"--selector", "namespace!=\"bad\"", "--knative-services", dir.path + "/ksvc.json",
+                                 "--overrides", dir.path + "/overrides.json", "--format", "patch"};
+  auto p = recommend(fp, pargs);
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  json w = lines_by_workload(p.out);
+  const Expect& web = want["shop/web/app"];
+  CHECK(w["shop/web"]["patch_type"] == "strategic");
+  CHECK(w["shop/web"]["patch"] == json::parse(R"({"spec":{"template":{"spec":{"containers":[{"name":"app","resources":{)"
+                                              R"("requests":{"memory":")" + std::to_string(web.request / kMi) + R"(Mi"},)"
+                                              R"("limits":{"memory":")" + std::to_string(web.limit / kMi) + R"(Mi"}}}]}}}})"));
+  CHECK_THAT(w["shop/web"]["command"].get<std::string>(), Catch::StartsWith("kubectl patch deployment 'web' -n 'shop' --type strategic -p '{"));
+  CHECK(w["shop/web"]["apply"] == false);
+  CHECK(w["shop/db"]["kind"] == "StatefulSet");
+  CHECK(w["shop/db"]["patch"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "1Gi");
+  CHECK(w["shop/db"]["containers"][0]["limit_from"] == "override");
+  CHECK(w["pay/worker"]["patch"].is_null());
+  CHECK_THAT(w["pay/worker"]["apply_reason"].get<std::string>(), Catch::Contains("disabled"));
+  const json& hp = w["kn/hello"]["patch"]["spec"]["template"];
+  CHECK(w["kn/hello"]["patch_type"] == "merge");
+  CHECK(hp["metadata"]["annotations"]["autoscaling.knative.dev/target"] == "8");
+  CHECK(hp["spec"]["containerConcurrency"] == 10);
+  // queue-proxy is Knative's, not in the Service's containers: only user-container, image kept.
+  REQUIRE(hp["spec"]["containers"].size() == 1);
+  CHECK(hp["spec"]["containers"][0]["image"] == "example/hello:1");
+  CHECK(hp["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "100m");
+  CHECK(hp["spec"]["containers"][0]["resources"]["limits"]["memory"] == std::to_string(he.limit / kMi) + "Mi");
+  // calm: the user's target stays as set (40), never the advised 60.
+  CHECK(w["kn/calm"]["patch"]["spec"]["template"]["metadata"]["annotations"]["autoscaling.knative.dev/target"] == "40");
+
+  // Enforcement: only workloads whose overrides say enforce are marked to apply.
+  auto pargs_e = pargs;
+  pargs_e.push_back("--enforce");
+  auto e = recommend(fp, pargs_e);
+  REQUIRE(e.exit_code == 0);
+  json we = lines_by_workload(e.out);
+  CHECK(we["shop/db"]["apply"] == true);
+  CHECK(we["shop/web"]["apply"] == false);
+  CHECK_THAT(we["shop/web"]["apply_reason"].get<std::string>(), Catch::Contains("memory_tuning.enforce is not set"));
+  std::vector<std::string> env_argv{"env", "OPRC_CRM_FEATURES_NFR_ENFORCEMENT=true", owtest::oomwatch_bin(), "recommend",
+                                    "--prometheus", fp.prom.base(), "--window", "6h", "--short-window", "15m",
+                                    "--end", std::to_string(fp.end)};
+  env_argv.insert(env_argv.end(), pargs.begin(), pargs.end());
+  auto env = owtest::run(env_argv, 120);
+  REQUIRE(env.exit_code == 0);
+  CHECK(lines_by_workload(env.out)["shop/db"]["apply"] == true);
+  env_argv[1] = "OPRC_CRM_FEATURES_NFR_ENFORCEMENT=yes";
+  auto bad_env = owtest::run(env_argv, 120);
+  CHECK(bad_env.exit_code == 2);
+  CHECK_THAT(bad_env.err, Catch::Contains("expected true or false"));
+}
+
+TEST_CASE("fleet: split ranges give the unsplit figures; Prometheus's errors are one line each", "[fleet][integration][hosttools]") {
+  FleetProm fp;
+  INFO(fp.err);
+  REQUIRE(fp.ok);
+  // 6 h at 1 s is 21600 points per series: split in two per query, merged.
+  auto a = recommend(fp, {"--selector", "namespace=\"shop\"", "--step", "30s", "--format", "json"});
+  auto b = recommend(fp, {"--selector", "namespace=\"shop\"", "--step", "1s", "--format", "json"});
+  INFO(a.err << b.err);
+  REQUIRE((a.exit_code == 0 && b.exit_code == 0));
+  json ja = json::parse(a.out), jb = json::parse(b.out);
+  CHECK(ja["source"]["range_queries"] == 4);
+  CHECK(jb["source"]["range_queries"] == 8);
+  REQUIRE(ja["containers"].size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(ja["containers"][i]["observed"] == jb["containers"][i]["observed"]);
+    CHECK(ja["containers"][i]["recommended"] == jb["containers"][i]["recommended"]);
+  }
+  // --max-points forces splitting at 30s too: still the same figures.
+  auto c = recommend(fp, {"--selector", "namespace=\"shop\"", "--step", "30s", "--max-points", "100", "--format", "json"});
+  REQUIRE(c.exit_code == 0);
+  json jc = json::parse(c.out);
+  CHECK(jc["source"]["range_queries"] == 4 * 8);  // 720 points in ranges of 100
+  CHECK(jc["containers"][0]["observed"] == ja["containers"][0]["observed"]);
+
+  auto one_line = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n') == 1; };
+  auto unknown = recommend(fp, {"--metric-working-set", "no_such_metric_bytes"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("Prometheus has no no_such_metric_bytes series"));
+  auto sel = recommend(fp, {"--selector", "namespace=~\"(\""});
+  CHECK(sel.exit_code == 2);
+  CHECK_THAT(sel.err, Catch::Contains("bad_data") && Catch::Contains("HTTP 400"));
+  CHECK(one_line(sel.err));
+  auto nan = recommend(fp, {"--selector", "namespace=\"bad\""});
+  CHECK(nan.exit_code == 1);
+  CHECK_THAT(nan.err, Catch::Contains("NaN value") && Catch::Contains("nan-0"));
+  CHECK(one_line(nan.err));
+  auto https = owtest::run({owtest::oomwatch_bin(), "recommend", "--prometheus", "https://127.0.0.1:1"});
+  CHECK(https.exit_code == 2);
+  CHECK_THAT(https.err, Catch::Contains("https is not supported"));
+  CHECK(one_line(https.err));
+  auto patch_node = owtest::run({owtest::oomwatch_bin(), "recommend", "--format", "patch"});
+  CHECK(patch_node.exit_code == 2);
+  auto notfound = owtest::run({owtest::oomwatch_bin(), "recommend", "--prometheus", fp.prom.base() + "/no/such/prefix",
+                               "--end", std::to_string(fp.end), "--window", "6h", "--retries", "0"});
+  CHECK(notfound.exit_code != 0);
+  CHECK_THAT(notfound.err, Catch::Contains("HTTP 404"));
+
+  // Stopped (SIGSTOP): it accepts connections and never answers -> timeouts, retried, then one line.
+  REQUIRE(::kill(fp.prom.bg->pid, SIGSTOP) == 0);
+  auto frozen = recommend(fp, {"--timeout", "1s", "--retries", "1"});
+  ::kill(fp.prom.bg->pid, SIGCONT);
+  CHECK(frozen.exit_code == 1);
+  CHECK_THAT(frozen.err, Catch::Contains("timed out after 1s (2 attempts)"));
+  CHECK(one_line(frozen.err));
+  // Gone: connection refused.
+  fp.prom.bg->stop();
+  auto gone = recommend(fp, {"--retries", "2"});
+  CHECK(gone.exit_code == 1);
+  CHECK_THAT(gone.err, Catch::Contains("connection refused") && Catch::Contains("(3 attempts)"));
+  CHECK(one_line(gone.err));
+}

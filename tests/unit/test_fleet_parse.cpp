@@ -44,6 +44,12 @@ TEST_CASE("fleet: Prometheus answers parsed, errors one line each", "[fleet]") {
       {200, R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[5,"-1"]}]}})", "negative value -1"},
       {200, R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[5,"1x"]}]}})", "not a number"},
       {200, R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[5]}]}})", "malformed sample"},
+      {200, R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{}}]}})", "malformed sample"},
+      {200, R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":{}}]}})", "without values"},
+      {200, R"({"status":"success","data":{"resultType":"matrix","result":[7]}})", "not a series"},
+      {200, R"({"status":"success","data":{"resultType":"matrix"}})", "no data.result"},
+      {200, R"({"status":"success"})", "no data.result"},
+      {200, R"({"status":"error"})", "Prometheus: no error text (HTTP 200)"},
   };
   for (const auto& b : bad) {
     INFO(b.body);

@@ -13,6 +13,14 @@ namespace {
 
 using json = nlohmann::json;
 
+// j[k] without the const operator[]'s assertion on a missing key: null instead.
+const json& get(const json& j, const char* k) {
+  static const json null;
+  if (!j.is_object()) return null;
+  auto it = j.find(k);
+  return it == j.end() ? null : *it;
+}
+
 std::string short_query(const std::string& q) { return q.size() > 160 ? q.substr(0, 157) + "..." : q; }
 
 Result<double> sample_value(const json& pair, const Labels& l, const std::string& q) {
@@ -80,17 +88,19 @@ Result<std::vector<Series>> parse_answer(int http_status, const std::string& bod
     return app_error(fmt::format("Prometheus: {}{}{} (HTTP {}) for {}", type, type.empty() ? "" : ": ",
                                  err.empty() ? "no error text" : err, http_status, short_query(q)));
   }
-  const json& data = j["data"];
-  if (!data.is_object() || !data["result"].is_array())
+  const json& data = get(j, "data");
+  if (!get(data, "result").is_array())
     return app_error("Prometheus answer has no data.result for " + short_query(q));
   std::string type = data.value("resultType", "");
   if (type != "matrix" && type != "vector")
     return app_error("Prometheus answer: result type '" + type + "' where series were expected, for " + short_query(q));
   std::vector<Series> out;
-  for (const auto& r : data["result"]) {
+  for (const auto& r : get(data, "result")) {
     Series s;
-    if (r.contains("metric") && r["metric"].is_object())
-      for (auto it = r["metric"].begin(); it != r["metric"].end(); ++it)
+    if (!r.is_object()) return app_error("Prometheus answer: a result that is not a series for " + short_query(q));
+    const json& metric = get(r, "metric");
+    if (metric.is_object())
+      for (auto it = metric.begin(); it != metric.end(); ++it)
         if (it.value().is_string()) s.labels[it.key()] = it.value().get<std::string>();
     auto add = [&](const json& pair) -> Status {
       auto v = sample_value(pair, s.labels, q);
@@ -99,10 +109,11 @@ Result<std::vector<Series>> parse_answer(int http_status, const std::string& bod
       return {};
     };
     if (type == "vector") {
-      if (auto st = add(r["value"]); !st) return st.error();
+      if (auto st = add(get(r, "value")); !st) return st.error();
     } else {
-      if (!r["values"].is_array()) return app_error("Prometheus answer: a matrix series without values for " + short_query(q));
-      for (const auto& pair : r["values"])
+      if (!get(r, "values").is_array())
+        return app_error("Prometheus answer: a matrix series without values for " + short_query(q));
+      for (const auto& pair : get(r, "values"))
         if (auto st = add(pair); !st) return st.error();
     }
     out.push_back(std::move(s));

@@ -20,6 +20,7 @@ struct OmSeries {
   std::string labels;  // a="x",b="y"
   std::vector<std::pair<int64_t, double>> points;
 };
+// A counter's samples are <name>_total, as OpenMetrics wants.
 struct OmFamily {
   std::string name, type = "gauge";
   std::vector<OmSeries> series;
@@ -30,13 +31,14 @@ inline void write_openmetrics(const std::string& path, const std::vector<OmFamil
   char buf[64];
   for (const auto& fam : fams) {
     f << "# TYPE " << fam.name << " " << fam.type << "\n";
+    const std::string sample = fam.type == "counter" ? fam.name + "_total" : fam.name;
     for (const auto& s : fam.series)
       for (const auto& [ts, v] : s.points) {
         if (std::isnan(v))
           std::snprintf(buf, sizeof buf, "NaN");
         else
           std::snprintf(buf, sizeof buf, "%.17g", v);
-        f << fam.name << "{" << s.labels << "} " << buf << " " << ts << "\n";
+        f << sample << "{" << s.labels << "} " << buf << " " << ts << "\n";
       }
   }
   f << "# EOF\n";

@@ -44,6 +44,7 @@ struct Ctr {
   std::string ns, pod, container, workload;  // workload: what the pod name means, written out by hand
   std::vector<Seg> segs;
   std::optional<uint64_t> request_mi, limit_mi;
+  std::string owner;  // the oaas_io_owner label, when the series carry it
 };
 
 const std::vector<Ctr>& containers() {
@@ -61,6 +62,8 @@ const std::vector<Ctr>& containers() {
       {"kn", "hello-00001-deployment-6b7c8d9f5-qwrtz", "user-container", "hello", {{"h1", 0, kFull, 231, 9, {}}}, 200, 256},
       {"kn", "hello-00001-deployment-6b7c8d9f5-qwrtz", "queue-proxy", "hello", {{"h2", 0, kFull, 20, 5, {}}}, 32, 64},
       {"kn", "calm-00002-deployment-5f6g7h8j9-zxcvb", "user-container", "calm", {{"c1", 0, kFull, 150, 50, {}}}, 256, 512},
+      // Series carrying the owner label (relabelled from oaas.io/owner): it names the workload.
+      {"oaas", "fn-runtime-0", "function", "fn-class", {{"f1", 0, kFull, 90, 20, {}}}, 128, 256, "fn-class"},
   };
   return c;
 }
@@ -89,7 +92,8 @@ const std::vector<KnPod>& kn_pods() {
 }
 
 std::string lbl(const Ctr& c) {
-  return "namespace=\"" + c.ns + "\",pod=\"" + c.pod + "\",container=\"" + c.container + "\"";
+  return "namespace=\"" + c.ns + "\",pod=\"" + c.pod + "\",container=\"" + c.container + "\"" +
+         (c.owner.empty() ? "" : ",oaas_io_owner=\"" + c.owner + "\"");
 }
 
 // The generated TSDB served by a real Prometheus.
@@ -100,7 +104,7 @@ struct FleetProm {
   std::string err;
   FleetProm() {
     end = (::time(nullptr) / 60) * 60 - 120;
-    std::vector<owtest::OmFamily> f(7);
+    std::vector<owtest::OmFamily> f(8);
     f[0].name = "container_memory_working_set_bytes";
     f[1].name = "container_memory_rss";
     f[2].name = "kube_pod_container_resource_requests";
@@ -108,6 +112,8 @@ struct FleetProm {
     f[4].name = "kube_pod_container_status_last_terminated_reason";
     f[5].name = "revision_app_request_concurrency";
     f[6].name = "revision_queue_depth";
+    f[7].name = "container_oom_events";  // cAdvisor's counter, as OpenMetrics names its family
+    f[7].type = "counter";
     auto full = [&](double v) {
       std::vector<std::pair<int64_t, double>> p;
       for (int k = kFull; k >= 0; --k) p.push_back({ts_of(end, k), v});
@@ -140,6 +146,11 @@ struct FleetProm {
     for (int k = 199; k >= 0; --k) killed.push_back({ts_of(end, k), 1});
     f[4].series.push_back({"namespace=\"shop\",pod=\"db-1\",container=\"postgres\",reason=\"OOMKilled\"", killed});
     f[4].series.push_back({"namespace=\"shop\",pod=\"db-0\",container=\"postgres\",reason=\"Completed\"", full(1)});
+    // The same kill as a counter: 0 before, 1 from the kill on; db-0 never killed.
+    owtest::OmSeries ctr{"namespace=\"shop\",pod=\"db-1\",container=\"postgres\"", {}};
+    for (int k = kFull; k >= 0; --k) ctr.points.push_back({ts_of(end, k), k <= 200 ? 1.0 : 0.0});
+    f[7].series.push_back(ctr);
+    f[7].series.push_back({"namespace=\"shop\",pod=\"db-0\",container=\"postgres\"", full(0)});
     for (const auto& p : kn_pods()) {
       std::string l = "namespace=\"" + p.ns + "\",pod=\"" + p.pod + "\",revision_name=\"" + p.revision + "\"";
       owtest::OmSeries c{l, {}}, q{l, {}};
@@ -473,6 +484,23 @@ TEST_CASE("fleet: split ranges give the unsplit figures; Prometheus's errors are
   json jc = json::parse(c.out);
   CHECK(jc["source"]["range_queries"] == 4 * 8);  // 720 points in ranges of 100
   CHECK(jc["containers"][0]["observed"] == ja["containers"][0]["observed"]);
+
+  // --owner: only the series of that class, named by it; the OOM counter
+  // instead of kube-state-metrics' gauge finds the same kill.
+  auto own = recommend(fp, {"--owner", "fn-class", "--format", "json"});
+  INFO(own.err);
+  REQUIRE(own.exit_code == 0);
+  json jo = json::parse(own.out);
+  REQUIRE(jo["containers"].size() == 1);
+  CHECK(jo["containers"][0]["name"] == "oaas/fn-class/function");
+  CHECK(jo["containers"][0]["workload"]["kind"] == "StatefulSet");
+  auto cnt = recommend(fp, {"--selector", "namespace=\"shop\"", "--metric-oom", "container_oom_events_total", "--format", "json"});
+  REQUIRE(cnt.exit_code == 0);
+  json jn = json::parse(cnt.out);
+  CHECK(jn["containers"][0]["name"] == "shop/db/postgres");
+  CHECK(jn["containers"][0]["observed"]["oom_kill_used"] == ja["containers"][0]["observed"]["oom_kill_used"]);
+  CHECK(jn["containers"][0]["recommended"] == ja["containers"][0]["recommended"]);
+  CHECK(jn["containers"][1]["observed"]["oom_kill_used"].is_null());
 
   auto one_line = [](const std::string& s) { return std::count(s.begin(), s.end(), '\n') == 1; };
   auto unknown = recommend(fp, {"--metric-working-set", "no_such_metric_bytes"});

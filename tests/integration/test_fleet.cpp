@@ -91,9 +91,10 @@ const std::vector<KnPod>& kn_pods() {
   return p;
 }
 
-std::string lbl(const Ctr& c) {
+// kube-state-metrics has no pod labels: its series never carry the owner.
+std::string lbl(const Ctr& c, bool with_owner = true) {
   return "namespace=\"" + c.ns + "\",pod=\"" + c.pod + "\",container=\"" + c.container + "\"" +
-         (c.owner.empty() ? "" : ",oaas_io_owner=\"" + c.owner + "\"");
+         (c.owner.empty() || !with_owner ? "" : ",oaas_io_owner=\"" + c.owner + "\"");
 }
 
 // The generated TSDB served by a real Prometheus.
@@ -131,10 +132,10 @@ struct FleetProm {
         f[1].series.push_back(rss);
       }
       if (c.request_mi) {
-        f[2].series.push_back({lbl(c) + ",resource=\"memory\",unit=\"byte\"", full(static_cast<double>(*c.request_mi * kMi))});
-        f[2].series.push_back({lbl(c) + ",resource=\"cpu\",unit=\"core\"", full(4096 * kMi)});  // not memory: ignored
+        f[2].series.push_back({lbl(c, false) + ",resource=\"memory\",unit=\"byte\"", full(static_cast<double>(*c.request_mi * kMi))});
+        f[2].series.push_back({lbl(c, false) + ",resource=\"cpu\",unit=\"core\"", full(4096 * kMi)});  // not memory: ignored
       }
-      if (c.limit_mi) f[3].series.push_back({lbl(c) + ",resource=\"memory\",unit=\"byte\"", full(static_cast<double>(*c.limit_mi * kMi))});
+      if (c.limit_mi) f[3].series.push_back({lbl(c, false) + ",resource=\"memory\",unit=\"byte\"", full(static_cast<double>(*c.limit_mi * kMi))});
       if (pods_seen.insert(c.pod).second && c.ns == "shop") {
         // cAdvisor's pod-level series, far above any container: must be skipped.
         f[0].series.push_back({"namespace=\"shop\",pod=\"" + c.pod + "\",container=\"\",id=\"/pod\"", full(900 * kMi)});
@@ -494,6 +495,8 @@ TEST_CASE("fleet: split ranges give the unsplit figures; Prometheus's errors are
   REQUIRE(jo["containers"].size() == 1);
   CHECK(jo["containers"][0]["name"] == "oaas/fn-class/function");
   CHECK(jo["containers"][0]["workload"]["kind"] == "StatefulSet");
+  CHECK(jo["containers"][0]["current"]["request_bytes"] == 128 * kMi);  // joined by pod: no owner label on it
+  CHECK(jo["containers"][0]["current"]["limit_bytes"] == 256 * kMi);
   auto cnt = recommend(fp, {"--selector", "namespace=\"shop\"", "--metric-oom", "container_oom_events_total", "--format", "json"});
   REQUIRE(cnt.exit_code == 0);
   json jn = json::parse(cnt.out);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace ow::fleet {
 namespace {
@@ -66,7 +67,11 @@ Result<FleetData> fetch_fleet(PromClient& c, const FleetQuery& q) {
   FleetData d;
   std::string own = owner_matcher(q);
   const std::string ctr = q.labels.container;
+  // The working set and RSS carry the owner label (when relabelled onto
+  // cAdvisor's series); kube-state-metrics and Knative's series need not, so
+  // they are asked without it and joined by pod to the working set's keys.
   std::string cm = matchers({ctr + "!=\"\"", ctr + "!=\"POD\"", q.selector, own});
+  std::string am = matchers({ctr + "!=\"\"", ctr + "!=\"POD\"", q.selector});
   std::string win = prom_duration(q.window_ms);
 
   auto ws = range(c, q, over_step(q.metrics.working_set, cm, q.step_ms), d.range_queries);
@@ -79,41 +84,66 @@ Result<FleetData> fetch_fleet(PromClient& c, const FleetQuery& q) {
   if (!rss) return rss.error();
   d.rss = group_series(*rss, q.labels);
 
+  // (namespace, pod, container) -> the key its working set was pooled under.
+  using PodCtr = std::tuple<std::string, std::string, std::string>;
+  std::map<PodCtr, Key> keys;
+  auto label = [&](const Labels& l, const std::string& n) {
+    auto it = l.find(n);
+    return it == l.end() ? std::string() : it->second;
+  };
+  auto pod_ctr = [&](const Labels& l, bool with_container) {
+    return PodCtr{label(l, q.labels.ns), label(l, q.labels.pod), with_container ? label(l, ctr) : ""};
+  };
+  for (const auto& s : *ws)
+    if (auto k = series_key(s.labels, q.labels)) {
+      keys[pod_ctr(s.labels, true)] = k->first;
+      keys[pod_ctr(s.labels, false)] = Key{k->first.ns, k->first.workload, ""};
+    }
+  auto key_of = [&](const Labels& l, bool with_container) -> const Key* {
+    auto it = keys.find(pod_ctr(l, with_container));
+    return it == keys.end() ? nullptr : &it->second;
+  };
+
   for (auto [metric, out] : {std::pair{&q.metrics.requests, &d.requests}, std::pair{&q.metrics.limits, &d.limits}}) {
-    auto r = c.query("last_over_time(" + *metric + "{" + matchers({q.metrics.resource_match, cm}) + "}[" + win + "])",
+    auto r = c.query("last_over_time(" + *metric + "{" + matchers({q.metrics.resource_match, am}) + "}[" + win + "])",
                      q.end_ms);
     if (!r) return r.error();
-    *out = max_per_key(*r, q.labels);
+    for (const auto& s : *r) {
+      const Key* k = key_of(s.labels, true);
+      if (!k || s.points.empty()) continue;
+      auto [it, fresh] = out->emplace(*k, s.points.back().value);
+      if (!fresh) it->second = std::max(it->second, s.points.back().value);
+    }
   }
 
   const std::string& om = q.metrics.oom;
   bool counter = om.size() > 6 && om.compare(om.size() - 6, 6, "_total") == 0;
-  std::string sel = "{" + matchers({counter ? "" : q.metrics.oom_match, cm}) + "}[" + win + "]";
+  std::string sel = "{" + matchers({counter ? "" : q.metrics.oom_match, am}) + "}[" + win + "]";
   auto oom = c.query((counter ? "increase(" : "max_over_time(") + om + sel + ") > 0", q.end_ms);
   if (!oom) return oom.error();
   // used at the kill: the killed pod's own largest working set in the window
   // (a kill comes at the top of its usage).
   for (const auto& k : *oom) {
-    auto key = series_key(k.labels, q.labels);
+    const Key* key = key_of(k.labels, true);
     if (!key) continue;
-    const std::string& pod = k.labels.at(q.labels.pod);
+    PodCtr killed = pod_ctr(k.labels, true);
     uint64_t used = 0;
     for (const auto& s : *ws) {
-      auto sk = series_key(s.labels, q.labels);
-      if (!sk || sk->first != key->first || s.labels.at(q.labels.pod) != pod) continue;
+      if (pod_ctr(s.labels, true) != killed) continue;
       for (const auto& p : s.points) used = std::max(used, static_cast<uint64_t>(std::llround(p.value)));
     }
-    if (used) d.oom_used[key->first] = std::max(d.oom_used[key->first], used);
+    if (used) d.oom_used[*key] = std::max(d.oom_used[*key], used);
   }
 
   if (q.knative) {
-    std::string km = matchers({q.selector, own});
+    std::string km = matchers({q.selector});
     for (auto [metric, out] : {std::pair{&q.metrics.concurrency, &d.concurrency},
                                std::pair{&q.metrics.queue_depth, &d.queue_depth}}) {
       auto r = range(c, q, over_step(*metric, km, q.step_ms), d.range_queries);
       if (!r) return r.error();
-      for (auto& [k, g] : group_series(*r, q.labels, false))
-        for (const auto& p : g.points) (*out)[k].push_back(p.value);
+      for (const auto& s : *r)
+        if (const Key* k = key_of(s.labels, false))
+          for (const auto& p : s.points) (*out)[*k].push_back(p.value);
     }
   }
   return d;

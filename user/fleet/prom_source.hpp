@@ -6,6 +6,9 @@
 //                      steps tile the window (no sample counted twice, no
 //                      stale series carried past its end);
 //   requests, limits:  query of last_over_time(<metric>{resource="memory",sel}[window]) at end;
+//                      these and the Knative series are asked without the owner
+//                      matcher and joined by (namespace, pod[, container]) to the
+//                      working set's keys (kube-state-metrics has no pod labels);
 //   OOM kills:         query of max_over_time(<metric>{<oom match>,sel}[window]) > 0 at end
 //                      (a counter, name ending in _total: increase(...[window]) > 0);
 //   Knative:           query_range as for the working set, of the concurrency

@@ -7,7 +7,11 @@
 // generated samples (not by the engine). Error paths use the same server.
 // Everything started is stopped and removed by destructors, on every path.
 #include <catch2/catch.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,7 +21,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
@@ -462,6 +468,57 @@ TEST_CASE("fleet: Knative clauses with their figures, patches with overrides and
   CHECK_THAT(bad_env.err, Catch::Contains("expected true or false"));
 }
 
+namespace {
+
+// Forwards the first connection to Prometheus, then stops listening: the
+// server is gone after a run's first query (connects are refused).
+struct OneShotProxy {
+  std::atomic<int> lfd{-1};
+  int port = 0;
+  std::thread t;
+  explicit OneShotProxy(int target) {
+    lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(lfd >= 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    REQUIRE(::bind(lfd.load(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    REQUIRE(::listen(lfd.load(), 4) == 0);
+    REQUIRE(::getsockname(lfd.load(), reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+    port = ntohs(sa.sin_port);
+    t = std::thread([this, target] {
+      int c = ::accept(lfd.load(), nullptr, nullptr);
+      ::close(lfd.exchange(-1));  // stopped: the next connect is refused
+      if (c < 0) return;
+      int u = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in ta{};
+      ta.sin_family = AF_INET;
+      ta.sin_port = htons(static_cast<uint16_t>(target));
+      ta.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (u >= 0 && ::connect(u, reinterpret_cast<sockaddr*>(&ta), sizeof ta) == 0) {
+        std::string req;
+        char buf[65536];
+        while (req.find("\r\n\r\n") == std::string::npos) {  // a GET: headers only
+          ssize_t n = ::recv(c, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          req.append(buf, static_cast<size_t>(n));
+        }
+        ::send(u, req.data(), req.size(), MSG_NOSIGNAL);
+        for (ssize_t n; (n = ::recv(u, buf, sizeof buf, 0)) > 0;) ::send(c, buf, static_cast<size_t>(n), MSG_NOSIGNAL);
+      }
+      if (u >= 0) ::close(u);
+      ::close(c);
+    });
+  }
+  ~OneShotProxy() {
+    if (int fd = lfd.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);  // wakes accept when no run came
+    t.join();
+  }
+};
+
+}  // namespace
+
 TEST_CASE("fleet: split ranges give the unsplit figures; Prometheus's errors are one line each", "[fleet][integration][hosttools]") {
   FleetProm fp;
   INFO(fp.err);
@@ -528,6 +585,19 @@ TEST_CASE("fleet: split ranges give the unsplit figures; Prometheus's errors are
   CHECK(notfound.exit_code != 0);
   CHECK_THAT(notfound.err, Catch::Contains("HTTP 404"));
 
+  // Gone mid-run: the first query (the working set) is answered, the next is refused.
+  {
+    OneShotProxy proxy(fp.prom.port);
+    auto mid = owtest::run({owtest::oomwatch_bin(), "recommend", "--prometheus",
+                            "http://127.0.0.1:" + std::to_string(proxy.port), "--window", "6h", "--end",
+                            std::to_string(fp.end), "--retries", "1", "--selector", "namespace!=\"bad\""},
+                           60);
+    CHECK(mid.exit_code == 1);
+    // The query that failed is the second one: the working set's came through.
+    CHECK_THAT(mid.err, Catch::Contains("connection refused") && Catch::Contains("(2 attempts)") &&
+                            Catch::Contains("for max_over_time(container_memory_rss{"));
+    CHECK(one_line(mid.err));
+  }
   // Stopped (SIGSTOP): it accepts connections and never answers -> timeouts, retried, then one line.
   REQUIRE(::kill(fp.prom.bg->pid, SIGSTOP) == 0);
   auto frozen = recommend(fp, {"--timeout", "1s", "--retries", "1"});

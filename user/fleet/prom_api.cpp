@@ -126,7 +126,7 @@ Result<std::vector<Series>> PromClient::get(const std::string& path,
                                             const std::string& promql) {
   ++requests_;
   auto r = http_get(build_url(base_, path, p), http_);
-  if (!r) return app_error("Prometheus at " + base_ + ": " + r.error().message());
+  if (!r) return app_error("Prometheus at " + base_ + ": " + r.error().message() + " for " + short_query(promql));
   return parse_answer(r->status, r->body, promql);
 }
 

@@ -138,6 +138,15 @@ TEST_CASE("fleet: a Knative Service's merge patch keeps its containers whole", "
   CHECK(p[0]["patch"]["spec"]["template"]["spec"]["containers"].dump() ==
         R"([{"name":"user-container","image":"i","env":[{"name":"A","value":"1"}],"resources":{"requests":{"memory":"224Mi"},"limits":{"memory":"336Mi"}}}])");
   CHECK_THAT(p[0]["command"].get<std::string>(), Catch::StartsWith("kubectl patch ksvc 'hello' -n 'kn' --type merge"));
+  // A lone unnamed container is the pod's user-container; queue-proxy is not the Service's.
+  rs.push_back(report("kn", "hello", "Service", "queue-proxy", 16, 32, 20, 30, 40));
+  KnativeServices unnamed;
+  unnamed["kn/hello"].containers = json::parse(R"([{"image":"i"}])");
+  auto un = workload_patches(rs, &unnamed, {});
+  CHECK(un[0]["patch"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "336Mi");
+  CHECK(un[0]["patch"]["spec"]["template"]["spec"]["containers"].size() == 1);
+  CHECK_THAT(un[0]["rationale"].dump(), Catch::Contains("queue-proxy: not a container of the Service's template"));
+  rs.pop_back();
   ow::recommend::KnativeOverrides user;
   user.annotations["autoscaling.knative.dev/target"] = "40";
   rs[0].override_knative = user;

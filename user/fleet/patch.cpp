@@ -1,6 +1,7 @@
 #include "fleet/patch.hpp"
 
 #include <map>
+#include <set>
 
 #include "recommend/gate.hpp"
 #include "util/units.hpp"
@@ -119,12 +120,22 @@ std::vector<ojson> workload_patches(const std::vector<FleetReport>& rs, const Kn
           reason = why.back();
         } else {
           ojson list = svc->containers;
+          std::set<std::string> written;
           for (auto& c : list) {
-            std::string cn = c.value("name", "");
-            if (auto m = mem.find(cn); m != mem.end())
+            // Knative names a lone unnamed container "user-container" in the pod.
+            std::string cn = c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>()
+                             : list.size() == 1                           ? std::string("user-container")
+                                                                          : std::string();
+            if (auto m = mem.find(cn); m != mem.end()) {
               for (auto it = m->second.begin(); it != m->second.end(); ++it) c["resources"][it.key()]["memory"] = it.value()["memory"];
+              written.insert(cn);
+            }
           }
-          tpl["spec"]["containers"] = list;
+          for (const auto& [cn, r] : mem)
+            if (!written.count(cn))
+              why.push_back(cn + ": not a container of the Service's template (queue-proxy's resources are Knative's "
+                                 "config-deployment), not patched");
+          if (!written.empty()) tpl["spec"]["containers"] = list;
         }
       }
       if (!tpl.empty()) patch = {{"spec", {{"template", tpl}}}};

@@ -39,6 +39,8 @@ endif
 # libevent (evhttp) serves /metrics: Debian ships it as .a archives with no
 # TLS dependency (libmicrohttpd's archive needs gnutls, which is shared-only).
 LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -levent_extra -levent_pthreads -levent_core -ldl
+# yaml-cpp (Debian ships libyaml-cpp.a): recommend --overrides in YAML.
+LDLIBS += -lyaml-cpp
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall
 
 LIB_SRCS := $(filter-out user/cli/main.cpp,$(shell find user -name '*.cpp' | sort))

@@ -446,6 +446,18 @@ TEST_CASE("fleet: Knative clauses with their figures, patches with overrides and
   // calm: the user's target stays as set (40), never the advised 60.
   CHECK(w["kn/calm"]["patch"]["spec"]["template"]["metadata"]["annotations"]["autoscaling.knative.dev/target"] == "40");
 
+  // The same overrides in YAML (the seed's shape) give the same patches.
+  std::ofstream(dir.path + "/overrides.yaml") << "shop/db:\n  memory_tuning:\n    enforce: true\n    overrides:\n"
+                                                 "      postgres: {limit: 1Gi}\npay/worker:\n  memory_tuning: {enabled: false}\n"
+                                                 "kn/calm:\n  knative_tuning:\n    overrides:\n      annotations:\n"
+                                                 "        autoscaling.knative.dev/target: \"40\"\n";
+  auto yargs = pargs;
+  yargs[5] = dir.path + "/overrides.yaml";
+  auto py = recommend(fp, yargs);
+  INFO(py.err);
+  REQUIRE(py.exit_code == 0);
+  CHECK(py.out == p.out);
+
   // Enforcement: only workloads whose overrides say enforce are marked to apply.
   auto pargs_e = pargs;
   pargs_e.push_back("--enforce");

@@ -35,7 +35,10 @@ TEST_CASE("fleet: overrides file, the seed's shape; bad input named", "[fleet]")
     const char *text, *says;
   };
   const Bad bad[] = {
-      {"[]", "not a JSON object"},
+      {"[]", "not a JSON or YAML map"},
+      {"a: [", "YAML line 1, column"},
+      {"a/b:\n  memory_tuning:\n    enforce: \"true\"\n", "a/b.memory_tuning.enforce is not true or false"},
+      {"a/b:\n  knative_tuning:\n    overrides:\n      annotations:\n        t: 50\n", "annotations.t is not a string"},
       {R"({"web":{}})", "key 'web' is not namespace/workload"},
       {R"({"a/b/c":{}})", "not namespace/workload"},
       {R"({"a/b":{"memory":{}}})", "a/b: unknown key 'memory'"},
@@ -56,6 +59,40 @@ TEST_CASE("fleet: overrides file, the seed's shape; bad input named", "[fleet]")
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message(), Catch::Contains(b.says));
   }
+}
+
+TEST_CASE("fleet: the overrides file in the seed's YAML reads as its JSON", "[fleet]") {
+  auto y = parse_overrides(R"(# per-deployment controls
+shop/web:
+  memory_tuning:
+    enforce: yes
+)");
+  REQUIRE_FALSE(y);  // YAML 1.2: yes is a string, not a boolean
+  CHECK_THAT(y.error().message(), Catch::Contains("enforce is not true or false"));
+  auto o = parse_overrides(R"(
+shop/web:
+  memory_tuning:
+    enabled: true
+    enforce: true
+    overrides:
+      app: {request: 256Mi, limit: "512Mi"}
+  knative_tuning:
+    overrides:
+      containerConcurrency: 10
+      annotations:
+        autoscaling.knative.dev/target: "50"
+pay/w:
+  memory_tuning: {enabled: false}
+)");
+  INFO((o ? "" : o.error().message()));
+  REQUIRE(o);
+  const auto& w = o->at("shop/web");
+  CHECK(w.enforce);
+  CHECK(w.containers.at("app").request_bytes == 256 * kMi);
+  CHECK(w.containers.at("app").limit_bytes == 512 * kMi);
+  CHECK(w.knative.container_concurrency == 10);
+  CHECK(w.knative.annotations.at("autoscaling.knative.dev/target") == "50");
+  CHECK_FALSE(o->at("pay/w").enabled);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fleet/yaml_json.hpp"
 #include "recommend/quantity.hpp"
 
 namespace ow::fleet {
@@ -87,7 +88,12 @@ Result<WorkloadOverrides> parse_workload(const json& w, const std::string& id) {
 
 Result<Overrides> parse_overrides(const std::string& text) {
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return app_error("not a JSON object keyed by namespace/workload");
+  if (j.is_discarded()) {  // not JSON: the seed's YAML
+    auto y = yaml_to_json(text);
+    if (!y) return y.error();
+    j = std::move(*y);
+  }
+  if (!j.is_object()) return app_error("not a JSON or YAML map keyed by namespace/workload");
   Overrides out;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& id = it.key();

@@ -1,4 +1,5 @@
-// Per-workload tuning controls from --overrides FILE (JSON), keyed by
+// Per-workload tuning controls from --overrides FILE (JSON, or the same
+// document in YAML), keyed by
 // "namespace/workload" (a Knative Service by its name):
 //   {"shop/web": {
 //      "memory_tuning":  {"enabled": true, "enforce": false,

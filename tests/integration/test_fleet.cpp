@@ -410,6 +410,18 @@ TEST_CASE("fleet: Knative clauses with their figures, patches with overrides and
   CHECK(ck["queue_depth"]["p95"] == calm_q);
   CHECK((*find(doc, "kn/hello/queue-proxy"))["knative"].is_null());  // the sidecar is not advised on
 
+  // The table and YAML carry the same figures.
+  auto t = recommend(fp, {"--selector", "namespace=\"kn\"", "--knative-services", dir.path + "/ksvc.json"});
+  REQUIRE(t.exit_code == 0);
+  CHECK_THAT(t.out, Catch::StartsWith("NAME ") && Catch::Contains("\nkn/hello/user-container ") &&
+                        Catch::Contains("\nknative kn/hello: lower: ws_max " + fmt_mib(he.lw.max)) &&
+                        Catch::Contains("\nknative kn/calm: raise: "));
+  auto y = recommend(fp, {"--selector", "namespace=\"kn\"", "--knative-services", dir.path + "/ksvc.json", "--format", "yaml"});
+  REQUIRE(y.exit_code == 0);
+  CHECK_THAT(y.out, Catch::Contains("\ncontainers:\n- name: \"kn/calm/user-container\"\n") &&
+                        Catch::Contains("    clause: \"raise\"\n") &&
+                        Catch::Contains("    ws_max_bytes: " + std::to_string(he.lw.max) + "\n"));
+
   // Patches: strategic for the Deployment, merge for the Knative Service
   // (its containers written back whole), overrides winning, one disabled.
   std::ofstream(dir.path + "/overrides.json") << R"({

@@ -41,6 +41,8 @@ endif
 LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -levent_extra -levent_pthreads -levent_core -ldl
 # ncurses (wide) for `oomwatch top`: Debian ships the .a archives; terminfo is read at run time.
 LDLIBS += -lncursesw -ltinfo
+# yaml-cpp (Debian ships libyaml-cpp.a): recommend --overrides in YAML.
+LDLIBS += -lyaml-cpp
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall
 
 LIB_SRCS := $(filter-out user/cli/main.cpp,$(shell find user -name '*.cpp' | sort))

@@ -8,6 +8,8 @@ libtomlplusplus-dev libsqlite3-dev golang-go qemu-system-x86 busybox-static cpio
 lld libclang-rt-14-dev
 libevent-dev prometheus curl help2man python3-yaml systemd
 libncurses-dev ncurses-base tmux chromium libjs-dygraphs"
+# recommend --overrides in YAML: libyaml-cpp-dev has the static archive.
+PKGS="$PKGS libyaml-cpp-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -20,6 +20,7 @@
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "kube_tree.hpp"
+#include "prometheus.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 #include "workload.hpp"
@@ -62,43 +63,6 @@ struct Agent {
   ~Agent() { stop(); }
 };
 
-struct Prometheus {
-  owtest::TmpTree dir{"owtest-prom"};
-  int port = owtest::free_port();
-  std::unique_ptr<owtest::Background> bg;
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port); }
-  void start(int target_port) {
-    std::ofstream(dir.path + "/prometheus.yml")
-        << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-           "scrape_configs:\n  - job_name: oomwatch\n    static_configs:\n      - targets: ['127.0.0.1:"
-        << target_port << "']\n";
-    bg = owtest::start({"/usr/bin/prometheus", "--config.file=" + dir.path + "/prometheus.yml",
-                        "--storage.tsdb.path=" + dir.path + "/tsdb", "--web.listen-address=127.0.0.1:" +
-                        std::to_string(port), "--log.level=warn"});
-  }
-  // The value of an instant query's first series; nullopt when it has none.
-  std::optional<double> query(const std::string& promql) const {
-    auto r = owtest::run({"curl", "-sS", "--max-time", "5", "--fail", "-G", base() + "/api/v1/query",
-                          "--data-urlencode", "query=" + promql},
-                         10);
-    if (r.exit_code != 0) return std::nullopt;
-    auto j = json::parse(r.out, nullptr, false);
-    if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
-    const auto& res = j["data"]["result"];
-    if (!res.is_array() || res.empty()) return std::nullopt;
-    return std::stod(res[0]["value"][1].get<std::string>());
-  }
-  // Waits (up to timeout_ms) until the query has a value that pred accepts.
-  bool until(const std::string& promql, const std::function<bool(double)>& pred, int timeout_ms = 30000) const {
-    return owtest::wait_for(
-        [&] {
-          auto v = query(promql);
-          return v && pred(*v);
-        },
-        timeout_ms);
-  }
-};
-
 // A client that connects and sends half a request, then nothing: it must
 // not hold up the agent (its rescue path, or other scrapes).
 struct StalledClient {
@@ -135,7 +99,7 @@ TEST_CASE("metrics: Prometheus scrapes the agent and sees an OOM kill and a resc
   INFO(ag.bg->err());
   REQUIRE(ag.ready());
   REQUIRE(owtest::armed(h, a.path()));
-  Prometheus prom;
+  owtest::Prometheus prom;
   prom.start(mport);
   INFO(prom.bg->err());
   REQUIRE(prom.until("up{job=\"oomwatch\"}", [](double v) { return v == 1; }));

@@ -2,6 +2,7 @@
 //                    [--format table|yaml|json] [--pods FILE] [--pods-log-dir DIR]
 //                    [--request-min SIZE] [--request-max SIZE] [--limit-min SIZE] [--limit-max SIZE]
 //                    [--replay [--from T] [--to T]]
+//                    [--prometheus URL [--selector M] [--step DUR] [--end T] ... [--format patch]]  (recommend_fleet.hpp)
 // Memory request/limit recommendations per container (or cgroup) from the
 // history database's working set (rules: recommend/rules.hpp, docs/recommend.md).
 // Exit codes: 2 for bad flags, unknown cgroups, no data in the window; 1 when
@@ -15,6 +16,7 @@
 #include "advisor/replay_gather.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/recommend_fleet.hpp"
 #include "recommend/quantity.hpp"
 #include "stats/select.hpp"
 #include "stats/time.hpp"
@@ -29,6 +31,7 @@ struct RecommendOpts {
   std::string request_min, request_max, limit_min, limit_max, from, to;
   bool replay = false;
   std::vector<std::string> cgroups;
+  FleetOpts fleet;
 };
 
 int run_recommend(const RecommendOpts& o) {
@@ -67,6 +70,12 @@ int run_recommend(const RecommendOpts& o) {
     *out = *s;
   }
   if (auto bad = recommend::check_rules(q.rules); !bad.empty()) return fail(kExitUsage, "clamps: " + bad);
+  if (!o.fleet.prometheus.empty()) {
+    if (o.replay || !o.cgroups.empty() || !o.db.empty() || !o.pods.empty())
+      return fail(kExitUsage, "--prometheus reads the fleet from Prometheus: --replay, --cgroup, --db and --pods are node-only");
+    return run_recommend_fleet(o.fleet, q.window_ns, q.short_window_ns, q.rules, o.format);
+  }
+  if (o.format == "patch") return fail(kExitUsage, "--format patch needs --prometheus (patches are per workload)");
 
   std::optional<cg::Hierarchy> hier;
   if (auto h = memory_hierarchy()) hier = std::move(*h);
@@ -138,7 +147,7 @@ void add_recommend(CLI::App& app, Action& action) {
   sub->add_option("--window", o->window, "long window, for stability (default 24h)");
   sub->add_option("--short-window", o->short_window, "short window, for responsiveness (default 15m)");
   sub->add_option("--db", o->db, std::string("history database, read-only (default ") + store::kDefaultHistoryPath + ")");
-  sub->add_option("--format", o->format, "table (default), yaml or json")->check(CLI::IsMember({"table", "yaml", "json"}));
+  sub->add_option("--format", o->format, "table (default), yaml, json, or patch (with --prometheus)")->check(CLI::IsMember({"table", "yaml", "json", "patch"}));
   sub->add_option("--pods", o->pods, "kubectl get pods -o json output: current requests by pod uid and container name");
   sub->add_option("--pods-log-dir", o->log_dir, "directory holding the kubelet's pods/ and containers/ logs, for names "
                                                 "(default /var/log)");
@@ -151,6 +160,7 @@ void add_recommend(CLI::App& app, Action& action) {
   sub->add_option("--from", o->from, "replay from: RFC 3339, unix seconds, or relative (-6h); default: --to - --window")
       ->needs(rp);
   sub->add_option("--to", o->to, "replay to (inclusive), same forms; default: now")->needs(rp);
+  add_fleet_options(sub, o->fleet);
   sub->callback([&action, o] { action = [o] { return run_recommend(*o); }; });
 }
 

@@ -111,6 +111,8 @@ std::string cur_text(std::optional<uint64_t> b) {
 
 }  // namespace
 
+ojson report_object(const Report& r) { return report_json(r); }
+
 std::string reports_json(const std::vector<Report>& rs) { return json_line(document(rs)); }
 
 std::string to_yaml(const ojson& doc) {

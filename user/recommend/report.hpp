@@ -46,6 +46,8 @@ struct Report {
   std::string compared_to = "current";
 };
 
+// One report as the JSON object reports_json puts in its array.
+nlohmann::ordered_json report_object(const Report& r);
 std::string reports_json(const std::vector<Report>& rs);  // one line: {"containers":[...]}
 std::string reports_yaml(const std::vector<Report>& rs);  // the same document as YAML
 std::string reports_table(const std::vector<Report>& rs);

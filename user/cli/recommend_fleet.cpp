@@ -1,0 +1,164 @@
+#include "cli/recommend_fleet.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/common.hpp"
+#include "fleet/fleet_output.hpp"
+#include "fleet/fleet_report.hpp"
+#include "fleet/patch.hpp"
+#include "fleet/prom_source.hpp"
+#include "stats/time.hpp"
+#include "util/fs.hpp"
+#include "util/units.hpp"
+
+namespace ow::cli {
+namespace {
+
+constexpr const char* kEnforceEnv = "OPRC_CRM_FEATURES_NFR_ENFORCEMENT";
+
+void out(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void add_fleet_options(CLI::App* sub, FleetOpts& o) {
+  sub->add_option("--prometheus", o.prometheus, "fleet mode: read the working set from Prometheus at this http:// URL "
+                                                "instead of the node's history database");
+  sub->add_option("--selector", o.selector, "PromQL label matchers added to every query, e.g. 'namespace=\"shop\"'");
+  sub->add_option("--owner", o.owner, "only series whose owner label is this class (oaas.io/owner=<class>)");
+  sub->add_option("--owner-label", o.owner_label, "the owner label as Prometheus names it; names the workload when "
+                                                  "present (default oaas_io_owner)");
+  sub->add_option("--step", o.step, "query_range step (default 30s, coarser when the window needs it)");
+  sub->add_option("--end", o.end, "the windows end here: RFC 3339, unix seconds, or relative (-1h); default now");
+  sub->add_option("--timeout", o.timeout, "per HTTP attempt (default 10s)");
+  sub->add_option("--retries", o.retries, "HTTP retries after a failed attempt, with doubling backoff (default 2)");
+  sub->add_option("--max-points", o.max_points, "points per series and query; longer ranges are split (default 11000, "
+                                                "Prometheus's limit)");
+  sub->add_option("--knative-services", o.knative_services, "kubectl get ksvc -o json output: Knative concurrency "
+                                                            "settings and containers");
+  sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)");
+  sub->add_flag("--enforce", o.enforce, "with --format patch: mark the patches of workloads whose overrides say "
+                                        "enforce as to be applied (also " + std::string(kEnforceEnv) + "=true)");
+  sub->add_option("--metric-working-set", o.m_ws, "working-set metric (default container_memory_working_set_bytes)");
+  sub->add_option("--metric-rss", o.m_rss, "RSS metric (default container_memory_rss)");
+  sub->add_option("--metric-requests", o.m_requests, "requests metric (default kube_pod_container_resource_requests)");
+  sub->add_option("--metric-limits", o.m_limits, "limits metric (default kube_pod_container_resource_limits)");
+  sub->add_option("--resource-match", o.resource_match, "matcher picking memory in the requests/limits metrics "
+                                                        "(default resource=\"memory\")");
+  sub->add_option("--metric-oom", o.m_oom, "OOM metric: a gauge (default kube_pod_container_status_last_terminated_"
+                                           "reason) or a counter ending in _total (container_oom_events_total)");
+  sub->add_option("--oom-match", o.oom_match, "matcher for a gauge OOM metric (default reason=\"OOMKilled\")");
+  sub->add_option("--metric-concurrency", o.m_concurrency, "Knative per-pod concurrency (default "
+                                                           "revision_app_request_concurrency)");
+  sub->add_option("--metric-queue-depth", o.m_queue, "Knative per-pod queue depth (default revision_queue_depth)");
+  sub->add_option("--label-namespace", o.l_ns, "namespace label (default namespace)");
+  sub->add_option("--label-pod", o.l_pod, "pod label (default pod)");
+  sub->add_option("--label-container", o.l_container, "container label (default container)");
+}
+
+int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_window_ns, const recommend::Rules& rules,
+                        const std::string& format) {
+  int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  fleet::FleetQuery q;
+  q.selector = o.selector;
+  q.owner = o.owner;
+  q.window_ms = window_ns / 1'000'000;
+  q.short_window_ms = short_window_ns / 1'000'000;
+  q.end_ms = now_ns / 1'000'000;
+  if (!o.end.empty()) {
+    auto t = stats::parse_time_arg(o.end, now_ns);
+    if (!t) return fail(kExitUsage, "--end: " + t.error().message());
+    q.end_ms = *t / 1'000'000;
+  }
+  if (o.max_points < 2) return fail(kExitUsage, "--max-points must be at least 2, got " + std::to_string(o.max_points));
+  q.max_points = o.max_points;
+  if (o.step.empty()) {
+    q.step_ms = fleet::default_step_ms(q.window_ms, q.max_points);
+  } else {
+    auto d = parse_duration(o.step);
+    if (!d) return fail(kExitUsage, "--step: " + d.error().message());
+    q.step_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+    if (q.step_ms < 1000) return fail(kExitUsage, "--step must be at least 1s, got '" + o.step + "'");
+    if (q.step_ms > q.window_ms) return fail(kExitUsage, "--step " + o.step + " is longer than the window");
+  }
+  if (o.retries < 0 || o.retries > 10) return fail(kExitUsage, "--retries must be 0..10, got " + std::to_string(o.retries));
+  fleet::HttpOptions http;
+  auto to = parse_duration(o.timeout);
+  if (!to) return fail(kExitUsage, "--timeout: " + to.error().message());
+  http.timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(*to).count());
+  if (http.timeout_ms <= 0) return fail(kExitUsage, "--timeout must be positive, got '" + o.timeout + "'");
+  http.attempts = 1 + o.retries;
+  q.metrics = {o.m_ws, o.m_rss, o.m_requests, o.m_limits, o.resource_match, o.m_oom, o.oom_match, o.m_concurrency, o.m_queue};
+  q.labels = {o.l_ns, o.l_pod, o.l_container, o.owner_label};
+  q.knative = true;
+  for (auto [flag, v] : {std::pair{"--metric-working-set", &o.m_ws}, std::pair{"--metric-rss", &o.m_rss},
+                         std::pair{"--metric-requests", &o.m_requests}, std::pair{"--metric-limits", &o.m_limits},
+                         std::pair{"--metric-oom", &o.m_oom}, std::pair{"--metric-concurrency", &o.m_concurrency},
+                         std::pair{"--metric-queue-depth", &o.m_queue}, std::pair{"--label-namespace", &o.l_ns},
+                         std::pair{"--label-pod", &o.l_pod}, std::pair{"--label-container", &o.l_container}})
+    if (v->empty()) return fail(kExitUsage, std::string(flag) + " must not be empty");
+  if (!o.owner.empty() && o.owner_label.empty()) return fail(kExitUsage, "--owner needs an --owner-label");
+
+  if (auto u = fleet::check_url(o.prometheus); !u) return fail(kExitUsage, "--prometheus: " + u.error().message());
+  fleet::PatchOptions po;
+  if (o.enforce) po.enforcement = true, po.enforcement_from = "--enforce";
+  if (const char* e = std::getenv(kEnforceEnv); e && *e) {
+    std::string v = e;
+    if (v != "true" && v != "false")
+      return fail(kExitUsage, std::string(kEnforceEnv) + "='" + v + "': expected true or false");
+    if (v == "true" && !po.enforcement) po.enforcement = true, po.enforcement_from = kEnforceEnv;
+  }
+  if (po.enforcement && format != "patch") return fail(kExitUsage, "--enforce applies to --format patch only");
+
+  std::optional<fleet::KnativeServices> ksvc;
+  if (!o.knative_services.empty()) {
+    auto t = read_text(o.knative_services);
+    if (!t) return fail(kExitEnv, t.error(), "pass the output of kubectl get ksvc -o json");
+    auto k = fleet::parse_knative_services(*t);
+    if (!k) return fail(kExitUsage, "--knative-services " + o.knative_services + ": " + k.error().message());
+    ksvc = std::move(*k);
+  }
+  std::optional<fleet::Overrides> ov;
+  if (!o.overrides.empty()) {
+    auto t = read_text(o.overrides);
+    if (!t) return fail(kExitEnv, t.error());
+    auto p = fleet::parse_overrides(*t);
+    if (!p) return fail(kExitUsage, "--overrides " + o.overrides + ": " + p.error().message());
+    ov = std::move(*p);
+  }
+
+  fleet::PromClient client(o.prometheus, http);
+  auto data = fleet::fetch_fleet(client, q);
+  if (!data) {
+    const std::string m = data.error().message();
+    bool no_data = m.rfind("Prometheus has no ", 0) == 0;
+    return fail(no_data || m.find("(HTTP 4") != std::string::npos ? kExitUsage : kExitEnv,
+                m, no_data ? "check --selector, --owner and the metric names; widen --window or move --end" : "");
+  }
+  fleet::FleetContext c;
+  c.rules = rules;
+  c.services = ksvc ? &*ksvc : nullptr;
+  c.overrides = ov ? &*ov : nullptr;
+  c.now_ns = q.end_ms * 1'000'000;
+  auto reports = fleet::build_fleet_reports(*data, q, c);
+  fleet::SourceInfo src{o.prometheus, q.end_ms, q.window_ms, std::min(q.short_window_ms, q.window_ms), q.step_ms,
+                        data->range_queries};
+  if (format == "json")
+    out(fleet::fleet_json(reports, src) + "\n");
+  else if (format == "yaml")
+    out(fleet::fleet_yaml(reports, src));
+  else if (format == "patch")
+    out(fleet::patches_text(fleet::workload_patches(reports, ksvc ? &*ksvc : nullptr, po)));
+  else
+    out(fleet::fleet_table(reports));
+  return kExitOk;
+}
+
+}  // namespace ow::cli

@@ -1,0 +1,89 @@
+#include "fleet/aggregate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "fleet/workload.hpp"
+
+namespace ow::fleet {
+
+std::string key_text(const Key& k) { return k.ns + "/" + k.workload + "/" + k.container; }
+
+std::optional<std::pair<Key, std::string>> series_key(const Labels& l, const LabelNames& n, bool need_container) {
+  auto get = [&](const std::string& name) {
+    auto it = l.find(name);
+    return it == l.end() ? std::string() : it->second;
+  };
+  std::string ns = get(n.ns), pod = get(n.pod), ctr = need_container ? get(n.container) : "",
+              owner = n.owner.empty() ? "" : get(n.owner);
+  if (ns.empty() || pod.empty()) return std::nullopt;
+  if (need_container && (ctr.empty() || ctr == "POD")) return std::nullopt;
+  Workload w = workload_of_pod(pod);
+  if (w.kind == "Deployment")
+    if (auto svc = knative_service_of(w.name); !svc.empty()) w = {"Service", svc};
+  if (!owner.empty()) w.name = owner;
+  return std::pair<Key, std::string>{Key{ns, w.name, ctr}, w.kind};
+}
+
+std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames& n, bool need_container) {
+  std::map<Key, Group> out;
+  for (const auto& x : s) {
+    auto k = series_key(x.labels, n, need_container);
+    if (!k) continue;
+    Group& g = out[k->first];
+    g.kind = k->second;
+    g.pods.insert(x.labels.at(n.pod));
+    ++g.series;
+    g.points.insert(g.points.end(), x.points.begin(), x.points.end());
+  }
+  for (auto& [k, g] : out)
+    std::stable_sort(g.points.begin(), g.points.end(), [](const Point& a, const Point& b) { return a.ts_ms < b.ts_ms; });
+  return out;
+}
+
+recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms) {
+  recommend::WindowFigures f;
+  f.window_ns = (end_ms - start_ms) * 1'000'000;
+  std::vector<uint64_t> v;
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  for (const auto& p : pts) {
+    if (p.ts_ms <= start_ms || p.ts_ms > end_ms) continue;
+    v.push_back(static_cast<uint64_t>(std::llround(p.value)));
+    first = std::min(first, p.ts_ms);
+    last = std::max(last, p.ts_ms);
+  }
+  if (v.empty()) return f;
+  unsigned __int128 sum = 0;
+  for (uint64_t x : v) sum += x;
+  f.samples = v.size();
+  f.ws_avg_bytes = static_cast<uint64_t>(sum / v.size());
+  std::sort(v.begin(), v.end());
+  f.ws_p95_bytes = v[(95 * v.size() + 99) / 100 - 1];
+  f.ws_max_bytes = v.back();
+  f.covered_ns = (last - first) * 1'000'000;
+  return f;
+}
+
+Spread spread(std::vector<double> v) {
+  Spread s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.samples = v.size();
+  s.p95 = v[(95 * v.size() + 99) / 100 - 1];
+  s.max = v.back();
+  return s;
+}
+
+std::map<Key, double> max_per_key(const std::vector<Series>& s, const LabelNames& n) {
+  std::map<Key, double> out;
+  for (const auto& x : s) {
+    auto k = series_key(x.labels, n);
+    if (!k || x.points.empty()) continue;
+    double v = x.points.back().value;
+    auto [it, fresh] = out.emplace(k->first, v);
+    if (!fresh) it->second = std::max(it->second, v);
+  }
+  return out;
+}
+
+}  // namespace ow::fleet

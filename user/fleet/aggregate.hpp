@@ -1,0 +1,62 @@
+// Series from Prometheus grouped per (namespace, workload, container) and
+// reduced to the rule engine's window figures. Pure.
+// Every pod of a workload and every restart of a container (a new series)
+// is pooled into one set of points: the recommendation is per workload
+// container, as the limits are set per pod template.
+//   avg: the mean, rounded down to a byte; p95: nearest rank (the
+//   ceil(0.95 n)-th smallest); max; covered: last - first point.
+// cAdvisor's pod-level series (container="" or "POD") are skipped.
+#pragma once
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fleet/prom_api.hpp"
+#include "recommend/rules.hpp"
+
+namespace ow::fleet {
+
+struct LabelNames {
+  std::string ns = "namespace", pod = "pod", container = "container";
+  std::string owner = "oaas_io_owner";  // names the workload when a series carries it
+};
+
+struct Key {
+  std::string ns, workload, container;
+  auto operator<=>(const Key&) const = default;
+};
+std::string key_text(const Key& k);  // "ns/workload/container"
+
+struct Group {
+  std::string kind;  // workload.hpp's kinds
+  std::set<std::string> pods;
+  size_t series = 0;
+  std::vector<Point> points;
+};
+
+// The key of one series and its workload's kind; nullopt for pod-level or
+// unlabelled series. Without need_container (revision-level Knative series)
+// the key's container is empty.
+std::optional<std::pair<Key, std::string>> series_key(const Labels& l, const LabelNames& n, bool need_container = true);
+
+std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames& n, bool need_container = true);
+
+// The pooled figures of the points inside (start_ms, end_ms]; samples 0 when none.
+recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms);
+
+// Nearest-rank p95 and the max of plain values (concurrency, queue depth).
+struct Spread {
+  double p95 = 0, max = 0;
+  size_t samples = 0;
+};
+Spread spread(std::vector<double> v);
+
+// Per key, the largest value of an instant vector (requests, limits: the
+// same in every pod of a template; the largest when a rollout is under way).
+std::map<Key, double> max_per_key(const std::vector<Series>& s, const LabelNames& n);
+
+}  // namespace ow::fleet

@@ -1,0 +1,98 @@
+#include "fleet/fleet_report.hpp"
+
+#include <cmath>
+
+#include "recommend/gate.hpp"
+#include "util/units.hpp"
+
+namespace ow::fleet {
+namespace {
+
+std::optional<uint64_t> bytes_of(const std::map<Key, double>& m, const Key& k) {
+  auto it = m.find(k);
+  if (it == m.end()) return std::nullopt;
+  return static_cast<uint64_t>(std::llround(it->second));
+}
+
+std::string workload_id(const Key& k) { return k.ns + "/" + k.workload; }
+
+}  // namespace
+
+recommend::Input fleet_input(const Group& g, const FleetQuery& q, std::optional<uint64_t> oom_used) {
+  recommend::Input in;
+  in.long_window = window_figures(g.points, q.end_ms - q.window_ms, q.end_ms);
+  auto s = window_figures(g.points, q.end_ms - std::min(q.short_window_ms, q.window_ms), q.end_ms);
+  if (s.samples) in.short_window = s;
+  in.oom_used_bytes = oom_used;
+  return in;
+}
+
+std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuery& q, const FleetContext& c) {
+  std::vector<FleetReport> out;
+  for (const auto& [k, g] : d.ws) {
+    FleetReport f;
+    f.key = k;
+    f.kind = g.kind;
+    f.pods = g.pods.size();
+    f.series = g.series;
+    recommend::Report& r = f.report;
+    r.name = key_text(k);
+    std::optional<uint64_t> oom;
+    if (auto o = d.oom_used.find(k); o != d.oom_used.end()) oom = o->second;
+    r.input = fleet_input(g, q, oom);
+    if (r.input.long_window.samples == 0) continue;
+    if (auto rq = bytes_of(d.requests, k)) r.current.request_bytes = *rq, r.request_from = "kube-state-metrics";
+    if (auto lm = bytes_of(d.limits, k)) r.current.limit_bytes = *lm, r.limit_from = "kube-state-metrics";
+    if (auto rs = d.rss.find(k); rs != d.rss.end()) f.rss = window_figures(rs->second.points, q.end_ms - q.window_ms, q.end_ms);
+    r.rec = recommend::recommend(r.input, c.rules);
+    // No stored recommendation on this path: compared with the current values, no cooldown running.
+    r.decision = recommend::decide(r.current, r.rec, std::nullopt, c.now_ns, c.rules);
+    if (c.overrides)
+      if (auto o = c.overrides->find(workload_id(k)); o != c.overrides->end()) {
+        f.tuning_enabled = o->second.enabled;
+        f.enforce = o->second.enforce;
+        if (o->second.knative.container_concurrency || !o->second.knative.annotations.empty())
+          f.override_knative = o->second.knative;
+        if (auto co = o->second.containers.find(k.container); co != o->second.containers.end())
+          f.override_values = co->second;
+      }
+    out.push_back(std::move(f));
+  }
+  // Knative advice: once per Service, on its user container nearest its limit.
+  std::map<std::string, FleetReport*> pick;
+  auto ratio = [](const FleetReport& f) {
+    uint64_t lim = f.report.current.limit_bytes && *f.report.current.limit_bytes != kUnlimited
+                       ? *f.report.current.limit_bytes
+                       : f.report.rec.limit_bytes;
+    return static_cast<double>(f.report.input.long_window.ws_max_bytes) / static_cast<double>(lim);
+  };
+  for (auto& f : out) {
+    std::string id = workload_id(f.key);
+    bool known = c.services && c.services->count(id);
+    if (f.kind != "Service" && !known) continue;
+    if (f.key.container == kQueueProxy) continue;
+    auto& p = pick[id];
+    if (!p || ratio(f) > ratio(*p)) p = &f;
+  }
+  for (auto& [id, f] : pick) {
+    Key wk{f->key.ns, f->key.workload, ""};
+    if (auto it = d.concurrency.find(wk); it != d.concurrency.end()) f->concurrency = spread(it->second);
+    if (auto it = d.queue_depth.find(wk); it != d.queue_depth.end()) f->queue_depth = spread(it->second);
+    recommend::KnativeInput in;
+    in.ws_max_bytes = f->report.input.long_window.ws_max_bytes;
+    const auto& cur = f->report.current.limit_bytes;
+    in.limit_bytes = cur && *cur != kUnlimited ? *cur : f->report.rec.limit_bytes;
+    if (f->concurrency) in.concurrency_p95 = f->concurrency->p95;
+    if (f->queue_depth) in.queue_depth_p95 = f->queue_depth->p95;
+    if (c.services)
+      if (auto s = c.services->find(id); s != c.services->end()) in.settings = s->second.settings;
+    if (c.overrides)
+      if (auto o = c.overrides->find(id); o != c.overrides->end()) in.overrides = o->second.knative;
+    // The memory gate's cooldown (none runs without a stored recommendation).
+    in.cooling_down = false;
+    f->knative = recommend::advise_knative(in, c.knative_rules);
+  }
+  return out;
+}
+
+}  // namespace ow::fleet

@@ -1,0 +1,49 @@
+// Fleet recommendations: Prometheus's figures per (namespace, workload,
+// container) fed to the same rule engine and gate as the node path
+// (recommend::recommend, recommend::decide), with Knative concurrency advice
+// for Knative Services, and the per-workload overrides. Pure; the reports
+// are presented by fleet_output.hpp and patch.hpp.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fleet/aggregate.hpp"
+#include "fleet/knative_services.hpp"
+#include "fleet/overrides.hpp"
+#include "fleet/prom_source.hpp"
+#include "recommend/knative.hpp"
+#include "recommend/report.hpp"
+
+namespace ow::fleet {
+
+struct FleetReport {
+  recommend::Report report;  // name "ns/workload/container"; cgroup empty
+  Key key;
+  std::string kind;
+  size_t pods = 0, series = 0;
+  recommend::WindowFigures rss;  // samples 0: no RSS series
+  std::optional<Spread> concurrency, queue_depth;
+  std::optional<recommend::KnativeAdvice> knative;  // on the Service's container nearest its limit
+  std::optional<ContainerOverride> override_values;
+  std::optional<recommend::KnativeOverrides> override_knative;  // the workload's, when given
+  bool tuning_enabled = true, enforce = false;
+};
+
+struct FleetContext {
+  recommend::Rules rules;
+  recommend::KnativeRules knative_rules;
+  const KnativeServices* services = nullptr;  // nullptr: no --knative-services
+  const Overrides* overrides = nullptr;       // nullptr: no --overrides
+  int64_t now_ns = 0;
+};
+
+// Knative's sidecar: not a user container, never advised on concurrency.
+inline constexpr const char* kQueueProxy = "queue-proxy";
+
+std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuery& q, const FleetContext& c);
+
+// The recommendation in the shared rule engine's input form, for one key.
+recommend::Input fleet_input(const Group& g, const FleetQuery& q, std::optional<uint64_t> oom_used);
+
+}  // namespace ow::fleet

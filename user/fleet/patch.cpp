@@ -1,0 +1,173 @@
+#include "fleet/patch.hpp"
+
+#include <map>
+#include <set>
+
+#include "recommend/gate.hpp"
+#include "util/units.hpp"
+#include "recommend/quantity.hpp"
+#include "util/text.hpp"
+
+namespace ow::fleet {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+const char* resource_of(const std::string& kind) {
+  if (kind == "Deployment") return "deployment";
+  if (kind == "StatefulSet") return "statefulset";
+  if (kind == "DaemonSet") return "daemonset";
+  if (kind == "Service") return "ksvc";
+  return nullptr;
+}
+
+struct Chosen {
+  std::optional<uint64_t> bytes;
+  std::string from;
+  bool changes = false;
+};
+
+Chosen pick(std::optional<uint64_t> override_b, bool rec_changes, uint64_t rec, std::optional<uint64_t> current) {
+  recommend::Candidates c;
+  c.override_bytes = override_b;
+  if (rec_changes) c.recommended_bytes = rec;
+  if (current && *current != kUnlimited) c.template_bytes = current;
+  auto ch = recommend::choose(c);
+  Chosen out{ch.bytes, recommend::source_name(ch.source), false};
+  out.changes = ch.bytes && (!current || *current != *ch.bytes);
+  return out;
+}
+
+}  // namespace
+
+std::string kubectl_command(const std::string& resource, const std::string& name, const std::string& ns,
+                            const std::string& type, const std::string& patch) {
+  return "kubectl patch " + resource + " " + shell_quote(name) + " -n " + shell_quote(ns) + " --type " + type +
+         " -p " + shell_quote(patch);
+}
+
+std::vector<ojson> workload_patches(const std::vector<FleetReport>& rs, const KnativeServices* ksvc,
+                                    const PatchOptions& o) {
+  std::map<std::pair<std::string, std::string>, std::vector<const FleetReport*>> by;
+  for (const auto& f : rs) by[{f.key.ns, f.key.workload}].push_back(&f);
+  std::vector<ojson> out;
+  for (const auto& [id, fs] : by) {
+    const auto& [ns, name] = id;
+    const FleetReport& first = *fs.front();
+    ojson doc = {{"namespace", ns}, {"name", name}, {"kind", first.kind}};
+    ojson containers = ojson::array(), ctr_patch = ojson::array();
+    std::map<std::string, ojson> mem;  // container -> resources patch
+    std::vector<std::string> why;
+    const FleetReport* kn = nullptr;
+    for (const FleetReport* f : fs) {
+      const auto& r = f->report;
+      std::optional<uint64_t> ovr_req, ovr_lim;
+      if (f->override_values) ovr_req = f->override_values->request_bytes, ovr_lim = f->override_values->limit_bytes;
+      Chosen req = pick(ovr_req, r.decision.propose && r.decision.request_changes, r.rec.request_bytes, r.current.request_bytes);
+      Chosen lim = pick(ovr_lim, r.decision.propose && r.decision.limit_changes, r.rec.limit_bytes, r.current.limit_bytes);
+      containers.push_back({{"name", f->key.container},
+                            {"request", req.bytes ? ojson(recommend::quantity(*req.bytes)) : ojson(nullptr)},
+                            {"request_from", req.from},
+                            {"limit", lim.bytes ? ojson(recommend::quantity(*lim.bytes)) : ojson(nullptr)},
+                            {"limit_from", lim.from},
+                            {"decision", r.decision.reason}});
+      if (req.changes || lim.changes) {
+        ojson res = ojson::object();
+        if (req.changes) res["requests"] = {{"memory", recommend::quantity(*req.bytes)}};
+        if (lim.changes) res["limits"] = {{"memory", recommend::quantity(*lim.bytes)}};
+        mem[f->key.container] = res;
+        why.push_back(f->key.container + ": " + r.rec.rationale);
+      }
+      if (f->knative) kn = f;
+    }
+    doc["containers"] = containers;
+    ojson patch = nullptr;
+    std::string type, reason;
+    const char* res = resource_of(first.kind);
+    bool enabled = first.tuning_enabled;
+    if (!enabled) {
+      reason = "memory tuning is disabled for " + ns + "/" + name + " in the overrides file";
+    } else if (!res) {
+      reason = "a bare pod's resources cannot be patched (no controller owns " + name + ")";
+    } else if (first.kind == "Service") {
+      type = "merge";
+      ojson tpl = ojson::object();
+      const KnativeService* svc = nullptr;
+      if (ksvc)
+        if (auto s = ksvc->find(ns + "/" + name); s != ksvc->end()) svc = &s->second;
+      bool kn_change = kn && kn->knative->propose;
+      if (kn_change) {
+        if (kn->knative->target) tpl["metadata"]["annotations"][recommend::kTargetAnnotation] = std::to_string(*kn->knative->target);
+        if (kn->knative->container_concurrency) tpl["spec"]["containerConcurrency"] = *kn->knative->container_concurrency;
+        why.push_back("knative: " + kn->knative->rationale);
+      }
+      // Explicit user settings are written as they are (they win over advice).
+      if (first.override_knative) {
+        for (const auto& [k, v] : first.override_knative->annotations) tpl["metadata"]["annotations"][k] = v;
+        if (first.override_knative->container_concurrency)
+          tpl["spec"]["containerConcurrency"] = *first.override_knative->container_concurrency;
+      }
+      if (!mem.empty()) {
+        if (!svc) {
+          why.push_back("memory not patched: pass --knative-services (kubectl get ksvc -o json); a merge patch "
+                        "replaces the Service's whole containers list");
+          reason = why.back();
+        } else {
+          ojson list = svc->containers;
+          std::set<std::string> written;
+          for (auto& c : list) {
+            // Knative names a lone unnamed container "user-container" in the pod.
+            std::string cn = c.contains("name") && c["name"].is_string() ? c["name"].get<std::string>()
+                             : list.size() == 1                           ? std::string("user-container")
+                                                                          : std::string();
+            if (auto m = mem.find(cn); m != mem.end()) {
+              for (auto it = m->second.begin(); it != m->second.end(); ++it) c["resources"][it.key()]["memory"] = it.value()["memory"];
+              written.insert(cn);
+            }
+          }
+          for (const auto& [cn, r] : mem)
+            if (!written.count(cn))
+              why.push_back(cn + ": not a container of the Service's template (queue-proxy's resources are Knative's "
+                                 "config-deployment), not patched");
+          if (!written.empty()) tpl["spec"]["containers"] = list;
+        }
+      }
+      if (!tpl.empty()) patch = {{"spec", {{"template", tpl}}}};
+    } else {
+      type = "strategic";
+      for (const auto& [cn, r] : mem) ctr_patch.push_back({{"name", cn}, {"resources", r}});
+      if (!ctr_patch.empty()) patch = {{"spec", {{"template", {{"spec", {{"containers", ctr_patch}}}}}}}};
+    }
+    if (patch.is_null() && reason.empty()) reason = "nothing to change: every figure is within hysteresis or overridden to its current value";
+    doc["patch_type"] = patch.is_null() ? ojson(nullptr) : ojson(type);
+    doc["patch"] = patch;
+    doc["command"] = patch.is_null() ? ojson(nullptr) : ojson(kubectl_command(res, name, ns, type, patch.dump()));
+    bool apply = !patch.is_null() && o.enforcement && first.enforce;
+    doc["apply"] = apply;
+    if (patch.is_null())
+      doc["apply_reason"] = reason;
+    else if (apply)
+      doc["apply_reason"] = "enforcement on (" + o.enforcement_from + ") and memory_tuning.enforce for " + ns + "/" + name;
+    else if (!o.enforcement)
+      doc["apply_reason"] = "observe-only: enforcement is off (--enforce or OPRC_CRM_FEATURES_NFR_ENFORCEMENT=true)";
+    else
+      doc["apply_reason"] = "observe-only: memory_tuning.enforce is not set for " + ns + "/" + name + " in the overrides file";
+    doc["rationale"] = why;
+    out.push_back(std::move(doc));
+  }
+  return out;
+}
+
+std::string patches_text(const std::vector<ojson>& ps) {
+  std::string s;
+  for (const auto& p : ps) s += json_line(p) + "\n";
+  return s;
+}
+
+}  // namespace ow::fleet

@@ -15,6 +15,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/history_args.hpp"
+#include "util/clock.hpp"
 #include "stats/select.hpp"
 #include "stats/time.hpp"
 #include "store/history.hpp"
@@ -40,20 +42,9 @@ int run_report(const ReportOpts& o) {
   if (o.top < 0) return fail(kExitUsage, "--top " + std::to_string(o.top) + ": must be 0 (all) or more");
   if (o.max_points < 2 || o.max_points > 100000)
     return fail(kExitUsage, "--max-points " + std::to_string(o.max_points) + ": must be between 2 and 100000");
-  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
   stats::TimeRange r;
-  for (auto [flag, text, out] : {std::tuple{"--from", &o.from, &r.from_ns}, std::tuple{"--to", &o.to, &r.to_ns}}) {
-    auto t = stats::parse_time_arg(*text, now);
-    if (!t) return fail(kExitUsage, std::string(flag) + ": " + t.error().message());
-    *out = *t;
-  }
-  if (auto st = stats::check_range(r); !st) return fail(kExitUsage, "--to before --from: " + st.error().message());
-
-  std::string mount;
-  if (auto h = memory_hierarchy()) mount = h->mount();
-  std::vector<std::string> sels;
-  for (const auto& c : o.cgroups) sels.push_back(stats::normalize_cgroup_arg(c, mount));
+  if (int rc = parse_window_flags(o.from, o.to, r)) return rc;
+  std::vector<std::string> sels = cgroup_selectors(o.cgroups);
 
   std::string path = o.db.empty() ? store::kDefaultHistoryPath : o.db;
   store::StoreOptions so;
@@ -79,7 +70,7 @@ int run_report(const ReportOpts& o) {
   view::ReportData d;
   d.from_ns = r.from_ns;
   d.to_ns = r.to_ns;
-  d.generated_ns = now;
+  d.generated_ns = wall_ns();
   d.db_path = path;
   d.total_cgroups = w->stats.size();
   auto chosen = view::choose_cgroups(w->stats, static_cast<size_t>(o.top));

@@ -12,6 +12,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/history_args.hpp"
+#include "util/clock.hpp"
 #include "stats/report.hpp"
 #include "stats/select.hpp"
 #include "stats/time.hpp"
@@ -48,23 +50,9 @@ int empty_window(const stats::TimeRange& r, const std::vector<std::string>& args
 }
 
 int run_stats(const StatsOpts& o) {
-  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
-  stats::TimeRange r{INT64_MIN, now};
-  for (auto [flag, text, out] : {std::tuple{"--from", &o.from, &r.from_ns}, std::tuple{"--to", &o.to, &r.to_ns}}) {
-    if (text->empty()) continue;
-    auto t = stats::parse_time_arg(*text, now);
-    if (!t) return fail(kExitUsage, std::string(flag) + ": " + t.error().message());
-    *out = *t;
-  }
-  if (auto st = stats::check_range(r); !st) return fail(kExitUsage, "--to before --from: " + st.error().message());
-
-  // An absolute cgroupfs path loses the mount prefix when the hierarchy is
-  // found; without one (a laptop reading a node's file) it is used as given.
-  std::string mount;
-  if (auto h = memory_hierarchy()) mount = h->mount();
-  std::vector<std::string> sels;
-  for (const auto& c : o.cgroups) sels.push_back(stats::normalize_cgroup_arg(c, mount));
+  stats::TimeRange r{INT64_MIN, wall_ns()};
+  if (int rc = parse_window_flags(o.from, o.to, r)) return rc;
+  std::vector<std::string> sels = cgroup_selectors(o.cgroups);
 
   stats::StatsByCgroup result;
   if (!o.input.empty()) {

@@ -24,5 +24,6 @@ void add_bpfmem(CLI::App& app, Action& action);
 void add_gomemlimit(CLI::App& app, Action& action);
 void add_restore(CLI::App& app, Action& action);
 void add_recommend(CLI::App& app, Action& action);
+void add_trace(CLI::App& app, Action& action);
 
 }  // namespace ow::cli

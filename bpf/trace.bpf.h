@@ -72,32 +72,46 @@ static __always_inline int trace_item_kind(int item)
 /* Whether @memcg is the target or below it: from the memcg's depth, walk up
  * exactly (level - target_level) css parents and compare that ancestor's id.
  * Shallower memcgs (most of a node's events when tracing a leaf) cost one
- * read. Works on v1 and v2: css.parent stays in the memory hierarchy. */
-static __always_inline bool trace_in_target(struct mem_cgroup *memcg)
-{
-	struct cgroup_subsys_state *css;
-	int level, steps, i;
-
-	if (!memcg)
-		return false;
-	css = (void *)memcg + bpf_core_field_offset(struct mem_cgroup, css);
-	level = BPF_CORE_READ(css, cgroup, level);
-	steps = level - target_level;
-	if (steps < 0)
-		return false;
-	if (steps >= OW_TRACE_WALK_LEVELS) {
-		trace_stat_inc(OW_TRACE_STAT_DEEP);
-		return false;
-	}
-	for (i = 0; i < OW_TRACE_WALK_LEVELS; i++) {
-		if (i >= steps || !css)
-			break;
-		css = BPF_CORE_READ(css, parent);
-	}
-	return css && BPF_CORE_READ(css, cgroup, kn, id) == target_cgroup_id;
+ * read. Works on v1 and v2: css.parent stays in the memory hierarchy.
+ * @direct: tp_btf, whose BTF-typed pointers are read with plain loads
+ * (cheaper than a bpf_probe_read_kernel call each, on a path that runs for
+ * every charge of the node); raw_tp reads through BPF_CORE_READ. */
+#define TRACE_IN_TARGET(name, READ)                                                   \
+static __always_inline bool name(struct mem_cgroup *memcg)                            \
+{                                                                                     \
+	struct cgroup_subsys_state *css;                                              \
+	int level, steps, i;                                                          \
+                                                                                      \
+	if (!memcg)                                                                   \
+		return false;                                                         \
+	css = &memcg->css;                                                            \
+	level = READ(css, cgroup, level);                                             \
+	steps = level - target_level;                                                 \
+	if (steps < 0)                                                                \
+		return false;                                                         \
+	if (steps >= OW_TRACE_WALK_LEVELS) {                                          \
+		trace_stat_inc(OW_TRACE_STAT_DEEP);                                   \
+		return false;                                                         \
+	}                                                                             \
+	for (i = 0; i < OW_TRACE_WALK_LEVELS; i++) {                                  \
+		if (i >= steps || !css)                                               \
+			break;                                                        \
+		css = READ(css, parent);                                              \
+	}                                                                             \
+	return css && READ(css, cgroup, kn, id) == target_cgroup_id;                  \
 }
 
-static __always_inline int handle_memcg_stat(struct mem_cgroup *memcg, int item, int val)
+#define TRACE_DIRECT_READ2(p, a) ((p)->a)
+#define TRACE_DIRECT_READ3(p, a, b) ((p)->a->b)
+#define TRACE_DIRECT_READ4(p, a, b, c) ((p)->a->b->c)
+#define TRACE_DIRECT_PICK(_1, _2, _3, _4, NAME, ...) NAME
+#define TRACE_DIRECT_READ(...) \
+	TRACE_DIRECT_PICK(__VA_ARGS__, TRACE_DIRECT_READ4, TRACE_DIRECT_READ3, TRACE_DIRECT_READ2)(__VA_ARGS__)
+
+TRACE_IN_TARGET(trace_in_target_direct, TRACE_DIRECT_READ)
+TRACE_IN_TARGET(trace_in_target_probe, BPF_CORE_READ)
+
+static __always_inline int handle_memcg_stat(struct mem_cgroup *memcg, int item, int val, bool direct)
 {
 	struct ow_trace_proc *p, zero = {};
 	__u32 tgid;
@@ -109,7 +123,7 @@ static __always_inline int handle_memcg_stat(struct mem_cgroup *memcg, int item,
 	kind = trace_item_kind(item);
 	if (kind < 0 || kind >= OW_TRACE_KINDS)
 		return 0;
-	if (!trace_in_target(memcg))
+	if (direct ? !trace_in_target_direct(memcg) : !trace_in_target_probe(memcg))
 		return 0;
 	trace_stat_inc(OW_TRACE_STAT_EVENTS);
 	tgid = bpf_get_current_pid_tgid() >> 32;

@@ -19,7 +19,7 @@
 #include "helpers.hpp"
 #include "trace/bpf_tracer.hpp"
 #include "util/fd.hpp"
-#include "workload.hpp"
+#include "ready_child.hpp"
 
 using nlohmann::json;
 
@@ -58,53 +58,6 @@ bool have_tracepoints() {
   return m && m->empty();
 }
 
-uint64_t rss_field(int pid, const char* key) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(key, 0) == 0) return std::stoull(line.substr(std::strlen(key))) * 1024;
-  return 0;
-}
-
-// A forked child that joins the cgroup, runs fn, then waits to be killed.
-// Killed and reaped on every path.
-class Child {
- public:
-  template <typename Fn>
-  Child(const std::string& procs_file, Fn fn) {
-    int p[2];
-    REQUIRE(::pipe(p) == 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(p[0]);
-      int fd = ::open(procs_file.c_str(), O_WRONLY);
-      std::string me = std::to_string(::getpid());
-      if (fd < 0 || ::write(fd, me.data(), me.size()) != static_cast<ssize_t>(me.size())) ::_exit(3);
-      ::close(fd);
-      char c = fn() ? 'y' : 'n';
-      if (::write(p[1], &c, 1) != 1) ::_exit(4);
-      for (;;) ::pause();
-    }
-    ::close(p[1]);
-    done_fd_ = p[0];
-  }
-  ~Child() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    ::close(done_fd_);
-  }
-  // Blocks until fn() returned; its result.
-  bool done() {
-    char c = 0;
-    return ::read(done_fd_, &c, 1) == 1 && c == 'y';
-  }
-  int pid() const { return pid_; }
-
- private:
-  int pid_ = -1;
-  int done_fd_ = -1;
-};
-
 // `oomwatch trace` in the background until the programs are attached (or,
 // for --method proc, until its first sample had time to be taken).
 std::unique_ptr<owtest::Background> start_trace(const std::string& cg, const std::string& method) {
@@ -140,11 +93,11 @@ const json* proc(const json& j, int pid) {
 void check_grower(const std::string& method) {
   auto cg = owtest::make_cgroup(ow::kUnlimited, "owtest-trace");
   auto procs = cg.hierarchy().abs(cg.path()) + "/cgroup.procs";
-  owtest::Workload idle(procs, {{4 * kMiB, 0, 0}}, false, true);
-  REQUIRE(owtest::wait_for([&] { return rss_field(idle.pid(), "RssAnon:") >= 4 * kMiB; }, 10000));
+  owtest::ReadyChild idle(procs, [] { return owtest::grow_anon(4 * kMiB); });
+  REQUIRE(idle.done());
   auto b = start_trace(cg.path(), method);
-  owtest::Workload grower(procs, {{64 * kMiB, 0, 0}}, false, true);
-  REQUIRE(owtest::wait_for([&] { return rss_field(grower.pid(), "RssAnon:") >= 64 * kMiB; }, 20000));
+  owtest::ReadyChild grower(procs, [] { return owtest::grow_anon(64 * kMiB); });
+  REQUIRE(grower.done());
   if (method == "proc") ::usleep(300'000);  // one more sample after the growth
   auto j = stop_trace(*b);
   INFO(j.dump());
@@ -197,12 +150,12 @@ TEST_CASE("trace classifies memfd writes as shmem and a file written under /var/
       if (::write(fd, buf.data(), buf.size()) != static_cast<ssize_t>(buf.size())) return false;
     return true;
   };
-  Child shm(procs, [&] {
+  owtest::ReadyChild shm(procs, [&] {
     int fd = ::memfd_create("owtest-trace", 0);
     return fd >= 0 && write_mib(fd, 32);  // the fd stays open: the pages stay
   });
   REQUIRE(shm.done());
-  Child disk(procs, [&] {
+  owtest::ReadyChild disk(procs, [&] {
     int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     return fd >= 0 && write_mib(fd, 32);
   });

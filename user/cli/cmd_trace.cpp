@@ -27,9 +27,9 @@ struct TraceOpts {
 
 // The measured cost, stated in --help and docs/trace.md (tests/bench/bench_trace.cpp).
 constexpr const char* kCost =
-    "Cost while attached (tracepoints): every charge on the node runs the program. Measured on a "
-    "page-fault loop (mmap, touch, munmap; make bench, bench_trace) takes about 1.2x its untraced time while "
-    "another cgroup is traced and about 1.25x while its own cgroup is traced (2-core VM, kernel 6.18). "
+    "Cost while attached (tracepoints): every charge on the node runs the program. A "
+    "page-fault loop (mmap, touch, munmap; make bench, bench_trace) takes 1.09x to 1.15x its untraced time "
+    "while another cgroup is traced and 1.12x to 1.23x while its own cgroup is traced (2-core VM, kernel 6.18). "
     "Nothing stays attached after the command ends, however it ends. See docs/trace.md.";
 
 int run_trace(const TraceOpts& o) {

@@ -63,7 +63,7 @@ Result<trace_bpf*> load(uint64_t target_id, int level, bool btf_flavor, const st
 
 }  // namespace
 
-Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level) {
+Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level, bool raw_only) {
   auto missing = missing_tracepoints(kStatTracepoints);
   if (!missing) return missing.error();
   if (missing->size() == kStatTracepoints.size())
@@ -81,6 +81,10 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level
   }
   Error first;
   for (bool btf_flavor : {true, false}) {
+    if (btf_flavor && raw_only) {
+      first = app_error("tp_btf not asked for");
+      continue;
+    }
     auto s = load(target_id, level, btf_flavor, *missing);
     if (!s) {
       if (btf_flavor) first = s.error();

@@ -98,6 +98,11 @@ Result<TraceResult> run_session(const cg::Hierarchy& h, const SessionOptions& o)
     }
   }
   if (tracer) {
+    // The kernel side records the comm of a process's first charge (a shell
+    // before its exec, often); a process still alive gets its name now.
+    for (auto& [tgid, u] : r.totals)
+      if (auto c = read_text("/proc/" + std::to_string(tgid) + "/comm"); c && !c->empty())
+        u.comm = c->back() == '\n' ? c->substr(0, c->size() - 1) : *c;
     r.events = tracer->events();
     r.drops = tracer->drops();
     tracer->detach();

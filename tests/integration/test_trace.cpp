@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "trace/bpf_tracer.hpp"
 #include "util/fd.hpp"
@@ -215,4 +216,9 @@ TEST_CASE("trace refuses bad input with one line", "[integration][trace]") {
   bad({"--cgroup", "/", "--duration", "0s"}, "above zero");
   bad({"--cgroup", "/", "--interval", "20s"}, "longer than --duration");
   bad({"--cgroup", "/", "--method", "ebpf"}, "--method");
+  owtest::TmpTree dir("owtest-trace-cfg");
+  std::ofstream(dir.path + "/c.toml") << "trace_max_duration = \"2s\"\n";
+  bad({"--cgroup", "/", "--config", dir.path + "/c.toml", "--duration", "3s"}, "trace_max_duration (2s)");
+  std::ofstream(dir.path + "/bad.toml") << "trace_max_duration = \"never\"\n";
+  bad({"--cgroup", "/", "--config", dir.path + "/bad.toml"}, "trace_max_duration");
 }

@@ -33,3 +33,9 @@ int owt_lruvec_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	return handle_memcg_stat((struct mem_cgroup *)ctx->args[0], (int)ctx->args[1], (int)ctx->args[2], false);
 }
+
+SEC("iter/cgroup")
+int owt_level(struct bpf_iter__cgroup *ctx)
+{
+	return learn_target_level(ctx->cgroup);
+}

@@ -13,11 +13,14 @@
 #include "oomwatch.h"
 
 /* Set by userspace before load: the target cgroup's kernfs id (the inode of
- * its directory in the memory controller's hierarchy, v1 or v2) and its depth
- * below that hierarchy's root (root = 0). */
+ * its directory in the memory controller's hierarchy, v1 or v2). */
 const volatile __u64 target_cgroup_id = 0;
-const volatile __s32 target_level = 0;
 const volatile __u64 page_size = 4096;
+/* The target's depth below its hierarchy's true root, written by the
+ * iter/cgroup program run once on the target before the tracepoints are
+ * attached: a path seen from inside a cgroup namespace would give a wrong
+ * depth. -1 until then (nothing is counted). */
+__s32 target_level = -1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -86,6 +89,8 @@ static __always_inline bool name(struct mem_cgroup *memcg)                      
 		return false;                                                         \
 	css = &memcg->css;                                                            \
 	level = READ(css, cgroup, level);                                             \
+	if (target_level < 0)                                                         \
+		return false;                                                         \
 	steps = level - target_level;                                                 \
 	if (steps < 0)                                                                \
 		return false;                                                         \
@@ -110,6 +115,14 @@ static __always_inline bool name(struct mem_cgroup *memcg)                      
 
 TRACE_IN_TARGET(trace_in_target_direct, TRACE_DIRECT_READ)
 TRACE_IN_TARGET(trace_in_target_probe, BPF_CORE_READ)
+
+/* iter/cgroup on the target alone (BPF_CGROUP_ITER_SELF_ONLY): its depth. */
+static __always_inline int learn_target_level(struct cgroup *cg)
+{
+	if (cg && cg->kn->id == target_cgroup_id)
+		target_level = cg->level;
+	return 0;
+}
 
 static __always_inline int handle_memcg_stat(struct mem_cgroup *memcg, int item, int val, bool direct)
 {

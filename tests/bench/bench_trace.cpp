@@ -20,7 +20,6 @@
 #include "bench_util.hpp"
 #include "cgroup/scoped.hpp"
 #include "trace/bpf_tracer.hpp"
-#include "trace/session.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
 
@@ -109,7 +108,7 @@ int main() {
         const auto& target = c == kOther ? other_cg->path() : loop_cg->path();
         auto id = h->id_of(target);
         if (!id) return std::fprintf(stderr, "%s\n", id.error().message().c_str()), 1;
-        auto o = trace::BpfTracer::open(*id, trace::cgroup_level(target));
+        auto o = trace::BpfTracer::open(*id, h->abs(target));
         if (!o) return std::fprintf(stderr, "%s\n", o.error().message().c_str()), 1;
         t = std::move(*o);
       }

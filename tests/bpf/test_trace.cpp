@@ -12,7 +12,6 @@
 #include "helpers.hpp"
 #include "oomwatch.skel.h"
 #include "trace/bpf_tracer.hpp"
-#include "trace/session.hpp"
 #include "ready_child.hpp"
 
 using namespace ow;
@@ -51,7 +50,7 @@ TEST_CASE("trace programs count growth below the target and nothing outside it",
   REQUIRE(id);
   bool raw = GENERATE(false, true);
   INFO((raw ? "raw_tp" : "tp_btf"));
-  auto t = trace::BpfTracer::open(*id, trace::cgroup_level(target.path()), raw);
+  auto t = trace::BpfTracer::open(*id, h.abs(target.path()), raw);
   INFO((t ? "" : t.error().message()));
   REQUIRE(t);
   CHECK((*t)->mode() == (raw ? "raw_tp" : "tp_btf"));

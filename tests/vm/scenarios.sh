@@ -220,7 +220,7 @@ scenario_oomwatch_trace() {
 	fi
 	mkdir "$cg" || fail "mkdir $cg"
 	echo 24M >"$cg/memory.max" || fail "cannot write $cg/memory.max"
-	oomwatch trace --cgroup "$cg" --duration 2s --json >/tmp/trace.out 2>/tmp/trace.err &
+	oomwatch trace --cgroup "$cg" --duration 1s --json >/tmp/trace.out 2>/tmp/trace.err &
 	pid=$!
 	sleep 0.5
 	in_cgroup "$cg" $HOG

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,11 +44,10 @@ std::vector<Hook> hooks(trace_bpf* s) {
 
 // Opens, configures and loads the skeleton with one flavor's programs, for
 // the tracepoints this kernel has (the others' programs are not loaded).
-Result<trace_bpf*> load(uint64_t target_id, int level, bool btf_flavor, const std::vector<std::string>& missing) {
+Result<trace_bpf*> load(uint64_t target_id, bool btf_flavor, const std::vector<std::string>& missing) {
   trace_bpf* s = trace_bpf__open();
   if (!s) return sys_error("open the trace BPF object");
   s->rodata->target_cgroup_id = target_id;
-  s->rodata->target_level = level;
   s->rodata->page_size = static_cast<__u64>(::sysconf(_SC_PAGESIZE));
   for (const auto& h : hooks(s)) {
     bool have = std::find(missing.begin(), missing.end(), h.tracepoint) == missing.end();
@@ -61,9 +61,31 @@ Result<trace_bpf*> load(uint64_t target_id, int level, bool btf_flavor, const st
   return s;
 }
 
+// Runs the iter/cgroup program once on the target alone: it stores the
+// target's depth, which the tracepoint programs need before they count.
+Status learn_level(trace_bpf* s, const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("open cgroup", dir);
+  union bpf_iter_link_info linfo = {};
+  linfo.cgroup.cgroup_fd = static_cast<__u32>(fd.get());
+  linfo.cgroup.order = BPF_CGROUP_ITER_SELF_ONLY;
+  LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof linfo);
+  Link link(bpf_program__attach_iter(s->progs.owt_level, &opts));
+  if (!link.get()) return sys_error("attach the cgroup iterator at", dir);
+  UniqueFd it(bpf_iter_create(bpf_link__fd(link.get())));
+  if (!it.valid()) return sys_error("run the cgroup iterator at", dir);
+  char buf[64];
+  ssize_t n;
+  while ((n = ::read(it.get(), buf, sizeof buf)) > 0) {
+  }
+  if (n < 0) return sys_error("read the cgroup iterator at", dir);
+  if (s->data->target_level < 0) return app_error("the cgroup iterator did not see the cgroup", dir);
+  return {};
+}
+
 }  // namespace
 
-Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level, bool raw_only) {
+Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, const std::string& dir, bool raw_only) {
   auto missing = missing_tracepoints(kStatTracepoints);
   if (!missing) return missing.error();
   if (missing->size() == kStatTracepoints.size())
@@ -85,7 +107,7 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level
       first = app_error("tp_btf not asked for");
       continue;
     }
-    auto s = load(target_id, level, btf_flavor, *missing);
+    auto s = load(target_id, btf_flavor, *missing);
     if (!s) {
       if (btf_flavor) first = s.error();
       else return Error{s.error().err, s.error().what + " after " + first.message(), ""};
@@ -93,6 +115,7 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level
     }
     t->skel_ = *s;
     t->mode_ = btf_flavor ? "tp_btf" : "raw_tp";
+    if (auto l = learn_level(*s, dir); !l) return l.error();
     Error attach_err;
     for (const auto& h : hooks(*s)) {
       bpf_program* p = btf_flavor ? h.btf : h.raw;
@@ -105,7 +128,7 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, int level
       t->links_.emplace_back(l);
     }
     if (attach_err.what.empty()) {
-      spdlog::debug("trace: attached {} to cgroup id {} (level {})", t->mode_, target_id, level);
+      spdlog::debug("trace: attached {} to cgroup id {} (level {})", t->mode_, target_id, (*s)->data->target_level);
       return t;
     }
     t->detach();

@@ -28,10 +28,11 @@ Result<std::vector<std::string>> missing_tracepoints(const std::vector<std::stri
 
 class BpfTracer {
  public:
-  // target_id: kernfs id of the cgroup (inode of its directory); level: its
-  // depth below the hierarchy's root (root = 0). tp_btf first, raw_tp when
-  // refused; raw_only: raw_tp alone (the tests check both flavors).
-  static Result<std::unique_ptr<BpfTracer>> open(uint64_t target_id, int level, bool raw_only = false);
+  // target_id: kernfs id of the cgroup (inode of its directory); dir: that
+  // directory (cgroupfs path), on which an iterator reads the cgroup's depth
+  // in the kernel's own terms. tp_btf first, raw_tp when refused; raw_only:
+  // raw_tp alone (the tests check both flavors).
+  static Result<std::unique_ptr<BpfTracer>> open(uint64_t target_id, const std::string& dir, bool raw_only = false);
   ~BpfTracer();
   BpfTracer(const BpfTracer&) = delete;
   BpfTracer& operator=(const BpfTracer&) = delete;

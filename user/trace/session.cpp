@@ -15,13 +15,6 @@ namespace ow::trace {
 
 using Clock = std::chrono::steady_clock;
 
-int cgroup_level(const std::string& rel) {
-  int n = 0;
-  for (size_t i = 0; i < rel.size(); i++)
-    if (rel[i] == '/' && i + 1 < rel.size()) n++;
-  return n;
-}
-
 namespace {
 
 // Sleeps until `t`, in steps short enough to notice a stop request soon.
@@ -41,7 +34,7 @@ Result<TraceResult> run_session(const cg::Hierarchy& h, const SessionOptions& o)
   r.cgroup = o.cgroup;
   std::unique_ptr<BpfTracer> tracer;
   if (o.want != Want::Proc) {
-    auto t = BpfTracer::open(*id, cgroup_level(o.cgroup));
+    auto t = BpfTracer::open(*id, h.abs(o.cgroup));
     if (t) {
       tracer = std::move(*t);
     } else if (o.want == Want::Tracepoints) {

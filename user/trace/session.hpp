@@ -24,9 +24,6 @@ struct SessionOptions {
   const std::atomic<bool>* stop = nullptr;  // set: end early (signal)
 };
 
-// Depth of a normalized cgroup path below the root: "/" 0, "/a/b" 2.
-int cgroup_level(const std::string& rel);
-
 Result<TraceResult> run_session(const cg::Hierarchy& h, const SessionOptions& o);
 
 }  // namespace ow::trace

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Charge tracing: every change of a memcg stat item the kernel reports on the
- * mod_memcg_state / mod_memcg_lruvec_state tracepoints (6.16+), kept when the
+ * mod_memcg_state / mod_memcg_lruvec_state tracepoints (6.13+), kept when the
  * memcg is in the target cgroup's subtree, summed per process (tgid) and kind.
  * Its own object (trace.bpf.c): the agent's object never carries these
  * programs, which slow every page fault on the node while attached. */

@@ -203,7 +203,7 @@ scenario_rescue_tests() {
 }
 
 # `oomwatch trace` on this kernel: on the memcg stat tracepoints where the
-# kernel has them (6.16+), else the named /proc-sampling fallback, with a
+# kernel has them (6.13+), else the named /proc-sampling fallback, with a
 # one-line error for --method tracepoints. A hog OOM-killed in the traced
 # cgroup meanwhile; a few seconds per guest.
 SCENARIOS="$SCENARIOS oomwatch_trace"

@@ -104,7 +104,7 @@ int run_check(bool json) {
     probe_hook(items, b, "mark_victim", true, "no OOM-kill events");
     probe_hook(items, b, "mm_vmscan_memcg_reclaim_begin", false, "no reclaim-stall signal for early rescue");
     probe_hook(items, b, "mm_vmscan_memcg_reclaim_end", false, "no reclaim-stall durations");
-    // `oomwatch trace` only (never attached by the agent); kernel 6.16+
+    // `oomwatch trace` only (never attached by the agent); kernel 6.13+
     for (const auto& tp : trace::kAllMemcgTracepoints)
       probe_hook(items, b, tp, false,
                  tp == "count_memcg_events" ? "none (oomwatch trace does not use it: it counts events, not bytes)"

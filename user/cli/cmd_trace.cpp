@@ -1,7 +1,7 @@
 // oomwatch trace --cgroup P [--duration DUR] [--top N] [--interval DUR] [--json]
 //                [--method auto|tracepoints|proc] [--config FILE]
 // Which processes of a cgroup's subtree are charging memory, by kind, for a
-// bounded time: on the memcg stat tracepoints (6.16+) with programs attached
+// bounded time: on the memcg stat tracepoints (6.13+) with programs attached
 // only for the run, else from /proc RSS sampling (docs/trace.md).
 #include <CLI/CLI.hpp>
 

@@ -89,7 +89,7 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::open(uint64_t target_id, const std
   auto missing = missing_tracepoints(kStatTracepoints);
   if (!missing) return missing.error();
   if (missing->size() == kStatTracepoints.size())
-    return app_error("this kernel has no memcg stat tracepoint " + missing->front() + " (they came in 6.16)");
+    return app_error("this kernel has no memcg stat tracepoint " + missing->front() + " (they came in 6.13)");
   std::unique_ptr<BpfTracer> t(new BpfTracer());
   int n = libbpf_num_possible_cpus();
   t->ncpus_ = n > 0 ? n : 1;

@@ -17,7 +17,7 @@ struct trace_bpf;
 
 namespace ow::trace {
 
-// The memcg stat tracepoints the tracer attaches to (kernel 6.16+), and the
+// The memcg stat tracepoints the tracer attaches to (kernel 6.13+), and the
 // event one that counts events rather than bytes (listed by `check`).
 inline const std::vector<std::string> kStatTracepoints = {"mod_memcg_state", "mod_memcg_lruvec_state"};
 inline const std::vector<std::string> kAllMemcgTracepoints = {"mod_memcg_state", "mod_memcg_lruvec_state",

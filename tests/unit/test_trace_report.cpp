@@ -130,3 +130,11 @@ TEST_CASE("parse_status reads RssAnon, RssFile, RssShmem and Name", "[unit][trac
   REQUIRE(no_shmem);
   CHECK(no_shmem->shmem == 0);
 }
+
+TEST_CASE("parse_private_dirty reads smaps_rollup's Private_Dirty", "[unit][trace]") {
+  auto v = parse_private_dirty("55d0-7ffd ---p 00000000 00:00 0 [rollup]\nRss:  9000 kB\nShared_Dirty:  10 kB\n"
+                               "Private_Dirty:   6000 kB\nAnonymous:  7000 kB\n");
+  REQUIRE(v);
+  CHECK(*v == 6000 * 1024);
+  CHECK_FALSE(parse_private_dirty("Rss: 1 kB\n"));
+}

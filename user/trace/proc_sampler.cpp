@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <algorithm>
 #include <set>
 
 #include "util/fs.hpp"
@@ -42,6 +43,10 @@ std::optional<RssSample> parse_status(std::string_view text) {
     s.comm = std::string(v);
   }
   return s;
+}
+
+std::optional<uint64_t> parse_private_dirty(std::string_view smaps_rollup) {
+  return kb_field(smaps_rollup, "Private_Dirty:");
 }
 
 void ProcSampler::account(uint32_t tgid, const RssSample& now) {
@@ -85,6 +90,18 @@ Status ProcSampler::sample() {
       if (first_) {
         last_[tgid] = *s;  // baseline: growth from here on
         totals_[tgid] = ProcUsage{tgid, s->comm, {}};
+      } else if (!last_.count(tgid)) {
+        // New since the start: only the anon pages it dirtied itself are its
+        // growth; the rest is shared with its parent or was charged before.
+        RssSample held = *s;
+        auto sm = read_text(proc_ + "/" + std::to_string(pid) + "/smaps_rollup");
+        auto own = sm ? parse_private_dirty(*sm) : std::nullopt;
+        held.anon = s->anon - std::min(s->anon, own.value_or(s->anon));
+        held.file = s->file;
+        held.shmem = s->shmem;
+        last_[tgid] = held;
+        totals_[tgid] = ProcUsage{tgid, s->comm, {}};
+        account(tgid, *s);
       } else {
         account(tgid, *s);
       }

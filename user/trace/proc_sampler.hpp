@@ -1,7 +1,10 @@
 // The fallback where the kernel has no memcg stat tracepoints: per-process
 // RSS (RssAnon, RssFile, RssShmem of /proc/PID/status) of every task in the
 // cgroup's subtree, sampled; rises count as charged, falls (and the last RSS
-// of a process that left or exited) as uncharged. Coarser than tracing: it
+// of a process that left or exited) as uncharged. A process first seen after
+// the start counts, of what it already holds, only the anon pages it dirtied
+// itself (Private_Dirty of smaps_rollup, read once): a fork shares its
+// parent's pages, which are nobody's new charge. Coarser than tracing: it
 // sees resident pages of each process, not charges (page cache a process
 // did not map is invisible, shared pages count in every process mapping them).
 #pragma once
@@ -24,6 +27,8 @@ struct RssSample {
 
 // Parses /proc/PID/status; nullopt when it has no RssAnon (kernel thread).
 std::optional<RssSample> parse_status(std::string_view text);
+// Private_Dirty of /proc/PID/smaps_rollup, in bytes (nullopt: not there).
+std::optional<uint64_t> parse_private_dirty(std::string_view smaps_rollup);
 
 class ProcSampler {
  public:

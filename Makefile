@@ -58,15 +58,19 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.cpp=$(BUILD)/bench/%)
 .PHONY: all deps run test test-unit test-root test-vm bench clean tests
 all: $(BUILD)/oomwatch
 
-$(BUILD)/oomwatch.bpf.o: bpf/oomwatch.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h
+# One object and skeleton per bpf/X.bpf.c: X.skel.h, skeleton name X_bpf
+# (oomwatch: the agent's; trace: `oomwatch trace`'s, never loaded by the agent).
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.bpf.c))
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.raw
 	$(Q)$(BPFTOOL) gen object $@ $@.raw && rm -f $@.raw
 
-$(BUILD)/oomwatch.skel.h: $(BUILD)/oomwatch.bpf.o
-	$(Q)$(BPFTOOL) gen skeleton $< name oomwatch_bpf > $@
+.PRECIOUS: $(BUILD)/%.bpf.o
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(BUILD)/obj/%.o: %.cpp | $(BUILD)/oomwatch.skel.h
+$(BUILD)/obj/%.o: %.cpp | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(if $(filter 1,$(V)),,@echo "  CXX $<")
 	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@

@@ -188,4 +188,39 @@ struct ow_gomemlimit_hint {
 	__u64 ts_ns; /* CLOCK_REALTIME of publication */
 };
 
+/* ---- charge tracing on the memcg stat tracepoints (bpf/trace.bpf.h) ---- */
+
+/* What a traced stat item counts. FILE_PAGES includes shmem (the kernel
+ * counts shmem pages in NR_FILE_PAGES too): userspace reports file as
+ * FILE_PAGES - SHMEM. */
+enum ow_trace_kind {
+	OW_TRACE_ANON = 0, /* NR_ANON_MAPPED */
+	OW_TRACE_FILE_PAGES = 1, /* NR_FILE_PAGES (page cache, shmem included) */
+	OW_TRACE_SHMEM = 2, /* NR_SHMEM (tmpfs, memfd, SysV shm) */
+	OW_TRACE_KERNEL = 3, /* MEMCG_KMEM (all kernel memory charged to the memcg) */
+	OW_TRACE_SLAB = 4, /* NR_SLAB_RECLAIMABLE_B + NR_SLAB_UNRECLAIMABLE_B (part of kernel) */
+	OW_TRACE_KINDS = 5,
+};
+
+/* Index of counters in the per-CPU array `trace_stats`. */
+enum ow_trace_stat {
+	OW_TRACE_STAT_EVENTS = 0, /* tracepoint hits in the target subtree */
+	OW_TRACE_STAT_DROPS = 1, /* hits lost: the per-process map was full */
+	OW_TRACE_STAT_DEEP = 2, /* memcgs deeper than OW_TRACE_WALK_LEVELS below a match: skipped */
+	OW_TRACE_STAT_MAX = 4,
+};
+
+/* css ancestors looked at per event (the memcg's own included) */
+#define OW_TRACE_WALK_LEVELS 32
+/* processes kept in `trace_procs` */
+#define OW_TRACE_MAX_PROCS 8192
+
+/* Bytes charged and uncharged by one process (tgid), per CPU, in the
+ * per-CPU hash `trace_procs` keyed by tgid (__u32). */
+struct ow_trace_proc {
+	__u64 charged[OW_TRACE_KINDS]; /* bytes, increments of the stat */
+	__u64 uncharged[OW_TRACE_KINDS]; /* bytes, decrements of the stat */
+	char comm[OW_COMM_LEN]; /* of the thread whose hit created the entry on this CPU */
+};
+
 #endif /* OOMWATCH_ABI_H */

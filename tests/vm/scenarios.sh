@@ -201,3 +201,43 @@ scenario_rescue_tests() {
 	[ -x /build/tests/integration ] || skip "tests/integration not built"
 	OWTEST_CHURN_S=20 run_catch2 rescue_tests /build/tests/integration "[rescue]"
 }
+
+# `oomwatch trace` on this kernel: on the memcg stat tracepoints where the
+# kernel has them (6.13+), else the named /proc-sampling fallback, with a
+# one-line error for --method tracepoints. A hog OOM-killed in the traced
+# cgroup meanwhile; a few seconds per guest.
+SCENARIOS="$SCENARIOS oomwatch_trace"
+timeout_oomwatch_trace=30
+
+scenario_oomwatch_trace() {
+	local cg rc want pid
+	cg=$(own_cgroup)/vmtrace
+	# the kernel has the tracepoint when its BTF has the tracepoint's typedef
+	if grep -q btf_trace_mod_memcg_state /sys/kernel/btf/vmlinux; then
+		want=tracepoints
+	else
+		want=proc-sampling
+	fi
+	mkdir "$cg" || fail "mkdir $cg"
+	echo 24M >"$cg/memory.max" || fail "cannot write $cg/memory.max"
+	oomwatch trace --cgroup "$cg" --duration 1s --json >/tmp/trace.out 2>/tmp/trace.err &
+	pid=$!
+	sleep 0.5
+	in_cgroup "$cg" $HOG
+	wait "$pid"
+	rc=$?
+	show </tmp/trace.out
+	cat /tmp/trace.err
+	[ "$rc" = 0 ] || fail "oomwatch trace: $(exit_desc "$rc"), expected 0"
+	grep -q "\"method\":\"$want\"" /tmp/trace.out || fail "trace did not use $want (check says so)"
+	if [ "$want" = proc-sampling ]; then
+		grep -q '"note":"this kernel has no memcg stat tracepoint' /tmp/trace.out ||
+			fail "the fallback's note does not say the tracepoints are missing"
+		oomwatch trace --cgroup "$cg" --duration 1s --method tracepoints >/tmp/trace-tp.out 2>/tmp/trace-tp.err
+		rc=$?
+		cat /tmp/trace-tp.err
+		[ "$rc" = 1 ] || fail "trace --method tracepoints without them: $(exit_desc "$rc"), expected 1"
+		[ "$(wc -l </tmp/trace-tp.err)" -le 2 ] || fail "more than an error line and a hint"
+	fi
+	rmdir "$cg" || fail "rmdir $cg"
+}

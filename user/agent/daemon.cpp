@@ -24,6 +24,7 @@
 #include "agent/hint_worker.hpp"
 #include "agent/history_writer.hpp"
 #include "agent/hints.hpp"
+#include "agent/incident_trace.hpp"
 #include "agent/lock.hpp"
 #include "agent/metrics_hooks.hpp"
 #include "agent/loop.hpp"
@@ -176,6 +177,7 @@ class Daemon {
   std::unique_ptr<DonorHistory> donor_hist_;
   std::unique_ptr<RecommendWorker> recs_;
   std::optional<RecommendApplier> applier_;  // [recommend] enforce = true
+  std::unique_ptr<IncidentTrace> itrace_;    // trace_on_incident (nullptr: off)
   void store_recommendations();
   std::map<std::string, uint64_t> rec_limits_;  // path -> latest recommended limit, for /metrics
   void enforce_recommendation(const NewRecommendation& f);
@@ -307,6 +309,8 @@ Status Daemon::start() {
     if (auto s = mkdir_p(dir); !s) return s;
   // The audit log must be writable (and not a symlink) before any decision is made.
   if (auto fd = create_or_append(cfg_.audit_log); !fd) return fd.error();
+  if (cfg_.trace_on_incident_ns > 0)
+    itrace_ = std::make_unique<IncidentTrace>(h_, cfg_.audit_log, std::chrono::nanoseconds(cfg_.trace_on_incident_ns));
 
   if (auto s = loop_->add_fd(oom_->epoll_fd(), [this] {
         if (auto p = oom_->poll(0); !p) spdlog::error("ring buffer: {}", p.error().message());
@@ -420,6 +424,7 @@ void Daemon::shutdown() {
   donor_hist_.reset();
   store_recommendations();  // what the worker queued; a round still running is dropped with it
   recs_.reset();
+  itrace_.reset();  // a running trace ends now and writes its line
   if (history_) history_->stop(wall_ns());  // what is queued, then a last maintain
   ::unlink(paths_.ready_file().c_str());
   if (guardian_) guardian_->stop();
@@ -609,6 +614,7 @@ void Daemon::audit_unplanned(Child& c, const std::string& result, const std::str
   j["incident"] = incident_summary(c, now);
   if (auto s = append_line_fsync(cfg_.audit_log, json_line(j)); !s)
     spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+  if (itrace_) itrace_->trigger(c.path, "oom_kill", j["ts"].get<std::string>());
   if (metrics_) metrics_->action(policy::TriggerKind::oom_kill, "none", result, -1, false);
   spdlog::info("oom_kill {}: {}", printable(c.path), reason);
 }
@@ -982,6 +988,9 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
   }
   if (auto s = append_line_fsync(cfg_.audit_log, json_line(rec)); !s)
     spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+  // trace_on_incident: after an OOM kill, a v1 pause, or a grant under pressure (a rescue)
+  if (itrace_ && (kind != policy::TriggerKind::pressure || (given && plan.added_bytes > 0)))
+    itrace_->trigger(path, policy::to_string(kind), rec["ts"].get<std::string>());
   if (metrics_)
     metrics_->action(kind, policy::to_string(plan.source), result.empty() ? policy::to_string(plan.result) : result,
                      signal_mono_ns > 0 && signal_mono_ns <= done ? done - signal_mono_ns : -1,

@@ -12,6 +12,7 @@
 #include "bpf/probe.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "trace/bpf_tracer.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
@@ -103,6 +104,11 @@ int run_check(bool json) {
     probe_hook(items, b, "mark_victim", true, "no OOM-kill events");
     probe_hook(items, b, "mm_vmscan_memcg_reclaim_begin", false, "no reclaim-stall signal for early rescue");
     probe_hook(items, b, "mm_vmscan_memcg_reclaim_end", false, "no reclaim-stall durations");
+    // `oomwatch trace` only (never attached by the agent); kernel 6.13+
+    for (const auto& tp : trace::kAllMemcgTracepoints)
+      probe_hook(items, b, tp, false,
+                 tp == "count_memcg_events" ? "none (oomwatch trace does not use it: it counts events, not bytes)"
+                                            : "oomwatch trace falls back to /proc RSS sampling");
     auto l = bpf::Loader::open({});
     items.push_back({"bpf programs", l ? "ok" : "fail",
                      l ? "oomwatch's skeleton loads and attaches" : l.error().message(),

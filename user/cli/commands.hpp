@@ -26,5 +26,6 @@ void add_restore(CLI::App& app, Action& action);
 void add_recommend(CLI::App& app, Action& action);
 void add_top(CLI::App& app, Action& action);
 void add_report(CLI::App& app, Action& action);
+void add_trace(CLI::App& app, Action& action);
 
 }  // namespace ow::cli

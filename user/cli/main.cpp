@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add_recommend(app, action);
   add_top(app, action);
   add_report(app, action);
+  add_trace(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -112,6 +112,8 @@ const std::map<std::string, Setter, std::less<>> kTopKeys = {
     {"horizon", set<any_duration, &Config::horizon_ns>},
     {"donor_window", set<positive_duration, &Config::donor_window_ns>},
     {"donor_min_history", set<any_duration, &Config::donor_min_history_ns>},
+    {"trace_max_duration", set<positive_duration, &Config::trace_max_duration_ns>},
+    {"trace_on_incident", set<any_duration, &Config::trace_on_incident_ns>},
 };
 
 std::string known_keys(const std::vector<std::string>& keys) {

@@ -23,6 +23,8 @@
 //   donor_window = "1h"             # donors' median/p95/max from this much history (the database)
 //   donor_min_history = "5m"        # a sibling with less history does not donate
 //   reserve = "5%"                  # fraction of the parent's limit ("5%", 0.05) or a size ("256M")
+//   trace_max_duration = "5m"       # `oomwatch trace --duration` may not exceed this
+//   trace_on_incident = "10s"       # rescue/OOM kill: trace the cgroup this long, audit its growers; 0 (default) = off
 //
 //   [recommend]                     # request/limit recommendations (docs/recommend.md)
 //   interval = "5m"                 # recomputed this often, off the loop thread (needs db)
@@ -85,6 +87,8 @@ struct Config {
   int64_t recommend_interval_ns = 300'000'000'000;  // [recommend] interval
   std::string recommend_pods_log_dir = "/var/log";  // [recommend] pods_log_dir
   bool recommend_enforce = false;                   // [recommend] enforce
+  int64_t trace_max_duration_ns = 300'000'000'000;  // longest `oomwatch trace` (docs/trace.md)
+  int64_t trace_on_incident_ns = 0;                 // 0: the agent never traces (docs/trace.md)
 };
 
 // Parses text; name is what messages call the file (usually its path).

@@ -10,7 +10,8 @@
 # when present. All of them must be statically linked: the guest has no libc.
 #
 # Environment:
-#   VM_TIMEOUT=240       seconds one guest may run before it counts as hung
+#   VM_TIMEOUT=285       seconds one guest may run before it counts as hung
+#                        (two guests one after the other stay inside the tier's 600)
 #   VM_TIER_TIMEOUT=600  seconds the whole tier may take (10 minutes);
 #                        each guest's bound is cut to its share of what is left
 #   VM_KERNELS="6.12 6.1" kernel series to boot (Debian cloud kernels)
@@ -46,7 +47,7 @@ BUILD=$(cd "$1" && pwd)
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR=$BUILD/vm
 CACHE=${VM_CACHE:-$VMDIR/cache}
-VM_TIMEOUT=${VM_TIMEOUT:-240}
+VM_TIMEOUT=${VM_TIMEOUT:-285}
 VM_TIER_TIMEOUT=${VM_TIER_TIMEOUT:-600}
 VM_KERNELS=${VM_KERNELS:-6.12 6.1}
 # Measured on 2 cores: see tools/vm/README.md. Sequential is the default

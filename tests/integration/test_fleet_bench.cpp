@@ -12,7 +12,7 @@
 using nlohmann::json;
 using namespace fleettest;
 
-TEST_CASE("fleet: time of a 24 h query over 100 containers", "[.fleetbench]") {
+TEST_CASE("fleet: time of a 24 h query over 100 containers", "[.fleetbench][hosttools]") {
   owtest::Prometheus prom;
   int64_t end = (::time(nullptr) / 60) * 60 - 120;
   constexpr int kDay = 24 * 3600 / 30;

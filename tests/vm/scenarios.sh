@@ -91,8 +91,10 @@ scenario_gcexp_runs() {
 scenario_integration_tests() {
 	[ -x /build/tests/integration ] || skip "tests/integration not built"
 	# [hosttools]: cases that run Debian's prometheus, curl or setpriv, which
-	# the busybox guest does not have.
-	run_catch2 integration_tests /build/tests/integration "~[rescue]~[hosttools]"
+	# the busybox guest does not have. ~[.]: a filter of negations alone
+	# would also run the hidden cases (Catch2), which are benches or have
+	# scenarios of their own (actuate_v2_donor).
+	run_catch2 integration_tests /build/tests/integration "~[rescue]~[hosttools]~[.]"
 }
 
 scenario_bpf_tests() {

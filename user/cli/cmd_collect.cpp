@@ -31,6 +31,7 @@
 #include "bpf/loader.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/sampling.hpp"
 #include "sampler/sampler.hpp"
 #include "stats/report.hpp"
 #include "stats/window.hpp"
@@ -91,44 +92,13 @@ void sleep_until(Clock::time_point t) {
 }
 
 // The BPF iterator when it loads, else cgroupfs files (with a warning saying why).
-struct OpenedSampler {
-  std::unique_ptr<bpf::Loader> loader;  // outlives the sampler
-  std::unique_ptr<sampler::Sampler> sampler;
-};
-
-Result<OpenedSampler> open_sampler(const cg::Hierarchy& h, const std::vector<std::string>& roots,
-                                   const std::string& source) {
-  OpenedSampler o;
-  std::string why;
-  if (source != "files") {
-    bpf::LoaderOptions lo;
-    lo.oom_events = false;
-    lo.snapshots = true;
-    lo.memcg_v1 = h.version() == cg::Version::V1;
-    auto l = bpf::Loader::open(lo);
-    if (!l) {
-      why = l.error().message();
-    } else if (!(*l)->snapshots_loaded()) {
-      why = "this kernel has no BPF cgroup iterator (6.1+ with BTF)";
-    } else {
-      auto s = sampler::Sampler::open(h, l->get(), roots);
-      if (s) {
-        o.loader = std::move(*l);
-        o.sampler = std::move(*s);
-        return o;
-      }
-      why = s.error().message();
-    }
-    if (source == "bpf")
-      return app_error("--source bpf: BPF cgroup iterator unavailable: " + why);
-  }
-  auto s = sampler::Sampler::open(h, nullptr, roots);
-  if (!s) return s.error();
-  o.sampler = std::move(*s);
-  if (source == "auto")
+Result<OpenedSampler> open_collect_sampler(const cg::Hierarchy& h, const std::vector<std::string>& roots,
+                                           const std::string& source) {
+  auto o = open_sampler(h, roots, source);
+  if (o && !o->fallback_why.empty() && source == "auto")
     spdlog::warn("BPF cgroup iterator unavailable ({}); sampling cgroupfs files instead (same figures, "
                  "tens of times more CPU per cgroup){}",
-                 why, ::geteuid() != 0 ? "; run as root for the iterator" : "");
+                 o->fallback_why, ::geteuid() != 0 ? "; run as root for the iterator" : "");
   return o;
 }
 
@@ -155,7 +125,7 @@ int run_collect(const CollectOpts& o) {
     if (!w) return fail(kExitEnv, w.error());
     writer.emplace(std::move(*w));
   }
-  auto opened = open_sampler(*h, roots, o.source);
+  auto opened = open_collect_sampler(*h, roots, o.source);
   if (!opened) return fail(kExitEnv, opened.error());
   auto& sampler = *opened->sampler;
 

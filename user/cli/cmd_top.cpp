@@ -18,6 +18,7 @@
 #include "bpf/loader.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/sampling.hpp"
 #include "sampler/sampler.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"
@@ -43,40 +44,13 @@ struct TopOpts {
   long top = 0;
 };
 
-struct Sampling {
-  std::unique_ptr<bpf::Loader> loader;  // outlives the sampler
-  std::unique_ptr<sampler::Sampler> sampler;
-};
-
-// The BPF iterator when it loads (root, 6.1+), else cgroupfs files: top is a
-// viewer, so the fallback is only logged at debug level.
-Result<Sampling> open_sampling(const cg::Hierarchy& h, const std::vector<std::string>& roots, const std::string& source) {
-  Sampling s;
-  if (source != "files") {
-    bpf::LoaderOptions lo;
-    lo.oom_events = false;
-    lo.snapshots = true;
-    lo.memcg_v1 = h.version() == cg::Version::V1;
-    auto l = bpf::Loader::open(lo);
-    std::string why;
-    if (l && (*l)->snapshots_loaded()) {
-      auto smp = sampler::Sampler::open(h, l->get(), roots);
-      if (smp) {
-        s.loader = std::move(*l);
-        s.sampler = std::move(*smp);
-        return s;
-      }
-      why = smp.error().message();
-    } else {
-      why = l ? "no BPF cgroup iterator on this kernel" : l.error().message();
-    }
-    if (source == "bpf") return app_error("--source bpf: BPF cgroup iterator unavailable: " + why);
-    spdlog::debug("top: sampling cgroupfs files ({})", why);
-  }
-  auto smp = sampler::Sampler::open(h, nullptr, roots);
-  if (!smp) return smp.error();
-  s.sampler = std::move(*smp);
-  return s;
+// The iterator, else cgroupfs files: top is a viewer, so the fallback is
+// only logged at debug level.
+Result<OpenedSampler> open_top_sampler(const cg::Hierarchy& h, const std::vector<std::string>& roots,
+                                       const std::string& source) {
+  auto o = open_sampler(h, roots, source);
+  if (o && !o->fallback_why.empty()) spdlog::debug("top: sampling cgroupfs files ({})", o->fallback_why);
+  return o;
 }
 
 int terminal_width() {
@@ -106,7 +80,7 @@ int run_top(const TopOpts& o) {
     roots.push_back(*rel);
   }
   install_stop_handlers();
-  auto sampling = open_sampling(*h, roots, o.source);
+  auto sampling = open_top_sampler(*h, roots, o.source);
   if (!sampling) return fail(kExitEnv, sampling.error());
   auto& smp = *sampling->sampler;
 

@@ -146,8 +146,10 @@ class Daemon {
                        const std::string& limit_cgroup = "");
   policy::CgroupState state(const std::string& path);  // usage and limit read now
   policy::WindowFigures figures(const std::string& path) const;  // live window merged with the database's
-  void gather_siblings(policy::Incident& in, const std::string& root, const std::string& path);
-  policy::Plan plan_with_fresh_donors(policy::Incident& in);
+  // fresh: the siblings read from their files (not the snapshot) in this plan.
+  void gather_siblings(policy::Incident& in, const std::string& root, const std::string& path,
+                       std::set<std::string>& fresh);
+  policy::Plan plan_with_fresh_donors(policy::Incident& in, std::set<std::string>& fresh);
   int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
   bool short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const;
   uint64_t guard_distance(uint64_t limit) const;
@@ -186,7 +188,6 @@ class Daemon {
   bool pinned_ = false;
   uint64_t drops_seen_ = 0;
   uint64_t plan_seq_ = 0;
-  std::set<std::string> fresh_;  // siblings read from their files in the plan being made
 };
 
 uint64_t Daemon::guard_distance(uint64_t limit) const {
@@ -803,14 +804,14 @@ nlohmann::json Daemon::incident_summary(const Child& c, int64_t now) const {
 // getdents) so a child created since the last snapshot still counts in
 // strict mode's sum of limits. Limits change only by plans (kept current in
 // kids_) or by an operator.
-void Daemon::gather_siblings(policy::Incident& in, const std::string& root, const std::string& path) {
-  fresh_.clear();
+void Daemon::gather_siblings(policy::Incident& in, const std::string& root, const std::string& path,
+                             std::set<std::string>& fresh) {
   for (const auto& [sp, id] : children(h_, root)) {
     if (sp == path) continue;
     auto k = kids_.find(sp);
     if (k == kids_.end() || !k->second.seen) {
       in.siblings.push_back(state(sp));
-      fresh_.insert(sp);
+      fresh.insert(sp);
       continue;
     }
     const Child& sc = k->second;
@@ -828,15 +829,15 @@ void Daemon::gather_siblings(policy::Incident& in, const std::string& root, cons
 // picked read fresh (their usage decides their floor), until it picks no
 // stale one: each round reads at least one sibling, so this ends, in
 // practice after 1-2 rounds.
-policy::Plan Daemon::plan_with_fresh_donors(policy::Incident& in) {
+policy::Plan Daemon::plan_with_fresh_donors(policy::Incident& in, std::set<std::string>& fresh) {
   auto plan = policy::plan(in, params_, hist_);
   for (size_t round = 0; round <= in.siblings.size(); ++round) {
     bool stale = false;
     for (const auto& a : plan.adjustments) {
-      if (a.receiver || fresh_.count(a.path)) continue;
+      if (a.receiver || fresh.count(a.path)) continue;
       for (auto& sib : in.siblings)
         if (sib.path == a.path) sib = state(a.path);
-      fresh_.insert(a.path);
+      fresh.insert(a.path);
       stale = true;
     }
     if (!stale) break;
@@ -871,8 +872,9 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     planned = plan.need_bytes == 0 || plan.headroom_bytes >= plan.need_bytes;
   }
   if (!planned) {
-    gather_siblings(in, root, path);
-    plan = plan_with_fresh_donors(in);
+    std::set<std::string> fresh;
+    gather_siblings(in, root, path, fresh);
+    plan = plan_with_fresh_donors(in, fresh);
   }
   const int64_t t_planned = mono_ns();
   int64_t t_audited = t_planned, t_applied = t_planned;

@@ -40,11 +40,6 @@ void HistoryWriter::recommendations(std::vector<store::RecommendationRow> rows) 
   cv_.notify_one();
 }
 
-uint64_t HistoryWriter::dropped() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return dropped_;
-}
-
 void HistoryWriter::stop(int64_t now_ns) {
   if (stopped_) return;
   {

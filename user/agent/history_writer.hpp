@@ -44,17 +44,15 @@ class HistoryWriter {
   void recommendations(std::vector<store::RecommendationRow> rows);
   // Writes what is queued, maintains once more (now_ns), and joins.
   void stop(int64_t now_ns);
-  // Snapshots dropped because the writer was kMaxPending behind.
-  uint64_t dropped() const;
 
  private:
   void run();
   store::HistoryStore db_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<const sampler::Snapshot>> snaps_;
   std::vector<store::RecommendationRow> recs_;
-  uint64_t dropped_ = 0;
+  uint64_t dropped_ = 0;  // snapshots dropped because the writer was kMaxPending behind (logged)
   int64_t last_maintain_ts_ = 0;  // snapshot time of the last maintain (writer thread only)
   bool stopping_ = false;
   bool stopped_ = false;

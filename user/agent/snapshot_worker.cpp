@@ -63,11 +63,6 @@ std::optional<TakenSnapshot> SnapshotWorker::take() {
   return out;
 }
 
-uint64_t SnapshotWorker::replaced() const {
-  std::lock_guard<std::mutex> g(mu_);
-  return replaced_;
-}
-
 void SnapshotWorker::run() {
   // The first snapshot was taken on the loop before ready; the next one an
   // interval later, then on a fixed schedule (a slow walk does not drift it).
@@ -88,7 +83,6 @@ void SnapshotWorker::run() {
     }
     {
       std::lock_guard<std::mutex> g(mu_);
-      if (ready_) ++replaced_;
       ready_ = std::move(t);
     }
     uint64_t one = 1;

@@ -8,7 +8,7 @@
 //
 // The worker owns the Sampler once started: nothing else calls it until
 // stop() has joined the thread. Only the newest snapshot waits for the
-// loop; one the loop had no time to take is replaced (and counted). Start
+// loop; one the loop had no time to take is replaced. Start
 // it after the guardian's fork and after the stop signals are blocked, so
 // the thread inherits the blocked mask.
 #pragma once
@@ -51,7 +51,6 @@ class SnapshotWorker {
   // From the loop thread when fd() is readable: the newest snapshot, if any.
   std::optional<TakenSnapshot> take();
   void stop();
-  uint64_t replaced() const;  // snapshots the loop never took
 
  private:
   SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd);
@@ -59,10 +58,9 @@ class SnapshotWorker {
   sampler::Sampler& s_;
   int64_t interval_ns_;
   UniqueFd efd_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   std::optional<TakenSnapshot> ready_;
-  uint64_t replaced_ = 0;
   bool stopping_ = false;
   std::thread th_;  // last: started once the rest is built
 };

@@ -12,6 +12,21 @@ SAN_BUILD=${SAN_BUILD:-$BUILD-san}
 TIERS=${TIERS:-unit go bpf integration install san fuzz vm}
 passed=0 failed=0 skipped=()
 summary=()
+failures=()  # "<tier>: <file:line> <test case>" of each failed Catch2 assertion, for the summary
+
+# failed_cases <tier> <output file>: remembers where a Catch2 run failed. The
+# summary prints them last, so a log's tail names the failing case.
+failed_cases() {
+  local tier=$1 f
+  while IFS= read -r f; do failures+=("$tier: $f"); done < <(awk '
+    /^--------------------+$/ { if (prev_sep == 0) { name = ""; grab = 1; prev_sep = 1; next } }
+    grab && /^\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.+$/ { grab = 0; next }
+    grab && /^--------------------+$/ { grab = 0; next }
+    grab { sub(/^ +/, ""); name = (name == "" ? $0 : name " " $0); next }
+    / FAILED:$/ { loc = $1; sub(/:$/, "", loc); print loc "  " name }
+    { prev_sep = 0 }
+  ' "$2" | awk '!seen[$0]++' | head -n 20)
+}
 
 add() {  # add <tier> <passed> <failed>
   passed=$((passed + $2)); failed=$((failed + $3))
@@ -26,6 +41,7 @@ catch_tier() {  # catch_tier <tier> <binary> [catch args...]
   "$bin" "$@" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   line=$(grep -E '^ow-tests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
+  failed_cases "$tier" "$out"
   rm -f "$out"
   if [[ -z $line ]]; then
     echo "tier $tier crashed (exit $rc) before reporting" >&2
@@ -113,5 +129,6 @@ echo
 echo "=== summary"
 for s in "${summary[@]}"; do echo "$s"; done
 for s in "${skipped[@]+"${skipped[@]}"}"; do echo "skipped: $s"; done
+for s in "${failures[@]+"${failures[@]}"}"; do echo "failed at: $s"; done
 echo "$passed passed, $failed failed"
 (( failed == 0 ))

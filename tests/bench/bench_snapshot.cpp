@@ -8,6 +8,7 @@
 // machines). Every cgroup it makes is removed on every path: normal end,
 // failure, SIGINT/SIGTERM (Ctrl-C); leftovers of a bench killed with SIGKILL
 // are swept at the next start.
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
@@ -198,6 +199,46 @@ std::optional<Lag> measure_lag(const cg::Hierarchy& h, const bpf::Loader& l, con
   return lag;
 }
 
+// The kernel's cgroup walk by itself: snap_floor, a program that reads
+// nothing, attached at the same root. Its cost is the floor under any
+// snapshot program's.
+struct FloorWalk {
+  oomwatch_bpf* skel = nullptr;
+  bpf_link* link = nullptr;
+  ~FloorWalk() {
+    if (link) bpf_link__destroy(link);
+    if (skel) oomwatch_bpf__destroy(skel);
+  }
+  bool open(const cg::Hierarchy& h, const std::string& root_rel) {
+    skel = oomwatch_bpf__open();
+    if (!skel) return false;
+    bpf_program* p;
+    bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
+    bpf_program__set_autoload(skel->progs.snap_floor, true);
+    bpf_map__set_autocreate(skel->maps.gomemlimit_hints, false);
+    bpf_map__set_autocreate(skel->maps.bpf_obj_events, false);
+    bpf_map__set_autocreate(skel->maps.bpf_obj_pending, false);
+    if (oomwatch_bpf__load(skel)) return false;
+    UniqueFd root(::open(h.abs(root_rel).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    union bpf_iter_link_info linfo = {};
+    linfo.cgroup.cgroup_fd = static_cast<__u32>(root.get());
+    linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof linfo);
+    link = bpf_program__attach_iter(skel->progs.snap_floor, &opts);
+    return link != nullptr;
+  }
+  // One whole walk; the number of cgroups it visited.
+  uint32_t walk() {
+    skel->bss->floor_seen = 0;
+    UniqueFd it(bpf_iter_create(bpf_link__fd(link)));
+    if (!it.valid()) return 0;
+    char buf[64];
+    while (::read(it.get(), buf, sizeof buf) > 0) {
+    }
+    return skel->bss->floor_seen;
+  }
+};
+
 struct TempFile {
   std::string path;
   ~TempFile() {
@@ -260,15 +301,19 @@ int main() {
   if (!bpf_src || !bpf_raw) return std::fprintf(stderr, "attach cgroup iterator failed\n"), 1;
   sampler::FileSource file_src(*h, parent->path());
   auto* bss = (*l)->skel()->bss;
+  FloorWalk floor;
+  if (!floor.open(*h, parent->path())) return std::fprintf(stderr, "cannot load or attach the floor program\n"), 1;
 
   std::printf("\nsnapshot cost per cgroup (median of repeated full snapshots, working set included), memory hierarchy %s\n",
               cg::version_name(h->version()));
-  std::printf("%8s %12s %14s %14s %10s %6s %10s\n", "cgroups", "iter us/cg", "iter+flush us", "files us/cg", "ratio",
-              "walks", "seen");
+  std::printf("%8s %12s %14s %14s %10s %6s %10s %12s\n", "cgroups", "iter us/cg", "iter+flush us", "files us/cg",
+              "ratio", "walks", "seen", "floor us/cg");
   std::printf("  (iter: walk alone; iter+flush: the walk root's memory.stat read first, as the sampler does; "
-              "ratio: files / iter+flush; seen: snap_seen of one walk)\n");
+              "ratio: files / iter+flush; seen: snap_seen of one walk; floor: the same walk with a program that reads "
+              "nothing)\n");
   int made = 0, rc = 0;
-  double iter_10k = 0, files_10k = 0;
+  double iter_10k = 0, files_10k = 0, floor_10k = 0;
+  double cold_full = 0, cold_floor = 0;  // at 1,000 cgroups, one walk per 100 ms
   for (int n : {10, 100, 1000, 5000, 10000}) {
     for (; made < n - 1 && !g_stop; ++made)  // the parent itself is one of the n
       if (!h->create(cg::join_rel(parent->path(), "c" + std::to_string(made)))) {
@@ -279,23 +324,36 @@ int main() {
     ::usleep(300'000);  // let the kernel's deferred work after mass mkdir settle
     size_t got_b = 0, got_r = 0, got_f = 0;
     uint32_t seen = 0, walks = 0;
-    std::vector<double> tr, tf;
-    for (int i = 0; i < (n >= 1000 ? 51 : 101) && !g_stop; ++i) {  // alternate: same conditions for both
+    uint32_t floor_seen = 0;
+    std::vector<double> tr, tf, tz;
+    for (int i = 0; i < (n >= 1000 ? 51 : 101) && !g_stop; ++i) {  // alternate: same conditions for all
       tr.push_back(median_us(1, [&] { got_r = (*bpf_raw)->read()->size(); }));
       seen = bss->snap_seen, walks = (*bpf_raw)->walks_last_read();
       tf.push_back(median_us(1, [&] { got_b = (*bpf_src)->read()->size(); }));
+      tz.push_back(median_us(1, [&] { floor_seen = floor.walk(); }));
     }
-    double bi = median(tr), bf = median(tf);
+    double bi = median(tr), bf = median(tf), bz = median(tz);
+    if (n == 1000) {  // collect's rate: 10 Hz leaves the caches cold between walks
+      std::vector<double> cf, cz;
+      for (int i = 0; i < 20 && !g_stop; ++i) {
+        ::usleep(100'000);
+        cf.push_back(median_us(1, [&] { (void)(*bpf_src)->read(); }));
+        ::usleep(100'000);
+        cz.push_back(median_us(1, [&] { (void)floor.walk(); }));
+      }
+      cold_full = median(cf) / n, cold_floor = median(cz) / n;
+    }
     double fi = median_us(n >= 5000 ? 3 : n >= 1000 ? 5 : 11, [&] { got_f = file_src.read()->size(); });
     if (g_stop) break;
     if (got_b != static_cast<size_t>(n) || got_r != static_cast<size_t>(n) || got_f != static_cast<size_t>(n) ||
-        seen != static_cast<uint32_t>(n)) {
+        seen != static_cast<uint32_t>(n) || floor_seen != static_cast<uint32_t>(n)) {
       std::printf("ERROR: iterator saw %zu (%zu with flush, snap_seen %u), files saw %zu, expected %d\n", got_r, got_b,
                   seen, got_f, n);
       rc = 1;
     }
-    std::printf("%8d %12.3f %14.3f %14.3f %9.0fx %6u %10u\n", n, bi / n, bf / n, fi / n, fi / bf, walks, seen);
-    if (n == 10000) iter_10k = bf / n, files_10k = fi / n;
+    std::printf("%8d %12.3f %14.3f %14.3f %9.0fx %6u %10u %12.3f\n", n, bi / n, bf / n, fi / n, fi / bf, walks, seen,
+                bz / n);
+    if (n == 10000) iter_10k = bf / n, files_10k = fi / n, floor_10k = bz / n;
   }
   if (g_stop) return std::fprintf(stderr, "interrupted: removing the bench cgroups\n"), 130;
   std::printf("iterator at 10,000 cgroups: %.3f µs/cgroup (goal ≤ 0.5 µs), files: %.3f µs/cgroup, ratio %.0f\n",
@@ -303,6 +361,14 @@ int main() {
   std::printf("every cgroup seen in one walk at 10,000: %s\n", rc == 0 ? "yes" : "NO");
   bench::row("iterator snapshot per cgroup at 10,000 (working set included)", bench::fmt("%.3f us", iter_10k),
              "<= 0.5 us, one walk", iter_10k > 0 && iter_10k <= 0.5 && rc == 0);
+  bench::row("  the kernel's walk alone (a program reading nothing) at 10,000", bench::fmt("%.3f us", floor_10k),
+             "(floor under the row above)", true);
+  std::printf("at 1,000 cgroups, one walk every 100 ms (collect at 10 Hz, caches cold): %.3f µs/cgroup with the "
+              "memory.stat flush, %.3f µs/cgroup for the kernel's walk alone = %.2f %% of a core at 10 Hz before "
+              "any figure is read\n",
+              cold_full, cold_floor, cold_floor * 1000 * 10 / 1e6 * 100);
+  bench::row("  snapshot at 1,000 cgroups, 10 Hz (cold caches), per cgroup", bench::fmt("%.3f us", cold_full),
+             bench::fmt("floor %.3f us", cold_floor), true);
   bench::row("  files per cgroup at 10,000, ratio to the iterator", bench::fmt("%.0fx", iter_10k > 0 ? files_10k / iter_10k : 0.0),
              "(baseline)", true);
   std::printf("start-up cost: %.1f ms (open/load/attach of the BPF object)\n", median(t_loader) + median(t_source));

@@ -3,7 +3,6 @@
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +10,8 @@
 #include "actuate/apply.hpp"
 #include "actuate/journal.hpp"
 #include "gomemlimit/publish.hpp"
+#include "policy/audit.hpp"
+#include "util/clock.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -21,23 +22,12 @@ namespace {
 // The pins the agent's Loader makes (bpf/loader.cpp pin_maps) besides the hint map.
 constexpr const char* kAgentPins[] = {"reclaim_stalls"};
 
-std::string iso_now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  ::gmtime_r(&ts.tv_sec, &t);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec / 1000000);
-  return buf;
-}
-
 void audit_recovery(const StatePaths& p, const actuate::Recovered& r, std::vector<std::string>& problems) {
   if (p.audit_log.empty()) return;
   nlohmann::json j{{"oom_cgroup", printable(r.cgroup)},
                    {"added_memory", 0},
                    {"adjusted_cgroups", nlohmann::json::array()},
-                   {"ts", iso_now()},
+                   {"ts", policy::rfc3339_ms(wall_ns())},
                    {"trigger", "recovery"},
                    {"source", "none"},
                    {"dry_run", false},

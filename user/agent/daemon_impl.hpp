@@ -1,0 +1,177 @@
+// The agent's Daemon class, shared by its two implementation files:
+// daemon.cpp (start, the event loop's handlers, shutdown) and
+// daemon_incident.cpp (an incident: the trigger, the plan, the limit write, the
+// audit). Internal to user/agent: the interface is daemon.hpp.
+#pragma once
+
+#include "agent/daemon.hpp"
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "actuate/apply.hpp"
+#include "actuate/journal.hpp"
+#include "agent/cgroup_watch.hpp"
+#include "agent/donor_history.hpp"
+#include "agent/recommend_apply.hpp"
+#include "agent/recommend_worker.hpp"
+#include "agent/guardian.hpp"
+#include "agent/hint_worker.hpp"
+#include "agent/history_writer.hpp"
+#include "agent/hints.hpp"
+#include "agent/incident_trace.hpp"
+#include "agent/lock.hpp"
+#include "agent/metrics_hooks.hpp"
+#include "agent/loop.hpp"
+#include "agent/notify.hpp"
+#include "agent/oom_source.hpp"
+#include "agent/protect.hpp"
+#include "agent/snapshot_worker.hpp"
+#include "agent/usage_window.hpp"
+#include "bpf/events.hpp"
+#include "bpf/loader.hpp"
+#include "gomemlimit/inputs.hpp"
+#include "policy/audit.hpp"
+#include "policy/realloc.hpp"
+#include "policy/rescue.hpp"
+#include "sampler/sampler.hpp"
+#include "recommend/quantity.hpp"
+#include "store/history.hpp"
+#include "util/clock.hpp"
+#include "util/fault.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/sched.hpp"
+#include "util/units.hpp"
+#include "util/text.hpp"
+
+namespace ow::agent::detail {
+
+StatePaths state_paths(const DaemonOptions& o);
+
+// Direct child cgroups of rel (relative paths), sorted, each with its
+// cgroup id: the d_ino readdir reports, the inode number a stat would give
+// (cgroup/hierarchy.cpp), so listing a thousand children costs one getdents.
+std::vector<std::pair<std::string, uint64_t>> children(const cg::Hierarchy& h, const std::string& rel);
+
+// A managed child: a direct child of a --manage subtree.
+struct Child {
+  std::string path, root;
+  uint64_t id = 0;                // cgroup id (inode): a cgroup recreated under the same name is a new child
+  std::optional<V1OomWatch> v1;  // v1, enforce + rescue
+  bool paused = false;            // v1: under_oom seen, tasks waiting for memory
+  int64_t paused_since_ns = 0;
+  bool released = false;          // v1: OOM killer given back after the deadline
+  uint64_t guard_bytes = 0;       // v2: memory.high oomwatch set (0: none)
+  bool seen = false;              // last_* are valid
+  uint64_t last_usage = 0, last_failcnt = 0, last_high_events = 0;
+  uint64_t last_limit = kUnlimited;  // from the last snapshot, or the last plan oomwatch applied
+  // The current incident: triggers with no more than kIncidentGapNs between
+  // them. A kill record says what oomwatch tried in it.
+  struct {
+    int64_t first_signal_ns = 0, last_ns = 0;
+    uint32_t triggers = 0, grants = 0;
+    uint64_t granted_bytes = 0;
+    std::string last_refusal;  // "outcome: reason" of the last trigger that got nothing
+  } inc;
+};
+
+constexpr int64_t kIncidentGapNs = 60'000'000'000;
+// Growth rate over the snapshots of the last seconds.
+constexpr int64_t kGrowthLookbackNs = 5'000'000'000;
+
+class Daemon {
+ public:
+  explicit Daemon(const DaemonOptions& o, cg::Hierarchy h)
+      : o_(o),
+        cfg_(o.cfg),
+        h_(std::move(h)),
+        paths_(state_paths(o)),
+        journal_(paths_.journal()),
+        act_(h_, paths_.intent()),
+        window_(o.window_ns) {}
+
+  Status start();
+  Status run() { return loop_->run(); }
+  void shutdown();
+
+ private:
+  bool rescue_active() const { return cfg_.enforce && cfg_.rescue; }
+  void on_kill(const bpf::OomKill& k);
+  void on_tick();  // a snapshot taken here and now (at start, or without the worker)
+  void on_snapshot_ready();  // the worker's snapshot
+  void on_snapshot(const TakenSnapshot& t);
+  void report_drops();
+  void on_v1_oom(const std::string& path);
+  void on_v2_events();
+  void check_paused();
+  void refresh_children();
+  void arm(Child& c);
+  void update_guard(Child& c);
+  // signal_mono_ns: when the kernel signalled (CLOCK_MONOTONIC); from: "kernel"
+  // when the kernel timestamped it in BPF, else "wakeup" or "sample".
+  void incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t usage_now,
+                int64_t signal_mono_ns, const char* from);
+  nlohmann::json incident_summary(const Child& c, int64_t now) const;
+  // Counts a trigger of c at now in its incident, starting a new one after
+  // kIncidentGapNs of quiet; signal_ns: the kernel's first signal, 0 = now.
+  static void count_trigger(Child& c, int64_t now, int64_t signal_ns);
+  static bool in_incident(const Child& c, int64_t now) {
+    return c.inc.triggers > 0 && now - c.inc.last_ns <= kIncidentGapNs;
+  }
+  void audit_unplanned(Child& c, const std::string& result, const std::string& reason,
+                       const std::string& limit_cgroup = "");
+  policy::CgroupState state(const std::string& path);  // usage and limit read now
+  policy::WindowFigures figures(const std::string& path) const;  // live window merged with the database's
+  // fresh: the siblings read from their files (not the snapshot) in this plan.
+  void gather_siblings(policy::Incident& in, const std::string& root, const std::string& path,
+                       std::set<std::string>& fresh);
+  policy::Plan plan_with_fresh_donors(policy::Incident& in, std::set<std::string>& fresh);
+  int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
+  bool short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const;
+  uint64_t guard_distance(uint64_t limit) const;
+
+  DaemonOptions o_;
+  config::Config cfg_;
+  cg::Hierarchy h_;
+  StatePaths paths_;
+  std::optional<AgentLock> lock_;
+  std::optional<Guardian> guardian_;
+  actuate::Journal journal_;
+  actuate::Actuator act_;
+  UsageWindow window_;
+  policy::Params params_;
+  policy::History hist_;
+  std::optional<Loop> loop_;
+  std::unique_ptr<bpf::Loader> loader_;
+  std::unique_ptr<OomSource> oom_;
+  std::unique_ptr<sampler::Sampler> sampler_;
+  std::unique_ptr<SnapshotWorker> snapper_;  // owns sampler_ once started (agent/snapshot_worker.hpp)
+  std::optional<store::HistoryStore> db_;  // opened at start, then owned by history_ (agent/history_writer.hpp)
+  std::unique_ptr<HistoryWriter> history_;
+  std::optional<V2EventsWatch> v2w_;
+  std::unique_ptr<MetricsHooks> metrics_;  // /metrics (--listen); nullptr: off
+  std::unique_ptr<HintService> hint_svc_;  // until the worker takes it
+  std::unique_ptr<HintWorker> hints_;
+  std::unique_ptr<DonorHistory> donor_hist_;
+  std::unique_ptr<RecommendWorker> recs_;
+  std::optional<RecommendApplier> applier_;  // [recommend] enforce = true
+  std::unique_ptr<IncidentTrace> itrace_;    // trace_on_incident (nullptr: off)
+  void store_recommendations();
+  std::map<std::string, uint64_t> rec_limits_;  // path -> latest recommended limit, for /metrics
+  void enforce_recommendation(const NewRecommendation& f);
+  std::vector<std::string> roots_;
+  std::map<std::string, Child> kids_;
+  bool pinned_ = false;
+  uint64_t drops_seen_ = 0;
+  uint64_t plan_seq_ = 0;
+};
+
+
+}  // namespace ow::agent::detail

@@ -77,6 +77,27 @@ void sweep_stale(const cg::Hierarchy& h) {
   }
 }
 
+// Only `keep` of the skeleton's programs loads, and none of the maps that
+// only other programs use.
+void load_only(oomwatch_bpf* skel, bpf_program* keep) {
+  bpf_program* p;
+  bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
+  bpf_program__set_autoload(keep, true);
+  bpf_map__set_autocreate(skel->maps.gomemlimit_hints, false);
+  bpf_map__set_autocreate(skel->maps.bpf_obj_events, false);
+  bpf_map__set_autocreate(skel->maps.bpf_obj_pending, false);
+}
+
+// An iter/cgroup program attached at root_rel, walking its subtree pre-order.
+bpf_link* attach_cgroup_iter(bpf_program* prog, const cg::Hierarchy& h, const std::string& root_rel) {
+  UniqueFd root(::open(h.abs(root_rel).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  union bpf_iter_link_info linfo = {};
+  linfo.cgroup.cgroup_fd = static_cast<__u32>(root.get());
+  linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+  LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof linfo);
+  return bpf_program__attach_iter(prog, &opts);
+}
+
 // The start-up of the snapshot object as Loader::open does it for snapshots
 // alone, one step at a time.
 struct StartupSplit {
@@ -100,27 +121,17 @@ StartupSplit startup_split(const cg::Hierarchy& h, const std::string& root_rel) 
   oomwatch_bpf* skel = oomwatch_bpf__open();
   s.open_ms = ms_since(t);
   if (!skel) return s;
-  bpf_program* p;
-  bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
-  bpf_program__set_autoload(skel->progs.snap_memcg, true);
+  load_only(skel, skel->progs.snap_memcg);
   bpf_map__set_max_entries(skel->maps.snap_recs, 16384);
   skel->rodata->snap_cap = 16384;
   skel->rodata->memcg_v1 = h.version() == cg::Version::V1;
   skel->rodata->page_size = static_cast<__u64>(::sysconf(_SC_PAGESIZE));
-  bpf_map__set_autocreate(skel->maps.gomemlimit_hints, false);
-  bpf_map__set_autocreate(skel->maps.bpf_obj_events, false);
-  bpf_map__set_autocreate(skel->maps.bpf_obj_pending, false);
   t = Clock::now();
   int err = oomwatch_bpf__load(skel);
   s.load_ms = ms_since(t);
   if (!err) {
-    UniqueFd root(::open(h.abs(root_rel).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    union bpf_iter_link_info linfo = {};
-    linfo.cgroup.cgroup_fd = static_cast<__u32>(root.get());
-    linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
-    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof linfo);
     t = Clock::now();
-    bpf_link* link = bpf_program__attach_iter(skel->progs.snap_memcg, &opts);
+    bpf_link* link = attach_cgroup_iter(skel->progs.snap_memcg, h, root_rel);
     s.attach_ms = ms_since(t);
     s.ok = link != nullptr;
     if (link) bpf_link__destroy(link);
@@ -212,19 +223,9 @@ struct FloorWalk {
   bool open(const cg::Hierarchy& h, const std::string& root_rel) {
     skel = oomwatch_bpf__open();
     if (!skel) return false;
-    bpf_program* p;
-    bpf_object__for_each_program(p, skel->obj) bpf_program__set_autoload(p, false);
-    bpf_program__set_autoload(skel->progs.snap_floor, true);
-    bpf_map__set_autocreate(skel->maps.gomemlimit_hints, false);
-    bpf_map__set_autocreate(skel->maps.bpf_obj_events, false);
-    bpf_map__set_autocreate(skel->maps.bpf_obj_pending, false);
+    load_only(skel, skel->progs.snap_floor);
     if (oomwatch_bpf__load(skel)) return false;
-    UniqueFd root(::open(h.abs(root_rel).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    union bpf_iter_link_info linfo = {};
-    linfo.cgroup.cgroup_fd = static_cast<__u32>(root.get());
-    linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
-    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof linfo);
-    link = bpf_program__attach_iter(skel->progs.snap_floor, &opts);
+    link = attach_cgroup_iter(skel->progs.snap_floor, h, root_rel);
     return link != nullptr;
   }
   // One whole walk; the number of cgroups it visited.
@@ -347,8 +348,8 @@ int main() {
     if (g_stop) break;
     if (got_b != static_cast<size_t>(n) || got_r != static_cast<size_t>(n) || got_f != static_cast<size_t>(n) ||
         seen != static_cast<uint32_t>(n) || floor_seen != static_cast<uint32_t>(n)) {
-      std::printf("ERROR: iterator saw %zu (%zu with flush, snap_seen %u), files saw %zu, expected %d\n", got_r, got_b,
-                  seen, got_f, n);
+      std::printf("ERROR: iterator saw %zu (%zu with flush, snap_seen %u, floor %u), files saw %zu, expected %d\n",
+                  got_r, got_b, seen, floor_seen, got_f, n);
       rc = 1;
     }
     std::printf("%8d %12.3f %14.3f %14.3f %9.0fx %6u %10u %12.3f\n", n, bi / n, bf / n, fi / n, fi / bf, walks, seen,

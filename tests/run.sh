@@ -19,12 +19,10 @@ failures=()  # "<tier>: <file:line> <test case>" of each failed Catch2 assertion
 failed_cases() {
   local tier=$1 f
   while IFS= read -r f; do failures+=("$tier: $f"); done < <(awk '
-    /^--------------------+$/ { if (prev_sep == 0) { name = ""; grab = 1; prev_sep = 1; next } }
-    grab && /^\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.+$/ { grab = 0; next }
-    grab && /^--------------------+$/ { grab = 0; next }
+    # A case header is the name (and sections) between two dashed lines.
+    /^--------------------+$/ { if (grab) grab = 0; else { name = ""; grab = 1 }; next }
     grab { sub(/^ +/, ""); name = (name == "" ? $0 : name " " $0); next }
     / FAILED:$/ { loc = $1; sub(/:$/, "", loc); print loc "  " name }
-    { prev_sep = 0 }
   ' "$2" | awk '!seen[$0]++' | head -n 20)
 }
 

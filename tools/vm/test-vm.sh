@@ -304,7 +304,7 @@ boot() {
 			local left=$((limit - ${took%.*} - 1))
 			if [ "$left" -ge "$MIN_GUEST_TIMEOUT" ]; then
 				mv "$log" "$log.boot1"
-				echo "$(tr -d '\r' <"$log.boot1" | grep -m1 'Kernel panic')" >"$VMDIR/$release.reboot"
+				grep -m1 'Kernel panic' "$log.boot1" | tr -d '\r' >"$VMDIR/$release.reboot"
 				limit=$left
 				continue
 			fi

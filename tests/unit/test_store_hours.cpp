@@ -139,7 +139,8 @@ TEST_CASE("hour rows: a schema 2 file gets the tier and fills it from its bucket
   {  // what an oomwatch of schema 2 left: no hour table
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open((d / "h.db").c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "DROP TABLE hour; PRAGMA user_version=2;", nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "DROP TABLE hour; ALTER TABLE raw DROP COLUMN n; ALTER TABLE raw DROP COLUMN last; "
+                                     "PRAGMA user_version=2;", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
   }
   ow::store::StoreOptions ro;

@@ -49,6 +49,8 @@ void HistoryWriter::stop(int64_t now_ns) {
   cv_.notify_one();
   if (th_.joinable()) th_.join();
   stopped_ = true;
+  // The runs of unchanged samples still open get their counts.
+  if (auto st = db_.flush(); !st) spdlog::warn("history: writing the last counts: {}", st.error().message());
   if (now_ns > 0)
     if (auto m = db_.maintain(now_ns); !m) spdlog::warn("history maintenance: {}", m.error().message());
 }

@@ -23,7 +23,7 @@ TakenSnapshot take_snapshot(sampler::Sampler& s) {
     return t;
   }
   auto snap = std::make_shared<const sampler::Snapshot>(std::move(*taken));
-  auto index = std::make_shared<std::unordered_map<std::string, size_t>>();
+  auto index = std::make_shared<std::unordered_map<std::string_view, size_t>>();
   index->reserve(snap->samples.size());
   for (size_t i = 0; i < snap->samples.size(); ++i) index->emplace(snap->samples[i].cgroup, i);
   t.snap = std::move(snap);

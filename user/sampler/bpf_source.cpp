@@ -89,6 +89,7 @@ Status BpfSource::walk(std::vector<Sample>& out) {
     if (n < 0) return sys_error("walk cgroups");
     ++walks_;
     const auto* recs = static_cast<const ow_memcg_rec*>(recs_);
+    out.reserve(out.size() + bss->snap_written);
     for (uint32_t i = 0; i < bss->snap_written; ++i) {
       const auto& r = recs[i];
       Sample s;

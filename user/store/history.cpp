@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "stats/bucket.hpp"
 #include "store/schema.hpp"
 #include "util/fs.hpp"
 
@@ -13,8 +14,9 @@ namespace ow::store {
 namespace {
 
 Status check_options(const StoreOptions& o) {
-  if (o.bucket_ns <= 0 || o.raw_keep_ns < 0 || o.retention_ns <= 0 || o.rollup_lag_ns < 0)
-    return app_error("history store: bucket width and retention must be positive, raw_keep and lag not negative");
+  if (o.bucket_ns <= 0 || o.raw_keep_ns < 0 || o.retention_ns <= 0 || o.rollup_lag_ns < 0 || o.run_counts_every_ns < 0)
+    return app_error("history store: bucket width and retention must be positive, raw_keep, lag and the run count "
+                     "period not negative");
   return {};
 }
 
@@ -63,21 +65,26 @@ Result<HistoryStore> HistoryStore::open(const std::string& path, const StoreOpti
 }
 
 Status HistoryStore::prepare_statements() {
-  auto raw = db_.prepare("INSERT OR REPLACE INTO raw VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  auto raw = db_.prepare("INSERT OR REPLACE INTO raw VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!raw) return raw.error();
+  auto run = db_.prepare("UPDATE raw SET n = ?, last = ? WHERE ts = ? AND series = ?");
+  if (!run) return run.error();
   auto ins = db_.prepare("INSERT OR IGNORE INTO series(path, cgroup_id) VALUES(?, ?)");
   if (!ins) return ins.error();
   auto get = db_.prepare("SELECT id FROM series WHERE path = ? AND cgroup_id = ?");
   if (!get) return get.error();
   ins_raw_ = std::move(*raw);
+  upd_run_ = std::move(*run);
   ins_series_ = std::move(*ins);
   get_series_ = std::move(*get);
   return {};
 }
 
 Result<int64_t> HistoryStore::series_key(const std::string& path, uint64_t cgroup_id) {
-  auto key = std::make_pair(path, cgroup_id);
-  if (auto it = series_cache_.find(key); it != series_cache_.end()) return it->second;
+  // By id first, then the one string compare: a map keyed by (path, id)
+  // compared long paths at every level, for every sample.
+  auto it = series_cache_.find(cgroup_id);
+  if (it != series_cache_.end() && it->second.path == path) return it->second.key;
   if (auto st = ins_series_.bind(1, path).bind_u64(2, cgroup_id).run(); !st) return st.error();
   get_series_.bind(1, path).bind_u64(2, cgroup_id);
   auto row = get_series_.step();
@@ -85,36 +92,98 @@ Result<int64_t> HistoryStore::series_key(const std::string& path, uint64_t cgrou
   if (!*row) return app_error("series vanished while inserting:", db_.path());
   int64_t id = get_series_.i64(0);
   get_series_.reset();
-  series_cache_.emplace(std::move(key), id);
+  // An id seen under another path (an inode reused, a renamed cgroup) keeps the newest.
+  series_cache_[cgroup_id] = CachedSeries{path, id};
   return id;
 }
 
 Status HistoryStore::insert(const sampler::Snapshot& snap) { return insert(std::span(&snap, 1)); }
 
+// In the raw table's column order, from usage to ws.
+HistoryStore::RunValues HistoryStore::values_of(const sampler::Sample& s) {
+  return {s.usage_bytes, s.limit_bytes, s.peak_bytes, s.high_bytes, s.swap_bytes, s.failcnt, s.ev_low,
+          s.ev_high, s.ev_max, s.ev_oom, s.ev_oom_kill, s.working_set_bytes};
+}
+
 Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
   if (opts_.readonly) return app_error("history database opened read-only:", db_.path());
   auto txn = Txn::begin(db_, true);
   if (!txn) return txn.error();
+  // Whatever failed, the rolled-back transaction took cached series ids and
+  // run rows with it: start both afresh.
+  auto fail = [&](Error e) {
+    series_cache_.clear();
+    runs_.clear();
+    return e;
+  };
   for (const auto& snap : snaps) {
     for (const auto& s : snap.samples) {
       auto key = series_key(s.cgroup, s.cgroup_id);
-      if (!key) {
-        series_cache_.clear();  // ids cached in this transaction are rolled back with it
-        return key.error();
+      if (!key) return fail(key.error());
+      int64_t ts = s.ts_ns ? s.ts_ns : snap.ts_ns;
+      // A run never crosses a bucket boundary, so a roll-up and a window's
+      // edge see whole runs: a sample in another bucket ends them all.
+      if (int64_t b = stats::bucket_start(ts, bucket_ns_); b != run_bucket_ns_) {
+        if (auto st = write_run_counts(); !st) return fail(st.error());
+        runs_.clear();
+        run_bucket_ns_ = b;
       }
-      ins_raw_.bind(1, s.ts_ns ? s.ts_ns : snap.ts_ns).bind(2, *key).bind_u64(3, s.usage_bytes);
-      int i = 4;
-      for (uint64_t v : {s.limit_bytes, s.peak_bytes, s.high_bytes, s.swap_bytes, s.failcnt, s.ev_low, s.ev_high,
-                         s.ev_max, s.ev_oom, s.ev_oom_kill, s.working_set_bytes})
-        ins_raw_.bind_u64(i++, v);
-      if (auto st = ins_raw_.run(); !st) {
-        series_cache_.clear();
-        return st;
+      RunValues v = values_of(s);
+      auto [it, fresh] = runs_.try_emplace(*key);
+      Run& run = it->second;
+      if (!fresh && ts > run.last_ns && run.values == v) {  // unchanged: one more sample of the same row
+        ++run.n;
+        run.last_ns = ts;
+        continue;
       }
+      if (!fresh)
+        if (auto st = write_run_count(*key, run); !st) return fail(st.error());
+      ins_raw_.bind(1, ts).bind(2, *key);
+      for (size_t i = 0; i < v.size(); ++i) ins_raw_.bind_u64(static_cast<int>(i) + 3, v[i]);
+      if (auto st = ins_raw_.run(); !st) return fail(st.error());  // n and last NULL: one sample
+      run = Run{ts, ts, 1, 1, v};
     }
   }
+  // In the same transaction, so it costs no commit of its own.
+  if (!snaps.empty() && (counts_written_ns_ == INT64_MIN ||
+                         snaps.back().ts_ns - counts_written_ns_ >= opts_.run_counts_every_ns)) {
+    if (auto st = write_run_counts(); !st) return fail(st.error());
+    counts_written_ns_ = snaps.back().ts_ns;
+  }
+  if (auto st = txn->commit(); !st) return fail(st.error());
+  return {};
+}
+
+Status HistoryStore::write_run_count(int64_t key, Run& run) {
+  if (run.n == run.written_n) return {};
+  if (auto st = upd_run_.bind_u64(1, run.n).bind(2, run.last_ns).bind(3, run.first_ns).bind(4, key).run(); !st)
+    return st;
+  run.written_n = run.n;
+  return {};
+}
+
+Status HistoryStore::write_run_counts() {
+  for (auto& [key, run] : runs_)
+    if (auto st = write_run_count(key, run); !st) return st;
+  return {};
+}
+
+HistoryStore::~HistoryStore() {
+  if (db_.is_open()) (void)flush();
+}
+
+Status HistoryStore::flush() {
+  if (opts_.readonly) return {};
+  bool pending = std::any_of(runs_.begin(), runs_.end(), [](const auto& r) { return r.second.n != r.second.written_n; });
+  if (!pending) return {};
+  auto txn = Txn::begin(db_, true);
+  if (!txn) return txn.error();
+  if (auto st = write_run_counts(); !st) {
+    runs_.clear();
+    return st;
+  }
   if (auto st = txn->commit(); !st) {
-    series_cache_.clear();
+    runs_.clear();
     return st;
   }
   return {};

@@ -3,24 +3,28 @@
 //
 // Tiers (StoreOptions):
 //   raw     every sample as taken, kept raw_keep (1 h): windows inside it are
-//           answered exactly from raw samples;
+//           answered exactly from raw samples; unchanged samples of a series
+//           within a bucket share one row (a run, see insert());
 //   bucket  1-minute summaries (count, min, max, sum, watermarks, LogSketch),
 //           kept retention (7 d): older windows get exact min/max/avg/count and
 //           median/p95 within 1 % (stats/sketch.hpp). At a bucket edge a window is
 //           1-minute granular: a bucket belongs to it when its start does.
 // Durability: WAL, synchronous=FULL, one transaction per insert() call; a
-// committed snapshot survives a crash or a power cut and a restart loses
-// nothing. A crash mid-maintain() rolls the whole pass back; the next pass redoes it.
+// committed snapshot's figures survive a crash or a power cut; what a crash
+// can lose is the count of the runs still open (samples after a run's first,
+// within the current minute). A crash mid-maintain() rolls the whole pass back; the next pass redoes it.
 // Cost, measured by tests/bench/bench_stats.cpp at 1,000 cgroups and 1 s: the
 // raw hour is ~146 MiB (~42 B/sample), a day of buckets ~88 MiB (~64 B/bucket);
 // a week is ~0.11 MiB per cgroup per day. maintain() takes ~70 ms a minute.
 // Not thread-safe: one HistoryStore per thread; other processes may read the
 // same file concurrently (WAL readers see the last committed state).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <span>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -38,6 +42,9 @@ struct StoreOptions {
   int64_t bucket_ns = 60LL * 1'000'000'000;                // downsampling width; fixed at creation
   int64_t retention_ns = 7LL * 86400 * 1'000'000'000;      // buckets: 7 days
   int64_t rollup_lag_ns = 5LL * 1'000'000'000;             // roll a bucket up this long after it ends
+  // insert() writes the counts of the open runs at most this long apart, so
+  // another process reads an unchanged cgroup's samples at most this late.
+  int64_t run_counts_every_ns = 10LL * 1'000'000'000;
   bool readonly = false;  // `stats`: never creates or changes the file
 };
 
@@ -78,13 +85,24 @@ class HistoryStore {
   // Creates the directory and the database when missing (not readonly).
   // Errors: unreadable, corrupt, foreign or newer-schema file, each naming it.
   static Result<HistoryStore> open(const std::string& path, const StoreOptions& opts = {});
+  HistoryStore(HistoryStore&&) noexcept = default;
+  HistoryStore& operator=(HistoryStore&&) = delete;
+  ~HistoryStore();  // flush(), best effort: a closed store keeps its runs' counts
 
   // One transaction for all snapshots given: all or nothing. A sample with
   // ts_ns 0 takes its snapshot's ts_ns. The same (ts, path, cgroup_id) twice
   // keeps the last. Samples older than the rolled-up horizon still land in
   // the raw tier but never in buckets (the daemon's clock went backwards).
+  // A sample whose figures all equal its series' previous sample in the
+  // same bucket is not a new row: it extends that row's run (raw.n, raw.last;
+  // see schema.hpp). The run's count is written when it ends (a figure
+  // changes, the bucket ends), every run_counts_every_ns, at maintain() and
+  // flush(), and before this handle answers a query; a reader in another
+  // process sees the run as far as its count was last written.
   Status insert(const sampler::Snapshot& snap);
   Status insert(std::span<const sampler::Snapshot> snaps);
+  // Writes the counts of the runs still open (the daemon at stop).
+  Status flush();
 
   // Rolls finished buckets up from raw samples, drops raw samples older than
   // raw_keep and buckets older than retention, in one transaction. The daemon
@@ -134,12 +152,29 @@ class HistoryStore {
   int64_t hour_ns() const { return kBucketsPerHourRow * bucket_ns_; }
   static constexpr int64_t kBucketsPerHourRow = 60;
   Status prepare_statements();
+  // The run of unchanged samples a series is in, within run_bucket_ns_.
+  using RunValues = std::array<uint64_t, 12>;
+  struct Run {
+    int64_t first_ns = 0, last_ns = 0;  // its row's key is (first_ns, series)
+    uint64_t n = 1, written_n = 1;      // samples in it; the count its row has
+    RunValues values{};
+  };
+  static RunValues values_of(const sampler::Sample& s);
+  Status write_run_count(int64_t key, Run& run);  // inside a write transaction
+  Status write_run_counts();                      // every open run; inside a write transaction
 
   Db db_;
   StoreOptions opts_;
   int64_t bucket_ns_;
-  std::map<std::pair<std::string, uint64_t>, int64_t> series_cache_;
-  Stmt ins_raw_, ins_series_, get_series_;
+  struct CachedSeries {
+    std::string path;
+    int64_t key = 0;
+  };
+  std::unordered_map<uint64_t, CachedSeries> series_cache_;  // cgroup_id -> its newest path's series
+  std::unordered_map<int64_t, Run> runs_;  // series key -> its open run
+  int64_t run_bucket_ns_ = INT64_MIN;
+  int64_t counts_written_ns_ = INT64_MIN;  // sample time of the last periodic count write
+  Stmt ins_raw_, ins_series_, get_series_, upd_run_;
 };
 
 // Byte figures of a database on disk: the file plus its WAL.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "store/history.hpp"
+#include "store/raw_run.hpp"
 
 namespace ow::store {
 
@@ -14,6 +15,7 @@ Result<std::map<std::string, ChartSeries>> HistoryStore::chart_series(const stat
                                                                       int64_t slot_ns) {
   if (auto st = stats::check_range(r); !st) return st.error();
   if (slot_ns <= 0) return app_error("chart slot must be longer than zero");
+  if (auto st = flush(); !st) return st.error();  // this handle's open runs count too
   auto txn = Txn::begin(db_, false);
   if (!txn) return txn.error();
   auto series = load_series();
@@ -48,21 +50,28 @@ Result<std::map<std::string, ChartSeries>> HistoryStore::chart_series(const stat
     const std::string& path = *chosen.at(b->i64(1));
     add(path, b->i64(0), b->u64(2), b->is_null(4) ? 0 : b->u64(4), b->is_null(3) ? kUnlimited : b->u64(3));
   }
-  auto q = db_.prepare("SELECT ts, series, usage, lim, ws, ev_oom_kill FROM raw WHERE ts >= ? AND ts <= ? AND series IN (" +
-                       in + ") ORDER BY ts");
+  auto q = db_.prepare("SELECT ts, series, usage, lim, ws, ev_oom_kill, n, last FROM raw WHERE ts >= ? AND ts <= ? AND "
+                       "series IN (" + in + ") ORDER BY ts");
   if (!q) return q.error();
-  q->bind(1, r.from_ns).bind(2, r.to_ns);
+  q->bind(1, raw_scan_from(r.from_ns, bucket_ns_)).bind(2, r.to_ns);
   std::map<int64_t, uint64_t> last_kills;  // per series: a rise of the counter is a kill
   for (;;) {
     auto row = q->step();
     if (!row) return row.error();
     if (!*row) break;
-    int64_t ts = q->i64(0), id = q->i64(1);
+    int64_t id = q->i64(1);
     const std::string& path = *chosen.at(id);
-    add(path, ts, q->u64(2), q->is_null(4) ? 0 : q->u64(4), q->is_null(3) ? kUnlimited : q->u64(3));
+    uint64_t usage = q->u64(2), ws = q->is_null(4) ? 0 : q->u64(4), lim = q->is_null(3) ? kUnlimited : q->u64(3);
+    int64_t first = INT64_MIN;
+    if (!for_each_run_sample(*q, 0, 6, 7, r.from_ns, r.to_ns, [&](int64_t t) {
+          if (first == INT64_MIN) first = t;
+          add(path, t, usage, ws, lim);
+        }))
+      return app_error("corrupt raw row (bad run count or end) in", db_.path());
+    if (first == INT64_MIN) continue;  // the run lies before the window
     uint64_t kills = q->is_null(5) ? 0 : q->u64(5);
     auto [it, fresh] = last_kills.emplace(id, kills);
-    if (!fresh && kills > it->second) out[path].oom_kill_ts_ns.push_back(ts);
+    if (!fresh && kills > it->second) out[path].oom_kill_ts_ns.push_back(first);
     it->second = kills;
   }
   for (auto& [path, m] : slots) {

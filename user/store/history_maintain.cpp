@@ -5,6 +5,7 @@
 #include <set>
 
 #include "store/history.hpp"
+#include "store/raw_run.hpp"
 
 namespace ow::store {
 namespace {
@@ -43,6 +44,11 @@ Result<MaintainReport> HistoryStore::maintain(int64_t now_ns) {
   auto h = load_horizons();
   if (!h) return h.error();
   MaintainReport rep;
+  // Runs still open get their counts first: a roll-up must see every sample.
+  if (auto st = write_run_counts(); !st) {
+    runs_.clear();
+    return st.error();
+  }
   // A bucket is finished when it ended rollup_lag ago: samples are stamped when
   // taken and may commit a moment later.
   int64_t cut = stats::bucket_start(now_ns - opts_.rollup_lag_ns, bucket_ns_);
@@ -87,7 +93,7 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
   auto series = load_series();
   if (!series) return series.error();
   auto first = db_.prepare("SELECT MIN(ts) FROM raw WHERE ts >= ? AND ts < ?");
-  auto rows = db_.prepare("SELECT ts, series, usage, lim, peak, ws FROM raw WHERE ts >= ? AND ts < ?");
+  auto rows = db_.prepare("SELECT ts, series, usage, lim, peak, ws, n, last FROM raw WHERE ts >= ? AND ts < ?");
   auto put = db_.prepare("INSERT OR REPLACE INTO bucket VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!first || !rows || !put) return (!first ? first.error() : !rows ? rows.error() : put.error());
   uint64_t written = 0;
@@ -113,14 +119,18 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
       auto it = series->find(rows->i64(1));
       if (it == series->end()) continue;  // cannot happen: series rows are never deleted
       sampler::Sample s;
-      s.ts_ns = rows->i64(0);
       s.cgroup_id = it->second.cgroup_id;
       s.usage_bytes = rows->u64(2);
       s.limit_bytes = rows->u64(3);
       s.peak_bytes = rows->u64(4);
       s.working_set_bytes = rows->u64(5);
-      if (rows->is_null(5)) no_ws.emplace(it->first, stats::bucket_start(s.ts_ns, bucket_ns_));
-      by_series[it->first].push_back(s);  // rows come in ts order: each series stays sorted
+      if (rows->is_null(5)) no_ws.emplace(it->first, stats::bucket_start(rows->i64(0), bucket_ns_));
+      auto& v = by_series[it->first];  // rows come in ts order: each series stays sorted
+      if (!for_each_run_sample(*rows, 0, 6, 7, INT64_MIN, end - 1, [&](int64_t t) {
+            s.ts_ns = t;
+            v.push_back(s);
+          }))
+        return app_error("corrupt raw row (bad run count or end) in", db_.path());
     }
     rows->reset();
     for (const auto& [id, samples] : by_series) {

@@ -5,6 +5,7 @@
 
 #include "stats/select.hpp"
 #include "store/history.hpp"
+#include "store/raw_run.hpp"
 
 namespace ow::store {
 namespace {
@@ -65,6 +66,7 @@ Result<std::vector<std::string>> HistoryStore::paths() {
 Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::TimeRange& r,
                                                               const std::vector<std::string>& selectors) {
   if (auto st = stats::check_range(r); !st) return st.error();
+  if (auto st = flush(); !st) return st.error();  // this handle's open runs count too
   auto txn = Txn::begin(db_, false);
   if (!txn) return txn.error();
   auto series = load_series();
@@ -74,8 +76,9 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
   Slots slots = select_slots(*series, selectors);
   auto q = db_.prepare("SELECT * FROM raw WHERE ts >= ? AND ts <= ?");
   if (!q) return q.error();
-  q->bind(1, r.from_ns).bind(2, r.to_ns);
+  q->bind(1, raw_scan_from(r.from_ns, bucket_ns_)).bind(2, r.to_ns);
   std::vector<sampler::Sample> out;
+  bool runs = false;  // a row stood for several samples: out needs sorting by time
   for (;;) {
     auto row = q->step();
     if (!row) return row.error();
@@ -84,16 +87,22 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
     if (slots.get(id) < 0) continue;
     auto it = series->find(id);
     sampler::Sample s;
-    s.ts_ns = q->i64(0);
     s.cgroup = it->second.path;
     s.cgroup_id = it->second.cgroup_id;
     int c = 2;
     for (uint64_t* f : {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.high_bytes, &s.swap_bytes, &s.failcnt,
                         &s.ev_low, &s.ev_high, &s.ev_max, &s.ev_oom, &s.ev_oom_kill, &s.working_set_bytes})
       *f = q->u64(c++);  // a NULL ws (recorded before schema 2) reads as 0
-    out.push_back(std::move(s));
+    size_t before = out.size();
+    if (!for_each_run_sample(*q, 0, 14, 15, r.from_ns, r.to_ns, [&](int64_t t) {
+          s.ts_ns = t;
+          out.push_back(s);
+        }))
+      return app_error("corrupt raw row (bad run count or end) in", db_.path());
+    runs = runs || out.size() > before + 1;
   }
   if (auto st = txn->commit(); !st) return st.error();
+  if (runs) std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; });
   return out;
 }
 
@@ -144,6 +153,7 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
 
 Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const std::vector<std::string>& selectors) {
   if (auto st = stats::check_range(r); !st) return st.error();
+  if (auto st = flush(); !st) return st.error();  // this handle's open runs count too
   auto txn = Txn::begin(db_, false);
   if (!txn) return txn.error();
   auto h = load_horizons();
@@ -213,9 +223,9 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
     }
     raw_from = std::max(r.from_ns, h->rolled_until_ns);
   }
-  auto q = db_.prepare("SELECT ts, series, usage, peak, ws FROM raw WHERE ts >= ? AND ts <= ?");
+  auto q = db_.prepare("SELECT ts, series, usage, peak, ws, n, last FROM raw WHERE ts >= ? AND ts <= ?");
   if (!q) return q.error();
-  q->bind(1, raw_from).bind(2, r.to_ns);
+  q->bind(1, raw_scan_from(raw_from, bucket_ns_)).bind(2, r.to_ns);
   for (;;) {
     auto row = q->step();
     if (!row) return row.error();
@@ -223,8 +233,13 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
     int64_t id = q->i64(1);
     int32_t slot = slots.get(id);
     if (slot < 0) continue;
-    acc[slot].add_sample(q->i64(0), slots.cgroup_id[id], q->u64(2), q->u64(3));
-    if (!q->is_null(4)) acc[slot].add_ws(q->u64(4));
+    uint64_t usage = q->u64(2), peak = q->u64(3), ws = q->u64(4);
+    bool has_ws = !q->is_null(4);
+    if (!for_each_run_sample(*q, 0, 5, 6, raw_from, r.to_ns, [&](int64_t t) {
+          acc[slot].add_sample(t, slots.cgroup_id[id], usage, peak);
+          if (has_ws) acc[slot].add_ws(ws);
+        }))
+      return app_error("corrupt raw row (bad run count or end) in", db_.path());
   }
   if (auto st = txn->commit(); !st) return st.error();
   for (size_t i = 0; i < acc.size(); ++i)

@@ -9,7 +9,7 @@ CREATE TABLE series(id INTEGER PRIMARY KEY, path TEXT NOT NULL, cgroup_id INTEGE
 CREATE TABLE raw(ts INTEGER NOT NULL, series INTEGER NOT NULL, usage INTEGER NOT NULL,
                  lim INTEGER, peak INTEGER, high INTEGER, swap INTEGER, failcnt INTEGER,
                  ev_low INTEGER, ev_high INTEGER, ev_max INTEGER, ev_oom INTEGER, ev_oom_kill INTEGER,
-                 ws INTEGER,
+                 ws INTEGER, n INTEGER, last INTEGER,
                  PRIMARY KEY(ts, series)) WITHOUT ROWID;
 CREATE TABLE bucket(start INTEGER NOT NULL, series INTEGER NOT NULL, n INTEGER NOT NULL,
                     min INTEGER NOT NULL, max INTEGER NOT NULL, sum INTEGER NOT NULL,
@@ -54,6 +54,14 @@ CREATE TABLE hour(start INTEGER NOT NULL, series INTEGER NOT NULL, n INTEGER NOT
                   ws_min INTEGER, ws_max INTEGER, ws_sum INTEGER, ws_sketch BLOB, peak_rise INTEGER,
                   PRIMARY KEY(start, series)) WITHOUT ROWID;
 PRAGMA user_version=3;
+)sql";
+
+// Version 3 -> 4: a raw row can stand for a run of unchanged samples (n of
+// them, from ts to last). Rows from before stay NULL there: one sample each.
+const char* kMigrate3to4 = R"sql(
+ALTER TABLE raw ADD COLUMN n INTEGER;
+ALTER TABLE raw ADD COLUMN last INTEGER;
+PRAGMA user_version=4;
 )sql";
 
 }  // namespace
@@ -110,6 +118,13 @@ Status ensure_schema(Db& db, int64_t bucket_ns, bool readonly) {
     if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrate2to3) + "COMMIT;"); !st) {
       (void)db.exec("ROLLBACK");
       return app_error("migrating history database from schema 2 to 3 failed (" + st.error().message() + "):", db.path());
+    }
+    v = 3;
+  }
+  if (v == 3) {
+    if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrate3to4) + "COMMIT;"); !st) {
+      (void)db.exec("ROLLBACK");
+      return app_error("migrating history database from schema 3 to 4 failed (" + st.error().message() + "):", db.path());
     }
   }
   return {};

@@ -5,9 +5,13 @@
 //   series(id, path, cgroup_id)          one row per (path, cgroup_id): a recreated
 //                                        cgroup is a new series under the same path
 //   raw(ts, series, usage, lim, peak,    every sample, kept raw_keep (1 h); key
-//       high, swap, failcnt, ev_*, ws)   (ts, series): inserts append, pruning cuts
-//                                        the front, a window is one range scan;
-//                                        ws = working set (NULL: not recorded)
+//       high, swap, failcnt, ev_*, ws,   (ts, series): inserts append, pruning cuts
+//       n, last)                         the front, a window is one range scan;
+//                                        ws = working set (NULL: not recorded);
+//                                        a row stands for n samples with the same
+//                                        figures, spread evenly from ts to last,
+//                                        all in one bucket (NULL: one sample, at ts):
+//                                        an idle cgroup is one row a minute, not 60
 //   bucket(start, series, n, min, max,   one row per series per bucket width (1 min),
 //          sum, peak_first, peak_last,   kept retention (7 d); sketch = LogSketch
 //          lim, sketch, ws_min, ws_max,  blob (stats/sketch.hpp); ws_*: the working
@@ -32,8 +36,9 @@
 namespace ow::store {
 
 // 2: working set (ws) in raw and bucket, the recommendation table; 3: the hour
-// tier. Older files are migrated on open, one version at a time.
-inline constexpr int kSchemaVersion = 3;
+// tier; 4: runs of unchanged samples in raw (n, last). Older files are
+// migrated on open, one version at a time.
+inline constexpr int kSchemaVersion = 4;
 inline constexpr int64_t kApplicationId = 0x6f6f6d77;  // "oomw"
 
 // Empty database: creates the schema (not when readonly: error). Existing one:

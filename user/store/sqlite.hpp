@@ -61,6 +61,7 @@ class Db {
   Result<Stmt> prepare(const std::string& sql);
   Result<int64_t> query_int(const std::string& sql);  // first column of the first row
   const std::string& path() const { return *path_; }
+  bool is_open() const { return db_ != nullptr; }  // false once moved from
   int64_t changes() const;  // rows changed by the last INSERT/UPDATE/DELETE
   // An Error for the last failure: "sqlite <what>: <sqlite message>" + path.
   Error error(const std::string& what) const;

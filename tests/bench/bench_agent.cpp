@@ -1,7 +1,9 @@
 // The agent's own cost at scale: `oomwatch run` (the real binary) watching
 // N real cgroups (default 10,000, plus the 1,000 of the same run for
 // comparison) at a 1 s interval with the history database on, as % of one
-// core over a measured stretch after warm-up, and its RSS. Then `oomwatch
+// core over a measured stretch after warm-up (60 s by default, so a minute's
+// roll-up of the history falls inside it), and its RSS, now and at its peak
+// (the roll-up is where memory peaks). Then `oomwatch
 // stats` over what the agent recorded, timed. Prints figures and summary rows
 // with their goals; asserts nothing about time (shared, noisy machines).
 // Every cgroup it makes is removed on every path except SIGKILL; a killed
@@ -33,7 +35,7 @@ volatile sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
 struct Cost {
-  double cpu_pct = -1, rss_mib = -1, stats_s = -1;
+  double cpu_pct = -1, rss_mib = -1, peak_mib = -1, stats_s = -1;
   size_t cgroups = 0;
 };
 
@@ -67,12 +69,13 @@ Cost measure(const cg::Hierarchy& h, const std::string& bin, int n, int secs) {
   for (int i = 0; i < secs * 10 && !g_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   uint64_t c1 = bench::cpu_ticks(d);
   double wall = std::chrono::duration<double>(Clock::now() - w0).count();
-  uint64_t rss = bench::rss_kib(d);
+  uint64_t rss = bench::rss_kib(d), peak = bench::status_kib(d, "VmHWM:");
   bench::stop(d);
   if (!g_stop && c1 > 0) {
     double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
     c.cpu_pct = 100.0 * static_cast<double>(c1 - c0) / hz / wall;
     c.rss_mib = static_cast<double>(rss) / 1024;
+    c.peak_mib = static_cast<double>(peak) / 1024;
     c.cgroups = static_cast<size_t>(n) + 1;
     // `stats` over everything the agent recorded under the parent (exact, from raw samples).
     auto s0 = Clock::now();
@@ -91,7 +94,7 @@ Cost measure(const cg::Hierarchy& h, const std::string& bin, int n, int secs) {
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   setup_logging("warn");
-  int n = 10000, secs = 30;
+  int n = 10000, secs = 60;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--cgroups" && i + 1 < argc) n = std::atoi(argv[++i]);
@@ -110,12 +113,12 @@ int main(int argc, char** argv) {
   std::string bin = bench::oomwatch_bin();
   std::printf("oomwatch run --interval 1s with history, %d s measured after 5 s of warm-up, memory hierarchy %s\n",
               secs, cg::version_name(h->version()));
-  std::printf("%9s %10s %9s %10s\n", "cgroups", "% core", "RSS MiB", "stats s");
+  std::printf("%9s %10s %9s %9s %10s\n", "cgroups", "% core", "RSS MiB", "peak MiB", "stats s");
   Cost small, big;
   for (int count : {1000, n}) {
     if (g_stop) break;
     Cost c = measure(*h, bin, count, secs);
-    std::printf("%9zu %9.2f%% %9.1f %10.3f\n", c.cgroups, c.cpu_pct, c.rss_mib, c.stats_s);
+    std::printf("%9zu %9.2f%% %9.1f %9.1f %10.3f\n", c.cgroups, c.cpu_pct, c.rss_mib, c.peak_mib, c.stats_s);
     (count == n ? big : small) = c;
   }
   if (g_stop) return std::fprintf(stderr, "interrupted: the bench cgroups were removed\n"), 130;
@@ -126,6 +129,7 @@ int main(int argc, char** argv) {
   std::string at = std::to_string(n) + " cgroups";
   bench::row("agent CPU, " + at + ", 1 s, history on", bench::fmt("%.2f %% of a core", big.cpu_pct), "<= 2 %",
              big.cpu_pct <= 2);
-  bench::row("agent RSS, " + at, bench::fmt("%.1f MiB", big.rss_mib), "<= 40 MiB", big.rss_mib <= 40);
+  bench::row("agent RSS at its peak, " + at, bench::fmt("%.1f MiB", big.peak_mib) + bench::fmt(" (%.1f MiB at the end)", big.rss_mib),
+             "<= 40 MiB", big.peak_mib <= 40);
   return 0;
 }

@@ -73,11 +73,12 @@ inline uint64_t cpu_ticks(pid_t pid) {
   return u + s;
 }
 
-inline uint64_t rss_kib(pid_t pid) {
+// A kB figure of /proc/PID/status: VmRSS (now) or VmHWM (the peak so far).
+inline uint64_t status_kib(pid_t pid, const char* key) {
   auto t = read_text("/proc/" + std::to_string(pid) + "/status");
   if (!t) return 0;
   for (auto l : split_lines(*t))
-    if (l.rfind("VmRSS:", 0) == 0) {
+    if (l.rfind(key, 0) == 0) {
       auto f = split_ws(l);
       uint64_t v = 0;
       if (f.size() > 1) parse_u64(f[1], v);
@@ -85,6 +86,7 @@ inline uint64_t rss_kib(pid_t pid) {
     }
   return 0;
 }
+inline uint64_t rss_kib(pid_t pid) { return status_kib(pid, "VmRSS:"); }
 
 // Bench cgroups of a run that died without cleaning up (SIGKILL): owbench-*-PID-N
 // under our own cgroup whose PID no longer runs.

@@ -48,5 +48,9 @@ int64_t bucket_start(int64_t ts_ns, int64_t width_ns);
 // series: samples of ONE cgroup (same path and cgroup_id) in ascending ts.
 // width_ns > 0. Buckets come out in ascending start_ns; empty ones are omitted.
 std::vector<Bucket> build_buckets(std::span<const sampler::Sample> series, int64_t width_ns);
+// The same, where series[i] stands for counts[i] samples with its figures (a
+// run of the raw tier, all in series[i]'s bucket); empty counts: 1 each.
+std::vector<Bucket> build_buckets(std::span<const sampler::Sample> series, std::span<const uint64_t> counts,
+                                  int64_t width_ns);
 
 }  // namespace ow::stats

@@ -109,7 +109,11 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
     if (none) break;
     start = stats::bucket_start(min_ts, bucket_ns_);
     int64_t end = (to_ns - start) / bucket_ns_ > kRollupChunkBuckets ? start + kRollupChunkBuckets * bucket_ns_ : to_ns;
-    std::map<int64_t, std::vector<sampler::Sample>> by_series;
+    struct Entries {
+      std::vector<sampler::Sample> samples;
+      std::vector<uint64_t> counts;
+    };
+    std::map<int64_t, Entries> by_series;
     std::set<std::pair<int64_t, int64_t>> no_ws;  // (series, bucket start) with a sample recorded before schema 2
     rows->bind(1, std::max(start, from_ns)).bind(2, end);
     for (;;) {
@@ -125,16 +129,20 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
       s.peak_bytes = rows->u64(4);
       s.working_set_bytes = rows->u64(5);
       if (rows->is_null(5)) no_ws.emplace(it->first, stats::bucket_start(rows->i64(0), bucket_ns_));
-      auto& v = by_series[it->first];  // rows come in ts order: each series stays sorted
-      if (!for_each_run_sample(*rows, 0, 6, 7, INT64_MIN, end - 1, [&](int64_t t) {
-            s.ts_ns = t;
-            v.push_back(s);
-          }))
+      // One entry per row, weighted by its run's count: a minute of an idle
+      // cgroup is one entry here, not 60 (rows come in ts order: each series stays sorted).
+      s.ts_ns = rows->i64(0);
+      uint64_t n = 0;
+      if (!for_each_run_sample(*rows, 0, 6, 7, INT64_MIN, end - 1, [&](int64_t) { ++n; }))
         return app_error("corrupt raw row (bad run count or end) in", db_.path());
+      if (n == 0) continue;
+      auto& e = by_series[it->first];
+      e.samples.push_back(s);
+      e.counts.push_back(n);
     }
     rows->reset();
-    for (const auto& [id, samples] : by_series) {
-      for (const auto& b : stats::build_buckets(samples, bucket_ns_)) {
+    for (const auto& [id, e] : by_series) {
+      for (const auto& b : stats::build_buckets(e.samples, e.counts, bucket_ns_)) {
         put->bind(1, b.start_ns).bind(2, id).bind_u64(3, b.count).bind_u64(4, b.min_bytes).bind_u64(5, b.max_bytes);
         put->bind_u64(6, b.sum_bytes).bind_u64(7, b.peak_first_bytes).bind_u64(8, b.peak_last_bytes);
         put->bind_u64(9, b.limit_bytes).bind_blob(10, b.sketch.encode());

@@ -147,6 +147,7 @@ class HistoryStore {
   Result<std::map<int64_t, SeriesInfo>> load_series();
   Result<Horizons> load_horizons();
   Status set_meta(const char* key, int64_t value);
+  Result<MaintainReport> maintain_pass(int64_t now_ns);  // maintain() in one transaction
   Result<uint64_t> roll_up(int64_t from_ns, int64_t to_ns);
   Result<uint64_t> roll_up_hours(int64_t from_ns, int64_t to_ns);  // hour rows from buckets
   int64_t hour_ns() const { return kBucketsPerHourRow * bucket_ns_; }

@@ -62,12 +62,13 @@ Result<std::map<std::string, ChartSeries>> HistoryStore::chart_series(const stat
     int64_t id = q->i64(1);
     const std::string& path = *chosen.at(id);
     uint64_t usage = q->u64(2), ws = q->is_null(4) ? 0 : q->u64(4), lim = q->is_null(3) ? kUnlimited : q->u64(3);
+    auto run = raw_run(*q, 0, 6, 7);
+    if (!run) return corrupt_raw_row(db_.path());
     int64_t first = INT64_MIN;
-    if (!for_each_run_sample(*q, 0, 6, 7, r.from_ns, r.to_ns, [&](int64_t t) {
-          if (first == INT64_MIN) first = t;
-          add(path, t, usage, ws, lim);
-        }))
-      return app_error("corrupt raw row (bad run count or end) in", db_.path());
+    for_each_run_sample(*run, r.from_ns, r.to_ns, [&](int64_t t) {
+      if (first == INT64_MIN) first = t;
+      add(path, t, usage, ws, lim);
+    });
     if (first == INT64_MIN) continue;  // the run lies before the window
     uint64_t kills = q->is_null(5) ? 0 : q->u64(5);
     auto [it, fresh] = last_kills.emplace(id, kills);

@@ -38,6 +38,14 @@ Status HistoryStore::set_meta(const char* key, int64_t value) {
 }
 
 Result<MaintainReport> HistoryStore::maintain(int64_t now_ns) {
+  auto rep = maintain_pass(now_ns);
+  // A failed pass rolled back the run counts it wrote: forget the open runs,
+  // so the next samples start rows of their own instead of counting on them.
+  if (!rep) runs_.clear();
+  return rep;
+}
+
+Result<MaintainReport> HistoryStore::maintain_pass(int64_t now_ns) {
   if (opts_.readonly) return app_error("history database opened read-only:", db_.path());
   auto txn = Txn::begin(db_, true);
   if (!txn) return txn.error();
@@ -45,10 +53,7 @@ Result<MaintainReport> HistoryStore::maintain(int64_t now_ns) {
   if (!h) return h.error();
   MaintainReport rep;
   // Runs still open get their counts first: a roll-up must see every sample.
-  if (auto st = write_run_counts(); !st) {
-    runs_.clear();
-    return st.error();
-  }
+  if (auto st = write_run_counts(); !st) return st.error();
   // A bucket is finished when it ended rollup_lag ago: samples are stamped when
   // taken and may commit a moment later.
   int64_t cut = stats::bucket_start(now_ns - opts_.rollup_lag_ns, bucket_ns_);
@@ -131,14 +136,12 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
       if (rows->is_null(5)) no_ws.emplace(it->first, stats::bucket_start(rows->i64(0), bucket_ns_));
       // One entry per row, weighted by its run's count: a minute of an idle
       // cgroup is one entry here, not 60 (rows come in ts order: each series stays sorted).
-      s.ts_ns = rows->i64(0);
-      uint64_t n = 0;
-      if (!for_each_run_sample(*rows, 0, 6, 7, INT64_MIN, end - 1, [&](int64_t) { ++n; }))
-        return app_error("corrupt raw row (bad run count or end) in", db_.path());
-      if (n == 0) continue;
+      auto run = raw_run(*rows, 0, 6, 7);
+      if (!run) return corrupt_raw_row(db_.path());
+      s.ts_ns = run->ts;
       auto& e = by_series[it->first];
       e.samples.push_back(s);
-      e.counts.push_back(n);
+      e.counts.push_back(run->n);
     }
     rows->reset();
     for (const auto& [id, e] : by_series) {

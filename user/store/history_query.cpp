@@ -93,13 +93,13 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
     for (uint64_t* f : {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.high_bytes, &s.swap_bytes, &s.failcnt,
                         &s.ev_low, &s.ev_high, &s.ev_max, &s.ev_oom, &s.ev_oom_kill, &s.working_set_bytes})
       *f = q->u64(c++);  // a NULL ws (recorded before schema 2) reads as 0
-    size_t before = out.size();
-    if (!for_each_run_sample(*q, 0, 14, 15, r.from_ns, r.to_ns, [&](int64_t t) {
-          s.ts_ns = t;
-          out.push_back(s);
-        }))
-      return app_error("corrupt raw row (bad run count or end) in", db_.path());
-    runs = runs || out.size() > before + 1;
+    auto run = raw_run(*q, 0, 14, 15);
+    if (!run) return corrupt_raw_row(db_.path());
+    runs = runs || run->n > 1;
+    for_each_run_sample(*run, r.from_ns, r.to_ns, [&](int64_t t) {
+      s.ts_ns = t;
+      out.push_back(s);
+    });
   }
   if (auto st = txn->commit(); !st) return st.error();
   if (runs) std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; });
@@ -235,11 +235,12 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
     if (slot < 0) continue;
     uint64_t usage = q->u64(2), peak = q->u64(3), ws = q->u64(4);
     bool has_ws = !q->is_null(4);
-    if (!for_each_run_sample(*q, 0, 5, 6, raw_from, r.to_ns, [&](int64_t t) {
-          acc[slot].add_sample(t, slots.cgroup_id[id], usage, peak);
-          if (has_ws) acc[slot].add_ws(ws);
-        }))
-      return app_error("corrupt raw row (bad run count or end) in", db_.path());
+    auto run = raw_run(*q, 0, 5, 6);
+    if (!run) return corrupt_raw_row(db_.path());
+    for_each_run_sample(*run, raw_from, r.to_ns, [&](int64_t t) {
+      acc[slot].add_sample(t, slots.cgroup_id[id], usage, peak);
+      if (has_ws) acc[slot].add_ws(ws);
+    });
   }
   if (auto st = txn->commit(); !st) return st.error();
   for (size_t i = 0; i < acc.size(); ++i)

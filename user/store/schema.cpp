@@ -1,5 +1,9 @@
 #include "store/schema.hpp"
 
+#include <algorithm>
+#include <iterator>
+#include <string>
+
 namespace ow::store {
 namespace {
 
@@ -64,6 +68,10 @@ ALTER TABLE raw ADD COLUMN last INTEGER;
 PRAGMA user_version=4;
 )sql";
 
+// kMigrations[i] takes schema i + 1 to i + 2, in its own transaction.
+const char* const kMigrations[] = {kMigrate1to2, kMigrate2to3, kMigrate3to4};
+static_assert(std::size(kMigrations) == kSchemaVersion - 1, "one migration per schema step");
+
 }  // namespace
 
 Status ensure_schema(Db& db, int64_t bucket_ns, bool readonly) {
@@ -106,25 +114,12 @@ Status ensure_schema(Db& db, int64_t bucket_ns, bool readonly) {
     return app_error("history database has schema " + std::to_string(*ver) + " from an older oomwatch; start the agent "
                          "(oomwatch run) once to migrate it to " + std::to_string(kSchemaVersion) + ":",
                      db.path());
-  int64_t v = *ver;
-  if (v == 1) {
-    if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrate1to2) + "COMMIT;"); !st) {
+  for (int64_t v = std::max<int64_t>(*ver, 1); v < kSchemaVersion; ++v) {
+    if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrations[v - 1]) + "COMMIT;"); !st) {
       (void)db.exec("ROLLBACK");
-      return app_error("migrating history database from schema 1 to 2 failed (" + st.error().message() + "):", db.path());
-    }
-    v = 2;
-  }
-  if (v == 2) {
-    if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrate2to3) + "COMMIT;"); !st) {
-      (void)db.exec("ROLLBACK");
-      return app_error("migrating history database from schema 2 to 3 failed (" + st.error().message() + "):", db.path());
-    }
-    v = 3;
-  }
-  if (v == 3) {
-    if (auto st = db.exec("BEGIN IMMEDIATE;" + std::string(kMigrate3to4) + "COMMIT;"); !st) {
-      (void)db.exec("ROLLBACK");
-      return app_error("migrating history database from schema 3 to 4 failed (" + st.error().message() + "):", db.path());
+      return app_error("migrating history database from schema " + std::to_string(v) + " to " +
+                           std::to_string(v + 1) + " failed (" + st.error().message() + "):",
+                       db.path());
     }
   }
   return {};

@@ -30,11 +30,16 @@ TEST_CASE("fleet: Prometheus answers parsed, errors one line each", "[fleet]") {
     int status;
     const char* body;
     const char* says;
+    bool usage = false;  // the caller's query (or URL) was refused: exit 2, not 1
   };
   const Bad bad[] = {
       {400, R"({"status":"error","errorType":"bad_data","error":"parse error at char 5"})",
-       "Prometheus: bad_data: parse error at char 5 (HTTP 400) for q"},
+       "Prometheus: bad_data: parse error at char 5 (HTTP 400) for q", true},
+      {422, R"({"status":"error","errorType":"execution","error":"query processing would load too many samples"})",
+       "Prometheus: execution: query processing would load too many samples (HTTP 422) for q", true},
+      {404, "404 page not found", "Prometheus answered HTTP 404 for q", true},
       {503, "Service Unavailable", "Prometheus answered HTTP 503 for q"},
+      {503, R"({"status":"error","errorType":"unavailable","error":"shutting down"})", "unavailable: shutting down (HTTP 503)"},
       {200, "not json", "Prometheus answer is not JSON for q"},
       {200, R"({"status":"success","data":{"resultType":"scalar","result":[1,"2"]}})", "result type 'scalar'"},
       {200, R"({"status":"success","data":{"resultType":"string","result":[]}})", "result type 'string'"},
@@ -56,6 +61,7 @@ TEST_CASE("fleet: Prometheus answers parsed, errors one line each", "[fleet]") {
     auto r = parse_answer(b.status, b.body, "q");
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message(), Catch::Contains(b.says));
+    CHECK(r.error().usage == b.usage);
     CHECK(r.error().message().find('\n') == std::string::npos);
   }
 }

@@ -136,12 +136,10 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
 
   fleet::PromClient client(o.prometheus, http);
   auto data = fleet::fetch_fleet(client, q);
-  if (!data) {
-    const std::string m = data.error().message();
-    bool no_data = m.rfind("Prometheus has no ", 0) == 0;
-    return fail(no_data || m.find("(HTTP 4") != std::string::npos ? kExitUsage : kExitEnv,
-                m, no_data ? "check --selector, --owner and the metric names; widen --window or move --end" : "");
-  }
+  if (!data)
+    return fail(data.error().usage ? kExitUsage : kExitEnv, data.error().message(),
+                data.error().usage ? "check --prometheus, --selector, --owner and the metric names; widen --window or move --end"
+                                   : "");
   fleet::FleetContext c;
   c.rules = rules;
   c.services = ksvc ? &*ksvc : nullptr;

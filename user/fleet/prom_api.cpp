@@ -78,15 +78,22 @@ std::string labels_text(const Labels& l) {
 }
 
 Result<std::vector<Series>> parse_answer(int http_status, const std::string& body, const std::string& q) {
+  // 4xx: Prometheus refused what was asked (a bad selector, metric name or
+  // URL prefix), which the caller fixes by changing its flags.
+  auto refused = [&](std::string m) {
+    Error e = app_error(std::move(m));
+    e.usage = http_status >= 400 && http_status < 500;
+    return e;
+  };
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    if (http_status != 200) return app_error(fmt::format("Prometheus answered HTTP {} for {}", http_status, short_query(q)));
+    if (http_status != 200) return refused(fmt::format("Prometheus answered HTTP {} for {}", http_status, short_query(q)));
     return app_error("Prometheus answer is not JSON for " + short_query(q));
   }
   if (j.value("status", "") != "success") {
     std::string type = j.value("errorType", ""), err = j.value("error", "");
-    return app_error(fmt::format("Prometheus: {}{}{} (HTTP {}) for {}", type, type.empty() ? "" : ": ",
-                                 err.empty() ? "no error text" : err, http_status, short_query(q)));
+    return refused(fmt::format("Prometheus: {}{}{} (HTTP {}) for {}", type, type.empty() ? "" : ": ",
+                               err.empty() ? "no error text" : err, http_status, short_query(q)));
   }
   const json& data = get(j, "data");
   if (!get(data, "result").is_array())

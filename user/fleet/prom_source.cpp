@@ -78,8 +78,8 @@ Result<FleetData> fetch_fleet(PromClient& c, const FleetQuery& q) {
   if (!ws) return ws.error();
   d.ws = group_series(*ws, q.labels);
   if (d.ws.empty())
-    return app_error("Prometheus has no " + q.metrics.working_set + " series for {" + cm + "} in the " +
-                     prom_duration(q.window_ms) + " window ending at " + prom_time(q.end_ms));
+    return usage_error("Prometheus has no " + q.metrics.working_set + " series for {" + cm + "} in the " +
+                       prom_duration(q.window_ms) + " window ending at " + prom_time(q.end_ms));
   auto rss = range(c, q, over_step(q.metrics.rss, cm, q.step_ms), d.range_queries);
   if (!rss) return rss.error();
   d.rss = group_series(*rss, q.labels);

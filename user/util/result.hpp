@@ -1,6 +1,9 @@
 // Result<T>: recoverable errors as values. An Error carries the errno (0 when
 // the failure is not a system error), what was being done, and the path or
-// object it was done to, so one line tells an operator what went wrong.
+// object it was done to, so one line tells an operator what went wrong; and
+// whether the caller's own input was at fault (a usage error) rather than the
+// node or a service it talked to, so a command can pick its exit code from
+// the error instead of from its text.
 #pragma once
 #include <cerrno>
 #include <cstring>
@@ -14,6 +17,7 @@ struct Error {
   int err = 0;          // errno, or 0
   std::string what;     // "write memory.limit_in_bytes"
   std::string path;     // "/sys/fs/cgroup/memory/a"
+  bool usage = false;   // the input was wrong (a query a server refused), not the environment
 
   std::string message() const {
     std::string m = what;
@@ -28,6 +32,9 @@ inline Error sys_error(std::string what, std::string path = {}, int e = errno) {
 }
 inline Error app_error(std::string what, std::string path = {}) {
   return Error{0, std::move(what), std::move(path)};
+}
+inline Error usage_error(std::string what, std::string path = {}) {
+  return Error{0, std::move(what), std::move(path), true};
 }
 
 template <typename T>

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -235,4 +236,38 @@ TEST_CASE("top with a TERM terminfo does not know: one line, exit 1, the termina
   std::string s = t.screen();
   INFO(s);
   CHECK(has(s, "oomwatch: terminal type 'owview-no-such-term' is unknown to terminfo"));
+}
+
+TEST_CASE("top holds its log lines while the screen is up: the newest on screen, all on stderr after",
+          "[integration][view][hosttools]") {
+  REQUIRE(owtest::is_root());
+  auto cg = owtest::make_cgroup(64 * kMiB, "owview-log");
+  Tmux t;
+  const std::string err_file = t.sock + ".err";
+  struct Unlink {
+    std::string p;
+    ~Unlink() { ::unlink(p.c_str()); }
+  } unlink_err{err_file};
+  // A directory as the audit log: top warns once and goes on without it.
+  std::string cmd = owtest::oomwatch_bin() + " top --cgroup " + cg.path() +
+                    " --interval 200ms --audit-log /tmp --hint-dir none --source files 2> " + err_file +
+                    "; echo $? > " + t.exit_file;
+  REQUIRE(t.tmux({"new-session", "-d", "-s", "top", "-x", "200", "-y", "30", cmd}).exit_code == 0);
+  REQUIRE(t.wait_screen([&](const std::string& s) { return !line_of(s, cg.path()).empty(); }));
+  std::string s = t.screen();
+  INFO(s);
+  CHECK(has(s, "log warning: top: read audit log (not a regular file) /tmp"));
+  CHECK(has(s, "latest OOM kills and agent actions:"));  // the pane is still whole below it
+  CHECK(read_text(err_file).value_or("?").empty());       // nothing written under the screen
+  t.keys({"q"});
+  std::string code;
+  REQUIRE(owtest::wait_for([&] {
+    code = read_text(t.exit_file).value_or("");
+    return !code.empty();
+  }, 10000));
+  CHECK(code == "0\n");
+  std::string err = read_text(err_file).value_or("");
+  INFO(err);
+  CHECK(has(err, "warning top: read audit log (not a regular file) /tmp"));
+  CHECK(std::count(err.begin(), err.end(), '\n') == 1);
 }

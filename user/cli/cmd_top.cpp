@@ -21,6 +21,7 @@
 #include "cli/sampling.hpp"
 #include "sampler/sampler.hpp"
 #include "util/log.hpp"
+#include "util/log_hold.hpp"
 #include "util/text.hpp"
 #include "util/units.hpp"
 #include "view/agent_inputs.hpp"
@@ -119,7 +120,12 @@ int run_top(const TopOpts& o) {
     to.interval = std::chrono::duration_cast<std::chrono::milliseconds>(*iv);
     to.iterations = o.iterations;
     to.source = smp.source_name();
-    auto st = view::run_tui(model, to, take, [] { return g_stop.load(); });
+    Status st;
+    {  // Log lines wait for the screen to close, the newest shown on it.
+      LogHold held;
+      to.log_line = [&held] { return held.last(); };
+      st = view::run_tui(model, to, take, [] { return g_stop.load(); });
+    }
     if (!st) return fail(kExitEnv, st.error());
     return kExitOk;
   }

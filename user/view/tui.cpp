@@ -86,7 +86,8 @@ void draw(const TopModel& model, const TuiOptions& opts, State& st, const std::v
   int rows_total = LINES, cols = COLS;
   erase();
   int pane = std::min(kPaneLines, std::max(1, rows_total / 4));
-  int table = std::max(1, rows_total - 3 - pane - 1);
+  const std::string log = opts.log_line ? opts.log_line() : std::string();
+  int table = std::max(1, rows_total - 3 - pane - 1 - (log.empty() ? 0 : 1));
   ViewOptions v = st.view;
   v.top = opts.view.top ? std::min<size_t>(opts.view.top, static_cast<size_t>(table)) : static_cast<size_t>(table);
   Page page = model.rows(v);
@@ -113,6 +114,11 @@ void draw(const TopModel& model, const TuiOptions& opts, State& st, const std::v
   int y = 2;
   for (const auto& r : page.rows) draw_row(y++, r, cols);
   int py = rows_total - pane - 1;
+  if (!log.empty()) {
+    attron(COLOR_PAIR(2) | A_BOLD);
+    put(py - 2, 0, "log " + printable(log), cols);
+    attroff(COLOR_PAIR(2) | A_BOLD);
+  }
   attron(A_BOLD);
   put(py - 1, 0, "latest OOM kills and agent actions:" + std::string(events.empty() ? " none" : ""), cols);
   attroff(A_BOLD);

@@ -20,6 +20,7 @@ struct TuiOptions {
   std::chrono::milliseconds interval{1000};
   long iterations = 0;   // stop after this many refreshes (0: until q)
   std::string source;    // shown in the title line
+  std::function<std::string()> log_line;  // the newest log message, shown above the pane ("" none)
 };
 
 // take: one snapshot into the model; an error ends the screen and is returned.

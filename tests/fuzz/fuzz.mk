@@ -33,6 +33,7 @@ FUZZ_TEXT := user/util/text.cpp
 FUZZ_TARGETS := fuzz_cgroup_parse fuzz_proc fuzz_config fuzz_units fuzz_samplefile fuzz_events fuzz_metrics
 FUZZ_TARGETS += fuzz_k8s
 FUZZ_TARGETS += fuzz_fleet
+FUZZ_TARGETS += fuzz_views
 
 FUZZ_SRCS_fuzz_cgroup_parse := user/cgroup/parse.cpp user/util/fs.cpp
 # parse_mem_total (gomemlimit/inputs.cpp), parse_mem_available, fdinfo, and
@@ -52,6 +53,9 @@ FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/qua
 FUZZ_SRCS_fuzz_fleet := user/fleet/prom_api.cpp user/fleet/http_client.cpp user/fleet/overrides.cpp \
 	user/fleet/yaml_json.cpp user/fleet/knative_services.cpp user/fleet/workload.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp
 FUZZ_LIBS_fuzz_fleet := -levent_core -lyaml-cpp
+# An audit-log line as top and report read it, and the event as they print it.
+FUZZ_SRCS_fuzz_views := user/view/agent_inputs.cpp user/view/frame.cpp user/stats/time.cpp user/util/units.cpp \
+	$(FUZZ_TEXT)
 # The exposition's escaping and rendering, and the --listen parser.
 FUZZ_SRCS_fuzz_metrics := user/metrics/exposition.cpp user/util/listen.cpp user/third_party/fmt_lib.cpp $(FUZZ_TEXT)
 

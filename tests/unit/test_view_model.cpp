@@ -220,6 +220,14 @@ TEST_CASE("audit lines become pane events; pending and malformed lines do not", 
   auto d = parse_audit_line(R"({"oom_cgroup":"/b","ts":"2026-01-02T03:04:05Z","trigger":"pressure","dry_run":true,"result":"planned"})");
   REQUIRE(d);
   CHECK(d->detail == "planned (dry run)");
+  // The file's strings are data: an escape sequence in them is shown, not sent.
+  auto esc = parse_audit_line(R"({"oom_cgroup":"/c\u001b[2J","ts":"2026-01-02T03:04:05Z","trigger":"t\u0007",)"
+                              R"("result":"applied\u001b]0;x","source":"a\tb"})");
+  REQUIRE(esc);
+  CHECK(esc->kind == "t\\x07");
+  CHECK(esc->detail == "applied\\x1b]0;x from a\\x09b");
+  CHECK(esc->cgroup == "/c\x1b[2J");  // as written: escaped where it is printed
+  CHECK(format_event(*esc) == "2026-01-02T03:04:05Z t\\x07 /c\\x1b[2J applied\\x1b]0;x from a\\x09b (audit)");
   CHECK_FALSE(parse_audit_line(R"({"oom_cgroup":"/a","ts":"2026-01-02T03:04:05Z","result":"pending"})"));
   CHECK_FALSE(parse_audit_line("{not json"));
   CHECK_FALSE(parse_audit_line(R"({"oom_cgroup":"/a"})"));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "stats/time.hpp"
+#include "util/text.hpp"
 #include "util/units.hpp"
 
 namespace ow::view {
@@ -77,17 +78,20 @@ std::optional<Event> parse_audit_line(std::string_view line) {
   };
   std::string result = str("result");
   if (result == "pending") return std::nullopt;
+  // kind and detail are only shown, so they are made printable here; the
+  // cgroup stays as written (the filter matches it) and is escaped where
+  // it is printed.
   Event e;
   e.ts_ns = *ts;
   e.source = "audit";
-  e.kind = str("trigger").empty() ? "action" : str("trigger");
+  e.kind = str("trigger").empty() ? "action" : printable(str("trigger"));
   e.cgroup = str("oom_cgroup");
-  e.detail = result.empty() ? "decision" : result;
+  e.detail = result.empty() ? "decision" : printable(result);
   if (auto it = j.find("added_memory"); it != j.end()) {
     std::string b = bytes_text(*it);
     if (!b.empty() && b != "0B") e.detail += " +" + b;
   }
-  if (std::string src = str("source"); !src.empty()) e.detail += " from " + src;
+  if (std::string src = str("source"); !src.empty()) e.detail += " from " + printable(src);
   if (auto it = j.find("dry_run"); it != j.end() && it->is_boolean() && it->get<bool>()) e.detail += " (dry run)";
   return e;
 }

@@ -30,6 +30,7 @@ using json = nlohmann::json;
 constexpr uint64_t kMi = 1ull << 20;
 constexpr int64_t kWindow = 6 * 3600, kShort = 15 * 60, kEvery = 30;
 constexpr int kFull = static_cast<int>(kWindow / kEvery) - 1;  // k = 0..719: every 30 s of the 6 h
+constexpr int kRevisedK = 20;  // a revision at end - 10m15s: inside the 30 min cooldown
 
 // One series segment of a container: samples k = from..to (k = 0 is the
 // newest, at end - 15 s), base + noise below amp.
@@ -44,6 +45,9 @@ struct Ctr {
   std::vector<Seg> segs;
   std::optional<uint64_t> request_mi, limit_mi;
   std::string owner;  // the oaas_io_owner label, when the series carry it
+  // (k, MiB): the memory request was this before sample k and request_mi
+  // from k on (an in-place resize): a revision inside the cooldown.
+  std::optional<std::pair<int, uint64_t>> request_before;
 };
 
 inline const std::vector<Ctr>& containers() {
@@ -52,15 +56,17 @@ inline const std::vector<Ctr>& containers() {
       {"shop", "web-7d4b9c8f6-bcdfg", "app", "web", {{"a1", 360, kFull, 150, 40, {}}, {"a2", 0, 359, 160, 30, {}}}, 128, 256},
       {"shop", "web-7d4b9c8f6-hjklm", "app", "web", {{"b1", 0, kFull, 140, 50, {}}}, 128, 256},
       // A StatefulSet: db-1 is OOM-killed at k = 200 (its peak), and restarts.
-      {"shop", "db-0", "postgres", "db", {{"d0", 0, kFull, 150, 20, {}}}, 256, 512},
+      // Both pods' request went from 192Mi to 256Mi 10 min before the end.
+      {"shop", "db-0", "postgres", "db", {{"d0", 0, kFull, 150, 20, {}}}, 256, 512, "", {{kRevisedK, 192}}},
       {"shop", "db-1", "postgres", "db", {{"d1", 201, kFull, 160, 30, {}}, {"d1k", 200, 200, 0, 1, {{200, 520 * kMi}}},
-                                          {"d2", 0, 190, 140, 10, {}}}, 256, 512},
+                                          {"d2", 0, 190, 140, 10, {}}}, 256, 512, "", {{kRevisedK, 192}}},
       // A DaemonSet pod seen for 2 h of the 6: low confidence; no kube-state-metrics.
       {"pay", "worker-x7k2p", "agent", "worker", {{"w1", 0, 239, 50, 10, {}}}, {}, {}},
       // Knative revisions: hello's memory is near its limit, calm's far from it.
       {"kn", "hello-00001-deployment-6b7c8d9f5-qwrtz", "user-container", "hello", {{"h1", 0, kFull, 231, 9, {}}}, 200, 256},
       {"kn", "hello-00001-deployment-6b7c8d9f5-qwrtz", "queue-proxy", "hello", {{"h2", 0, kFull, 20, 5, {}}}, 32, 64},
-      {"kn", "calm-00002-deployment-5f6g7h8j9-zxcvb", "user-container", "calm", {{"c1", 0, kFull, 150, 50, {}}}, 256, 512},
+      {"kn", "calm-00002-deployment-5f6g7h8j9-zxcvb", "user-container", "calm", {{"c1", 0, kFull, 150, 50, {}}}, 256, 512,
+       "", {{kRevisedK, 224}}},
       // Series carrying the owner label (relabelled from oaas.io/owner): it names the workload.
       {"oaas", "fn-runtime-0", "function", "fn-class", {{"f1", 0, kFull, 90, 20, {}}}, 128, 256, "fn-class"},
   };
@@ -131,7 +137,11 @@ struct FleetProm {
         f[1].series.push_back(rss);
       }
       if (c.request_mi) {
-        f[2].series.push_back({lbl(c, false) + ",resource=\"memory\",unit=\"byte\"", full(static_cast<double>(*c.request_mi * kMi))});
+        auto req = full(static_cast<double>(*c.request_mi * kMi));
+        if (c.request_before)  // k runs down as p runs up: p = kFull - k
+          for (int k = kFull; k > c.request_before->first; --k)
+            req[static_cast<size_t>(kFull - k)].second = static_cast<double>(c.request_before->second * kMi);
+        f[2].series.push_back({lbl(c, false) + ",resource=\"memory\",unit=\"byte\"", req});
         f[2].series.push_back({lbl(c, false) + ",resource=\"cpu\",unit=\"core\"", full(4096 * kMi)});  // not memory: ignored
       }
       if (c.limit_mi) f[3].series.push_back({lbl(c, false) + ",resource=\"memory\",unit=\"byte\"", full(static_cast<double>(*c.limit_mi * kMi))});

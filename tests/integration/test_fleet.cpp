@@ -55,6 +55,15 @@ TEST_CASE("fleet: recommend --prometheus gives the seed's figures per workload c
       CHECK((*c)["observed"]["oom_kill_used"].is_null());
     }
   }
+  // db's and calm's request changed 10 min before the end (kube-state-metrics
+  // saw it): their memory figures moved, but the cooldown holds them back.
+  for (const char* n : {"shop/db/postgres", "kn/calm/user-container"}) {
+    INFO(n);
+    const json& c = *find(doc, n);
+    CHECK(c["propose"] == false);
+    CHECK_THAT(c["decision"].get<std::string>(), Catch::StartsWith("cooldown: last revision 10m ago, next one after 30m"));
+  }
+  CHECK((*find(doc, "shop/web/app"))["propose"] == true);  // no revision: proposed
   CHECK((*find(doc, "shop/web/app"))["workload"]["kind"] == "Deployment");
   CHECK((*find(doc, "shop/db/postgres"))["workload"]["kind"] == "StatefulSet");
   CHECK((*find(doc, "pay/worker/agent"))["workload"]["kind"] == "DaemonSet");
@@ -133,6 +142,8 @@ TEST_CASE("fleet: Knative clauses with their figures, patches with overrides and
   CHECK(ck["target"] == 60);  // 50 × 1.20
   CHECK(ck["container_concurrency"].is_null());
   CHECK(ck["queue_depth"]["p95"] == calm_q);
+  CHECK(ck["propose"] == false);  // its memory's cooldown runs (the request changed 10 min ago)
+  CHECK_THAT(ck["rationale"].get<std::string>(), Catch::EndsWith("held back: the memory recommendation's cooldown is running"));
   CHECK((*find(doc, "kn/hello/queue-proxy"))["knative"].is_null());  // the sidecar is not advised on
 
   // The table and YAML carry the same figures.

@@ -171,3 +171,21 @@ TEST_CASE("fleet: ranges split under the points limit on one step grid", "[fleet
   int64_t week = 7 * 24 * 3600000LL;
   CHECK(week / default_step_ms(week) + 1 <= 11000);
 }
+
+TEST_CASE("fleet: a key's revision is the last change of its pods' largest value", "[fleet]") {
+  const Key a{"ns", "w", "c"}, b{"ns", "v", "c"};
+  Series resized{{}, {{1, 100}, {2, 100}, {3, 200}, {4, 200}}};
+  Series old_pod{{}, {{1, 100}, {2, 100}, {3, 100}, {4, 100}}};  // still at the old value: the largest moved at 3
+  Series gone{{}, {{1, 50}, {2, 50}}};
+  Series replaced{{}, {{3, 50}, {4, 50}}};  // a new pod at the same value: no revision
+  auto m = last_changes({{a, &resized}, {a, &old_pod}, {b, &gone}, {b, &replaced}});
+  CHECK(m.size() == 1);
+  CHECK(m[a] == 3);
+  Series back{{}, {{1, 1}, {2, 2}, {3, 1}, {4, 1}}};  // changed and changed back: the last change counts
+  CHECK(last_changes({{a, &back}})[a] == 3);
+  Series big_leaves{{}, {{1, 300}, {2, 300}}};  // the pod with the larger value leaves at 3: the largest falls
+  CHECK(last_changes({{a, &old_pod}, {a, &big_leaves}})[a] == 3);
+  Series one{{}, {{7, 5}}};
+  CHECK(last_changes({{a, &one}}).empty());  // one point: nothing to compare with
+  CHECK(last_changes({}).empty());
+}

@@ -98,6 +98,7 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   q.metrics = {o.m_ws, o.m_rss, o.m_requests, o.m_limits, o.resource_match, o.m_oom, o.oom_match, o.m_concurrency, o.m_queue};
   q.labels = {o.l_ns, o.l_pod, o.l_container, o.owner_label};
   q.knative = true;
+  q.cooldown_ms = rules.cooldown_ns / 1'000'000;
   for (auto [flag, v] : {std::pair{"--metric-working-set", &o.m_ws}, std::pair{"--metric-rss", &o.m_rss},
                          std::pair{"--metric-requests", &o.m_requests}, std::pair{"--metric-limits", &o.m_limits},
                          std::pair{"--metric-oom", &o.m_oom}, std::pair{"--metric-concurrency", &o.m_concurrency},

@@ -45,8 +45,11 @@ std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuer
     if (auto lm = bytes_of(d.limits, k)) r.current.limit_bytes = *lm, r.limit_from = "kube-state-metrics";
     if (auto rs = d.rss.find(k); rs != d.rss.end()) f.rss = window_figures(rs->second.points, q.end_ms - q.window_ms, q.end_ms);
     r.rec = recommend::recommend(r.input, c.rules);
-    // No stored recommendation on this path: compared with the current values, no cooldown running.
-    r.decision = recommend::decide(r.current, r.rec, std::nullopt, c.now_ns, c.rules);
+    // No stored recommendation on this path: hysteresis compares with the
+    // current values, and the cooldown runs from the last change of the
+    // request or limit that Prometheus saw (a revision reaching the pods).
+    if (auto rv = d.revised_ms.find(k); rv != d.revised_ms.end()) f.last_revision_ns = rv->second * 1'000'000;
+    r.decision = recommend::decide(r.current, r.rec, f.last_revision_ns, c.now_ns, c.rules);
     if (c.overrides)
       if (auto o = c.overrides->find(workload_id(k)); o != c.overrides->end()) {
         f.tuning_enabled = o->second.enabled;
@@ -88,8 +91,8 @@ std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuer
       if (auto s = c.services->find(id); s != c.services->end()) in.settings = s->second.settings;
     if (c.overrides)
       if (auto o = c.overrides->find(id); o != c.overrides->end()) in.overrides = o->second.knative;
-    // The memory gate's cooldown (none runs without a stored recommendation).
-    in.cooling_down = false;
+    // The memory gate's cooldown, whether or not its figures moved.
+    in.cooling_down = f->last_revision_ns && c.now_ns - *f->last_revision_ns < c.rules.cooldown_ns;
     f->knative = recommend::advise_knative(in, c.knative_rules);
   }
   return out;

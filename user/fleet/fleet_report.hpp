@@ -28,6 +28,7 @@ struct FleetReport {
   std::optional<ContainerOverride> override_values;
   std::optional<recommend::KnativeOverrides> override_knative;  // the workload's, when given
   bool tuning_enabled = true, enforce = false;
+  std::optional<int64_t> last_revision_ns;  // the request or limit last changed then, within the cooldown
 };
 
 struct FleetContext {

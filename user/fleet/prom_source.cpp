@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <tuple>
 
 namespace ow::fleet {
@@ -17,10 +18,12 @@ std::string owner_matcher(const FleetQuery& q) {
   return q.labels.owner + "=\"" + v + "\"";
 }
 
-// The query_range of expr over the window, split as needed, series merged by labels.
-Result<std::vector<Series>> range(PromClient& c, const FleetQuery& q, const std::string& expr, int& count) {
+// The query_range of expr over the last span_ms before end (default: the
+// window), split as needed, series merged by labels.
+Result<std::vector<Series>> range(PromClient& c, const FleetQuery& q, const std::string& expr, int& count,
+                                  int64_t span_ms = 0) {
   std::map<Labels, Series> merged;
-  int64_t start = q.end_ms - q.window_ms + q.step_ms;
+  int64_t start = q.end_ms - (span_ms > 0 ? span_ms : q.window_ms) + q.step_ms;
   for (auto [s, e] : split_range(start, q.end_ms, q.step_ms, q.max_points)) {
     ++count;
     auto r = c.query_range(expr, s, e, q.step_ms);
@@ -60,6 +63,24 @@ std::vector<std::pair<int64_t, int64_t>> split_range(int64_t start_ms, int64_t e
   std::vector<std::pair<int64_t, int64_t>> out;
   int64_t span = step_ms * (std::max<int64_t>(max_points, 1) - 1);
   for (int64_t s = start_ms; s <= end_ms; s += span + step_ms) out.push_back({s, std::min(end_ms, s + span)});
+  return out;
+}
+
+std::map<Key, int64_t> last_changes(const std::vector<std::pair<Key, const Series*>>& series) {
+  std::map<Key, std::map<int64_t, double>> pooled;
+  for (const auto& [k, s] : series)
+    for (const auto& p : s->points) {
+      auto [it, fresh] = pooled[k].emplace(p.ts_ms, p.value);
+      if (!fresh) it->second = std::max(it->second, p.value);
+    }
+  std::map<Key, int64_t> out;
+  for (const auto& [k, by_t] : pooled) {
+    std::optional<double> prev;
+    for (const auto& [t, v] : by_t) {
+      if (prev && v != *prev) out[k] = t;
+      prev = v;
+    }
+  }
   return out;
 }
 
@@ -113,6 +134,18 @@ Result<FleetData> fetch_fleet(PromClient& c, const FleetQuery& q) {
       if (!k || s.points.empty()) continue;
       auto [it, fresh] = out->emplace(*k, s.points.back().value);
       if (!fresh) it->second = std::max(it->second, s.points.back().value);
+    }
+  }
+  // Revisions: the request and limit over the cooldown, for when they last changed.
+  if (q.cooldown_ms > 0) {
+    const int64_t span = std::min(q.cooldown_ms, q.window_ms);
+    for (const std::string* metric : {&q.metrics.requests, &q.metrics.limits}) {
+      auto r = range(c, q, over_step(*metric, matchers({q.metrics.resource_match, am}), q.step_ms), d.range_queries, span);
+      if (!r) return r.error();
+      std::vector<std::pair<Key, const Series*>> keyed;
+      for (const auto& s : *r)
+        if (const Key* k = key_of(s.labels, true)) keyed.push_back({*k, &s});
+      for (const auto& [k, t] : last_changes(keyed)) d.revised_ms[k] = std::max(d.revised_ms[k], t);
     }
   }
 

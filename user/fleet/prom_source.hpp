@@ -48,6 +48,9 @@ struct FleetQuery {
   Metrics metrics;
   LabelNames labels;
   bool knative = false;     // query the Knative series
+  // When > 0: how far back from end to look for the last change of a
+  // container's memory request or limit (the memory gate's cooldown).
+  int64_t cooldown_ms = 0;
 };
 
 struct FleetData {
@@ -55,8 +58,17 @@ struct FleetData {
   std::map<Key, double> requests, limits;
   std::map<Key, uint64_t> oom_used;            // the killed pods' largest working set in the window
   std::map<Key, std::vector<double>> concurrency, queue_depth;  // container "" (per workload)
+  // The last change of the request or limit (largest across the key's pods)
+  // within the cooldown before end: a revision reached the cluster then.
+  std::map<Key, int64_t> revised_ms;
   int range_queries = 0;                       // query_range requests sent (after splitting)
 };
+
+// The time of the last change in a key's values: each series' points at
+// step times, pooled by key as their largest at each time (pods of a
+// workload carry the same request); the first time whose pooled value
+// differs from the one before. Keys whose value never changes are absent.
+std::map<Key, int64_t> last_changes(const std::vector<std::pair<Key, const Series*>>& series);
 
 // "<m1>,<m2>" from the non-empty parts.
 std::string matchers(const std::vector<std::string>& parts);

@@ -2,21 +2,16 @@
 // someone else's SQLite file, a newer schema, a damaged bucket.
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
 
 #include "store/history.hpp"
+#include "test_store_sql.hpp"
 #include "test_store_tmp.hpp"
 #include "util/fs.hpp"
 
 using namespace ow::store;
+using owtest::sql;
 
 namespace {
-void sql(const std::string& path, const std::string& stmt) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, stmt.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(db);
-}
 std::string open_error(const std::string& path, bool readonly = false) {
   StoreOptions o;
   o.readonly = readonly;

@@ -4,17 +4,19 @@
 // within 1 %), the edges of a window still from buckets, and older files
 // migrated.
 #include <catch2/catch.hpp>
-#include <sqlite3.h>
 
 #include <cmath>
 
 #include "stats/window.hpp"
 #include "store/history.hpp"
+#include "test_store_sql.hpp"
 #include "test_store_tmp.hpp"
 
 using ow::sampler::Sample;
 using ow::sampler::Snapshot;
 using namespace ow::store;
+using owtest::sql;
+using owtest::sql_int;
 
 namespace {
 constexpr int64_t kSec = 1'000'000'000;
@@ -58,17 +60,6 @@ void same_figures(const ow::stats::WindowStats& g, const ow::stats::WindowStats&
   CHECK(g.ws_avg_bytes == e.ws_avg_bytes);
   CHECK(rel(g.ws_p95_bytes, e.ws_p95_bytes) <= 0.01);
 }
-
-int64_t count_rows(const std::string& db, const char* table) {
-  sqlite3* h = nullptr;
-  sqlite3_open(db.c_str(), &h);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(h, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &st, nullptr);
-  int64_t n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return n;
-}
 }  // namespace
 
 TEST_CASE("hour rows: a long window reads them and gives the buckets' figures", "[store][hours]") {
@@ -80,7 +71,7 @@ TEST_CASE("hour rows: a long window reads them and gives the buckets' figures", 
   auto rep = h->maintain(kT0 + 5 * kHour);
   REQUIRE(rep.ok());
   CHECK(rep->hours_written == 2 * 4);  // the last hour's last minute is not rolled up yet
-  CHECK(count_rows(d / "h.db", "hour") == 8);
+  CHECK(sql_int(d / "h.db", "SELECT count(*) FROM hour") == 8);
   auto again = h->maintain(kT0 + 5 * kHour);
   REQUIRE(again.ok());
   CHECK(again->hours_written == 0);
@@ -125,7 +116,7 @@ TEST_CASE("hour rows: retention drops them with the buckets", "[store][hours]") 
   REQUIRE(h->maintain(kT0 + 5 * kHour).ok());
   REQUIRE(h->maintain(kT0 + 7 * 86400 * kSec + 2 * kHour + 30 * kSec).ok());  // a week after hour 1 ended
   // Hours 0 and 1 gone; 2 and 3 left, and 4 rolled up now that its last minute is.
-  CHECK(count_rows(d / "h.db", "hour") == 2 * 3);
+  CHECK(sql_int(d / "h.db", "SELECT count(*) FROM hour") == 2 * 3);
 }
 
 TEST_CASE("hour rows: a schema 2 file gets the tier and fills it from its buckets", "[store][hours]") {
@@ -137,11 +128,8 @@ TEST_CASE("hour rows: a schema 2 file gets the tier and fills it from its bucket
     REQUIRE(h->insert(five_hours(flat)).ok());
   }
   {  // what an oomwatch of schema 2 left: no hour table
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open((d / "h.db").c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "DROP TABLE hour; ALTER TABLE raw DROP COLUMN n; ALTER TABLE raw DROP COLUMN last; "
-                                     "PRAGMA user_version=2;", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
+    sql(d / "h.db", "DROP TABLE hour; ALTER TABLE raw DROP COLUMN n; ALTER TABLE raw DROP COLUMN last; "
+                    "PRAGMA user_version=2;");
   }
   ow::store::StoreOptions ro;
   ro.readonly = true;
@@ -150,7 +138,7 @@ TEST_CASE("hour rows: a schema 2 file gets the tier and fills it from its bucket
   CHECK(refused.error().message().find("schema 2") != std::string::npos);
   auto h = HistoryStore::open(d / "h.db");
   REQUIRE(h.ok());
-  CHECK(count_rows(d / "h.db", "hour") == 0);
+  CHECK(sql_int(d / "h.db", "SELECT count(*) FROM hour") == 0);
   auto rep = h->maintain(kT0 + 5 * kHour);
   REQUIRE(rep.ok());
   CHECK(rep->hours_written == 8);

@@ -1,7 +1,6 @@
 // Runs in the raw tier: unchanged samples of a series in one bucket are one
 // row with a count, and every reader sees the samples it stands for, exactly
 // as if each had its own row.
-#include <sqlite3.h>
 
 #include <catch2/catch.hpp>
 
@@ -9,11 +8,14 @@
 #include "store/history.hpp"
 #include "store/schema.hpp"
 #include "util/units.hpp"
+#include "test_store_sql.hpp"
 #include "test_store_tmp.hpp"
 
 using ow::sampler::Sample;
 using ow::sampler::Snapshot;
 using namespace ow::store;
+using owtest::sql;
+using owtest::sql_int;
 
 namespace {
 constexpr int64_t kSec = 1'000'000'000;
@@ -31,24 +33,6 @@ Snapshot at(int64_t sec, uint64_t usage, uint64_t ws = 7) {
   x.working_set_bytes = ws;
   s.samples.push_back(x);
   return s;
-}
-
-int64_t sql_int(const std::string& db, const std::string& q) {
-  sqlite3* h = nullptr;
-  sqlite3_open(db.c_str(), &h);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(h, q.c_str(), -1, &st, nullptr);
-  int64_t n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_finalize(st);
-  sqlite3_close(h);
-  return n;
-}
-
-void sql(const std::string& db, const char* q) {
-  sqlite3* h = nullptr;
-  REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(h, q, nullptr, nullptr, nullptr) == SQLITE_OK);
-  sqlite3_close(h);
 }
 
 // 0..29 s at 500, 30..89 s at 600 (a bucket edge at 60 s), 90..119 s at 500.

@@ -71,6 +71,7 @@ sampler::Sample sample(uint64_t c, int64_t s, Gen& g) {
   x.usage_bytes = g.next(c, s);
   x.peak_bytes = g.peak;
   x.limit_bytes = kUnlimited;
+  x.working_set_bytes = x.usage_bytes - x.usage_bytes / 8;  // as the agent records it: every sample has one
   return x;
 }
 

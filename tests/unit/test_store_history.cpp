@@ -2,6 +2,10 @@
 // daemon restarting), and windows inside the raw tier are exact.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <tuple>
+
 #include "stats/window.hpp"
 #include "store/history.hpp"
 #include "util/units.hpp"
@@ -135,4 +139,62 @@ TEST_CASE("a read-only open never creates a database", "[store]") {
   REQUIRE(reader.ok());
   CHECK(reader->window_stats({}, {})->stats.at("/a").samples == 1);
   CHECK_FALSE(reader->insert(snap(1, {{"/a", 1, 0}})).ok());
+}
+
+TEST_CASE("the agent's reads: samples one at a time, windows from the buckets", "[store]") {
+  owtest::TempDir d;
+  auto h = HistoryStore::open(d / "h.db");
+  REQUIRE(h.ok());
+  // 5 min of two cgroups at 1 s, usage rising; /b changes every second, /a
+  // every 10 s (runs of 10 samples in one row).
+  for (int i = 0; i < 300; ++i)
+    REQUIRE(h->insert(snap(i, {{"/a", 1'000'000u + 4096u * (i / 10), 0}, {"/b", 2'000'000u + 4096u * i, 0}})).ok());
+  auto all = h->raw_samples({}, {});
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 600);
+  // One at a time: the same samples, each series ascending.
+  std::vector<Sample> seen;
+  std::map<std::string, int64_t> last;
+  bool ascending = true;
+  REQUIRE(h->for_each_raw_sample({}, {}, [&](const Sample& s) {
+               auto [it, fresh] = last.emplace(s.cgroup, s.ts_ns);
+               if (!fresh) ascending = ascending && s.ts_ns > it->second, it->second = s.ts_ns;
+               seen.push_back(s);
+             }).ok());
+  CHECK(ascending);
+  auto key = [](const Sample& s) { return std::tuple(s.ts_ns, s.cgroup, s.usage_bytes); };
+  auto by_key = [&](const Sample& x, const Sample& y) { return key(x) < key(y); };
+  std::sort(seen.begin(), seen.end(), by_key);
+  std::vector<Sample> want = *all;
+  std::sort(want.begin(), want.end(), by_key);
+  REQUIRE(seen.size() == want.size());
+  for (size_t i = 0; i < seen.size(); ++i) CHECK(key(seen[i]) == key(want[i]));
+  // A bad range is the same error as for raw_samples.
+  CHECK_FALSE(h->for_each_raw_sample({kT0 + 10 * kSec, kT0}, {}, [](const Sample&) {}).ok());
+
+  // Roll the first 4 minutes up: the raw samples stay (raw_keep is 1 h).
+  REQUIRE(h->maintain(kT0 + 300 * kSec).ok());
+  const ow::stats::TimeRange all_of_it{kT0, kT0 + 299 * kSec};
+  auto exact = h->window_stats(all_of_it, {});
+  auto from_buckets = h->window_stats(all_of_it, {}, true);
+  REQUIRE((exact.ok() && from_buckets.ok()));
+  CHECK(exact->exact);
+  CHECK(exact->bucket_rows == 0);
+  CHECK_FALSE(from_buckets->exact);
+  CHECK(from_buckets->bucket_rows >= 2 * 4);  // two cgroups' whole minutes
+  for (const char* p : {"/a", "/b"}) {
+    INFO(p);
+    const auto& e = exact->stats.at(p);
+    const auto& b = from_buckets->stats.at(p);
+    CHECK(b.samples == e.samples);  // every sample, once: buckets, then raw after them
+    CHECK(b.min_bytes == e.min_bytes);
+    CHECK(b.max_bytes == e.max_bytes);
+    CHECK(b.avg_bytes == e.avg_bytes);
+    CHECK(b.p95_bytes == Approx(e.p95_bytes).epsilon(0.01));
+    CHECK(b.median_bytes == Approx(e.median_bytes).epsilon(0.01));
+  }
+  // Nothing rolled up inside the window: raw only, exact either way.
+  auto tail = h->window_stats({kT0 + 290 * kSec, kT0 + 299 * kSec}, {}, true);
+  REQUIRE(tail.ok());
+  CHECK(tail->exact);
 }

@@ -38,13 +38,14 @@ std::optional<uint64_t> hint_at(const cg::Hierarchy& h, const std::string& rel, 
 Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQuery& q, const RecommendSources& src) {
   int64_t short_ns = std::min(q.short_window_ns, q.window_ns);
   stats::TimeRange lr{q.now_ns - q.window_ns, q.now_ns}, sr{q.now_ns - short_ns, q.now_ns};
-  auto lw = src.history->window_stats(lr, q.selectors);
+  auto lw = src.history->window_stats(lr, q.selectors, q.use_buckets);
   if (!lw) return lw.error();
-  auto sw = src.history->window_stats(sr, q.selectors);
+  auto sw = src.history->window_stats(sr, q.selectors, q.use_buckets);
   if (!sw) return sw.error();
-  auto raw = src.history->raw_samples(lr, q.selectors);
-  if (!raw) return raw.error();
-  auto facts = raw_facts(*raw);
+  RawFactsFold fold;
+  if (auto st = src.history->for_each_raw_sample(lr, q.selectors, [&](const sampler::Sample& s) { fold.add(s); }); !st)
+    return st.error();
+  const auto& facts = fold.facts();
 
   std::vector<recommend::Report> out;
   for (const auto& [path, w] : lw->stats) {
@@ -55,7 +56,9 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
     r.input.long_window = figures(w, q.window_ns);
     if (auto s = sw->stats.find(path); s != sw->stats.end() && s->second.ws_samples)
       r.input.short_window = figures(s->second, short_ns);
-    const RawFacts& f = facts[path];
+    static const RawFacts kNone;
+    auto fi = facts.find(path);
+    const RawFacts& f = fi == facts.end() ? kNone : fi->second;
     r.input.oom_used_bytes = f.oom_used;
 
     std::optional<k8s::Named> named;

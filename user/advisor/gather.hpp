@@ -27,6 +27,9 @@ struct RecommendQuery {
   // min(short_window, window) of it; a replay passes its --to as now.
   int64_t now_ns = 0, window_ns = 0, short_window_ns = 0;
   recommend::Rules rules;
+  // Both windows' figures from the buckets wherever they exist
+  // (HistoryStore::window_stats use_buckets): the agent's periodic worker.
+  bool use_buckets = false;
 };
 
 struct RecommendSources {

@@ -17,20 +17,21 @@ Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery
   auto reports = gather_recommendations(q, src);
   if (!reports) return reports.error();
   stats::TimeRange range{q.now_ns - q.window_ns, q.now_ns};
-  auto raw = src.history->raw_samples(range, q.selectors);
-  if (!raw) return raw.error();
-  auto buckets = src.history->buckets(range, q.selectors);
-  if (!buckets) return buckets.error();
-
+  // The points only (24 bytes a sample), never the raw samples as a list.
   std::map<std::string, std::vector<recommend::Point>> pts;
   std::map<std::string, int64_t> first_raw;
-  std::map<std::string, const sampler::Sample*> prev;
-  for (const auto& s : *raw) {
-    first_raw.emplace(s.cgroup, s.ts_ns);
+  std::map<std::string, PrevSample> prev;
+  auto st = src.history->for_each_raw_sample(range, q.selectors, [&](const sampler::Sample& s) {
+    auto [fr, fresh] = first_raw.emplace(s.cgroup, s.ts_ns);
+    if (!fresh) fr->second = std::min(fr->second, s.ts_ns);
     auto it = prev.find(s.cgroup);
-    pts[s.cgroup].push_back({s.ts_ns, s.working_set_bytes, oom_used_at(it == prev.end() ? nullptr : it->second, s)});
-    prev[s.cgroup] = &s;
-  }
+    pts[s.cgroup].push_back({s.ts_ns, s.working_set_bytes, oom_used_at(it == prev.end() ? nullptr : &it->second, s)});
+    if (it == prev.end()) prev.emplace(s.cgroup, PrevSample::of(s));
+    else it->second = PrevSample::of(s);
+  });
+  if (!st) return st.error();
+  auto buckets = src.history->buckets(range, q.selectors);
+  if (!buckets) return buckets.error();
   std::map<std::string, uint64_t> from_buckets;
   for (const auto& [path, b] : *buckets) {
     auto f = first_raw.find(path);

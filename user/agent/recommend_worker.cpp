@@ -65,6 +65,7 @@ Result<size_t> RecommendWorker::round() {
   q.window_ns = o_.window_ns;
   q.short_window_ns = o_.short_window_ns;
   q.rules = o_.rules;
+  q.use_buckets = true;  // every round: the buckets, not an hour of raw rows per window
   auto names = k8s::read_kubelet_logs(o_.pods_log_dir);
   if (!names) spdlog::warn("recommendations without Kubernetes names: {}", names.error().message());
   k8s::KubeletNames none;

@@ -47,9 +47,12 @@ int run_recommend(const RecommendOpts& o) {
   }
   // --replay --from/--to: the window is [from, to] (defaults: to = now, from = to - --window).
   int64_t now = q.now_ns;
-  if (!o.to.empty()) {
-    auto t = stats::parse_time_arg(o.to, now);
-    if (!t) return fail(kExitUsage, "--to: " + t.error().message());
+  // On a node --end ends the windows as it does on the fleet path; --to is
+  // the same for a replay.
+  if (!o.to.empty() && !o.fleet.end.empty()) return fail(kExitUsage, "--to and --end say the same: give one");
+  if (const std::string& end = o.to.empty() ? o.fleet.end : o.to; !end.empty() && o.fleet.prometheus.empty()) {
+    auto t = stats::parse_time_arg(end, now);
+    if (!t) return fail(kExitUsage, std::string(o.to.empty() ? "--end" : "--to") + ": " + t.error().message());
     q.now_ns = *t;
   }
   if (!o.from.empty()) {
@@ -76,6 +79,8 @@ int run_recommend(const RecommendOpts& o) {
     return run_recommend_fleet(o.fleet, q.window_ns, q.short_window_ns, q.rules, o.format);
   }
   if (o.format == "patch") return fail(kExitUsage, "--format patch needs --prometheus (patches are per workload)");
+  if (auto f = fleet_only_given(o.fleet); !f.empty())
+    return fail(kExitUsage, f + " applies to Prometheus only: add --prometheus URL, or leave it out on a node");
 
   std::optional<cg::Hierarchy> hier;
   if (auto h = memory_hierarchy()) hier = std::move(*h);

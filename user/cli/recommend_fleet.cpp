@@ -28,6 +28,7 @@ void out(const std::string& s) {
 }  // namespace
 
 void add_fleet_options(CLI::App* sub, FleetOpts& o) {
+  const size_t before = sub->get_options().size();  // in the order they were added
   sub->add_option("--prometheus", o.prometheus, "fleet mode: read the working set from Prometheus at this http:// URL "
                                                 "instead of the node's history database");
   sub->add_option("--selector", o.selector, "PromQL label matchers added to every query, e.g. 'namespace=\"shop\"'");
@@ -60,6 +61,15 @@ void add_fleet_options(CLI::App* sub, FleetOpts& o) {
   sub->add_option("--label-namespace", o.l_ns, "namespace label (default namespace)");
   sub->add_option("--label-pod", o.l_pod, "pod label (default pod)");
   sub->add_option("--label-container", o.l_container, "container label (default container)");
+  auto all = sub->get_options();
+  for (size_t i = before; i < all.size(); ++i)
+    if (all[i]->get_name() != "--prometheus" && all[i]->get_name() != "--end") o.fleet_only.push_back(all[i]);
+}
+
+std::string fleet_only_given(const FleetOpts& o) {
+  for (const CLI::Option* opt : o.fleet_only)
+    if (opt->count() > 0) return opt->get_name();
+  return "";
 }
 
 int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_window_ns, const recommend::Rules& rules,

@@ -3,11 +3,13 @@
 // windows and formats are recommend's own (docs/fleet.md).
 #pragma once
 #include <string>
+#include <vector>
 
 #include "recommend/rules.hpp"
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace ow::cli {
@@ -24,10 +26,14 @@ struct FleetOpts {
   int retries = 2;
   long max_points = 11000;
   bool enforce = false;
+  std::vector<const CLI::Option*> fleet_only;  // every flag but --prometheus and --end
 };
 
 // Registers the fleet flags on recommend's subcommand.
 void add_fleet_options(CLI::App* sub, FleetOpts& o);
+// The first fleet-only flag on the command line ("" for none): the node
+// path refuses it rather than ignoring it.
+std::string fleet_only_given(const FleetOpts& o);
 
 // Windows as parsed by recommend (ns); rules with recommend's clamps.
 int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_window_ns, const recommend::Rules& rules,

@@ -63,8 +63,8 @@ Result<std::vector<std::string>> HistoryStore::paths() {
   return out;
 }
 
-Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::TimeRange& r,
-                                                              const std::vector<std::string>& selectors) {
+Status HistoryStore::for_each_raw_sample(const stats::TimeRange& r, const std::vector<std::string>& selectors,
+                                         const std::function<void(const sampler::Sample&)>& f) {
   if (auto st = stats::check_range(r); !st) return st.error();
   if (auto st = flush(); !st) return st.error();  // this handle's open runs count too
   auto txn = Txn::begin(db_, false);
@@ -77,32 +77,42 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
   auto q = db_.prepare("SELECT * FROM raw WHERE ts >= ? AND ts <= ?");
   if (!q) return q.error();
   q->bind(1, raw_scan_from(r.from_ns, bucket_ns_)).bind(2, r.to_ns);
-  std::vector<sampler::Sample> out;
-  bool runs = false;  // a row stood for several samples: out needs sorting by time
+  sampler::Sample s;
+  int64_t last_id = -1;
   for (;;) {
     auto row = q->step();
     if (!row) return row.error();
     if (!*row) break;
     int64_t id = q->i64(1);
     if (slots.get(id) < 0) continue;
-    auto it = series->find(id);
-    sampler::Sample s;
-    s.cgroup = it->second.path;
-    s.cgroup_id = it->second.cgroup_id;
+    if (id != last_id) {  // consecutive rows are often one series' (a run's bucket)
+      auto it = series->find(id);
+      s.cgroup = it->second.path;
+      s.cgroup_id = it->second.cgroup_id;
+      last_id = id;
+    }
     int c = 2;
-    for (uint64_t* f : {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.high_bytes, &s.swap_bytes, &s.failcnt,
+    for (uint64_t* v : {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.high_bytes, &s.swap_bytes, &s.failcnt,
                         &s.ev_low, &s.ev_high, &s.ev_max, &s.ev_oom, &s.ev_oom_kill, &s.working_set_bytes})
-      *f = q->u64(c++);  // a NULL ws (recorded before schema 2) reads as 0
+      *v = q->u64(c++);  // a NULL ws (recorded before schema 2) reads as 0
     auto run = raw_run(*q, 0, 14, 15);
     if (!run) return corrupt_raw_row(db_.path());
-    runs = runs || run->n > 1;
     for_each_run_sample(*run, r.from_ns, r.to_ns, [&](int64_t t) {
       s.ts_ns = t;
-      out.push_back(s);
+      f(s);
     });
   }
-  if (auto st = txn->commit(); !st) return st.error();
-  if (runs) std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; });
+  return txn->commit();
+}
+
+Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::TimeRange& r,
+                                                              const std::vector<std::string>& selectors) {
+  std::vector<sampler::Sample> out;
+  if (auto st = for_each_raw_sample(r, selectors, [&](const sampler::Sample& s) { out.push_back(s); }); !st)
+    return st.error();
+  // A run's later samples came before other series' samples of the same time.
+  auto by_time = [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; };
+  if (!std::is_sorted(out.begin(), out.end(), by_time)) std::stable_sort(out.begin(), out.end(), by_time);
   return out;
 }
 
@@ -151,7 +161,8 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
   return out;
 }
 
-Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const std::vector<std::string>& selectors) {
+Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const std::vector<std::string>& selectors,
+                                                bool use_buckets) {
   if (auto st = stats::check_range(r); !st) return st.error();
   if (auto st = flush(); !st) return st.error();  // this handle's open runs count too
   auto txn = Txn::begin(db_, false);
@@ -163,7 +174,7 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
   Slots slots = select_slots(*series, selectors);
   std::vector<stats::WindowAccumulator> acc(slots.paths.size());
   WindowResult out;
-  out.exact = r.from_ns >= h->raw_since_ns;
+  out.exact = r.from_ns >= h->raw_since_ns && !(use_buckets && h->rolled_until_ns > r.from_ns);
   int64_t raw_from = r.from_ns;
   if (!out.exact) {
     // Raw samples before raw_since are gone: take buckets up to the roll-up

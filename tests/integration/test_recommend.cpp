@@ -271,6 +271,16 @@ TEST_CASE("recommend: a recorded history gives the rules' exact figures; bad inp
         "request = ws_p95 × 1.20 = 216.0Mi, rounded up to 16Mi → 224Mi; limit = request × 1.50 = 336.0Mi, a multiple of 16Mi");
   CHECK(got["propose"] == true);  // 256Mi -> 336Mi is more than 20 %
 
+  // --end moves the windows: ending 10 h after t0 leaves 10 h of the 20 in a
+  // 24 h window (under half: low confidence), the same samples otherwise.
+  auto early = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--format", "json", "--end",
+                            std::to_string((t0 + 10 * 3600LL * 1'000'000'000) / 1'000'000'000 + 1)});  // whole seconds, just after sample 50
+  INFO(early.err);
+  REQUIRE(early.exit_code == 0);
+  auto eg = find_container(json::parse(early.out), "/gone/app");
+  CHECK(eg["confidence"] == "low");
+  CHECK(eg["observed"]["samples"].get<int>() == 51);  // i = 0..50, 12 min apart
+
   auto bin = owtest::oomwatch_bin();
   struct Bad {
     std::vector<std::string> args;
@@ -287,6 +297,11 @@ TEST_CASE("recommend: a recorded history gives the rules' exact figures; bad inp
       {{"--db", db, "--limit-min", "1G", "--limit-max", "512M"}, 2, "clamps: limit minimum 1Gi is above its maximum 512Mi"},
       {{"--db", db, "--pods", dir.path + "/missing.json"}, 1, "missing.json"},
       {{"--db", db, "--format", "xml"}, 2, "--format"},
+      // The fleet's flags are refused on a node, not ignored.
+      {{"--db", db, "--selector", "namespace=\"x\""}, 2, "--selector applies to Prometheus only"},
+      {{"--db", db, "--step", "1m"}, 2, "--step applies to Prometheus only"},
+      {{"--db", db, "--end", "soon"}, 2, "--end: bad RFC 3339 time 'soon'"},
+      {{"--db", db, "--replay", "--to", "-1h", "--end", "-1h"}, 2, "--to and --end say the same"},
   };
   for (const auto& b : bad) {
     std::vector<std::string> argv{bin, "recommend"};

@@ -45,7 +45,7 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
   RawFactsFold fold;
   if (auto st = src.history->for_each_raw_sample(lr, q.selectors, [&](const sampler::Sample& s) { fold.add(s); }); !st)
     return st.error();
-  const auto& facts = fold.facts();
+  const auto facts = fold.facts();
 
   std::vector<recommend::Report> out;
   for (const auto& [path, w] : lw->stats) {

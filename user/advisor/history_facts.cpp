@@ -15,27 +15,29 @@ recommend::WindowFigures figures(const stats::WindowStats& w, int64_t window_ns)
   return f;
 }
 
-uint64_t oom_used_at(const PrevSample* prev, const sampler::Sample& s) {
-  if (!prev || prev->cgroup_id != s.cgroup_id || s.ev_oom_kill <= prev->ev_oom_kill) return 0;
-  uint64_t used = std::max(prev->usage_bytes, s.usage_bytes);
-  if (s.peak_bytes > prev->peak_bytes) used = std::max(used, s.peak_bytes);
+uint64_t RawFactsFold::add(const sampler::Sample& s) {
+  bool first = false;  // the cgroup's first sample: no previous one to compare with
+  if (!last_path_ || *last_path_ != s.cgroup) {
+    auto [it, fresh] = by_path_.try_emplace(s.cgroup);
+    last_path_ = &it->first;  // map nodes stay put
+    last_ = &it->second;
+    first = fresh;
+  }
+  uint64_t used = 0;
+  if (const PrevSample& p = last_->prev; !first && p.cgroup_id == s.cgroup_id && s.ev_oom_kill > p.ev_oom_kill) {
+    used = std::max(p.usage_bytes, s.usage_bytes);
+    if (s.peak_bytes > p.peak_bytes) used = std::max(used, s.peak_bytes);  // the watermark rose in between
+  }
+  last_->facts.last_limit = s.limit_bytes;
+  if (used) last_->facts.oom_used = used;
+  last_->prev = {s.cgroup_id, s.usage_bytes, s.peak_bytes, s.ev_oom_kill};
   return used;
 }
 
-void RawFactsFold::add(const sampler::Sample& s) {
-  if (!last_path_ || *last_path_ != s.cgroup) {
-    auto [f, fresh] = facts_.try_emplace(s.cgroup);
-    last_path_ = &f->first;  // map nodes stay put
-    last_facts_ = &f->second;
-    last_prev_ = nullptr;
-    if (!fresh) last_prev_ = &prev_.find(s.cgroup)->second;
-  }
-  last_facts_->last_limit = s.limit_bytes;
-  if (uint64_t used = oom_used_at(last_prev_, s)) last_facts_->oom_used = used;
-  if (last_prev_)
-    *last_prev_ = PrevSample::of(s);
-  else
-    last_prev_ = &prev_.emplace(s.cgroup, PrevSample::of(s)).first->second;
+std::map<std::string, RawFacts> RawFactsFold::facts() const {
+  std::map<std::string, RawFacts> out;
+  for (const auto& [path, e] : by_path_) out.emplace_hint(out.end(), path, e.facts);
+  return out;
 }
 
 std::map<std::string, RawFacts> raw_facts(const std::vector<sampler::Sample>& samples) {

@@ -24,29 +24,29 @@ struct RawFacts {
   std::optional<uint64_t> last_limit;
   std::optional<uint64_t> oom_used;
 };
-// What the usage at a kill needs of a cgroup's previous sample.
-struct PrevSample {
-  uint64_t cgroup_id = 0, usage_bytes = 0, peak_bytes = 0, ev_oom_kill = 0;
-  static PrevSample of(const sampler::Sample& s) { return {s.cgroup_id, s.usage_bytes, s.peak_bytes, s.ev_oom_kill}; }
-};
-// The usage at a kill seen at sample s (prev: the same cgroup's previous sample); 0: no kill.
-uint64_t oom_used_at(const PrevSample* prev, const sampler::Sample& s);
-
 // RawFacts folded one sample at a time, so an hour of raw samples need not
 // be in memory at once (HistoryStore::for_each_raw_sample). Each cgroup's
 // samples must come in ascending time; cgroups may interleave.
 class RawFactsFold {
  public:
-  void add(const sampler::Sample& s);
-  const std::map<std::string, RawFacts>& facts() const { return facts_; }
+  // Adds s; returns the usage at a kill seen at s (the oom_kill counter rose
+  // since the cgroup's previous sample), 0 for none.
+  uint64_t add(const sampler::Sample& s);
+  std::map<std::string, RawFacts> facts() const;
 
  private:
-  std::map<std::string, RawFacts> facts_;
-  std::map<std::string, PrevSample> prev_;
+  // What the usage at a kill needs of a cgroup's previous sample.
+  struct PrevSample {
+    uint64_t cgroup_id = 0, usage_bytes = 0, peak_bytes = 0, ev_oom_kill = 0;
+  };
+  struct Entry {
+    RawFacts facts;
+    PrevSample prev;
+  };
+  std::map<std::string, Entry> by_path_;
   // The last cgroup added: a run's samples come one after another.
   const std::string* last_path_ = nullptr;
-  RawFacts* last_facts_ = nullptr;
-  PrevSample* last_prev_ = nullptr;
+  Entry* last_ = nullptr;
 };
 // samples: ascending time (as raw_samples returns them).
 std::map<std::string, RawFacts> raw_facts(const std::vector<sampler::Sample>& samples);

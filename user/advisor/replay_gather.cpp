@@ -20,14 +20,11 @@ Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery
   // The points only (24 bytes a sample), never the raw samples as a list.
   std::map<std::string, std::vector<recommend::Point>> pts;
   std::map<std::string, int64_t> first_raw;
-  std::map<std::string, PrevSample> prev;
+  RawFactsFold kills;  // each point's usage at a kill, from the cgroup's previous sample
   auto st = src.history->for_each_raw_sample(range, q.selectors, [&](const sampler::Sample& s) {
     auto [fr, fresh] = first_raw.emplace(s.cgroup, s.ts_ns);
     if (!fresh) fr->second = std::min(fr->second, s.ts_ns);
-    auto it = prev.find(s.cgroup);
-    pts[s.cgroup].push_back({s.ts_ns, s.working_set_bytes, oom_used_at(it == prev.end() ? nullptr : &it->second, s)});
-    if (it == prev.end()) prev.emplace(s.cgroup, PrevSample::of(s));
-    else it->second = PrevSample::of(s);
+    pts[s.cgroup].push_back({s.ts_ns, s.working_set_bytes, kills.add(s)});
   });
   if (!st) return st.error();
   auto buckets = src.history->buckets(range, q.selectors);

@@ -3,7 +3,8 @@
 // frame and the JSON frame print it. The audit log is a file on disk, and its
 // strings carry cgroup names: whatever it holds, the printed event is one
 // line with no control character (no escape sequence reaches a terminal) and
-// valid UTF-8, and nothing throws.
+// valid UTF-8, cut to the width without splitting a character, and nothing
+// throws.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -37,14 +38,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CHECK(no_controls(shown));
   CHECK(valid_utf8(shown));
 
+  // The cgroup as a table row too: a path too long for the line is cut from
+  // the front, the event line from the back, and neither cut splits a
+  // character. The width comes from the input so that both cuts land
+  // everywhere.
   view::FrameInfo fi{e->ts_ns, "files", "usage", "", false};
   view::Page page;
-  std::string batch = view::batch_frame(fi, page, {*e}, 80);
+  view::Row row;
+  row.path = e->cgroup;
+  row.depth = static_cast<int>(size % 3);
+  page.rows.push_back(row);
+  page.total = page.matched = 1;
+  const int width = 60 + static_cast<int>(size % 61);
+  std::string batch = view::batch_frame(fi, page, {*e}, width);
   CHECK(valid_utf8(batch));
   for (size_t pos = 0; pos < batch.size();) {  // every line of the frame, the event's included
     size_t nl = batch.find('\n', pos);
     CHECK(nl != std::string::npos);            // the frame ends with a newline
-    CHECK(no_controls(std::string_view(batch).substr(pos, nl - pos)));
+    std::string_view one = std::string_view(batch).substr(pos, nl - pos);
+    CHECK(no_controls(one));
+    CHECK(pos == 0 || text_columns(one) <= static_cast<size_t>(width));  // the title line is not cut
     pos = nl + 1;
   }
   std::string j = json_line(view::json_frame(fi, page, {*e}));

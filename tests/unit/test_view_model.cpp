@@ -4,6 +4,7 @@
 
 #include "test_store_tmp.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 #include "util/units.hpp"
 #include "view/agent_inputs.hpp"
@@ -205,6 +206,39 @@ TEST_CASE("top's batch and JSON frames carry every column", "[view][unit]") {
   std::string cutl = format_row(deep, bar_column() + 2 + 20, 0);
   CHECK(cutl.size() == static_cast<size_t>(bar_column() + 22));
   CHECK(cutl.substr(static_cast<size_t>(bar_column())) == "  ..r-with-a-long-name");
+}
+
+TEST_CASE("lines are cut to the width in characters, never inside a UTF-8 sequence", "[view][unit]") {
+  const std::string o = "\xc3\xb8";  // U+00F8, two bytes
+  CHECK(text_columns("a" + o + "b") == 3);
+  CHECK(text_columns("a\xff" + o) == 3);  // a stray byte is one column
+  CHECK(text_head("a" + o + "b", 1) == "a");
+  CHECK(text_head("a" + o + "b", 2) == "a" + o);
+  CHECK(text_tail("a" + o + "b", 2) == o + "b");
+  CHECK(text_tail("a" + o + "b", 1) == "b");
+  CHECK(text_tail("ab", 5) == "ab");
+  CHECK(text_head("", 3).empty());
+
+  // An event line whose cut falls on the second byte of a character.
+  Event e{kSec, "/" + std::string(52, 'g') + o + "tail", "restore", "restored", "audit"};
+  FrameInfo fi{kSec, "files", "usage", "", false};
+  Page none;
+  for (int width = 60; width <= 90; ++width) {
+    std::string text = batch_frame(fi, none, {e}, width);
+    CHECK(valid_utf8(text));
+    size_t ev = text.rfind("\n  ");
+    REQUIRE(ev != std::string::npos);
+    CHECK(text_columns(std::string_view(text).substr(ev + 1, text.size() - ev - 2)) <= static_cast<size_t>(width));
+  }
+  // A row's path is cut from the front, where the same can happen.
+  Row r;
+  r.path = "/" + std::string(3, o[0]) + o + o + o + "/leaf";  // stray bytes, then characters
+  for (int width = bar_column() + 4; width < bar_column() + 30; ++width) {
+    std::string line = format_row(r, width, 0);
+    CHECK(valid_utf8(line));
+    CHECK(text_columns(line) <= static_cast<size_t>(width));
+  }
+  CHECK(format_row(r, bar_column() + 8, 0).substr(static_cast<size_t>(bar_column())) == ".." + o + "/leaf");
 }
 
 TEST_CASE("audit lines become pane events; pending and malformed lines do not", "[view][unit]") {

@@ -1,5 +1,7 @@
 #include "util/text.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace ow {
@@ -42,6 +44,23 @@ bool valid_utf8(std::string_view s) {
     i += n;
   }
   return true;
+}
+
+size_t text_columns(std::string_view s) {
+  size_t cols = 0;
+  for (size_t i = 0; i < s.size(); ++cols) i += std::max<size_t>(seq_len(s, i), 1);
+  return cols;
+}
+
+std::string_view text_head(std::string_view s, size_t n) {
+  size_t i = 0;
+  for (size_t cols = 0; i < s.size() && cols < n; ++cols) i += std::max<size_t>(seq_len(s, i), 1);
+  return s.substr(0, i);
+}
+
+std::string_view text_tail(std::string_view s, size_t n) {
+  size_t cols = text_columns(s);
+  return cols <= n ? s : s.substr(text_head(s, cols - n).size());
 }
 
 std::string printable(std::string_view s) {

@@ -21,6 +21,14 @@ bool valid_utf8(std::string_view s);
 // For display: the result names the same cgroup an operator sees in `ls -b`.
 std::string printable(std::string_view s);
 
+// Cutting text to a screen width. A character is a well-formed UTF-8 sequence
+// or one byte outside any (each taken as one column), so a cut never splits a
+// sequence into bytes that are no longer UTF-8.
+size_t text_columns(std::string_view s);
+// The longest prefix (suffix) of s that is at most n characters.
+std::string_view text_head(std::string_view s, size_t n);
+std::string_view text_tail(std::string_view s, size_t n);
+
 // One JSON document on one line (no trailing newline). Strings that are still
 // not UTF-8 are written with U+FFFD instead of throwing: the last line of
 // defence, the fields that carry kernel bytes use printable() first.

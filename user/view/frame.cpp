@@ -37,14 +37,16 @@ std::string growth(double bps) {
 }
 
 std::string pad(std::string s, int w) {
-  if (static_cast<int>(s.size()) < w) s.insert(0, static_cast<size_t>(w) - s.size(), ' ');
+  size_t cols = text_columns(s);
+  if (static_cast<int>(cols) < w) s.insert(0, static_cast<size_t>(w) - cols, ' ');
   return s;
 }
 
-std::string cut(std::string s, int w) {
+// At most w characters: a cut inside a UTF-8 sequence would leave bytes that
+// are not UTF-8 on the terminal and in the batch output.
+std::string cut(const std::string& s, int w) {
   if (w <= 0) return {};
-  if (static_cast<int>(s.size()) > w) s.resize(static_cast<size_t>(w));
-  return s;
+  return std::string(text_head(s, static_cast<size_t>(w)));
 }
 
 std::string join_cells(const std::vector<std::string>& cells) {
@@ -104,8 +106,9 @@ std::string format_row(const Row& r, int width, int bar_width) {
   // A path too long for the line keeps its end: the leaf names the cgroup.
   std::string indent(static_cast<size_t>(r.depth) * 2, ' ');
   std::string path = cells.back().substr(indent.size());
-  int room = width - static_cast<int>(head.size() + indent.size());
-  if (room > 3 && static_cast<int>(path.size()) > room) path = ".." + path.substr(path.size() - static_cast<size_t>(room - 2));
+  int room = width - static_cast<int>(text_columns(head) + indent.size());
+  if (room > 3 && static_cast<int>(text_columns(path)) > room)
+    path = ".." + std::string(text_tail(path, static_cast<size_t>(room - 2)));
   return cut(head + indent + path, width);
 }
 

@@ -59,7 +59,8 @@ class Curses {
 
 void put(int y, int x, const std::string& s, int cols) {
   if (x >= cols) return;
-  mvaddnstr(y, x, s.c_str(), cols - x);
+  std::string_view fit = text_head(s, static_cast<size_t>(cols - x));  // never inside a UTF-8 sequence
+  mvaddnstr(y, x, fit.data(), static_cast<int>(fit.size()));
 }
 
 // The row text with its bar coloured: '=' working set, '-' the rest of usage.
@@ -68,7 +69,9 @@ void draw_row(int y, const Row& r, int cols) {
   std::string line = format_row(r, cols, kBarWidth);
   const int bar_from = bar_column() + 1, bar_to = bar_from + kBarWidth;  // inside the brackets
   move(y, 0);
-  for (int x = 0; x < static_cast<int>(line.size()) && x < cols; ++x) {
+  // format_row cut the line to cols characters; byte x is column x up to the
+  // path, which is the last cell (the bar comes before it).
+  for (int x = 0; x < static_cast<int>(line.size()); ++x) {
     char c = line[static_cast<size_t>(x)];
     int attr = A_NORMAL;
     if (x >= bar_from && x < bar_to) attr = c == '=' ? (COLOR_PAIR(1) | A_REVERSE) : c == '-' ? (COLOR_PAIR(2) | A_REVERSE) : A_NORMAL;

@@ -26,6 +26,10 @@ size_t seq_len(std::string_view s, size_t i) {
   return 0;
 }
 
+// Where the character after s[i] starts: past a well-formed sequence, or past
+// one stray byte.
+size_t next_char(std::string_view s, size_t i) { return i + std::max<size_t>(seq_len(s, i), 1); }
+
 constexpr char kHex[] = "0123456789abcdef";
 
 int unhex(char c) {
@@ -48,13 +52,13 @@ bool valid_utf8(std::string_view s) {
 
 size_t text_columns(std::string_view s) {
   size_t cols = 0;
-  for (size_t i = 0; i < s.size(); ++cols) i += std::max<size_t>(seq_len(s, i), 1);
+  for (size_t i = 0; i < s.size(); ++cols) i = next_char(s, i);
   return cols;
 }
 
 std::string_view text_head(std::string_view s, size_t n) {
   size_t i = 0;
-  for (size_t cols = 0; i < s.size() && cols < n; ++cols) i += std::max<size_t>(seq_len(s, i), 1);
+  for (size_t cols = 0; i < s.size() && cols < n; ++cols) i = next_char(s, i);
   return s.substr(0, i);
 }
 

@@ -1,132 +1,268 @@
 #!/usr/bin/env bash
 # Runs the test tiers this machine can run and ends with the line CI reads:
-#   N passed, N failed
-# Tiers: unit (always), go (tools/go, when Go is installed), bpf and integration
-# (root), install (make install into a temp DESTDIR, tests/install.sh), san (unit and integration again, built with ASan+UBSan in SAN_BUILD),
-# fuzz (each libFuzzer target for FUZZ_SECONDS over the committed corpus),
-# vm (qemu with cgroup v2 kernels, when qemu is installed).
+#   N passed, N failed, N skipped
+# Above it: each tier's counts and wall time, each skipped test case with its
+# reason, and each failed test case (file:line and name).
+#
+# Tiers: unit (always), go (tools/go, when Go is installed), bpf and
+# integration (root), install (make install into a temp DESTDIR,
+# tests/install.sh), san (unit and integration again, built with ASan+UBSan
+# in SAN_BUILD), fuzz (each libFuzzer target for FUZZ_SECONDS over the
+# committed corpus), vm (qemu guests with cgroup v2), slow (the scale and
+# bench-like cases hidden from the other tiers).
 # TIERS="unit integration" picks a subset; BUILD names the build directory.
+#
+# Two lanes run side by side (LANES=1: one after the other). Most tiers wait
+# on the kernel (OOM kills, agent start-up, cgroup churn) and leave the cores
+# idle; the lane of heavy work fills them:
+#   heavy: the sanitizer build (nice), the fuzz build and tier, the vm tier
+#   light: unit, go, bpf, integration, install, slow, then san once its
+#          build is done
+# Each tier's output is printed whole when it ends, so lanes never interleave.
+# With RUN_BUILDS=1 this script builds SAN_BUILD and the fuzz targets itself
+# (`make test` asks it to), so that work overlaps the first tiers; without it
+# they must have been built before.
 set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 SAN_BUILD=${SAN_BUILD:-$BUILD-san}
-TIERS=${TIERS:-unit go bpf integration install san fuzz vm}
-passed=0 failed=0 skipped=()
-summary=()
-failures=()  # "<tier>: <file:line> <test case>" of each failed Catch2 assertion, for the summary
+TIERS=${TIERS:-unit go bpf integration install slow san fuzz vm}
+LANES=${LANES:-2}
+RUN_BUILDS=${RUN_BUILDS:-0}
+T0=$(date +%s)
+
+RES=$(mktemp -d "${TMPDIR:-/tmp}/oomwatch-tiers.XXXXXX") || exit 1
+trap 'rm -rf "$RES"' EXIT
+
+want() { [[ " $TIERS " == *" $1 "* ]]; }
+is_root() { [[ $(id -u) == 0 ]]; }
+now() { date +%s; }
+
+# record <tier> <passed> <failed> <skipped> <seconds>: one tier's counts.
+record() { echo "$2 $3 $4 $5" >"$RES/$1.count"; }
+# skip_tier <tier> <reason>: a whole tier that cannot run here counts one skip.
+skip_tier() {
+  echo "$1 (whole tier): $2" >>"$RES/$1.skips"
+  record "$1" 0 0 1 0
+}
+# flush <tier> <log>: prints the tier's output in one piece.
+flush() {
+  (
+    flock 9
+    cat "$2"
+  ) 9>"$RES/print.lock"
+  rm -f "$2"
+}
 
 # failed_cases <tier> <output file>: remembers where a Catch2 run failed. The
 # summary prints them last, so a log's tail names the failing case.
 failed_cases() {
-  local tier=$1 f
-  while IFS= read -r f; do failures+=("$tier: $f"); done < <(awk '
+  awk -v tier="$1" '
     # A case header is the name (and sections) between two dashed lines.
     /^--------------------+$/ { if (grab) grab = 0; else { name = ""; grab = 1 }; next }
     grab { sub(/^ +/, ""); name = (name == "" ? $0 : name " " $0); next }
-    / FAILED:$/ { loc = $1; sub(/:$/, "", loc); print loc "  " name }
-  ' "$2" | awk '!seen[$0]++' | head -n 20)
+    / FAILED:$/ { loc = $1; sub(/:$/, "", loc); print tier ": " loc "  " name }
+  ' "$2" | awk '!seen[$0]++' | head -n 20 >>"$RES/$1.failures"
 }
 
-add() {  # add <tier> <passed> <failed>
-  passed=$((passed + $2)); failed=$((failed + $3))
-  summary+=("$(printf '%-12s %4d passed, %d failed' "$1" "$2" "$3")")
+# count_line <tier> <rc> <output> <prefix> <seconds>: reads the tier's
+# "<prefix> N passed, N failed[, N skipped]" line. A missing line, or a
+# non-zero exit without a failed count, is a failure.
+count_line() {
+  local tier=$1 rc=$2 out=$3 prefix=$4 secs=$5 line p f s
+  line=$(grep -E "^$prefix [0-9]+ passed, [0-9]+ failed" "$out" | tail -n1)
+  if [[ -z $line ]]; then
+    echo "tier $tier ended (exit $rc) without its count line" >>"$out"
+    record "$tier" 0 1 0 "$secs"
+    return
+  fi
+  read -r p f s < <(sed -E "s/^$prefix ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/" <<<"$line")
+  s=${s:-0}
+  if ((rc != 0 && f == 0)); then f=1; fi
+  record "$tier" "$p" "$f" "$s" "$secs"
 }
 
 catch_tier() {  # catch_tier <tier> <binary> [catch args...]
-  local tier=$1 bin=$2 out rc line
+  local tier=$1 bin=$2 out rc t
   shift 2
-  echo "=== tier $tier: $bin $*"
-  out=$(mktemp)
-  "$bin" "$@" 2>&1 | tee "$out"
-  rc=${PIPESTATUS[0]}
-  line=$(grep -E '^ow-tests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
+  out=$RES/$tier.log
+  t=$(now)
+  {
+    echo "=== tier $tier: $bin $*"
+    if [[ -x $bin ]]; then "$bin" "$@" 2>&1; else echo "$bin is missing (its build failed?)"; false; fi
+  } >"$out"
+  rc=$?
   failed_cases "$tier" "$out"
-  rm -f "$out"
-  if [[ -z $line ]]; then
-    echo "tier $tier crashed (exit $rc) before reporting" >&2
-    add "$tier" 0 1
+  grep -E '^ow-skip: ' "$out" | sed "s/^ow-skip: /$tier: /" >>"$RES/$tier.skips"
+  count_line "$tier" "$rc" "$out" "ow-tests:" $(($(now) - t))
+  flush "$tier" "$out"
+}
+
+script_tier() {  # script_tier <tier> <count prefix> <command...>
+  local tier=$1 prefix=$2 out rc t
+  shift 2
+  out=$RES/$tier.log
+  t=$(now)
+  {
+    echo "=== tier $tier: $*"
+    "$@" 2>&1
+  } >"$out"
+  rc=$?
+  if ((rc == 77)); then  # the runner cannot run here at all (vm: no qemu)
+    skip_tier "$tier" "$(tail -n 1 "$out")"
+    flush "$tier" "$out"
     return
   fi
-  read -r p f < <(sed -E 's/^ow-tests: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/' <<<"$line")
-  # a non-zero exit with no failed test case still counts as a failure
-  if (( rc != 0 && f == 0 )); then f=1; fi
-  add "$tier" "$p" "$f"
+  # the vm tier lists skipped scenarios and test cases as "  SKIP name: why"
+  grep -E '^ +SKIP ' "$out" | sed -E "s/^ +SKIP /$tier: /" >>"$RES/$tier.skips"
+  failed_cases "$tier" "$out"
+  count_line "$tier" "$rc" "$out" "$prefix" $(($(now) - t))
+  flush "$tier" "$out"
 }
 
-is_root() { [[ $(id -u) == 0 ]]; }
-
-# summary_tier <tier> <rc> <output file>: adds the tier's "<tier>: N passed,
-# N failed" line from the output (a failure when it is missing, or when the
-# runner failed without a failed count), and removes the file.
-summary_tier() {
-  local tier=$1 rc=$2 out=$3 line p f
-  line=$(grep -E "^$tier: [0-9]+ passed, [0-9]+ failed" "$out" | tail -n1)
-  rm -f "$out"
-  if [[ -z $line ]]; then add "$tier" 0 1; return; fi
-  read -r p f < <(sed -E "s/^$tier: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/" <<<"$line")
-  if (( rc != 0 && f == 0 )); then f=1; fi
-  add "$tier" "$p" "$f"
+go_tier() {
+  local out=$RES/go.log rc t p f
+  if ! command -v go >/dev/null; then skip_tier go "golang-go is not installed"; return; fi
+  t=$(now)
+  {
+    echo "=== tier go: tools/go"
+    tools/go/test.sh -v 2>&1
+  } >"$out"
+  rc=$?
+  p=$(grep -cE '^\s*--- PASS' "$out")
+  f=$(grep -cE '^\s*--- FAIL' "$out")
+  if ((rc != 0 && f == 0)); then f=1; fi
+  record go "$p" "$f" 0 $(($(now) - t))
+  flush go "$out"
 }
 
-for tier in $TIERS; do
-  case $tier in
-    unit) catch_tier unit "$BUILD/tests/unit" ;;
-    bpf|integration)
-      if is_root; then catch_tier "$tier" "$BUILD/tests/$tier"; else skipped+=("$tier (needs root)"); fi ;;
-    san)
-      if [[ ! -x $SAN_BUILD/tests/unit ]]; then skipped+=("san (no $SAN_BUILD: make BUILD=$SAN_BUILD SAN=1 tests)"); continue; fi
-      # halt_on_error: a finding fails the test that hit it; leaks are findings too.
-      export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=0:detect_leaks=1}
-      export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-      catch_tier san-unit "$SAN_BUILD/tests/unit"
-      if is_root; then
-        # ~[.]: with a test spec Catch2 would also run the hidden scale tests.
-        OOMWATCH_BIN=$SAN_BUILD/oomwatch OOMWATCH_GCEXP=$BUILD/gcexp \
-          catch_tier san-integration "$SAN_BUILD/tests/integration" '~[nosan]~[.]'
-      else
-        skipped+=("san-integration (needs root)")
+# The sanitizer build (and the fuzz targets, which share nothing with it) at
+# the lowest priority: the tiers running beside it keep their CPU.
+san_build() {
+  local t rc
+  t=$(now)
+  nice -n 19 make --no-print-directory BUILD="$SAN_BUILD" SAN=1 san-tests >"$RES/san-build.log" 2>&1
+  rc=$?
+  echo "$rc $(($(now) - t))" >"$RES/san-build.done"
+}
+fuzz_build() {
+  local t rc
+  t=$(now)
+  nice -n 19 make --no-print-directory BUILD="$BUILD" fuzz-build >"$RES/fuzz-build.log" 2>&1
+  rc=$?
+  echo "$rc $(($(now) - t))" >"$RES/fuzz-build.done"
+}
+# build_ok <name>: its time, or the log's tail when it failed.
+build_ok() {
+  local rc secs
+  read -r rc secs <"$RES/$1.done"
+  if ((rc != 0)); then
+    echo "=== $1 failed (exit $rc); its last lines:"
+    tail -n 40 "$RES/$1.log"
+    return 1
+  fi
+  echo "=== $1: ${secs}s"
+}
+
+san_tiers() {
+  if [[ ! -x $SAN_BUILD/tests/unit ]]; then
+    record san-unit 0 1 0 0
+    echo "san-unit: $SAN_BUILD/tests/unit is missing (make BUILD=$SAN_BUILD SAN=1 san-tests)" >>"$RES/san-unit.failures"
+    return
+  fi
+  # halt_on_error: a finding fails the test that hit it; leaks are findings too.
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=0:detect_leaks=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+  catch_tier san-unit "$SAN_BUILD/tests/unit"
+  if is_root; then
+    # ~[.]: with a test spec Catch2 would also run the hidden scale tests.
+    OOMWATCH_BIN=$SAN_BUILD/oomwatch OOMWATCH_GCEXP=$BUILD/gcexp \
+      catch_tier san-integration "$SAN_BUILD/tests/integration" '~[nosan]~[.]'
+  else
+    skip_tier san-integration "needs root"
+  fi
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+}
+
+# The heavy lane: builds, fuzzing, the qemu guests.
+heavy_lane() {
+  if want san && [[ $RUN_BUILDS == 1 ]]; then san_build; fi
+  if want fuzz; then
+    [[ $RUN_BUILDS == 1 ]] && fuzz_build && build_ok fuzz-build >>"$RES/builds.log"
+    script_tier fuzz "fuzz:" env BUILD="$BUILD" tests/fuzz/run.sh
+  fi
+  if want vm; then
+    if ! is_root; then
+      skip_tier vm "needs root"
+    elif [[ ! -x tools/vm/test-vm.sh ]]; then
+      skip_tier vm "tools/vm/test-vm.sh missing"
+    else
+      script_tier vm "vm:" tools/vm/test-vm.sh "$BUILD"
+    fi
+  fi
+}
+
+# The light lane: tiers that mostly wait.
+light_lane() {
+  want unit && catch_tier unit "$BUILD/tests/unit"
+  want go && go_tier
+  if want bpf; then
+    if is_root; then catch_tier bpf "$BUILD/tests/bpf"; else skip_tier bpf "needs root"; fi
+  fi
+  if want integration; then
+    # INTEGRATION_ARGS: a Catch2 filter (tests/check.sh runs one area's cases)
+    # shellcheck disable=SC2086
+    if is_root; then catch_tier integration "$BUILD/tests/integration" ${INTEGRATION_ARGS:-}; else skip_tier integration "needs root"; fi
+  fi
+  want install && script_tier install "install:" env BUILD="$BUILD" tests/install.sh
+  if want slow; then
+    # Cases hidden from the other tiers ([.scale], [.fleetbench]): whole-machine
+    # work that the VM guests cannot afford; run here once, natively.
+    if is_root; then catch_tier slow "$BUILD/tests/integration" '[scale],[fleetbench]'; else skip_tier slow "needs root"; fi
+  fi
+  if want san; then
+    if [[ $RUN_BUILDS == 1 ]]; then
+      while [[ ! -e $RES/san-build.done ]]; do sleep 2; done
+      if ! build_ok san-build >>"$RES/builds.log"; then
+        record san-unit 0 1 0 0
+        echo "san: the sanitizer build failed (see above)" >>"$RES/san-unit.failures"
+        return
       fi
-      unset ASAN_OPTIONS UBSAN_OPTIONS ;;
-    fuzz)
-      if [[ ! -x tests/fuzz/run.sh ]]; then skipped+=("fuzz (tests/fuzz/run.sh missing)"); continue; fi
-      echo "=== tier fuzz: tests/fuzz/run.sh"
-      out=$(mktemp)
-      BUILD=$BUILD tests/fuzz/run.sh 2>&1 | tee "$out"
-      summary_tier fuzz "${PIPESTATUS[0]}" "$out" ;;
-    go)
-      if command -v go >/dev/null; then
-        echo "=== tier go: tools/go"
-        out=$(mktemp)
-        tools/go/test.sh -v 2>&1 | tee "$out"
-        rc=${PIPESTATUS[0]}
-        p=$(grep -cE '^\s*--- PASS' "$out"); f=$(grep -cE '^\s*--- FAIL' "$out")
-        if (( rc != 0 && f == 0 )); then f=1; fi
-        rm -f "$out"
-        add go "$p" "$f"
-      else
-        skipped+=("go (golang-go not installed)")
-      fi ;;
-    install)
-      echo "=== tier install: tests/install.sh"
-      out=$(mktemp)
-      BUILD=$BUILD tests/install.sh 2>&1 | tee "$out"
-      summary_tier install "${PIPESTATUS[0]}" "$out" ;;
-    vm)
-      if ! is_root; then skipped+=("vm (needs root)"); continue; fi
-      if [[ ! -x tools/vm/test-vm.sh ]]; then skipped+=("vm (tools/vm/test-vm.sh missing)"); continue; fi
-      echo "=== tier vm: qemu guests with cgroup v2"
-      out=$(mktemp)
-      tools/vm/test-vm.sh "$BUILD" 2>&1 | tee "$out"
-      rc=${PIPESTATUS[0]}
-      if (( rc == 77 )); then skipped+=("vm (qemu unavailable)"); rm -f "$out"; continue; fi
-      summary_tier vm "$rc" "$out" ;;
-    *) echo "unknown tier $tier" >&2; add "$tier" 0 1 ;;
+    fi
+    san_tiers
+  fi
+}
+
+for t in $TIERS; do
+  case $t in unit | go | bpf | integration | install | slow | san | fuzz | vm) ;;
+  *) echo "unknown tier $t" >&2; record "$t" 0 1 0 0 ;;
   esac
 done
 
+if [[ $LANES == 1 ]]; then
+  light_lane
+  heavy_lane
+else
+  heavy_lane &
+  heavy=$!
+  light_lane
+  wait "$heavy"
+fi
+
 echo
 echo "=== summary"
-for s in "${summary[@]}"; do echo "$s"; done
-for s in "${skipped[@]+"${skipped[@]}"}"; do echo "skipped: $s"; done
-for s in "${failures[@]+"${failures[@]}"}"; do echo "failed at: $s"; done
-echo "$passed passed, $failed failed"
-(( failed == 0 ))
+[[ -s $RES/builds.log ]] && cat "$RES/builds.log"
+passed=0 failed=0 skipped=0
+for t in unit go bpf integration install slow san-unit san-integration fuzz vm $TIERS; do
+  f=$RES/$t.count
+  [[ -f $f ]] || continue
+  read -r p q s secs <"$f"
+  rm -f "$f"
+  printf '%-16s %4d passed, %d failed, %d skipped  %4ds\n' "$t" "$p" "$q" "$s" "$secs"
+  passed=$((passed + p)) failed=$((failed + q)) skipped=$((skipped + s))
+done
+cat "$RES"/*.skips 2>/dev/null | sed 's/^/skipped: /'
+cat "$RES"/*.failures 2>/dev/null | sed 's/^/failed at: /'
+echo "wall time: $(($(now) - T0))s"
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))

@@ -19,6 +19,7 @@
 #include "helpers.hpp"
 #include "oomwatch.skel.h"
 #include "util/fs.hpp"
+#include "skip.hpp"
 
 using namespace ow;
 
@@ -279,15 +280,13 @@ TEST_CASE("limit walk: no cgroup at its limit is a global OOM (limit id 0)", "[b
 TEST_CASE("limit walk: a v1 memory+swap limit is named with OW_OOM_LIMIT_MEMSW", "[bpf][limit]") {
   auto h = owtest::hierarchy();
   if (h.version() != cg::Version::V1) {
-    WARN("memsw is cgroup v1 only");
-    return;
+    OWTEST_SKIP("memsw is cgroup v1 only");
   }
   LimitFixture f;
   auto parent = owtest::make_cgroup(ow::kUnlimited, "owtest-limp");
   std::string memsw = h.abs(parent.path()) + "/memory.memsw.limit_in_bytes";
   if (!owtest::exists(memsw)) {
-    WARN("no swap accounting (memory.memsw.* missing)");
-    return;
+    OWTEST_SKIP("no swap accounting (memory.memsw.* missing)");
   }
   auto child = cg::ScopedCgroup::create(h, parent.path(), "owtest-limc", ow::kUnlimited);
   REQUIRE(child.ok());

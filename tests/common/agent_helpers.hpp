@@ -42,6 +42,24 @@ inline bool armed(const ow::cg::Hierarchy& h, const std::string& rel) {
   return u && u->high_bytes != ow::kUnlimited;
 }
 
+// The agent's count of snapshots it has handled (oomwatch_snapshots_total on
+// its /metrics at 127.0.0.1:port; 0 when it does not answer). The count
+// goes up as the loop starts on a snapshot, so a count of n + 2 means that
+// snapshot n + 1 was handled whole, decisions included.
+inline uint64_t snapshots_handled(int port) {
+  std::string body = http_get(port, "/metrics");
+  const std::string key = "\noomwatch_snapshots_total ";
+  auto p = body.find(key);
+  return p == std::string::npos ? 0 : std::strtoull(body.c_str() + p + key.size(), nullptr, 10);
+}
+
+// Waits until the agent on port has handled `more` whole snapshots after
+// this call: what it decided on the cgroups as they are now is done.
+inline bool snapshots_pass(int port, uint64_t more, int timeout_ms = 30000) {
+  uint64_t from = snapshots_handled(port);
+  return from > 0 && wait_for([&] { return snapshots_handled(port) >= from + more + 1; }, timeout_ms);
+}
+
 // JSON lines of a file (none when it is missing); ordered keeps key order.
 template <typename Json = nlohmann::json>
 std::vector<Json> json_file_lines(const std::string& path) {

@@ -43,6 +43,15 @@ std::string oomwatch_bin() {
   return dir.substr(0, dir.rfind('/')) + "/oomwatch";
 }
 
+std::string alloc_bin() {
+  if (const char* e = std::getenv("OWTEST_ALLOC")) return e;
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "build/tests/owalloc";
+  std::string self(buf, static_cast<size_t>(n));
+  return self.substr(0, self.rfind('/')) + "/owalloc";  // build/tests/owalloc
+}
+
 namespace {
 std::string tmpfile_path(const char* tag) {
   static int n = 0;
@@ -180,6 +189,31 @@ int free_port() {
   REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
   ::close(fd);
   return ntohs(sa.sin_port);
+}
+
+std::string http_get(int port, const std::string& path, int timeout_ms) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "";
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  std::string body;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[65536];
+      ssize_t n;
+      while ((n = ::read(fd, buf, sizeof buf)) > 0) body.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  auto head = body.find("\r\n\r\n");
+  if (body.rfind("HTTP/1.", 0) != 0 || body.find(" 200 ") > 12 || head == std::string::npos) return "";
+  return body.substr(head + 4);
 }
 
 }  // namespace owtest

@@ -22,6 +22,10 @@ ow::cg::ScopedCgroup make_cgroup(uint64_t limit_bytes = ow::kUnlimited, const st
 // next to the test binary's directory (build/tests/..).
 std::string oomwatch_bin();
 
+// Path of owalloc, the uninstrumented allocator a Workload execs:
+// $OWTEST_ALLOC, else tests/owalloc beside the test binary.
+std::string alloc_bin();
+
 struct CmdResult {
   int exit_code = -1;  // 128+signal when killed
   std::string out, err;
@@ -49,6 +53,10 @@ int child_named(int parent, const std::string& comm);
 bool exists(const std::string& path);
 // Whether pid is a live process (not a zombie).
 bool alive(int pid);
+
+// The body of GET http://127.0.0.1:port/path ("" unless the answer is a
+// 200), without curl: the VM tier's guests have none.
+std::string http_get(int port, const std::string& path, int timeout_ms = 5000);
 
 // A port that was free on 127.0.0.1 a moment ago (the kernel's pick).
 int free_port();

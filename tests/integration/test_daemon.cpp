@@ -69,11 +69,12 @@ struct Daemon {
   std::unique_ptr<owtest::Background> bg;
   std::string audit_log() const { return dir.path + "/audit.jsonl"; }
   std::string state() const { return dir.path + "/state"; }
+  int port = owtest::free_port();  // its /metrics: how many snapshots it handled
   void start(const std::vector<std::string>& extra) {
     std::vector<std::string> argv{owtest::oomwatch_bin(), "run",        "--interval",  "100ms",
                                   "--db",                 "none",       "--audit-log", audit_log(),
                                   "--state-dir",          state(),      "--pin-dir",   "none",
-                                  "--donor-min-history",  "300ms"};
+                                  "--donor-min-history",  "300ms",      "--listen",    "127.0.0.1:" + std::to_string(port)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     bg = owtest::start(argv);
   }
@@ -156,7 +157,9 @@ TEST_CASE("run --enforce: a child full of page cache keeps its limit", "[integra
   auto r = hold(a.path(), "96M", "file");
   INFO(r.dump());
   CHECK(r["oom_killed"] == false);
-  ::usleep(300'000);  // a few more snapshots after the pressure
+  // Three more snapshots handled after the pressure: whatever the agent
+  // would decide on it, it has decided.
+  REQUIRE(owtest::snapshots_pass(d.port, 3));
   CHECK(*h.limit(a.path()) == 32 * kMiB);
   CHECK(audit(d.audit_log()).empty());
 }
@@ -172,7 +175,7 @@ TEST_CASE("run --reservation strict: an idle sibling donates and stays above its
   REQUIRE(d.ready());
   REQUIRE(armed(h, a.path()));
   REQUIRE(armed(h, b.path()));
-  ::usleep(500'000);  // a few samples (5 at 100 ms), so b has a median to compare with
+  REQUIRE(owtest::snapshots_pass(d.port, 5));  // b has a median to compare with
 
   // One grant's worth past the limit: a receiver takes from siblings once per
   // cooldown (no oscillation), so the test stays within one step.

@@ -160,7 +160,7 @@ TEST_CASE("events --json names the parent whose limit two children's memory ran 
 }
 
 TEST_CASE("events --cgroup filters out kills elsewhere", "[integration][events]") {
-  auto watched = owtest::make_cgroup(ow::kUnlimited, "owtest-watched");
+  auto watched = owtest::make_cgroup(16ull << 20, "owtest-watched");
   auto other = owtest::make_cgroup(16ull << 20, "owtest-other");
   auto h = owtest::hierarchy();
   auto ev = owtest::start({owtest::oomwatch_bin(), "events", "--json", "--cgroup", watched.path()});
@@ -168,9 +168,18 @@ TEST_CASE("events --cgroup filters out kills elsewhere", "[integration][events]"
   auto pid = cg::spawn_in(h, other.path(), kHog);
   REQUIRE(pid.ok());
   CHECK(cg::wait_child(*pid).exit_code == 137);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The sentinel: a kill in the watched cgroup after the other one. Events
+  // arrive in order, so once it is printed the other kill was seen (and,
+  // filtered, not printed): the check ends on an event, not after a pause.
+  auto sentinel = cg::spawn_in(h, watched.path(), kHog);
+  REQUIRE(sentinel.ok());
+  CHECK(cg::wait_child(*sentinel).exit_code == 137);
+  REQUIRE(owtest::wait_for([&] { return ev->out().find("oom_kill") != std::string::npos; }, 15000));
   ev->stop();
-  CHECK(ev->out().empty());
+  auto lines = json_lines(ev->out());
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["pid"] == *sentinel);
+  CHECK(lines[0]["cgroup"] == watched.path());
 }
 
 TEST_CASE("events rejects an unknown cgroup", "[integration][events]") {

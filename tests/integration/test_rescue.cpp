@@ -28,13 +28,17 @@ struct Agent {
   std::unique_ptr<owtest::Background> bg;
   std::string audit_log() const { return dir.path + "/audit.jsonl"; }
   std::string state() const { return dir.path + "/state"; }
+  int port = owtest::free_port();  // its /metrics: how many snapshots it handled
   void start(const std::vector<std::string>& extra, const std::string& db = "none", bool enforce = true) {
     std::vector<std::string> argv{owtest::oomwatch_bin(), "run", "--enforce", "--interval", "100ms", "--db", db,
-                                  "--audit-log", audit_log(), "--state-dir", state(), "--pin-dir", "none"};
+                                  "--audit-log", audit_log(), "--state-dir", state(), "--pin-dir", "none",
+                                  "--listen", "127.0.0.1:" + std::to_string(port)};
     if (!enforce) argv.erase(argv.begin() + 2);
     argv.insert(argv.end(), extra.begin(), extra.end());
     bg = owtest::start(argv);
   }
+  // Waits until the agent has handled `n` more snapshots (n x 100 ms of its time).
+  bool snapshots(uint64_t n) const { return owtest::snapshots_pass(port, n); }
   bool ready() const {
     return owtest::wait_for([&] { return owtest::exists(state() + "/ready") || !owtest::alive(bg->pid); }, 30000) &&
            owtest::alive(bg->pid);
@@ -90,9 +94,17 @@ TEST_CASE("rescue follows growth: a child growing in 4 MiB steps is served grant
   INFO(ag.err());
   REQUIRE(ag.ready());
   REQUIRE(owtest::armed(h, a.path()));
-  Workload wb(procs(h, b.path()), {{64 * kMiB, 0, 4000}, {8 * kMiB, 0, 0}}, false, true);
-  ::usleep(1500'000);
-  Workload wa(procs(h, a.path()), {{48 * kMiB, 0, 3000}, {112 * kMiB, 1000, 1000}});
+  // b is seen holding 64 MiB for 15 snapshots, a arrives at 48 MiB, b drops
+  // to 8 MiB and is seen idle (donor history: 2 s), then a grows.
+  Workload wb(procs(h, b.path()), {{64 * kMiB, 0, owtest::kUntilReleased}, {8 * kMiB, 0, 0}}, false, true);
+  REQUIRE(wb.reached(0, 20'000));
+  REQUIRE(ag.snapshots(15));
+  Workload wa(procs(h, a.path()), {{48 * kMiB, 0, owtest::kUntilReleased}, {112 * kMiB, 1000, 1000}});
+  REQUIRE(wa.reached(0, 20'000));
+  wb.release();
+  REQUIRE(wb.reached(1, 20'000));
+  REQUIRE(ag.snapshots(25));
+  wa.release();
   REQUIRE(wa.wait(60'000));
   INFO(ag.err());
   CHECK(wa.exited_ok());
@@ -226,7 +238,7 @@ TEST_CASE("donors after a restart: the history database still decides who donate
       Agent first;  // observe-only: only the history is recorded
       first.start({"--manage", parent.path(), "--reservation", "strict"}, db, false);
       REQUIRE(first.ready());
-      ::usleep(6'000'000);
+      REQUIRE(first.snapshots(60));  // 6 s of history, more than --donor-min-history 5s
       first.stop();
     }
     Agent ag;
@@ -263,7 +275,8 @@ TEST_CASE("an OOM at the parent's limit is audited as the parent's; no child is 
   REQUIRE(ag.ready());
   REQUIRE(owtest::armed(h, a.path()));
   Workload wa(procs(h, a.path()), {{64 * kMiB, 0, 0}}, false, true);
-  ::usleep(500'000);
+  REQUIRE(wa.reached(0, 20'000));
+  REQUIRE(ag.snapshots(5));  // the agent has seen a's 64 MiB
   Workload wb(procs(h, b.path()), {{80 * kMiB, 0, 0}}, false, true);
   // The parent's OOM killer takes one of them.
   REQUIRE(owtest::wait_for([&] { return !wa.running() || !wb.running(); }, 10'000));

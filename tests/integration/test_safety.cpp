@@ -198,7 +198,7 @@ TEST_CASE("one agent per state dir: a second run and restore are refused while i
   CHECK(r.exit_code == 0);
 }
 
-TEST_CASE("observe-only run for 10 s changes nothing on the node", "[integration][safety]") {
+TEST_CASE("observe-only run through 50 snapshots and two OOM kills changes nothing on the node", "[integration][safety]") {
   auto h = owtest::hierarchy();
   auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
   auto a = child(h, parent.path(), "a", 16 * kMiB);
@@ -210,18 +210,29 @@ TEST_CASE("observe-only run for 10 s changes nothing on the node", "[integration
   };
   auto la = before(a.path()), lb = before(b.path());
   Agent ag;
-  auto t0 = std::chrono::steady_clock::now();
-  ag.start({"--manage", parent.path()});
+  int port = owtest::free_port();
+  ag.start({"--manage", parent.path(), "--listen", "127.0.0.1:" + std::to_string(port)});
   INFO(ag.bg->err());
   REQUIRE(ag.ready());
-  // An OOM kill the agent would have acted on: its dry-run audit line is the
-  // positive sign that it processed the event and wrote nothing.
-  auto k = ow::cg::spawn_in(h, a.path(), {"sh", "-c", "exec tail /dev/zero"});
-  REQUIRE(k);
-  CHECK(ow::cg::wait_child(*k).exit_code == 137);
-  REQUIRE(owtest::wait_for([&] { return !ow::read_text(ag.audit_log()).value_or("").empty(); }, 10000));
+  // OOM kills the agent would have acted on: a dry-run audit line is the
+  // positive sign that it processed the event and wrote nothing. The second,
+  // after 50 more snapshots (5 s at 100 ms), ends the run on an event.
+  auto kill_in = [&](const std::string& rel) {
+    auto k = ow::cg::spawn_in(h, rel, {"sh", "-c", "exec tail /dev/zero"});
+    REQUIRE(k);
+    CHECK(ow::cg::wait_child(*k).exit_code == 137);
+    REQUIRE(owtest::wait_for(
+        [&] {
+          for (const auto& l : json_lines(ow::read_text(ag.audit_log()).value_or("")))
+            if (l.value("oom_cgroup", "") == rel) return true;
+          return false;
+        },
+        10000));
+  };
+  kill_in(a.path());
+  REQUIRE(owtest::snapshots_pass(port, 50));
+  kill_in(b.path());
   for (const auto& l : json_lines(*ow::read_text(ag.audit_log()))) CHECK(l["dry_run"] == true);
-  std::this_thread::sleep_for(std::chrono::seconds(10) - (std::chrono::steady_clock::now() - t0));
   REQUIRE(owtest::alive(ag.bg->pid));
   for (const auto* c : {&a, &b}) {
     INFO(c->path());

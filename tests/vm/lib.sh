@@ -10,7 +10,7 @@ fail() {
 	exit 1
 }
 
-# skip REASON: end the scenario as skipped (reported, not counted).
+# skip REASON: end the scenario as skipped (reported and counted as skipped).
 skip() {
 	echo "$*" >"$VMTEST_RESULT/reason"
 	exit 77
@@ -116,7 +116,7 @@ catch2_failed_names() { catch2_failures "$1" names; }
 # counts instead of the scenario's 1). Fails if a test case failed, the
 # binary crashed, or it printed no Catch2 summary line.
 run_catch2() {
-	local name=$1 bin=$2 out rc summary total passed failed budget t0 elapsed
+	local name=$1 bin=$2 out rc summary total passed failed skipped counts budget t0 elapsed
 	shift 2
 	out=/tmp/$name.out
 	say "running $bin${*:+ $*}"
@@ -138,8 +138,15 @@ run_catch2() {
 	elapsed=$(($(cut -d. -f1 /proc/uptime) - t0))
 	tr -d '\033' <"$out" | sed 's/\[[0-9;]*m//g' >"$out.plain"
 	summary=$(grep -E '^(All tests passed|test cases:|No tests ran)' "$out.plain" | tail -n 1)
-	passed=0 failed=0
-	case $summary in
+	passed=0 failed=0 skipped=0
+	# The runner's own count line (tests/common/main.cpp) separates skipped
+	# test cases from passed ones; Catch2's summary counts them as passed.
+	counts=$(grep -E '^ow-tests: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$out.plain" | tail -n 1)
+	if [ -n "$counts" ]; then
+		set -- $(echo "$counts" | sed -E 's/^ow-tests: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/')
+		passed=$1 failed=$2 skipped=$3
+		grep -E '^ow-skip: ' "$out.plain" | sed "s/^ow-skip: /@@VMSKIP $name /"
+	else case $summary in
 	"All tests passed"*)
 		# All tests passed (12 assertions in 3 test cases)
 		passed=$(echo "$summary" | sed -nE 's/.* in ([0-9]+) test cases?\).*/\1/p')
@@ -151,8 +158,8 @@ run_catch2() {
 		failed=${failed:-0}
 		passed=$((${total:-0} - failed))
 		;;
-	esac
-	echo "${passed:-0} $failed" >"$VMTEST_RESULT/count"
+	esac; fi
+	echo "${passed:-0} $failed $skipped" >"$VMTEST_RESULT/count"
 	echo "$bin: ${summary:-no summary line} ($(exit_desc "$rc"))" | show
 	# What failed, in the host's report (CI shows only that): each failed
 	# test case with its assertions; after a crash, the output's last lines.

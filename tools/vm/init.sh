@@ -9,8 +9,9 @@
 #   --- scenario NAME ...              a scenario starts
 #   @@VMTEST NAME PASS
 #   @@VMTEST NAME FAIL REASON
-#   @@VMTEST NAME SKIP REASON          reported, not counted
-#   @@VMCOUNT NAME PASSED FAILED       test cases of a Catch2 binary
+#   @@VMTEST NAME SKIP REASON          reported, counted as skipped
+#   @@VMCOUNT NAME PASSED FAILED SKIPPED  test cases of a Catch2 binary
+#   @@VMSKIP NAME CASE: REASON         a skipped test case of it
 #   @@VMDONE                           every scenario has reported
 #
 # No `set -e`: if PID 1 exits the kernel panics, and a half-run guest is

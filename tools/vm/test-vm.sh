@@ -23,7 +23,7 @@
 #   VM_SCRATCH=1G        size of each guest's scratch disk (/var/tmp, sparse)
 #
 # Output: per kernel its version, the guest's cgroup layout and one PASS/FAIL
-# line per scenario; the last line is "vm: N passed, N failed".
+# line per scenario; the last line is "vm: N passed, N failed, N skipped".
 # Exit 0 when nothing failed, 1 when something did, 77 when qemu is missing
 # and cannot be installed (the caller reports the tier as skipped).
 set -eEuo pipefail
@@ -34,7 +34,7 @@ set -eEuo pipefail
 die() {
 	trap - ERR
 	echo "vm: FAIL: $*" >&2
-	echo "vm: ${TOTAL_PASS:-0} passed, $((${TOTAL_FAIL:-0} + 1)) failed"
+	echo "vm: ${TOTAL_PASS:-0} passed, $((${TOTAL_FAIL:-0} + 1)) failed, ${TOTAL_SKIP:-0} skipped"
 	exit 1
 }
 # Any other command that fails (dpkg -x, cpio, a full disk ...) ends the tier
@@ -127,7 +127,7 @@ vm:   link it with -static (C/C++) or CGO_ENABLED=0 (Go)."
 
 [ -e "$BUILD/oomwatch" ] || die "$BUILD/oomwatch is missing: build it first (make BUILD=$1)"
 BINARIES="oomwatch"
-for opt in tests/integration tests/bpf gcexp; do
+for opt in tests/integration tests/bpf tests/owalloc gcexp; do
 	[ -f "$BUILD/$opt" ] && BINARIES="$BINARIES $opt"
 done
 for bin in $BINARIES; do
@@ -329,10 +329,11 @@ fi
 
 TOTAL_PASS=0
 TOTAL_FAIL=0
+TOTAL_SKIP=0
 
 # report SERIES: print one kernel's section and add to the totals.
 report() {
-	local series=$1 release log rc wall limit clean pass fail running
+	local series=$1 release log rc wall limit clean pass fail skip running
 	release=$(cat "$CACHE/$series/release")
 	log=$VMDIR/$release.log
 	read -r rc wall limit <"$VMDIR/$release.rc"
@@ -356,7 +357,7 @@ report() {
 	# what it chose to show, then the counts "PASSED FAILED [RUNNING]".
 	awk -f "$REPO/tools/vm/results.awk" "$clean" >"$VMDIR/$release.results"
 	sed '$d' "$VMDIR/$release.results"
-	read -r pass fail running < <(tail -n 1 "$VMDIR/$release.results")
+	read -r pass fail skip running < <(tail -n 1 "$VMDIR/$release.results")
 	if ! grep -q '@@VMDONE' "$clean"; then
 		# Hung, panicked or died: that is a failure of its own, with the
 		# console's last lines to show where.
@@ -370,9 +371,10 @@ report() {
 		echo "  FAIL guest: no scenario reported a result"
 		fail=$((fail + 1))
 	fi
-	echo "  summary for $series: $pass passed / $fail failed"
+	echo "  summary for $series: $pass passed / $fail failed / $skip skipped"
 	TOTAL_PASS=$((TOTAL_PASS + pass))
 	TOTAL_FAIL=$((TOTAL_FAIL + fail))
+	TOTAL_SKIP=$((TOTAL_SKIP + skip))
 }
 
 nleft=$(wc -w <<<"$VM_KERNELS")
@@ -385,5 +387,5 @@ done
 echo
 echo "vm: tier took $(elapsed "$T_START")s"
 trap - ERR
-echo "vm: $TOTAL_PASS passed, $TOTAL_FAIL failed"
+echo "vm: $TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
 [ "$TOTAL_FAIL" = 0 ]

@@ -13,6 +13,7 @@
 #include "cli/common.hpp"
 #include "config/config.hpp"
 #include "trace/session.hpp"
+#include "util/log.hpp"
 #include "util/text.hpp"
 #include "util/units.hpp"
 
@@ -68,6 +69,10 @@ int run_trace(const TraceOpts& o) {
   so.duration = *d;
   so.interval = *iv;
   so.stop = &g_stop;
+  so.started = [&](trace::Method m) {
+    spdlog::info("tracing {} by {} for {}; Ctrl-C prints the report now", printable(*rel),
+                 m == trace::Method::Tracepoints ? "tracepoints" : "/proc sampling", o.duration);
+  };
   install_stop_handlers();
   auto r = trace::run_session(*h, so);
   if (!r) {

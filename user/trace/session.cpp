@@ -58,6 +58,7 @@ Result<TraceResult> run_session(const cg::Hierarchy& h, const SessionOptions& o)
   }
   // /proc is sampled at least every 100 ms between timeline points, so
   // short growth spurts of short-lived processes are not all missed.
+  if (o.started) o.started(r.method);
   auto step = tracer ? o.interval : std::min<std::chrono::nanoseconds>(o.interval, std::chrono::milliseconds(100));
   auto start = Clock::now(), end = start + o.duration, next_point = start + o.interval;
   auto read = [&]() -> Result<Totals> {

@@ -22,6 +22,9 @@ struct SessionOptions {
   std::chrono::nanoseconds duration{std::chrono::seconds(10)};
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};  // timeline step
   const std::atomic<bool>* stop = nullptr;  // set: end early (signal)
+  // Called once measuring has begun (programs attached, or the /proc
+  // baseline taken): growth from then on is in the report.
+  std::function<void(Method)> started;
 };
 
 Result<TraceResult> run_session(const cg::Hierarchy& h, const SessionOptions& o);

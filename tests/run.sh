@@ -12,12 +12,13 @@
 # bench-like cases hidden from the other tiers).
 # TIERS="unit integration" picks a subset; BUILD names the build directory.
 #
-# Two lanes run side by side (LANES=1: one after the other). Most tiers wait
-# on the kernel (OOM kills, agent start-up, cgroup churn) and leave the cores
-# idle; the lane of heavy work fills them:
-#   heavy: the sanitizer build (nice), the fuzz build and tier, the vm tier
+# Three lanes run side by side (LANES=1: one after the other). Most tiers
+# wait on the kernel (OOM kills, agent start-up, cgroup churn) and leave the
+# cores idle; the heavy lane fills them at nice 19:
 #   light: unit, go, bpf, integration, install, slow, then san once its
 #          build is done
+#   heavy: the sanitizer build, the fuzz build and tier
+#   vm:    the qemu guests
 # Each tier's output is printed whole when it ends, so lanes never interleave.
 # With RUN_BUILDS=1 this script builds SAN_BUILD and the fuzz targets itself
 # (`make test` asks it to), so that work overlaps the first tiers; without it
@@ -184,21 +185,25 @@ san_tiers() {
   unset ASAN_OPTIONS UBSAN_OPTIONS
 }
 
-# The heavy lane: builds, fuzzing, the qemu guests.
+# The heavy lane: the sanitizer and fuzz builds, fuzzing.
 heavy_lane() {
   if want san && [[ $RUN_BUILDS == 1 ]]; then san_build; fi
   if want fuzz; then
     [[ $RUN_BUILDS == 1 ]] && fuzz_build && build_ok fuzz-build >>"$RES/builds.log"
-    script_tier fuzz "fuzz:" env BUILD="$BUILD" tests/fuzz/run.sh
+    # nice 10: time-bound, so only its exec count gives way to the tests beside it
+    script_tier fuzz "fuzz:" nice -n 10 env BUILD="$BUILD" tests/fuzz/run.sh
   fi
-  if want vm; then
-    if ! is_root; then
-      skip_tier vm "needs root"
-    elif [[ ! -x tools/vm/test-vm.sh ]]; then
-      skip_tier vm "tools/vm/test-vm.sh missing"
-    else
-      script_tier vm "vm:" tools/vm/test-vm.sh "$BUILD"
-    fi
+}
+
+# The qemu guests (side by side; they too mostly wait on their tests).
+vm_lane() {
+  want vm || return 0
+  if ! is_root; then
+    skip_tier vm "needs root"
+  elif [[ ! -x tools/vm/test-vm.sh ]]; then
+    skip_tier vm "tools/vm/test-vm.sh missing"
+  else
+    script_tier vm "vm:" tools/vm/test-vm.sh "$BUILD"
   fi
 }
 
@@ -242,15 +247,19 @@ done
 if [[ $LANES == 1 ]]; then
   light_lane
   heavy_lane
+  vm_lane
 else
+  vm_lane &
+  vm=$!
   heavy_lane &
   heavy=$!
   light_lane
-  wait "$heavy"
+  wait "$heavy" "$vm"
 fi
 
 echo
 echo "=== summary"
+[[ -n ${NATIVE_BUILD_S:-} ]] && echo "=== native build and go: ${NATIVE_BUILD_S}s"
 [[ -s $RES/builds.log ]] && cat "$RES/builds.log"
 passed=0 failed=0 skipped=0
 for t in unit go bpf integration install slow san-unit san-integration fuzz vm $TIERS; do
@@ -263,6 +272,8 @@ for t in unit go bpf integration install slow san-unit san-integration fuzz vm $
 done
 cat "$RES"/*.skips 2>/dev/null | sed 's/^/skipped: /'
 cat "$RES"/*.failures 2>/dev/null | sed 's/^/failed at: /'
-echo "wall time: $(($(now) - T0))s"
+echo "tiers and the builds beside them: $(($(now) - T0))s"
+# .ci/run sets OOMWATCH_CI_T0: the whole run, apt and the first build included.
+[[ -n ${OOMWATCH_CI_T0:-} ]] && echo "ci total: $(($(now) - OOMWATCH_CI_T0))s"
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -9,17 +9,26 @@
 // the test lost its dependency. The VM tier's guests do not set CI: what a
 // guest cannot have (bpftool, a v1-only file) is a skip there.
 #pragma once
+#include <catch2/catch.hpp>
+
 #include <string>
 
 namespace owtest {
 
-// Marks the running test case skipped (or fails it under CI=true).
+// Marks the running test case skipped.
 void skip(const std::string& reason);
+// CI=true in the environment.
+bool under_ci();
 
 }  // namespace owtest
 
-#define OWTEST_SKIP(reason)   \
-  do {                        \
-    ::owtest::skip(reason);   \
-    return;                   \
+// In a TEST_CASE: skip it with a reason; under CI=true, fail it at this line.
+#define OWTEST_SKIP(reason)                                                                        \
+  do {                                                                                             \
+    if (::owtest::under_ci())                                                                      \
+      FAIL("skipped under CI=true, where it must run (tools/install-deps.sh installs what the "   \
+           "tests use): "                                                                          \
+           << (reason));                                                                           \
+    ::owtest::skip(reason);                                                                        \
+    return;                                                                                        \
   } while (0)

@@ -40,6 +40,9 @@ mount -t bpf -o mode=700 bpffs /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t securityfs securityfs /sys/kernel/security
+# Loopback only (qemu runs with -nic none): the tests read the agent's
+# /metrics at 127.0.0.1 to know how many snapshots it has handled.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 # The host's scratch disk (NVMe, empty ext2) on /var/tmp: a disk-backed
 # directory for the file strategies, where the initramfs has only tmpfs.
 # NVMe probes asynchronously, so its device may appear a moment after /init.

@@ -9,7 +9,8 @@
 # An area is a folder under user/ (user/recommend/x.cpp -> recommend) or an
 # integration test file (tests/integration/test_trace.cpp -> trace). Its cases
 # are those of tests/integration/test_<area>*.cpp. Areas without such a file
-# (util, cgroup, ...) are used by everything: the whole integration tier runs.
+# (util, cgroup, ..., and the tests' own helpers in tests/common and
+# tests/alloc) are used by everything: the whole integration tier runs.
 # Ends with run.sh's "N passed, N failed, N skipped" line.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -21,6 +22,7 @@ if ((${#areas[@]} == 0)); then
     case $f in
     user/*/*) a=${f#user/}; areas+=("${a%%/*}") ;;
     tests/integration/test_*.cpp) a=${f#tests/integration/test_}; areas+=("${a%.cpp}") ;;
+    tests/common/* | tests/alloc/*) areas+=("tests/common") ;;  # every integration case uses them
     esac
   done < <(git status --porcelain 2>/dev/null | awk '{ print $NF }')
 fi
@@ -28,6 +30,7 @@ fi
 files=() whole=0
 for a in $(printf '%s\n' "${areas[@]+"${areas[@]}"}" | sort -u); do
   found=0
+  [[ $a == */* ]] && { echo "check: $a changed: the whole integration tier runs"; whole=1; continue; }
   for f in tests/integration/test_"$a"*.cpp; do
     [[ -e $f ]] || continue
     files+=("$(basename "$f" .cpp)")

@@ -33,23 +33,26 @@ ow::cg::ScopedCgroup make_cgroup(uint64_t limit_bytes, const std::string& prefix
   return std::move(*c);
 }
 
-std::string oomwatch_bin() {
-  if (const char* e = std::getenv("OOMWATCH_BIN")) return e;
+namespace {
+// The test binary's directory (build/tests), "build/tests" if unknown.
+std::string tests_dir() {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "build/oomwatch";
+  if (n <= 0) return "build/tests";
   std::string self(buf, static_cast<size_t>(n));
-  std::string dir = self.substr(0, self.rfind('/'));  // build/tests
+  return self.substr(0, self.rfind('/'));
+}
+}  // namespace
+
+std::string oomwatch_bin() {
+  if (const char* e = std::getenv("OOMWATCH_BIN")) return e;
+  std::string dir = tests_dir();
   return dir.substr(0, dir.rfind('/')) + "/oomwatch";
 }
 
 std::string alloc_bin() {
   if (const char* e = std::getenv("OWTEST_ALLOC")) return e;
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "build/tests/owalloc";
-  std::string self(buf, static_cast<size_t>(n));
-  return self.substr(0, self.rfind('/')) + "/owalloc";  // build/tests/owalloc
+  return tests_dir() + "/owalloc";
 }
 
 namespace {

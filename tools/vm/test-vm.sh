@@ -359,7 +359,8 @@ report() {
 	# The guest's header (version, cgroup layout), one line per scenario with
 	# what it chose to show, then the counts "PASSED FAILED [RUNNING]".
 	awk -f "$REPO/tools/vm/results.awk" "$clean" >"$VMDIR/$release.results"
-	sed '$d' "$VMDIR/$release.results"
+	# A skip names its kernel: the summary lists skips of both guests together.
+	sed '$d' "$VMDIR/$release.results" | sed "s/^  SKIP /  SKIP $series: /"
 	read -r pass fail skip running < <(tail -n 1 "$VMDIR/$release.results")
 	if ! grep -q '@@VMDONE' "$clean"; then
 		# Hung, panicked or died: that is a failure of its own, with the

@@ -27,7 +27,8 @@ void HistoryWriter::snapshot(std::shared_ptr<const sampler::Snapshot> snap) {
     snaps_.push_back(std::move(snap));
   }
   cv_.notify_one();
-  if (dropped == 1 || dropped % 100 == 0)
+  // Only when one was dropped: the first drop, then every hundredth.
+  if (dropped > 0 && (dropped == 1 || dropped % 100 == 0))
     spdlog::warn("history: the database is {} snapshots behind; {} snapshot(s) dropped so far", kMaxPending, dropped);
 }
 

@@ -20,9 +20,15 @@ using namespace ow;
 
 namespace {
 
+// No C0 control, DEL or C1 control (U+0080..U+009F, C2 80..C2 9F in UTF-8).
 bool no_controls(std::string_view s) {
-  for (unsigned char c : s)
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7f) return false;
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9f &&
+        static_cast<unsigned char>(s[i + 1]) >= 0x80)
+      return false;
+  }
   return true;
 }
 

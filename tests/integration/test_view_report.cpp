@@ -83,6 +83,9 @@ TEST_CASE("report --html renders every selected cgroup in headless Chromium with
                        {smp("/owview/web", 11, (100 + i % 30) * kMiB, 256 * kMiB),
                         smp("/owview/db", 12, (50 + i / 4) * kMiB, kUnlimited),
                         smp("/owview/batch", 13, (i % 120) * kMiB, 128 * kMiB, kills),
+                        // a tenant's name: "<!--" in the page's data script
+                        // must not keep the charts from drawing
+                        smp("/owview/<!--<script>", 15, 20 * kMiB, 64 * kMiB),
                         smp("/other", 14, 900 * kMiB, kUnlimited)}});
     }
     REQUIRE(h->insert(snaps));
@@ -116,13 +119,14 @@ TEST_CASE("report --html renders every selected cgroup in headless Chromium with
   auto dom = owtest::run(chromium(tmp, {"--dump-dom"}, html), 60);
   INFO(dom.err.substr(0, 4000));
   REQUIRE(dom.exit_code == 0);
-  CHECK(has(dom.out, "<div id=\"ow-status\">rendered 3</div>"));  // the three children of /owview
-  CHECK(has(dom.out, "<title>oomwatch report: rendered 3 charts</title>"));
-  for (int i = 0; i < 3; ++i) {
+  CHECK(has(dom.out, "<div id=\"ow-status\">rendered 4</div>"));  // the four children of /owview
+  CHECK(has(dom.out, "<title>oomwatch report: rendered 4 charts</title>"));
+  for (int i = 0; i < 4; ++i) {
     CAPTURE(i);
     CHECK(has(dom.out, "id=\"chart-" + std::to_string(i) + "\" data-rendered=\"1\""));
   }
-  CHECK_FALSE(has(dom.out, "id=\"chart-3\""));
+  CHECK_FALSE(has(dom.out, "id=\"chart-4\""));
+  CHECK(has(dom.out, "/owview/&lt;!--&lt;script&gt;"));  // its name, shown as text
   CHECK(dom.out.find("<canvas") != std::string::npos);
   CHECK_FALSE(has(dom.err, "Uncaught"));
   CHECK_FALSE(has(dom.err, ":CONSOLE("));  // nothing logged to the console: no errors, no warnings

@@ -44,6 +44,11 @@ TEST_CASE("printable: invalid UTF-8 and control bytes become \\xNN, valid text i
   CHECK(printable("\xc3\xa9\xc3") == "\xc3\xa9\\xc3");  // comm cut mid-character
   CHECK(printable("a\xff b\"") == "a\\xff b\"");
   CHECK(printable("\x1b[31m") == "\\x1b[31m");  // no terminal escapes
+  // C1 controls as UTF-8: CSI (U+009B), OSC (U+009D), ST (U+009C), NEL (U+0085)
+  CHECK(printable("a\xc2\x9b" "31mb") == "a\\xc2\\x9b31mb");
+  CHECK(printable("\xc2\x9d" "0;x\xc2\x9c") == "\\xc2\\x9d0;x\\xc2\\x9c");
+  CHECK(printable("\xc2\x85\xc2\x80\xc2\x9f") == "\\xc2\\x85\\xc2\\x80\\xc2\\x9f");
+  CHECK(printable("\xc2\xa0\xc2\xa9") == "\xc2\xa0\xc2\xa9");  // NBSP and (c) are text
   CHECK(printable("sys\\x2dfsck") == "sys\\x2dfsck");  // systemd's own escapes untouched
   CHECK(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate is not UTF-8
   CHECK(printable("\xc0\xaf") == "\\xc0\\xaf");  // nor an overlong '/'

@@ -7,6 +7,7 @@
 #include "test_store_tmp.hpp"
 #include "view/report_assets.hpp"
 #include "view/report_html.hpp"
+#include <nlohmann/json.hpp>
 #include "view/report_model.hpp"
 
 using namespace ow;
@@ -147,6 +148,28 @@ TEST_CASE("the HTML page embeds the library, one chart per cgroup, markers and e
   auto data = page.find("var OW = ");
   REQUIRE(data != std::string::npos);
   CHECK(page.substr(data, page.find(";</script>", data) - data).find("</") == std::string::npos);
+
+  // Names a tenant chose: "<!--" would put the parser into the escaped script
+  // state (the page's own "</script>" then no longer ends the data, and
+  // nothing draws); U+2028 ends a line in older JavaScript.
+  ReportData hostile = d;
+  hostile.cgroups[0].path = "/<!--<script>";
+  hostile.cgroups[1].path = "/a-->b</script x>";
+  hostile.cgroups[2].path = "/line\xe2\x80\xa8sep\xe2\x80\xa9&amp;";
+  std::string hp = render_html(hostile, "", "");
+  auto hd = hp.find("var OW = ");
+  REQUIRE(hd != std::string::npos);
+  auto he = hp.find(";</script>", hd);
+  REQUIRE(he != std::string::npos);
+  std::string script = hp.substr(hd, he - hd);
+  INFO(script);
+  for (const char* bad : {"<", ">", "&", "\xe2\x80\xa8", "\xe2\x80\xa9"}) CHECK(script.find(bad) == std::string::npos);
+  // The data is still the names, for the script that reads it.
+  auto j = nlohmann::json::parse(script.substr(std::string("var OW = ").size()));
+  std::string all = j.dump();
+  CHECK(all.find("/<!--<script>") != std::string::npos);
+  CHECK(all.find("/a-->b</script x>") != std::string::npos);
+  CHECK(all.find("/line\xe2\x80\xa8sep\xe2\x80\xa9&amp;") != std::string::npos);
 
   ReportData empty = d;
   empty.cgroups.clear();

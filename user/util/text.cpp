@@ -73,12 +73,17 @@ std::string printable(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     size_t n = seq_len(s, i);
     auto b0 = static_cast<unsigned char>(s[i]);
-    if (n == 0 || b0 < 0x20 || b0 == 0x7f) {
-      auto c = static_cast<unsigned char>(s[i]);
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-      ++i;
+    // C1 controls (U+0080..U+009F, C2 80..C2 9F in UTF-8): CSI (U+009B) and
+    // OSC (U+009D) start escape sequences on terminals that read them.
+    bool c1 = n == 2 && b0 == 0xc2 && static_cast<unsigned char>(s[i + 1]) <= 0x9f;
+    if (n == 0 || b0 < 0x20 || b0 == 0x7f || c1) {
+      for (size_t k = 0; k < (c1 ? 2 : 1); ++k) {
+        auto c = static_cast<unsigned char>(s[i + k]);
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+      i += c1 ? 2 : 1;
     } else {
       out.append(s.substr(i, n));
       i += n;

@@ -14,8 +14,9 @@ namespace ow {
 // True when s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool valid_utf8(std::string_view s);
 
-// s with every byte that is not part of a well-formed UTF-8 sequence, and
-// every ASCII control character (so no escape sequence reaches a terminal),
+// s with every byte that is not part of a well-formed UTF-8 sequence, every
+// C0 control character and DEL, and both bytes of every C1 control character
+// (U+0080..U+009F as UTF-8), so no escape sequence reaches a terminal,
 // written as the four characters \xNN; other text, backslashes included, is
 // unchanged.
 // For display: the result names the same cgroup an operator sees in `ls -b`.

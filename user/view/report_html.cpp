@@ -25,14 +25,21 @@ std::string size_cell(uint64_t b) { return b == kUnlimited ? "max" : format_size
 
 std::string when(int64_t ts) { return stats::format_rfc3339(ts).substr(0, 19) + "Z"; }
 
-// JSON inside <script>: "</" could end the element; ensure_ascii keeps U+2028 out.
+// JSON inside <script>. "</script" would end the element and "<!--" would
+// switch the HTML parser into its escaped script state, where the page's own
+// "</script>" no longer ends it (the charts never draw). '<', '>' and '&'
+// occur only inside JSON strings, where \u003c, \u003e and \u0026 are the
+// same characters to the script; ensure_ascii writes U+2028 and U+2029 (line
+// terminators to older JavaScript) as \u escapes too.
 std::string script_json(const nlohmann::json& j) {
   std::string s = j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '<' && i + 1 < s.size() && s[i + 1] == '/') out += "<\\";
-    else out += s[i];
+  for (char c : s) {
+    if (c == '<') out += "\\u003c";
+    else if (c == '>') out += "\\u003e";
+    else if (c == '&') out += "\\u0026";
+    else out += c;
   }
   return out;
 }

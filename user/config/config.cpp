@@ -337,7 +337,7 @@ Result<Config> parse_config(std::string_view text, const std::string& name) {
 }
 
 Result<Config> load_config(const std::string& path) {
-  auto text = read_text(path);
+  auto text = read_input_file(path, kMaxConfigBytes, "the config file");
   if (!text) return text.error();
   return parse_config(*text, path);
 }

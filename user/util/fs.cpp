@@ -27,6 +27,48 @@ Result<std::string> read_text(const std::string& path) {
   return out;
 }
 
+namespace {
+const char* kind_of(mode_t m) {
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISSOCK(m)) return "a socket";
+  return "not a regular file";
+}
+
+std::string bound_text(uint64_t b) {
+  return b % (1ull << 20) == 0 ? std::to_string(b >> 20) + " MiB" : std::to_string(b) + " bytes";
+}
+}  // namespace
+
+Result<std::string> read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return sys_error("open " + std::string(what), path);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + std::string(what), path);
+  if (!S_ISREG(st.st_mode))
+    return usage_error(std::string(what) + " must be a regular file; this is " + kind_of(st.st_mode) + ":", path);
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    return usage_error(std::string(what) + " is " + std::to_string(st.st_size) + " bytes, over its bound of " +
+                           bound_text(max_bytes) + ":",
+                       path);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read " + std::string(what), path);
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes)
+      return usage_error(std::string(what) + " grew past its bound of " + bound_text(max_bytes) + " while read:", path);
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
 Status write_text(const std::string& path, std::string_view s) {
   // O_TRUNC matters for regular files (tests' fake trees); cgroupfs ignores it.
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));

@@ -18,6 +18,16 @@ constexpr unsigned kFileMode = 0640;
 constexpr unsigned kDirMode = 0755;
 
 Result<std::string> read_text(const std::string& path);
+// A file an operator names on the command line or in the config (config,
+// pods list, overrides, Knative Services): it must be a regular file of at
+// most max_bytes. A FIFO, device or directory is refused without blocking
+// (opened O_NONBLOCK) and without reading; a larger file is refused from its
+// size, and one that grows past the bound while read stops there. The error
+// is a usage error that names the path, what it is and the bound.
+Result<std::string> read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what);
+// The bounds of read_input_file's callers (docs/safety.md lists them).
+constexpr uint64_t kMaxConfigBytes = 1ull << 20;     // config file, overrides
+constexpr uint64_t kMaxListBytes = 64ull << 20;      // pods list, Knative Services
 // Writes the whole string in one write(2): cgroupfs treats each write as one value.
 Status write_text(const std::string& path, std::string_view s);
 // Appends one line (a newline is added when missing) and fsyncs. The file is

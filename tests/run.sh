@@ -62,6 +62,10 @@ failed_cases() {
     # A case header is the name (and sections) between two dashed lines.
     /^--------------------+$/ { if (grab) grab = 0; else { name = ""; grab = 1 }; next }
     grab { sub(/^ +/, ""); name = (name == "" ? $0 : name " " $0); next }
+    # The VM report: "test case:", the name, then the case'"'"'s file:line.
+    /^ +test case:$/ { name = ""; vgrab = 1; next }
+    vgrab && /^ +tests\/.*:[0-9]+$/ { vgrab = 0; next }
+    vgrab { t = $0; sub(/^ +/, "", t); name = (name == "" ? t : name " " t); next }
     / FAILED:$/ { loc = $1; sub(/:$/, "", loc); print tier ": " loc "  " name }
   ' "$2" | awk '!seen[$0]++' | head -n 20 >>"$RES/$1.failures"
 }

@@ -90,8 +90,7 @@ int run_recommend(const RecommendOpts& o) {
   std::optional<k8s::PodResources> pods;
   if (!o.pods.empty()) {
     auto text = read_input_file(o.pods, kMaxListBytes, "--pods");
-    if (!text)
-      return fail(text.error().usage ? kExitUsage : kExitEnv, text.error(), "pass the output of kubectl get pods -o json");
+    if (!text) return fail(text.error(), "pass the output of kubectl get pods -o json");
     auto p = k8s::parse_pods_json(*text);
     if (!p) return fail(kExitUsage, p.error().message() + ": " + o.pods);
     pods = std::move(*p);

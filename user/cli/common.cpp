@@ -21,6 +21,8 @@ int fail(int code, const Error& e, const std::string& hint) {
   return fail(code, e.message(), h);
 }
 
+int fail(const Error& e, const std::string& hint) { return fail(e.usage ? kExitUsage : kExitEnv, e, hint); }
+
 int require_root(const char* what) {
   if (::geteuid() == 0) return kExitOk;
   return fail(kExitEnv, std::string(what) + " needs root (BPF and cgroup writes)", "run it with sudo");

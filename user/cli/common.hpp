@@ -16,6 +16,9 @@ inline constexpr int kExitUsage = 2;  // bad input: message names the bad value
 // "oomwatch: <msg>" on stderr, then "HINT: <hint>" when given; returns the code.
 int fail(int code, const std::string& msg, const std::string& hint = {});
 int fail(int code, const Error& e, const std::string& hint = {});
+// The exit code from the error itself: kExitUsage when the input was at fault
+// (Error::usage), else kExitEnv.
+int fail(const Error& e, const std::string& hint = {});
 
 // Root and a memory hierarchy are needed by most commands.
 int require_root(const char* what);

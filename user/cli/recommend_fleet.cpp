@@ -131,8 +131,7 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   std::optional<fleet::KnativeServices> ksvc;
   if (!o.knative_services.empty()) {
     auto t = read_input_file(o.knative_services, kMaxListBytes, "--knative-services");
-    if (!t)
-      return fail(t.error().usage ? kExitUsage : kExitEnv, t.error(), "pass the output of kubectl get ksvc -o json");
+    if (!t) return fail(t.error(), "pass the output of kubectl get ksvc -o json");
     auto k = fleet::parse_knative_services(*t);
     if (!k) return fail(kExitUsage, "--knative-services " + o.knative_services + ": " + k.error().message());
     ksvc = std::move(*k);
@@ -140,7 +139,7 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   std::optional<fleet::Overrides> ov;
   if (!o.overrides.empty()) {
     auto t = read_input_file(o.overrides, kMaxConfigBytes, "--overrides");
-    if (!t) return fail(t.error().usage ? kExitUsage : kExitEnv, t.error());
+    if (!t) return fail(t.error());
     auto p = fleet::parse_overrides(*t);
     if (!p) return fail(kExitUsage, "--overrides " + o.overrides + ": " + p.error().message());
     ov = std::move(*p);

@@ -10,20 +10,33 @@
 
 namespace ow {
 
+namespace {
+// Reads fd to its end into out. False on a read error (errno set) or, with
+// *over set, once more than max bytes have come.
+bool read_to_end(int fd, std::string& out, uint64_t max, bool* over) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) return true;
+    if (out.size() + static_cast<size_t>(n) > max) {
+      *over = true;
+      return false;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+}  // namespace
+
 Result<std::string> read_text(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return sys_error("open", path);
   std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("read", path);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  bool over = false;
+  if (!read_to_end(fd.get(), out, UINT64_MAX, &over)) return sys_error("read", path);
   return out;
 }
 
@@ -54,17 +67,11 @@ Result<std::string> read_input_file(const std::string& path, uint64_t max_bytes,
                            bound_text(max_bytes) + ":",
                        path);
   std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("read " + std::string(what), path);
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes)
+  bool over = false;
+  if (!read_to_end(fd.get(), out, max_bytes, &over)) {
+    if (over)
       return usage_error(std::string(what) + " grew past its bound of " + bound_text(max_bytes) + " while read:", path);
-    out.append(buf, static_cast<size_t>(n));
+    return sys_error("read " + std::string(what), path);
   }
   return out;
 }

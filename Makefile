@@ -159,7 +159,7 @@ test: deps
 
 # The fast loop while changing code: an incremental build, then the unit and
 # bpf tiers and the integration cases of the areas touched since HEAD (or
-# AREAS="recommend trace"; tests/check-areas.sh maps files to test files).
+# AREAS="recommend trace"; tests/check.sh maps files to test files).
 check: tests
 	$(Q)tools/go/build.sh $(BUILD) >/dev/null
 	$(Q)BUILD=$(BUILD) tests/check.sh $(AREAS)

@@ -10,6 +10,7 @@
 #include "snapshot.bpf.h"
 #include "reclaim.bpf.h"
 #include "bpfmem.bpf.h"
+#include "births.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -33,6 +34,19 @@ int test_mark_victim(struct bpf_raw_tracepoint_args *ctx)
 	if (victim_arg_is_task)
 		return handle_mark_victim(bpf_get_current_task(), ctx->args[0]);
 	return handle_mark_victim(bpf_get_current_pid_tgid() & 0xffffffff, 0);
+}
+
+/* New cgroups under the managed roots (births.bpf.h). */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(births_mkdir_btf, struct cgroup *cgrp, const char *path)
+{
+	return handle_cgroup_mkdir(cgrp);
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int births_mkdir_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return handle_cgroup_mkdir((struct cgroup *)ctx->args[0]);
 }
 
 SEC("iter/cgroup")

@@ -16,6 +16,7 @@
 
 enum ow_event_type {
 	OW_EV_OOM_KILL = 1,
+	OW_EV_CGROUP_BIRTH = 2,
 };
 
 /* flags of struct ow_oom_event */
@@ -114,9 +115,39 @@ enum ow_stat {
 	OW_STAT_RB_DROPS = 0, /* ring buffer full: event lost */
 	OW_STAT_OOM_EVENTS = 1, /* mark_victim hits */
 	OW_STAT_SNAP_WALKS = 2, /* iter/cgroup walks */
+	OW_STAT_BIRTH_DROPS = 3, /* births ring buffer full: a new cgroup's event lost */
+	OW_STAT_BIRTHS = 4, /* births emitted (cgroup_mkdir under a watched root) */
 	OW_STAT_MAX = 8,
 };
 
+
+/* ---- new cgroups under the agent's managed subtrees (bpf/births.bpf.h) ---- */
+
+#define OW_BIRTH_RINGBUF_BYTES (64 * 1024)
+/* cgroups the agent watches for new descendants (its --manage roots) */
+#define OW_BIRTH_ROOTS 64
+/* ancestors looked at per cgroup_mkdir, the new cgroup's parent first */
+#define OW_BIRTH_LEVELS 8
+/* NAME_MAX + 1: a cgroup directory's name and its NUL */
+#define OW_CGROUP_NAME_LEN 256
+
+/* One cgroup created below a watched root, emitted from the cgroup_mkdir
+ * tracepoint (tp_btf, raw_tp fallback) into the `births` ring buffer. The
+ * tracepoint fires just before the kernel makes the directory visible
+ * (kernfs_activate), so a reader may find it missing for an instant.
+ * The hash map `birth_roots` holds the watched roots: key the root's kernfs
+ * id (__u64), value the id of its hierarchy (__u32, cgroup_root.hierarchy_id:
+ * 0 on cgroup v2, the memory line of /proc/cgroups on v1); kernfs ids are
+ * unique only within one hierarchy. */
+struct ow_birth_event {
+	__u32 type; /* OW_EV_CGROUP_BIRTH */
+	__u32 depth; /* levels below the watched root: 1 = a direct child */
+	__u64 ts_ns; /* CLOCK_MONOTONIC of the mkdir */
+	__u64 cgroup_id; /* kernfs id == inode of the new directory */
+	__u64 parent_id;
+	__u64 root_id; /* the watched root it is under */
+	char name[OW_CGROUP_NAME_LEN]; /* the directory's name (bytes, NUL-terminated) */
+};
 
 /* ---- eBPF memory accounting and GOMEMLIMIT hints (bpf/bpfmem.bpf.h) ---- */
 

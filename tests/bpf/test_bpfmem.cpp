@@ -198,6 +198,6 @@ TEST_CASE("sys_enter/exit_bpf report map creations and program loads", "[bpf][bp
   REQUIRE(eb);
   CHECK(eb->ret == -bad_errno);
   CHECK(eb->obj_id == 0);
-  CHECK((*rr)->unknown() == 0);
+  CHECK((*rr)->malformed() == 0);
   CHECK(l->skel()->bss->bpfmem_rb_drops == 0);
 }

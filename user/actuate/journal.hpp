@@ -17,6 +17,12 @@ namespace ow::actuate {
 struct Saved {
   std::string file;      // "memory.oom_control" or "memory.high"
   std::string original;  // value to write back ("0", "max", "123456")
+  // v1 oom_kill_disable of a managed parent: every cgroup created below it
+  // while it reads 1 inherits the 1, so restoring it also puts back 0 in each
+  // descendant reading 1, except those in `keep` (they read 1 before
+  // oomwatch touched the parent: someone else's setting).
+  bool subtree = false;
+  std::vector<std::string> keep;
 };
 
 class Journal {
@@ -29,18 +35,22 @@ class Journal {
   // atomically and reaches the page cache, not the disk: it has to outlive
   // the agent (SIGKILL, a crash), and a power cut resets every cgroup anyway.
   Status remember(const std::string& rel, const std::string& file, const std::string& original);
+  // The same for a v1 managed parent's memory.oom_control (Saved::subtree).
+  Status remember_subtree(const std::string& rel, const std::string& original, std::vector<std::string> keep);
   struct Entry {
     std::string rel, file, original;
   };
   // The same for many settings with one write of the file (arming a
   // thousand children at start is one write, not a thousand growing ones).
   Status remember(const std::vector<Entry>& entries);
-  // Writes every original back; drops entries of cgroups that no longer exist.
-  // Returns the number of settings restored.
+  // Writes every original back (a subtree entry's descendants after the
+  // parent, so that none is created with the 1 meanwhile); drops entries of
+  // cgroups that no longer exist. Returns the number of settings restored.
   Result<int> restore(const cg::Hierarchy& h);
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
   const std::string& path() const { return path_; }
+  bool has(const std::string& rel, const std::string& file) const { return entries_.count(rel + "\n" + file) > 0; }
 
  private:
   Status save() const;

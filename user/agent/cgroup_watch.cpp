@@ -39,19 +39,24 @@ Result<V2EventsWatch> V2EventsWatch::open() {
 }
 
 Status V2EventsWatch::add(const cg::Hierarchy& h, const std::string& rel) {
-  std::string f = h.abs(rel) + "/memory.events";
-  int wd = ::inotify_add_watch(ifd_.get(), f.c_str(), IN_MODIFY);
-  if (wd < 0) return sys_error("watch", f);
-  wd_to_rel_[wd] = rel;
+  // memory.max too: a write to it is an IN_MODIFY like any write (vfs_write),
+  // so a container runtime setting the limit just after mkdir is seen at once.
+  for (const char* name : {"memory.events", "memory.max"}) {
+    std::string f = h.abs(rel) + "/" + name;
+    int wd = ::inotify_add_watch(ifd_.get(), f.c_str(), IN_MODIFY);
+    if (wd < 0) return sys_error("watch", f);
+    wd_to_rel_[wd] = rel;
+  }
   return {};
 }
 
 void V2EventsWatch::remove(const std::string& rel) {
-  for (auto it = wd_to_rel_.begin(); it != wd_to_rel_.end(); ++it)
+  for (auto it = wd_to_rel_.begin(); it != wd_to_rel_.end();)
     if (it->second == rel) {
       ::inotify_rm_watch(ifd_.get(), it->first);
-      wd_to_rel_.erase(it);
-      return;
+      it = wd_to_rel_.erase(it);
+    } else {
+      ++it;
     }
 }
 

@@ -32,14 +32,14 @@ class V1OomWatch {
   std::string rel_;
 };
 
-// One inotify instance for many memory.events files.
+// One inotify instance for many cgroups' memory.events and memory.max files.
 class V2EventsWatch {
  public:
   static Result<V2EventsWatch> open();
   Status add(const cg::Hierarchy& h, const std::string& rel);
   void remove(const std::string& rel);
   int fd() const { return ifd_.get(); }
-  // Cgroups whose memory.events changed since the last call.
+  // Cgroups whose memory.events or memory.max changed since the last call.
   std::vector<std::string> drain();
 
  private:

@@ -1,6 +1,5 @@
 #include "agent/daemon_impl.hpp"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,19 +13,6 @@ StatePaths state_paths(const DaemonOptions& o) {
   p.pin_dir = o.pin_dir;
   p.audit_log = o.cfg.audit_log;
   return p;
-}
-
-std::vector<std::pair<std::string, uint64_t>> children(const cg::Hierarchy& h, const std::string& rel) {
-  std::vector<std::pair<std::string, uint64_t>> out;
-  DIR* d = ::opendir(h.abs(rel).c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-    out.emplace_back(cg::join_rel(rel, e->d_name), static_cast<uint64_t>(e->d_ino));
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 uint64_t Daemon::guard_distance(uint64_t limit) const {
@@ -83,6 +69,7 @@ Status Daemon::start() {
   lo.memcg_v1 = h_.version() == cg::Version::V1;
   lo.reclaim = true;
   lo.bpfmem = o_.hints;  // eBPF memory per cgroup, for the hints
+  lo.births = rescue_active() && !roots_.empty();  // children armed at birth, not at the next walk
   auto loader = bpf::Loader::open(lo);
   if (!loader) return loader.error();
   loader_ = std::move(*loader);
@@ -162,6 +149,22 @@ Status Daemon::start() {
     if (!w) return w.error();
     v2w_.emplace(std::move(*w));
     if (auto s = loop_->add_fd(v2w_->fd(), [this] { on_v2_events(); }); !s) return s;
+  }
+  if (rescue_active() && !roots_.empty()) {
+    auto t = loop_->add_oneshot([this] { retry_births(); });
+    if (!t) return t.error();
+    retry_timer_ = *t;
+    if (loader_->births_attached()) {
+      auto b = BirthWatch::open(*loader_, h_, roots_, [this](const Birth& x) { on_birth(x); });
+      if (!b)
+        spdlog::warn("new children found by the walk only (up to {} late): {}",
+                     format_duration(std::chrono::nanoseconds(cfg_.interval_ns)), b.error().message());
+      else
+        births_ = std::move(*b);
+    }
+    if (births_)
+      if (auto s = loop_->add_fd(births_->fd(), [this] { on_births(); }); !s) return s;
+    arm_roots();
   }
   // After the guardian's fork: the server has a thread of its own.
   if (auto m = MetricsHooks::start(cfg_, roots_); !m)
@@ -300,101 +303,6 @@ policy::WindowFigures Daemon::figures(const std::string& path) const {
   return f;
 }
 
-void Daemon::refresh_children() {
-  std::vector<std::pair<std::string, uint64_t>> alive;  // (path, cgroup id), sorted by path per root
-  std::vector<std::string> alive_root;                  // the root of each entry of alive
-  for (const auto& r : roots_)
-    for (auto& c : children(h_, r)) {
-      alive.push_back(std::move(c));
-      alive_root.push_back(r);
-    }
-  std::unordered_map<std::string_view, uint64_t> ids;  // views into alive, which no longer changes
-  ids.reserve(alive.size());
-  for (const auto& [p, id] : alive) ids.emplace(p, id);
-  for (auto it = kids_.begin(); it != kids_.end();) {
-    auto a = ids.find(it->first);
-    if (a != ids.end() && a->second == it->second.id) {
-      ++it;
-      continue;
-    }
-    if (it->second.v1) loop_->remove_fd(it->second.v1->fd());
-    if (v2w_) v2w_->remove(it->first);
-    window_.forget(it->first);
-    spdlog::info("{} is gone{}", printable(it->first), a != ids.end() ? " (a new cgroup has its name)" : "");
-    it = kids_.erase(it);
-  }
-  std::vector<Child*> added;  // std::map: pointers stay valid
-  for (size_t i = 0; i < alive.size(); ++i) {
-    const auto& [p, id] = alive[i];
-    if (kids_.count(p)) continue;
-    Child c;
-    c.path = p;
-    c.root = alive_root[i];
-    c.id = id;
-    added.push_back(&kids_.emplace(p, std::move(c)).first->second);
-  }
-  if (!rescue_active() || added.empty()) return;
-  if (h_.version() == cg::Version::V1 && added.size() > 1) {
-    // One journal write for all of them before any is changed; arm() then
-    // finds each entry recorded (a child arm() skips keeps a harmless one).
-    std::vector<actuate::Journal::Entry> es;
-    for (const Child* c : added)
-      if (auto ev = h_.events(c->path); ev && !ev->oom_kill_disable) es.push_back({c->path, "memory.oom_control", "0"});
-    if (auto s = journal_.remember(es); !s) spdlog::error("journal: {}", s.error().message());  // arm() refuses each
-  }
-  for (Child* c : added) arm(*c);
-}
-
-void Daemon::arm(Child& c) {
-  if (h_.version() == cg::Version::V1) {
-    auto ev = h_.events(c.path);
-    if (!ev) return;
-    if (!ev->oom_kill_disable) {
-      if (auto s = journal_.remember(c.path, "memory.oom_control", "0"); !s) {
-        spdlog::error("not arming {}: journal: {}", c.path, s.error().message());
-        return;
-      }
-      if (auto s = h_.set_oom_kill_disable(c.path, true); !s) {
-        spdlog::warn("not arming {}: {}", c.path, s.error().message());
-        return;
-      }
-    }
-    auto w = V1OomWatch::open(h_, c.path);
-    if (!w) {
-      spdlog::warn("no OOM notification for {}: {}", c.path, w.error().message());
-      (void)h_.set_oom_kill_disable(c.path, false);
-      return;
-    }
-    c.v1.emplace(std::move(*w));
-    std::string p = c.path;
-    (void)loop_->add_fd(c.v1->fd(), [this, p] { on_v1_oom(p); });
-    spdlog::info("armed {}: paused at its limit, not killed, until oomwatch acts (deadline {})", c.path,
-                 format_duration(std::chrono::nanoseconds(cfg_.v1_pause_deadline_ns)));
-  } else {
-    if (v2w_) (void)v2w_->add(h_, c.path);
-    update_guard(c);
-  }
-}
-
-// v2: memory.high a guard below memory.max, following max as it changes.
-void Daemon::update_guard(Child& c) {
-  auto u = h_.read(c.path);
-  if (!u) return;
-  if (c.guard_bytes == 0 && u->high_bytes != kUnlimited) return;  // someone else's memory.high: leave it
-  if (c.guard_bytes != 0 && u->high_bytes != c.guard_bytes) return;  // changed behind our back
-  auto want = policy::rescue_high_bytes(u->limit_bytes, u->usage_bytes);
-  uint64_t v = want ? *want : kUnlimited;
-  if (v == u->high_bytes) return;
-  if (c.guard_bytes == 0) {
-    if (auto s = journal_.remember(c.path, "memory.high", "max"); !s) return;
-  }
-  if (auto s = h_.set_high(c.path, v); !s) {
-    spdlog::warn("memory.high of {}: {}", c.path, s.error().message());
-    return;
-  }
-  c.guard_bytes = v == kUnlimited ? 0 : v;
-}
-
 void Daemon::on_kill(const bpf::OomKill& k) {
   Child* kid = nullptr;
   for (auto& [p, c] : kids_)
@@ -474,6 +382,7 @@ void Daemon::report_drops() {
 void Daemon::on_tick() {
   report_drops();
   refresh_children();
+  sweep_descendants();
   on_snapshot(take_snapshot(*sampler_));
 }
 
@@ -482,6 +391,7 @@ void Daemon::on_snapshot_ready() {
   if (!t) return;
   report_drops();
   refresh_children();
+  sweep_descendants();
   on_snapshot(*t);
 }
 

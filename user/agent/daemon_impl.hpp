@@ -17,6 +17,7 @@
 
 #include "actuate/apply.hpp"
 #include "actuate/journal.hpp"
+#include "agent/birth_watch.hpp"
 #include "agent/cgroup_watch.hpp"
 #include "agent/donor_history.hpp"
 #include "agent/recommend_apply.hpp"
@@ -82,6 +83,17 @@ struct Child {
   } inc;
 };
 
+// A --manage root. v1: armed (oom_kill_disable 1) so that its new children
+// are born armed; its own pause at its limit is handed back at once.
+struct ManagedRoot {
+  std::string path;
+  uint64_t id = 0;
+  std::optional<V1OomWatch> v1;  // its own pause (v1, armed)
+  bool armed = false;             // v1: oomwatch wrote its 1
+  bool released = false;          // v1: given back to the OOM killer at its own limit, until no longer under_oom
+  std::set<std::string> keep;     // v1: descendants reading 1 before oomwatch armed it (someone else's)
+};
+
 constexpr int64_t kIncidentGapNs = 60'000'000'000;
 // Growth rate over the snapshots of the last seconds.
 constexpr int64_t kGrowthLookbackNs = 5'000'000'000;
@@ -112,6 +124,14 @@ class Daemon {
   void on_v2_events();
   void check_paused();
   void refresh_children();
+  void arm_roots();
+  void on_root_oom(const std::string& path);
+  void rearm_roots();
+  void on_births();
+  void on_birth(const Birth& b);
+  void retry_births();
+  void disarm_inherited(const std::string& rel);
+  void sweep_descendants();
   void arm(Child& c);
   void update_guard(Child& c);
   // signal_mono_ns: when the kernel signalled (CLOCK_MONOTONIC); from: "kernel"
@@ -168,6 +188,13 @@ class Daemon {
   void enforce_recommendation(const NewRecommendation& f);
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
+  std::map<std::string, ManagedRoot> mroots_;
+  std::unique_ptr<BirthWatch> births_;  // nullptr: children found by the walk only
+  std::vector<Birth> pending_births_;   // not visible yet when their event came
+  int retry_timer_ = -1;                // one-shot: pending_births_ looked at again
+  std::unordered_map<uint64_t, std::string> deep_;  // v1: descendants below children seen born (id -> path)
+  std::set<uint64_t> swept_;            // v1: descendants sweep_descendants() has looked at
+  uint64_t birth_drops_seen_ = 0;
   bool pinned_ = false;
   uint64_t drops_seen_ = 0;
   uint64_t plan_seq_ = 0;

@@ -56,6 +56,7 @@ void Daemon::on_v1_oom(const std::string& path) {
 
 void Daemon::check_paused() {
   int64_t now = mono_ns();
+  rearm_roots();
   for (auto& [p, c] : kids_) {
     if (!c.paused) continue;
     auto ev = h_.events(p);
@@ -80,9 +81,10 @@ void Daemon::on_v2_events() {
   for (const auto& p : v2w_->drain()) {
     auto it = kids_.find(p);
     if (it == kids_.end()) continue;
+    Child& c = it->second;
+    update_guard(c);  // memory.max may have changed (a runtime setting it just after mkdir)
     auto ev = h_.events(p);
     if (!ev) continue;
-    Child& c = it->second;
     bool grew = ev->high > c.last_high_events || ev->max > c.last_failcnt;
     c.last_high_events = ev->high;
     c.last_failcnt = ev->max;

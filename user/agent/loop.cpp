@@ -1,5 +1,7 @@
 #include "agent/loop.hpp"
 
+#include <algorithm>
+
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -48,6 +50,27 @@ Result<int> Loop::add_timer(std::chrono::nanoseconds period, Callback cb) {
   if (!s) return s.error();
   owned_[fd] = std::move(t);
   return fd;
+}
+
+Result<int> Loop::add_oneshot(Callback cb) {
+  UniqueFd t(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+  if (!t.valid()) return sys_error("timerfd_create");
+  int fd = t.get();
+  auto s = add_fd(fd, [fd, cb = std::move(cb)] {
+    uint64_t n;
+    if (::read(fd, &n, sizeof n) == sizeof n) cb();
+  });
+  if (!s) return s.error();
+  owned_[fd] = std::move(t);
+  return fd;
+}
+
+void Loop::arm_timer(int fd, std::chrono::nanoseconds after) {
+  if (fd < 0) return;
+  itimerspec its{};
+  its.it_value.tv_sec = after.count() / 1000000000;
+  its.it_value.tv_nsec = std::max<long>(1, static_cast<long>(after.count() % 1000000000));
+  (void)::timerfd_settime(fd, 0, &its, nullptr);
 }
 
 Status Loop::handle_signals(Callback on_hup) {

@@ -21,6 +21,9 @@ class Loop {
   void remove_fd(int fd);
   // A periodic timer (timerfd, CLOCK_MONOTONIC); returns its fd.
   Result<int> add_timer(std::chrono::nanoseconds period, Callback cb);
+  // A one-shot timer, disarmed until arm_timer(fd, after) (again and again).
+  Result<int> add_oneshot(Callback cb);
+  void arm_timer(int fd, std::chrono::nanoseconds after);
   // SIGINT/SIGTERM end run(); SIGHUP calls on_hup (a closed terminal or a
   // reload request must not stop the agent). They are blocked and read
   // through a signalfd.

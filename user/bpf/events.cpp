@@ -2,7 +2,6 @@
 
 #include "util/text.hpp"
 
-#include <bpf/libbpf.h>
 #include <time.h>
 
 #include <cstring>
@@ -66,37 +65,5 @@ nlohmann::json to_json(const OomKill& e) {
   if (r.flags & OW_OOM_PID_ONLY) j["partial"] = "kernel passes only the victim pid (before 6.8)";
   return j;
 }
-
-Result<std::unique_ptr<RingReader>> RingReader::open(int map_fd, Handler on_event) {
-  std::unique_ptr<RingReader> r(new RingReader());
-  r->handler_ = std::move(on_event);
-  r->rb_ = ring_buffer__new(map_fd, &RingReader::on_sample, r.get(), nullptr);
-  if (!r->rb_) return sys_error("open BPF ring buffer");
-  return r;
-}
-
-RingReader::~RingReader() {
-  if (rb_) ring_buffer__free(rb_);
-}
-
-int RingReader::on_sample(void* ctx, void* data, size_t size) {
-  auto* self = static_cast<RingReader*>(ctx);
-  auto e = decode_oom(data, size);
-  if (!e) {
-    ++self->malformed_;
-    return 0;
-  }
-  self->handler_(*e);
-  return 0;
-}
-
-Result<int> RingReader::poll(int timeout_ms) {
-  int n = ring_buffer__poll(rb_, timeout_ms);
-  if (n == -EINTR) return 0;
-  if (n < 0) return sys_error("poll BPF ring buffer", {}, -n);
-  return n;
-}
-
-int RingReader::epoll_fd() const { return ring_buffer__epoll_fd(rb_); }
 
 }  // namespace ow::bpf

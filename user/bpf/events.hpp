@@ -7,10 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpf/ring.hpp"
 #include "oomwatch.h"
 #include "util/result.hpp"
-
-struct ring_buffer;
 
 namespace ow::bpf {
 
@@ -32,24 +31,8 @@ nlohmann::json to_json(const OomKill& e);
 // Converts a bpf_ktime_get_ns() timestamp into CLOCK_REALTIME nanoseconds.
 int64_t mono_to_wall_ns(uint64_t mono_ns);
 
-// Polls the `events` ring buffer and hands each valid record to `on_event`;
-// malformed records are counted, never dropped silently.
-class RingReader {
- public:
-  using Handler = std::function<void(const ow_oom_event&)>;
-  static Result<std::unique_ptr<RingReader>> open(int map_fd, Handler on_event);
-  ~RingReader();
-  // Returns records consumed, or an error (EINTR is not an error: 0).
-  Result<int> poll(int timeout_ms);
-  int epoll_fd() const;
-  uint64_t malformed() const { return malformed_; }
+// The `events` ring buffer (OOM kills).
+using RingReader = Ring<ow_oom_event, decode_oom>;
 
- private:
-  RingReader() = default;
-  static int on_sample(void* ctx, void* data, size_t size);
-  ring_buffer* rb_ = nullptr;
-  Handler handler_;
-  uint64_t malformed_ = 0;
-};
 
 }  // namespace ow::bpf

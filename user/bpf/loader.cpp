@@ -67,7 +67,7 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
   // The parsed kernel BTF is for the tracepoint probes (and mark_victim's
   // argument type) only; loaders of iterators alone skip its ~7 ms.
   std::optional<VmlinuxBtf> btf;
-  if (opts.oom_events || opts.reclaim || opts.test_programs) {
+  if (opts.oom_events || opts.reclaim || opts.births || opts.test_programs) {
     auto b = VmlinuxBtf::load();
     if (!b) return b.error();
     btf.emplace(std::move(*b));
@@ -102,6 +102,10 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
     defs.push_back({"mm_vmscan_memcg_reclaim_end", s->progs.reclaim_end_btf, s->progs.reclaim_end_raw, true,
                     "no reclaim-stall figures (rescue still works through v1 oom_control / v2 memory.events)"});
   }
+
+  if (opts.births)
+    defs.push_back({"cgroup_mkdir", s->progs.births_mkdir_btf, s->progs.births_mkdir_raw, true,
+                    "new cgroups under --manage are found by the snapshot walk, up to one interval late"});
 
   // Everything off first; each wanted hook gets exactly one flavor.
   bpf_object* obj = s->obj;
@@ -192,6 +196,11 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
     l->hooks_.push_back(st);
   }
   for (auto& [d, prog] : chosen) bpf_program__set_autoload(prog, true);
+  // The births maps only with their program.
+  bool births = std::any_of(chosen.begin(), chosen.end(),
+                            [](const auto& c) { return std::string(c.first.tracepoint) == "cgroup_mkdir"; });
+  bpf_map__set_autocreate(s->maps.births, births);
+  bpf_map__set_autocreate(s->maps.birth_roots, births);
 
   int err = oomwatch_bpf__load(s);
   if (err) return sys_error("load BPF programs (run with --log-level debug for the verifier log)", {}, -err);
@@ -275,6 +284,15 @@ Loader::~Loader() {
   links_.clear();  // detach before the programs go away
   if (skel_) oomwatch_bpf__destroy(skel_);
 }
+
+bool Loader::births_attached() const {
+  for (const auto& h : hooks_)
+    if (h.tracepoint == "cgroup_mkdir") return h.attached;
+  return false;
+}
+
+int Loader::births_fd() const { return bpf_map__fd(skel_->maps.births); }
+int Loader::birth_roots_fd() const { return bpf_map__fd(skel_->maps.birth_roots); }
 
 int Loader::events_fd() const { return bpf_map__fd(skel_->maps.events); }
 

@@ -33,6 +33,7 @@ struct LoaderOptions {
   bool memcg_v1 = false;       // memory controller on cgroup v1 (swap = memsw - memory)
   bool reclaim = false;        // memcg reclaim stall accounting (optional hooks)
   bool bpfmem = false;         // iter/bpf_map: every map with the memcg it is charged to (5.8+)
+  bool births = false;         // cgroup_mkdir: new cgroups under the roots in `birth_roots`, into `births`
   bool bpfmem_events = false;  // tp/syscalls/sys_{enter,exit}_bpf: map creations and program loads as
                                // they happen, into the bpf_obj_events ring (mounts tracefs if needed)
 };
@@ -63,6 +64,11 @@ class Loader {
   uint32_t snap_cap() const { return snap_cap_; }
   // The iter/bpf_map program was loaded (attach it with bpf_program__attach_iter).
   bool bpfmem_loaded() const { return bpfmem_loaded_; }
+  // The cgroup_mkdir hook is attached: births_fd() is the `births` ring,
+  // birth_roots_fd() the map of watched roots.
+  bool births_attached() const;
+  int births_fd() const;
+  int birth_roots_fd() const;
 
  private:
   Loader() = default;

@@ -1,6 +1,5 @@
 #include "bpfmem/events.hpp"
 
-#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
 #include <cstring>
@@ -51,37 +50,5 @@ nlohmann::json to_json(const ow_bpf_obj_event& e, const std::string& cgroup) {
   }
   return j;
 }
-
-Result<std::unique_ptr<ObjEventReader>> ObjEventReader::open(int map_fd, Handler on_event) {
-  std::unique_ptr<ObjEventReader> r(new ObjEventReader());
-  r->handler_ = std::move(on_event);
-  r->rb_ = ring_buffer__new(map_fd, &ObjEventReader::on_sample, r.get(), nullptr);
-  if (!r->rb_) return sys_error("open bpf_obj_events ring buffer");
-  return r;
-}
-
-ObjEventReader::~ObjEventReader() {
-  if (rb_) ring_buffer__free(rb_);
-}
-
-int ObjEventReader::on_sample(void* ctx, void* data, size_t size) {
-  auto* self = static_cast<ObjEventReader*>(ctx);
-  auto e = decode_obj_event(data, size);
-  if (!e) {
-    ++self->unknown_;
-    return 0;
-  }
-  self->handler_(*e);
-  return 0;
-}
-
-Result<int> ObjEventReader::poll(int timeout_ms) {
-  int n = ring_buffer__poll(rb_, timeout_ms);
-  if (n == -EINTR) return 0;
-  if (n < 0) return sys_error("poll bpf_obj_events ring buffer", {}, -n);
-  return n;
-}
-
-int ObjEventReader::epoll_fd() const { return ring_buffer__epoll_fd(rb_); }
 
 }  // namespace ow::bpfmem

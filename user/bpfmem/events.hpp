@@ -10,10 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpf/ring.hpp"
 #include "oomwatch.h"
 #include "util/result.hpp"
-
-struct ring_buffer;
 
 namespace ow::bpfmem {
 
@@ -21,23 +20,8 @@ Result<ow_bpf_obj_event> decode_obj_event(const void* data, size_t size);
 // {"type":"bpf_map_create"|"bpf_prog_load", "pid", "comm", "id", "fd"|"error", ...}
 nlohmann::json to_json(const ow_bpf_obj_event& e, const std::string& cgroup);
 
-class ObjEventReader {
- public:
-  using Handler = std::function<void(const ow_bpf_obj_event&)>;
-  static Result<std::unique_ptr<ObjEventReader>> open(int map_fd, Handler on_event);
-  ~ObjEventReader();
-  ObjEventReader(const ObjEventReader&) = delete;
-  ObjEventReader& operator=(const ObjEventReader&) = delete;
-  Result<int> poll(int timeout_ms);  // records consumed (EINTR: 0)
-  int epoll_fd() const;
-  uint64_t unknown() const { return unknown_; }
+// The `bpf_obj_events` ring buffer (map creations, program loads).
+using ObjEventReader = bpf::Ring<ow_bpf_obj_event, decode_obj_event>;
 
- private:
-  ObjEventReader() = default;
-  static int on_sample(void* ctx, void* data, size_t size);
-  ring_buffer* rb_ = nullptr;
-  Handler handler_;
-  uint64_t unknown_ = 0;
-};
 
 }  // namespace ow::bpfmem

@@ -68,6 +68,17 @@ std::vector<ProcCgroup> parse_proc_cgroup(std::string_view text) {
   return out;
 }
 
+std::optional<uint32_t> memory_hierarchy_id(std::string_view proc_self_cgroup) {
+  bool v2 = false;
+  for (const auto& l : parse_proc_cgroup(proc_self_cgroup)) {
+    for (const auto& c : l.controllers)
+      if (c == "memory") return static_cast<uint32_t>(l.hierarchy_id);
+    if (l.hierarchy_id == 0 && l.controllers.empty()) v2 = true;
+  }
+  if (v2) return 0u;
+  return std::nullopt;
+}
+
 Layout derive_layout(const std::vector<MountEntry>& mounts, const std::vector<ProcCgroup>& self,
                      const std::optional<std::string>& v2_controllers) {
   Layout l;

@@ -29,6 +29,10 @@ struct ProcCgroup {
   std::string path;
 };
 std::vector<ProcCgroup> parse_proc_cgroup(std::string_view text);
+// The kernel's id of the hierarchy the memory controller is bound to, from
+// /proc/self/cgroup: its v1 line's, else 0 (the v2 hierarchy's id) when a
+// "0::" line is there; nullopt when neither is.
+std::optional<uint32_t> memory_hierarchy_id(std::string_view proc_self_cgroup);
 
 // Where the memory controller lives, and how this process sits in it.
 struct Layout {

@@ -3,7 +3,8 @@
 # pass/fail on absolute time; each bench prints its own figures, ratios and
 # goals, and a "BENCH-ROW|measure|figure|goal|met" line per row of the
 # performance table, which this script prints together at the end.
-# BENCH_SKIP_BUILD=1 skips the clean-build measurement (about 4 minutes).
+# BENCH_SKIP_BUILD=1 skips the clean-build measurement (about 4 minutes);
+# BENCH_SKIP_VM=1 the cgroup v2 benches in a VM guest (about 2 minutes).
 set -uo pipefail
 BUILD=${BUILD:-build}
 log=$(mktemp)
@@ -36,6 +37,22 @@ for b in "$BUILD"/bench/*; do  # any other bench, with its defaults
   case $(basename "$b") in bench_snapshot|bench_collect|bench_realloc|bench_agent|bench_stats) continue ;; esac
   [[ -x $b ]] && run "$(basename "$b")" "$b"
 done
+
+# Benches that need cgroup v2 run in a VM guest (tools/vm/test-vm.sh, the
+# BENCH_SCENARIOS of tests/vm/scenarios.sh); their lines come from its console.
+if [[ ${BENCH_SKIP_VM:-0} != 1 ]] && command -v qemu-system-x86_64 >/dev/null && [[ -x $BUILD/bench/bench_birth ]]; then
+  echo "=== bench_birth on cgroup v2 (VM guest, kernel ${BENCH_VM_KERNEL:=6.12})"
+  if VM_SCENARIOS=bench_birth VM_KERNELS=$BENCH_VM_KERNEL tools/vm/test-vm.sh "$BUILD" >"$log.vm" 2>&1; then
+    grep -h -a 'birth-to-armed\|^  armed\|never armed\|^BENCH-ROW' "$BUILD"/vm/"$BENCH_VM_KERNEL"*.log | tr -d '\r' |
+      sed 's/^BENCH-ROW|birth-to-armed p99, v2/BENCH-ROW|birth-to-armed p99, v2 (VM guest)/' | tee -a "$log"
+  else
+    tail -n 20 "$log.vm"
+    echo "(the VM guest failed)"
+    rc=1
+  fi
+  rm -f "$log.vm"
+  echo
+fi
 
 echo "=== summary: every row of the performance table, measured in this run"
 printf '%-64s %-22s %-22s %s\n' "measure" "figure" "goal" "met"

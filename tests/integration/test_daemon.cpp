@@ -264,10 +264,20 @@ TEST_CASE("run killed with SIGKILL: the guardian puts the node back; restart and
   REQUIRE(guard > 0);
 
   SECTION("the guardian restores within 1 s of the agent's death") {
+    // Born while it runs, as containers are, and never told apart: a child
+    // with a limit (v1: armed by inheritance; v2: a guard), and its child.
+    auto b = child(h, parent.path(), "b", 16 * kMiB);
+    auto bb = child(h, b.path(), "bb", 8 * kMiB);
+    REQUIRE(owtest::wait_for([&] { return armed(h, b.path()); }, 5000));
     ::kill(d.bg->pid, SIGKILL);
     ::waitpid(d.bg->pid, nullptr, 0);
     d.bg->pid = -1;
-    CHECK(owtest::wait_for([&] { return pristine(h, a.path()); }, 1000));
+    CHECK(owtest::wait_for(
+        [&] {
+          return pristine(h, a.path()) && pristine(h, b.path()) && pristine(h, bb.path()) &&
+                 pristine(h, parent.path());
+        },
+        1000));
     CHECK(owtest::wait_for([&] { return !owtest::alive(guard); }, 2000));  // and then it exits
     auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", d.state()});
     CHECK(r.out.find("restored 0 setting") != std::string::npos);  // nothing was left
@@ -298,8 +308,9 @@ TEST_CASE("run killed with SIGKILL: the guardian puts the node back; restart and
         auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", d.state()});
         INFO(r.err);
         CHECK(r.exit_code == 0);
-        CHECK(r.out.find("restored 1 setting") != std::string::npos);
-        CHECK(owtest::wait_for([&] { return pristine(h, a.path()); }, 5000));
+        // the parent (armed for its new children) and a
+        CHECK(r.out.find("restored 2 setting") != std::string::npos);
+        CHECK(owtest::wait_for([&] { return pristine(h, a.path()) && pristine(h, parent.path()); }, 5000));
       }
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);

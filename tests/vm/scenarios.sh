@@ -25,6 +25,16 @@ bpf_tests
 timeout_integration_tests=200
 timeout_bpf_tests=200
 
+# Benches on cgroup v2, run by `make bench` (tests/bench.sh) through
+# VM_SCENARIOS, never by the test tier: figures, not pass/fail.
+BENCH_SCENARIOS="bench_birth"
+timeout_bench_birth=120
+
+scenario_bench_birth() {
+	[ -x /build/bench/bench_birth ] || skip "bench/bench_birth not built"
+	/build/bench/bench_birth 200
+}
+
 # The guest itself, without oomwatch: a child cgroup with memory.max and a
 # hog is OOM-killed, and memory.events counts the kill. If this fails, the
 # oomwatch scenarios' failures say nothing about oomwatch.

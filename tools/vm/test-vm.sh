@@ -130,7 +130,7 @@ vm:   link it with -static (C/C++) or CGO_ENABLED=0 (Go)."
 
 [ -e "$BUILD/oomwatch" ] || die "$BUILD/oomwatch is missing: build it first (make BUILD=$1)"
 BINARIES="oomwatch"
-for opt in tests/integration tests/bpf tests/owalloc gcexp; do
+for opt in tests/integration tests/bpf tests/owalloc gcexp bench/bench_birth; do
 	[ -f "$BUILD/$opt" ] && BINARIES="$BINARIES $opt"
 done
 for bin in $BINARIES; do
@@ -214,7 +214,7 @@ T_INITRD=$(now)
 STAGE=$VMDIR/initramfs
 INITRD=$VMDIR/initrd.gz
 rm -rf "$STAGE"
-mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,build/tests,vmtest}
+mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,build/tests,build/bench,vmtest}
 cp "$BUSYBOX" "$STAGE/bin/busybox"
 # Applet links at build time (not `busybox --install` at boot) so that
 # #!/bin/sh and /usr/bin/env work from the first instruction of /init.

@@ -74,11 +74,13 @@ Status Journal::remember_subtree(const std::string& rel, const std::string& orig
 namespace {
 
 // Descendants of rel that inherited oom_kill_disable 1 from it: back to 0.
+// own: whether a descendant has an entry of its own (restored by it).
+template <class Own>
 int restore_descendants(const cg::Hierarchy& h, const std::string& rel, const std::vector<std::string>& keep,
-                        Error& first, bool& failed) {
+                        const Own& own, Error& first, bool& failed) {
   int n = 0;
   for (const auto& [id, d] : h.walk(rel)) {
-    if (d == rel || std::find(keep.begin(), keep.end(), d) != keep.end()) continue;
+    if (d == rel || own(d) || std::find(keep.begin(), keep.end(), d) != keep.end()) continue;
     auto ev = h.events(d);
     if (!ev || !ev->oom_kill_disable) continue;  // gone, or nothing to put back
     if (auto s = h.set_oom_kill_disable(d, false); s)
@@ -114,7 +116,10 @@ Result<int> Journal::restore(const cg::Hierarchy& h) {
     auto s = write_text(file, it->second.original);
     if (s || s.error().err == ENOENT) {
       n += s.ok();
-      if (s && it->second.subtree) n += restore_descendants(h, rel, it->second.keep, first, failed);
+      if (s && it->second.subtree)
+        n += restore_descendants(
+            h, rel, it->second.keep,
+            [&](const std::string& d) { return entries_.count(d + "\n" + it->second.file) > 0; }, first, failed);
       it = entries_.erase(it);
     } else {
       if (!failed) first = s.error();

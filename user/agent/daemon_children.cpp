@@ -259,14 +259,19 @@ void Daemon::arm(Child& c) {
 }
 
 // v2: memory.high a guard below memory.max, following max as it changes.
+// Three reads (high, max, current), not read()'s five: this runs at every
+// birth and every memory.max write, on the path a new child waits on.
 void Daemon::update_guard(Child& c) {
-  auto u = h_.read(c.path);
-  if (!u) return;
-  if (c.guard_bytes == 0 && u->high_bytes != kUnlimited) return;  // someone else's memory.high: leave it
-  if (c.guard_bytes != 0 && u->high_bytes != c.guard_bytes) return;  // changed behind our back
-  auto want = policy::rescue_high_bytes(u->limit_bytes, u->usage_bytes);
+  auto high = h_.high(c.path);
+  if (!high) return;
+  if (c.guard_bytes == 0 && *high != kUnlimited) return;  // someone else's memory.high: leave it
+  if (c.guard_bytes != 0 && *high != c.guard_bytes) return;  // changed behind our back
+  auto limit = h_.limit(c.path);
+  auto usage = h_.usage(c.path);
+  if (!limit || !usage) return;
+  auto want = policy::rescue_high_bytes(*limit, *usage);
   uint64_t v = want ? *want : kUnlimited;
-  if (v == u->high_bytes) return;
+  if (v == *high) return;
   if (c.guard_bytes == 0) {
     if (auto s = journal_.remember(c.path, "memory.high", "max"); !s) return;
   }

@@ -35,20 +35,17 @@ void Loop::remove_fd(int fd) {
 }
 
 Result<int> Loop::add_timer(std::chrono::nanoseconds period, Callback cb) {
-  UniqueFd t(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-  if (!t.valid()) return sys_error("timerfd_create");
+  auto fd = add_oneshot(std::move(cb));
+  if (!fd) return fd;
   itimerspec its{};
   its.it_interval.tv_sec = period.count() / 1000000000;
   its.it_interval.tv_nsec = period.count() % 1000000000;
   its.it_value = its.it_interval;
-  if (::timerfd_settime(t.get(), 0, &its, nullptr) != 0) return sys_error("timerfd_settime");
-  int fd = t.get();
-  auto s = add_fd(fd, [fd, cb = std::move(cb)] {
-    uint64_t n;
-    if (::read(fd, &n, sizeof n) == sizeof n) cb();
-  });
-  if (!s) return s.error();
-  owned_[fd] = std::move(t);
+  if (::timerfd_settime(*fd, 0, &its, nullptr) != 0) {
+    auto e = sys_error("timerfd_settime");
+    remove_fd(*fd);
+    return e;
+  }
   return fd;
 }
 

@@ -11,12 +11,7 @@ namespace ow::bpf {
 static_assert(sizeof(ow_oom_event) == 152, "ABI of struct ow_oom_event changed: update both sides");
 
 Result<ow_oom_event> decode_oom(const void* data, size_t size) {
-  if (size < sizeof(ow_oom_event))
-    return app_error("short ring-buffer record (" + std::to_string(size) + " bytes)");
-  ow_oom_event e;
-  std::memcpy(&e, data, sizeof e);
-  if (e.type != OW_EV_OOM_KILL) return app_error("unknown event type " + std::to_string(e.type));
-  return e;
+  return decode_fixed<ow_oom_event>(data, size, OW_EV_OOM_KILL, "ring-buffer");
 }
 
 std::string comm_string(const char (&c)[OW_COMM_LEN]) {

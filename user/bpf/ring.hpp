@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +38,18 @@ class RawRing {
   Sink sink_;
   uint64_t malformed_ = 0;
 };
+
+// A record of fixed layout T whose first __u32 is its type: shorter than T is
+// an error (an object older than a field), longer is accepted and the tail
+// ignored, another type is an error.
+template <class T>
+Result<T> decode_fixed(const void* data, size_t size, uint32_t type, const char* what) {
+  if (size < sizeof(T)) return app_error(std::string("short ") + what + " record (" + std::to_string(size) + " bytes)");
+  T e;
+  std::memcpy(&e, data, sizeof e);
+  if (e.type != type) return app_error("unknown event type " + std::to_string(e.type));
+  return e;
+}
 
 template <class T, Result<T> (*Decode)(const void*, size_t)>
 class Ring {

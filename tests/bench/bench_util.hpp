@@ -31,14 +31,15 @@ inline std::string oomwatch_bin() {
   return dir.substr(0, dir.rfind('/')) + "/oomwatch";
 }
 
-// Starts argv in its own process group, stdout to `out`, stderr to /dev/null.
-inline pid_t spawn(const std::vector<std::string>& argv, const std::string& out = "/dev/null") {
+// Starts argv in its own process group, stdout to `out`, stderr to `err`.
+inline pid_t spawn(const std::vector<std::string>& argv, const std::string& out = "/dev/null",
+                   const std::string& err = "/dev/null") {
   std::fflush(stdout);  // or the child repeats what is buffered
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
     if (!std::freopen(out.c_str(), "w", stdout)) _exit(126);
-    if (!std::freopen("/dev/null", "w", stderr)) _exit(126);
+    if (!std::freopen(err.c_str(), "w", stderr)) _exit(126);
     std::vector<char*> a;
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);

@@ -85,3 +85,67 @@ TEST_CASE("a managed parent's journal puts back its descendants' inherited 1, no
   CHECK(disabled(h, "/p/theirs"));
   CHECK_FALSE(owtest::exists(jpath));
 }
+
+TEST_CASE("a gone cgroup's journal entries are forgotten, and the file follows at the next write or restore", "[births]") {
+  owtest::TmpTree t("owtest-births");
+  std::string root = t.path + "/mem";
+  cg::Hierarchy h(root, cg::Version::V1);
+  add(root, "/p/a", true);
+  add(root, "/p/ab", true);
+  std::string jpath = t.path + "/journal.json";
+  actuate::Journal j(jpath);
+  REQUIRE(j.remember("/p/a", "memory.oom_control", "0").ok());
+  REQUIRE(j.remember("/p/ab", "memory.oom_control", "0").ok());
+  j.forget("/p/a");  // not "/p/ab", whose name starts the same
+  CHECK(j.size() == 1);
+  CHECK(j.has("/p/ab", "memory.oom_control"));
+  j.forget("/p/ab");
+  CHECK_FALSE(j.empty());  // the file still lists them
+  CHECK(owtest::exists(jpath));
+  auto n = j.restore(h);
+  REQUIRE(n.ok());
+  CHECK(*n == 0);
+  CHECK(j.empty());
+  CHECK_FALSE(owtest::exists(jpath));
+  CHECK(disabled(h, "/p/ab"));  // forgotten: not touched
+}
+
+TEST_CASE("the journal is lines appended one write each; torn last lines, old files and churn", "[births]") {
+  owtest::TmpTree t("owtest-births");
+  std::string root = t.path + "/mem";
+  cg::Hierarchy h(root, cg::Version::V1);
+  std::string jpath = t.path + "/journal.json";
+  auto lines = [&] { return split_lines(*read_text(jpath)).size(); };
+  SECTION("a churn of a thousand children leaves a file of the live ones, not of all") {
+    actuate::Journal j(jpath);
+    for (int i = 0; i < 1000; ++i) {
+      std::string c = "/p/c" + std::to_string(i);
+      REQUIRE(j.remember(c, "memory.high", "max").ok());
+      j.forget(c);
+    }
+    REQUIRE(j.remember("/p/live", "memory.high", "max").ok());
+    CHECK(lines() <= 2 * 1 + 64 + 1);
+    actuate::Journal back(jpath);
+    REQUIRE(back.load().ok());
+    CHECK(back.size() == 1);
+    CHECK(back.has("/p/live", "memory.high"));
+  }
+  SECTION("a last line cut short by the agent's death is ignored; one in the middle is corruption") {
+    REQUIRE(write_file_atomic(jpath, "{\"cgroup\":\"/p/a\",\"file\":\"memory.high\",\"original\":\"max\"}\n{\"cgro").ok());
+    actuate::Journal j(jpath);
+    REQUIRE(j.load().ok());
+    CHECK(j.size() == 1);
+    REQUIRE(write_file_atomic(jpath, "{\"cgro\n{\"cgroup\":\"/p/a\",\"file\":\"memory.high\",\"original\":\"max\"}\n").ok());
+    auto s = j.load();
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().message().find("corrupt journal (line 1") != std::string::npos);
+  }
+  SECTION("an older agent's single object loads") {
+    REQUIRE(write_file_atomic(jpath, R"({"settings":[{"cgroup":"/p/a","file":"memory.oom_control","original":"0"}]})"
+                                     "\n")
+                .ok());
+    actuate::Journal j(jpath);
+    REQUIRE(j.load().ok());
+    CHECK(j.has("/p/a", "memory.oom_control"));
+  }
+}

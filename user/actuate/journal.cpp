@@ -1,5 +1,6 @@
 #include "actuate/journal.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,54 +12,123 @@
 
 namespace ow::actuate {
 
+// The file: JSON lines, replayed in order. A setting is one line
+//   {"cgroup":C,"file":F,"original":V}  (+ "subtree":true,"keep":[...])
+// and a cgroup that is gone one line {"forget":C}. Appending a line is one
+// write(2), whatever the journal holds; the file is rewritten (atomically)
+// only when lines of forgotten settings outnumber the live ones. An older
+// agent's single {"settings":[...]} object loads too.
+namespace {
+
+nlohmann::json entry_json(const std::string& rel, const Saved& v) {
+  nlohmann::json e{{"cgroup", encode_bytes(rel)}, {"file", v.file}, {"original", v.original}};
+  if (v.subtree) {
+    e["subtree"] = true;
+    e["keep"] = nlohmann::json::array();
+    for (const auto& r : v.keep) e["keep"].push_back(encode_bytes(r));
+  }
+  return e;
+}
+
+std::string decoded(const nlohmann::json& v) {
+  std::string out;
+  if (!decode_bytes(v.get<std::string>(), out)) throw std::runtime_error("bad cgroup encoding");
+  return out;
+}
+
+}  // namespace
+
+void Journal::apply(const nlohmann::json& e) {
+  if (auto f = e.find("forget"); f != e.end()) {
+    drop(decoded(*f));
+    return;
+  }
+  std::string rel = decoded(e.at("cgroup"));
+  auto file = e.at("file").get<std::string>();
+  Saved sv{file, e.at("original").get<std::string>()};
+  sv.subtree = e.value("subtree", false);
+  if (auto k = e.find("keep"); k != e.end())
+    for (const auto& x : *k) sv.keep.push_back(decoded(x));
+  entries_.emplace(rel + "\n" + file, std::move(sv));  // the first original of a setting is kept
+}
+
+bool Journal::drop(const std::string& rel) {
+  const std::string prefix = rel + "\n";
+  bool any = false;
+  for (auto it = entries_.lower_bound(prefix); it != entries_.end() && it->first.rfind(prefix, 0) == 0;) {
+    it = entries_.erase(it);
+    any = true;
+  }
+  return any;
+}
+
 Status Journal::load() {
   entries_.clear();
+  lines_ = 0;
+  fd_.reset();
   auto t = read_text(path_);
   if (!t) return t.error().err == ENOENT ? Status{} : Status{t.error()};
-  try {
-    auto j = nlohmann::json::parse(*t);
-    for (const auto& e : j.at("settings")) {
-      std::string rel;
-      if (!decode_bytes(e.at("cgroup").get<std::string>(), rel)) throw std::runtime_error("bad cgroup encoding");
-      auto file = e.at("file").get<std::string>();
-      Saved sv{file, e.at("original").get<std::string>()};
-      sv.subtree = e.value("subtree", false);
-      if (auto k = e.find("keep"); k != e.end())
-        for (const auto& x : *k) {
-          std::string kr;
-          if (!decode_bytes(x.get<std::string>(), kr)) throw std::runtime_error("bad cgroup encoding");
-          sv.keep.push_back(std::move(kr));
-        }
-      entries_[rel + "\n" + file] = std::move(sv);
+  auto lines = split_lines(*t);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    try {
+      auto j = nlohmann::json::parse(lines[i]);
+      if (auto st = j.find("settings"); st != j.end())
+        for (const auto& e : *st) apply(e);
+      else
+        apply(j);
+      ++lines_;
+    } catch (const std::exception& ex) {
+      // A last line cut short: the agent died inside the write, before it
+      // changed the setting that line was for (it changes after the write).
+      if (i + 1 == lines.size() && (*t).back() != '\n') {
+        ++lines_;
+        continue;
+      }
+      return app_error(std::string("corrupt journal (line ") + std::to_string(i + 1) + ": " + ex.what() + "):",
+                       path_);
     }
-  } catch (const std::exception& ex) {
-    return app_error(std::string("corrupt journal (") + ex.what() + "):", path_);
   }
   return {};
 }
 
-Status Journal::save() const {
-  nlohmann::json j{{"settings", nlohmann::json::array()}};
-  for (const auto& [k, v] : entries_) {
-    nlohmann::json e{{"cgroup", encode_bytes(k.substr(0, k.find('\n')))}, {"file", v.file}, {"original", v.original}};
-    if (v.subtree) {
-      e["subtree"] = true;
-      e["keep"] = nlohmann::json::array();
-      for (const auto& r : v.keep) e["keep"].push_back(encode_bytes(r));
-    }
-    j["settings"].push_back(std::move(e));
+Status Journal::append(const std::vector<nlohmann::json>& lines) {
+  if (!fd_.valid()) {
+    if (auto dir = parent_dir(path_); !dir.empty())
+      if (auto s = mkdir_p(dir); !s) return s;
+    fd_ = UniqueFd(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, kFileMode));
+    if (!fd_.valid()) return sys_error("open", path_);
   }
+  std::string buf;
+  for (const auto& l : lines) buf += json_line(l) + "\n";
+  for (size_t off = 0; off < buf.size();) {
+    ssize_t n = ::write(fd_.get(), buf.data() + off, buf.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_error("write", path_);
+    off += static_cast<size_t>(n);
+  }
+  lines_ += lines.size();
+  if (lines_ > 2 * entries_.size() + 64) return save();
+  return {};
+}
+
+Status Journal::save() {
+  std::string buf;
+  for (const auto& [k, v] : entries_) buf += json_line(entry_json(k.substr(0, k.find('\n')), v)) + "\n";
   if (auto dir = parent_dir(path_); !dir.empty())
     if (auto s = mkdir_p(dir); !s) return s;
   // the journal on disk is either the old or the new one, never half
-  return write_file_atomic(path_, json_line(j) + "\n", kFileMode, Durability::ProcessDeath);
+  auto s = write_file_atomic(path_, buf, kFileMode, Durability::ProcessDeath);
+  if (!s) return s;
+  fd_.reset();  // the next append opens the new file
+  lines_ = entries_.size();
+  return {};
 }
 
 Status Journal::remember(const std::string& rel, const std::string& file, const std::string& original) {
   auto key = rel + "\n" + file;
   if (entries_.count(key)) return {};
-  entries_[key] = Saved{file, original};
-  return save();
+  auto it = entries_.emplace(key, Saved{file, original}).first;
+  return append({entry_json(rel, it->second)});
 }
 
 Status Journal::remember_subtree(const std::string& rel, const std::string& original, std::vector<std::string> keep) {
@@ -67,8 +137,14 @@ Status Journal::remember_subtree(const std::string& rel, const std::string& orig
   Saved sv{"memory.oom_control", original};
   sv.subtree = true;
   sv.keep = std::move(keep);
-  entries_[key] = std::move(sv);
-  return save();
+  auto it = entries_.emplace(key, std::move(sv)).first;
+  return append({entry_json(rel, it->second)});
+}
+
+void Journal::forget(const std::string& rel) {
+  // A failed append leaves a line that restores a cgroup that is gone: the
+  // write finds it missing and drops it.
+  if (drop(rel)) (void)append({nlohmann::json{{"forget", encode_bytes(rel)}}});
 }
 
 namespace {
@@ -96,14 +172,12 @@ int restore_descendants(const cg::Hierarchy& h, const std::string& rel, const st
 }  // namespace
 
 Status Journal::remember(const std::vector<Entry>& entries) {
-  bool added = false;
+  std::vector<nlohmann::json> lines;
   for (const auto& e : entries) {
-    auto key = e.rel + "\n" + e.file;
-    if (entries_.count(key)) continue;
-    entries_[key] = Saved{e.file, e.original};
-    added = true;
+    auto [it, added] = entries_.emplace(e.rel + "\n" + e.file, Saved{e.file, e.original});
+    if (added) lines.push_back(entry_json(e.rel, it->second));
   }
-  return added ? save() : Status{};
+  return lines.empty() ? Status{} : append(lines);
 }
 
 Result<int> Journal::restore(const cg::Hierarchy& h) {
@@ -127,8 +201,14 @@ Result<int> Journal::restore(const cg::Hierarchy& h) {
       ++it;
     }
   }
-  auto sv = entries_.empty() ? Status(::unlink(path_.c_str()) == 0 || errno == ENOENT ? Status{} : sys_error("remove", path_))
-                             : save();
+  Status sv;
+  if (entries_.empty()) {
+    fd_.reset();
+    lines_ = 0;
+    if (::unlink(path_.c_str()) != 0 && errno != ENOENT) sv = sys_error("remove", path_);
+  } else {
+    sv = save();
+  }
   if (failed) return first;
   if (!sv) return sv.error();
   return n;

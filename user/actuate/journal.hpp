@@ -1,6 +1,7 @@
 // What oomwatch changed on cgroups, on disk, so a crash or SIGKILL never leaves
 // a cgroup paused (v1 oom_kill_disable=1) or throttled (v2 memory.high guard).
-// Every setting is recorded with its original value BEFORE it is changed;
+// Every setting is recorded with its original value BEFORE it is changed (one
+// appended line, see journal.cpp for the format);
 // restore() puts the originals back and empties the journal. Used on clean
 // exit, at start (crash recovery) and by `oomwatch restore`.
 #pragma once
@@ -10,6 +11,9 @@
 #include <vector>
 
 #include "cgroup/hierarchy.hpp"
+#include <nlohmann/json.hpp>
+
+#include "util/fd.hpp"
 #include "util/result.hpp"
 
 namespace ow::actuate {
@@ -31,31 +35,41 @@ class Journal {
   // Loads what a previous run left (missing file: empty journal).
   Status load();
   // Records the original before the caller changes `file` of cgroup `rel`
-  // (only the first original of a setting is kept). The file is replaced
-  // atomically and reaches the page cache, not the disk: it has to outlive
-  // the agent (SIGKILL, a crash), and a power cut resets every cgroup anyway.
+  // (only the first original of a setting is kept): one line appended with one
+  // write(2). It reaches the page cache, not the disk: it has to outlive the
+  // agent (SIGKILL, a crash), and a power cut resets every cgroup anyway.
   Status remember(const std::string& rel, const std::string& file, const std::string& original);
   // The same for a v1 managed parent's memory.oom_control (Saved::subtree).
   Status remember_subtree(const std::string& rel, const std::string& original, std::vector<std::string> keep);
   struct Entry {
     std::string rel, file, original;
   };
-  // The same for many settings with one write of the file (arming a
-  // thousand children at start is one write, not a thousand growing ones).
+  // The same for many settings with one write (arming a thousand children at
+  // start is one write, not a thousand).
   Status remember(const std::vector<Entry>& entries);
+  // Drops the entries of a cgroup that is gone (one line appended), so that
+  // the journal does not grow with churn and a new cgroup of the same name
+  // is never written an original that was not its own.
+  void forget(const std::string& rel);
   // Writes every original back (a subtree entry's descendants after the
   // parent, so that none is created with the 1 meanwhile); drops entries of
   // cgroups that no longer exist. Returns the number of settings restored.
   Result<int> restore(const cg::Hierarchy& h);
-  bool empty() const { return entries_.empty(); }
+  // Nothing to restore, and no file left to remove.
+  bool empty() const { return entries_.empty() && lines_ == 0; }
   size_t size() const { return entries_.size(); }
   const std::string& path() const { return path_; }
   bool has(const std::string& rel, const std::string& file) const { return entries_.count(rel + "\n" + file) > 0; }
 
  private:
-  Status save() const;
+  void apply(const nlohmann::json& line);
+  bool drop(const std::string& rel);
+  Status append(const std::vector<nlohmann::json>& lines);
+  Status save();  // the live entries alone, atomically
   std::string path_;
   std::map<std::string, Saved> entries_;  // key: rel + "\n" + file
+  size_t lines_ = 0;                      // lines in the file (live, forgotten, forget lines)
+  UniqueFd fd_;                           // the file, open for appending
 };
 
 }  // namespace ow::actuate

@@ -118,14 +118,32 @@ void Daemon::on_births() {
 
 void Daemon::on_birth(const Birth& b) {
   if (b.depth == 1) {
-    refresh_children();
-    bool found = std::any_of(kids_.begin(), kids_.end(), [&](const auto& k) { return k.second.id == b.id; });
-    // The tracepoint fires just before the kernel shows the directory: look
-    // again in a millisecond (a few times), then leave it to the walk.
-    if (!found && b.mono_ns > mono_ns() - 20'000'000) {
-      pending_births_.push_back(b);
-      loop_->arm_timer(retry_timer_, std::chrono::milliseconds(1));
+    const ManagedRoot* root = nullptr;
+    for (const auto& [p, r] : mroots_)
+      if (r.id == b.root_id) root = &r;
+    if (!root) return;
+    std::string rel = cg::join_rel(root->path, b.name);
+    auto it = kids_.find(rel);
+    if (it != kids_.end() && it->second.id == b.id) return;  // the walk was first
+    auto id = h_.id_of(rel);
+    if (!id) {
+      // The tracepoint fires just before the kernel shows the directory: look
+      // again in a millisecond (for up to 20 ms), then leave it to the walk.
+      if (id.error().err == ENOENT && b.mono_ns > mono_ns() - 20'000'000) {
+        pending_births_.push_back(b);
+        loop_->arm_timer(retry_timer_, std::chrono::milliseconds(1));
+      }
+      return;
     }
+    if (*id != b.id) return;  // gone and made again already: the walk sorts it out
+    if (it != kids_.end()) drop_child(it);
+    Child c;
+    c.path = rel;
+    c.root = root->path;
+    c.id = b.id;
+    c.born_ns = b.mono_ns;
+    Child& added = kids_.emplace(rel, std::move(c)).first->second;
+    if (rescue_active()) arm(added);
     return;
   }
   if (h_.version() != cg::Version::V1) return;  // v2 guards are on children only
@@ -182,6 +200,14 @@ void Daemon::sweep_descendants() {
   if (swept_.size() > 65536) swept_.clear();
 }
 
+std::map<std::string, Child>::iterator Daemon::drop_child(std::map<std::string, Child>::iterator it) {
+  if (it->second.v1) loop_->remove_fd(it->second.v1->fd());
+  if (v2w_) v2w_->remove(it->first);
+  window_.forget(it->first);
+  journal_.forget(it->first);  // nothing to put back in a cgroup that is gone
+  return kids_.erase(it);
+}
+
 void Daemon::refresh_children() {
   std::vector<std::pair<std::string, uint64_t>> alive;  // (path, cgroup id), sorted by path per root
   std::vector<std::string> alive_root;                  // the root of each entry of alive
@@ -199,11 +225,8 @@ void Daemon::refresh_children() {
       ++it;
       continue;
     }
-    if (it->second.v1) loop_->remove_fd(it->second.v1->fd());
-    if (v2w_) v2w_->remove(it->first);
-    window_.forget(it->first);
     spdlog::info("{} is gone{}", printable(it->first), a != ids.end() ? " (a new cgroup has its name)" : "");
-    it = kids_.erase(it);
+    it = drop_child(it);
   }
   std::vector<Child*> added;  // std::map: pointers stay valid
   for (size_t i = 0; i < alive.size(); ++i) {
@@ -250,6 +273,7 @@ void Daemon::arm(Child& c) {
     c.v1.emplace(std::move(*w));
     std::string p = c.path;
     (void)loop_->add_fd(c.v1->fd(), [this, p] { on_v1_oom(p); });
+    armed_after_birth(c, "watched");
     spdlog::info("armed {}: paused at its limit, not killed, until oomwatch acts (deadline {})", c.path,
                  format_duration(std::chrono::nanoseconds(cfg_.v1_pause_deadline_ns)));
   } else {
@@ -267,8 +291,9 @@ void Daemon::update_guard(Child& c) {
   if (c.guard_bytes == 0 && *high != kUnlimited) return;  // someone else's memory.high: leave it
   if (c.guard_bytes != 0 && *high != c.guard_bytes) return;  // changed behind our back
   auto limit = h_.limit(c.path);
+  if (!limit || (*limit == kUnlimited && *high == kUnlimited)) return;  // no limit yet: nothing to guard
   auto usage = h_.usage(c.path);
-  if (!limit || !usage) return;
+  if (!usage) return;
   auto want = policy::rescue_high_bytes(*limit, *usage);
   uint64_t v = want ? *want : kUnlimited;
   if (v == *high) return;
@@ -280,6 +305,15 @@ void Daemon::update_guard(Child& c) {
     return;
   }
   c.guard_bytes = v == kUnlimited ? 0 : v;
+  if (c.guard_bytes) armed_after_birth(c, "guarded");
+}
+
+// How long a child born under the agent's eyes ran before it was armed (the
+// kernel's mkdir timestamp to now), once, at debug level: bench_birth reads it.
+void Daemon::armed_after_birth(Child& c, const char* what) {
+  if (c.born_ns == 0) return;
+  spdlog::debug("{} {} {} us after its mkdir", printable(c.path), what, (mono_ns() - c.born_ns) / 1000);
+  c.born_ns = 0;
 }
 
 }  // namespace ow::agent::detail

@@ -70,6 +70,7 @@ struct Child {
   int64_t paused_since_ns = 0;
   bool released = false;          // v1: OOM killer given back after the deadline
   uint64_t guard_bytes = 0;       // v2: memory.high oomwatch set (0: none)
+  int64_t born_ns = 0;            // CLOCK_MONOTONIC of its mkdir, until it is armed (births only)
   bool seen = false;              // last_* are valid
   uint64_t last_usage = 0, last_failcnt = 0, last_high_events = 0;
   uint64_t last_limit = kUnlimited;  // from the last snapshot, or the last plan oomwatch applied
@@ -124,6 +125,7 @@ class Daemon {
   void on_v2_events();
   void check_paused();
   void refresh_children();
+  std::map<std::string, Child>::iterator drop_child(std::map<std::string, Child>::iterator it);
   void arm_roots();
   void on_root_oom(const std::string& path);
   void rearm_roots();
@@ -134,6 +136,7 @@ class Daemon {
   void sweep_descendants();
   void arm(Child& c);
   void update_guard(Child& c);
+  void armed_after_birth(Child& c, const char* what);
   // signal_mono_ns: when the kernel signalled (CLOCK_MONOTONIC); from: "kernel"
   // when the kernel timestamped it in BPF, else "wakeup" or "sample".
   void incident(policy::TriggerKind kind, const std::string& path, uint64_t victim_rss, uint64_t usage_now,

@@ -26,7 +26,9 @@ int RawRing::on_sample(void* ctx, void* data, size_t size) {
 }
 
 Result<int> RawRing::poll(int timeout_ms) {
-  int n = ring_buffer__poll(rb_, timeout_ms);
+  // An event loop that saw the fd readable asks with 0: consume without the
+  // extra epoll_wait of ring_buffer__poll.
+  int n = timeout_ms == 0 ? ring_buffer__consume(rb_) : ring_buffer__poll(rb_, timeout_ms);
   if (n == -EINTR) return 0;
   if (n < 0) return sys_error("poll " + name_ + " ring buffer", {}, -n);
   return n;

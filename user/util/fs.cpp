@@ -131,8 +131,12 @@ std::string parent_dir(const std::string& path) {
 Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode, Durability durability) {
   const bool sync = durability == Durability::PowerCut;
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  ::unlink(tmp.c_str());  // a stray temporary of an earlier process with this pid
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  UniqueFd fd(::open(tmp.c_str(), flags, mode));
+  if (!fd.valid() && errno == EEXIST) {  // a stray temporary of an earlier process with this pid
+    ::unlink(tmp.c_str());
+    fd = UniqueFd(::open(tmp.c_str(), flags, mode));
+  }
   if (!fd.valid()) return sys_error("create", tmp);
   auto fail = [&](Error e) {
     ::unlink(tmp.c_str());

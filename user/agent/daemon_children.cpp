@@ -136,7 +136,10 @@ void Daemon::on_birth(const Birth& b) {
       return;
     }
     if (*id != b.id) return;  // gone and made again already: the walk sorts it out
-    if (it != kids_.end()) drop_child(it);
+    if (it != kids_.end()) {
+      spdlog::info("{} is gone (a new cgroup has its name)", printable(rel));
+      drop_child(it);
+    }
     Child c;
     c.path = rel;
     c.root = root->path;

@@ -104,6 +104,8 @@ int run_check(bool json) {
     probe_hook(items, b, "mark_victim", true, "no OOM-kill events");
     probe_hook(items, b, "mm_vmscan_memcg_reclaim_begin", false, "no reclaim-stall signal for early rescue");
     probe_hook(items, b, "mm_vmscan_memcg_reclaim_end", false, "no reclaim-stall durations");
+    probe_hook(items, b, "cgroup_mkdir", false,
+               "new children under --manage are armed at the next snapshot walk, not at their birth");
     // `oomwatch trace` only (never attached by the agent); kernel 6.13+
     for (const auto& tp : trace::kAllMemcgTracepoints)
       probe_hook(items, b, tp, false,

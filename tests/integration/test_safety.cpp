@@ -306,3 +306,37 @@ TEST_CASE("a cgroup named with 0xff, a quote and a space, and a comm cut mid-cha
   auto lines = json_lines(*ow::read_text(d.path + "/c.jsonl"));  // every line is valid JSON
   CHECK_FALSE(lines.empty());
 }
+
+TEST_CASE("a pin dir off bpffs: the agent mounts nothing, creates nothing, and says why", "[integration][safety]") {
+  // In a mount namespace of its own with /sys/fs/bpf unmounted, as on a node
+  // that never mounted it: the only mount oomwatch may make is bpffs at
+  // /sys/fs/bpf, and only for a pin asked for there.
+  TempDir d;
+  const std::string script = R"SH(
+umount /sys/fs/bpf 2>/dev/null
+[ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ] && { echo still-mounted; exit 3; }
+"$0" run --db none --state-dir "$1/state" --pin-dir "$1/pins/oomwatch" --audit-log "$1/audit.jsonl" 2>"$1/err" &
+pid=$!
+i=0
+while [ ! -e "$1/state/ready" ] && [ $i -lt 300 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+[ -e "$1/state/ready" ] && echo ready
+kill -INT $pid
+wait $pid
+echo "exit $?"
+echo "bpf: $(stat -f -c %T /sys/fs/bpf)"
+[ -e "$1/pins" ] && echo pins-left
+exit 0
+)SH";
+  auto r = owtest::run({"unshare", "--mount", "--propagation", "private", "sh", "-c", script, owtest::oomwatch_bin(),
+                        d.path},
+                       60);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("ready") != std::string::npos);
+  CHECK(r.out.find("exit 0") != std::string::npos);
+  CHECK(r.out.find("bpf: bpf_fs") == std::string::npos);
+  CHECK(r.out.find("pins-left") == std::string::npos);
+  auto err = ow::read_text(d.path + "/err");
+  REQUIRE(err);
+  CHECK(err->find("maps not pinned for bpftool: pins need a bpf filesystem") != std::string::npos);
+}

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "bpf/bpffs.hpp"
 #include "bpf/probe.hpp"
 #include "oomwatch.skel.h"
 #include "util/log.hpp"
@@ -258,11 +259,7 @@ std::optional<ow_reclaim_stat> Loader::reclaim_stat(uint64_t memcg_id) const {
 }
 
 Status Loader::pin_maps(const std::string& dir) {
-  struct statfs sf;
-  if (::statfs("/sys/fs/bpf", &sf) != 0 || sf.f_type != 0xcafe4a11) {
-    if (::mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) != 0) return sys_error("mount bpffs at", "/sys/fs/bpf");
-  }
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir", dir);
+  if (auto s = ensure_pin_dir(dir); !s) return s;
   for (bpf_map* m : {skel_->maps.reclaim_stalls}) {
     std::string p = dir + "/" + bpf_map__name(m);
     ::unlink(p.c_str());  // a stale pin from a crashed run

@@ -57,8 +57,9 @@ class Loader {
   std::map<uint64_t, ow_reclaim_stat> reclaim_stats() const;
   // The stall figures of one memory cgroup id (nullopt: none recorded).
   std::optional<ow_reclaim_stat> reclaim_stat(uint64_t memcg_id) const;
-  // Pins the maps operators inspect with bpftool under `dir` (mounting bpffs
-  // at /sys/fs/bpf when needed); unpin_maps() removes them again.
+  // Pins the maps operators inspect with bpftool under `dir` (bpf/bpffs.hpp:
+  // bpffs is mounted at /sys/fs/bpf only for a dir under it); unpin_maps()
+  // removes them again.
   Status pin_maps(const std::string& dir);
   void unpin_maps();
   uint32_t snap_cap() const { return snap_cap_; }

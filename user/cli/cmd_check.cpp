@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpf/bpffs.hpp"
 #include "bpf/loader.hpp"
 #include "bpf/probe.hpp"
 #include "cli/commands.hpp"
@@ -20,7 +21,7 @@
 namespace ow::cli {
 namespace {
 
-constexpr long kBpfFsMagic = 0xcafe4a11;
+using bpf::kBpfFsMagic;
 constexpr long kTraceFsMagic = 0x74726163;
 
 struct Item {

@@ -3,13 +3,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf/bpffs.hpp"
 #include "oomwatch.h"
 #include "oomwatch.skel.h"
 #include "util/fs.hpp"
@@ -21,28 +20,10 @@ static_assert(sizeof(ow_gomemlimit_hint) == 40, "ABI of struct ow_gomemlimit_hin
 
 namespace {
 
-constexpr long kBpfFsMagic = 0xcafe4a11;
 
 std::string dir_of(const std::string& p) {
   auto s = p.rfind('/');
   return s == std::string::npos || s == 0 ? "/" : p.substr(0, s);
-}
-
-bool on_bpffs(const std::string& path) {
-  struct statfs sf;
-  return ::statfs(path.c_str(), &sf) == 0 && static_cast<long>(sf.f_type) == kBpfFsMagic;
-}
-
-// The pin's directory exists on a bpf filesystem (/sys/fs/bpf is mounted
-// when it is not one yet, as the Loader does).
-Status ensure_bpffs(const std::string& pin_path) {
-  if (pin_path.rfind("/sys/fs/bpf/", 0) == 0 && !on_bpffs("/sys/fs/bpf") &&
-      ::mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) != 0)
-    return sys_error("mount bpffs at", "/sys/fs/bpf");
-  std::string dir = dir_of(pin_path);
-  if (auto s = mkdir_p(dir, 0700); !s) return s;
-  if (!on_bpffs(dir)) return app_error("not on a bpf filesystem:", dir);
-  return {};
 }
 
 // The hint map with the BTF of oomwatch's object: everything else in the
@@ -114,7 +95,7 @@ Result<std::unique_ptr<Publisher>> Publisher::open(const PublishOptions& opts, b
     ::unlink(opts.pin_path.c_str());
   }
   if (!fd.valid() && create) {
-    if (auto s = ensure_bpffs(opts.pin_path); !s) return s.error();
+    if (auto s = bpf::ensure_pin_dir(dir_of(opts.pin_path)); !s) return s.error();
     auto created = create_hint_map();
     if (!created) return created.error();
     if (bpf_obj_pin(created->get(), opts.pin_path.c_str()) == 0) {

@@ -157,8 +157,19 @@ TEST_CASE("a full audit disk: no unaudited change, nothing left paused, the agen
   auto parent = owtest::make_cgroup(512 * kMiB, "owtest-parent");
   auto a = child(h, parent.path(), "a", 32 * kMiB);
   TempDir d;
-  // Every write to the audit log gets ENOSPC.
-  auto ag = owtest::start(run_argv(d, {"--enforce", "--manage", parent.path()}, "/dev/full"));
+  // A disk that is full: a small tmpfs, the audit log made on it, then the
+  // rest of it filled. Every append to the audit log gets ENOSPC.
+  std::string disk = d.path + "/disk", audit = disk + "/audit.jsonl";
+  REQUIRE(ow::mkdir_p(disk));
+  REQUIRE(::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=64k,mode=0755") == 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  REQUIRE(ow::write_file_atomic(audit, ""));
+  owtest::run({"dd", "if=/dev/zero", "of=" + disk + "/fill", "bs=4k"});  // ends at ENOSPC
+  REQUIRE_FALSE(ow::append_line(audit, "{}"));
+  auto ag = owtest::start(run_argv(d, {"--enforce", "--manage", parent.path()}, audit));
   INFO(ag->err());
   REQUIRE(ready(d, ag->pid));
   auto r = owtest::run({owtest::oomwatch_bin(), "test-memory", "--json", "--cgroup", a.path(), "--alloc", "64M"});
@@ -175,7 +186,7 @@ TEST_CASE("a read-only state dir stops the agent at start with the path in the m
   TempDir d;
   std::string ro = d.path + "/ro";
   REQUIRE(ow::mkdir_p(ro));
-  REQUIRE(::mount("tmpfs", ro.c_str(), "tmpfs", MS_RDONLY, "size=64k") == 0);
+  REQUIRE(::mount("tmpfs", ro.c_str(), "tmpfs", MS_RDONLY, "size=64k,mode=0755") == 0);
   auto r = owtest::run({owtest::oomwatch_bin(), "run", "--enforce", "--db", "none", "--pin-dir", "none",
                         "--state-dir", ro, "--audit-log", d.path + "/audit.jsonl"},
                        30);

@@ -20,6 +20,8 @@
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "store/history.hpp"
+#include "util/clock.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -339,4 +341,74 @@ exit 0
   auto err = ow::read_text(d.path + "/err");
   REQUIRE(err);
   CHECK(err->find("maps not pinned for bpftool: pins need a bpf filesystem") != std::string::npos);
+}
+
+TEST_CASE("the agent's own files: a FIFO, another user's or a world-writable audit log, a world-writable state dir "
+          "are refused at once with one line",
+          "[integration][safety]") {
+  TempDir d;
+  auto run_with = [&](const std::string& audit, const std::string& state) {
+    return owtest::run({owtest::oomwatch_bin(), "run", "--enforce", "--db", "none", "--pin-dir", "none",
+                        "--state-dir", state, "--audit-log", audit},
+                       30);
+  };
+  auto refusal = [](const std::string& err) {
+    std::string out;
+    for (auto l : ow::split_lines(err))
+      if (l.rfind("oomwatch:", 0) == 0 || l.rfind("HINT:", 0) == 0) out += std::string(l) + "\n";
+    return out;
+  };
+  const std::string state = d.path + "/state";
+  SECTION("a FIFO: refused, not waited on (it blocked the agent for good, deaf to SIGTERM)") {
+    std::string fifo = d.path + "/audit.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto r = run_with(fifo, state);
+    CHECK(r.exit_code == 1);
+    CHECK(refusal(r.err) == "oomwatch: refusing audit log " + fifo + ": a FIFO, not a regular file\n");
+  }
+  SECTION("mode 0666: anyone could forge agent actions into it") {
+    std::string f = d.path + "/audit.jsonl";
+    REQUIRE(ow::write_file_atomic(f, "", 0666));
+    REQUIRE(::chmod(f.c_str(), 0666) == 0);
+    auto r = run_with(f, state);
+    CHECK(r.exit_code == 1);
+    CHECK(refusal(r.err).find("refusing audit log " + f + ": writable by others (mode 0666)") != std::string::npos);
+    // `report` shows such a file, marked.
+    std::string html = d.path + "/r.html", db = d.path + "/history.db";
+    {
+      auto hs = ow::store::HistoryStore::open(db);
+      REQUIRE(hs);
+      ow::sampler::Sample one;
+      one.cgroup_id = 1;
+      one.cgroup = "/w";
+      one.ts_ns = ow::wall_ns();
+      one.usage_bytes = one.working_set_bytes = kMiB;
+      one.limit_bytes = 64 * kMiB;
+      ow::sampler::Snapshot snap;
+      snap.ts_ns = one.ts_ns;
+      snap.samples.push_back(one);
+      REQUIRE(hs->insert(snap));
+    }
+    auto rep = owtest::run({owtest::oomwatch_bin(), "report", "--html", html, "--db", db, "--audit-log", f});
+    INFO(rep.err);
+    REQUIRE(rep.exit_code == 0);
+    CHECK(rep.err.find("may be forged") != std::string::npos);
+    CHECK(ow::read_text(html)->find("UNTRUSTED: writable by others (mode 0666)") != std::string::npos);
+  }
+  SECTION("another user's file") {
+    std::string f = d.path + "/audit.jsonl";
+    REQUIRE(ow::write_file_atomic(f, ""));
+    REQUIRE(::chown(f.c_str(), 65534, 65534) == 0);
+    auto r = run_with(f, state);
+    CHECK(r.exit_code == 1);
+    CHECK(refusal(r.err).find("refusing audit log " + f + ": owned by uid 65534, not 0") != std::string::npos);
+  }
+  SECTION("a state dir anyone may write: its journal could be forged") {
+    REQUIRE(ow::mkdir_p(state));
+    REQUIRE(::chmod(state.c_str(), 0777) == 0);
+    auto r = run_with(d.path + "/audit.jsonl", state);
+    CHECK(r.exit_code == 1);
+    CHECK(refusal(r.err).find("refusing state dir " + state + ": writable by others (mode 0777)") != std::string::npos);
+    CHECK_FALSE(owtest::exists(state + "/lock"));
+  }
 }

@@ -22,6 +22,7 @@ uint64_t Daemon::guard_distance(uint64_t limit) const {
 
 Status Daemon::start() {
   if (auto s = mkdir_p(o_.state_dir); !s) return s;
+  if (auto s = check_state_dir(o_.state_dir); !s) return s;
   auto lock = AgentLock::acquire(paths_.lock_file(), std::chrono::milliseconds(o_.lock_wait_ms));
   if (!lock) return lock.error();
   lock_.emplace(std::move(*lock));
@@ -135,7 +136,7 @@ Status Daemon::start() {
   if (auto dir = parent_dir(cfg_.audit_log); !dir.empty())
     if (auto s = mkdir_p(dir); !s) return s;
   // The audit log must be writable (and not a symlink) before any decision is made.
-  if (auto fd = create_or_append(cfg_.audit_log); !fd) return fd.error();
+  if (auto s = check_record_file(cfg_.audit_log, "audit log"); !s) return s;
   if (cfg_.trace_on_incident_ns > 0)
     itrace_ = std::make_unique<IncidentTrace>(h_, cfg_.audit_log, std::chrono::nanoseconds(cfg_.trace_on_incident_ns));
 
@@ -466,6 +467,7 @@ Result<RestoreReport> restore_state(const StatePaths& paths, int64_t wait_ms) {
   auto h = cg::Hierarchy::discover();
   if (!h) return h.error();
   if (auto s = mkdir_p(paths.state_dir); !s) return s.error();
+  if (auto s = check_state_dir(paths.state_dir); !s) return s.error();
   auto lock = AgentLock::acquire(paths.lock_file(), std::chrono::milliseconds(wait_ms));
   if (!lock) return lock.error();
   return restore_node(*h, paths);

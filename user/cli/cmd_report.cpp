@@ -13,7 +13,10 @@
 #include <cstdio>
 #include <set>
 
+#include <sys/stat.h>
+
 #include "cli/commands.hpp"
+#include "util/log.hpp"
 #include "cli/common.hpp"
 #include "cli/history_args.hpp"
 #include "util/clock.hpp"
@@ -95,6 +98,13 @@ int run_report(const ReportOpts& o) {
     if (!a) return fail(kExitEnv, a.error(), "pass --audit-log none to leave the agent's actions out");
     audit = std::move(*a);
     d.audit_note = o.audit_log + (::access(o.audit_log.c_str(), F_OK) == 0 ? "" : " (missing)");
+    // The agent refuses such a file; one found anyway is shown, marked.
+    struct stat st{};
+    if (::stat(o.audit_log.c_str(), &st) == 0)
+      if (auto why = trust_problem(st.st_uid, st.st_mode); !why.empty()) {
+        d.audit_note += " (UNTRUSTED: " + why + "; its actions may be forged)";
+        spdlog::warn("audit log {} is {}: the agent actions in the report may be forged", o.audit_log, why);
+      }
   }
   view::attach_events(d, audit);
   std::string page = view::render_html(d, view::dygraphs_js(), view::dygraphs_css());

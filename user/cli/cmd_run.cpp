@@ -93,7 +93,10 @@ int do_run(const RunOpts& o) {
   d.state_dir = o.state_dir;
   d.pin_dir = o.pin_dir == "none" ? "" : o.pin_dir;
   auto s = agent::run_daemon(d);
-  if (!s) return fail(kExitEnv, s.error(), "run 'oomwatch check' to see what this node supports");
+  // A refused file or directory says what to do itself; anything else may be the kernel's.
+  if (!s)
+    return fail(kExitEnv, s.error(),
+                s.error().message().rfind("refusing", 0) == 0 ? "" : "run 'oomwatch check' to see what this node supports");
   return kExitOk;
 }
 

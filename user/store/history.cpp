@@ -29,7 +29,7 @@ Result<HistoryStore> HistoryStore::open(const std::string& path, const StoreOpti
       if (auto st = mkdir_p(dir); !st) return st.error();
     // Created here with oomwatch's file mode (SQLite would use 0644; its -wal
     // and -shm files copy the database's mode).
-    if (auto st = create_or_append(path); !st) return st.error();
+    if (auto st = check_record_file(path, "history database"); !st) return st.error();
   }
   auto db = Db::open(path, opts.readonly);
   if (!db) return db.error();

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
 
 #include "util/fd.hpp"
 
@@ -113,12 +115,44 @@ Result<int> create_file(const std::string& path, unsigned mode) {
   return fd;
 }
 
-Status create_or_append(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, kFileMode));
+std::string trust_problem(uid_t owner, unsigned mode) {
+  if (owner != ::geteuid())
+    return "owned by uid " + std::to_string(owner) + ", not " + std::to_string(::geteuid());
+  if (mode & 022) {
+    char m[8];
+    std::snprintf(m, sizeof m, "%04o", mode & 07777);
+    return std::string("writable by ") + ((mode & 002) ? "others" : "its group") + " (mode " + m + ")";
+  }
+  return "";
+}
+
+Status check_record_file(const std::string& path, std::string_view what) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, kFileMode));
+  struct stat st{};
   if (!fd.valid()) {
     if (errno == ELOOP) return app_error("refusing to follow a symlink at", path);
+    // A FIFO with no reader: O_NONBLOCK gives ENXIO instead of waiting.
+    if (errno == ENXIO || (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)))
+      return app_error("refusing " + std::string(what) + " " + path + ": " +
+                       (errno == ENXIO ? std::string("a FIFO") : kind_of(st.st_mode)) + ", not a regular file");
     return sys_error("open", path);
   }
+  if (::fstat(fd.get(), &st) != 0) return sys_error("stat", path);
+  if (!S_ISREG(st.st_mode))
+    return app_error("refusing " + std::string(what) + " " + path + ": " + kind_of(st.st_mode) + ", not a regular file");
+  if (auto why = trust_problem(st.st_uid, st.st_mode); !why.empty())
+    return app_error("refusing " + std::string(what) + " " + path + ": " + why +
+                       ", so its records could be forged (chown it to this user and chmod go-w, or choose another)");
+  return {};
+}
+
+Status check_state_dir(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return sys_error("stat", path);
+  if (!S_ISDIR(st.st_mode)) return app_error("refusing state dir " + path + ": not a directory");
+  if (auto why = trust_problem(st.st_uid, st.st_mode); !why.empty())
+    return app_error("refusing state dir " + path + ": " + why +
+                       ", so its journal could be forged (chown it to this user and chmod go-w, or choose another)");
   return {};
 }
 

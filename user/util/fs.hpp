@@ -1,5 +1,6 @@
 // Small file helpers that return errors as values (cgroupfs and procfs files).
 #pragma once
+#include <sys/types.h>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,9 +49,19 @@ Status write_file_atomic(const std::string& path, std::string_view data, unsigne
                          Durability d = Durability::PowerCut);
 // Opens path for writing (create or truncate) without following a symlink.
 Result<int> create_file(const std::string& path, unsigned mode = kFileMode);
-// Checks that path can be appended to (created with kFileMode when missing,
-// never through a symlink); the fd is closed again.
-Status create_or_append(const std::string& path);
+// A file oomwatch keeps its own records in (the audit log, the history
+// database): created with kFileMode when missing, opened never through a
+// symlink and never blocking, and refused (an error "refusing <what> <path>:
+// why") unless it is a regular file owned by this process's user that no
+// group or other user may write: records in any other file could be forged
+// or could block the agent (a FIFO). The fd is closed again.
+Status check_record_file(const std::string& path, std::string_view what);
+// The same for a directory of state files (journal, intent, lock): a
+// directory owned by this user, not writable by group or others.
+Status check_state_dir(const std::string& path);
+// Why a file or directory with this stat cannot hold this user's records
+// ("" when it can): another owner, or a group/other write bit.
+std::string trust_problem(uid_t owner, unsigned mode);
 // Trims ASCII whitespace at both ends.
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> split_lines(std::string_view s);

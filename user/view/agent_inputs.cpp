@@ -24,7 +24,7 @@ std::string bytes_text(const nlohmann::json& v) {
 
 Result<std::string> read_tail(const std::string& path, size_t tail_bytes, bool& missing) {
   missing = false;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);  // a FIFO never blocks
   if (fd < 0) {
     if (errno == ENOENT) {
       missing = true;

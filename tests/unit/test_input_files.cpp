@@ -11,7 +11,12 @@
 
 #include "helpers.hpp"
 #include "test_store_tmp.hpp"
+#include "fleet/prom_api.hpp"
+#include "fleet/yaml_json.hpp"
+#include "recommend/quantity.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
+#include "util/units.hpp"
 
 using ow::read_input_file;
 
@@ -77,4 +82,53 @@ TEST_CASE("commands refuse a device or FIFO where a file is expected: one line, 
     CHECK(r.err.rfind(c.says + "\n", 0) == 0);
     CHECK(r.out.empty());
   }
+}
+
+TEST_CASE("YAML aliases count as what they expand to: a 'billion laughs' file is refused, not expanded",
+          "[unit][safety][input]") {
+  // 514 bytes that expand to 9^9 (387 million) strings.
+  std::string y = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  for (char c = 'b'; c <= 'i'; ++c) {
+    std::string prev(1, static_cast<char>(c - 1));
+    y += std::string(1, c) + ": &" + c + " [*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" + prev + ",*" +
+         prev + ",*" + prev + ",*" + prev + ",*" + prev + "]\n";
+  }
+  auto j = ow::fleet::yaml_to_json(y);
+  REQUIRE_FALSE(j);
+  CHECK(j.error().message().find("YAML expands to more than 1000000 values") != std::string::npos);
+  // One alias used a few times is fine.
+  auto ok = ow::fleet::yaml_to_json("base: &b {memory: 1Gi}\nx: *b\ny: *b\n");
+  REQUIRE(ok);
+  CHECK((*ok)["y"]["memory"] == "1Gi");
+}
+
+TEST_CASE("Prometheus sample values: decimal, exponent or NaN/Inf only, in range", "[unit][safety][input]") {
+  auto answer = [](const std::string& v) {
+    return ow::fleet::parse_answer(
+        200, R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[5,")" + v + R"("]}]}})",
+        "q");
+  };
+  CHECK(answer("3"));
+  CHECK(answer("1.5e+06"));
+  CHECK(answer("268435456"));
+  for (const char* bad : {"0x10", " 5", "5 ", "infinity", "1e30", "", "--1", "1_000"}) {
+    INFO(bad);
+    auto a = answer(bad);
+    REQUIRE_FALSE(a);
+    CHECK(a.error().message().size() < 300);
+  }
+  CHECK(answer("1e30").error().message().find("out of range") != std::string::npos);
+  CHECK(answer("0x10").error().message().find("is not a number") != std::string::npos);
+}
+
+TEST_CASE("a bad value is quoted short in its error line, however long it is", "[unit][safety][input]") {
+  std::string huge(1 << 20, '9');
+  huge += "Q";
+  for (const auto& e : {ow::parse_size(huge).error(), ow::recommend::parse_quantity(huge).error(),
+                        ow::parse_duration(huge + "x").error()}) {
+    INFO(e.message().substr(0, 200));
+    CHECK(e.message().size() < 200);
+    CHECK(e.message().find(" bytes)") != std::string::npos);
+  }
+  CHECK(ow::excerpt("short") == "short");
 }

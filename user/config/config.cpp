@@ -43,7 +43,7 @@ Result<std::string> one_of(const toml::node& n, const Where& w, std::initializer
     if (*s == a) return s;
     list += (list.empty() ? "" : ", ") + std::string(a);
   }
-  return error_at(w, "'" + *s + "' is not one of " + list);
+  return error_at(w, "'" + excerpt(*s) + "' is not one of " + list);
 }
 
 Status set_reservation(Config& c, const toml::node& n, const Where& w) {
@@ -170,7 +170,7 @@ Status parse_cgroups(Config& c, const toml::node& n, const std::string& file) {
     if (!e) return e.error();
     if (auto [it, fresh] = seen.emplace(e->path, e->line); !fresh)
       return error_at(Where{file, "cgroup[" + std::to_string(i) + "].path", e->line},
-                      "'" + e->path + "' is already configured at line " + std::to_string(it->second));
+                      "'" + excerpt(e->path, 200) + "' is already configured at line " + std::to_string(it->second));
     c.cgroups.push_back(std::move(*e));
   }
   return {};

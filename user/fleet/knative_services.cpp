@@ -1,4 +1,5 @@
 #include "fleet/knative_services.hpp"
+#include "util/text.hpp"
 
 #include <cstdlib>
 
@@ -21,7 +22,7 @@ Result<double> number_annotation(const ojson& ann, const char* key, const std::s
   char* end = nullptr;
   double d = std::strtod(s.c_str(), &end);
   if (s.empty() || *end || !(d > 0))
-    return app_error(std::string("Knative Service ") + svc + ": annotation " + key + " '" + s + "' is not a positive number");
+    return app_error(std::string("Knative Service ") + svc + ": annotation " + key + " '" + excerpt(s) + "' is not a positive number");
   return d;
 }
 
@@ -49,7 +50,7 @@ Result<KnativeService> parse_one(const ojson& item) {
       std::string s = v.is_string() ? v.get<std::string>() : v.dump();
       char* end = nullptr;
       double d = std::strtod(s.c_str(), &end);
-      if (s.empty() || *end) return app_error("Knative Service " + id + ": targetBurstCapacity '" + s + "' is not a number");
+      if (s.empty() || *end) return app_error("Knative Service " + id + ": targetBurstCapacity '" + excerpt(s) + "' is not a number");
       k.settings.target_burst_capacity = d;
     }
     if (get(ann, recommend::kMetricAnnotation).is_string())

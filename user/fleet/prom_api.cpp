@@ -1,9 +1,11 @@
 #include "fleet/prom_api.hpp"
+#include "util/text.hpp"
 
 #include <event2/http.h>
 #include <fmt/format.h>
 
 #include <cmath>
+#include <regex>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,14 +29,23 @@ Result<double> sample_value(const json& pair, const Labels& l, const std::string
   if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_string())
     return app_error("Prometheus answer: malformed sample in " + labels_text(l) + " for " + short_query(q));
   const std::string s = pair[1].get<std::string>();
+  // Prometheus writes Go's float text: decimal, an exponent at most, or
+  // NaN/+Inf/-Inf. strtod alone also takes hex ("0x10"), leading spaces and
+  // "infinity"; none of those is a sample.
+  static const std::regex number("-?[0-9]+(\\.[0-9]*)?([eE][-+]?[0-9]+)?|NaN|[-+]Inf");
+  if (s.size() > 64 || !std::regex_match(s, number))
+    return app_error("Prometheus answer: value '" + excerpt(s) + "' is not a number in " + labels_text(l));
   char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end) return app_error("Prometheus answer: value '" + s + "' is not a number in " + labels_text(l));
+  double v = s == "NaN" ? std::nan("") : s == "+Inf" ? HUGE_VAL : s == "-Inf" ? -HUGE_VAL : std::strtod(s.c_str(), &end);
   if (std::isnan(v) || std::isinf(v))
     return app_error(fmt::format("Prometheus answer: {} value at {} in {} for {}: no figure is made from it", s,
                                  prom_time(static_cast<int64_t>(std::llround(pair[0].get<double>() * 1000))),
                                  labels_text(l), short_query(q)));
   if (v < 0) return app_error("Prometheus answer: negative value " + s + " in " + labels_text(l));
+  // Every figure taken from an answer is bytes, a count or a rate; past 2^62
+  // none is real, and as bytes it would not fit the uint64 it becomes.
+  if (v > 4.611686018427388e18)
+    return app_error("Prometheus answer: value " + s + " is out of range in " + labels_text(l) + " for " + short_query(q));
   return v;
 }
 

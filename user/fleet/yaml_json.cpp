@@ -27,8 +27,15 @@ json scalar(const YAML::Node& n) {
   return v;
 }
 
-Result<json> convert(const YAML::Node& n, int depth) {
-  if (depth > 64) return app_error("YAML nested deeper than 64 levels");
+// yaml-cpp keeps an alias as a reference to its anchor's node; the JSON made
+// here copies it. A few hundred bytes of nested aliases ("billion laughs")
+// expand past a gigabyte, so every node made counts against a budget.
+Result<json> convert(const YAML::Node& n, int depth, size_t& budget) {
+  if (depth > kMaxYamlDepth) return app_error("YAML nested deeper than " + std::to_string(kMaxYamlDepth) + " levels");
+  if (budget == 0)
+    return app_error("YAML expands to more than " + std::to_string(kMaxYamlNodes) +
+                     " values (an alias counts as everything it stands for)");
+  --budget;
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined: return json(nullptr);
@@ -36,7 +43,7 @@ Result<json> convert(const YAML::Node& n, int depth) {
     case YAML::NodeType::Sequence: {
       json a = json::array();
       for (const auto& e : n) {
-        auto v = convert(e, depth + 1);
+        auto v = convert(e, depth + 1, budget);
         if (!v) return v.error();
         a.push_back(std::move(*v));
       }
@@ -46,7 +53,7 @@ Result<json> convert(const YAML::Node& n, int depth) {
       json o = json::object();
       for (const auto& kv : n) {
         if (!kv.first.IsScalar()) return app_error("YAML map key that is not a plain value");
-        auto v = convert(kv.second, depth + 1);
+        auto v = convert(kv.second, depth + 1, budget);
         if (!v) return v.error();
         o[kv.first.Scalar()] = std::move(*v);
       }
@@ -60,7 +67,8 @@ Result<json> convert(const YAML::Node& n, int depth) {
 
 Result<json> yaml_to_json(const std::string& text) {
   try {
-    return convert(YAML::Load(text), 0);
+    size_t budget = kMaxYamlNodes;
+    return convert(YAML::Load(text), 0, budget);
   } catch (const YAML::Exception& e) {
     return app_error("YAML line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1) +
                      ": " + e.msg);

@@ -1,4 +1,5 @@
 #include "recommend/quantity.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -14,7 +15,7 @@ std::string quantity(uint64_t bytes) {
 }
 
 Result<uint64_t> parse_quantity(std::string_view s) {
-  auto bad = [&](const char* why) { return app_error("bad quantity '" + std::string(s) + "' (" + why + ")"); };
+  auto bad = [&](const char* why) { return app_error("bad quantity '" + excerpt(s) + "' (" + why + ")"); };
   size_t i = 0;
   unsigned __int128 num = 0, den = 1;
   bool digits = false;

@@ -1,4 +1,5 @@
 #include "stats/time.hpp"
+#include "util/text.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -36,7 +37,7 @@ bool fraction(std::string_view s, size_t& pos, int64_t& ns) {
 
 Result<int64_t> to_ns(int64_t secs, int64_t frac_ns, std::string_view s) {
   if (secs > INT64_MAX / kNsPerSec - 1 || secs < INT64_MIN / kNsPerSec + 1)
-    return app_error("time out of range (years 1678-2262): '" + std::string(s) + "'");
+    return app_error("time out of range (years 1678-2262): '" + excerpt(s) + "'");
   return secs * kNsPerSec + frac_ns;
 }
 
@@ -64,7 +65,7 @@ std::string format_rfc3339(int64_t ts_ns) {
 
 Result<int64_t> parse_rfc3339(std::string_view s) {
   using namespace std::chrono;
-  auto bad = [&](const char* why) { return app_error("bad RFC 3339 time '" + std::string(s) + "': " + why); };
+  auto bad = [&](const char* why) { return app_error("bad RFC 3339 time '" + excerpt(s) + "': " + why); };
   int y, mo, d, h, mi, sec;
   if (!digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
       !digits(s, 8, 2, d))
@@ -98,11 +99,11 @@ Result<int64_t> parse_rfc3339(std::string_view s) {
 }
 
 Result<int64_t> parse_unix_seconds(std::string_view s) {
-  auto bad = app_error("bad unix time '" + std::string(s) + "': expected seconds like 1732320000 or 1732320000.5");
+  auto bad = app_error("bad unix time '" + excerpt(s) + "': expected seconds like 1732320000 or 1732320000.5");
   size_t pos = 0;
   int64_t secs = 0;
   while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-    if (secs > INT64_MAX / 10 / kNsPerSec) return app_error("unix time out of range: '" + std::string(s) + "'");
+    if (secs > INT64_MAX / 10 / kNsPerSec) return app_error("unix time out of range: '" + excerpt(s) + "'");
     secs = secs * 10 + (s[pos++] - '0');
   }
   int64_t frac = 0;
@@ -115,9 +116,9 @@ Result<int64_t> parse_time_arg(std::string_view s, int64_t now_ns) {
   if (s == "now") return now_ns;
   if (!s.empty() && s[0] == '-') {
     auto d = parse_duration(s.substr(1));
-    if (!d) return app_error("bad time '" + std::string(s) + "': " + d.error().message() + "; expected " + forms);
+    if (!d) return app_error("bad time '" + excerpt(s) + "': " + d.error().message() + "; expected " + forms);
     if (now_ns < INT64_MIN + static_cast<int64_t>(d->count()))
-      return app_error("bad time '" + std::string(s) + "': too far in the past");
+      return app_error("bad time '" + excerpt(s) + "': too far in the past");
     return now_ns - static_cast<int64_t>(d->count());
   }
   if (!s.empty() && s.find_first_not_of("0123456789.") == std::string_view::npos) {

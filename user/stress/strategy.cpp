@@ -1,4 +1,5 @@
 #include "stress/strategy.hpp"
+#include "util/text.hpp"
 
 namespace ow::stress {
 
@@ -7,7 +8,7 @@ Result<Strategy> parse_strategy(std::string_view s) {
   if (s == "file") return Strategy::File;
   if (s == "shmem") return Strategy::Shmem;
   if (s == "mixed") return Strategy::Mixed;
-  return app_error("bad strategy '" + std::string(s) + "' (want anon, file, shmem or mixed)");
+  return app_error("bad strategy '" + excerpt(s) + "' (want anon, file, shmem or mixed)");
 }
 
 const char* strategy_name(Strategy s) {

@@ -1,4 +1,5 @@
 #include "util/listen.hpp"
+#include "util/text.hpp"
 
 #include <arpa/inet.h>
 
@@ -10,7 +11,7 @@ namespace ow {
 std::string ListenAddr::str() const { return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port); }
 
 Result<ListenAddr> parse_listen(std::string_view s) {
-  const std::string shown = "'" + std::string(s) + "'";
+  const std::string shown = "'" + excerpt(s) + "'";
   auto bad = [&](const std::string& why) {
     return app_error(shown + ": " + why + " (want a numeric ADDR:PORT such as 127.0.0.1:9721 or [::1]:9721)");
   };

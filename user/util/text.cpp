@@ -125,4 +125,9 @@ bool decode_bytes(std::string_view enc, std::string& out) {
   return true;
 }
 
+std::string excerpt(std::string_view s, size_t max) {
+  if (s.size() <= max) return printable(s);
+  return printable(s.substr(0, max)) + "...(" + std::to_string(s.size()) + " bytes)";
+}
+
 }  // namespace ow

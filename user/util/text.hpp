@@ -21,6 +21,9 @@ bool valid_utf8(std::string_view s);
 // unchanged.
 // For display: the result names the same cgroup an operator sees in `ls -b`.
 std::string printable(std::string_view s);
+// A bad value quoted in a one-line error: printable(), cut to about max bytes
+// with "...(N bytes)" when longer, so a 50 MB value gives a short line.
+std::string excerpt(std::string_view s, size_t max = 48);
 
 // Cutting text to a screen width. A character is a well-formed UTF-8 sequence
 // or one byte outside any (each taken as one column), so a cut never splits a

@@ -1,4 +1,5 @@
 #include "util/units.hpp"
+#include "util/text.hpp"
 
 #include <cctype>
 #include <cmath>
@@ -41,7 +42,7 @@ Result<uint64_t> parse_size(std::string_view s) {
   std::string unit;
   if (s == "max" || s == "unlimited") return kUnlimited;
   if (!split_number(s, num, unit))
-    return app_error("bad size '" + std::string(s) + "' (want e.g. 4096, 64K, 128M, 1.5GiB)");
+    return app_error("bad size '" + excerpt(s) + "' (want e.g. 4096, 64K, 128M, 1.5GiB)");
   static const struct { const char* u; double mul; } units[] = {
       {"", 1}, {"b", 1},
       {"k", 1024.0}, {"kb", 1024.0}, {"ki", 1024.0}, {"kib", 1024.0},
@@ -54,12 +55,12 @@ Result<uint64_t> parse_size(std::string_view s) {
   for (const auto& u : units) {
     if (unit == u.u) {
       double v = num * u.mul;
-      if (v >= 1.8e19) return app_error("size '" + std::string(s) + "' is too large");
+      if (v >= 1.8e19) return app_error("size '" + excerpt(s) + "' is too large");
       // Not llround: its long long overflows from 2^63 on ("17363817363884884800" came back as 2^63).
       return static_cast<uint64_t>(std::round(v));
     }
   }
-  return app_error("bad size unit in '" + std::string(s) + "' (use K, M, G, T, P or KiB, MiB, GiB, TiB, PiB)");
+  return app_error("bad size unit in '" + excerpt(s) + "' (use K, M, G, T, P or KiB, MiB, GiB, TiB, PiB)");
 }
 
 std::string format_size(uint64_t bytes) {
@@ -85,7 +86,7 @@ Result<std::chrono::nanoseconds> parse_duration(std::string_view s) {
   double num;
   std::string unit;
   if (!split_number(s, num, unit))
-    return app_error("bad duration '" + std::string(s) + "' (want e.g. 500ms, 30s, 10m, 2h)");
+    return app_error("bad duration '" + excerpt(s) + "' (want e.g. 500ms, 30s, 10m, 2h)");
   static const struct { const char* u; double ns; } units[] = {
       {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"", 1e9}, {"s", 1e9},
       {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9},
@@ -93,10 +94,10 @@ Result<std::chrono::nanoseconds> parse_duration(std::string_view s) {
   for (const auto& u : units)
     if (unit == u.u) {
       double v = num * u.ns;
-      if (v > 9.0e18) return app_error("duration '" + std::string(s) + "' is too long");
+      if (v > 9.0e18) return app_error("duration '" + excerpt(s) + "' is too long");
       return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(v)));
     }
-  return app_error("bad duration unit in '" + std::string(s) + "' (use ms, s, m, h, d)");
+  return app_error("bad duration unit in '" + excerpt(s) + "' (use ms, s, m, h, d)");
 }
 
 std::string format_duration(std::chrono::nanoseconds d) {

@@ -219,4 +219,26 @@ std::string http_get(int port, const std::string& path, int timeout_ms) {
   return body.substr(head + 4);
 }
 
+Exchange http_exchange(int port, const std::string& request, int timeout_ms) {
+  Exchange x;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return x;
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+      ::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) x.data.append(buf, static_cast<size_t>(n));
+    x.closed = n == 0;  // EOF; -1 with EAGAIN is the timeout
+  }
+  ::close(fd);
+  return x;
+}
+
 }  // namespace owtest

@@ -57,6 +57,13 @@ bool alive(int pid);
 // The body of GET http://127.0.0.1:port/path ("" unless the answer is a
 // 200), without curl: the VM tier's guests have none.
 std::string http_get(int port, const std::string& path, int timeout_ms = 5000);
+// Sends `request` as is to 127.0.0.1:port and reads until the server closes
+// the connection or timeout_ms passes: what came back, and whether it closed.
+struct Exchange {
+  std::string data;
+  bool closed = false;
+};
+Exchange http_exchange(int port, const std::string& request, int timeout_ms = 5000);
 
 // A port that was free on 127.0.0.1 a moment ago (the kernel's pick).
 int free_port();

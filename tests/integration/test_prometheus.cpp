@@ -259,3 +259,36 @@ TEST_CASE("metrics: the agent's recommendations are exported", "[integration][pr
   INFO(line << "\n" << r.out);
   CHECK(line.substr(line.rfind(' ') + 1) == std::to_string(stored));
 }
+
+TEST_CASE("metrics: HEAD gives the length and no body; exactly /metrics; every refusal closes the connection; a "
+          "listener beyond loopback is warned about",
+          "[integration][prometheus]") {
+  int mport = owtest::free_port();
+  Agent ag;
+  ag.start({"--listen", "0.0.0.0:" + std::to_string(mport)});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  CHECK_THAT(ag.bg->err(), Catch::Contains("reachable beyond this host, without TLS or authentication"));
+  auto head = owtest::http_exchange(mport, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  INFO(head.data.substr(0, 400));
+  REQUIRE(head.data.rfind("HTTP/1.1 200", 0) == 0);
+  auto end = head.data.find("\r\n\r\n");
+  REQUIRE(end != std::string::npos);
+  CHECK(head.data.size() == end + 4);  // no body
+  auto cl = head.data.find("Content-Length: ");
+  REQUIRE(cl != std::string::npos);
+  CHECK(std::stoul(head.data.substr(cl + 16)) > 100);  // what GET would send
+  for (const char* req : {"GET //metrics HTTP/1.1\r\nHost: x\r\n\r\n", "GET /metricsx HTTP/1.1\r\nHost: x\r\n\r\n",
+                          "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n",
+                          "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"}) {
+    INFO(req);
+    // HTTP/1.1 keeps a connection by default: only the server's close ends this read.
+    auto x = owtest::http_exchange(mport, req, 5000);
+    INFO(x.data.substr(0, 200));
+    CHECK((x.data.rfind("HTTP/1.1 404", 0) == 0 || x.data.rfind("HTTP/1.1 405", 0) == 0));
+    CHECK(x.closed);
+  }
+  // The path is the one that counts, not a query after it.
+  CHECK_FALSE(owtest::http_get(mport, "/metrics?x=1").empty());
+  CHECK(ag.stop());
+}

@@ -24,16 +24,36 @@ namespace {
 
 constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
+// An error answer, and the connection closed after it: a client that sends
+// what this server does not serve gets no second try on the same connection.
+void reply_error(evhttp_request* req, int code, const char* reason) {
+  evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+  evhttp_send_error(req, code, reason);
+}
+
+// HEAD: the headers GET would give (Content-Length of the body included), no body.
 void reply_text(evhttp_request* req, int code, const char* reason, const std::string& body, const char* type) {
   evbuffer* buf = evbuffer_new();
   if (!buf) {
-    evhttp_send_error(req, HTTP_INTERNAL, nullptr);
+    reply_error(req, HTTP_INTERNAL, nullptr);
     return;
   }
-  evbuffer_add(buf, body.data(), body.size());
-  evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+  auto* out = evhttp_request_get_output_headers(req);
+  evhttp_add_header(out, "Content-Type", type);
+  if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+    evhttp_add_header(out, "Content-Length", std::to_string(body.size()).c_str());
+  else
+    evbuffer_add(buf, body.data(), body.size());
   evhttp_send_reply(req, code, reason, buf);
   evbuffer_free(buf);
+}
+
+// The request target's path exactly as sent, without the query: "//metrics"
+// is not "/metrics" (a URI parser reads "//metrics" as an authority).
+std::string target_path(evhttp_request* req) {
+  const char* raw = evhttp_request_get_uri(req);
+  std::string t = raw ? raw : "";
+  return t.substr(0, t.find_first_of("?#"));
 }
 
 }  // namespace
@@ -77,9 +97,13 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
   if (!s->base_) return app_error("metrics listener: event_base_new failed");
   s->http_ = evhttp_new(s->base_);
   if (!s->http_) return app_error("metrics listener: evhttp_new failed");
-  // Every method reaches on_request, which answers 405 to all but GET and HEAD.
+  // Every method but CONNECT reaches on_request, which answers 405 (and
+  // closes) to all but GET and HEAD; libevent's own 501 would keep the
+  // connection open. CONNECT is left to that 501: allowed, libevent waits
+  // for a body until the connection ends.
   evhttp_set_allowed_methods(s->http_, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
+                                           EVHTTP_REQ_TRACE);
   evhttp_set_timeout(s->http_, 10);
   evhttp_set_max_headers_size(s->http_, 16 * 1024);
   evhttp_set_max_body_size(s->http_, 0);
@@ -100,6 +124,10 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
   if (!s->stop_ev_ || event_add(s->stop_ev_, nullptr) != 0) return app_error("metrics listener: stop event");
   s->th_ = std::thread([b = s->base_] { event_base_dispatch(b); });
   spdlog::info("metrics on http://{}/metrics", where);
+  if (!s->o_.addr.loopback())
+    spdlog::warn("metrics on {} are reachable beyond this host, without TLS or authentication: anyone who can "
+                 "connect reads every cgroup's name and figures (listen on 127.0.0.1, or put a TLS proxy in front)",
+                 where);
   return s;
 }
 
@@ -178,23 +206,21 @@ std::string MetricsServer::render() const {
 
 void MetricsServer::on_request(evhttp_request* req, void* self) {
   auto* s = static_cast<MetricsServer*>(self);
-  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
-  const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
-  std::string p = path && *path ? path : "/";
+  const std::string p = target_path(req);
   auto method = evhttp_request_get_command(req);
   try {
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
       evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-      evhttp_send_error(req, 405, "Method Not Allowed");
+      reply_error(req, 405, "Method Not Allowed");
     } else if (p == "/metrics")
       reply_text(req, HTTP_OK, "OK", s->render(), kContentType);
     else if (p == "/")
       reply_text(req, HTTP_OK, "OK", "oomwatch: metrics at /metrics\n", "text/plain; charset=utf-8");
     else
-      evhttp_send_error(req, HTTP_NOTFOUND, nullptr);
+      reply_error(req, HTTP_NOTFOUND, nullptr);
   } catch (const std::exception& e) {
     spdlog::error("metrics: internal error ({})", e.what());
-    evhttp_send_error(req, HTTP_INTERNAL, nullptr);
+    reply_error(req, HTTP_INTERNAL, nullptr);
   }
 }
 

@@ -55,4 +55,13 @@ Result<ListenAddr> parse_listen(std::string_view s) {
   return a;
 }
 
+bool ListenAddr::loopback() const {
+  if (v6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&sa);
+    return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in*>(&sa);
+  return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+}
+
 }  // namespace ow

@@ -22,6 +22,8 @@ struct ListenAddr {
   socklen_t sa_len = 0;
   // "127.0.0.1:9721", "[::1]:9721"
   std::string str() const;
+  // 127.0.0.0/8 or ::1: reachable from this host only.
+  bool loopback() const;
 };
 
 // Errors are one line naming the value and the expected form, e.g.

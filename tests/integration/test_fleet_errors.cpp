@@ -12,10 +12,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
+#include "fleet/http_client.hpp"
 #include "fleet_tsdb.hpp"
 
 using nlohmann::json;
@@ -173,4 +175,59 @@ TEST_CASE("fleet: split ranges give the unsplit figures; Prometheus's errors are
   CHECK(gone.exit_code == 1);
   CHECK_THAT(gone.err, Catch::Contains("connection refused") && Catch::Contains("(3 attempts)"));
   CHECK(one_line(gone.err));
+}
+
+namespace {
+
+// A server that answers one request with headers and then a byte of its body
+// every 200 ms, never finishing within the client's timeout: the connection is
+// never silent, so only a deadline on the whole answer ends the client's wait.
+struct DripServer {
+  int lfd = -1, port = 0;
+  std::atomic<bool> stop{false};
+  std::thread t;
+  DripServer() {
+    lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(lfd >= 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    REQUIRE(::listen(lfd, 4) == 0);
+    REQUIRE(::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+    port = ntohs(sa.sin_port);
+    t = std::thread([this] {
+      int c = ::accept(lfd, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      (void)::recv(c, buf, sizeof buf, 0);
+      std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{";
+      ::send(c, head.data(), head.size(), MSG_NOSIGNAL);
+      // Until the client gives up (the send fails) or the test ends; at most 2 minutes.
+      for (int i = 0; i < 600 && !stop; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (::send(c, " ", 1, MSG_NOSIGNAL) != 1) break;
+      }
+      ::close(c);
+    });
+  }
+  ~DripServer() {
+    stop = true;
+    ::shutdown(lfd, SHUT_RDWR);
+    t.join();
+    ::close(lfd);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fleet: an answer that drips a byte at a time ends at --timeout, like a silent one", "[fleet][integration]") {
+  DripServer s;
+  ow::fleet::HttpOptions o;
+  o.timeout_ms = 1500;
+  o.attempts = 1;
+  auto r = ow::fleet::http_get("http://127.0.0.1:" + std::to_string(s.port) + "/api/v1/query?query=up", o);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message() == "timed out after 1500ms (1 attempt)");
 }

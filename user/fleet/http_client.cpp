@@ -99,7 +99,25 @@ Attempt once(const Parsed& p, const HttpOptions& o) {
   evhttp_add_header(h, "Connection", "close");
   if (evhttp_make_request(conn.get(), req, EVHTTP_REQ_GET, p.target.c_str()) != 0)
     return a.error = "cannot send the request", a;
-  // The timeout above bounds every phase, so the loop ends.
+  // The connection's timeout is of silence: an answer that drips a byte now
+  // and then would never end. The whole exchange gets the same bound.
+  struct Deadline {
+    Attempt* a;
+    evhttp_request* req;
+  } dl{&a, req};
+  std::unique_ptr<event, void (*)(event*)> timer(
+      evtimer_new(
+          base.get(),
+          [](evutil_socket_t, short, void* arg) {
+            auto* d = static_cast<Deadline*>(arg);
+            if (d->a->done) return;
+            d->a->error = "timed out";
+            d->a->done = true;
+            evhttp_cancel_request(d->req);
+          },
+          &dl),
+      event_free);
+  if (!timer || evtimer_add(timer.get(), &tv) != 0) return a.error = "cannot arm the answer's deadline", a;
   while (!a.done && event_base_loop(base.get(), EVLOOP_ONCE) == 0) {
   }
   if (!a.done && a.error.empty()) a.error = "no answer";

@@ -97,3 +97,69 @@ TEST_CASE("metrics server: an address in use is an error naming it", "[metrics]"
   CHECK_THAT(second.error().message(), Catch::Contains("127.0.0.1:" + std::to_string(port)) &&
                                            Catch::Contains("Address already in use"));
 }
+
+namespace {
+
+int connect_to(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  timeval tv{0, 200'000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// The server closed fd: a read gives EOF (or a reset), not a timeout.
+bool closed_by_server(int fd) {
+  char b[256];
+  ssize_t n = ::recv(fd, b, sizeof b, 0);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+}  // namespace
+
+TEST_CASE("metrics server: a client dripping its request a byte at a time is cut at the deadline", "[metrics]") {
+  agent::MetricsOptions o;
+  int port = owtest::free_port();
+  o.addr = *parse_listen("127.0.0.1:" + std::to_string(port));
+  o.request_deadline = std::chrono::seconds(1);
+  auto s = agent::MetricsServer::start(o);
+  REQUIRE(s);
+  int fd = connect_to(port);
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  // A byte every 200 ms never lets evhttp's 10 s silence timeout fire; up to
+  // 8 s of it (eight deadlines) unless the server closes first.
+  bool cut = false;
+  for (size_t i = 0; i < 40 && !cut; ++i) {
+    if (::send(fd, &req[i % req.size()], 1, MSG_NOSIGNAL) != 1) cut = true;  // reset: closed
+    else
+      cut = closed_by_server(fd);  // waits 200 ms
+  }
+  ::close(fd);
+  CHECK(cut);
+  // The server still answers others.
+  CHECK_FALSE(owtest::http_get(port, "/metrics").empty());
+}
+
+TEST_CASE("metrics server: past the connection cap, a new connection is closed at once; below it, served",
+          "[metrics]") {
+  agent::MetricsOptions o;
+  int port = owtest::free_port();
+  o.addr = *parse_listen("127.0.0.1:" + std::to_string(port));
+  o.max_connections = 4;
+  auto s = agent::MetricsServer::start(o);
+  REQUIRE(s);
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(connect_to(port));
+  int extra = connect_to(port);
+  // The fifth is closed without a word; the four stay open (a read times out).
+  CHECK(owtest::wait_for([&] { return closed_by_server(extra); }, 5000));
+  ::close(extra);
+  for (int fd : idle) CHECK_FALSE(closed_by_server(fd));
+  for (int fd : idle) ::close(fd);
+  // Their slots come back once the server has seen them go.
+  CHECK(owtest::wait_for([&] { return !owtest::http_get(port, "/metrics").empty(); }, 5000));
+}

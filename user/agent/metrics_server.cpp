@@ -6,6 +6,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "agent/http_guard.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -90,6 +92,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
     return sys_error("metrics listener: bind", where);
   if (::listen(fd.get(), 64) != 0) return sys_error("metrics listener: listen on", where);
 
+  // libevent writes to sockets without MSG_NOSIGNAL: a client that goes away
+  // mid-answer (or one the guard cut) must cost an EPIPE, not the process.
+  ::signal(SIGPIPE, SIG_IGN);
   static std::once_flag threads_once;
   std::call_once(threads_once, [] { (void)evthread_use_pthreads(); });
   std::unique_ptr<MetricsServer> s(new MetricsServer(std::move(o)));
@@ -108,6 +113,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
   evhttp_set_max_headers_size(s->http_, 16 * 1024);
   evhttp_set_max_body_size(s->http_, 0);
   evhttp_set_gencb(s->http_, &MetricsServer::on_request, s.get());
+  // A whole request within a deadline, a cap on connections (agent/http_guard.hpp).
+  s->guard_ = std::make_unique<HttpGuard>(s->base_, s->o_.max_connections, s->o_.request_deadline);
+  evhttp_set_bevcb(s->http_, &HttpGuard::make_bev, s->guard_.get());
   if (!evhttp_accept_socket_with_handle(s->http_, fd.get()))
     return app_error("metrics listener: cannot accept on " + where);
   (void)fd.release();  // the listener closes it (evhttp_free)
@@ -139,6 +147,7 @@ MetricsServer::~MetricsServer() {
   }
   if (stop_ev_) event_free(stop_ev_);
   if (http_) evhttp_free(http_);
+  guard_.reset();  // its references on what evhttp freed, and its timer
   if (base_) event_base_free(base_);
 }
 
@@ -206,6 +215,7 @@ std::string MetricsServer::render() const {
 
 void MetricsServer::on_request(evhttp_request* req, void* self) {
   auto* s = static_cast<MetricsServer*>(self);
+  s->guard_->completed(req);
   const std::string p = target_path(req);
   auto method = evhttp_request_get_command(req);
   try {

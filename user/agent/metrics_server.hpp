@@ -15,6 +15,7 @@
 // /metrics); another path is 404, another method 405. Start it after the guardian's fork
 // (fork and threads do not mix).
 #pragma once
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/http_guard.hpp"
 #include "metrics/registry.hpp"
 #include "sampler/sample.hpp"
 #include "util/fd.hpp"
@@ -49,6 +51,10 @@ using RecommendationTable = std::map<std::string, uint64_t>;
 
 struct MetricsOptions {
   ListenAddr addr;
+  // agent/http_guard.hpp: connections open at once (more are closed as they
+  // come), and the time a connection has to complete a request.
+  size_t max_connections = 64;
+  std::chrono::seconds request_deadline{15};
   size_t max_cgroups = 2000;
   std::vector<std::string> managed_roots;  // relative paths; their cgroups are exported first
   // Optional, called on the server thread for every cgroup of a scrape
@@ -86,6 +92,7 @@ class MetricsServer {
   std::shared_ptr<const RecommendationTable> recs_;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
+  std::unique_ptr<HttpGuard> guard_;
   UniqueFd stop_fd_;        // written by the destructor: the loop breaks itself
   event* stop_ev_ = nullptr;
   std::thread th_;

@@ -42,16 +42,18 @@ FUZZ_SRCS_fuzz_proc := user/gomemlimit/inputs.cpp user/stress/meminfo.cpp user/b
 	user/agent/hint_text.cpp user/util/fs.cpp user/util/units.cpp
 FUZZ_SRCS_fuzz_config := user/config/config.cpp user/config/values.cpp user/util/units.cpp user/util/listen.cpp user/util/sched.cpp \
 	$(FUZZ_TEXT)
-FUZZ_SRCS_fuzz_units := user/util/units.cpp user/stats/time.cpp
+FUZZ_SRCS_fuzz_units := user/util/units.cpp user/stats/time.cpp $(FUZZ_TEXT)
 FUZZ_SRCS_fuzz_samplefile := user/store/samplefile.cpp user/store/samplefile_csv.cpp user/store/samplefile_jsonl.cpp \
 	user/stats/csv.cpp user/stats/time.cpp user/util/fs.cpp $(FUZZ_TEXT)
-FUZZ_SRCS_fuzz_events := user/bpf/events.cpp user/bpfmem/events.cpp user/bpfmem/table.cpp user/bpfmem/kernel.cpp \
-	$(FUZZ_TEXT)
+FUZZ_SRCS_fuzz_events := user/bpf/events.cpp user/bpf/births.cpp user/bpf/ring.cpp user/bpfmem/events.cpp \
+	user/bpfmem/table.cpp user/bpfmem/kernel.cpp $(FUZZ_TEXT)
 FUZZ_LIBS_fuzz_events := -lbpf
-FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp
+FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp \
+	$(FUZZ_TEXT)
 # Prometheus answers, overrides, Knative Services, pod names (url_escape needs libevent).
 FUZZ_SRCS_fuzz_fleet := user/fleet/prom_api.cpp user/fleet/http_client.cpp user/fleet/overrides.cpp \
-	user/fleet/yaml_json.cpp user/fleet/knative_services.cpp user/fleet/workload.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp
+	user/fleet/yaml_json.cpp user/fleet/knative_services.cpp user/fleet/workload.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp \
+	$(FUZZ_TEXT)
 FUZZ_LIBS_fuzz_fleet := -levent_core -lyaml-cpp
 # An audit-log line as top and report read it, and the event as they print it.
 FUZZ_SRCS_fuzz_views := user/view/agent_inputs.cpp user/view/frame.cpp user/stats/time.cpp user/util/units.cpp \

@@ -4,7 +4,9 @@
 //   bpf::decode_oom            `events` ring (struct ow_oom_event), then what
 //                              OomSource::deliver and `events --json` do with it;
 //   bpfmem::decode_obj_event   `bpf_obj_events` ring (struct ow_bpf_obj_event);
-//   bpfmem::parse_map_records  iter/bpf_map output (struct ow_bpf_map_rec).
+//   bpfmem::parse_map_records  iter/bpf_map output (struct ow_bpf_map_rec);
+//   bpf::decode_birth          `births` ring (struct ow_birth_event) and the
+//                              name the agent joins to a path.
 // The kernel's bytes are data: every JSON line built from them must be one
 // line of valid UTF-8, and nothing may throw or read past the record.
 #include <cstdint>
@@ -17,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpf/births.hpp"
 #include "bpf/events.hpp"
 #include "bpfmem/events.hpp"
 #include "bpfmem/kernel.hpp"
@@ -89,9 +92,20 @@ void fuzz_map_records(const uint8_t* data, size_t size) {
   }
 }
 
+
+void fuzz_birth(const uint8_t* data, size_t size) {
+  auto e = bpf::decode_birth(data, size);
+  if (!e) return;
+  CHECK(size >= sizeof(ow_birth_event) && e->type == OW_EV_CGROUP_BIRTH);
+  std::string name = bpf::birth_name(*e);
+  CHECK(name.size() <= sizeof e->name && name.find('\0') == std::string::npos);
+  check_line(json_line(nlohmann::json{{"cgroup", printable("/root/" + name)}, {"id", e->cgroup_id}}));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz_birth(data, size);
   fuzz_oom(data, size);
   fuzz_obj_event(data, size);
   fuzz_map_records(data, size);

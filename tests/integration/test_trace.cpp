@@ -100,9 +100,15 @@ void check_grower(const std::string& method) {
   // what they charge is the 4 and 64 MiB asked for.
   owtest::Workload idle(procs, {{4 * kMiB, 0, owtest::kUntilReleased}});
   REQUIRE(idle.reached(0, 20000));
-  auto b = start_trace(cg.path(), method);
-  owtest::Workload grower(procs, {{64 * kMiB, 0, owtest::kUntilReleased}});
+  // The grower runs (4 MiB) before the trace starts and grows 64 MiB during
+  // it: the growth of a process, not the start-up of one (a process born
+  // during a /proc-sampled trace is first seen mid-fork/exec, where its
+  // baseline is uncertain).
+  owtest::Workload grower(procs, {{4 * kMiB, 0, owtest::kUntilReleased}, {68 * kMiB, 0, owtest::kUntilReleased}});
   REQUIRE(grower.reached(0, 20000));
+  auto b = start_trace(cg.path(), method);
+  grower.release();
+  REQUIRE(grower.reached(1, 20000));
   auto j = stop_trace(*b);
   INFO(j.dump());
   CHECK(j["method"] == (method == "proc" ? "proc-sampling" : "tracepoints"));

@@ -29,22 +29,8 @@ using namespace ow;
 namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
-
-bool armed(const cg::Hierarchy& h, const std::string& rel) {
-  if (h.version() == cg::Version::V1) {
-    auto e = h.events(rel);
-    return e && e->oom_kill_disable;
-  }
-  auto v = h.high(rel);
-  return v && *v != kUnlimited;
-}
-
-double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using bench::armed;
+using bench::pct;
 
 }  // namespace
 

@@ -36,7 +36,9 @@
 using namespace ow;
 
 namespace {
+using bench::armed;
 using bench::cpu_ticks;
+using bench::pct;
 using bench::rss_kib;
 using bench::spawn;
 using bench::stop;
@@ -48,22 +50,6 @@ std::string self_dir() {
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   std::string s(buf, n > 0 ? static_cast<size_t>(n) : 0);
   return s.substr(0, s.rfind('/'));
-}
-
-bool armed(const cg::Hierarchy& h, const std::string& rel) {
-  if (h.version() == cg::Version::V1) {
-    auto e = h.events(rel);
-    return e && e->oom_kill_disable;
-  }
-  auto u = h.read(rel);
-  return u && u->high_bytes != kUnlimited;
-}
-
-uint64_t pct(std::vector<uint64_t> v, unsigned p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t rank = (v.size() * p + 99) / 100;
-  return v[std::max<size_t>(rank, 1) - 1];
 }
 
 struct Figures {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "cgroup/hierarchy.hpp"
+#include "util/units.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
@@ -117,6 +119,25 @@ inline void sweep_stale_cgroups(const cg::Hierarchy& h) {
 // from every bench and prints them together at the end.
 inline void row(const std::string& measure, const std::string& figure, const std::string& goal, bool met) {
   std::printf("BENCH-ROW|%s|%s|%s|%s\n", measure.c_str(), figure.c_str(), goal.c_str(), met ? "yes" : "NO");
+}
+
+// Armed by the agent: v1 oom_kill_disable 1, v2 a memory.high guard.
+inline bool armed(const cg::Hierarchy& h, const std::string& rel) {
+  if (h.version() == cg::Version::V1) {
+    auto e = h.events(rel);
+    return e && e->oom_kill_disable;
+  }
+  auto v = h.high(rel);
+  return v && *v != ow::kUnlimited;
+}
+
+// Nearest-rank percentile p (0..100) of v; 0 for none.
+template <class T>
+T pct(std::vector<T> v, unsigned p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t rank = (v.size() * p + 99) / 100;
+  return v[std::max<size_t>(rank, 1) - 1];
 }
 
 inline std::string fmt(const char* f, double v) {

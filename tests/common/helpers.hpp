@@ -66,6 +66,8 @@ struct Exchange {
 Exchange http_exchange(int port, const std::string& request, int timeout_ms = 5000);
 
 // A port that was free on 127.0.0.1 a moment ago (the kernel's pick).
+// A listening TCP socket on 127.0.0.1 at a port the kernel picks (port).
+int listen_loopback(int& port);
 int free_port();
 
 }  // namespace owtest

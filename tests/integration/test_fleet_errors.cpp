@@ -32,16 +32,7 @@ struct OneShotProxy {
   int port = 0;
   std::thread t;
   explicit OneShotProxy(int target) {
-    lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(lfd >= 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    REQUIRE(::bind(lfd.load(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-    REQUIRE(::listen(lfd.load(), 4) == 0);
-    REQUIRE(::getsockname(lfd.load(), reinterpret_cast<sockaddr*>(&sa), &len) == 0);
-    port = ntohs(sa.sin_port);
+    lfd = owtest::listen_loopback(port);
     t = std::thread([this, target] {
       int c = ::accept(lfd.load(), nullptr, nullptr);
       ::close(lfd.exchange(-1));  // stopped: the next connect is refused
@@ -187,16 +178,7 @@ struct DripServer {
   std::atomic<bool> stop{false};
   std::thread t;
   DripServer() {
-    lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(lfd >= 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-    REQUIRE(::listen(lfd, 4) == 0);
-    REQUIRE(::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
-    port = ntohs(sa.sin_port);
+    lfd = owtest::listen_loopback(port);
     t = std::thread([this] {
       int c = ::accept(lfd, nullptr, nullptr);
       if (c < 0) return;

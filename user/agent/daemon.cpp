@@ -348,24 +348,34 @@ void Daemon::audit_unplanned(Child& c, const std::string& result, const std::str
   int64_t now = mono_ns();
   count_trigger(c, now, 0);
   c.inc.last_refusal = result + ": " + reason;
+  auto j = unplanned_record(c.path, "oom_kill", result, reason);
+  j["limit_cgroup"] = limit_cgroup;
+  j["global"] = limit_cgroup.empty();
+  j["incident"] = incident_summary(c, now);
+  append_audit(j);
+  if (itrace_) itrace_->trigger(c.path, "oom_kill", j["ts"].get<std::string>());
+  if (metrics_) metrics_->action(policy::TriggerKind::oom_kill, "none", result, -1, false);
+  spdlog::info("oom_kill {}: {}", printable(c.path), reason);
+}
+
+nlohmann::ordered_json Daemon::unplanned_record(const std::string& path, const char* trigger,
+                                                const std::string& result, const std::string& reason) const {
   nlohmann::ordered_json j;
-  j["oom_cgroup"] = c.path;
+  j["oom_cgroup"] = path;
   j["added_memory"] = 0;
   j["adjusted_cgroups"] = nlohmann::ordered_json::array();
   j["ts"] = policy::rfc3339_ms(wall_ns());
-  j["trigger"] = "oom_kill";
+  j["trigger"] = trigger;
   j["source"] = "none";
   j["dry_run"] = !cfg_.enforce;
   j["result"] = result;
   j["reason"] = reason;
-  j["limit_cgroup"] = limit_cgroup;
-  j["global"] = limit_cgroup.empty();
-  j["incident"] = incident_summary(c, now);
+  return j;
+}
+
+void Daemon::append_audit(const nlohmann::ordered_json& j) const {
   if (auto s = append_line_fsync(cfg_.audit_log, json_line(j)); !s)
     spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
-  if (itrace_) itrace_->trigger(c.path, "oom_kill", j["ts"].get<std::string>());
-  if (metrics_) metrics_->action(policy::TriggerKind::oom_kill, "none", result, -1, false);
-  spdlog::info("oom_kill {}: {}", printable(c.path), reason);
 }
 
 // Events the kernel could not queue are said, never lost silently: a warning

@@ -85,19 +85,11 @@ void Daemon::on_root_oom(const std::string& path) {
   r.released = true;
   spdlog::warn("{} is at its own limit: a managed parent is never raised; the kernel's OOM killer decides",
                printable(path));
-  nlohmann::ordered_json j;
-  j["oom_cgroup"] = path;
-  j["added_memory"] = 0;
-  j["adjusted_cgroups"] = nlohmann::ordered_json::array();
-  j["ts"] = policy::rfc3339_ms(wall_ns());
-  j["trigger"] = "oom_pending";
-  j["source"] = "none";
-  j["dry_run"] = false;
-  j["result"] = "released";
-  j["reason"] = "a managed parent at its own limit: its limit is never raised, the kernel's OOM killer decides";
+  auto j = unplanned_record(path, "oom_pending", "released",
+                            "a managed parent at its own limit: its limit is never raised, the kernel's OOM killer "
+                            "decides");
   j["released_us"] = (mono_ns() - t0) / 1000;
-  if (auto s = append_line_fsync(cfg_.audit_log, json_line(j)); !s)
-    spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+  append_audit(j);
   if (metrics_) metrics_->action(policy::TriggerKind::oom_pending, "none", "released", -1, false);
 }
 

@@ -150,6 +150,11 @@ class Daemon {
   }
   void audit_unplanned(Child& c, const std::string& result, const std::string& reason,
                        const std::string& limit_cgroup = "");
+  // An audit record of a trigger no plan answered: nothing added or adjusted.
+  nlohmann::ordered_json unplanned_record(const std::string& path, const char* trigger, const std::string& result,
+                                          const std::string& reason) const;
+  // Appends (fsynced); a failed write is logged, never fatal: the agent goes on.
+  void append_audit(const nlohmann::ordered_json& j) const;
   policy::CgroupState state(const std::string& path);  // usage and limit read now
   policy::WindowFigures figures(const std::string& path) const;  // live window merged with the database's
   // fresh: the siblings read from their files (not the snapshot) in this plan.

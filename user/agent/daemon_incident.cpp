@@ -206,8 +206,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
     spdlog::debug("{}: pressure, nothing to do ({}: {})", path, policy::to_string(plan.result), plan.reason);
     if (!first) return;
     auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), "");
-    if (auto s = append_line_fsync(cfg_.audit_log, json_line(rec)); !s)
-      spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+    append_audit(rec);
     if (metrics_) metrics_->action(kind, policy::to_string(plan.source), policy::to_string(plan.result), -1, false);
     return;
   }
@@ -306,8 +305,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
                                  {"audit", (t_audited - t_planned) / 1000},
                                  {"apply", (t_applied - t_audited) / 1000}};
   }
-  if (auto s = append_line_fsync(cfg_.audit_log, json_line(rec)); !s)
-    spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+  append_audit(rec);
   // trace_on_incident: after an OOM kill, a v1 pause, or a grant under pressure (a rescue)
   if (itrace_ && (kind != policy::TriggerKind::pressure || (given && plan.added_bytes > 0)))
     itrace_->trigger(path, policy::to_string(kind), rec["ts"].get<std::string>());

@@ -63,7 +63,7 @@ TEST_BINS := $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/integration $
 BENCH_SRCS := $(shell find tests/bench -name '*.cpp' | sort)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.cpp=$(BUILD)/bench/%)
 
-.PHONY: all deps run test test-unit test-root test-vm bench clean tests san-tests check
+.PHONY: all deps run test test-unit test-root test-vm bench soak clean tests san-tests check
 all: $(BUILD)/oomwatch
 
 # One object and skeleton per bpf/X.bpf.c: X.skel.h, skeleton name X_bpf
@@ -178,6 +178,15 @@ run: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) tests/bench.sh
+
+# The soak (docs/testing.md): the enforcing agent under churn for
+# SOAK_DURATION (1h), a row of its RSS, fds, threads, database and warnings
+# every SOAK_SAMPLE (1m); fails on growth or an unexplained warning. Root.
+SOAK_DURATION ?= 1h
+SOAK_SAMPLE ?= 1m
+soak: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)OWSOAK_DURATION=$(SOAK_DURATION) OWSOAK_SAMPLE=$(SOAK_SAMPLE) $(BUILD)/tests/integration '[soak]'
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)

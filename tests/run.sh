@@ -9,13 +9,14 @@
 # tests/install.sh), san (unit and integration again, built with ASan+UBSan
 # in SAN_BUILD), fuzz (each libFuzzer target for FUZZ_SECONDS over the
 # committed corpus), vm (qemu guests with cgroup v2), slow (the scale and
-# bench-like cases hidden from the other tiers).
+# bench-like cases hidden from the other tiers), soak (`make soak` for
+# SOAK_DURATION, default 150s here).
 # TIERS="unit integration" picks a subset; BUILD names the build directory.
 #
 # Three lanes run side by side (LANES=1: one after the other). Most tiers
 # wait on the kernel (OOM kills, agent start-up, cgroup churn) and leave the
 # cores idle; the heavy lane fills them at nice 19:
-#   light: unit, go, bpf, integration, install, slow, then san once its
+#   light: unit, go, bpf, integration, install, slow, soak, then san once its
 #          build is done
 #   heavy: the sanitizer build, the fuzz build and tier
 #   vm:    the qemu guests
@@ -27,7 +28,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 SAN_BUILD=${SAN_BUILD:-$BUILD-san}
-TIERS=${TIERS:-unit go bpf integration install slow san fuzz vm}
+TIERS=${TIERS:-unit go bpf integration install slow soak san fuzz vm}
 LANES=${LANES:-2}
 RUN_BUILDS=${RUN_BUILDS:-0}
 T0=$(date +%s)
@@ -229,6 +230,15 @@ light_lane() {
     # work that the VM guests cannot afford; run here once, natively.
     if is_root; then catch_tier slow "$BUILD/tests/integration" '[scale],[fleetbench]'; else skip_tier slow "needs root"; fi
   fi
+  if want soak; then
+    # A short soak (make soak runs the hour): it fits in the time the light
+    # lane would otherwise wait for the sanitizer build.
+    if is_root; then
+      OWSOAK_DURATION=${SOAK_DURATION:-150s} OWSOAK_SAMPLE=${SOAK_SAMPLE:-25s} catch_tier soak "$BUILD/tests/integration" '[soak]'
+    else
+      skip_tier soak "needs root"
+    fi
+  fi
   if want san; then
     if [[ $RUN_BUILDS == 1 ]]; then
       while [[ ! -e $RES/san-build.done ]]; do sleep 2; done
@@ -243,7 +253,7 @@ light_lane() {
 }
 
 for t in $TIERS; do
-  case $t in unit | go | bpf | integration | install | slow | san | fuzz | vm) ;;
+  case $t in unit | go | bpf | integration | install | slow | soak | san | fuzz | vm) ;;
   *) echo "unknown tier $t" >&2; record "$t" 0 1 0 0 ;;
   esac
 done
@@ -266,7 +276,7 @@ echo "=== summary"
 [[ -n ${NATIVE_BUILD_S:-} ]] && echo "=== native build and go: ${NATIVE_BUILD_S}s"
 [[ -s $RES/builds.log ]] && cat "$RES/builds.log"
 passed=0 failed=0 skipped=0
-for t in unit go bpf integration install slow san-unit san-integration fuzz vm $TIERS; do
+for t in unit go bpf integration install slow soak san-unit san-integration fuzz vm $TIERS; do
   f=$RES/$t.count
   [[ -f $f ]] || continue
   read -r p q s secs <"$f"

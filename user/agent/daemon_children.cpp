@@ -200,7 +200,25 @@ std::map<std::string, Child>::iterator Daemon::drop_child(std::map<std::string, 
   if (v2w_) v2w_->remove(it->first);
   window_.forget(it->first);
   journal_.forget(it->first);  // nothing to put back in a cgroup that is gone
+  hist_.last.erase(it->first);  // its cooldown and streak end with it
   return kids_.erase(it);
+}
+
+void Daemon::tell_donor_history() {
+  if (!donor_hist_) return;
+  bool same = donor_live_.size() == kids_.size();
+  if (same) {
+    auto k = kids_.begin();
+    for (const auto& p : donor_live_)
+      if (p != (k++)->first) {
+        same = false;
+        break;
+      }
+  }
+  if (same) return;
+  donor_live_.clear();
+  for (const auto& [p, c] : kids_) donor_live_.push_back(p);
+  donor_hist_->set_live(donor_live_);
 }
 
 void Daemon::refresh_children() {
@@ -233,6 +251,7 @@ void Daemon::refresh_children() {
     c.id = id;
     added.push_back(&kids_.emplace(p, std::move(c)).first->second);
   }
+  tell_donor_history();
   if (!rescue_active() || added.empty()) return;
   if (h_.version() == cg::Version::V1 && added.size() > 1) {
     // One journal write for all of them before any is changed; arm() then

@@ -126,6 +126,9 @@ class Daemon {
   void check_paused();
   void refresh_children();
   std::map<std::string, Child>::iterator drop_child(std::map<std::string, Child>::iterator it);
+  // Hands the donor history the children alive now when they changed: it
+  // reads and keeps only their figures.
+  void tell_donor_history();
   void arm_roots();
   void on_root_oom(const std::string& path);
   void rearm_roots();
@@ -188,6 +191,7 @@ class Daemon {
   std::unique_ptr<HintService> hint_svc_;  // until the worker takes it
   std::unique_ptr<HintWorker> hints_;
   std::unique_ptr<DonorHistory> donor_hist_;
+  std::vector<std::string> donor_live_;  // the children donor_hist_ was last told of, in kids_ order
   std::unique_ptr<RecommendWorker> recs_;
   std::optional<RecommendApplier> applier_;  // [recommend] enforce = true
   std::unique_ptr<IncidentTrace> itrace_;    // trace_on_incident (nullptr: off)

@@ -24,8 +24,23 @@ DonorHistory::~DonorHistory() {
   if (th_.joinable()) th_.join();
 }
 
+void DonorHistory::set_live(std::vector<std::string> paths) {
+  std::lock_guard<std::mutex> g(mu_);
+  live_ = std::move(paths);
+}
+
 Status DonorHistory::refresh() {
   int64_t t0 = mono_ns();
+  std::vector<std::string> selectors;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    selectors = live_ ? *live_ : o_.roots;
+    if (selectors.empty()) {  // no child alive: nobody to read (no selector would read everyone)
+      cache_.clear();
+      cost_ns_ = mono_ns() - t0;
+      return {};
+    }
+  }
   store::StoreOptions so;
   so.readonly = true;
   // A fresh connection each time: nothing held open between refreshes, and a
@@ -36,7 +51,7 @@ Status DonorHistory::refresh() {
   stats::TimeRange r{now - o_.window_ns, now};
   // Every 30 s: from the buckets, so the refresh costs little whatever the
   // node's cgroup count (donors' figures need no exact quantiles).
-  auto w = db->window_stats(r, o_.roots, true);
+  auto w = db->window_stats(r, selectors, true);
   if (!w) return w.error();
   std::lock_guard<std::mutex> g(mu_);
   cache_ = std::move(w->stats);

@@ -45,6 +45,12 @@ class DonorHistory {
   // The cached window of path (first_ts_ns/last_ts_ns in CLOCK_REALTIME), or
   // nullopt when the database has no sample of it in the window.
   std::optional<stats::WindowStats> get(const std::string& path) const;
+  // The managed children alive now: only they can donate, so from the next
+  // refresh only their figures are read and kept. Until the first call, every
+  // descendant of the roots is. Under churn the database keeps the donor
+  // window's worth of siblings that are gone (thousands an hour on a busy
+  // node); their figures would only grow the cache.
+  void set_live(std::vector<std::string> paths);
   // Figures of the last refresh, and how long it took (for logs and benches).
   size_t size() const;
   int64_t last_refresh_cost_ns() const;
@@ -57,6 +63,7 @@ class DonorHistory {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   stats::StatsByCgroup cache_;
+  std::optional<std::vector<std::string>> live_;  // set_live's paths, once called
   int64_t cost_ns_ = 0;
   bool stopping_ = false;
   std::thread th_;

@@ -84,7 +84,10 @@ Result<int64_t> HistoryStore::series_key(const std::string& path, uint64_t cgrou
   // By id first, then the one string compare: a map keyed by (path, id)
   // compared long paths at every level, for every sample.
   auto it = series_cache_.find(cgroup_id);
-  if (it != series_cache_.end() && it->second.path == path) return it->second.key;
+  if (it != series_cache_.end() && it->second.path == path) {
+    it->second.bucket = run_bucket_ns_;
+    return it->second.key;
+  }
   if (auto st = ins_series_.bind(1, path).bind_u64(2, cgroup_id).run(); !st) return st.error();
   get_series_.bind(1, path).bind_u64(2, cgroup_id);
   auto row = get_series_.step();
@@ -93,7 +96,7 @@ Result<int64_t> HistoryStore::series_key(const std::string& path, uint64_t cgrou
   int64_t id = get_series_.i64(0);
   get_series_.reset();
   // An id seen under another path (an inode reused, a renamed cgroup) keeps the newest.
-  series_cache_[cgroup_id] = CachedSeries{path, id};
+  series_cache_[cgroup_id] = CachedSeries{path, id, run_bucket_ns_};
   return id;
 }
 
@@ -126,6 +129,7 @@ Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
       if (int64_t b = stats::bucket_start(ts, bucket_ns_); b != run_bucket_ns_) {
         if (auto st = write_run_counts(); !st) return fail(st.error());
         runs_.clear();
+        std::erase_if(series_cache_, [&](const auto& e) { return e.second.bucket < run_bucket_ns_; });
         run_bucket_ns_ = b;
       }
       RunValues v = values_of(s);

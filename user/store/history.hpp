@@ -182,8 +182,11 @@ class HistoryStore {
   struct CachedSeries {
     std::string path;
     int64_t key = 0;
+    int64_t bucket = 0;  // the run bucket it was last used in
   };
-  std::unordered_map<uint64_t, CachedSeries> series_cache_;  // cgroup_id -> its newest path's series
+  // cgroup_id -> its newest path's series; a series unused for a whole
+  // bucket is dropped, so the cache follows the live cgroups, not the churn.
+  std::unordered_map<uint64_t, CachedSeries> series_cache_;
   std::unordered_map<int64_t, Run> runs_;  // series key -> its open run
   int64_t run_bucket_ns_ = INT64_MIN;
   int64_t counts_written_ns_ = INT64_MIN;  // sample time of the last periodic count write

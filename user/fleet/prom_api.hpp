@@ -38,7 +38,11 @@ std::string prom_duration(int64_t ms);
 
 // The answer of a query_range ("matrix") or an instant query ("vector" or
 // "matrix"); an error body or HTTP status gives Prometheus's own message.
+// Parsed as it is read (prom_answer.cpp): memory is the series' points, a
+// small multiple of the answer, never a DOM of it.
 Result<std::vector<Series>> parse_answer(int http_status, const std::string& body, const std::string& query);
+// The query as messages quote it: at most 160 bytes.
+std::string short_query(const std::string& q);
 
 // {a="x", b="y"}: for messages.
 std::string labels_text(const Labels& l);

@@ -4,6 +4,7 @@
 #include <event2/http.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -48,22 +49,24 @@ std::string labels_text(const Labels& l) {
 
 Result<std::vector<Series>> PromClient::get(const std::string& path,
                                             const std::vector<std::pair<std::string, std::string>>& p,
-                                            const std::string& promql) {
+                                            const std::string& promql, size_t max_body) {
   ++requests_;
-  auto r = http_get(build_url(base_, path, p), http_);
+  HttpOptions o = http_;
+  o.max_body_bytes = std::min(o.max_body_bytes, max_body);
+  auto r = http_get(build_url(base_, path, p), o);
   if (!r) return app_error("Prometheus at " + base_ + ": " + r.error().message() + " for " + short_query(promql));
   return parse_answer(r->status, r->body, promql);
 }
 
 Result<std::vector<Series>> PromClient::query(const std::string& promql, int64_t at_ms) {
-  return get("/api/v1/query", {{"query", promql}, {"time", prom_time(at_ms)}}, promql);
+  return get("/api/v1/query", {{"query", promql}, {"time", prom_time(at_ms)}}, promql, kMaxInstantAnswerBytes);
 }
 
 Result<std::vector<Series>> PromClient::query_range(const std::string& promql, int64_t start_ms, int64_t end_ms,
                                                     int64_t step_ms) {
   return get("/api/v1/query_range",
              {{"query", promql}, {"start", prom_time(start_ms)}, {"end", prom_time(end_ms)}, {"step", prom_duration(step_ms)}},
-             promql);
+             promql, kMaxRangeAnswerBytes);
 }
 
 }  // namespace ow::fleet

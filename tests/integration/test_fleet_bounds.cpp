@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cstdio>
@@ -39,15 +40,17 @@ void append_int(std::string& s, int64_t v) {
 
 // A Prometheus that answers the working set's query_range with `series`
 // series of kPoints samples each (generated as they are sent, one chunk per
-// series) and every other query with no series. It counts the big answer's
-// bytes.
+// series), instant queries with `instant_bytes` of one-sample series (none
+// when 0), and every other query with no series. It counts the big range
+// answer's bytes.
 struct BigProm {
   int lfd = -1, port = 0;
   int series;
+  uint64_t instant_bytes;
   std::atomic<uint64_t> big_bytes{0};
   std::thread t;
 
-  explicit BigProm(int n) : series(n) {
+  explicit BigProm(int n, uint64_t instant = 0) : series(n), instant_bytes(instant) {
     lfd = owtest::listen_loopback(port);
     t = std::thread([this] {
       for (;;) {
@@ -79,6 +82,10 @@ struct BigProm {
       big(c);
       return;
     }
+    if (!range && instant_bytes) {
+      big_instant(c);
+      return;
+    }
     std::string body = std::string(R"({"status":"success","data":{"resultType":")") + (range ? "matrix" : "vector") +
                        R"(","result":[]}})";
     send_all(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
@@ -86,18 +93,39 @@ struct BigProm {
   }
 
   // Chunked, without a Content-Length, as Prometheus sends a large answer.
-  void big(int c) {
-    if (!send_all(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-                     "Connection: close\r\n\r\n"))
-      return;
+  static bool chunk(int c, const std::string& data, uint64_t& total) {
+    total += data.size();
+    char head[32];
+    int n = std::snprintf(head, sizeof head, "%zx\r\n", data.size());
+    return send_all(c, std::string(head, static_cast<size_t>(n)) + data + "\r\n");
+  }
+  static bool chunked_head(int c) {
+    return send_all(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                       "Connection: close\r\n\r\n");
+  }
+
+  // kube-state-metrics-like series, one sample each, until instant_bytes.
+  void big_instant(int c) {
     uint64_t total = 0;
-    auto chunk = [&](const std::string& data) {
-      total += data.size();
-      char head[32];
-      int n = std::snprintf(head, sizeof head, "%zx\r\n", data.size());
-      return send_all(c, std::string(head, static_cast<size_t>(n)) + data + "\r\n");
-    };
-    if (!chunk(R"({"status":"success","data":{"resultType":"matrix","result":[)")) return;
+    if (!chunked_head(c) || !chunk(c, R"({"status":"success","data":{"resultType":"vector","result":[)", total)) return;
+    std::string s;
+    for (int i = 0; total < instant_bytes;) {
+      s.clear();
+      for (int k = 0; k < 1000; ++k, ++i) {
+        if (i) s += ',';
+        s += R"({"metric":{"container":"app","namespace":"big","pod":"web-7d4b9c8f6-)";
+        append_int(s, i);
+        s += R"(","resource":"memory","unit":"byte","job":"kube-state-metrics"},"value":[1760000000,"268435456"]})";
+      }
+      if (!chunk(c, s, total)) return;  // the client gave up: what this test wants
+    }
+    if (chunk(c, "]}}", total)) send_all(c, "0\r\n\r\n");
+  }
+
+  void big(int c) {
+    uint64_t total = 0;
+    auto chunk = [&](const std::string& data) { return BigProm::chunk(c, data, total); };
+    if (!chunked_head(c) || !chunk(R"({"status":"success","data":{"resultType":"matrix","result":[)")) return;
     const char* alnum = "bcdfghjklmnpqrstvwxz2456789";  // a generated pod suffix: no vowels
     std::string s;
     for (int i = 0; i < series; ++i) {
@@ -143,4 +171,19 @@ TEST_CASE("fleet: a 150 MB answer costs the whole process at most 3x its size", 
               static_cast<double>(r.max_rss_bytes) / static_cast<double>(answer), r.wall_s);
   CHECK(r.max_rss_bytes > 0);
   CHECK(r.max_rss_bytes <= 3 * answer);
+}
+
+TEST_CASE("fleet: an instant answer over its 64 MiB bound is refused with one line, read no further",
+          "[fleet][integration][bounds]") {
+  // A small working set, then a 200 MB answer to the first instant query.
+  BigProm prom(kWorkloads, 200'000'000);
+  auto r = owtest::run({owtest::oomwatch_bin(), "recommend", "--prometheus", prom.base(), "--window", "6h", "--step",
+                        "30s", "--end", std::to_string(kEnd), "--retries", "0", "--timeout", "120s"},
+                       300);
+  INFO(r.err.substr(0, 2000));
+  CHECK(r.exit_code == 1);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_THAT(r.err, Catch::Contains("answer larger than 64 MiB") && Catch::Contains("last_over_time("));
+  std::printf("instant answer over its bound: peak RSS %.1f MB, %.1f s\n", r.max_rss_bytes / 1e6, r.wall_s);
+  CHECK(r.max_rss_bytes < 3 * (64u << 20));
 }

@@ -1,10 +1,8 @@
-// Sample files: format choice, the CSV row layout, and whole-file parsing with
-// "file:line" errors (format in samplefile.hpp).
+// Sample files: format choice, the CSV row layout, and parsing line by line
+// with "file:line" errors (format in samplefile.hpp). Pure: the file is read
+// by samplefile_reader.cpp.
 #include "store/samplefile.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <optional>
 
 #include "stats/csv.hpp"
@@ -151,54 +149,6 @@ Result<std::vector<sampler::Sample>> parse_samples(std::string_view text, Sample
     if (auto st = p.feed(text.substr(pos, nl - pos), out); !st) return st.error();
     pos = nl + 1;
   }
-  return out;
-}
-
-Result<std::vector<sampler::Sample>> read_sample_file(const std::string& path, const SampleFilter& keep) {
-  auto f = sample_format_for(path);
-  if (!f) return f.error();
-  // A FIFO, device or directory is refused at once, without blocking.
-  auto fd = open_input_file(path, "sample file");
-  if (!fd) return fd.error();
-  std::vector<sampler::Sample> out;
-  SampleLineParser p(*f, path);
-  // Line by line: what is held is the samples kept and one line (a line is
-  // at most kMaxSampleLineBytes), never the file.
-  std::string partial;  // a line begun in an earlier block
-  std::vector<char> block(64 << 10);
-  for (;;) {
-    ssize_t n = ::read(fd->get(), block.data(), block.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("read sample file", path);
-    }
-    if (n == 0) break;
-    std::string_view b(block.data(), static_cast<size_t>(n));
-    size_t pos = 0;
-    while (pos < b.size()) {
-      size_t nl = b.find('\n', pos);
-      std::string_view part = b.substr(pos, (nl == std::string_view::npos ? b.size() : nl) - pos);
-      if (partial.size() + part.size() > kMaxSampleLineBytes) {
-        partial.append(part.substr(0, 64));
-        return p.too_long(partial, p.lines() + 1);
-      }
-      if (nl == std::string_view::npos) {
-        partial.append(part);
-        break;
-      }
-      Status st;
-      if (partial.empty()) {
-        st = p.feed(part, out, keep);
-      } else {
-        partial.append(part);
-        st = p.feed(partial, out, keep);
-        partial.clear();
-      }
-      if (!st) return st.error();
-      pos = nl + 1;
-    }
-  }
-  if (!partial.empty()) return p.truncated();
   return out;
 }
 

@@ -137,13 +137,13 @@ class AnswerHandler {
     return scalar(Kind::String);
   }
   bool binary(json::binary_t&) { return scalar(Kind::Other); }
-  bool start_object(std::size_t) { return open(Kind::Object); }
+  bool start_object(std::size_t) { return enter(Kind::Object); }
   bool key(std::string& k) {
     if (!skipped_) stack_.back().key = k;
     return true;
   }
   bool end_object() { return end(); }
-  bool start_array(std::size_t) { return open(Kind::Array); }
+  bool start_array(std::size_t) { return enter(Kind::Array); }
   bool end_array() { return end(); }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
 
@@ -201,7 +201,7 @@ class AnswerHandler {
   }
   // Inside a skipped container only the depth is counted: a body of nested
   // brackets costs nothing per level.
-  bool open(Kind k) {
+  bool enter(Kind k) {
     if (skipped_ || (!stack_.empty() && stack_.back().ctx == Ctx::Skip))
       ++skipped_;
     else

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,18 +88,22 @@ CmdResult run(const std::vector<std::string>& argv, int timeout_s) {
   std::string out = tmpfile_path("out"), err = tmpfile_path("err");
   pid_t pid = spawn(argv, out, err);
   CmdResult r;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  auto started = std::chrono::steady_clock::now();
+  auto deadline = started + std::chrono::seconds(timeout_s);
   int status = 0;
+  struct rusage ru {};
   for (;;) {
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    pid_t w = ::wait4(pid, &status, WNOHANG, &ru);
     if (w == pid) break;
     if (std::chrono::steady_clock::now() > deadline) {
       ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+      ::wait4(pid, &status, 0, &ru);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  r.max_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
   r.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   r.out = slurp(out);
   r.err = slurp(err);

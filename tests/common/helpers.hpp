@@ -29,6 +29,8 @@ std::string alloc_bin();
 struct CmdResult {
   int exit_code = -1;  // 128+signal when killed
   std::string out, err;
+  uint64_t max_rss_bytes = 0;  // the child's peak resident set (wait4's ru_maxrss)
+  double wall_s = 0;           // from start to exit
 };
 // Runs argv (argv[0] searched in PATH), capturing stdout/stderr; kills it after timeout_s.
 CmdResult run(const std::vector<std::string>& argv, int timeout_s = 60);

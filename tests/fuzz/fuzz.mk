@@ -51,7 +51,7 @@ FUZZ_LIBS_fuzz_events := -lbpf
 FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp \
 	$(FUZZ_TEXT)
 # Prometheus answers, overrides, Knative Services, pod names (url_escape needs libevent).
-FUZZ_SRCS_fuzz_fleet := user/fleet/prom_api.cpp user/fleet/http_client.cpp user/fleet/overrides.cpp \
+FUZZ_SRCS_fuzz_fleet := user/fleet/prom_api.cpp user/fleet/prom_answer.cpp user/fleet/http_client.cpp user/fleet/overrides.cpp \
 	user/fleet/yaml_json.cpp user/fleet/knative_services.cpp user/fleet/workload.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp \
 	$(FUZZ_TEXT)
 FUZZ_LIBS_fuzz_fleet := -levent_core -lyaml-cpp

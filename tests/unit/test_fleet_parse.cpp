@@ -66,6 +66,45 @@ TEST_CASE("fleet: Prometheus answers parsed, errors one line each", "[fleet]") {
   }
 }
 
+TEST_CASE("fleet: answers parsed as they are read, keys in any order, the first bad series the error", "[fleet]") {
+  // resultType after result, and metric after the samples: the same series.
+  auto late = parse_answer(200, R"({"data":{"result":[{"values":[[1,"2"],[2,"3"]],"metric":{"pod":"p","n":7}}],
+    "resultType":"matrix"},"status":"success"})", "q");
+  REQUIRE(late);
+  REQUIRE(late->size() == 1);
+  CHECK((*late)[0].labels == Labels{{"pod", "p"}});  // a number is no label
+  CHECK((*late)[0].points.size() == 2);
+  auto late_bad = parse_answer(200, R"({"data":{"result":[{"values":[[1,"NaN"]],"metric":{"pod":"p"}}],
+    "resultType":"matrix"},"status":"success"})", "q");
+  REQUIRE_FALSE(late_bad);
+  CHECK_THAT(late_bad.error().message(), Catch::Contains("NaN value at 1 in {pod=\"p\"}"));
+  // The first bad series in order is the error, whatever follows.
+  auto first = parse_answer(200, R"({"status":"success","data":{"resultType":"matrix","result":[
+    {"metric":{"pod":"a"},"values":[[1,"1"]]},{"metric":{"pod":"b"},"values":[[1,"-1"]]},
+    {"metric":{"pod":"c"},"values":[[1,"NaN"]]},7]}})", "q");
+  REQUIRE_FALSE(first);
+  CHECK_THAT(first.error().message(), Catch::Contains("negative value -1 in {pod=\"b\"}"));
+  // Unknown keys and values nested deep anywhere are skipped, however deep.
+  std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  auto skipped = parse_answer(200, R"({"status":"success","warnings":)" + deep + R"(,"data":{"resultType":"vector",
+    "result":[{"metric":{"x":{"y":[1]}},"value":[5,"3"],"extra":)" + deep + "}]}}", "q");
+  REQUIRE(skipped);
+  CHECK((*skipped)[0].labels.empty());
+  CHECK((*skipped)[0].points[0].value == 3);
+  // Samples that are not [number, string] pairs.
+  for (const char* v : {R"([5,"3",1])", R"(["5","3"])", R"([5,3])", R"([[5],"3"])", R"({"a":1})", "[]"}) {
+    INFO(v);
+    auto m = parse_answer(200, std::string(R"({"status":"success","data":{"resultType":"vector","result":[{"value":)") + v +
+                                   "}]}}", "q");
+    REQUIRE_FALSE(m);
+    CHECK_THAT(m.error().message(), Catch::Contains("malformed sample"));
+  }
+  // A body cut short is not JSON, whatever came before the cut.
+  auto cut = parse_answer(200, R"({"status":"success","data":{"resultType":"vector","result":[{"value":[5,"3"]})", "q");
+  REQUIRE_FALSE(cut);
+  CHECK_THAT(cut.error().message(), Catch::Contains("not JSON"));
+}
+
 TEST_CASE("fleet: URLs escaped, times and durations in Prometheus's syntax", "[fleet]") {
   CHECK(url_escape("a{b=\"c d\"}[5m]&x") == "a%7Bb%3D%22c%20d%22%7D%5B5m%5D%26x");
   CHECK(build_url("http://h:9090/prom/", "/api/v1/query", {{"query", "up{a=\"1\"}"}, {"time", "12.5"}}) ==

@@ -79,3 +79,16 @@ TEST_CASE("an unreadable file is an error with errno and the path", "[samplefile
   CHECK(r.error().err == ENOENT);
   CHECK(r.error().message().find("/nonexistent/dir/s.jsonl") != std::string::npos);
 }
+
+TEST_CASE("a line longer than the bound is refused with a short line quoting its start", "[samplefile][input]") {
+  std::string text = kGood + "\n" + std::string(kMaxSampleLineBytes + 1, '{') + "\n";
+  auto r = parse_samples(text, SampleFormat::Jsonl, "l.jsonl");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().usage);
+  CHECK(r.error().message().find("l.jsonl:2: a line longer than 1 MiB") != std::string::npos);
+  CHECK(r.error().message().size() < 200);
+  // The same without its newline: still the bound, not "truncated".
+  auto cut = parse_samples(text.substr(0, text.size() - 1), SampleFormat::Jsonl, "l.jsonl");
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.error().message().find("longer than") != std::string::npos);
+}

@@ -2,7 +2,10 @@
 // field for field, in JSONL and CSV, through the codecs and through real files.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
@@ -139,4 +142,55 @@ TEST_CASE("a cgroup path with a newline cannot go to CSV but round-trips in JSON
   auto j = from_jsonl(to_jsonl(s));
   REQUIRE(j.ok());
   CHECK(j->cgroup == s.cgroup);
+}
+
+TEST_CASE("the file reader reads line by line: lines across its blocks, CSV and JSONL, kept by the filter", "[samplefile]") {
+  TempDir d;
+  for (SampleFormat f : {SampleFormat::Jsonl, SampleFormat::Csv}) {
+    std::string path = d.path + (f == SampleFormat::Jsonl ? "/many.jsonl" : "/many.csv");
+    std::string text = f == SampleFormat::Csv ? csv_header() + "\n" : "";
+    for (int i = 0; i < 2000; ++i)  // about 700 KB: lines straddle the reader's 64 KiB blocks
+      text += (f == SampleFormat::Jsonl ? to_jsonl(full(i)) : *to_csv(full(i))) + "\n";
+    {
+      FILE* fp = std::fopen(path.c_str(), "w");
+      REQUIRE(fp);
+      std::fwrite(text.data(), 1, text.size(), fp);
+      std::fclose(fp);
+    }
+    auto whole = parse_samples(text, f, path);
+    auto read = read_sample_file(path);
+    REQUIRE(whole.ok());
+    REQUIRE(read.ok());
+    REQUIRE(read->size() == 2000);
+    for (size_t i = 0; i < read->size(); ++i) CHECK(same((*read)[i], (*whole)[i]));
+    auto kept = read_sample_file(path, [](const Sample& s) { return s.cgroup == "/a/b"; });
+    REQUIRE(kept.ok());
+    CHECK(kept->size() == 1000);
+  }
+}
+
+TEST_CASE("the file reader refuses a FIFO at once and a line over its bound before holding it", "[samplefile][input]") {
+  TempDir d;
+  std::string fifo = d.path + "/s.jsonl";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto f = read_sample_file(fifo);  // no writer: an open that blocked would hang here
+  REQUIRE_FALSE(f.ok());
+  CHECK(f.error().usage);
+  CHECK(f.error().message().find("a FIFO") != std::string::npos);
+
+  std::string path = d.path + "/long.jsonl";
+  {
+    FILE* fp = std::fopen(path.c_str(), "w");
+    REQUIRE(fp);
+    std::string good = to_jsonl(full(0)) + "\n";
+    std::fwrite(good.data(), 1, good.size(), fp);
+    std::string x(kMaxSampleLineBytes + 10, 'x');
+    std::fwrite(x.data(), 1, x.size(), fp);
+    std::fclose(fp);
+  }
+  auto l = read_sample_file(path);
+  REQUIRE_FALSE(l.ok());
+  CHECK(l.error().usage);
+  CHECK(l.error().message().find(path + ":2: a line longer than 1 MiB") != std::string::npos);
+  CHECK(l.error().message().size() < 300);
 }

@@ -56,16 +56,17 @@ int run_stats(const StatsOpts& o) {
 
   stats::StatsByCgroup result;
   if (!o.input.empty()) {
-    auto samples = store::read_sample_file(o.input);
-    if (!samples) return fail(kExitEnv, samples.error());
+    // Only the selected cgroups' samples are kept as the file is read; every
+    // path is noted, for naming a --cgroup that is not in it.
     std::set<std::string> paths;
-    std::vector<sampler::Sample> chosen;
-    for (auto& s : *samples) {
+    auto chosen = store::read_sample_file(o.input, [&](const sampler::Sample& s) {
       paths.insert(s.cgroup);
-      if (stats::selected(sels, s.cgroup)) chosen.push_back(std::move(s));
-    }
+      return stats::selected(sels, s.cgroup);
+    });
+    // A file that is no sample file (a FIFO) or holds a line no record is: exit 2.
+    if (!chosen) return fail(chosen.error());
     if (int rc = check_known(o.cgroups, sels, paths, o.input)) return rc;
-    auto w = stats::window_stats(chosen, r);
+    auto w = stats::window_stats(*chosen, r);
     if (!w) return empty_window(r, o.cgroups);
     result = std::move(*w);
   } else {

@@ -6,8 +6,10 @@
 #include <event2/keyvalq_struct.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -20,6 +22,8 @@ struct Attempt {
   std::string body;
   std::string error;  // set when no HTTP answer arrived
   bool too_long = false;
+  size_t expect = 0;  // the body's Content-Length, at most max
+  size_t max = 0;     // the bound on the body
 };
 
 const char* error_text(enum evhttp_request_error e) {
@@ -40,6 +44,30 @@ void on_error(enum evhttp_request_error e, void* arg) {
   if (e == EVREQ_HTTP_DATA_TOO_LONG) a->too_long = true;
 }
 
+// Moves the body's bytes into the answer as they arrive: libevent would
+// otherwise hold the whole body in its buffer chains and the answer copy it
+// at the end, twice the body at once. With the length known from
+// Content-Length (at most the bound) the answer is allocated once.
+void take_body(evhttp_request* req, Attempt* a) {
+  evbuffer* in = evhttp_request_get_input_buffer(req);
+  size_t n = evbuffer_get_length(in);
+  if (!n) return;
+  if (a->body.empty() && a->body.capacity() < a->expect) a->body.reserve(a->expect);
+  size_t at = a->body.size();
+  a->body.resize(at + n);
+  evbuffer_remove(in, a->body.data() + at, n);
+}
+
+void on_chunk(evhttp_request* req, void* arg) {
+  auto* a = static_cast<Attempt*>(arg);
+  if (a->body.empty() && a->expect == 0) {
+    const char* len = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Length");
+    unsigned long long v = len ? std::strtoull(len, nullptr, 10) : 0;
+    a->expect = static_cast<size_t>(std::min<unsigned long long>(v, a->max));
+  }
+  take_body(req, a);
+}
+
 void on_done(evhttp_request* req, void* arg) {
   auto* a = static_cast<Attempt*>(arg);
   a->done = true;
@@ -48,10 +76,7 @@ void on_done(evhttp_request* req, void* arg) {
     return;
   }
   a->status = evhttp_request_get_response_code(req);
-  evbuffer* in = evhttp_request_get_input_buffer(req);
-  size_t n = evbuffer_get_length(in);
-  a->body.resize(n);
-  if (n) evbuffer_copyout(in, a->body.data(), n);
+  take_body(req, a);  // what on_chunk has not taken yet
 }
 
 struct Parsed {
@@ -92,6 +117,8 @@ Attempt once(const Parsed& p, const HttpOptions& o) {
   evhttp_request* req = evhttp_request_new(on_done, &a);  // owned by the connection once made
   if (!req) return a.error = "evhttp_request_new failed", a;
   evhttp_request_set_error_cb(req, on_error);
+  a.max = o.max_body_bytes;
+  evhttp_request_set_chunked_cb(req, on_chunk);
   evkeyvalq* h = evhttp_request_get_output_headers(req);
   std::string host_hdr = p.host + ":" + std::to_string(p.port);
   evhttp_add_header(h, "Host", host_hdr.c_str());

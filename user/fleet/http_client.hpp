@@ -16,7 +16,9 @@ struct HttpOptions {
   int timeout_ms = 10000;    // per attempt: connect, send and the whole answer
   int attempts = 3;          // 1 + retries
   int backoff_ms = 200;      // before the 2nd attempt; doubled each time
-  size_t max_body_bytes = 512u << 20;
+  // A larger body is refused ("answer larger than N MiB") before it is all
+  // read. PromClient lowers it for instant queries (prom_api.hpp).
+  size_t max_body_bytes = 256u << 20;
 };
 
 struct HttpResponse {

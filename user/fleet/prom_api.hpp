@@ -38,10 +38,22 @@ std::string prom_duration(int64_t ms);
 
 // The answer of a query_range ("matrix") or an instant query ("vector" or
 // "matrix"); an error body or HTTP status gives Prometheus's own message.
+// Parsed as it is read (prom_answer.cpp): memory is the series' points, a
+// small multiple of the answer, never a DOM of it.
 Result<std::vector<Series>> parse_answer(int http_status, const std::string& body, const std::string& query);
+// The query as messages quote it: at most 160 bytes.
+std::string short_query(const std::string& q);
 
 // {a="x", b="y"}: for messages.
 std::string labels_text(const Labels& l);
+
+// The largest answer taken, by kind. Parsed, an answer costs 16 bytes a
+// sample and about 100 to 150 a label, on top of its text while it is
+// parsed: a range answer (hundreds of samples a series) peaks at about 1.7x
+// its size, an instant one (one sample and its labels a series) at about
+// 6x. These bounds keep either under about 450 MB (docs/safety.md).
+constexpr size_t kMaxRangeAnswerBytes = 256u << 20;
+constexpr size_t kMaxInstantAnswerBytes = 64u << 20;
 
 class PromClient {
  public:
@@ -53,7 +65,7 @@ class PromClient {
 
  private:
   Result<std::vector<Series>> get(const std::string& path, const std::vector<std::pair<std::string, std::string>>& p,
-                                  const std::string& promql);
+                                  const std::string& promql, size_t max_body);
   std::string base_;
   HttpOptions http_;
   int requests_ = 0;

@@ -31,7 +31,12 @@ Result<std::vector<Series>> range(PromClient& c, const FleetQuery& q, const std:
     for (auto& x : *r) {
       Series& m = merged[x.labels];
       m.labels = x.labels;
-      m.points.insert(m.points.end(), x.points.begin(), x.points.end());
+      // The first part of a series is moved, not copied: an answer's points
+      // are held once.
+      if (m.points.empty())
+        m.points = std::move(x.points);
+      else
+        m.points.insert(m.points.end(), x.points.begin(), x.points.end());
     }
   }
   std::vector<Series> out;

@@ -1,5 +1,6 @@
-// Sample files: format choice, the CSV row layout, and whole-file parsing with
-// "file:line" errors (format in samplefile.hpp).
+// Sample files: format choice, the CSV row layout, and parsing line by line
+// with "file:line" errors (format in samplefile.hpp). Pure: the file is read
+// by samplefile_reader.cpp.
 #include "store/samplefile.hpp"
 
 #include <optional>
@@ -8,6 +9,7 @@
 #include "stats/time.hpp"
 #include "store/samplefile_fields.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace ow::store {
 namespace detail {
@@ -71,15 +73,15 @@ Result<CsvLayout> csv_layout(std::string_view header) {
   return l;
 }
 
-Result<sampler::Sample> csv_row(const CsvLayout& l, std::string_view line) {
+Result<sampler::Sample> csv_row(const std::vector<int>& field_of_column, std::string_view line) {
   auto cells = stats::csv_split(line);
   if (!cells) return cells.error();
-  if (cells->size() != l.field_of_column.size())
-    return app_error("expected " + std::to_string(l.field_of_column.size()) + " fields, got " +
+  if (cells->size() != field_of_column.size())
+    return app_error("expected " + std::to_string(field_of_column.size()) + " fields, got " +
                      std::to_string(cells->size()));
   sampler::Sample s = detail::default_sample();
   for (size_t c = 0; c < cells->size(); ++c) {
-    int idx = l.field_of_column[c];
+    int idx = field_of_column[c];
     if (idx < 0) continue;
     const auto& f = detail::kFields[idx];
     if ((*cells)[c].empty() && !f.required) continue;  // empty optional cell: the default
@@ -99,39 +101,55 @@ Result<SampleFormat> sample_format_for(const std::string& path) {
   return app_error("unknown sample file format (want .jsonl or .csv):", path);
 }
 
-Result<std::vector<sampler::Sample>> parse_samples(std::string_view text, SampleFormat f, const std::string& name) {
-  std::vector<sampler::Sample> out;
-  std::optional<CsvLayout> layout;
-  size_t pos = 0, lineno = 0;
-  while (pos < text.size()) {
-    ++lineno;
-    size_t nl = text.find('\n', pos);
-    auto at = [&](const std::string& why) { return app_error(name + ":" + std::to_string(lineno) + ": " + why); };
-    if (nl == std::string_view::npos)
-      return at("truncated record: no newline at end of file (cut short, or still being written)");
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
-    if (f == SampleFormat::Csv && !layout) {
-      auto l = csv_layout(line);
-      if (!l) return at(l.error().message());
-      layout = std::move(*l);
-      continue;
-    }
-    auto s = f == SampleFormat::Jsonl ? from_jsonl(line) : csv_row(*layout, line);
-    if (!s) return at(s.error().message());
-    out.push_back(std::move(*s));
-  }
-  return out;
+SampleLineParser::SampleLineParser(SampleFormat f, std::string name) : format_(f), name_(std::move(name)) {}
+
+Error SampleLineParser::at(size_t lineno, const std::string& why) const {
+  return app_error(name_ + ":" + std::to_string(lineno) + ": " + why);
 }
 
-Result<std::vector<sampler::Sample>> read_sample_file(const std::string& path) {
-  auto f = sample_format_for(path);
-  if (!f) return f.error();
-  auto text = read_text(path);
-  if (!text) return text.error();
-  return parse_samples(*text, *f, path);
+Status SampleLineParser::feed(std::string_view line, std::vector<sampler::Sample>& out, const SampleFilter& keep) {
+  ++lineno_;
+  if (line.size() > kMaxSampleLineBytes) return too_long(line, lineno_);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return {};  // blank line
+  if (format_ == SampleFormat::Csv && !have_columns_) {
+    auto l = csv_layout(line);
+    if (!l) return at(lineno_, l.error().message());
+    columns_ = std::move(l->field_of_column);
+    have_columns_ = true;
+    return {};
+  }
+  auto s = format_ == SampleFormat::Jsonl ? from_jsonl(line) : csv_row(columns_, line);
+  if (!s) return at(lineno_, s.error().message());
+  if (!keep || keep(*s)) out.push_back(std::move(*s));
+  return {};
+}
+
+Error SampleLineParser::truncated() const {
+  return at(lineno_ + 1, "truncated record: no newline at end of file (cut short, or still being written)");
+}
+
+Error SampleLineParser::too_long(std::string_view head, size_t lineno) const {
+  Error e = at(lineno, "a line longer than " + std::to_string(kMaxSampleLineBytes >> 20) +
+                           " MiB, which no sample record is: '" + excerpt(head.substr(0, 48)) + "...'");
+  e.usage = true;
+  return e;
+}
+
+Result<std::vector<sampler::Sample>> parse_samples(std::string_view text, SampleFormat f, const std::string& name) {
+  std::vector<sampler::Sample> out;
+  SampleLineParser p(f, name);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      if (text.size() - pos > kMaxSampleLineBytes) return p.too_long(text.substr(pos), p.lines() + 1);
+      return p.truncated();
+    }
+    if (auto st = p.feed(text.substr(pos, nl - pos), out); !st) return st.error();
+    pos = nl + 1;
+  }
+  return out;
 }
 
 }  // namespace ow::store

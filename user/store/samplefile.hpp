@@ -24,6 +24,7 @@
 // file that does not end in a newline was cut short (or is still being written):
 // its last line is refused even if it happens to parse.
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,10 +53,46 @@ std::string csv_header();
 Result<std::string> to_csv(const sampler::Sample& s);
 Status append_csv(std::string& out, const sampler::Sample& s, std::string_view ts);
 
+// No record is longer than this (a cgroup path is at most a few KiB): a
+// longer line is refused (a usage error) before it is held whole.
+constexpr size_t kMaxSampleLineBytes = 1u << 20;
+
+// Which records a reader keeps (all when empty): a reader that wants a few
+// cgroups holds only theirs.
+using SampleFilter = std::function<bool(const sampler::Sample&)>;
+
+// A sample file's lines, parsed one at a time in order: what the file costs
+// is the samples kept, not its text. Errors name the file and line.
+class SampleLineParser {
+ public:
+  SampleLineParser(SampleFormat f, std::string name);
+  // The next line, without its '\n'; a record is appended to out when keep
+  // takes it.
+  Status feed(std::string_view line, std::vector<sampler::Sample>& out, const SampleFilter& keep = {});
+  // The lines fed so far.
+  size_t lines() const { return lineno_; }
+  // The error for a last line without its newline (the file was cut short).
+  Error truncated() const;
+  // The error for line lineno longer than kMaxSampleLineBytes, quoting the
+  // start of it (head may be only its start).
+  Error too_long(std::string_view head, size_t lineno) const;
+
+ private:
+  Error at(size_t lineno, const std::string& why) const;
+  SampleFormat format_;
+  std::string name_;
+  bool have_columns_ = false;  // CSV: the header has been read
+  std::vector<int> columns_;   // CSV: the field of each column, -1 for an unknown one
+  size_t lineno_ = 0;
+};
+
 // Whole file content; `name` is used in errors ("name:LINE: ...").
 Result<std::vector<sampler::Sample>> parse_samples(std::string_view text, SampleFormat f, const std::string& name);
-// Reads and parses; unreadable file -> error with errno and path.
-Result<std::vector<sampler::Sample>> read_sample_file(const std::string& path);
+// Reads and parses line by line, keeping the records keep takes. A file that
+// is not a regular file (a FIFO, a directory) is refused at once without
+// blocking (a usage error); an unreadable file is an error with errno and
+// path.
+Result<std::vector<sampler::Sample>> read_sample_file(const std::string& path, const SampleFilter& keep = {});
 
 // Writes snapshots as they come: each snapshot is one write(2) of whole lines,
 // so a reader never sees a half record unless the writer dies mid-write (and

@@ -57,13 +57,22 @@ std::string bound_text(uint64_t b) {
 }
 }  // namespace
 
-Result<std::string> read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what) {
+Result<UniqueFd> open_input_file(const std::string& path, std::string_view what, struct stat* out) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (!fd.valid()) return sys_error("open " + std::string(what), path);
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return sys_error("stat " + std::string(what), path);
   if (!S_ISREG(st.st_mode))
     return usage_error(std::string(what) + " must be a regular file; this is " + kind_of(st.st_mode) + ":", path);
+  if (out) *out = st;
+  return fd;
+}
+
+Result<std::string> read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what) {
+  struct stat st{};
+  auto opened = open_input_file(path, what, &st);
+  if (!opened) return opened.error();
+  UniqueFd fd = std::move(*opened);
   if (static_cast<uint64_t>(st.st_size) > max_bytes)
     return usage_error(std::string(what) + " is " + std::to_string(st.st_size) + " bytes, over its bound of " +
                            bound_text(max_bytes) + ":",

@@ -1,11 +1,13 @@
 // Small file helpers that return errors as values (cgroupfs and procfs files).
 #pragma once
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "util/fd.hpp"
 #include "util/result.hpp"
 
 namespace ow {
@@ -26,6 +28,10 @@ Result<std::string> read_text(const std::string& path);
 // size, and one that grows past the bound while read stops there. The error
 // is a usage error that names the path, what it is and the bound.
 Result<std::string> read_input_file(const std::string& path, uint64_t max_bytes, std::string_view what);
+// Its first half, for a reader of an unbounded file that it reads in parts
+// (sample files): opened O_NONBLOCK, and refused unless it is a regular file
+// (a usage error naming the path and what it is). out, when given, gets its stat.
+Result<UniqueFd> open_input_file(const std::string& path, std::string_view what, struct stat* out = nullptr);
 // The bounds of read_input_file's callers (docs/safety.md lists them).
 constexpr uint64_t kMaxConfigBytes = 1ull << 20;     // config file, overrides
 constexpr uint64_t kMaxListBytes = 64ull << 20;      // pods list, Knative Services

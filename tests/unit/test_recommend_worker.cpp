@@ -72,13 +72,18 @@ TEST_CASE("recommend worker: containers and managed children, once per cooldown"
   owtest::TempDir d;
   std::string db = d / "h.db";
   const std::string ctr = "/kubepods/burstable/pod1234/abcdef0123456789";
-  record(db, {ctr, "/kubepods/burstable/pod1234", "/system.slice/cron.service", "/managed", "/managed/a"}, 100 * kMiB);
+  record(db, {ctr, "/kubepods/burstable/pod1234", "/system.slice/cron.service", "/managed", "/managed/a", "/managed/gone"},
+         100 * kMiB);
   agent::RecommendWorkerOptions o;
   o.db_path = db;
   o.roots = {"/managed"};
   o.interval_ns = 3600 * kSec;  // the thread stays idle: rounds run here
   o.pods_log_dir = d / "no-logs";
-  cg::Hierarchy h(d / "no-cgroupfs", cg::Version::V2);  // no live cgroups: limits from history
+  // A cgroupfs of plain directories: the cgroups that exist now (no limit
+  // files: limits from history). /managed/gone has history and no directory.
+  cg::Hierarchy h(d / "cgroupfs", cg::Version::V2);
+  for (const std::string& p : {ctr, std::string("/managed/a"), std::string("/system.slice/cron.service")})
+    REQUIRE(std::system(("mkdir -p '" + d.path + "/cgroupfs" + p + "'").c_str()) == 0);
   auto w = agent::RecommendWorker::open(o, h);
   REQUIRE(w.ok());
   auto n = (*w)->round();
@@ -88,7 +93,7 @@ TEST_CASE("recommend worker: containers and managed children, once per cooldown"
   REQUIRE(fresh.size() == 2);
   std::set<std::string> got;
   for (const auto& f : fresh) got.insert(f.row.path);
-  CHECK(got == std::set<std::string>{ctr, "/managed/a"});
+  CHECK(got == std::set<std::string>{ctr, "/managed/a"});  // not /managed/gone: nobody to apply it to
   for (const auto& f : fresh) {
     // 10 min of data: low confidence. 100 × 1.40 = 140 < 100 × 1.50 = 150 -> 160; 160 × 1.5 = 240.
     CHECK(f.row.request_bytes == 160 * kMiB);

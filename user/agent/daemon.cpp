@@ -225,6 +225,7 @@ void Daemon::store_recommendations() {
   history_->recommendations(std::move(rows));
   if (metrics_) {  // /metrics: the latest recommended limit of each cgroup
     for (const auto& f : fresh) rec_limits_[f.row.path] = f.row.limit_bytes;
+    std::erase_if(rec_limits_, [&](const auto& e) { return !h_.id_of(e.first); });  // gone: no series to export
     metrics_->server().publish_recommendations(std::make_shared<const RecommendationTable>(rec_limits_));
   }
   for (const auto& f : fresh)

@@ -1,6 +1,8 @@
 #include "agent/recommend_worker.hpp"
 
 #include <chrono>
+#include <string_view>
+#include <unordered_set>
 
 #include "advisor/gather.hpp"
 #include "k8s/identity.hpp"
@@ -58,8 +60,13 @@ Result<size_t> RecommendWorker::round() {
   auto paths = db->paths();
   if (!paths) return paths.error();
   advisor::RecommendQuery q;
+  // Only cgroups that exist now: the database keeps the window's worth of
+  // cgroups that are gone (thousands a day on a node whose pods churn), and
+  // a recommendation for one of them has nobody to apply to.
   for (const auto& p : *paths)
-    if (looked_after(p, o_.roots)) q.selectors.push_back(p);
+    if (looked_after(p, o_.roots) && h_.id_of(p)) q.selectors.push_back(p);
+  std::unordered_set<std::string_view> alive(q.selectors.begin(), q.selectors.end());
+  std::erase_if(last_, [&](const auto& e) { return !alive.count(e.first); });  // their cooldowns end with them
   if (q.selectors.empty()) return size_t{0};
   q.now_ns = wall_ns();
   q.window_ns = o_.window_ns;
@@ -75,7 +82,7 @@ Result<size_t> RecommendWorker::round() {
   std::vector<NewRecommendation> fresh;
   for (const auto& r : *reports) {
     // Selectors select descendants too: only the paths asked for.
-    if (!r.decision.propose || !looked_after(r.cgroup, o_.roots)) continue;
+    if (!r.decision.propose || !alive.count(r.cgroup)) continue;
     store::RecommendationRow row;
     row.ts_ns = q.now_ns;
     row.path = r.cgroup;

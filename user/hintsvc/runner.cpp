@@ -1,17 +1,31 @@
-#include "agent/hint_worker.hpp"
+#include "hintsvc/runner.hpp"
 
 #include <chrono>
 
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
-namespace ow::agent {
-HintWorker::HintWorker(std::unique_ptr<HintService> svc, std::function<void(const HintService&)> on_round)
-    : svc_(std::move(svc)), on_round_(std::move(on_round)), th_([this] { run(); }) {}
+namespace ow::hintsvc {
 
-HintWorker::~HintWorker() { (void)stop(); }
+Result<std::unique_ptr<HintRunner>> HintRunner::open(const cg::Hierarchy& h, HintOptions o) {
+  auto svc = HintService::open(h, std::move(o));
+  if (!svc) return svc.error();
+  return std::unique_ptr<HintRunner>(new HintRunner(std::move(*svc)));
+}
 
-void HintWorker::refresh(const std::string& cgroup) {
+HintRunner::HintRunner(std::unique_ptr<HintService> svc) : svc_(std::move(svc)) {}
+
+HintRunner::~HintRunner() { (void)stop(); }
+
+void HintRunner::start(RoundSink on_round) {
+  if (started_) return;
+  started_ = true;
+  on_round_ = std::move(on_round);
+  svc_->tick(mono_ns(), true);
+  th_ = std::thread([this] { run(); });
+}
+
+void HintRunner::refresh(const std::string& cgroup) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     jobs_.push_back(cgroup);
@@ -19,12 +33,12 @@ void HintWorker::refresh(const std::string& cgroup) {
   cv_.notify_one();
 }
 
-void HintWorker::snapshot(std::shared_ptr<const sampler::Snapshot> snap) {
+void HintRunner::snapshot(std::shared_ptr<const sampler::Snapshot> snap) {
   std::lock_guard<std::mutex> lk(mu_);
   snap_ = std::move(snap);
 }
 
-void HintWorker::run() {
+void HintRunner::run() {
   for (;;) {
     std::deque<std::string> jobs;
     std::shared_ptr<const sampler::Snapshot> snap;
@@ -50,8 +64,8 @@ void HintWorker::run() {
   }
 }
 
-Status HintWorker::stop() {
-  if (stopped_) return {};
+Status HintRunner::stop() {
+  if (!started_ || stopped_) return {};
   stopped_ = true;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -62,4 +76,4 @@ Status HintWorker::stop() {
   return svc_->shutdown();
 }
 
-}  // namespace ow::agent
+}  // namespace ow::hintsvc

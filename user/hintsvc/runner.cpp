@@ -22,19 +22,19 @@ void HintRunner::start(RoundSink on_round) {
   started_ = true;
   on_round_ = std::move(on_round);
   svc_->tick(mono_ns(), true);
-  th_ = std::thread([this] { run(); });
+  worker_.start("ow-hints", [this] { run(); });
 }
 
 void HintRunner::refresh(const std::string& cgroup) {
   {
-    std::lock_guard<std::mutex> lk(mu_);
+    auto lk = worker_.lock();
     jobs_.push_back(cgroup);
   }
-  cv_.notify_one();
+  worker_.wake();
 }
 
 void HintRunner::snapshot(std::shared_ptr<const sampler::Snapshot> snap) {
-  std::lock_guard<std::mutex> lk(mu_);
+  auto lk = worker_.lock();
   snap_ = std::move(snap);
 }
 
@@ -43,9 +43,8 @@ void HintRunner::run() {
     std::deque<std::string> jobs;
     std::shared_ptr<const sampler::Snapshot> snap;
     {
-      std::unique_lock<std::mutex> lk(mu_);
-      cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stopping_ || !jobs_.empty(); });
-      if (stopping_) return;
+      auto lk = worker_.lock();
+      if (worker_.wait_for(lk, std::chrono::seconds(1), [&] { return !jobs_.empty(); })) return;
       jobs.swap(jobs_);
       snap = snap_;
     }
@@ -67,12 +66,7 @@ void HintRunner::run() {
 Status HintRunner::stop() {
   if (!started_ || stopped_) return {};
   stopped_ = true;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_one();
-  if (th_.joinable()) th_.join();
+  worker_.stop();
   return svc_->shutdown();
 }
 

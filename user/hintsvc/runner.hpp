@@ -16,15 +16,13 @@
 // Start it only after the guardian is forked (fork and threads do not mix).
 // Exceptions on the thread are logged; it goes on.
 #pragma once
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "hintsvc/service.hpp"
+#include "util/worker.hpp"
 
 namespace ow::hintsvc {
 
@@ -57,14 +55,10 @@ class HintRunner {
   void run();
   std::unique_ptr<HintService> svc_;
   RoundSink on_round_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> jobs_;  // cgroups to refresh, in order
-  std::shared_ptr<const sampler::Snapshot> snap_;  // the loop's latest
-  bool stopping_ = false;
-  bool started_ = false;
-  bool stopped_ = false;
-  std::thread th_;
+  std::deque<std::string> jobs_;  // cgroups to refresh, in order (under worker_.lock())
+  std::shared_ptr<const sampler::Snapshot> snap_;  // the loop's latest (under worker_.lock())
+  bool started_ = false, stopped_ = false;  // the owner's thread only
+  Worker worker_;  // last: stopped before the rest goes
 };
 
 }  // namespace ow::hintsvc

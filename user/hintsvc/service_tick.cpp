@@ -1,10 +1,6 @@
 // HintService::tick in steps: the tree of selected cgroups, eBPF memory per
 // subtree, each target's breakdown and publication, the withdrawal of stale
 // hints, and the failure warning.
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <string_view>
 
@@ -17,31 +13,13 @@ namespace ow::hintsvc {
 
 namespace {
 
-// Preorder walk below nodes[self]: children after their parent, ids from
-// readdir's d_ino (the inode number, as in cg::Hierarchy::walk); fstatat only
-// where the file system gives no d_type.
+// Preorder walk below nodes[self]: children after their parent, in name
+// order, ids as cg::Hierarchy::walk has them.
 void walk_below(const cg::Hierarchy& h, gomemlimit::HintTree& t, int self) {
-  std::string dir = h.abs(t.nodes[self].rel);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;  // removed meanwhile
-  std::vector<std::pair<std::string, uint64_t>> kids;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    if (e->d_type == DT_DIR) {
-      kids.emplace_back(e->d_name, static_cast<uint64_t>(e->d_ino));
-      continue;
-    }
-    if (e->d_type != DT_UNKNOWN) continue;
-    struct stat st;
-    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
-    kids.emplace_back(e->d_name, static_cast<uint64_t>(st.st_ino));
-  }
-  ::closedir(d);
-  std::sort(kids.begin(), kids.end());
-  for (auto& [name, id] : kids) {
-    std::string rel = cg::join_rel(t.nodes[self].rel, name);
+  for (auto& c : cg::child_dirs(h.abs(t.nodes[self].rel))) {  // none when removed meanwhile
+    std::string rel = cg::join_rel(t.nodes[self].rel, c.name);
     uint64_t limit = gomemlimit::level_limit(h, rel);
-    walk_below(h, t, t.add_child(self, std::move(rel), id, limit));
+    walk_below(h, t, t.add_child(self, std::move(rel), c.id, limit));
   }
 }
 

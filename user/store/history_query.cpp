@@ -38,6 +38,20 @@ Slots select_slots(const SeriesMap& series, const std::vector<std::string>& sele
   return s;
 }
 
+// f(series id) for each row of q whose series (column 1) is selected, until
+// a row fails to step or f fails.
+template <typename F>
+Status for_each_selected_row(Stmt& q, const Slots& slots, F&& f) {
+  for (;;) {
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) return {};
+    int64_t id = q.i64(1);
+    if (slots.get(id) < 0) continue;
+    if (auto st = f(id); !st) return st;
+  }
+}
+
 }  // namespace
 
 Result<std::map<int64_t, HistoryStore::SeriesInfo>> HistoryStore::load_series() {
@@ -87,12 +101,7 @@ Status HistoryStore::for_each_raw_sample(const stats::TimeRange& r, const std::v
   q->bind(1, raw_scan_from(r.from_ns, bucket_ns_)).bind(2, r.to_ns);
   sampler::Sample s;
   int64_t last_id = -1;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    int64_t id = q->i64(1);
-    if (slots.get(id) < 0) continue;
+  auto rows = for_each_selected_row(*q, slots, [&](int64_t id) -> Status {
     if (id != last_id) {  // consecutive rows are often one series' (a run's bucket)
       auto it = series.find(id);
       s.cgroup = it->second.path;
@@ -109,7 +118,9 @@ Status HistoryStore::for_each_raw_sample(const stats::TimeRange& r, const std::v
       s.ts_ns = t;
       f(s);
     });
-  }
+    return {};
+  });
+  if (!rows) return rows;
   return read->txn.commit();
 }
 
@@ -134,12 +145,7 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
   if (!q) return q.error();
   q->bind(1, r.from_ns).bind(2, r.to_ns);
   std::vector<std::pair<std::string, stats::Bucket>> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    int64_t id = q->i64(1);
-    if (slots.get(id) < 0) continue;
+  auto rows = for_each_selected_row(*q, slots, [&](int64_t id) -> Status {
     auto it = series.find(id);
     stats::Bucket b;
     b.start_ns = q->i64(0);
@@ -162,7 +168,9 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
       b.ws_sketch = std::move(*wsk);
     }
     out.emplace_back(it->second.path, std::move(b));
-  }
+    return {};
+  });
+  if (!rows) return rows.error();
   if (auto st = read->txn.commit(); !st) return st.error();
   return out;
 }

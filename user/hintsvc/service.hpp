@@ -57,7 +57,7 @@
 // daemon should leave them that long to shrink before the limit write when
 // it can (a pressure rescue may not).
 //
-// Threading: not thread-safe; call everything from one thread (the hint worker's).
+// Threading: not thread-safe; call everything from one thread (hintsvc/runner.hpp's).
 #pragma once
 #include <cstdint>
 #include <map>

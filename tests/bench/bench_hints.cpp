@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/hints.hpp"
+#include "hintsvc/service.hpp"
 #include "bench_util.hpp"
 #include "bpf/loader.hpp"
 #include "cgroup/scoped.hpp"
@@ -76,10 +76,10 @@ int main() {
   }
   int rc = 0;
   {
-    agent::HintOptions o;
+    hintsvc::HintOptions o;
     o.roots = {top->path()};
     o.publish = places.opts;
-    auto svc = agent::HintService::open(*h, o);
+    auto svc = hintsvc::HintService::open(*h, o);
     if (!svc) return std::fprintf(stderr, "%s\n", svc.error().message().c_str()), 1;
     auto& s = **svc;
     bpf::LoaderOptions lo;

@@ -37,9 +37,9 @@ FUZZ_TARGETS += fuzz_views
 
 FUZZ_SRCS_fuzz_cgroup_parse := user/cgroup/parse.cpp user/util/fs.cpp
 # parse_mem_total (gomemlimit/inputs.cpp), parse_mem_available, fdinfo, and
-# parse_gomemlimit_env, which lives in agent/hint_text.cpp.
+# parse_gomemlimit_env (gomemlimit/env.cpp).
 FUZZ_SRCS_fuzz_proc := user/gomemlimit/inputs.cpp user/stress/meminfo.cpp user/bpfmem/fdinfo.cpp \
-	user/agent/hint_text.cpp user/util/fs.cpp user/util/units.cpp
+	user/gomemlimit/env.cpp user/util/fs.cpp user/util/units.cpp
 FUZZ_SRCS_fuzz_config := user/config/config.cpp user/config/values.cpp user/util/units.cpp user/util/listen.cpp user/util/sched.cpp \
 	$(FUZZ_TEXT)
 FUZZ_SRCS_fuzz_units := user/util/units.cpp user/stats/time.cpp $(FUZZ_TEXT)
@@ -62,11 +62,11 @@ FUZZ_SRCS_fuzz_views := user/view/agent_inputs.cpp user/view/frame.cpp user/stat
 FUZZ_SRCS_fuzz_metrics := user/metrics/exposition.cpp user/util/listen.cpp user/third_party/fmt_lib.cpp $(FUZZ_TEXT)
 
 # Compiled with FUZZ_OPT_COLD. Of these the targets run parse_gomemlimit_env
-# (hint_text.cpp), map_type_name / prog_type_name (table.cpp), parse_mem_total
+# (env.cpp), map_type_name / prog_type_name (table.cpp), parse_mem_total
 # (inputs.cpp), parse_map_records (kernel.cpp) and the TOML value checks
 # (values.cpp). They come last on the link line: the linker keeps the first
 # copy of each inline function, which must be an -O1 one.
-FUZZ_COLD_SRCS := user/agent/hint_text.cpp user/bpfmem/table.cpp user/gomemlimit/inputs.cpp user/bpfmem/kernel.cpp \
+FUZZ_COLD_SRCS := user/gomemlimit/env.cpp user/bpfmem/table.cpp user/gomemlimit/inputs.cpp user/bpfmem/kernel.cpp \
 	user/config/values.cpp
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)

@@ -1,7 +1,7 @@
 // libFuzzer target: the /proc parsers.
 //   /proc/meminfo            gomemlimit::parse_mem_total, stress::parse_mem_available
 //   /proc/<pid>/fdinfo/<fd>  bpfmem::FdInfo (and the fd link target classifier)
-//   GOMEMLIMIT (environ)     agent::hints::parse_gomemlimit_env
+//   GOMEMLIMIT (environ)     gomemlimit::parse_gomemlimit_env
 // Every parser gets the whole input; none may throw or read out of bounds.
 #include <cstdint>
 #include <cstdio>
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/hints.hpp"
+#include "gomemlimit/env.hpp"
 #include "bpfmem/fdinfo.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "stress/meminfo.hpp"
@@ -23,7 +23,7 @@ using ow::fuzz::all_digits;
 namespace {
 
 void fuzz_gomemlimit_env(std::string_view s) {
-  auto v = agent::hints::parse_gomemlimit_env(s);
+  auto v = gomemlimit::parse_gomemlimit_env(s);
   if (!v) return;
   if (*v == kUnlimited) {
     CHECK(s == "off");
@@ -31,9 +31,9 @@ void fuzz_gomemlimit_env(std::string_view s) {
   }
   // The Go runtime's range, and its own syntax reads back the same value.
   CHECK(*v <= static_cast<uint64_t>(INT64_MAX));
-  CHECK(agent::hints::parse_gomemlimit_env(std::to_string(*v)) == v);
-  CHECK(agent::hints::parse_gomemlimit_env(std::to_string(*v) + "B") == v);
-  if (*v % 1024 == 0) CHECK(agent::hints::parse_gomemlimit_env(std::to_string(*v / 1024) + "KiB") == v);
+  CHECK(gomemlimit::parse_gomemlimit_env(std::to_string(*v)) == v);
+  CHECK(gomemlimit::parse_gomemlimit_env(std::to_string(*v) + "B") == v);
+  if (*v % 1024 == 0) CHECK(gomemlimit::parse_gomemlimit_env(std::to_string(*v / 1024) + "KiB") == v);
   if (all_digits(s) && s.size() <= 18) CHECK(*v == std::strtoull(std::string(s).c_str(), nullptr, 10));
 }
 
@@ -61,6 +61,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz_gomemlimit_env(in);
   // An environment variable cannot hold a NUL: the C-string path reads up to the first one.
   std::string env(in.substr(0, in.find('\0')));
-  CHECK(!agent::hints::describe_env_gomemlimit(env.c_str()).empty());
+  CHECK(!gomemlimit::describe_env_gomemlimit(env.c_str()).empty());
   return 0;
 }

@@ -1,4 +1,4 @@
-// Root: the daemon's GOMEMLIMIT hint service (agent/hints.hpp) on real
+// Root: the daemon's GOMEMLIMIT hint service (hintsvc/service.hpp) on real
 // cgroups. Each test publishes with its own xattr name, hint directory and
 // pin (/sys/fs/bpf/owtest-...), so it never clashes with a running daemon,
 // and a guard removes all of it on every path.
@@ -14,7 +14,7 @@
 #include <optional>
 
 #include "../bpf/test_bpfmem_map.hpp"
-#include "agent/hints.hpp"
+#include "hintsvc/service.hpp"
 #include "bpf/loader.hpp"
 #include "cgroup/scoped.hpp"
 #include "gomemlimit/inputs.hpp"
@@ -91,7 +91,7 @@ struct RemoveInReverse {
 
 // Shuts the service down on every path (the guard runs before Places' cleanup).
 struct ServiceGuard {
-  std::unique_ptr<ow::agent::HintService> s;
+  std::unique_ptr<ow::hintsvc::HintService> s;
   ~ServiceGuard() {
     if (s) (void)s->shutdown();
   }
@@ -134,11 +134,11 @@ TEST_CASE("hint service publishes, follows limit changes, lowers first, withdraw
   Places places("svc");
   places.dirs.push_back(dir);
 
-  ow::agent::HintOptions o;
+  ow::hintsvc::HintOptions o;
   o.roots = {cg.path()};  // only the test's cgroup: never anyone else's
   o.publish = places.opts;
   ServiceGuard g;
-  auto svc = ow::agent::HintService::open(h, o);
+  auto svc = ow::hintsvc::HintService::open(h, o);
   REQUIRE(svc.ok());
   g.s = std::move(*svc);
   auto& s = *g.s;
@@ -236,11 +236,11 @@ TEST_CASE("hint service: children inherit a parent's limit, removed cgroups lose
   Places places("tree");
   places.dirs = {h.abs(parent.path()), h.abs(child->path()), h.abs(gone->path())};
 
-  ow::agent::HintOptions o;
+  ow::hintsvc::HintOptions o;
   o.roots = {parent.path()};
   o.publish = places.opts;
   ServiceGuard g;
-  auto svc = ow::agent::HintService::open(h, o);
+  auto svc = ow::hintsvc::HintService::open(h, o);
   REQUIRE(svc.ok());
   g.s = std::move(*svc);
   auto& s = *g.s;
@@ -330,11 +330,11 @@ TEST_CASE("hint service tick at 1,000 limited cgroups: one eBPF walk, cost print
   for (const auto& k : kids) places.dirs.push_back(h.abs(k.path()));
   RemoveInReverse rev{kids};
 
-  ow::agent::HintOptions o;
+  ow::hintsvc::HintOptions o;
   o.roots = {top.path()};
   o.publish = places.opts;
   ServiceGuard g;
-  auto svc = ow::agent::HintService::open(h, o);
+  auto svc = ow::hintsvc::HintService::open(h, o);
   REQUIRE(svc.ok());
   g.s = std::move(*svc);
   auto& s = *g.s;
@@ -386,11 +386,11 @@ TEST_CASE("hint service from snapshots: same hints as walking, memory.stat only 
   RemoveInReverse rev{kids};
   Places places("snap");
   for (const auto& k : kids) places.dirs.push_back(h.abs(k.path()));
-  ow::agent::HintOptions o;
+  ow::hintsvc::HintOptions o;
   o.roots = {top.path()};
   o.publish = places.opts;
   ServiceGuard g;
-  auto svc = ow::agent::HintService::open(h, o);
+  auto svc = ow::hintsvc::HintService::open(h, o);
   REQUIRE(svc.ok());
   g.s = std::move(*svc);
   auto& s = *g.s;

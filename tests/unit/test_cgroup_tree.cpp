@@ -100,3 +100,23 @@ TEST_CASE("missing files are errors with the path", "[cgroup]") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message().find("memory.current") != std::string::npos);
 }
+
+TEST_CASE("child_dirs: the child directories in name order, with their inode numbers", "[cgroup]") {
+  V2Tree t;
+  fs::create_directories(t.root / "a" / "c");
+  fs::create_directories(t.root / "a" / ".hidden");
+  fs::create_symlink(t.root / "a" / "b", t.root / "a" / "link-to-b");  // a symlink is no child cgroup
+  auto kids = cg::child_dirs((t.root / "a").string());
+  REQUIRE(kids.size() == 2);
+  CHECK(kids[0].name == "b");
+  CHECK(kids[1].name == "c");
+  struct stat st;
+  REQUIRE(::stat((t.root / "a" / "b").c_str(), &st) == 0);
+  CHECK(kids[0].id == static_cast<uint64_t>(st.st_ino));
+  CHECK(cg::child_dirs((t.root / "gone").string()).empty());
+  // The walk takes its ids from the same listing.
+  cg::Hierarchy h(t.root.string(), cg::Version::V2);
+  auto all = h.walk("/a");
+  CHECK(all.size() == 3);  // /a, /a/b, /a/c
+  CHECK(all[kids[1].id] == "/a/c");
+}

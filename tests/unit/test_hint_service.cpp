@@ -1,7 +1,7 @@
-// The daemon's GOMEMLIMIT hint service (agent/hints.hpp) on a fake cgroup v1
+// The daemon's GOMEMLIMIT hint service (hintsvc/service.hpp) on a fake cgroup v1
 // tree in a temp dir, without root: which cgroups get a hint, the values,
-// refresh / lower_before, withdrawal, the period, the hint log line; and
-// its pure helpers. The pinned map needs root and bpffs (integration tier):
+// refresh / lower_before, withdrawal, the period, the hint log line (its
+// pure parts: test_gomemlimit_env, _tree, _figures). The pinned map needs root and bpffs (integration tier):
 // here hints go to the xattr and the file only.
 #include <catch2/catch.hpp>
 #include <spdlog/spdlog.h>
@@ -13,14 +13,13 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "agent/hints.hpp"
+#include "hintsvc/service.hpp"
 #include "util/fs.hpp"
 #include "util/units.hpp"
 
 using namespace ow;
-using ow::agent::HintOptions;
-using ow::agent::HintService;
-namespace hints = ow::agent::hints;
+using ow::hintsvc::HintOptions;
+using ow::hintsvc::HintService;
 
 namespace {
 
@@ -302,57 +301,4 @@ TEST_CASE("hint service logs the hint line for its own cgroup and each hinted on
   CHECK(text.find("1 more hinted cgroups") != std::string::npos);
   CHECK(text.find("1 cgroups have no positive GOMEMLIMIT hint") != std::string::npos);
   REQUIRE(s.shutdown().ok());
-}
-
-TEST_CASE("hints: GOMEMLIMIT syntax as the Go runtime takes it", "[unit][hints]") {
-  CHECK(hints::parse_gomemlimit_env("1048576") == 1048576u);
-  CHECK(hints::parse_gomemlimit_env("1048576B") == 1048576u);
-  CHECK(hints::parse_gomemlimit_env("384MiB") == 384 * MiB);
-  CHECK(hints::parse_gomemlimit_env("2GiB") == 2048 * MiB);
-  CHECK(hints::parse_gomemlimit_env("3KiB") == 3072u);
-  CHECK(hints::parse_gomemlimit_env("1TiB") == 1ull << 40);
-  CHECK(hints::parse_gomemlimit_env("off") == kUnlimited);
-  CHECK_FALSE(hints::parse_gomemlimit_env(""));
-  CHECK_FALSE(hints::parse_gomemlimit_env("384MB"));
-  CHECK_FALSE(hints::parse_gomemlimit_env("384M"));
-  CHECK_FALSE(hints::parse_gomemlimit_env("-1"));
-  CHECK_FALSE(hints::parse_gomemlimit_env(" 5"));
-  CHECK_FALSE(hints::parse_gomemlimit_env("MiB"));
-  CHECK_FALSE(hints::parse_gomemlimit_env("9223372036854775808"));  // above int64
-  CHECK_FALSE(hints::parse_gomemlimit_env("8388608TiB"));           // overflows once scaled
-  CHECK(hints::describe_env_gomemlimit(nullptr) == "unset");
-  CHECK(hints::describe_env_gomemlimit("") == "unset");
-  CHECK(hints::describe_env_gomemlimit("off") == "off");
-  CHECK(hints::describe_env_gomemlimit("402653184") == "384MiB");
-  CHECK(hints::describe_env_gomemlimit("lots") == "invalid(lots)");
-}
-
-TEST_CASE("hints: roots and per-subtree eBPF sums", "[unit][hints]") {
-  CHECK(hints::under_roots("/x/y", {}));
-  CHECK(hints::under_roots("/a", {"/a"}));
-  CHECK(hints::under_roots("/a/b/c", {"/z", "/a"}));
-  CHECK_FALSE(hints::under_roots("/ab", {"/a"}));
-  CHECK_FALSE(hints::under_roots("/", {"/a"}));
-  CHECK(hints::under_roots("/anything", {"/"}));
-
-  auto s = hints::subtree_sums({{"/a/b", 100}, {"/a", 10}, {"/c", 1}, {"/", 1000}, {"", 5}});
-  CHECK(s["/a/b"] == 100);
-  CHECK(s["/a"] == 110);
-  CHECK(s["/c"] == 1);
-  CHECK(s["/"] == 1111);  // the gone cgroup's map ("") counts nowhere
-  CHECK(s.count("/d") == 0);
-
-  hints::UsageLine l;
-  l.cgroup = "/x";
-  l.usage_bytes = 256 * MiB;
-  l.limit_bytes = 512 * MiB;
-  l.ebpf_bytes = 32 * MiB;
-  l.current = "384MiB";
-  l.recommended = 307 * MiB;
-  CHECK(hints::format_usage_line(l) ==
-        "memory usage stats: cgroup=/x totalUsage=256MiB totalLimit=512MiB ebpfUsage=32MiB currentGOMEMLIMIT=384MiB "
-        "recommendedGOMEMLIMIT=307MiB utilizationPercent=50");
-  l.recommended.reset();
-  l.limit_bytes = kUnlimited;
-  CHECK(hints::format_usage_line(l).find("recommendedGOMEMLIMIT=none utilizationPercent=n/a") != std::string::npos);
 }

@@ -92,18 +92,18 @@ Status Daemon::start() {
                sampler_->source_name());
 
   if (o_.hints) {
-    HintOptions ho;
+    hintsvc::HintOptions ho;
     ho.period_ns = cfg_.gomemlimit_interval_ns;
     ho.roots = roots_;
     ho.loader = loader_.get();
     ho.publish.hint_dir = o_.state_dir + "/gomemlimit";
     // Without a bpffs pin dir the map is skipped (xattr and file only).
     ho.publish.pin_path = (o_.pin_dir.empty() ? o_.state_dir : o_.pin_dir) + "/gomemlimit";
-    auto hs = HintService::open(h_, ho);
+    auto hs = hintsvc::HintRunner::open(h_, ho);
     if (!hs)
       spdlog::warn("no GOMEMLIMIT hints: {}", hs.error().message());
     else
-      hint_svc_ = std::move(*hs);
+      hints_ = std::move(*hs);
   }
   if (!cfg_.db.empty() && cfg_.db != "none") {
     auto db = store::HistoryStore::open(cfg_.db);
@@ -172,13 +172,9 @@ Status Daemon::start() {
     return m.error();
   else
     metrics_ = std::move(*m);
-  if (hint_svc_) {
-    // The first round before ready; then the worker thread (after the
-    // guardian's fork) keeps them current, off the rescue path.
-    hint_svc_->tick(mono_ns(), true);
-    hints_ = std::make_unique<HintWorker>(std::move(hint_svc_),
-                                          metrics_ ? metrics_->hint_sink() : std::function<void(const HintService&)>{});
-  }
+  // The first round before ready; then the hint thread (after the
+  // guardian's fork) keeps them current, off the rescue path.
+  if (hints_) hints_->start(metrics_ ? metrics_->hint_sink() : hintsvc::HintRunner::RoundSink{});
   // After the guardian's fork: the writer has a thread of its own.
   if (db_) {
     history_ = std::make_unique<HistoryWriter>(std::move(*db_));

@@ -24,7 +24,7 @@
 // GOMEMLIMIT hints (only with DaemonOptions::hints, `--hints` or
 // `hints = true`) for the cgroups under --manage (every limited cgroup
 // without it) are recomputed every gomemlimit_interval and right after a
-// limit change, on a thread of their own (agent/hint_worker.hpp) so that no
+// limit change, on a thread of their own (hintsvc/runner.hpp) so that no
 // hint work sits on the rescue path.
 //
 // Every setting oomwatch changes other than limits (oom_kill_disable,
@@ -48,7 +48,7 @@ struct DaemonOptions {
   std::string state_dir = "/run/oomwatch";  // journal and intent files
   std::string pin_dir = "/sys/fs/bpf/oomwatch";  // "" = do not pin maps
   int64_t window_ns = 600'000'000'000;  // usage window for donors' median and max
-  bool hints = false;  // publish GOMEMLIMIT hints (agent/hints.hpp); observe-only publishes nothing
+  bool hints = false;  // publish GOMEMLIMIT hints (hintsvc/service.hpp); observe-only publishes nothing
   int64_t lock_wait_ms = 3000;  // a dead agent's guardian may still hold the lock this long
 };
 

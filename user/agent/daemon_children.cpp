@@ -4,23 +4,14 @@
 // own pause at its limit handed back to the kernel's OOM killer.
 #include "agent/daemon_impl.hpp"
 
-#include <dirent.h>
-
 #include <algorithm>
 
 namespace ow::agent::detail {
 
 std::vector<std::pair<std::string, uint64_t>> children(const cg::Hierarchy& h, const std::string& rel) {
   std::vector<std::pair<std::string, uint64_t>> out;
-  DIR* d = ::opendir(h.abs(rel).c_str());
-  if (!d) return out;
-  while (auto* e = ::readdir(d)) {
-    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-    out.emplace_back(cg::join_rel(rel, e->d_name), static_cast<uint64_t>(e->d_ino));
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
+  for (const auto& c : cg::child_dirs(h.abs(rel))) out.emplace_back(cg::join_rel(rel, c.name), c.id);
+  return out;  // sorted by path: child_dirs gives them in name order
 }
 
 // v1: each managed parent reads oom_kill_disable 1 while the agent enforces,

@@ -23,9 +23,7 @@
 #include "agent/recommend_apply.hpp"
 #include "agent/recommend_worker.hpp"
 #include "agent/guardian.hpp"
-#include "agent/hint_worker.hpp"
 #include "agent/history_writer.hpp"
-#include "agent/hints.hpp"
 #include "agent/incident_trace.hpp"
 #include "agent/lock.hpp"
 #include "agent/metrics_hooks.hpp"
@@ -38,6 +36,7 @@
 #include "bpf/events.hpp"
 #include "bpf/loader.hpp"
 #include "gomemlimit/inputs.hpp"
+#include "hintsvc/runner.hpp"
 #include "policy/audit.hpp"
 #include "policy/realloc.hpp"
 #include "policy/rescue.hpp"
@@ -188,8 +187,7 @@ class Daemon {
   std::unique_ptr<HistoryWriter> history_;
   std::optional<V2EventsWatch> v2w_;
   std::unique_ptr<MetricsHooks> metrics_;  // /metrics (--listen); nullptr: off
-  std::unique_ptr<HintService> hint_svc_;  // until the worker takes it
-  std::unique_ptr<HintWorker> hints_;
+  std::unique_ptr<hintsvc::HintRunner> hints_;
   std::unique_ptr<DonorHistory> donor_hist_;
   std::vector<std::string> donor_live_;  // the children donor_hist_ was last told of, in kids_ order
   std::unique_ptr<RecommendWorker> recs_;

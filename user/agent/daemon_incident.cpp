@@ -266,7 +266,7 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
         if (auto hb = h_.high(a.cgroup); hb && *hb == a.new_limit_bytes) it->second.guard_bytes = *hb;
       update_guard(it->second);
     }
-    // The hints follow the new limits (and guards) on the worker thread (agent/hint_worker.hpp).
+    // The hints follow the new limits (and guards) on the worker thread (hintsvc/runner.hpp).
     if (hints_)
       for (const auto& a : plan.adjustments) hints_->refresh(a.path);
     if (r.ok)

@@ -11,21 +11,14 @@ namespace ow::agent {
 Result<std::unique_ptr<DonorHistory>> DonorHistory::open(const DonorHistoryOptions& o) {
   std::unique_ptr<DonorHistory> d(new DonorHistory(o));
   if (auto s = d->refresh(); !s) return s.error();
-  d->th_ = std::thread([p = d.get()] { p->run(); });
+  d->worker_.start("ow-donors", [p = d.get()] { p->run(); });
   return d;
 }
 
-DonorHistory::~DonorHistory() {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (th_.joinable()) th_.join();
-}
+DonorHistory::~DonorHistory() { worker_.stop(); }
 
 void DonorHistory::set_live(std::vector<std::string> paths) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto lk = worker_.lock();
   live_ = std::move(paths);
 }
 
@@ -33,7 +26,7 @@ Status DonorHistory::refresh() {
   int64_t t0 = mono_ns();
   std::vector<std::string> selectors;
   {
-    std::lock_guard<std::mutex> g(mu_);
+    auto lk = worker_.lock();
     selectors = live_ ? *live_ : o_.roots;
     if (selectors.empty()) {  // no child alive: nobody to read (no selector would read everyone)
       cache_.clear();
@@ -53,40 +46,32 @@ Status DonorHistory::refresh() {
   // node's cgroup count (donors' figures need no exact quantiles).
   auto w = db->window_stats(r, selectors, true);
   if (!w) return w.error();
-  std::lock_guard<std::mutex> g(mu_);
+  auto lk = worker_.lock();
   cache_ = std::move(w->stats);
   cost_ns_ = mono_ns() - t0;
   return {};
 }
 
 void DonorHistory::run() {
-  std::unique_lock<std::mutex> lk(mu_);
-  while (!stopping_) {
-    if (cv_.wait_for(lk, std::chrono::nanoseconds(o_.refresh_ns), [this] { return stopping_; })) break;
-    lk.unlock();
-    try {
-      if (auto s = refresh(); !s) spdlog::warn("donor history: {}", s.error().message());
-    } catch (const std::exception& e) {
-      spdlog::error("donor history: internal error: {}", e.what());
-    }
-    lk.lock();
-  }
+  worker_.every(std::chrono::nanoseconds(o_.refresh_ns), "donor history", [this] {
+    if (auto s = refresh(); !s) spdlog::warn("donor history: {}", s.error().message());
+  });
 }
 
 std::optional<stats::WindowStats> DonorHistory::get(const std::string& path) const {
-  std::lock_guard<std::mutex> g(mu_);
+  auto lk = worker_.lock();
   auto it = cache_.find(path);
   if (it == cache_.end()) return std::nullopt;
   return it->second;
 }
 
 size_t DonorHistory::size() const {
-  std::lock_guard<std::mutex> g(mu_);
+  auto lk = worker_.lock();
   return cache_.size();
 }
 
 int64_t DonorHistory::last_refresh_cost_ns() const {
-  std::lock_guard<std::mutex> g(mu_);
+  auto lk = worker_.lock();
   return cost_ns_;
 }
 

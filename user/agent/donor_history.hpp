@@ -11,18 +11,16 @@
 // inherits the old cgroup's history here (the store keeps series by path);
 // its usage against that median still rules it out while it is busy.
 #pragma once
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "stats/window.hpp"
 #include "util/result.hpp"
+#include "util/worker.hpp"
 
 namespace ow::agent {
 
@@ -60,13 +58,10 @@ class DonorHistory {
   Status refresh();
   void run();
   DonorHistoryOptions o_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  stats::StatsByCgroup cache_;
-  std::optional<std::vector<std::string>> live_;  // set_live's paths, once called
-  int64_t cost_ns_ = 0;
-  bool stopping_ = false;
-  std::thread th_;
+  stats::StatsByCgroup cache_;                    // under worker_.lock()
+  std::optional<std::vector<std::string>> live_;  // set_live's paths, once called; under worker_.lock()
+  int64_t cost_ns_ = 0;                           // under worker_.lock()
+  Worker worker_;                                 // last: stopped before the rest goes
 };
 
 }  // namespace ow::agent

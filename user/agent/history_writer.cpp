@@ -1,15 +1,13 @@
 #include "agent/history_writer.hpp"
 
-#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
 
 namespace ow::agent {
 
-HistoryWriter::HistoryWriter(store::HistoryStore db) : db_(std::move(db)), th_([this] { run(); }) {
-  // Named from here, so the name is there once the constructor returns (top -H, /proc/PID/task/*/comm).
-  ::pthread_setname_np(th_.native_handle(), "ow-history");
+HistoryWriter::HistoryWriter(store::HistoryStore db) : db_(std::move(db)) {
+  worker_.start("ow-history", [this] { run(); });
 }
 
 HistoryWriter::~HistoryWriter() {
@@ -19,14 +17,14 @@ HistoryWriter::~HistoryWriter() {
 void HistoryWriter::snapshot(std::shared_ptr<const sampler::Snapshot> snap) {
   uint64_t dropped = 0;
   {
-    std::lock_guard<std::mutex> g(mu_);
+    auto lk = worker_.lock();
     if (snaps_.size() >= kMaxPending) {
       snaps_.pop_front();
       dropped = ++dropped_;
     }
     snaps_.push_back(std::move(snap));
   }
-  cv_.notify_one();
+  worker_.wake();
   // Only when one was dropped: the first drop, then every hundredth.
   if (dropped > 0 && (dropped == 1 || dropped % 100 == 0))
     spdlog::warn("history: the database is {} snapshots behind; {} snapshot(s) dropped so far", kMaxPending, dropped);
@@ -35,20 +33,15 @@ void HistoryWriter::snapshot(std::shared_ptr<const sampler::Snapshot> snap) {
 void HistoryWriter::recommendations(std::vector<store::RecommendationRow> rows) {
   if (rows.empty()) return;
   {
-    std::lock_guard<std::mutex> g(mu_);
+    auto lk = worker_.lock();
     recs_.insert(recs_.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
   }
-  cv_.notify_one();
+  worker_.wake();
 }
 
 void HistoryWriter::stop(int64_t now_ns) {
   if (stopped_) return;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_one();
-  if (th_.joinable()) th_.join();
+  worker_.stop();  // the thread writes what is queued before it returns
   stopped_ = true;
   // The runs of unchanged samples still open get their counts.
   if (auto st = db_.flush(); !st) spdlog::warn("history: writing the last counts: {}", st.error().message());
@@ -62,11 +55,10 @@ void HistoryWriter::run() {
     std::vector<store::RecommendationRow> recs;
     bool last = false;
     {
-      std::unique_lock<std::mutex> g(mu_);
-      cv_.wait(g, [&] { return stopping_ || !snaps_.empty() || !recs_.empty(); });
+      auto lk = worker_.lock();
+      last = worker_.wait(lk, [&] { return !snaps_.empty() || !recs_.empty(); });
       snaps.swap(snaps_);
       recs.swap(recs_);
-      last = stopping_;
     }
     try {
       for (const auto& s : snaps)

@@ -16,16 +16,14 @@
 // counted, never the loop blocked. Start it only after the guardian is
 // forked (fork and threads do not mix).
 #pragma once
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "sampler/sample.hpp"
 #include "store/history.hpp"
+#include "util/worker.hpp"
 
 namespace ow::agent {
 
@@ -48,15 +46,13 @@ class HistoryWriter {
  private:
   void run();
   store::HistoryStore db_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  // Waiting to be written, under worker_.lock().
   std::deque<std::shared_ptr<const sampler::Snapshot>> snaps_;
   std::vector<store::RecommendationRow> recs_;
-  uint64_t dropped_ = 0;  // snapshots dropped because the writer was kMaxPending behind (logged)
+  uint64_t dropped_ = 0;  // snapshots dropped because the writer was kMaxPending behind (logged; under the lock)
   int64_t last_maintain_ts_ = 0;  // snapshot time of the last maintain (writer thread only)
-  bool stopping_ = false;
   bool stopped_ = false;
-  std::thread th_;  // last: started once the rest is built
+  Worker worker_;  // last: stopped before the rest goes
 };
 
 }  // namespace ow::agent

@@ -91,8 +91,8 @@ void MetricsHooks::action(policy::TriggerKind kind, const std::string& source, c
   publish();
 }
 
-std::function<void(const HintService&)> MetricsHooks::hint_sink() const {
-  return [srv = server_](const HintService& svc) {
+std::function<void(const hintsvc::HintService&)> MetricsHooks::hint_sink() const {
+  return [srv = server_](const hintsvc::HintService& svc) {
     auto t = std::make_shared<HintTable>();
     for (const auto& [id, p] : svc.published()) (*t)[p.cgroup] = {p.hint_bytes, p.breakdown.ebpf_bytes};
     srv->publish_hints(std::move(t));

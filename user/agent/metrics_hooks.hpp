@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/hints.hpp"
+#include "hintsvc/service.hpp"
 #include "agent/metrics_server.hpp"
 #include "config/config.hpp"
 #include "policy/realloc.hpp"
@@ -28,7 +28,7 @@ class MetricsHooks {
   void action(policy::TriggerKind kind, const std::string& source, const std::string& result, int64_t latency_ns,
               bool gave);
   // For the hint worker's thread: publishes what the service last published.
-  std::function<void(const HintService&)> hint_sink() const;
+  std::function<void(const hintsvc::HintService&)> hint_sink() const;
   // The server, for what the daemon does not count itself: a recommender's
   // publish_recommendations(), and MetricsOptions::annotate at start.
   MetricsServer& server() { return *server_; }

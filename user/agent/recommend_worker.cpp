@@ -35,21 +35,14 @@ Result<std::unique_ptr<RecommendWorker>> RecommendWorker::open(const RecommendWo
   auto last = db->last_recommendations({});
   if (!last) return last.error();
   w->last_ = std::move(*last);
-  w->th_ = std::thread([p = w.get()] { p->run(); });
+  w->worker_.start("ow-recommend", [p = w.get()] { p->run(); });
   return w;
 }
 
-RecommendWorker::~RecommendWorker() {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (th_.joinable()) th_.join();
-}
+RecommendWorker::~RecommendWorker() { worker_.stop(); }
 
 std::vector<NewRecommendation> RecommendWorker::take() {
-  std::lock_guard<std::mutex> g(mu_);
+  auto lk = worker_.lock();
   return std::exchange(ready_, {});
 }
 
@@ -98,23 +91,15 @@ Result<size_t> RecommendWorker::round() {
     fresh.push_back({std::move(row), r.name});
   }
   size_t n = fresh.size();
-  std::lock_guard<std::mutex> g(mu_);
+  auto lk = worker_.lock();
   for (auto& f : fresh) ready_.push_back(std::move(f));
   return n;
 }
 
 void RecommendWorker::run() {
-  std::unique_lock<std::mutex> lk(mu_);
-  while (!stopping_) {
-    if (cv_.wait_for(lk, std::chrono::nanoseconds(o_.interval_ns), [this] { return stopping_; })) break;
-    lk.unlock();
-    try {
-      if (auto n = round(); !n) spdlog::warn("recommendations: {}", n.error().message());
-    } catch (const std::exception& e) {
-      spdlog::error("recommendations: internal error: {}", e.what());
-    }
-    lk.lock();
-  }
+  worker_.every(std::chrono::nanoseconds(o_.interval_ns), "recommendations", [this] {
+    if (auto n = round(); !n) spdlog::warn("recommendations: {}", n.error().message());
+  });
 }
 
 }  // namespace ow::agent

@@ -13,18 +13,16 @@
 // The first round runs one interval after start, so it has data to work on.
 // Start it after the guardian's fork (it owns a thread).
 #pragma once
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cgroup/hierarchy.hpp"
 #include "recommend/rules.hpp"
 #include "store/history.hpp"
+#include "util/worker.hpp"
 
 namespace ow::agent {
 
@@ -62,11 +60,8 @@ class RecommendWorker {
   RecommendWorkerOptions o_;
   cg::Hierarchy h_;
   std::map<std::string, store::RecommendationRow> last_;  // worker thread only (after open)
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<NewRecommendation> ready_;
-  bool stopping_ = false;
-  std::thread th_;
+  std::vector<NewRecommendation> ready_;  // under worker_.lock()
+  Worker worker_;                         // last: stopped before the rest goes
 };
 
 }  // namespace ow::agent

@@ -1,7 +1,6 @@
 #include "agent/snapshot_worker.hpp"
 
 #include <spdlog/spdlog.h>
-#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -38,26 +37,18 @@ Result<std::unique_ptr<SnapshotWorker>> SnapshotWorker::start(sampler::Sampler& 
 }
 
 SnapshotWorker::SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd)
-    : s_(s), interval_ns_(interval_ns), efd_(std::move(efd)), th_([this] { run(); }) {
-  // Named from here, so the name is there once the constructor returns (top -H, /proc/PID/task/*/comm).
-  ::pthread_setname_np(th_.native_handle(), "ow-snapshot");
+    : s_(s), interval_ns_(interval_ns), efd_(std::move(efd)) {
+  worker_.start("ow-snapshot", [this] { run(); });
 }
 
 SnapshotWorker::~SnapshotWorker() { stop(); }
 
-void SnapshotWorker::stop() {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_one();
-  if (th_.joinable()) th_.join();
-}
+void SnapshotWorker::stop() { worker_.stop(); }
 
 std::optional<TakenSnapshot> SnapshotWorker::take() {
   uint64_t n;
   (void)!::read(efd_.get(), &n, sizeof n);  // drain; EAGAIN when already drained
-  std::lock_guard<std::mutex> g(mu_);
+  auto lk = worker_.lock();
   std::optional<TakenSnapshot> out;
   out.swap(ready_);
   return out;
@@ -69,8 +60,8 @@ void SnapshotWorker::run() {
   auto next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(interval_ns_);
   for (;;) {
     {
-      std::unique_lock<std::mutex> g(mu_);
-      if (cv_.wait_until(g, next, [&] { return stopping_; })) return;
+      auto lk = worker_.lock();
+      if (worker_.wait_until(lk, next, Worker::never)) return;
     }
     auto now = std::chrono::steady_clock::now();
     next += std::chrono::nanoseconds(interval_ns_);
@@ -82,7 +73,7 @@ void SnapshotWorker::run() {
       t.error = std::string("internal error: ") + e.what();
     }
     {
-      std::lock_guard<std::mutex> g(mu_);
+      auto lk = worker_.lock();
       ready_ = std::move(t);
     }
     uint64_t one = 1;

@@ -12,19 +12,17 @@
 // it after the guardian's fork and after the stop signals are blocked, so
 // the thread inherits the blocked mask.
 #pragma once
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
 #include "sampler/sampler.hpp"
 #include "util/fd.hpp"
 #include "util/result.hpp"
+#include "util/worker.hpp"
 
 namespace ow::agent {
 
@@ -60,11 +58,8 @@ class SnapshotWorker {
   sampler::Sampler& s_;
   int64_t interval_ns_;
   UniqueFd efd_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<TakenSnapshot> ready_;
-  bool stopping_ = false;
-  std::thread th_;  // last: started once the rest is built
+  std::optional<TakenSnapshot> ready_;  // under worker_.lock()
+  Worker worker_;                       // last: stopped before the rest goes
 };
 
 }  // namespace ow::agent

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -23,6 +24,31 @@ bool is_under(const std::string& rel, const std::string& root) {
 std::string join_rel(const std::string& parent, const std::string& child) {
   if (parent.empty() || parent == "/") return "/" + child;
   return parent + "/" + child;
+}
+
+std::vector<ChildDir> child_dirs(DIR* d) {
+  std::vector<ChildDir> out;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    if (e->d_type == DT_DIR) {
+      out.push_back({e->d_name, static_cast<uint64_t>(e->d_ino)});
+      continue;
+    }
+    if (e->d_type != DT_UNKNOWN) continue;
+    struct stat st;
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) continue;
+    out.push_back({e->d_name, static_cast<uint64_t>(st.st_ino)});
+  }
+  std::sort(out.begin(), out.end(), [](const ChildDir& a, const ChildDir& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<ChildDir> child_dirs(const std::string& abs_path) {
+  DIR* d = ::opendir(abs_path.c_str());
+  if (!d) return {};
+  auto out = child_dirs(d);
+  ::closedir(d);
+  return out;
 }
 
 Hierarchy::Hierarchy(std::string mount, Version v, std::string self_path)
@@ -106,11 +132,10 @@ std::map<uint64_t, std::string> Hierarchy::walk(const std::string& from) const {
       ::close(fd);
       return;
     }
-    while (dirent* e = ::readdir(d)) {
-      if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-      std::string child = join_rel(rel, e->d_name);
-      out[static_cast<uint64_t>(e->d_ino)] = child;
-      int cfd = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    for (const auto& c : child_dirs(d)) {
+      std::string child = join_rel(rel, c.name);
+      out[c.id] = child;
+      int cfd = ::openat(::dirfd(d), c.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (cfd >= 0) rec(cfd, child);  // else: vanished while walking
     }
     ::closedir(d);
@@ -257,12 +282,10 @@ Status Hierarchy::remove(const std::string& rel) const {
   if (rel.empty() || rel == "/") return app_error("refusing to remove the root cgroup");
   std::string dir = abs(rel);
   if (DIR* d = ::opendir(dir.c_str())) {
-    std::vector<std::string> kids;
-    while (dirent* e = ::readdir(d))
-      if (e->d_type == DT_DIR && e->d_name[0] != '.') kids.push_back(e->d_name);
+    auto kids = child_dirs(d);
     ::closedir(d);
     for (const auto& k : kids) {
-      auto s = remove(join_rel(rel, k));
+      auto s = remove(join_rel(rel, k.name));
       if (!s) return s;
     }
   } else if (errno == ENOENT) {

@@ -3,6 +3,7 @@
 // resolve() also accepts absolute cgroupfs paths from users.
 // Not thread-safe; cheap to copy (holds only paths).
 #pragma once
+#include <dirent.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -86,5 +87,18 @@ class Hierarchy {
 std::string join_rel(const std::string& parent, const std::string& child);
 // rel is root or below it (relative paths; "/" holds everything).
 bool is_under(const std::string& rel, const std::string& root);
+
+// A child directory of a cgroup directory: a child cgroup.
+struct ChildDir {
+  std::string name;
+  uint64_t id = 0;  // the inode number (readdir's d_ino): the id Hierarchy::id_of() stats for
+};
+// The child directories of the open directory d, sorted by name, dot entries
+// left out; d is read to its end. Directories by readdir's d_type, and by
+// fstatat (no symlinks) where the file system gives none (DT_UNKNOWN).
+std::vector<ChildDir> child_dirs(DIR* d);
+// The same for the directory at an absolute path; empty when it cannot be
+// opened (removed meanwhile).
+std::vector<ChildDir> child_dirs(const std::string& abs_path);
 
 }  // namespace ow::cg

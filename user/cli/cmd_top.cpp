@@ -19,6 +19,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/sampling.hpp"
+#include "gomemlimit/publish.hpp"
 #include "sampler/sampler.hpp"
 #include "util/log.hpp"
 #include "util/log_hold.hpp"
@@ -39,7 +40,7 @@ constexpr size_t kPaneEvents = 50;
 struct TopOpts {
   std::vector<std::string> cgroups;
   std::string interval = "1s", sort = "usage", filter, audit_log = view::kDefaultAuditLog,
-              hint_dir = view::kDefaultHintDir, source = "auto";
+              hint_dir = gomemlimit::kDefaultHintDir, source = "auto";
   bool batch = false, json = false, tree = false;
   long iterations = 0;
   long top = 0;
@@ -174,7 +175,7 @@ void add_top(CLI::App& app, Action& action) {
   sub->add_option("--audit-log", o->audit_log,
                   std::string("the agent's audit log for the event pane, or none (default ") + view::kDefaultAuditLog + ")");
   sub->add_option("--hint-dir", o->hint_dir,
-                  std::string("the agent's GOMEMLIMIT hint files, or none (default ") + view::kDefaultHintDir + ")");
+                  std::string("the agent's GOMEMLIMIT hint files, or none (default ") + gomemlimit::kDefaultHintDir + ")");
   sub->add_option("--source", o->source, "auto (BPF iterator, else cgroupfs files), bpf or files")
       ->check(CLI::IsMember({"auto", "bpf", "files"}));
   sub->callback([&action, o] { action = [o] { return run_top(*o); }; });

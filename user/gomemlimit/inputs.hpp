@@ -23,7 +23,7 @@ Result<CalcInput> read_inputs(const cg::Hierarchy& h, const std::string& rel,
                               const std::string& meminfo_path = "/proc/meminfo");
 
 // The pieces of read_inputs, for callers that compute many cgroups at once
-// (agent/hints.hpp reads each level's limit once per tick, not once per
+// (hintsvc/service.hpp reads each level's limit once per tick, not once per
 // descendant, and MemTotal once per tick):
 // - one level's limit as the hint counts it: v1 memory.limit_in_bytes, v2
 //   min(memory.max, memory.high); kUnlimited when none or unreadable;

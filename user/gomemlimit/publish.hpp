@@ -21,9 +21,12 @@
 
 namespace ow::gomemlimit {
 
+// Where hint files go unless told otherwise, and where `top` looks for them.
+inline constexpr const char* kDefaultHintDir = "/run/oomwatch/gomemlimit";
+
 struct PublishOptions {
   std::string xattr_name = "user.oomwatch.gomemlimit";
-  std::string hint_dir = "/run/oomwatch/gomemlimit";
+  std::string hint_dir = kDefaultHintDir;
   std::string pin_path = "/sys/fs/bpf/oomwatch/gomemlimit";
   // unpublish() unpins the map once it is empty (one-shot commands). A
   // daemon keeps its pin until shutdown(): it publishes again on its next

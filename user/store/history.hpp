@@ -157,6 +157,14 @@ class HistoryStore {
   HistoryStore(Db db, StoreOptions opts) : db_(std::move(db)), opts_(opts), bucket_ns_(opts.bucket_ns) {}
   Result<int64_t> series_key(const std::string& path, uint64_t cgroup_id);
   Result<std::map<int64_t, SeriesInfo>> load_series();
+  // What a query over time starts with: the range checked, this handle's open
+  // runs written first when they count (flush_runs), a read transaction (one
+  // consistent state across the query's statements), and the series.
+  struct ReadScope {
+    Txn txn;
+    std::map<int64_t, SeriesInfo> series;
+  };
+  Result<ReadScope> begin_read(const stats::TimeRange& r, bool flush_runs);
   Result<Horizons> load_horizons();
   Status set_meta(const char* key, int64_t value);
   Result<MaintainReport> maintain_pass(int64_t now_ns);  // maintain() in one transaction

@@ -13,16 +13,14 @@ namespace ow::store {
 Result<std::map<std::string, ChartSeries>> HistoryStore::chart_series(const stats::TimeRange& r,
                                                                       const std::vector<std::string>& paths,
                                                                       int64_t slot_ns) {
-  if (auto st = stats::check_range(r); !st) return st.error();
+  if (auto st = stats::check_range(r); !st) return st.error();  // a bad range is named before a bad slot
   if (slot_ns <= 0) return app_error("chart slot must be longer than zero");
-  if (auto st = flush(); !st) return st.error();  // this handle's open runs count too
-  auto txn = Txn::begin(db_, false);
-  if (!txn) return txn.error();
-  auto series = load_series();
-  if (!series) return series.error();
+  auto read = begin_read(r, true);  // this handle's open runs count too
+  if (!read) return read.error();
+  const auto& series = read->series;
   std::set<std::string> wanted(paths.begin(), paths.end());
   std::map<int64_t, const std::string*> chosen;  // series id -> path
-  for (const auto& [id, info] : *series)
+  for (const auto& [id, info] : series)
     if (wanted.count(info.path)) chosen.emplace(id, &info.path);
   std::map<std::string, std::map<int64_t, ChartPoint>> slots;
   std::map<std::string, ChartSeries> out;

@@ -38,6 +38,20 @@ Slots select_slots(const SeriesMap& series, const std::vector<std::string>& sele
   return s;
 }
 
+// f(series id) for each row of q whose series (column 1) is selected, until
+// a row fails to step or f fails.
+template <typename F>
+Status for_each_selected_row(Stmt& q, const Slots& slots, F&& f) {
+  for (;;) {
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) return {};
+    int64_t id = q.i64(1);
+    if (slots.get(id) < 0) continue;
+    if (auto st = f(id); !st) return st;
+  }
+}
+
 }  // namespace
 
 Result<std::map<int64_t, HistoryStore::SeriesInfo>> HistoryStore::load_series() {
@@ -53,6 +67,17 @@ Result<std::map<int64_t, HistoryStore::SeriesInfo>> HistoryStore::load_series() 
   return out;
 }
 
+Result<HistoryStore::ReadScope> HistoryStore::begin_read(const stats::TimeRange& r, bool flush_runs) {
+  if (auto st = stats::check_range(r); !st) return st.error();
+  if (flush_runs)
+    if (auto st = flush(); !st) return st.error();
+  auto txn = Txn::begin(db_, false);
+  if (!txn) return txn.error();
+  auto series = load_series();
+  if (!series) return series.error();
+  return ReadScope{std::move(*txn), std::move(*series)};
+}
+
 Result<std::vector<std::string>> HistoryStore::paths() {
   auto series = load_series();
   if (!series) return series.error();
@@ -65,28 +90,20 @@ Result<std::vector<std::string>> HistoryStore::paths() {
 
 Status HistoryStore::for_each_raw_sample(const stats::TimeRange& r, const std::vector<std::string>& selectors,
                                          const std::function<void(const sampler::Sample&)>& f) {
-  if (auto st = stats::check_range(r); !st) return st.error();
-  if (auto st = flush(); !st) return st.error();  // this handle's open runs count too
-  auto txn = Txn::begin(db_, false);
-  if (!txn) return txn.error();
-  auto series = load_series();
-  if (!series) return series.error();
+  auto read = begin_read(r, true);  // this handle's open runs count too
+  if (!read) return read.error();
+  auto& series = read->series;
   // Selection per series once, not per row: the agent's recommendation
   // worker passes hundreds of selectors over an hour of raw rows.
-  Slots slots = select_slots(*series, selectors);
+  Slots slots = select_slots(series, selectors);
   auto q = db_.prepare("SELECT * FROM raw WHERE ts >= ? AND ts <= ?");
   if (!q) return q.error();
   q->bind(1, raw_scan_from(r.from_ns, bucket_ns_)).bind(2, r.to_ns);
   sampler::Sample s;
   int64_t last_id = -1;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    int64_t id = q->i64(1);
-    if (slots.get(id) < 0) continue;
+  auto rows = for_each_selected_row(*q, slots, [&](int64_t id) -> Status {
     if (id != last_id) {  // consecutive rows are often one series' (a run's bucket)
-      auto it = series->find(id);
+      auto it = series.find(id);
       s.cgroup = it->second.path;
       s.cgroup_id = it->second.cgroup_id;
       last_id = id;
@@ -101,8 +118,10 @@ Status HistoryStore::for_each_raw_sample(const stats::TimeRange& r, const std::v
       s.ts_ns = t;
       f(s);
     });
-  }
-  return txn->commit();
+    return {};
+  });
+  if (!rows) return rows;
+  return read->txn.commit();
 }
 
 Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::TimeRange& r,
@@ -118,23 +137,16 @@ Result<std::vector<sampler::Sample>> HistoryStore::raw_samples(const stats::Time
 
 Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets(
     const stats::TimeRange& r, const std::vector<std::string>& selectors) {
-  if (auto st = stats::check_range(r); !st) return st.error();
-  auto txn = Txn::begin(db_, false);
-  if (!txn) return txn.error();
-  auto series = load_series();
-  if (!series) return series.error();
-  Slots slots = select_slots(*series, selectors);
+  auto read = begin_read(r, false);
+  if (!read) return read.error();
+  auto& series = read->series;
+  Slots slots = select_slots(series, selectors);
   auto q = db_.prepare("SELECT * FROM bucket WHERE start >= ? AND start <= ?");
   if (!q) return q.error();
   q->bind(1, r.from_ns).bind(2, r.to_ns);
   std::vector<std::pair<std::string, stats::Bucket>> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    int64_t id = q->i64(1);
-    if (slots.get(id) < 0) continue;
-    auto it = series->find(id);
+  auto rows = for_each_selected_row(*q, slots, [&](int64_t id) -> Status {
+    auto it = series.find(id);
     stats::Bucket b;
     b.start_ns = q->i64(0);
     b.cgroup_id = it->second.cgroup_id;
@@ -156,22 +168,20 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
       b.ws_sketch = std::move(*wsk);
     }
     out.emplace_back(it->second.path, std::move(b));
-  }
-  if (auto st = txn->commit(); !st) return st.error();
+    return {};
+  });
+  if (!rows) return rows.error();
+  if (auto st = read->txn.commit(); !st) return st.error();
   return out;
 }
 
 Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const std::vector<std::string>& selectors,
                                                 bool use_buckets) {
-  if (auto st = stats::check_range(r); !st) return st.error();
-  if (auto st = flush(); !st) return st.error();  // this handle's open runs count too
-  auto txn = Txn::begin(db_, false);
-  if (!txn) return txn.error();
+  auto read = begin_read(r, true);  // this handle's open runs count too
+  if (!read) return read.error();
   auto h = load_horizons();
   if (!h) return h.error();
-  auto series = load_series();
-  if (!series) return series.error();
-  Slots slots = select_slots(*series, selectors);
+  Slots slots = select_slots(read->series, selectors);
   std::vector<stats::WindowAccumulator> acc(slots.paths.size());
   WindowResult out;
   out.exact = r.from_ns >= h->raw_since_ns && !(use_buckets && h->rolled_until_ns > r.from_ns);
@@ -253,7 +263,7 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
       if (has_ws) acc[slot].add_ws(ws);
     });
   }
-  if (auto st = txn->commit(); !st) return st.error();
+  if (auto st = read->txn.commit(); !st) return st.error();
   for (size_t i = 0; i < acc.size(); ++i)
     if (!acc[i].empty()) out.stats.emplace(slots.paths[i], acc[i].finish());
   return out;

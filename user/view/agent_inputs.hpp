@@ -16,7 +16,6 @@
 namespace ow::view {
 
 inline constexpr const char* kDefaultAuditLog = "/var/log/oomwatch/audit.jsonl";
-inline constexpr const char* kDefaultHintDir = "/run/oomwatch/gomemlimit";
 
 // One audit line -> an event (source "audit"); nullopt for a line that is not
 // a decision record (malformed, no ts). The "pending" line written before a

@@ -40,7 +40,7 @@
 //   creates 1,000 files and xattrs, takes seconds (ext4 file creation).
 //   last_tick() reports counts and the time spent.
 //
-// Wiring (agent/hint_worker.hpp runs it on its own thread):
+// Wiring (hintsvc/runner.hpp runs it on its own thread for the daemon):
 //   auto hints = HintService::open(h, {.roots = managed, .loader = &loader});
 //   every second:             hints->tick(now, last_snapshot); hints->maybe_log(now);
 //   lowering donor D to N:    if (hints->covers(D)) (void)hints->lower_before(D, N);
@@ -57,7 +57,7 @@
 // daemon should leave them that long to shrink before the limit write when
 // it can (a pressure rescue may not).
 //
-// Threading: not thread-safe; call everything from one thread (the hint worker's).
+// Threading: not thread-safe; call everything from one thread (hintsvc/runner.hpp's).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -69,11 +69,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/hint_text.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "cgroup/idcache.hpp"
 #include "gomemlimit/calc.hpp"
+#include "gomemlimit/figures.hpp"
 #include "gomemlimit/publish.hpp"
+#include "gomemlimit/tree.hpp"
 #include "sampler/sample.hpp"
 #include "util/result.hpp"
 
@@ -81,7 +82,7 @@ namespace ow::bpf {
 class Loader;
 }
 
-namespace ow::agent {
+namespace ow::hintsvc {
 
 struct HintOptions {
   int64_t period_ns = 30'000'000'000;       // tick() recomputes when this much time has passed
@@ -204,7 +205,13 @@ class HintService {
 
  private:
   HintService(const cg::Hierarchy& h, HintOptions o);
-  struct Charges;
+  // eBPF memory per subtree, from the last map walk.
+  struct Charges {
+    bool measured = false;
+    std::string source;  // "iter/bpf_map", or why not measured
+    size_t maps = 0;
+    std::unordered_map<std::string, uint64_t> subtree;  // path -> bytes of maps charged to it or below
+  };
   // walked: id -> path of the cgroups this tick walked (others through ids_).
   Status collect_ebpf(const std::unordered_map<uint64_t, std::string>* walked = nullptr);
   uint64_t ebpf_for(const std::string& rel) const;
@@ -218,13 +225,23 @@ class HintService {
   bool withdraw(uint64_t id);
   Result<uint64_t> publish_now(const std::string& rel, gomemlimit::CalcInput in);
 
+  // One tick in steps (service_tick.cpp); Round is the state they share.
+  struct Round;
+  bool run_tick(int64_t now_ns, bool force, const sampler::Snapshot* snap);
+  gomemlimit::HintTree build_tree(const sampler::Snapshot* snap);
+  void measure_ebpf(const gomemlimit::HintTree& tree, HintTickReport& rep);
+  void publish_target(Round& r, const gomemlimit::HintTree& tree, size_t i);
+  std::optional<gomemlimit::Breakdown> breakdown_of(Round& r, const gomemlimit::HintTree& tree, size_t i);
+  void withdraw_stale(const std::set<uint64_t>& live);
+  void warn_failures(const Round& r);
+
   cg::Hierarchy h_;
   HintOptions o_;
   std::unique_ptr<gomemlimit::Publisher> pub_;
   std::unique_ptr<bpf::Loader> own_loader_;
   const bpf::Loader* loader_ = nullptr;
   cg::IdCache ids_;
-  std::unique_ptr<Charges> charges_;
+  Charges charges_;
   bool ebpf_warned_ = false;
   bool shut_ = false;
   std::optional<int64_t> last_tick_ns_, last_log_ns_;
@@ -232,26 +249,13 @@ class HintService {
   std::map<uint64_t, PublishedHint> published_;
   std::map<uint64_t, std::string> no_hint_;  // id -> why, to warn once per change
   std::set<std::string> missing_roots_;       // warned once each
-  // memory.stat figures of each target as last read, and what the snapshot
+  // Each target's memory.stat figures as last read, and what the snapshot
   // said then: a tick from a snapshot re-reads only what moved.
-  struct Figures {
-    std::map<std::string, uint64_t> stat;
-    std::optional<uint64_t> v1_kmem_bytes;
-    uint64_t usage = 0, inactive = 0;  // the snapshot's, when memory.stat was read
-    int64_t read_ns = 0;
-    // What the last breakdown was computed from, and the breakdown itself.
-    uint64_t eff_limit = 0, ebpf = 0, machine = 0;
-    std::string limit_at;  // the level whose limit was the effective one
-    gomemlimit::Breakdown breakdown;
-  };
-  std::unordered_map<uint64_t, Figures> figures_;  // by cgroup id
-  bool run_tick(int64_t now_ns, bool force, const sampler::Snapshot* snap);
+  std::unordered_map<uint64_t, gomemlimit::TargetFigures> figures_;  // by cgroup id
   int64_t last_fail_warn_ns_ = 0;
   size_t last_failed_ = 0;
   size_t withdrawn_total_ = 0;
   size_t no_hint_warnings_ = 0;  // this tick
 };
 
-// Pure helpers (unit-tested).
-
-}  // namespace ow::agent
+}  // namespace ow::hintsvc

@@ -71,11 +71,16 @@ Status load_key(SSL_CTX* ctx, const std::string& path) {
   if (!key)
     return bad("key_file", path,
                "no unencrypted PEM private key in it (" + openssl_reason("unreadable") + ")");
+  // Checked first, to say so plainly: SSL_CTX_use_PrivateKey refuses a
+  // mismatch with only "key values mismatch".
+  X509* cert = SSL_CTX_get0_certificate(ctx);
+  if (cert && X509_check_private_key(cert, key) != 1) {
+    EVP_PKEY_free(key);
+    return bad("key_file", path, "does not match the certificate of cert_file (" + openssl_reason("mismatch") + ")");
+  }
   int ok = SSL_CTX_use_PrivateKey(ctx, key);
   EVP_PKEY_free(key);
   if (ok != 1) return bad("key_file", path, openssl_reason("key refused"));
-  if (SSL_CTX_check_private_key(ctx) != 1)
-    return bad("key_file", path, "does not match the certificate of cert_file (" + openssl_reason("mismatch") + ")");
   return {};
 }
 

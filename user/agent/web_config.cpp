@@ -133,8 +133,9 @@ Result<WebConfig> parse_web_config(const std::string& text, const std::string& d
 }
 
 Result<WebConfig> load_web_config(const std::string& path) {
+  // Missing or unreadable is the operator's input too (exit 2), as for --config.
   auto text = read_input_file(path, kMaxConfigBytes, "web config file");
-  if (!text) return text.error();
+  if (!text) return usage_error(text.error().message());
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   auto c = parse_web_config(*text, dir);

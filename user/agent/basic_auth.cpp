@@ -36,7 +36,11 @@ bool decode_basic(const char* authorization, std::string& user, std::string& pas
 }
 
 BasicAuth::BasicAuth(std::map<std::string, std::string> users, bool cache)
-    : users_(std::move(users)), use_cache_(cache), scratch_(std::make_unique<crypt_data>()) {}
+    : users_(std::move(users)), use_cache_(cache), scratch_(std::make_unique<crypt_data>()) {
+  // libcrypto (SHA-256, base64) without TLS would initialise itself on first
+  // use and read openssl.cnf; as in agent/metrics_tls.cpp, it never does.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
+}
 
 BasicAuth::~BasicAuth() {
   OPENSSL_cleanse(scratch_.get(), sizeof(crypt_data));

@@ -44,7 +44,7 @@ Status parse_tls(const json& t, const std::string& dir, WebConfig& c) {
   c.tls = true;
   bool ca_given = false;
   for (const auto& [k, v] : t.items()) {
-    const std::string key = "tls_server_config." + k;
+    const std::string key = "tls_server_config." + excerpt(k);
     if (k == "cert_file" || k == "key_file" || k == "client_ca_file") {
       auto f = file_at(v, key, dir);
       if (!f) return f.error();
@@ -113,7 +113,8 @@ Status parse_users(const json& u, WebConfig& c) {
 
 Result<WebConfig> parse_web_config(const std::string& text, const std::string& dir) {
   auto j = fleet::yaml_to_json(text);
-  if (!j) return usage_error(j.error().message());
+  // yaml-cpp quotes the offending character raw (a newline, a NUL): printable keeps the error one line.
+  if (!j) return usage_error(printable(j.error().message()));
   WebConfig c;
   if (j->is_null()) return c;  // an empty file: plain HTTP, no authentication, as the toolkit does
   if (!j->is_object()) return usage_error("want a YAML map with tls_server_config and/or basic_auth_users");

@@ -46,11 +46,17 @@ LDFLAGS := -pthread -fsanitize=address,undefined -fuse-ld=lld
 endif
 # libevent (evhttp) serves /metrics: Debian ships it as .a archives with no
 # TLS dependency (libmicrohttpd's archive needs gnutls, which is shared-only).
-LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -levent_extra -levent_pthreads -levent_core -ldl
+LDLIBS := -lbpf -lelf -lzstd -lz -lsqlite3 -levent_openssl -levent_extra -levent_pthreads -levent_core -ldl
 # ncurses (wide) for `oomwatch top`: Debian ships the .a archives; terminfo is read at run time.
 LDLIBS += -lncursesw -ltinfo
-# yaml-cpp (Debian ships libyaml-cpp.a): recommend --overrides in YAML.
+# yaml-cpp (Debian ships libyaml-cpp.a): recommend --overrides in YAML, and
+# the /metrics web config file.
 LDLIBS += -lyaml-cpp
+# /metrics over TLS with basic auth (run --web-config-file): libevent's
+# bufferevent_openssl on Debian's static OpenSSL (libssl.a, libcrypto.a;
+# OpenSSL's DSO code needs -ldl, already above), and libxcrypt's libcrypt.a
+# for bcrypt. OpenSSL never reads openssl.cnf here (agent/metrics_tls.hpp).
+LDLIBS += -lssl -lcrypto -lcrypt -ldl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall
 
 LIB_SRCS := $(filter-out user/cli/main.cpp,$(shell find user -name '*.cpp' | sort))

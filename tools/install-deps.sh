@@ -10,6 +10,9 @@ libevent-dev prometheus curl help2man python3-yaml systemd
 libncurses-dev ncurses-base tmux chromium libjs-dygraphs"
 # recommend --overrides in YAML: libyaml-cpp-dev has the static archive.
 PKGS="$PKGS libyaml-cpp-dev"
+# /metrics over TLS with basic auth: static OpenSSL and libxcrypt (bcrypt);
+# the openssl CLI makes the tests' certificates.
+PKGS="$PKGS libssl-dev libcrypt-dev openssl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -2,7 +2,7 @@
 // and TSDB in a temp dir, stopped and removed by its destructor on every
 // path. start(port) scrapes an agent every second; start_tsdb() serves a
 // TSDB prepared beforehand (promtool tsdb create-blocks-from openmetrics)
-// and scrapes nothing.
+// and scrapes nothing; start_jobs(yaml) scrapes the jobs given.
 #pragma once
 #include <catch2/catch.hpp>
 
@@ -25,11 +25,25 @@ struct Prometheus {
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port); }
   std::string tsdb() const { return dir.path + "/tsdb"; }
   void start(int target_port) {
+    start_jobs("  - job_name: oomwatch\n    static_configs:\n      - targets: ['127.0.0.1:" +
+               std::to_string(target_port) + "']\n");
+  }
+  // Scrapes every second with these scrape_configs entries (YAML list items,
+  // indented two spaces), e.g. jobs with tls_config and basic_auth.
+  void start_jobs(const std::string& jobs) {
     std::ofstream(dir.path + "/prometheus.yml")
         << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-           "scrape_configs:\n  - job_name: oomwatch\n    static_configs:\n      - targets: ['127.0.0.1:"
-        << target_port << "']\n";
+           "scrape_configs:\n"
+        << jobs;
     launch();
+  }
+  // GET of an API path ("/api/v1/targets"): its "data", null when unanswered.
+  nlohmann::json api(const std::string& path) const {
+    auto r = run({"curl", "-sS", "--max-time", "5", "--fail", base() + path}, 10);
+    if (r.exit_code != 0) return nullptr;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_discarded() || j.value("status", "") != "success") return nullptr;
+    return j["data"];
   }
   // Serves tsdb() as it is (fill it first); no scrapes. True once ready.
   bool start_tsdb() {

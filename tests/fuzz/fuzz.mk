@@ -34,6 +34,7 @@ FUZZ_TARGETS := fuzz_cgroup_parse fuzz_proc fuzz_config fuzz_units fuzz_samplefi
 FUZZ_TARGETS += fuzz_k8s
 FUZZ_TARGETS += fuzz_fleet
 FUZZ_TARGETS += fuzz_views
+FUZZ_TARGETS += fuzz_webconfig
 
 FUZZ_SRCS_fuzz_cgroup_parse := user/cgroup/parse.cpp user/util/fs.cpp
 # parse_mem_total (gomemlimit/inputs.cpp), parse_mem_available, fdinfo, and
@@ -58,6 +59,10 @@ FUZZ_LIBS_fuzz_fleet := -levent_core -lyaml-cpp
 # An audit-log line as top and report read it, and the event as they print it.
 FUZZ_SRCS_fuzz_views := user/view/agent_inputs.cpp user/view/frame.cpp user/stats/time.cpp user/util/units.cpp \
 	$(FUZZ_TEXT)
+# The /metrics web config and the Authorization header (base64 from libcrypto).
+FUZZ_SRCS_fuzz_webconfig := user/agent/web_config.cpp user/agent/basic_auth.cpp user/fleet/yaml_json.cpp \
+	user/util/fs.cpp $(FUZZ_TEXT)
+FUZZ_LIBS_fuzz_webconfig := -lyaml-cpp -lcrypt -lcrypto
 # The exposition's escaping and rendering, and the --listen parser.
 FUZZ_SRCS_fuzz_metrics := user/metrics/exposition.cpp user/util/listen.cpp user/third_party/fmt_lib.cpp $(FUZZ_TEXT)
 

@@ -7,12 +7,14 @@
 // removed by destructors, on every path.
 #include <catch2/catch.hpp>
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -268,7 +270,7 @@ TEST_CASE("metrics: HEAD gives the length and no body; exactly /metrics; every r
   ag.start({"--listen", "0.0.0.0:" + std::to_string(mport)});
   INFO(ag.bg->err());
   REQUIRE(ag.ready());
-  CHECK_THAT(ag.bg->err(), Catch::Contains("reachable beyond this host, without TLS or authentication"));
+  CHECK_THAT(ag.bg->err(), Catch::Contains("reachable beyond this host, unencrypted (no TLS) and unauthenticated (no basic auth)"));
   auto head = owtest::http_exchange(mport, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   INFO(head.data.substr(0, 400));
   REQUIRE(head.data.rfind("HTTP/1.1 200", 0) == 0);
@@ -291,4 +293,219 @@ TEST_CASE("metrics: HEAD gives the length and no body; exactly /metrics; every r
   // The path is the one that counts, not a query after it.
   CHECK_FALSE(owtest::http_get(mport, "/metrics?x=1").empty());
   CHECK(ag.stop());
+}
+
+TEST_CASE("metrics: CONNECT is answered 405 and the connection closed", "[integration][prometheus][connect]") {
+  int mport = owtest::free_port();
+  Agent ag;
+  ag.start({"--listen", "127.0.0.1:" + std::to_string(mport)});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  // Read until the server closes: libevent keeps a CONNECT connection open
+  // as a tunnel unless the server shuts it.
+  auto x = owtest::http_exchange(mport, "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n", 5000);
+  INFO(x.data.substr(0, 300));
+  CHECK(x.data.rfind("HTTP/1.1 405", 0) == 0);
+  CHECK(x.data.find("Allow: GET, HEAD") != std::string::npos);
+  CHECK(x.closed);
+  CHECK(ag.stop());
+}
+
+namespace {
+
+// A CA, a server certificate for 127.0.0.1 (subjectAltName IP) and a client
+// certificate, made with the openssl CLI in a temp dir; a bcrypt hash made
+// with libxcrypt. Everything under dir, removed by TmpTree.
+struct Pki {
+  owtest::TmpTree dir{"owtest-tls"};
+  std::string at(const std::string& f) const { return dir.path + "/" + f; }
+  void openssl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"openssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = owtest::run(argv, 30);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  // A key and a certificate signed by the CA (self-signed for "ca").
+  void cert(const std::string& name, const std::string& cn, const std::string& ext) {
+    openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", at(name + ".key"),
+             "-out", at(name + ".csr"), "-subj", "/CN=" + cn});
+    std::ofstream(at(name + ".ext")) << ext << "\n";
+    openssl({"x509", "-req", "-in", at(name + ".csr"), "-CA", at("ca.crt"), "-CAkey", at("ca.key"), "-CAcreateserial",
+             "-out", at(name + ".crt"), "-days", "2", "-extfile", at(name + ".ext")});
+  }
+  Pki() {
+    openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+             at("ca.key"), "-out", at("ca.crt"), "-days", "2", "-subj", "/CN=owtest-ca"});
+    cert("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1");
+    cert("client", "owtest-client", "extendedKeyUsage=clientAuth");
+    cert("other", "127.0.0.1", "subjectAltName=IP:127.0.0.1");  // its key is not the server's
+  }
+  void write(const std::string& name, const std::string& text) { std::ofstream(at(name)) << text; }
+};
+
+std::string bcrypt_hash(const std::string& password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  REQUIRE(crypt_gensalt_rn("$2y$", 10, nullptr, 0, salt, sizeof salt));
+  crypt_data cd{};
+  const char* h = crypt_rn(password.c_str(), salt, &cd, sizeof cd);
+  REQUIRE((h && h[0] == '$'));
+  return h;
+}
+
+// curl over TLS trusting the test's CA; its stdout is the status code then the body.
+owtest::CmdResult curl_tls(const Pki& pki, int port, const std::vector<std::string>& extra) {
+  std::vector<std::string> argv{"curl", "-sS", "--max-time", "5", "--cacert", pki.at("ca.crt"), "-w", "%{http_code}\n",
+                                "-o", "/dev/null", "-D", "-"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back("https://127.0.0.1:" + std::to_string(port) + "/metrics");
+  return owtest::run(argv, 10);
+}
+
+}  // namespace
+
+TEST_CASE("metrics: Prometheus scrapes the agent over TLS with basic auth; a wrong password is down with a 401",
+          "[integration][prometheus][tls]") {
+  REQUIRE(owtest::exists("/usr/bin/prometheus"));
+  Pki pki;
+  const std::string hash = bcrypt_hash("s3cret pass");
+  // Paths relative to the web config file's directory, as the toolkit reads them.
+  pki.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS12\n"
+                       "basic_auth_users:\n  prom: " + hash + "\n");
+  int mport = owtest::free_port();
+  Agent ag;
+  ag.start({"--listen", "0.0.0.0:" + std::to_string(mport), "--web-config-file", pki.at("web.yml")});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  CHECK_THAT(ag.bg->err(), Catch::Contains("metrics on https://0.0.0.0:" + std::to_string(mport) + "/metrics (basic auth)"));
+  CHECK_THAT(ag.bg->err(), !Catch::Contains("reachable beyond this host"));  // TLS and authentication: no warning
+
+  const std::string target = "127.0.0.1:" + std::to_string(mport);
+  auto job = [&](const std::string& name, const std::string& password) {
+    return "  - job_name: " + name + "\n    scheme: https\n    tls_config:\n      ca_file: " + pki.at("ca.crt") +
+           "\n    basic_auth:\n      username: prom\n      password: '" + password + "'\n    static_configs:\n"
+           "      - targets: ['" + target + "']\n";
+  };
+  owtest::Prometheus prom;
+  prom.start_jobs(job("oomwatch_tls", "s3cret pass") + job("oomwatch_wrongpw", "s3cret"));
+  // Both targets reported: the right one up, the wrong password down with the agent's 401.
+  nlohmann::json good = nlohmann::json::object(), bad = nlohmann::json::object();
+  REQUIRE(owtest::wait_for(
+      [&] {
+        auto d = prom.api("/api/v1/targets");
+        if (!d.is_object() || !d["activeTargets"].is_array()) return false;
+        for (const auto& t : d["activeTargets"]) {
+          auto jobname = t["labels"].value("job", "");
+          if (jobname == "oomwatch_tls") good = t;
+          if (jobname == "oomwatch_wrongpw") bad = t;
+        }
+        return good.value("health", "") == "up" && bad.value("health", "") == "down";
+      },
+      30000));
+  INFO(good.dump() << "\n" << bad.dump());
+  CHECK_THAT(bad.value("lastError", ""), Catch::Contains("401"));
+  // A known oomwatch metric, scraped over TLS, is queryable.
+  CHECK(prom.until("oomwatch_build_info{job=\"oomwatch_tls\"}", [](double v) { return v == 1; }));
+  CHECK(prom.until("oomwatch_snapshots_total{job=\"oomwatch_tls\"}", [](double v) { return v > 0; }));
+  CHECK_FALSE(prom.query("oomwatch_build_info{job=\"oomwatch_wrongpw\"}"));
+
+  // Without credentials: 401 with the challenge, and the connection closed.
+  auto none = curl_tls(pki, mport, {});
+  INFO(none.out << none.err);
+  CHECK_THAT(none.out, Catch::EndsWith("401\n"));
+  CHECK_THAT(none.out, Catch::Contains("WWW-Authenticate: Basic realm=\"oomwatch\""));
+  CHECK_THAT(none.out, Catch::Contains("Connection: close"));
+  CHECK_THAT(curl_tls(pki, mport, {"-u", "prom:s3cret pass"}).out, Catch::EndsWith("200\n"));
+  CHECK_THAT(curl_tls(pki, mport, {"-u", "nobody:s3cret pass"}).out, Catch::EndsWith("401\n"));
+  // Plain HTTP to the TLS port: no metrics, and the server closes.
+  auto plain = owtest::http_exchange(mport, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " +
+                                                std::string("cHJvbTpzM2NyZXQgcGFzcw==") + "\r\n\r\n",
+                                     5000);
+  CHECK(plain.data.find("oomwatch_") == std::string::npos);
+  CHECK(plain.closed);
+  // CONNECT over TLS: 405, and the server closes (s_client ends only then).
+  auto c = owtest::run({"sh", "-c",
+                        "printf 'CONNECT 127.0.0.1:22 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | openssl s_client -quiet "
+                        "-connect " + target + " -CAfile " + pki.at("ca.crt") + " 2>/dev/null"},
+                       10);
+  INFO(c.out);
+  CHECK(c.exit_code < 128);  // ended by the server's close, not killed at the timeout
+  CHECK(c.out.rfind("HTTP/1.1 405", 0) == 0);
+  CHECK(ag.stop());
+}
+
+TEST_CASE("metrics: client certificates (RequireAndVerifyClientCert), TLS 1.3 only; TLS alone is warned about",
+          "[integration][prometheus][tls]") {
+  Pki pki;
+  pki.write("web.yml", "tls_server_config:\n  cert_file: " + pki.at("server.crt") + "\n  key_file: server.key\n"
+                       "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  min_version: TLS13\n");
+  pki.write("tlsonly.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n");
+  int mport = owtest::free_port();
+  {
+    Agent ag;
+    ag.start({"--listen", "0.0.0.0:" + std::to_string(mport), "--web-config-file", pki.at("web.yml")});
+    INFO(ag.bg->err());
+    REQUIRE(ag.ready());
+    CHECK_THAT(ag.bg->err(), !Catch::Contains("reachable beyond this host"));
+    auto with = curl_tls(pki, mport, {"--cert", pki.at("client.crt"), "--key", pki.at("client.key")});
+    INFO(with.out << with.err);
+    CHECK_THAT(with.out, Catch::EndsWith("200\n"));
+    CHECK(curl_tls(pki, mport, {}).exit_code != 0);  // no client certificate: the handshake fails
+    // A certificate the CA did not sign.
+    pki.openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                 pki.at("self.key"), "-out", pki.at("self.crt"), "-days", "2", "-subj", "/CN=self"});
+    CHECK(curl_tls(pki, mport, {"--cert", pki.at("self.crt"), "--key", pki.at("self.key")}).exit_code != 0);
+    CHECK(curl_tls(pki, mport, {"--tls-max", "1.2", "--cert", pki.at("client.crt"), "--key", pki.at("client.key")})
+              .exit_code != 0);
+    CHECK(ag.stop());
+  }
+  Agent ag;
+  ag.start({"--listen", "0.0.0.0:" + std::to_string(mport), "--web-config-file", pki.at("tlsonly.yml")});
+  INFO(ag.bg->err());
+  REQUIRE(ag.ready());
+  CHECK_THAT(ag.bg->err(), Catch::Contains("reachable beyond this host, unauthenticated"));
+  CHECK(ag.stop());
+}
+
+TEST_CASE("metrics: a bad web config file stops run at start with one line and exit 2",
+          "[integration][prometheus][tls]") {
+  Pki pki;
+  const std::string hash = bcrypt_hash("x");
+  pki.write("missing-cert.yml", "tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n");
+  pki.write("wrong-key.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: other.key\n");
+  pki.write("bad-yaml.yml", "tls_server_config: [cert_file: \n");
+  pki.write("key-as-cert.yml", "tls_server_config:\n  cert_file: server.key\n  key_file: server.key\n");
+  pki.write("unsupported.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                               "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n");
+  pki.write("not-bcrypt.yml", "basic_auth_users:\n  prom: plain\n");
+  pki.write("good.yml", "basic_auth_users:\n  prom: " + hash + "\n");
+  ::mkdir(pki.at("dir.yml").c_str(), 0755);
+  const std::string listen = "127.0.0.1:" + std::to_string(owtest::free_port());
+  struct Case {
+    std::string file, says;
+  };
+  for (const auto& c : std::vector<Case>{{"missing-cert.yml", "nope.crt"},
+                                         {"wrong-key.yml", "does not match the certificate"},
+                                         {"bad-yaml.yml", "YAML line"},
+                                         {"key-as-cert.yml", "no PEM certificate"},
+                                         {"unsupported.yml", "cipher_suites: not supported by oomwatch"},
+                                         {"not-bcrypt.yml", "not a bcrypt hash"},
+                                         {"dir.yml", "must be a regular file"},
+                                         {"absent.yml", "absent.yml"}}) {
+    auto r = owtest::run({owtest::oomwatch_bin(), "run", "--listen", listen, "--db", "none", "--state-dir",
+                          pki.at("state"), "--pin-dir", "none", "--web-config-file", pki.at(c.file)},
+                         20);
+    INFO(c.file << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(c.says));
+    CHECK_THAT(r.err, Catch::Contains(pki.at(c.file)));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  // A web config without a listener protects nothing: refused, not ignored.
+  auto r = owtest::run({owtest::oomwatch_bin(), "run", "--db", "none", "--state-dir", pki.at("state"), "--pin-dir",
+                        "none", "--web-config-file", pki.at("good.yml")},
+                       20);
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("no /metrics listener"));
 }

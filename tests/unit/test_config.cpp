@@ -130,6 +130,10 @@ TEST_CASE("config: reserve as a fraction, a percentage or a size; listen may be 
   REQUIRE(on);
   CHECK(on->listen == "127.0.0.1:9721");
   CHECK(on->metrics_max_cgroups == 50);
+  CHECK(on->web_config_file.empty());
+  auto web = parse_config("listen = \"0.0.0.0:9721\"\nweb_config_file = \"/etc/oomwatch/web.yml\"", "l.toml");
+  REQUIRE(web);
+  CHECK(web->web_config_file == "/etc/oomwatch/web.yml");
   auto v6 = parse_config("listen = \"[::1]:9721\"", "l.toml");
   REQUIRE(v6);
   CHECK(v6->listen == "[::1]:9721");

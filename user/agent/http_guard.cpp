@@ -13,8 +13,8 @@ namespace {
 constexpr timeval kSweep{0, 250'000};  // while any connection is open
 }
 
-HttpGuard::HttpGuard(event_base* base, size_t cap, std::chrono::seconds deadline)
-    : base_(base), cap_(cap), deadline_(deadline) {
+HttpGuard::HttpGuard(event_base* base, size_t cap, std::chrono::seconds deadline, MakeBev make)
+    : base_(base), make_(std::move(make)), cap_(cap), deadline_(deadline) {
   timer_ = event_new(base_, -1, EV_PERSIST, &HttpGuard::on_sweep, this);
 }
 
@@ -26,10 +26,15 @@ HttpGuard::~HttpGuard() {
 bufferevent* HttpGuard::make_bev(event_base* base, void* guard) {
   auto* g = static_cast<HttpGuard*>(guard);
   // As evhttp makes its own: the socket closed with the bufferevent.
-  bufferevent* bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent* bev = g->make_ ? g->make_(base) : nullptr;
+  // Out of memory for a TLS one: a plain one, closed at once (doomed below),
+  // since evhttp would make a plain one itself for a null answer and serve
+  // clear text on the TLS port.
+  bool failed = g->make_ && !bev;
+  if (!bev) bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
   if (!bev) return nullptr;  // evhttp makes one itself; that connection is not guarded
   bufferevent_incref(bev);
-  bool doomed = g->conns_.size() >= g->cap_;
+  bool doomed = failed || g->conns_.size() >= g->cap_;
   g->refused_ += doomed;
   g->conns_.push_back({bev, std::chrono::steady_clock::now() + g->deadline_, doomed});
   if (g->timer_) {

@@ -14,6 +14,7 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 struct bufferevent;
@@ -25,7 +26,10 @@ namespace ow::agent {
 
 class HttpGuard {
  public:
-  HttpGuard(event_base* base, size_t cap, std::chrono::seconds deadline);
+  // make: a connection's bufferevent without its socket (evhttp sets it),
+  // e.g. a TLS one (agent/metrics_tls.hpp); empty: a plain socket one.
+  using MakeBev = std::function<bufferevent*(event_base*)>;
+  HttpGuard(event_base* base, size_t cap, std::chrono::seconds deadline, MakeBev make = {});
   ~HttpGuard();  // after evhttp_free, before event_base_free
   HttpGuard(const HttpGuard&) = delete;
   HttpGuard& operator=(const HttpGuard&) = delete;
@@ -47,6 +51,7 @@ class HttpGuard {
   static void on_sweep(int, short, void* self);
   void sweep();
   event_base* base_;
+  MakeBev make_;
   size_t cap_;
   std::chrono::seconds deadline_;
   event* timer_ = nullptr;

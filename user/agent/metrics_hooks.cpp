@@ -5,6 +5,7 @@
 
 #include "k8s/identity.hpp"
 #include "k8s/kubelet_logs.hpp"
+#include "agent/web_config.hpp"
 #include "util/clock.hpp"
 
 namespace ow::agent {
@@ -52,6 +53,19 @@ class K8sLabels {
 
 }  // namespace
 
+Status apply_web_config(const std::string& path, MetricsOptions& o) {
+  auto w = load_web_config(path);
+  if (!w) return w.error();
+  if (w->tls) {
+    auto t = MetricsTls::make(*w);
+    if (!t) return usage_error("web config " + path + ": " + t.error().message());
+    o.tls = *t;
+  }
+  o.users = w->users;
+  o.client_certs = w->client_auth == ClientAuth::require_and_verify;
+  return {};
+}
+
 Result<std::unique_ptr<MetricsHooks>> MetricsHooks::start(const config::Config& cfg,
                                                           const std::vector<std::string>& roots) {
   if (cfg.listen.empty()) return std::unique_ptr<MetricsHooks>();
@@ -64,6 +78,8 @@ Result<std::unique_ptr<MetricsHooks>> MetricsHooks::start(const config::Config& 
   auto labels = std::make_shared<K8sLabels>(cfg.recommend_pods_log_dir.empty() ? k8s::kDefaultLogDir
                                                                                  : cfg.recommend_pods_log_dir);
   o.annotate = [labels](metrics::CgroupFigures& f) { (*labels)(f); };
+  if (!cfg.web_config_file.empty())
+    if (auto st = apply_web_config(cfg.web_config_file, o); !st) return st.error();
   auto s = MetricsServer::start(std::move(o));
   if (!s) return s.error();
   std::unique_ptr<MetricsHooks> h(new MetricsHooks());

@@ -15,6 +15,12 @@
 
 namespace ow::agent {
 
+// Reads the web config file (agent/web_config.hpp) and sets o's TLS
+// context (certificate and key loaded), users and client_certs from it.
+// Errors are usage errors of one line naming the file. `run` calls it
+// before starting, so a bad file stops the agent before it changes anything.
+Status apply_web_config(const std::string& path, MetricsOptions& o);
+
 class MetricsHooks {
  public:
   // nullptr when cfg.listen is "" (no listener); an error when it cannot bind.

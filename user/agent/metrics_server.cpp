@@ -1,6 +1,7 @@
 #include "agent/metrics_server.hpp"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -26,18 +27,36 @@ namespace {
 
 constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
+// Once an error answer is written: the socket is shut down, and evhttp,
+// reading its end, frees the connection. "Connection: close" alone does
+// not do it for CONNECT, whose connection libevent keeps open as a tunnel.
+void close_when_sent(evhttp_request* req, void*) {
+  evhttp_connection* evcon = evhttp_request_get_connection(req);
+  bufferevent* bev = evcon ? evhttp_connection_get_bufferevent(evcon) : nullptr;
+  int fd = bev ? bufferevent_getfd(bev) : -1;
+  if (fd >= 0) (void)::shutdown(fd, SHUT_RDWR);
+}
+
 // An error answer, and the connection closed after it: a client that sends
 // what this server does not serve gets no second try on the same connection.
+// Sent with evhttp_send_reply, not evhttp_send_error, which drops the
+// headers set here (Allow, WWW-Authenticate).
 void reply_error(evhttp_request* req, int code, const char* reason) {
-  evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-  evhttp_send_error(req, code, reason);
+  auto* out = evhttp_request_get_output_headers(req);
+  evhttp_add_header(out, "Connection", "close");
+  evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+  evhttp_request_set_on_complete_cb(req, &close_when_sent, nullptr);
+  evbuffer* buf = evbuffer_new();
+  if (buf) evbuffer_add_printf(buf, "%d %s\n", code, reason);
+  evhttp_send_reply(req, code, reason, buf);
+  if (buf) evbuffer_free(buf);
 }
 
 // HEAD: the headers GET would give (Content-Length of the body included), no body.
 void reply_text(evhttp_request* req, int code, const char* reason, const std::string& body, const char* type) {
   evbuffer* buf = evbuffer_new();
   if (!buf) {
-    reply_error(req, HTTP_INTERNAL, nullptr);
+    reply_error(req, HTTP_INTERNAL, "Internal Server Error");
     return;
   }
   auto* out = evhttp_request_get_output_headers(req);
@@ -102,19 +121,22 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
   if (!s->base_) return app_error("metrics listener: event_base_new failed");
   s->http_ = evhttp_new(s->base_);
   if (!s->http_) return app_error("metrics listener: evhttp_new failed");
-  // Every method but CONNECT reaches on_request, which answers 405 (and
-  // closes) to all but GET and HEAD; libevent's own 501 would keep the
-  // connection open. CONNECT is left to that 501: allowed, libevent waits
-  // for a body until the connection ends.
+  // Every method reaches on_request, which answers 405 (and closes) to all
+  // but GET and HEAD; libevent's own 501 for a method not allowed here would
+  // keep the connection open.
   evhttp_set_allowed_methods(s->http_, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |
-                                           EVHTTP_REQ_TRACE);
+                                           EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
   evhttp_set_timeout(s->http_, 10);
   evhttp_set_max_headers_size(s->http_, 16 * 1024);
   evhttp_set_max_body_size(s->http_, 0);
   evhttp_set_gencb(s->http_, &MetricsServer::on_request, s.get());
   // A whole request within a deadline, a cap on connections (agent/http_guard.hpp).
-  s->guard_ = std::make_unique<HttpGuard>(s->base_, s->o_.max_connections, s->o_.request_deadline);
+  // With TLS, each connection's bufferevent is a TLS one.
+  HttpGuard::MakeBev make;
+  if (s->o_.tls) make = [tls = s->o_.tls](event_base* b) { return tls->make_bev(b); };
+  s->guard_ = std::make_unique<HttpGuard>(s->base_, s->o_.max_connections, s->o_.request_deadline, std::move(make));
+  if (!s->o_.users.empty()) s->auth_ = std::make_unique<BasicAuth>(s->o_.users, s->o_.auth_cache);
   evhttp_set_bevcb(s->http_, &HttpGuard::make_bev, s->guard_.get());
   if (!evhttp_accept_socket_with_handle(s->http_, fd.get()))
     return app_error("metrics listener: cannot accept on " + where);
@@ -131,11 +153,25 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
       s->base_);
   if (!s->stop_ev_ || event_add(s->stop_ev_, nullptr) != 0) return app_error("metrics listener: stop event");
   s->th_ = std::thread([b = s->base_] { event_base_dispatch(b); });
-  spdlog::info("metrics on http://{}/metrics", where);
-  if (!s->o_.addr.loopback())
-    spdlog::warn("metrics on {} are reachable beyond this host, without TLS or authentication: anyone who can "
-                 "connect reads every cgroup's name and figures (listen on 127.0.0.1, or put a TLS proxy in front)",
-                 where);
+  const bool tls = s->o_.tls != nullptr, auth = s->auth_ || s->o_.client_certs;
+  spdlog::info("metrics on {}://{}/metrics{}", tls ? "https" : "http", where,
+               auth ? (s->auth_ ? " (basic auth)" : " (client certificates)") : "");
+  // Beyond loopback, what is missing is said: without TLS the figures (and a
+  // basic-auth password) cross the network in clear; without authentication
+  // anyone who can connect reads every cgroup's name and figures.
+  if (!s->o_.addr.loopback() && !(tls && auth))
+    spdlog::warn("metrics on {} are reachable beyond this host, {}: {} (set {} in --web-config-file, or listen on "
+                 "127.0.0.1)",
+                 where,
+                 !tls && !auth ? "unencrypted (no TLS) and unauthenticated (no basic auth)"
+                 : !tls        ? "unencrypted (no TLS)"
+                               : "unauthenticated (no basic auth or client certificates)",
+                 !tls && !auth ? "anyone who can connect reads every cgroup's name and figures, in clear text"
+                 : !tls        ? "the figures and the basic-auth password cross the network in clear text"
+                               : "anyone who can connect reads every cgroup's name and figures",
+                 !tls && !auth ? "tls_server_config and basic_auth_users"
+                 : !tls        ? "tls_server_config"
+                               : "basic_auth_users");
   return s;
 }
 
@@ -222,15 +258,19 @@ void MetricsServer::on_request(evhttp_request* req, void* self) {
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
       evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
       reply_error(req, 405, "Method Not Allowed");
+    } else if (s->auth_ &&
+               !s->auth_->allow(evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"))) {
+      evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Basic realm=\"oomwatch\"");
+      reply_error(req, 401, "Unauthorized");
     } else if (p == "/metrics")
       reply_text(req, HTTP_OK, "OK", s->render(), kContentType);
     else if (p == "/")
       reply_text(req, HTTP_OK, "OK", "oomwatch: metrics at /metrics\n", "text/plain; charset=utf-8");
     else
-      reply_error(req, HTTP_NOTFOUND, nullptr);
+      reply_error(req, HTTP_NOTFOUND, "Not Found");
   } catch (const std::exception& e) {
     spdlog::error("metrics: internal error ({})", e.what());
-    reply_error(req, HTTP_INTERNAL, nullptr);
+    reply_error(req, HTTP_INTERNAL, "Internal Server Error");
   }
 }
 

@@ -12,8 +12,11 @@
 // /proc/self for process_* at scrape time.
 //
 // Serves GET and HEAD of /metrics (text format 0.0.4) and of / (a pointer to
-// /metrics); another path is 404, another method 405. Start it after the guardian's fork
-// (fork and threads do not mix).
+// /metrics); another path is 404, another method (CONNECT included) 405.
+// With a web config (agent/web_config.hpp): HTTPS only (agent/metrics_tls.hpp)
+// and/or basic auth (agent/basic_auth.hpp; a request without valid
+// credentials is 401). Every error answer closes the connection. Start it
+// after the guardian's fork (fork and threads do not mix).
 #pragma once
 #include <chrono>
 #include <functional>
@@ -25,7 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include "agent/basic_auth.hpp"
 #include "agent/http_guard.hpp"
+#include "agent/metrics_tls.hpp"
 #include "metrics/registry.hpp"
 #include "sampler/sample.hpp"
 #include "util/fd.hpp"
@@ -61,6 +66,13 @@ struct MetricsOptions {
   // before the cap: fills k8s_namespace, pod and container (a Kubernetes
   // identity lookup plugs in here). Must be thread-safe and cheap (cache).
   std::function<void(metrics::CgroupFigures&)> annotate;
+  // From the web config file: TLS (null: plain HTTP), basic_auth_users
+  // (empty: no authentication), and whether client certificates are
+  // required (authentication too, for the warning about open listeners).
+  std::shared_ptr<const MetricsTls> tls;
+  std::map<std::string, std::string> users;
+  bool client_certs = false;
+  bool auth_cache = true;  // false: bcrypt on every request (to measure the cache)
 };
 
 class MetricsServer {
@@ -93,6 +105,7 @@ class MetricsServer {
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
   std::unique_ptr<HttpGuard> guard_;
+  std::unique_ptr<BasicAuth> auth_;  // null: no basic auth
   UniqueFd stop_fd_;        // written by the destructor: the loop breaks itself
   event* stop_ev_ = nullptr;
   std::thread th_;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/daemon.hpp"
+#include "agent/metrics_hooks.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "util/log.hpp"
@@ -19,12 +20,12 @@ namespace ow::cli {
 namespace {
 
 struct RunOpts {
-  std::string config, reservation, audit_log, interval, db, donor_min_history, listen, loop_priority, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
+  std::string config, reservation, audit_log, interval, db, donor_min_history, listen, web_config, loop_priority, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
   std::vector<std::string> manage;
   bool enforce = false, no_rescue = false, hints = false;
   CLI::Option *o_enforce = nullptr, *o_hints = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,
               *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr, *o_donor_min_history = nullptr,
-              *o_listen = nullptr, *o_loop_priority = nullptr;
+              *o_listen = nullptr, *o_web_config = nullptr, *o_loop_priority = nullptr;
 };
 
 int do_run(const RunOpts& o) {
@@ -65,6 +66,17 @@ int do_run(const RunOpts& o) {
     if (!o.listen.empty() && o.listen != "none")
       if (auto a = parse_listen(o.listen); !a) return fail(kExitUsage, "--listen: " + a.error().message());
     cfg.listen = o.listen == "none" ? "" : o.listen;
+  }
+  if (o.o_web_config->count()) cfg.web_config_file = o.web_config == "none" ? "" : o.web_config;
+  // The web config is read, and its certificate and key loaded, now: a bad
+  // file stops the agent before it changes anything on the node.
+  if (!cfg.web_config_file.empty()) {
+    if (cfg.listen.empty())
+      return fail(kExitUsage, "--web-config-file " + cfg.web_config_file +
+                                  ": there is no /metrics listener to protect (give --listen or listen in the config)");
+    agent::MetricsOptions probe;
+    if (auto st = agent::apply_web_config(cfg.web_config_file, probe); !st)
+      return fail(st.error());
   }
   if (o.o_loop_priority->count()) {
     auto p = parse_loop_priority(o.loop_priority);
@@ -130,6 +142,10 @@ void add_run(CLI::App& app, Action& action) {
   o->o_listen = sub->add_option("--listen", o->listen,
                                 "serve Prometheus metrics on http://ADDR:PORT/metrics (numeric, e.g. 127.0.0.1:9721, "
                                 "[::1]:9721; default off; 'none' turns off the config's listen)");
+  o->o_web_config = sub->add_option(
+      "--web-config-file", o->web_config,
+      "TLS and basic auth for /metrics: a YAML file in the Prometheus exporter toolkit's format "
+      "(tls_server_config, basic_auth_users; docs/cli.md); 'none' turns off the config's web_config_file");
   o->o_loop_priority = sub->add_option(
       "--loop-priority", o->loop_priority,
       "the event loop thread's priority: fifo (default; SCHED_FIFO 1, so a rescue is not queued behind busy "

@@ -101,6 +101,7 @@ const std::map<std::string, Setter, std::less<>> kTopKeys = {
     {"db", set<detail::to_string, &Config::db>},
     {"listen", set_listen},
     {"metrics_max_cgroups", set_metrics_max_cgroups},
+    {"web_config_file", set<detail::to_string, &Config::web_config_file>},
     {"log_level", set_log_level},
     {"loop_priority", set_loop_priority},
     {"gomemlimit_interval", set<positive_duration, &Config::gomemlimit_interval_ns>},

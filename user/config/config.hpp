@@ -12,6 +12,7 @@
 //   db = "/var/lib/oomwatch/history.db"
 //   listen = "127.0.0.1:9721"       # /metrics for Prometheus on ADDR:PORT; "" (default) = off
 //   metrics_max_cgroups = 2000      # at most this many cgroups on /metrics (managed first)
+//   web_config_file = "/etc/oomwatch/web.yml"  # /metrics TLS and basic auth (agent/web_config.hpp); needs listen
 //   log_level = "info"              # debug, info, warn, error
 //   loop_priority = "fifo"          # event loop thread: fifo (SCHED_FIFO 1), nice (-10), normal (util/sched.hpp)
 //   gomemlimit_interval = "30s"     # GOMEMLIMIT hints recomputed this often
@@ -71,6 +72,7 @@ struct Config {
   std::string db = "/var/lib/oomwatch/history.db";
   std::string listen;  // "" = off; else a numeric ADDR:PORT (util/listen.hpp)
   size_t metrics_max_cgroups = 2000;
+  std::string web_config_file;  // "" = plain HTTP, no authentication
   std::string log_level = "info";
   LoopPriority loop_priority = LoopPriority::fifo;
   int64_t gomemlimit_interval_ns = 30'000'000'000;

@@ -1,6 +1,9 @@
 // cgroup id -> path, cached. A miss rewalks the hierarchy once (new cgroups),
 // so lookups of fresh ids stay correct without walking on every event.
-// A cgroup removed since is reported under its last known path.
+// A cgroup removed since is reported under its last known path until the
+// walk after the one that missed it: an event that comes just after its
+// cgroup went still has a name, and the cache holds the live cgroups and the
+// last walk's dead, not every cgroup the node ever had.
 #pragma once
 #include <cstdint>
 #include <unordered_map>
@@ -30,8 +33,14 @@ class IdCache {
   void merge_walk();  // every id under the roots into ids_ (kept ones stay)
   Hierarchy h_;
   std::vector<std::string> roots_;
-  std::unordered_map<uint64_t, std::string> ids_;
-  std::unordered_set<uint64_t> missing_;  // ids of cgroups already gone
+  struct Entry {
+    std::string path;
+    uint64_t walk = 0;  // the last walk that found it
+  };
+  std::unordered_map<uint64_t, Entry> ids_;
+  uint64_t walks_ = 0;
+  std::unordered_set<uint64_t> missing_;  // ids of cgroups already gone (cleared past kMaxMissing)
+  static constexpr size_t kMaxMissing = 4096;
 };
 
 }  // namespace ow::cg

@@ -151,6 +151,12 @@ bool wait_for(const std::function<bool()>& pred, int timeout_ms) {
 
 bool is_root() { return ::geteuid() == 0; }
 
+int guardian_of(int agent_pid, int timeout_ms) {
+  int pid = -1;
+  wait_for([&] { return (pid = child_named(agent_pid, "oomwatch-guard")) > 0; }, timeout_ms);
+  return pid;
+}
+
 int child_named(int parent, const std::string& comm) {
   // /proc/PID/stat: "pid (comm) state ppid ..."; scanning works on every
   // kernel (task/*/children needs CONFIG_PROC_CHILDREN).

@@ -52,6 +52,10 @@ bool is_root();
 
 // A direct child of parent whose comm is `comm` (-1: none), from /proc.
 int child_named(int parent, const std::string& comm);
+// The agent's guardian (its child "oomwatch-guard"), waited for: the child
+// names itself just after the fork, and on a loaded machine the agent can be
+// ready before the child has run that far. -1 if it never appears.
+int guardian_of(int agent_pid, int timeout_ms = 10000);
 bool exists(const std::string& path);
 // Whether pid is a live process (not a zombie).
 bool alive(int pid);

@@ -260,7 +260,7 @@ TEST_CASE("run killed with SIGKILL: the guardian puts the node back; restart and
   INFO(d.err());
   REQUIRE(d.ready());
   REQUIRE(armed(h, a.path()));
-  int guard = owtest::child_named(d.bg->pid, "oomwatch-guard");
+  int guard = owtest::guardian_of(d.bg->pid);
   REQUIRE(guard > 0);
 
   SECTION("the guardian restores within 1 s of the agent's death") {

@@ -77,7 +77,7 @@ TEST_CASE("the agent SIGKILLed at each step of a plan leaves the node consistent
   ::unsetenv("OOMWATCH_FAULT");
   INFO(ag->err());
   REQUIRE(ready(d, ag->pid));
-  int guard = owtest::child_named(ag->pid, "oomwatch-guard");
+  int guard = owtest::guardian_of(ag->pid);
   REQUIRE(guard > 0);
   ::usleep(500'000);  // a few samples, so b has a median to compare with
   auto load = hold_in(a.path(), "72M");

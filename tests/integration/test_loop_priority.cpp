@@ -93,7 +93,7 @@ TEST_CASE("run: the event loop thread alone runs at SCHED_FIFO 1", "[integration
     }
   }
   CHECK(snapshotter);
-  int guard = owtest::child_named(bg->pid, "oomwatch-guard");
+  int guard = owtest::guardian_of(bg->pid);
   REQUIRE(guard > 0);
   CHECK(sched_of(guard, guard).policy == 0);
 }

@@ -5,13 +5,17 @@
 
 #include <cstdio>
 
+#include "util/text.hpp"
+
 namespace ow::cli {
 
 std::atomic<bool> g_stop{false};
 
+// One line each, whatever bytes a name or a file put in the message: no
+// control character or escape sequence reaches the operator's terminal.
 int fail(int code, const std::string& msg, const std::string& hint) {
-  std::fprintf(stderr, "oomwatch: %s\n", msg.c_str());
-  if (!hint.empty()) std::fprintf(stderr, "HINT: %s\n", hint.c_str());
+  std::fprintf(stderr, "oomwatch: %s\n", printable(msg).c_str());
+  if (!hint.empty()) std::fprintf(stderr, "HINT: %s\n", printable(hint).c_str());
   return code;
 }
 

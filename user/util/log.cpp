@@ -1,10 +1,15 @@
 #include "util/log.hpp"
 
 #include <bpf/libbpf.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <cstdarg>
 #include <cstdio>
+#include <mutex>
+
+#include "util/text.hpp"
 
 namespace ow {
 namespace {
@@ -25,10 +30,39 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
   return n;
 }
 
+// Every message as printable() writes it: a log line carries cgroup and
+// process names, any byte but '/' from a tenant, and a line must stay one
+// line with no escape sequence reaching the operator's terminal, whichever
+// call site formatted the name. printable() output passes through unchanged.
+class PrintableSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit PrintableSink(spdlog::sink_ptr inner) : inner_(std::move(inner)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string_view text(msg.payload.data(), msg.payload.size());
+    std::string safe = printable(text);
+    if (safe == text) {
+      inner_->log(msg);
+      return;
+    }
+    spdlog::details::log_msg m = msg;
+    m.payload = safe;
+    inner_->log(m);
+  }
+  void flush_() override { inner_->flush(); }
+  void set_pattern_(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter_(std::unique_ptr<spdlog::formatter> f) override { inner_->set_formatter(std::move(f)); }
+
+ private:
+  spdlog::sink_ptr inner_;
+};
+
 }  // namespace
 
 void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("oomwatch");
+  auto inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("oomwatch", std::make_shared<PrintableSink>(inner));
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level.empty() ? "info" : level));

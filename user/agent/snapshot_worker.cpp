@@ -1,6 +1,7 @@
 #include "agent/snapshot_worker.hpp"
 
 #include <spdlog/spdlog.h>
+#include <malloc.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -54,10 +55,29 @@ std::optional<TakenSnapshot> SnapshotWorker::take() {
   return out;
 }
 
+namespace {
+
+// Once a minute, off the loop thread: glibc keeps the pages of freed memory
+// in each thread's arena, and the agent's threads free a lot between
+// long-lived allocations (a snapshot of every cgroup each interval, SQLite's
+// page cache filling beside it). Without this the soak's RSS rose by about
+// 1 MiB a minute while the live heap stayed under 3 MB. malloc_trim(0)
+// returns every whole free page of every arena to the kernel.
+constexpr auto kTrimEvery = std::chrono::seconds(60);
+
+void give_back_free_memory() {
+  int64_t t0 = mono_ns();
+  ::malloc_trim(0);
+  spdlog::debug("malloc_trim: {} us", (mono_ns() - t0) / 1000);
+}
+
+}  // namespace
+
 void SnapshotWorker::run() {
   // The first snapshot was taken on the loop before ready; the next one an
   // interval later, then on a fixed schedule (a slow walk does not drift it).
   auto next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(interval_ns_);
+  auto next_trim = next + kTrimEvery;
   for (;;) {
     {
       auto lk = worker_.lock();
@@ -78,6 +98,10 @@ void SnapshotWorker::run() {
     }
     uint64_t one = 1;
     (void)!::write(efd_.get(), &one, sizeof one);
+    if (now >= next_trim) {
+      next_trim = now + kTrimEvery;
+      give_back_free_memory();
+    }
   }
 }
 

@@ -14,7 +14,8 @@
 // first workloads and the first recommendation round settle), the agent
 // grows past these bounds, each a leak that an hour would show:
 //   RSS      +8 MiB over the warm-up row
-//   fds      +2 (a scrape in flight)
+//   fds      +8 (two for each managed child alive, four at a time here,
+//            come and go with them; a scrape in flight)
 //   threads  +0
 //   database the WAL stays under 64 MiB (checkpoints keep up), and the
 //            database grows by no more per minute late in the run than early
@@ -172,9 +173,9 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
           line.find(" critical ") == std::string::npos)
         continue;
       ++r.warnings;
-      if (explained_shown < 12) {
+      if (explained_shown < 4) {  // a sample of what the agent warns about, for the record
         ++explained_shown;
-        std::fprintf(stderr, "soak: agent said: %s\n", line.c_str());
+        std::fprintf(stderr, "soak: agent said: %.200s%s\n", line.c_str(), line.size() > 200 ? "..." : "");
       }
       if (!std::regex_search(line, kExplained)) {
         ++r.unexplained;
@@ -275,7 +276,7 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
     const Row& r = rows[i];
     INFO("row at " << r.t_s << " s");
     CHECK(r.rss_kib <= warm.rss_kib + 8 * 1024);
-    CHECK(r.fds <= warm.fds + 2);
+    CHECK(r.fds <= warm.fds + 8);
     CHECK(r.threads <= warm.threads);
     CHECK(r.wal <= 64 * kMiB);
   }

@@ -14,8 +14,8 @@
 // first workloads and the first recommendation round settle), the agent
 // grows past these bounds, each a leak that an hour would show:
 //   RSS      +8 MiB over the warm-up row
-//   fds      +8 (two for each managed child alive, four at a time here,
-//            come and go with them; a scrape in flight)
+//   fds      +16 (two for each managed child, held until the next snapshot
+//            sees it gone: up to nine here at a sample; a scrape in flight)
 //   threads  +0
 //   database the WAL stays under 64 MiB (checkpoints keep up), and the
 //            database grows by no more per minute late in the run than early
@@ -276,7 +276,7 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
     const Row& r = rows[i];
     INFO("row at " << r.t_s << " s");
     CHECK(r.rss_kib <= warm.rss_kib + 8 * 1024);
-    CHECK(r.fds <= warm.fds + 8);
+    CHECK(r.fds <= warm.fds + 16);
     CHECK(r.threads <= warm.threads);
     CHECK(r.wal <= 64 * kMiB);
   }

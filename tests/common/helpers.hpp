@@ -1,9 +1,11 @@
 // Test helpers: real cgroups under the test's own cgroup, removed on every
 // path (RAII), and running the real oomwatch binary.
 #pragma once
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cgroup/hierarchy.hpp"
@@ -44,6 +46,17 @@ struct Background {
   std::string err() const;
 };
 std::unique_ptr<Background> start(const std::vector<std::string>& argv);
+
+// A test's helper thread stopped and joined on every way out of the test
+// (a failed REQUIRE included): sets stop, then joins.
+struct StopAndJoin {
+  std::atomic<bool>& stop;
+  std::thread& thread;
+  ~StopAndJoin() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+};
 
 // Polls pred every 20 ms up to timeout_ms.
 bool wait_for(const std::function<bool()>& pred, int timeout_ms);

@@ -119,14 +119,7 @@ TEST_CASE("recommend: figures of a known workload match an independent reader", 
       ::usleep(100'000);
     }
   });
-  struct Join {
-    std::atomic<bool>& s;
-    std::thread& t;
-    ~Join() {
-      s = true;
-      t.join();
-    }
-  } join{stop, reader};
+  owtest::StopAndJoin join{stop, reader};
 
   auto agent = owtest::start(agent_argv(dir.path, db));
   // 20 of the agent's samples in each phase (at least 2 s of its 100 ms

@@ -128,14 +128,7 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
       for (int i = 0; i < 10 && !stop; i++) ::usleep(100'000);
     }
   });
-  struct Join {
-    std::atomic<bool>& s;
-    std::thread& t;
-    ~Join() {
-      s = true;
-      t.join();
-    }
-  } join{stop, scraper};
+  owtest::StopAndJoin join{stop, scraper};
 
   // Names a tenant may give: markup, C1 controls as UTF-8, an escape
   // sequence, invalid UTF-8, format directives.

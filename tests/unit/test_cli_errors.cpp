@@ -30,6 +30,9 @@ TEST_CASE("usage errors exit 2 with one clear line", "[cli]") {
   expect_usage_error({"exec", "--memory", "12X", "--", "true"}, "12X");
   expect_usage_error({"exec", "--memory", "100", "--", "true"}, "one page");
   expect_usage_error({"exec", "--", "true"}, "--memory");
+  // As --db none turns the database off; the audit log cannot be (a file
+  // named "none" appeared in the working directory).
+  expect_usage_error({"run", "--audit-log", "none"}, "cannot be 'none'");
 }
 
 TEST_CASE("--help prints usage and exits 0", "[cli]") {

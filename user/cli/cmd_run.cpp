@@ -28,7 +28,15 @@ struct RunOpts {
               *o_listen = nullptr, *o_web_config = nullptr, *o_loop_priority = nullptr;
 };
 
+// "none" turns off the database and the pins, not the audit log: the agent
+// records every decision before it acts. As a path it would be a file named
+// "none" in the working directory.
+constexpr const char* kAuditNone =
+    "the agent audits every decision before it acts, so its audit log cannot be 'none': give a file "
+    "(default /var/log/oomwatch/audit.jsonl)";
+
 int do_run(const RunOpts& o) {
+  if (o.o_audit->count() && o.audit_log == "none") return fail(kExitUsage, std::string("--audit-log: ") + kAuditNone);
   if (int rc = require_root("running the agent")) return rc;
   agent::DaemonOptions d;
   if (!o.config.empty()) {
@@ -55,6 +63,7 @@ int do_run(const RunOpts& o) {
     if (o.audit_log.empty()) return fail(kExitUsage, "--audit-log: empty path");
     cfg.audit_log = o.audit_log;
   }
+  if (cfg.audit_log == "none") return fail(kExitUsage, std::string("audit_log: ") + kAuditNone);
   if (o.o_interval->count()) {
     auto i = parse_duration(o.interval);
     if (!i) return fail(kExitUsage, "--interval: " + i.error().message());

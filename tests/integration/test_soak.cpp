@@ -219,7 +219,7 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
       finish(s);
       uint64_t limit = limits[started % 4];
       auto c = ow::cg::ScopedCgroup::create(h, parent.path(), names[started % names.size()], limit);
-      REQUIRE(c);
+      if (!c) FAIL("creating child " << started << ": " << c.error().message());
       s.cg = std::make_unique<ow::cg::ScopedCgroup>(std::move(*c));
       // A container's first instant: it allocates before anyone looks.
       bool hog = started % 5 == 4;

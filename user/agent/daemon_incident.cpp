@@ -3,6 +3,8 @@
 // read back, and an audit line.
 #include "agent/daemon_impl.hpp"
 
+#include <algorithm>
+
 namespace ow::agent::detail {
 
 // At its limit with little the kernel can reclaim: usage minus the file LRU
@@ -273,7 +275,15 @@ void Daemon::incident(policy::TriggerKind kind, const std::string& path, uint64_
       result = plan.result == policy::Outcome::planned ? "applied" : policy::to_string(plan.result);
     else
       result = r.rolled_back ? "rolled_back" : "failed";
-    if (!r.ok) spdlog::error("{}: plan not applied: {}", path, r.error);
+    // A cgroup of the plan removed between the decision and the write (a
+    // container that exited) is churn, not a fault: the audit says failed
+    // (or rolled_back), the log says why at info.
+    bool gone = std::any_of(plan.adjustments.begin(), plan.adjustments.end(),
+                            [&](const auto& a) { return !h_.id_of(a.path); });
+    if (!r.ok && gone)
+      spdlog::info("{}: plan not applied, a cgroup in it is gone ({})", path, r.error);
+    else if (!r.ok)
+      spdlog::error("{}: plan not applied: {}", path, r.error);
     given = r.ok;
   }
   if (given) hist_ = policy::record(hist_, plan, in.trigger.now_ns);

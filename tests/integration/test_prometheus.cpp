@@ -365,7 +365,7 @@ owtest::CmdResult curl_tls(const Pki& pki, int port, const std::vector<std::stri
 }  // namespace
 
 TEST_CASE("metrics: Prometheus scrapes the agent over TLS with basic auth; a wrong password is down with a 401",
-          "[integration][prometheus][tls]") {
+          "[integration][prometheus][tls][hosttools]") {
   REQUIRE(owtest::exists("/usr/bin/prometheus"));
   Pki pki;
   const std::string hash = bcrypt_hash("s3cret pass");
@@ -435,7 +435,7 @@ TEST_CASE("metrics: Prometheus scrapes the agent over TLS with basic auth; a wro
 }
 
 TEST_CASE("metrics: client certificates (RequireAndVerifyClientCert), TLS 1.3 only; TLS alone is warned about",
-          "[integration][prometheus][tls]") {
+          "[integration][prometheus][tls][hosttools]") {
   Pki pki;
   pki.write("web.yml", "tls_server_config:\n  cert_file: " + pki.at("server.crt") + "\n  key_file: server.key\n"
                        "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  min_version: TLS13\n");
@@ -468,7 +468,7 @@ TEST_CASE("metrics: client certificates (RequireAndVerifyClientCert), TLS 1.3 on
 }
 
 TEST_CASE("metrics: a bad web config file stops run at start with one line and exit 2",
-          "[integration][prometheus][tls]") {
+          "[integration][prometheus][tls][hosttools]") {
   Pki pki;
   const std::string hash = bcrypt_hash("x");
   pki.write("missing-cert.yml", "tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n");

@@ -91,7 +91,7 @@ const std::regex kExplained(
 
 struct Row {
   int t_s;
-  uint64_t rss_kib, threads, db, wal;
+  uint64_t rss_kib, anon_kib, file_kib, threads, db, wal;
   int fds, warnings, unexplained;
   int children, kills, scrapes_failed, views_failed;
 };
@@ -151,6 +151,8 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
     Row r{};
     r.t_s = t_s;
     r.rss_kib = status_field(agent->pid, "VmRSS:");
+    r.anon_kib = status_field(agent->pid, "RssAnon:");  // the heap and stacks
+    r.file_kib = status_field(agent->pid, "RssFile:");  // the binary's pages
     r.threads = status_field(agent->pid, "Threads:");
     r.fds = open_fds(agent->pid);
     r.db = file_size(db);
@@ -188,9 +190,9 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
     }
     r.views_failed = views_failed;
     rows.push_back(r);
-    std::printf("soak %5d s  rss %7.1f MiB  fds %3d  threads %2llu  db %7.1f MiB  wal %6.1f MiB  warnings %3d "
+    std::printf("soak %5d s  rss %7.1f MiB (anon %.1f file %.1f)  fds %3d  threads %2llu  db %7.1f MiB  wal %6.1f MiB  warnings %3d "
                 "(unexplained %d)  children %5d  kills %4d  scrapes %6d failed %d  views failed %d\n",
-                t_s, double(r.rss_kib) / 1024, r.fds, (unsigned long long)r.threads, double(r.db) / kMiB,
+                t_s, double(r.rss_kib) / 1024, double(r.anon_kib) / 1024, double(r.file_kib) / 1024, r.fds, (unsigned long long)r.threads, double(r.db) / kMiB,
                 double(r.wal) / kMiB, r.warnings, r.unexplained, r.children, r.kills, scrapes.load(),
                 r.scrapes_failed, r.views_failed);
     std::fflush(stdout);

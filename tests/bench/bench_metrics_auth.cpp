@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "agent/metrics_server.hpp"
+#include "exporter/server.hpp"
 #include "bench_util.hpp"
 #include "util/log.hpp"
 
@@ -48,15 +48,15 @@ bool sh(const std::string& cmd) { return std::system(cmd.c_str()) == 0; }
 // CPU seconds of this process per scrape, over n scrapes on one connection; -1 on failure.
 double per_scrape(const std::string& dir, const std::map<std::string, std::string>& users, bool cache, int n,
                   const std::string& cred) {
-  agent::MetricsOptions o;
+  exporter::MetricsOptions o;
   auto addr = parse_listen("127.0.0.1:" + std::to_string(free_port()));
   if (!addr) return -1;
   o.addr = *addr;
-  agent::WebConfig w;
+  exporter::WebConfig w;
   w.tls = true;
   w.cert_file = dir + "/server.crt";
   w.key_file = dir + "/server.key";
-  auto tls = agent::MetricsTls::make(w);
+  auto tls = exporter::MetricsTls::make(w);
   if (!tls) {
     std::fprintf(stderr, "%s\n", tls.error().message().c_str());
     return -1;
@@ -64,7 +64,7 @@ double per_scrape(const std::string& dir, const std::map<std::string, std::strin
   o.tls = *tls;
   o.users = users;
   o.auth_cache = cache;
-  auto s = agent::MetricsServer::start(std::move(o));
+  auto s = exporter::MetricsServer::start(std::move(o));
   if (!s) return -1;
   auto snap = std::make_shared<sampler::Snapshot>();
   for (int i = 0; i < 500; i++) {

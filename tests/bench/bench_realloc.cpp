@@ -100,7 +100,7 @@ Figures run_incidents(const cg::Hierarchy& h, const std::string& bin, const std:
   }
   // observed > 0: that many more cgroups (not managed) in 100 groups, and
   // the history database on: every snapshot of them is written during the
-  // incidents (on the writer thread, agent/history_writer.hpp).
+  // incidents (on the writer thread, store/writer.hpp).
   std::optional<cg::ScopedCgroup> many;
   if (observed > 0) {
     auto mc = cg::ScopedCgroup::create(h, h.self(), "owbench-observed", kUnlimited);

@@ -60,7 +60,7 @@ FUZZ_LIBS_fuzz_fleet := -levent_core -lyaml-cpp
 FUZZ_SRCS_fuzz_views := user/view/agent_inputs.cpp user/view/frame.cpp user/stats/time.cpp user/util/units.cpp \
 	$(FUZZ_TEXT)
 # The /metrics web config and the Authorization header (base64 from libcrypto).
-FUZZ_SRCS_fuzz_webconfig := user/agent/web_config.cpp user/agent/basic_auth.cpp user/fleet/yaml_json.cpp \
+FUZZ_SRCS_fuzz_webconfig := user/exporter/web_config.cpp user/exporter/basic_auth.cpp user/fleet/yaml_json.cpp \
 	user/util/fs.cpp $(FUZZ_TEXT)
 FUZZ_LIBS_fuzz_webconfig := -lyaml-cpp -lcrypt -lcrypto
 # The exposition's escaping and rendering, and the --listen parser.

@@ -13,7 +13,7 @@
 
 #include "actuate/apply.hpp"
 #include "actuate/journal.hpp"
-#include "agent/restore.hpp"
+#include "failsafe/restore.hpp"
 #include "test_store_tmp.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -212,7 +212,7 @@ TEST_CASE("v2 bookkeeping: a raise without the receiver flag is written as plann
 
 TEST_CASE("intent recovery: a v2 donor's memory.high left at the plan's value is put back", "[actuate][intent]") {
   FakeV2 t;
-  agent::StatePaths p;
+  failsafe::StatePaths p;
   p.state_dir = t.dir.path + "/state";
   p.pin_dir = "";
   p.audit_log = t.dir.path + "/audit.jsonl";
@@ -224,7 +224,7 @@ TEST_CASE("intent recovery: a v2 donor's memory.high left at the plan's value is
                                              {{"/p/r", 64 * kMiB, 164 * kMiB, true}, std::nullopt}});
   SECTION("through restore_node, audited") {
     REQUIRE(write_file_atomic(p.intent(), plan + "\n"));
-    auto r = agent::restore_node(t.h, p);
+    auto r = failsafe::restore_node(t.h, p);
     INFO((r.problems.empty() ? "" : r.problems.front()));
     CHECK(r.problems.empty());
     CHECK(r.limits == 1);
@@ -271,7 +271,7 @@ TEST_CASE("intent recovery: a v2 donor's memory.high left at the plan's value is
 
 TEST_CASE("intent recovery: memory.high someone wrote after the plan is left alone", "[actuate][intent]") {
   FakeV2 t;
-  agent::StatePaths p;
+  failsafe::StatePaths p;
   p.state_dir = t.dir.path + "/state";
   p.pin_dir = "";
   REQUIRE(mkdir_p(p.state_dir));
@@ -286,7 +286,7 @@ TEST_CASE("intent recovery: memory.high someone wrote after the plan is left alo
     REQUIRE(write_file_atomic(p.intent(), actuate::encode_intent({{{"/p/d", 200 * kMiB, 100 * kMiB}, 190 * kMiB},
                                                                   {{"/p/r", 64 * kMiB, 164 * kMiB, true}, {}}}) +
                                               "\n"));
-    auto r = agent::restore_node(t.h, p);
+    auto r = failsafe::restore_node(t.h, p);
     CHECK(r.problems.empty());
     CHECK(r.settings == 1);
     CHECK(t.read("/p/d", "memory.high") == "max");
@@ -296,7 +296,7 @@ TEST_CASE("intent recovery: memory.high someone wrote after the plan is left alo
     REQUIRE(write_file_atomic(p.intent(), actuate::encode_intent({{{"/p/d", 200 * kMiB, 100 * kMiB}, kUnlimited},
                                                                   {{"/p/r", 64 * kMiB, 164 * kMiB, true}, {}}}) +
                                               "\n"));
-    auto r = agent::restore_node(t.h, p);
+    auto r = failsafe::restore_node(t.h, p);
     CHECK(r.problems.empty());
     CHECK(t.read("/p/d", "memory.high") == mib(150));
   }
@@ -305,7 +305,7 @@ TEST_CASE("intent recovery: memory.high someone wrote after the plan is left alo
     REQUIRE(write_file_atomic(p.intent(), R"([{"cgroup":"/p/d","old":209715200,"new":104857600},)"
                                           R"({"cgroup":"/p/r","old":67108864,"new":171966464}])"
                                           "\n"));
-    auto r = agent::restore_node(t.h, p);
+    auto r = failsafe::restore_node(t.h, p);
     CHECK(r.problems.empty());
     CHECK(r.limits == 0);
     CHECK(t.read("/p/d", "memory.high") == mib(100));

@@ -6,10 +6,10 @@
 
 #include <sstream>
 
-#include "agent/history_writer.hpp"
+#include "store/writer.hpp"
 #include "test_store_tmp.hpp"
 
-using ow::agent::HistoryWriter;
+using ow::store::HistoryWriter;
 
 TEST_CASE("history writer: snapshots it keeps up with log no warning", "[unit][history]") {
   owtest::TempDir dir;

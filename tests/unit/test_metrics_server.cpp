@@ -1,4 +1,4 @@
-// The /metrics server's hand-over (agent/metrics_server.hpp), without the
+// The /metrics server's hand-over (exporter/server.hpp), without the
 // agent: published snapshots, hints and recommendations show in render(),
 // the annotate hook labels cgroups, managed cgroups survive the cap. And a
 // real HTTP GET over loopback, answered from the server's own thread.
@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "agent/metrics_server.hpp"
+#include "exporter/server.hpp"
 #include "helpers.hpp"
 #include "skip.hpp"
 
@@ -32,7 +32,7 @@ bool has(const std::string& out, const std::string& line) { return out.find(line
 }  // namespace
 
 TEST_CASE("metrics server: what is published is what a scrape renders", "[metrics]") {
-  agent::MetricsOptions o;
+  exporter::MetricsOptions o;
   auto addr = parse_listen("127.0.0.1:" + std::to_string(owtest::free_port()));
   REQUIRE(addr);
   o.addr = *addr;
@@ -41,7 +41,7 @@ TEST_CASE("metrics server: what is published is what a scrape renders", "[metric
   o.annotate = [](metrics::CgroupFigures& c) {
     if (c.cgroup == "/m/a") c.pod = "web-0";
   };
-  auto s = agent::MetricsServer::start(o);
+  auto s = exporter::MetricsServer::start(o);
   REQUIRE(s);
   auto& srv = **s;
   // Nothing published yet: agent figures at zero, build info, no cgroup.
@@ -52,9 +52,9 @@ TEST_CASE("metrics server: what is published is what a scrape renders", "[metric
   auto snap = std::make_shared<sampler::Snapshot>();
   snap->samples = {sample("/big", 900), sample("/m/a", 10, 64), sample("/other", 500)};
   srv.publish_snapshot(snap);
-  srv.publish_hints(std::make_shared<const agent::HintTable>(agent::HintTable{{"/m/a", {48, 4096}}}));
+  srv.publish_hints(std::make_shared<const exporter::HintTable>(exporter::HintTable{{"/m/a", {48, 4096}}}));
   srv.publish_recommendations(
-      std::make_shared<const agent::RecommendationTable>(agent::RecommendationTable{{"/m/a", 32}}));
+      std::make_shared<const exporter::RecommendationTable>(exporter::RecommendationTable{{"/m/a", 32}}));
   metrics::AgentFigures a;
   a.snapshots = 7;
   a.actions[{"pressure", "global", "applied"}] = 1;
@@ -88,11 +88,11 @@ TEST_CASE("metrics server: what is published is what a scrape renders", "[metric
 
 TEST_CASE("metrics server: an address in use is an error naming it", "[metrics]") {
   int port = owtest::free_port();
-  agent::MetricsOptions o;
+  exporter::MetricsOptions o;
   o.addr = *parse_listen("127.0.0.1:" + std::to_string(port));
-  auto first = agent::MetricsServer::start(o);
+  auto first = exporter::MetricsServer::start(o);
   REQUIRE(first);
-  auto second = agent::MetricsServer::start(o);
+  auto second = exporter::MetricsServer::start(o);
   REQUIRE(!second);
   CHECK_THAT(second.error().message(), Catch::Contains("127.0.0.1:" + std::to_string(port)) &&
                                            Catch::Contains("Address already in use"));
@@ -122,11 +122,11 @@ bool closed_by_server(int fd) {
 }  // namespace
 
 TEST_CASE("metrics server: a client dripping its request a byte at a time is cut at the deadline", "[metrics]") {
-  agent::MetricsOptions o;
+  exporter::MetricsOptions o;
   int port = owtest::free_port();
   o.addr = *parse_listen("127.0.0.1:" + std::to_string(port));
   o.request_deadline = std::chrono::seconds(1);
-  auto s = agent::MetricsServer::start(o);
+  auto s = exporter::MetricsServer::start(o);
   REQUIRE(s);
   int fd = connect_to(port);
   const std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
@@ -146,11 +146,11 @@ TEST_CASE("metrics server: a client dripping its request a byte at a time is cut
 
 TEST_CASE("metrics server: past the connection cap, a new connection is closed at once; below it, served",
           "[metrics]") {
-  agent::MetricsOptions o;
+  exporter::MetricsOptions o;
   int port = owtest::free_port();
   o.addr = *parse_listen("127.0.0.1:" + std::to_string(port));
   o.max_connections = 4;
-  auto s = agent::MetricsServer::start(o);
+  auto s = exporter::MetricsServer::start(o);
   REQUIRE(s);
   std::vector<int> idle;
   for (int i = 0; i < 4; ++i) idle.push_back(connect_to(port));

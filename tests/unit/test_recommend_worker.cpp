@@ -7,7 +7,7 @@
 
 #include <set>
 
-#include "agent/recommend_worker.hpp"
+#include "recsvc/worker.hpp"
 #include "store/history.hpp"
 #include "test_store_tmp.hpp"
 
@@ -74,7 +74,7 @@ TEST_CASE("recommend worker: containers and managed children, once per cooldown"
   const std::string ctr = "/kubepods/burstable/pod1234/abcdef0123456789";
   record(db, {ctr, "/kubepods/burstable/pod1234", "/system.slice/cron.service", "/managed", "/managed/a", "/managed/gone"},
          100 * kMiB);
-  agent::RecommendWorkerOptions o;
+  recsvc::RecommendWorkerOptions o;
   o.db_path = db;
   o.roots = {"/managed"};
   o.interval_ns = 3600 * kSec;  // the thread stays idle: rounds run here
@@ -84,7 +84,7 @@ TEST_CASE("recommend worker: containers and managed children, once per cooldown"
   cg::Hierarchy h(d / "cgroupfs", cg::Version::V2);
   for (const std::string& p : {ctr, std::string("/managed/a"), std::string("/system.slice/cron.service")})
     REQUIRE(std::system(("mkdir -p '" + d.path + "/cgroupfs" + p + "'").c_str()) == 0);
-  auto w = agent::RecommendWorker::open(o, h);
+  auto w = recsvc::RecommendWorker::open(o, h);
   REQUIRE(w.ok());
   auto n = (*w)->round();
   REQUIRE(n.ok());

@@ -10,8 +10,8 @@
 
 #include "actuate/apply.hpp"
 #include "actuate/journal.hpp"
-#include "agent/lock.hpp"
-#include "agent/restore.hpp"
+#include "failsafe/lock.hpp"
+#include "failsafe/restore.hpp"
 #include "test_store_tmp.hpp"
 #include "util/fs.hpp"
 #include "util/text.hpp"
@@ -129,7 +129,7 @@ TEST_CASE("intent recovery never cuts a limit below usage + margin and audits ea
   t.add("/p/a", 96 * kMiB, 80 * kMiB);   // raised 32M -> 96M; it grew to 80M since
   t.add("/p/b", 192 * kMiB, 20 * kMiB);  // the donor's cut (192M -> 128M) never happened
   t.add("/p/c", 48 * kMiB, 10 * kMiB);   // raised 32M -> 48M, still small: undone fully
-  agent::StatePaths p;
+  failsafe::StatePaths p;
   p.state_dir = t.dir.path + "/state";
   p.pin_dir = "";
   p.audit_log = t.dir.path + "/audit.jsonl";
@@ -140,7 +140,7 @@ TEST_CASE("intent recovery never cuts a limit below usage + margin and audits ea
        {{"cgroup", "/p/c"}, {"old", 32 * kMiB}, {"new", 48 * kMiB}}});
   REQUIRE(write_file_atomic(p.intent(), plan.dump() + "\n"));
 
-  auto r = agent::restore_node(t.h, p);
+  auto r = failsafe::restore_node(t.h, p);
   INFO((r.problems.empty() ? "" : r.problems.front()));
   CHECK(r.problems.empty());
   CHECK(t.read("/p/a", "memory.max") == std::to_string(88 * kMiB));  // 80M + 8M, not 32M
@@ -203,13 +203,13 @@ TEST_CASE("state files: atomic writes and appends never go through a symlink", "
 TEST_CASE("one agent per state dir: the lock is exclusive and names its holder", "[safety][lock]") {
   owtest::TempDir d;
   std::string path = d.path + "/lock";
-  auto first = agent::AgentLock::acquire(path, std::chrono::milliseconds(0));
+  auto first = failsafe::AgentLock::acquire(path, std::chrono::milliseconds(0));
   REQUIRE(first);
-  auto second = agent::AgentLock::acquire(path, std::chrono::milliseconds(60));
+  auto second = failsafe::AgentLock::acquire(path, std::chrono::milliseconds(60));
   REQUIRE_FALSE(second);
   CHECK(second.error().message().find("(pid " + std::to_string(::getpid()) + ") holds " + path) != std::string::npos);
   { auto gone = std::move(*first); }  // released: taken over at once
-  CHECK(agent::AgentLock::acquire(path, std::chrono::milliseconds(0)));
+  CHECK(failsafe::AgentLock::acquire(path, std::chrono::milliseconds(0)));
 }
 
 TEST_CASE("cgroup paths from config and flags are normalised the same way", "[safety][paths]") {

@@ -1,18 +1,18 @@
-// The /metrics web config file (agent/web_config.hpp): what is accepted and
+// The /metrics web config file (exporter/web_config.hpp): what is accepted and
 // how paths resolve; every refused form gives its one line. Basic auth
-// (agent/basic_auth.hpp): the header's decoding, bcrypt verification with
+// (exporter/basic_auth.hpp): the header's decoding, bcrypt verification with
 // libxcrypt, and the cache of successful verifications (bcrypt runs counted).
 #include <catch2/catch.hpp>
 #include <crypt.h>
 
 #include <fstream>
 
-#include "agent/basic_auth.hpp"
-#include "agent/web_config.hpp"
+#include "exporter/basic_auth.hpp"
+#include "exporter/web_config.hpp"
 #include "agent_helpers.hpp"
 
 using namespace ow;
-using namespace ow::agent;
+using namespace ow::exporter;
 
 namespace {
 

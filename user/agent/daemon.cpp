@@ -7,8 +7,8 @@
 namespace ow::agent {
 namespace detail {
 
-StatePaths state_paths(const DaemonOptions& o) {
-  StatePaths p;
+failsafe::StatePaths state_paths(const DaemonOptions& o) {
+  failsafe::StatePaths p;
   p.state_dir = o.state_dir;
   p.pin_dir = o.pin_dir;
   p.audit_log = o.cfg.audit_log;
@@ -23,25 +23,25 @@ uint64_t Daemon::guard_distance(uint64_t limit) const {
 Status Daemon::start() {
   if (auto s = mkdir_p(o_.state_dir); !s) return s;
   if (auto s = check_state_dir(o_.state_dir); !s) return s;
-  auto lock = AgentLock::acquire(paths_.lock_file(), std::chrono::milliseconds(o_.lock_wait_ms));
+  auto lock = failsafe::AgentLock::acquire(paths_.lock_file(), std::chrono::milliseconds(o_.lock_wait_ms));
   if (!lock) return lock.error();
   lock_.emplace(std::move(*lock));
   // Crash recovery first: nothing of a previous run may stay paused, throttled or hinted.
-  auto rr = restore_node(h_, paths_);
+  auto rr = failsafe::restore_node(h_, paths_);
   if (rr.total() > 0)
     spdlog::warn("a previous run left the node changed: restored {} setting(s), {} limit(s), {} GOMEMLIMIT "
                  "hint(s), {} pin(s)",
                  rr.settings, rr.limits, rr.hints, rr.pins);
   if (!rr.problems.empty()) return app_error("could not put back what a previous run left: " + rr.problems.front());
   if (auto s = journal_.load(); !s) return s;
-  for (const auto& w : protect_self()) spdlog::warn("self-protection: {}", w);
+  for (const auto& w : failsafe::protect_self()) spdlog::warn("self-protection: {}", w);
   // This thread runs the loop; threads started from here on start normal (util/sched.hpp).
   if (auto pr = raise_thread_priority(cfg_.loop_priority); !pr.warning.empty())
     spdlog::warn("event loop priority: {}", pr.warning);
   spdlog::debug("event loop priority: {}", thread_priority_text());
   // Before the first change to the node: whatever ends the agent, the guardian puts it back.
   if (cfg_.enforce || o_.hints) {
-    auto g = Guardian::start(h_, paths_, lock_->fd());
+    auto g = failsafe::Guardian::start(h_, paths_, lock_->fd());
     if (!g) return g.error();
     guardian_.emplace(std::move(*g));
     spdlog::debug("guardian pid {} restores the node if the agent dies", guardian_->pid());
@@ -121,12 +121,12 @@ Status Daemon::start() {
       else
         donor_hist_ = std::move(*d);
     }
-    RecommendWorkerOptions ro;
+    recsvc::RecommendWorkerOptions ro;
     ro.db_path = cfg_.db;
     ro.roots = roots_;
     ro.interval_ns = cfg_.recommend_interval_ns;
     ro.pods_log_dir = cfg_.recommend_pods_log_dir;
-    auto rw = RecommendWorker::open(ro, h_);
+    auto rw = recsvc::RecommendWorker::open(ro, h_);
     if (!rw)
       spdlog::warn("no recommendations: {}", rw.error().message());
     else
@@ -168,7 +168,7 @@ Status Daemon::start() {
     arm_roots();
   }
   // After the guardian's fork: the server has a thread of its own.
-  if (auto m = MetricsHooks::start(cfg_, roots_); !m)
+  if (auto m = exporter::MetricsHooks::start(cfg_, roots_); !m)
     return m.error();
   else
     metrics_ = std::move(*m);
@@ -177,7 +177,7 @@ Status Daemon::start() {
   if (hints_) hints_->start(metrics_ ? metrics_->hint_sink() : hintsvc::HintRunner::RoundSink{});
   // After the guardian's fork: the writer has a thread of its own.
   if (db_) {
-    history_ = std::make_unique<HistoryWriter>(std::move(*db_));
+    history_ = std::make_unique<store::HistoryWriter>(std::move(*db_));
     db_.reset();
   }
   if (rescue_active() && h_.version() == cg::Version::V1) {
@@ -195,7 +195,7 @@ Status Daemon::start() {
   // Then snapshots on their own thread (after the guardian's fork and the
   // signal mask), the loop woken through an eventfd; a timer on the loop
   // where the worker cannot start.
-  if (auto w = SnapshotWorker::start(*sampler_, cfg_.interval_ns); w) {
+  if (auto w = sampler::SnapshotWorker::start(*sampler_, cfg_.interval_ns); w) {
     snapper_ = std::move(*w);
     if (auto s = loop_->add_fd(snapper_->fd(), [this] { on_snapshot_ready(); }); !s) return s;
   } else {
@@ -222,7 +222,7 @@ void Daemon::store_recommendations() {
   if (metrics_) {  // /metrics: the latest recommended limit of each cgroup
     for (const auto& f : fresh) rec_limits_[f.row.path] = f.row.limit_bytes;
     std::erase_if(rec_limits_, [&](const auto& e) { return !h_.id_of(e.first); });  // gone: no series to export
-    metrics_->server().publish_recommendations(std::make_shared<const RecommendationTable>(rec_limits_));
+    metrics_->server().publish_recommendations(std::make_shared<const exporter::RecommendationTable>(rec_limits_));
   }
   for (const auto& f : fresh)
     spdlog::info("recommendation for {}: request {} limit {} ({} confidence): {}", f.name,
@@ -233,14 +233,14 @@ void Daemon::store_recommendations() {
 }
 
 // Only --manage children; Kubernetes-owned ones are refused by the step itself.
-void Daemon::enforce_recommendation(const NewRecommendation& f) {
+void Daemon::enforce_recommendation(const recsvc::NewRecommendation& f) {
   auto it = kids_.find(f.row.path);
   if (it == kids_.end()) return;
   Child& c = it->second;
   auto u = h_.read(c.path);
   if (!u) return;
   auto pol = config::cgroup_policy(cfg_, c.path);
-  RecommendApplier::Target t{u->limit_bytes, u->usage_bytes, pol.floor_bytes, pol.ceiling_bytes,
+  recsvc::RecommendApplier::Target t{u->limit_bytes, u->usage_bytes, pol.floor_bytes, pol.ceiling_bytes,
                              in_incident(c, mono_ns())};
   if (auto n = applier_->apply(f, t, !cfg_.enforce, wall_ns())) {
     c.last_limit = *n;
@@ -391,7 +391,7 @@ void Daemon::on_tick() {
   report_drops();
   refresh_children();
   sweep_descendants();
-  on_snapshot(take_snapshot(*sampler_));
+  on_snapshot(sampler::take_snapshot(*sampler_));
 }
 
 void Daemon::on_snapshot_ready() {
@@ -403,7 +403,7 @@ void Daemon::on_snapshot_ready() {
   on_snapshot(*t);
 }
 
-void Daemon::on_snapshot(const TakenSnapshot& t) {
+void Daemon::on_snapshot(const sampler::TakenSnapshot& t) {
   if (!t.snap) {
     spdlog::warn("snapshot failed: {}", t.error);
     return;
@@ -470,14 +470,14 @@ Status run_daemon(const DaemonOptions& o) {
   return s;
 }
 
-Result<RestoreReport> restore_state(const StatePaths& paths, int64_t wait_ms) {
+Result<failsafe::RestoreReport> restore_state(const failsafe::StatePaths& paths, int64_t wait_ms) {
   auto h = cg::Hierarchy::discover();
   if (!h) return h.error();
   if (auto s = mkdir_p(paths.state_dir); !s) return s.error();
   if (auto s = check_state_dir(paths.state_dir); !s) return s.error();
-  auto lock = AgentLock::acquire(paths.lock_file(), std::chrono::milliseconds(wait_ms));
+  auto lock = failsafe::AgentLock::acquire(paths.lock_file(), std::chrono::milliseconds(wait_ms));
   if (!lock) return lock.error();
-  return restore_node(*h, paths);
+  return failsafe::restore_node(*h, paths);
 }
 
 }  // namespace ow::agent

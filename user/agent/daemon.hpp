@@ -30,14 +30,14 @@
 // Every setting oomwatch changes other than limits (oom_kill_disable,
 // memory.high) is remembered in a journal under state_dir before it is
 // changed, and put back on exit, at the next start after a crash, by the
-// guardian when the agent dies (agent/guardian.hpp), and by `oomwatch
-// restore`. One agent per state dir (agent/lock.hpp). Ready (attached, first
+// guardian when the agent dies (failsafe/guardian.hpp), and by `oomwatch
+// restore`. One agent per state dir (failsafe/lock.hpp). Ready (attached, first
 // snapshot taken) is announced by agent/notify.hpp.
 #pragma once
 #include <cstdint>
 #include <string>
 
-#include "agent/restore.hpp"
+#include "failsafe/restore.hpp"
 #include "config/config.hpp"
 #include "util/result.hpp"
 
@@ -59,7 +59,7 @@ Status run_daemon(const DaemonOptions& o);
 
 // `oomwatch restore`: takes the state dir's lock (waiting up to wait_ms; an
 // error while an agent runs) and puts back what a previous run left
-// (agent/restore.hpp). audit_log "" = recovery is not audited.
-Result<RestoreReport> restore_state(const StatePaths& paths, int64_t wait_ms);
+// (failsafe/restore.hpp). audit_log "" = recovery is not audited.
+Result<failsafe::RestoreReport> restore_state(const failsafe::StatePaths& paths, int64_t wait_ms);
 
 }  // namespace ow::agent

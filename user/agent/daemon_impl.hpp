@@ -20,18 +20,18 @@
 #include "agent/birth_watch.hpp"
 #include "agent/cgroup_watch.hpp"
 #include "agent/donor_history.hpp"
-#include "agent/recommend_apply.hpp"
-#include "agent/recommend_worker.hpp"
-#include "agent/guardian.hpp"
-#include "agent/history_writer.hpp"
+#include "recsvc/apply.hpp"
+#include "recsvc/worker.hpp"
+#include "failsafe/guardian.hpp"
+#include "store/writer.hpp"
 #include "agent/incident_trace.hpp"
-#include "agent/lock.hpp"
-#include "agent/metrics_hooks.hpp"
+#include "failsafe/lock.hpp"
+#include "exporter/hooks.hpp"
 #include "agent/loop.hpp"
 #include "agent/notify.hpp"
 #include "agent/oom_source.hpp"
-#include "agent/protect.hpp"
-#include "agent/snapshot_worker.hpp"
+#include "failsafe/protect.hpp"
+#include "sampler/worker.hpp"
 #include "agent/usage_window.hpp"
 #include "bpf/events.hpp"
 #include "bpf/loader.hpp"
@@ -53,7 +53,7 @@
 
 namespace ow::agent::detail {
 
-StatePaths state_paths(const DaemonOptions& o);
+failsafe::StatePaths state_paths(const DaemonOptions& o);
 
 // Direct child cgroups of rel (relative paths), sorted, each with its
 // cgroup id: the d_ino readdir reports, the inode number a stat would give
@@ -118,7 +118,7 @@ class Daemon {
   void on_kill(const bpf::OomKill& k);
   void on_tick();  // a snapshot taken here and now (at start, or without the worker)
   void on_snapshot_ready();  // the worker's snapshot
-  void on_snapshot(const TakenSnapshot& t);
+  void on_snapshot(const sampler::TakenSnapshot& t);
   void report_drops();
   void on_v1_oom(const std::string& path);
   void on_v2_events();
@@ -170,9 +170,9 @@ class Daemon {
   DaemonOptions o_;
   config::Config cfg_;
   cg::Hierarchy h_;
-  StatePaths paths_;
-  std::optional<AgentLock> lock_;
-  std::optional<Guardian> guardian_;
+  failsafe::StatePaths paths_;
+  std::optional<failsafe::AgentLock> lock_;
+  std::optional<failsafe::Guardian> guardian_;
   actuate::Journal journal_;
   actuate::Actuator act_;
   UsageWindow window_;
@@ -182,20 +182,20 @@ class Daemon {
   std::unique_ptr<bpf::Loader> loader_;
   std::unique_ptr<OomSource> oom_;
   std::unique_ptr<sampler::Sampler> sampler_;
-  std::unique_ptr<SnapshotWorker> snapper_;  // owns sampler_ once started (agent/snapshot_worker.hpp)
-  std::optional<store::HistoryStore> db_;  // opened at start, then owned by history_ (agent/history_writer.hpp)
-  std::unique_ptr<HistoryWriter> history_;
+  std::unique_ptr<sampler::SnapshotWorker> snapper_;  // owns sampler_ once started (sampler/worker.hpp)
+  std::optional<store::HistoryStore> db_;  // opened at start, then owned by history_ (store/writer.hpp)
+  std::unique_ptr<store::HistoryWriter> history_;
   std::optional<V2EventsWatch> v2w_;
-  std::unique_ptr<MetricsHooks> metrics_;  // /metrics (--listen); nullptr: off
+  std::unique_ptr<exporter::MetricsHooks> metrics_;  // /metrics (--listen); nullptr: off
   std::unique_ptr<hintsvc::HintRunner> hints_;
   std::unique_ptr<DonorHistory> donor_hist_;
   std::vector<std::string> donor_live_;  // the children donor_hist_ was last told of, in kids_ order
-  std::unique_ptr<RecommendWorker> recs_;
-  std::optional<RecommendApplier> applier_;  // [recommend] enforce = true
+  std::unique_ptr<recsvc::RecommendWorker> recs_;
+  std::optional<recsvc::RecommendApplier> applier_;  // [recommend] enforce = true
   std::unique_ptr<IncidentTrace> itrace_;    // trace_on_incident (nullptr: off)
   void store_recommendations();
   std::map<std::string, uint64_t> rec_limits_;  // path -> latest recommended limit, for /metrics
-  void enforce_recommendation(const NewRecommendation& f);
+  void enforce_recommendation(const recsvc::NewRecommendation& f);
   std::vector<std::string> roots_;
   std::map<std::string, Child> kids_;
   std::map<std::string, ManagedRoot> mroots_;

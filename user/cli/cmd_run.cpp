@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/daemon.hpp"
-#include "agent/metrics_hooks.hpp"
+#include "exporter/hooks.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "util/log.hpp"
@@ -83,8 +83,8 @@ int do_run(const RunOpts& o) {
     if (cfg.listen.empty())
       return fail(kExitUsage, "--web-config-file " + cfg.web_config_file +
                                   ": there is no /metrics listener to protect (give --listen or listen in the config)");
-    agent::MetricsOptions probe;
-    if (auto st = agent::apply_web_config(cfg.web_config_file, probe); !st)
+    exporter::MetricsOptions probe;
+    if (auto st = exporter::apply_web_config(cfg.web_config_file, probe); !st)
       return fail(st.error());
   }
   if (o.o_loop_priority->count()) {
@@ -166,7 +166,7 @@ void add_run(CLI::App& app, Action& action) {
 
 void add_restore(CLI::App& app, Action& action) {
   struct RestoreOpts {
-    agent::StatePaths paths;
+    failsafe::StatePaths paths;
     std::string wait = "0s";
     bool json = false;
   };

@@ -12,7 +12,7 @@
 //   db = "/var/lib/oomwatch/history.db"
 //   listen = "127.0.0.1:9721"       # /metrics for Prometheus on ADDR:PORT; "" (default) = off
 //   metrics_max_cgroups = 2000      # at most this many cgroups on /metrics (managed first)
-//   web_config_file = "/etc/oomwatch/web.yml"  # /metrics TLS and basic auth (agent/web_config.hpp); needs listen
+//   web_config_file = "/etc/oomwatch/web.yml"  # /metrics TLS and basic auth (exporter/web_config.hpp); needs listen
 //   log_level = "info"              # debug, info, warn, error
 //   loop_priority = "fifo"          # event loop thread: fifo (SCHED_FIFO 1), nice (-10), normal (util/sched.hpp)
 //   gomemlimit_interval = "30s"     # GOMEMLIMIT hints recomputed this often

@@ -119,7 +119,7 @@ PublishReport Publisher::publish(const Target& t, const Breakdown& b) {
   }
   std::string v = std::to_string(b.gomemlimit_bytes);
   // The file first: it is also the record `oomwatch restore` and the guardian
-  // withdraw hints from (agent/restore.hpp), so no xattr exists without one.
+  // withdraw hints from (failsafe/restore.hpp), so no xattr exists without one.
   r.file = write_atomic(opts_.hint_dir, std::to_string(t.cgroup_id), v + "\n");
   if (::setxattr(t.cgroup_dir.c_str(), opts_.xattr_name.c_str(), v.data(), v.size(), 0) != 0)
     r.xattr = sys_error("set " + opts_.xattr_name + " on", t.cgroup_dir);

@@ -1,6 +1,6 @@
 // The agent's metric families (what `oomwatch run --listen` serves on
 // /metrics), made from plain figures. Pure: the daemon and the HTTP server
-// (agent/metrics_server.hpp) gather the figures; this file names, labels and
+// (exporter/server.hpp) gather the figures; this file names, labels and
 // caps them, and metrics/exposition renders them.
 //
 // Per cgroup (labels: cgroup, plus namespace/pod/container when known):

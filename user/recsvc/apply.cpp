@@ -1,4 +1,4 @@
-#include "agent/recommend_apply.hpp"
+#include "recsvc/apply.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -9,7 +9,7 @@
 #include "util/log.hpp"
 #include "util/text.hpp"
 
-namespace ow::agent {
+namespace ow::recsvc {
 namespace {
 
 nlohmann::ordered_json record(const NewRecommendation& r, uint64_t before, uint64_t after, bool dry_run, int64_t ts,
@@ -79,4 +79,4 @@ std::optional<uint64_t> RecommendApplier::apply(const NewRecommendation& r, cons
   return step.new_limit_bytes;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::recsvc

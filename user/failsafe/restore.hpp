@@ -1,7 +1,7 @@
 // Putting the node back: everything a run of the agent changed outside its
 // own files, undone from what it left in its state dir. One function serves
 // the agent's start (a previous run crashed), its clean exit, the guardian
-// (the agent died: agent/guardian.hpp) and `oomwatch restore`.
+// (the agent died: failsafe/guardian.hpp) and `oomwatch restore`.
 //
 // What is put back:
 //   - settings in the journal (v1 memory.oom_control oom_kill_disable, v2
@@ -13,7 +13,7 @@
 //     <state_dir>/gomemlimit): the xattr on the cgroup, the file, the entry
 //     in the pinned map (unpinned once empty);
 //   - the agent's other pins under pin_dir, and its ready file.
-// The caller holds the state dir's lock (agent/lock.hpp).
+// The caller holds the state dir's lock (failsafe/lock.hpp).
 #pragma once
 #include <string>
 #include <vector>
@@ -21,7 +21,7 @@
 #include "cgroup/hierarchy.hpp"
 #include "util/result.hpp"
 
-namespace ow::agent {
+namespace ow::failsafe {
 
 struct StatePaths {
   std::string state_dir = "/run/oomwatch";
@@ -53,4 +53,4 @@ RestoreReport restore_node(const cg::Hierarchy& h, const StatePaths& p);
 // hints through HintService; this is for the ones a dead run left).
 int withdraw_hints(const cg::Hierarchy& h, const StatePaths& p, std::vector<std::string>& problems);
 
-}  // namespace ow::agent
+}  // namespace ow::failsafe

@@ -1,4 +1,4 @@
-#include "agent/guardian.hpp"
+#include "failsafe/guardian.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include "util/fs.hpp"
 #include "util/log.hpp"
 
-namespace ow::agent {
+namespace ow::failsafe {
 namespace {
 
 void close_all_but(std::initializer_list<int> keep) {
@@ -112,4 +112,4 @@ void Guardian::stop() {
   pid_ = -1;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::failsafe

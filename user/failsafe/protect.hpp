@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-namespace ow::agent {
+namespace ow::failsafe {
 
 std::vector<std::string> protect_self();
 
-}  // namespace ow::agent
+}  // namespace ow::failsafe

@@ -1,4 +1,4 @@
-#include "agent/lock.hpp"
+#include "failsafe/lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -8,7 +8,7 @@
 
 #include "util/fs.hpp"
 
-namespace ow::agent {
+namespace ow::failsafe {
 
 Result<AgentLock> AgentLock::acquire(const std::string& path, std::chrono::milliseconds wait) {
   AgentLock l;
@@ -34,4 +34,4 @@ Result<AgentLock> AgentLock::acquire(const std::string& path, std::chrono::milli
   return l;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::failsafe

@@ -1,4 +1,4 @@
-#include "agent/web_config.hpp"
+#include "exporter/web_config.hpp"
 
 #include <regex>
 
@@ -6,7 +6,7 @@
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
-namespace ow::agent {
+namespace ow::exporter {
 namespace {
 
 using json = nlohmann::json;
@@ -144,4 +144,4 @@ Result<WebConfig> load_web_config(const std::string& path) {
   return c;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

@@ -1,4 +1,4 @@
-#include "agent/restore.hpp"
+#include "failsafe/restore.hpp"
 
 #include <bpf/bpf.h>
 #include <dirent.h>
@@ -16,7 +16,7 @@
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
-namespace ow::agent {
+namespace ow::failsafe {
 namespace {
 
 // The pins the agent's Loader makes (bpf/loader.cpp pin_maps) besides the hint map.
@@ -119,4 +119,4 @@ RestoreReport restore_node(const cg::Hierarchy& h, const StatePaths& p) {
   return r;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::failsafe

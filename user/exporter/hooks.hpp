@@ -1,6 +1,6 @@
 // The daemon's side of /metrics: the few calls the loop thread makes (after
 // each snapshot, after each audited decision) to keep the agent's counters
-// and hand immutable copies to the HTTP server (agent/metrics_server.hpp).
+// and hand immutable copies to the HTTP server (exporter/server.hpp).
 // Nothing here blocks: a publish is a pointer swap.
 #pragma once
 #include <functional>
@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "hintsvc/service.hpp"
-#include "agent/metrics_server.hpp"
+#include "exporter/server.hpp"
 #include "config/config.hpp"
 #include "policy/realloc.hpp"
 
-namespace ow::agent {
+namespace ow::exporter {
 
-// Reads the web config file (agent/web_config.hpp) and sets o's TLS
+// Reads the web config file (exporter/web_config.hpp) and sets o's TLS
 // context (certificate and key loaded), users and client_certs from it.
 // Errors are usage errors of one line naming the file. `run` calls it
 // before starting, so a bad file stops the agent before it changes anything.
@@ -45,4 +45,4 @@ class MetricsHooks {
   metrics::AgentFigures fig_;
 };
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

@@ -13,8 +13,8 @@
 //
 // Serves GET and HEAD of /metrics (text format 0.0.4) and of / (a pointer to
 // /metrics); another path is 404, another method (CONNECT included) 405.
-// With a web config (agent/web_config.hpp): HTTPS only (agent/metrics_tls.hpp)
-// and/or basic auth (agent/basic_auth.hpp; a request without valid
+// With a web config (exporter/web_config.hpp): HTTPS only (exporter/tls.hpp)
+// and/or basic auth (exporter/basic_auth.hpp; a request without valid
 // credentials is 401). Every error answer closes the connection. Start it
 // after the guardian's fork (fork and threads do not mix).
 #pragma once
@@ -28,9 +28,9 @@
 #include <thread>
 #include <vector>
 
-#include "agent/basic_auth.hpp"
-#include "agent/http_guard.hpp"
-#include "agent/metrics_tls.hpp"
+#include "exporter/basic_auth.hpp"
+#include "exporter/http_guard.hpp"
+#include "exporter/tls.hpp"
 #include "metrics/registry.hpp"
 #include "sampler/sample.hpp"
 #include "util/fd.hpp"
@@ -42,7 +42,7 @@ struct event_base;
 struct evhttp;
 struct evhttp_request;
 
-namespace ow::agent {
+namespace ow::exporter {
 
 // What the hint worker published: by relative cgroup path.
 struct HintFigures {
@@ -56,7 +56,7 @@ using RecommendationTable = std::map<std::string, uint64_t>;
 
 struct MetricsOptions {
   ListenAddr addr;
-  // agent/http_guard.hpp: connections open at once (more are closed as they
+  // exporter/http_guard.hpp: connections open at once (more are closed as they
   // come), and the time a connection has to complete a request.
   size_t max_connections = 64;
   std::chrono::seconds request_deadline{15};
@@ -114,4 +114,4 @@ class MetricsServer {
 // CPU time and resident memory of this process, from /proc/self.
 metrics::ProcessFigures read_process_figures();
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

@@ -1,4 +1,4 @@
-#include "agent/http_guard.hpp"
+#include "exporter/http_guard.hpp"
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-namespace ow::agent {
+namespace ow::exporter {
 
 namespace {
 constexpr timeval kSweep{0, 250'000};  // while any connection is open
@@ -76,4 +76,4 @@ void HttpGuard::sweep() {
   if (conns_.empty()) event_del(timer_);
 }
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

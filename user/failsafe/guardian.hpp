@@ -4,10 +4,10 @@
 //
 // It holds the read end of a pipe whose write end only the agent has; when
 // the agent dies the kernel closes that end, read() returns EOF, and the
-// guardian runs restore_node() (agent/restore.hpp) from the state files and
+// guardian runs restore_node() (failsafe/restore.hpp) from the state files and
 // exits. It runs in its own session (a closed terminal's SIGHUP and Ctrl-C's
 // SIGINT do not reach it), ignores SIGTERM/SIGINT/SIGHUP/SIGPIPE, has
-// oom_score_adj -1000, and keeps the agent's lock (agent/lock.hpp) until it
+// oom_score_adj -1000, and keeps the agent's lock (failsafe/lock.hpp) until it
 // has finished. Only SIGKILL of the guardian itself (or of the whole service
 // cgroup) stops it; `oomwatch restore` (ExecStopPost in the systemd unit)
 // covers that case.
@@ -16,12 +16,12 @@
 
 #include <utility>
 
-#include "agent/restore.hpp"
+#include "failsafe/restore.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "util/fd.hpp"
 #include "util/result.hpp"
 
-namespace ow::agent {
+namespace ow::failsafe {
 
 class Guardian {
  public:
@@ -50,4 +50,4 @@ class Guardian {
   pid_t pid_ = -1;
 };
 
-}  // namespace ow::agent
+}  // namespace ow::failsafe

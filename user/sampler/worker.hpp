@@ -24,7 +24,7 @@
 #include "util/result.hpp"
 #include "util/worker.hpp"
 
-namespace ow::agent {
+namespace ow::sampler {
 
 struct TakenSnapshot {
   std::shared_ptr<const sampler::Snapshot> snap;  // null when the snapshot failed
@@ -62,4 +62,4 @@ class SnapshotWorker {
   Worker worker_;                       // last: stopped before the rest goes
 };
 
-}  // namespace ow::agent
+}  // namespace ow::sampler

@@ -1,4 +1,4 @@
-#include "agent/metrics_tls.hpp"
+#include "exporter/tls.hpp"
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -11,7 +11,7 @@
 
 #include "util/fs.hpp"
 
-namespace ow::agent {
+namespace ow::exporter {
 namespace {
 
 // The reason of OpenSSL's most recent error (its queue emptied), or fallback.
@@ -137,4 +137,4 @@ bufferevent* MetricsTls::make_bev(event_base* base) const {
   return bev;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

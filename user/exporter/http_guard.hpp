@@ -22,12 +22,12 @@ struct event;
 struct event_base;
 struct evhttp_request;
 
-namespace ow::agent {
+namespace ow::exporter {
 
 class HttpGuard {
  public:
   // make: a connection's bufferevent without its socket (evhttp sets it),
-  // e.g. a TLS one (agent/metrics_tls.hpp); empty: a plain socket one.
+  // e.g. a TLS one (exporter/tls.hpp); empty: a plain socket one.
   using MakeBev = std::function<bufferevent*(event_base*)>;
   HttpGuard(event_base* base, size_t cap, std::chrono::seconds deadline, MakeBev make = {});
   ~HttpGuard();  // after evhttp_free, before event_base_free
@@ -59,4 +59,4 @@ class HttpGuard {
   uint64_t refused_ = 0, cut_ = 0;
 };
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

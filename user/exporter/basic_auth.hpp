@@ -1,4 +1,4 @@
-// Basic authentication for the /metrics server (agent/web_config.hpp's
+// Basic authentication for the /metrics server (exporter/web_config.hpp's
 // basic_auth_users): user -> bcrypt hash, verified with libxcrypt.
 //
 // bcrypt is slow on purpose (cost 10: tens of milliseconds of CPU), and a
@@ -20,7 +20,7 @@
 
 struct crypt_data;
 
-namespace ow::agent {
+namespace ow::exporter {
 
 class BasicAuth {
  public:
@@ -52,4 +52,4 @@ class BasicAuth {
 // has no ':' or a NUL in the password. Pure.
 bool decode_basic(const char* authorization, std::string& user, std::string& password);
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

@@ -12,10 +12,10 @@
 #include <string>
 
 #include "actuate/apply.hpp"
-#include "agent/recommend_worker.hpp"
+#include "recsvc/worker.hpp"
 #include "recommend/enforce.hpp"
 
-namespace ow::agent {
+namespace ow::recsvc {
 
 class RecommendApplier {
  public:
@@ -36,4 +36,4 @@ class RecommendApplier {
   std::map<std::string, int64_t> last_;  // path -> when its limit was last changed (or dry-run planned)
 };
 
-}  // namespace ow::agent
+}  // namespace ow::recsvc

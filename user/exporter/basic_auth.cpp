@@ -1,4 +1,4 @@
-#include "agent/basic_auth.hpp"
+#include "exporter/basic_auth.hpp"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string_view>
 
-namespace ow::agent {
+namespace ow::exporter {
 bool decode_basic(const char* authorization, std::string& user, std::string& password) {
   if (!authorization) return false;
   std::string_view v(authorization);
@@ -38,7 +38,7 @@ bool decode_basic(const char* authorization, std::string& user, std::string& pas
 BasicAuth::BasicAuth(std::map<std::string, std::string> users, bool cache)
     : users_(std::move(users)), use_cache_(cache), scratch_(std::make_unique<crypt_data>()) {
   // libcrypto (SHA-256, base64) without TLS would initialise itself on first
-  // use and read openssl.cnf; as in agent/metrics_tls.cpp, it never does.
+  // use and read openssl.cnf; as in exporter/tls.cpp, it never does.
   OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
 }
 
@@ -88,4 +88,4 @@ bool BasicAuth::allow(const char* authorization) {
   return ok;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

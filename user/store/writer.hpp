@@ -25,7 +25,7 @@
 #include "store/history.hpp"
 #include "util/worker.hpp"
 
-namespace ow::agent {
+namespace ow::store {
 
 class HistoryWriter {
  public:
@@ -55,4 +55,4 @@ class HistoryWriter {
   Worker worker_;  // last: stopped before the rest goes
 };
 
-}  // namespace ow::agent
+}  // namespace ow::store

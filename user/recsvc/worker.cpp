@@ -1,4 +1,4 @@
-#include "agent/recommend_worker.hpp"
+#include "recsvc/worker.hpp"
 
 #include <chrono>
 #include <string_view>
@@ -10,7 +10,7 @@
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
-namespace ow::agent {
+namespace ow::recsvc {
 namespace {
 
 Result<store::HistoryStore> open_ro(const std::string& path) {
@@ -102,4 +102,4 @@ void RecommendWorker::run() {
   });
 }
 
-}  // namespace ow::agent
+}  // namespace ow::recsvc

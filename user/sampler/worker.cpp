@@ -1,4 +1,4 @@
-#include "agent/snapshot_worker.hpp"
+#include "sampler/worker.hpp"
 
 #include <spdlog/spdlog.h>
 #include <malloc.h>
@@ -11,7 +11,7 @@
 #include "util/clock.hpp"
 #include "util/fs.hpp"
 
-namespace ow::agent {
+namespace ow::sampler {
 
 TakenSnapshot take_snapshot(sampler::Sampler& s) {
   TakenSnapshot t;
@@ -105,4 +105,4 @@ void SnapshotWorker::run() {
   }
 }
 
-}  // namespace ow::agent
+}  // namespace ow::sampler

@@ -21,7 +21,7 @@
 
 #include "util/result.hpp"
 
-namespace ow::agent {
+namespace ow::exporter {
 
 enum class ClientAuth { none, require_and_verify };
 enum class TlsMin { tls12, tls13 };
@@ -42,4 +42,4 @@ Result<WebConfig> parse_web_config(const std::string& text, const std::string& d
 // (usage errors) start with the path.
 Result<WebConfig> load_web_config(const std::string& path);
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

@@ -1,4 +1,4 @@
-#include "agent/metrics_server.hpp"
+#include "exporter/server.hpp"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -15,14 +15,14 @@
 #include <cstdio>
 #include <cstring>
 
-#include "agent/http_guard.hpp"
+#include "exporter/http_guard.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/version.hpp"
 
-namespace ow::agent {
+namespace ow::exporter {
 namespace {
 
 constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -131,7 +131,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
   evhttp_set_max_headers_size(s->http_, 16 * 1024);
   evhttp_set_max_body_size(s->http_, 0);
   evhttp_set_gencb(s->http_, &MetricsServer::on_request, s.get());
-  // A whole request within a deadline, a cap on connections (agent/http_guard.hpp).
+  // A whole request within a deadline, a cap on connections (exporter/http_guard.hpp).
   // With TLS, each connection's bufferevent is a TLS one.
   HttpGuard::MakeBev make;
   if (s->o_.tls) make = [tls = s->o_.tls](event_base* b) { return tls->make_bev(b); };
@@ -274,4 +274,4 @@ void MetricsServer::on_request(evhttp_request* req, void* self) {
   }
 }
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

@@ -1,10 +1,10 @@
-#include "agent/history_writer.hpp"
+#include "store/writer.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <exception>
 
-namespace ow::agent {
+namespace ow::store {
 
 HistoryWriter::HistoryWriter(store::HistoryStore db) : db_(std::move(db)) {
   worker_.start("ow-history", [this] { run(); });
@@ -80,4 +80,4 @@ void HistoryWriter::run() {
   }
 }
 
-}  // namespace ow::agent
+}  // namespace ow::store

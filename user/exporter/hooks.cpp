@@ -1,14 +1,14 @@
-#include "agent/metrics_hooks.hpp"
+#include "exporter/hooks.hpp"
 
 #include <mutex>
 #include <unordered_map>
 
 #include "k8s/identity.hpp"
 #include "k8s/kubelet_logs.hpp"
-#include "agent/web_config.hpp"
+#include "exporter/web_config.hpp"
 #include "util/clock.hpp"
 
-namespace ow::agent {
+namespace ow::exporter {
 namespace {
 
 // namespace/pod/container labels of Kubernetes cgroups, from the kubelet's log
@@ -115,4 +115,4 @@ std::function<void(const hintsvc::HintService&)> MetricsHooks::hint_sink() const
   };
 }
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

@@ -1,7 +1,7 @@
 // One agent per node (per state dir): `run` and `restore` hold an exclusive
 // flock(2) on <state_dir>/lock while they work. The kernel drops the lock when
 // the last holder dies, so a lock left by a dead agent is simply taken over.
-// The agent's guardian (agent/guardian.hpp) inherits the same lock, so a new
+// The agent's guardian (failsafe/guardian.hpp) inherits the same lock, so a new
 // agent cannot start while a dead one's settings are still being put back.
 #pragma once
 #include <chrono>
@@ -10,7 +10,7 @@
 #include "util/fd.hpp"
 #include "util/result.hpp"
 
-namespace ow::agent {
+namespace ow::failsafe {
 
 class AgentLock {
  public:
@@ -24,4 +24,4 @@ class AgentLock {
   UniqueFd fd_;
 };
 
-}  // namespace ow::agent
+}  // namespace ow::failsafe

@@ -24,7 +24,7 @@
 #include "store/history.hpp"
 #include "util/worker.hpp"
 
-namespace ow::agent {
+namespace ow::recsvc {
 
 struct RecommendWorkerOptions {
   std::string db_path;
@@ -64,4 +64,4 @@ class RecommendWorker {
   Worker worker_;                         // last: stopped before the rest goes
 };
 
-}  // namespace ow::agent
+}  // namespace ow::recsvc

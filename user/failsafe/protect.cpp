@@ -1,4 +1,4 @@
-#include "agent/protect.hpp"
+#include "failsafe/protect.hpp"
 
 #include <signal.h>
 #include <sys/mman.h>
@@ -9,7 +9,7 @@
 #define MCL_ONFAULT 4
 #endif
 
-namespace ow::agent {
+namespace ow::failsafe {
 
 std::vector<std::string> protect_self() {
   std::vector<std::string> warnings;
@@ -29,4 +29,4 @@ std::vector<std::string> protect_self() {
   return warnings;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::failsafe

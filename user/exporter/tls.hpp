@@ -1,4 +1,4 @@
-// TLS for the /metrics server (agent/web_config.hpp's tls_server_config):
+// TLS for the /metrics server (exporter/web_config.hpp's tls_server_config):
 // an OpenSSL server context made once at start, and one libevent
 // bufferevent_openssl per accepted connection, which evhttp reads and
 // writes in clear while the socket carries TLS.
@@ -12,14 +12,14 @@
 #pragma once
 #include <memory>
 
-#include "agent/web_config.hpp"
+#include "exporter/web_config.hpp"
 #include "util/result.hpp"
 
 struct bufferevent;
 struct event_base;
 struct ssl_ctx_st;
 
-namespace ow::agent {
+namespace ow::exporter {
 
 class MetricsTls {
  public:
@@ -38,4 +38,4 @@ class MetricsTls {
   ssl_ctx_st* ctx_ = nullptr;
 };
 
-}  // namespace ow::agent
+}  // namespace ow::exporter

@@ -26,7 +26,8 @@ void Daemon::arm_roots() {
     mr.id = h_.id_of(r).value_or(0);
     auto ev = h_.events(r);
     if (h_.version() == cg::Version::V1 && ev) {
-      if (ev->oom_kill_disable && !journal_.has(r, "memory.oom_control")) {
+      if (policy::v1_arm_step(true, ev->oom_kill_disable, journal_.has(r, "memory.oom_control")) ==
+          policy::V1Arm::leave) {
         spdlog::warn("{} has oom_kill_disable 1 already (not set by oomwatch): left as it is", printable(r));
       } else {
         std::vector<std::string> keep;
@@ -197,18 +198,11 @@ std::map<std::string, Child>::iterator Daemon::drop_child(std::map<std::string, 
 
 void Daemon::tell_donor_history() {
   if (!donor_hist_) return;
-  bool same = donor_live_.size() == kids_.size();
-  if (same) {
-    auto k = kids_.begin();
-    for (const auto& p : donor_live_)
-      if (p != (k++)->first) {
-        same = false;
-        break;
-      }
-  }
-  if (same) return;
-  donor_live_.clear();
-  for (const auto& [p, c] : kids_) donor_live_.push_back(p);
+  std::vector<std::string> live;
+  live.reserve(kids_.size());
+  for (const auto& [p, c] : kids_) live.push_back(p);
+  if (live == donor_live_) return;
+  donor_live_ = std::move(live);
   donor_hist_->set_live(donor_live_);
 }
 
@@ -259,7 +253,7 @@ void Daemon::arm(Child& c) {
   if (h_.version() == cg::Version::V1) {
     auto ev = h_.events(c.path);
     if (!ev) return;
-    if (!ev->oom_kill_disable) {
+    if (policy::v1_arm_step(false, ev->oom_kill_disable, false) == policy::V1Arm::arm) {
       if (auto s = journal_.remember(c.path, "memory.oom_control", "0"); !s) {
         spdlog::error("not arming {}: journal: {}", c.path, s.error().message());
         return;
@@ -292,16 +286,14 @@ void Daemon::arm(Child& c) {
 // birth and every memory.max write, on the path a new child waits on.
 void Daemon::update_guard(Child& c) {
   auto high = h_.high(c.path);
-  if (!high) return;
-  if (c.guard_bytes == 0 && *high != kUnlimited) return;  // someone else's memory.high: leave it
-  if (c.guard_bytes != 0 && *high != c.guard_bytes) return;  // changed behind our back
+  if (!high || !policy::guard_is_ours(c.guard_bytes, *high)) return;
   auto limit = h_.limit(c.path);
   if (!limit || (*limit == kUnlimited && *high == kUnlimited)) return;  // no limit yet: nothing to guard
   auto usage = h_.usage(c.path);
   if (!usage) return;
-  auto want = policy::rescue_high_bytes(*limit, *usage);
-  uint64_t v = want ? *want : kUnlimited;
-  if (v == *high) return;
+  auto write = policy::guard_write(*high, *limit, *usage);
+  if (!write) return;
+  const uint64_t v = *write;
   if (c.guard_bytes == 0) {
     if (auto s = journal_.remember(c.path, "memory.high", "max"); !s) return;
   }

@@ -37,7 +37,9 @@
 #include "bpf/loader.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "hintsvc/runner.hpp"
+#include "policy/arming.hpp"
 #include "policy/audit.hpp"
+#include "policy/pressure.hpp"
 #include "policy/realloc.hpp"
 #include "policy/rescue.hpp"
 #include "sampler/sampler.hpp"
@@ -115,6 +117,13 @@ class Daemon {
 
  private:
   bool rescue_active() const { return cfg_.enforce && cfg_.rescue; }
+  // start()'s steps, in order (daemon_start.cpp).
+  Status take_node();
+  Status open_kernel_side();
+  Status open_services();
+  Status watch_events();
+  Status start_threads();
+  Status go_ready();
   void on_kill(const bpf::OomKill& k);
   void on_tick();  // a snapshot taken here and now (at start, or without the worker)
   void on_snapshot_ready();  // the worker's snapshot
@@ -164,8 +173,9 @@ class Daemon {
                        std::set<std::string>& fresh);
   policy::Plan plan_with_fresh_donors(policy::Incident& in, std::set<std::string>& fresh);
   int64_t kernel_signal(const std::string& path, int64_t t0, const char*& from) const;
-  bool short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const;
-  uint64_t guard_distance(uint64_t limit) const;
+  // The page cache in path (memory.stat's active and inactive file): what
+  // the kernel can reclaim before it needs more memory.
+  uint64_t file_cache_bytes(const std::string& path) const;
 
   DaemonOptions o_;
   config::Config cfg_;

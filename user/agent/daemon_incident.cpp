@@ -11,20 +11,15 @@ namespace ow::agent::detail {
 // pages is within the guard of the limit. A cgroup full of page cache is not
 // short of memory (the kernel drops cache); growing its limit for every
 // reclaim would feed the cache forever.
-bool Daemon::short_of_memory(const std::string& path, uint64_t usage, uint64_t limit) const {
-  if (limit == kUnlimited) return false;
+uint64_t Daemon::file_cache_bytes(const std::string& path) const {
   auto st = h_.stat(path);
-  uint64_t file = 0;
-  if (st) {
-    auto get = [&](const char* k) {
-      auto it = st->find(k);
-      return it == st->end() ? uint64_t{0} : it->second;
-    };
-    bool v1 = h_.version() == cg::Version::V1;
-    file = v1 ? get("total_inactive_file") + get("total_active_file") : get("inactive_file") + get("active_file");
-  }
-  uint64_t hard = usage > file ? usage - file : 0;
-  return hard + guard_distance(limit) >= limit;
+  if (!st) return 0;
+  auto get = [&](const char* k) {
+    auto it = st->find(k);
+    return it == st->end() ? uint64_t{0} : it->second;
+  };
+  if (h_.version() == cg::Version::V1) return get("total_inactive_file") + get("total_active_file");
+  return get("inactive_file") + get("active_file");
 }
 
 // The kernel's own timestamp of a limit signal: the end of the last reclaim
@@ -95,7 +90,9 @@ void Daemon::on_v2_events() {
       auto u = h_.read(p);
       // Throttled at the memory.high guard, the kernel holds usage near the
       // guard, so that is the limit to measure against.
-      if (!u || !short_of_memory(p, u->usage_bytes, c.guard_bytes ? c.guard_bytes : u->limit_bytes)) continue;
+      if (!u || !policy::short_of_memory(u->usage_bytes, file_cache_bytes(p),
+                                         c.guard_bytes ? c.guard_bytes : u->limit_bytes))
+        continue;
     }
     if (grew) incident(policy::TriggerKind::pressure, p, 0, h_.usage(p).value_or(0), kernel_signal(p, now, from), from);
   }

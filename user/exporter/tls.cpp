@@ -32,10 +32,22 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 // this callback gives none, so such a key fails to load.
 int no_passphrase(char*, int, int, void*) { return 0; }
 
-Result<std::string> read_pem(const std::string& path, const std::string& key) {
+// A PEM file read whole (bounded, never a FIFO) and opened as a memory BIO.
+// The BIO reads text in place, so the two live and die together, at one
+// address (a moved short string would leave the BIO pointing at nothing).
+struct Pem {
+  std::string text;
+  BioPtr bio;
+};
+
+Result<std::unique_ptr<Pem>> open_pem(const std::string& path, const std::string& key) {
   auto t = read_input_file(path, kMaxConfigBytes, "TLS file");
   if (!t) return usage_error("tls_server_config." + key + ": " + t.error().message());
-  return t;
+  auto pem = std::make_unique<Pem>();
+  pem->text = std::move(*t);
+  pem->bio.reset(BIO_new_mem_buf(pem->text.data(), static_cast<int>(pem->text.size())));
+  if (!pem->bio) return app_error("out of memory reading " + path);
+  return pem;
 }
 
 Error bad(const std::string& key, const std::string& path, const std::string& why) {
@@ -44,16 +56,15 @@ Error bad(const std::string& key, const std::string& path, const std::string& wh
 
 // cert_file: the server's certificate first, then any intermediates.
 Status load_chain(SSL_CTX* ctx, const std::string& path) {
-  auto pem = read_pem(path, "cert_file");
+  auto pem = open_pem(path, "cert_file");
   if (!pem) return pem.error();
-  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-  if (!bio) return app_error("out of memory reading " + path);
-  X509* leaf = PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr);
+  BIO* bio = (*pem)->bio.get();
+  X509* leaf = PEM_read_bio_X509(bio, nullptr, no_passphrase, nullptr);
   if (!leaf) return bad("cert_file", path, "no PEM certificate in it (" + openssl_reason("unreadable") + ")");
   int ok = SSL_CTX_use_certificate(ctx, leaf);
   X509_free(leaf);
   if (ok != 1) return bad("cert_file", path, openssl_reason("certificate refused"));
-  while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr))
+  while (X509* extra = PEM_read_bio_X509(bio, nullptr, no_passphrase, nullptr))
     if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
       X509_free(extra);
       return bad("cert_file", path, openssl_reason("intermediate certificate refused"));
@@ -63,11 +74,10 @@ Status load_chain(SSL_CTX* ctx, const std::string& path) {
 }
 
 Status load_key(SSL_CTX* ctx, const std::string& path) {
-  auto pem = read_pem(path, "key_file");
+  auto pem = open_pem(path, "key_file");
   if (!pem) return pem.error();
-  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-  if (!bio) return app_error("out of memory reading " + path);
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr);
+  BIO* bio = (*pem)->bio.get();
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, no_passphrase, nullptr);
   if (!key)
     return bad("key_file", path,
                "no unencrypted PEM private key in it (" + openssl_reason("unreadable") + ")");
@@ -86,13 +96,12 @@ Status load_key(SSL_CTX* ctx, const std::string& path) {
 
 // client_ca_file: every certificate in it is trusted to sign client certificates.
 Status load_client_ca(SSL_CTX* ctx, const std::string& path) {
-  auto pem = read_pem(path, "client_ca_file");
+  auto pem = open_pem(path, "client_ca_file");
   if (!pem) return pem.error();
-  BioPtr bio(BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())));
-  if (!bio) return app_error("out of memory reading " + path);
+  BIO* bio = (*pem)->bio.get();
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   int n = 0;
-  while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, no_passphrase, nullptr)) {
+  while (X509* ca = PEM_read_bio_X509(bio, nullptr, no_passphrase, nullptr)) {
     bool ok = X509_STORE_add_cert(store, ca) == 1 && SSL_CTX_add_client_CA(ctx, ca) == 1;
     X509_free(ca);
     if (!ok) return bad("client_ca_file", path, openssl_reason("CA certificate refused"));

@@ -45,10 +45,10 @@ Result<std::unique_ptr<HintService>> HintService::open(const cg::Hierarchy& h, H
     if (s->o_.loader) {
       s->loader_ = s->o_.loader;
     } else {
-      bpf::LoaderOptions lo;
-      lo.oom_events = false;
-      lo.bpfmem = true;
-      auto l = bpf::Loader::open(lo);
+      bpf::LoaderOptions wanted;
+      wanted.oom_events = false;
+      wanted.bpfmem = true;
+      auto l = bpf::Loader::open(wanted);
       if (l) {
         s->own_loader_ = std::move(*l);
         s->loader_ = s->own_loader_.get();
@@ -182,17 +182,17 @@ Result<uint64_t> HintService::publish_now(const std::string& rel, gomemlimit::Ca
   if (!id) return id.error();
   if (!charges_.measured && o_.measure_ebpf && loader_) (void)collect_ebpf();
   in.ebpf_bytes = ebpf_for(rel);
-  auto b = gomemlimit::compute(in, o_.params);
-  if (!o_.include_unlimited && b.limit_source == "machine") {
+  auto breakdown = gomemlimit::compute(in, o_.params);
+  if (!o_.include_unlimited && breakdown.limit_source == "machine") {
     withdraw(*id);
     return app_error("no GOMEMLIMIT hint for " + rel + ": no limit below machine memory on it or its ancestors");
   }
   std::string why;
-  switch (publish_one(rel, *id, b, false, last_tick_ns_.value_or(0), &why)) {
+  switch (publish_one(rel, *id, breakdown, false, last_tick_ns_.value_or(0), &why)) {
     case Outcome::Published:
     case Outcome::Rewritten:
       if (!why.empty()) spdlog::warn("GOMEMLIMIT hint of {} published, but not everywhere: {}", rel, why);
-      return b.gomemlimit_bytes;
+      return breakdown.gomemlimit_bytes;
     case Outcome::NoHint:
       return app_error(rel + ": " + why);
     case Outcome::Failed:
@@ -220,10 +220,10 @@ Result<uint64_t> HintService::lower_before(const std::string& cgroup, uint64_t n
   own.limit_bytes = std::min(own.limit_bytes, new_limit_bytes);
   if (!charges_.measured && o_.measure_ebpf && loader_) (void)collect_ebpf();
   in->ebpf_bytes = ebpf_for(*rel);
-  auto b = gomemlimit::compute(*in, o_.params);
-  if (!b.ok)  // keep the current hint: refresh() after the limit write withdraws it
+  auto breakdown = gomemlimit::compute(*in, o_.params);
+  if (!breakdown.ok)  // keep the current hint: refresh() after the limit write withdraws it
     return app_error("no GOMEMLIMIT hint for " + *rel + " at a limit of " + format_size(new_limit_bytes) + ": " +
-                     b.error);
+                     breakdown.error);
   return publish_now(*rel, std::move(*in));  // the same inputs: the same, positive hint
 }
 
@@ -231,14 +231,14 @@ bool HintService::maybe_log(int64_t now_ns) {
   if (shut_) return false;
   if (last_log_ns_ && now_ns - *last_log_ns_ < o_.log_period_ns) return false;
   last_log_ns_ = now_ns;
-  auto line = [&](const std::string& rel, const gomemlimit::Breakdown& b, std::string current) {
+  auto line = [&](const std::string& rel, const gomemlimit::Breakdown& breakdown, std::string current) {
     gomemlimit::UsageLine l;
     l.cgroup = rel;
     l.usage_bytes = h_.usage(rel).value_or(0);
-    l.limit_bytes = b.effective_limit_bytes;
-    l.ebpf_bytes = b.ebpf_bytes;
+    l.limit_bytes = breakdown.effective_limit_bytes;
+    l.ebpf_bytes = breakdown.ebpf_bytes;
     l.current = std::move(current);
-    if (b.ok) l.recommended = b.gomemlimit_bytes;
+    if (breakdown.ok) l.recommended = breakdown.gomemlimit_bytes;
     return gomemlimit::format_usage_line(l);
   };
 
@@ -252,15 +252,15 @@ bool HintService::maybe_log(int64_t now_ns) {
     spdlog::warn("GOMEMLIMIT stats of oomwatch's own cgroup {}: {}", self, in.error().message());
   }
 
-  size_t n = 0;
+  size_t hinted = 0;
   for (const auto& [id, p] : published_) {
     if (p.cgroup == self) continue;
     std::string s = line(p.cgroup, p.breakdown, "n/a");
-    if (n++ < o_.log_lines_max) spdlog::info("{}", s);
+    if (hinted++ < o_.log_lines_max) spdlog::info("{}", s);
     else spdlog::debug("{}", s);
   }
-  if (n > o_.log_lines_max)
-    spdlog::info("memory usage stats: {} more hinted cgroups (at debug level)", n - o_.log_lines_max);
+  if (hinted > o_.log_lines_max)
+    spdlog::info("memory usage stats: {} more hinted cgroups (at debug level)", hinted - o_.log_lines_max);
   if (!no_hint_.empty())
     spdlog::info("memory usage stats: {} cgroups have no positive GOMEMLIMIT hint (limit used up by non-heap memory)",
                  no_hint_.size());

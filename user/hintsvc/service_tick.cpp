@@ -98,9 +98,9 @@ gomemlimit::HintTree HintService::build_tree(const sampler::Snapshot* snap) {
   };
   std::vector<std::string> roots = o_.roots.empty() ? std::vector<std::string>{"/"} : o_.roots;
   for (const auto& root : roots) {
-    const sampler::Sample* rs = nullptr;
-    if (auto it = by_path.find(root); it != by_path.end()) rs = it->second;
-    auto id = rs ? Result<uint64_t>(rs->cgroup_id) : h_.id_of(root);
+    const sampler::Sample* root_sample = nullptr;
+    if (auto it = by_path.find(root); it != by_path.end()) root_sample = it->second;
+    auto id = root_sample ? Result<uint64_t>(root_sample->cgroup_id) : h_.id_of(root);
     if (!id) {
       if (missing_roots_.insert(root).second)
         spdlog::warn("GOMEMLIMIT hints: no cgroup {} (yet): nothing hinted there until it appears", root);
@@ -114,8 +114,8 @@ gomemlimit::HintTree HintService::build_tree(const sampler::Snapshot* snap) {
         if (cur == "/") break;
       }
     }
-    int at = tree.add_root(root, *id, limit_of(root), std::move(ancestors), rs);
-    if (snap && rs) gomemlimit::add_snapshot_descendants(tree, at, *snap, h_.version());
+    int at = tree.add_root(root, *id, limit_of(root), std::move(ancestors), root_sample);
+    if (snap && root_sample) gomemlimit::add_snapshot_descendants(tree, at, *snap, h_.version());
     else walk_below(h_, tree, at);
   }
   return tree;
@@ -142,26 +142,26 @@ void HintService::measure_ebpf(const gomemlimit::HintTree& tree, HintTickReport&
 
 // nodes[i], when it is a target: its breakdown, published.
 void HintService::publish_target(Round& r, const gomemlimit::HintTree& tree, size_t i) {
-  const gomemlimit::TreeNode& n = tree.nodes[i];
-  if (!o_.include_unlimited && n.eff >= r.machine) return;
+  const gomemlimit::TreeNode& node = tree.nodes[i];
+  if (!o_.include_unlimited && node.eff >= r.machine) return;
   ++r.rep.targets;
-  auto b = breakdown_of(r, tree, i);
-  if (!b) return;
-  r.live.insert(n.id);
+  auto breakdown = breakdown_of(r, tree, i);
+  if (!breakdown) return;
+  r.live.insert(node.id);
   std::string why;
-  switch (publish_one(n.rel, n.id, *b, true, r.now_ns, &why)) {
+  switch (publish_one(node.rel, node.id, *breakdown, true, r.now_ns, &why)) {
     case Outcome::Rewritten: ++r.rep.rewritten; [[fallthrough]];
     case Outcome::Published:
       ++r.rep.published;
       if (!why.empty()) {
         ++r.rep.incomplete;
-        r.note_failure(n.rel, why);
+        r.note_failure(node.rel, why);
       }
       break;
     case Outcome::NoHint: ++r.rep.no_hint; break;
     case Outcome::Failed:
       ++r.rep.failed;
-      r.note_failure(n.rel, why);
+      r.note_failure(node.rel, why);
       break;
   }
 }
@@ -171,30 +171,30 @@ void HintService::publish_target(Round& r, const gomemlimit::HintTree& tree, siz
 // again. nullopt: the cgroup is gone (its hint is withdrawn) or unreadable
 // (its old hint stays, counted as failed).
 std::optional<gomemlimit::Breakdown> HintService::breakdown_of(Round& r, const gomemlimit::HintTree& tree, size_t i) {
-  const gomemlimit::TreeNode& n = tree.nodes[i];
+  const gomemlimit::TreeNode& node = tree.nodes[i];
   const std::string& limit_at = gomemlimit::limiting_level(tree, i);
-  uint64_t ebpf = ebpf_for(n.rel);
-  auto fit = figures_.find(n.id);
-  bool reuse = n.sample && fit != figures_.end() &&
-               gomemlimit::figures_hold(fit->second, n.eff, limit_at, n.sample->usage_bytes,
-                                        n.sample->inactive_file_bytes);
-  if (reuse && r.now_ns - fit->second.read_ns >= kFiguresMaxAgeNs && r.aged_budget > 0) {
+  uint64_t ebpf = ebpf_for(node.rel);
+  auto known = figures_.find(node.id);
+  bool reuse = node.sample && known != figures_.end() &&
+               gomemlimit::figures_hold(known->second, node.eff, limit_at, node.sample->usage_bytes,
+                                        node.sample->inactive_file_bytes);
+  if (reuse && r.now_ns - known->second.read_ns >= kFiguresMaxAgeNs && r.aged_budget > 0) {
     reuse = false;
     --r.aged_budget;
   }
-  if (reuse && gomemlimit::breakdown_holds(fit->second, ebpf, r.machine)) return fit->second.breakdown;
+  if (reuse && gomemlimit::breakdown_holds(known->second, ebpf, r.machine)) return known->second.breakdown;
 
   gomemlimit::CalcInput& in = r.in;
   gomemlimit::limit_levels(tree, i, in.levels);
   if (reuse) {
     in.version = h_.version();
-    in.stat = fit->second.stat;
-    in.v1_kmem_bytes = fit->second.v1_kmem_bytes;
-  } else if (auto s = gomemlimit::read_cgroup_figures(h_, n.rel, in); !s) {
+    in.stat = known->second.stat;
+    in.v1_kmem_bytes = known->second.v1_kmem_bytes;
+  } else if (auto s = gomemlimit::read_cgroup_figures(h_, node.rel, in); !s) {
     if (s.error().err == ENOENT) return std::nullopt;  // removed since the walk: withdrawn with the stale ones
-    r.live.insert(n.id);  // keep an old hint rather than drop it on a read error
+    r.live.insert(node.id);  // keep an old hint rather than drop it on a read error
     ++r.rep.failed;
-    r.note_failure(n.rel, s.error().message());
+    r.note_failure(node.rel, s.error().message());
     return std::nullopt;
   } else {
     ++r.rep.stat_reads;
@@ -202,16 +202,16 @@ std::optional<gomemlimit::Breakdown> HintService::breakdown_of(Round& r, const g
   in.machine_bytes = r.machine;
   in.ebpf_bytes = ebpf;
   gomemlimit::Breakdown b = gomemlimit::compute(in, o_.params);
-  if (n.sample) {
-    auto& f = figures_[n.id];
+  if (node.sample) {
+    auto& f = figures_[node.id];
     if (!reuse) {
       f.stat = in.stat;
       f.v1_kmem_bytes = in.v1_kmem_bytes;
-      f.usage = n.sample->usage_bytes;
-      f.inactive = n.sample->inactive_file_bytes;
+      f.usage = node.sample->usage_bytes;
+      f.inactive = node.sample->inactive_file_bytes;
       f.read_ns = r.now_ns;
     }
-    f.eff_limit = n.eff;
+    f.eff_limit = node.eff;
     f.limit_at = limit_at;
     f.ebpf = ebpf;
     f.machine = r.machine;

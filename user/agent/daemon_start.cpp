@@ -1,0 +1,239 @@
+// The agent's start: the lock and crash recovery first, then every part in
+// the order the node's safety needs (the guardian before the first change,
+// threads after the guardian's fork), the first snapshot, then ready.
+#include "agent/daemon_impl.hpp"
+
+#include <unistd.h>
+
+namespace ow::agent::detail {
+
+Status Daemon::start() {
+  if (auto s = take_node(); !s) return s;
+  if (auto s = open_kernel_side(); !s) return s;
+  if (auto s = open_services(); !s) return s;
+  if (auto s = watch_events(); !s) return s;
+  if (auto s = start_threads(); !s) return s;
+  if (auto s = go_ready(); !s) return s;
+  return {};
+}
+
+// The state dir and its lock, then crash recovery: nothing a previous run
+// left paused, throttled or hinted stays so. The guardian starts before the
+// first change this run makes.
+Status Daemon::take_node() {
+  if (auto s = mkdir_p(o_.state_dir); !s) return s;
+  if (auto s = check_state_dir(o_.state_dir); !s) return s;
+  auto lock = failsafe::AgentLock::acquire(paths_.lock_file(), std::chrono::milliseconds(o_.lock_wait_ms));
+  if (!lock) return lock.error();
+  lock_.emplace(std::move(*lock));
+  // Crash recovery first: nothing of a previous run may stay paused, throttled or hinted.
+  auto restored = failsafe::restore_node(h_, paths_);
+  if (restored.total() > 0)
+    spdlog::warn("a previous run left the node changed: restored {} setting(s), {} limit(s), {} GOMEMLIMIT "
+                 "hint(s), {} pin(s)",
+                 restored.settings, restored.limits, restored.hints, restored.pins);
+  if (!restored.problems.empty()) return app_error("could not put back what a previous run left: " + restored.problems.front());
+  if (auto s = journal_.load(); !s) return s;
+  for (const auto& w : failsafe::protect_self()) spdlog::warn("self-protection: {}", w);
+  // This thread runs the loop; threads started from here on start normal (util/sched.hpp).
+  if (auto pr = raise_thread_priority(cfg_.loop_priority); !pr.warning.empty())
+    spdlog::warn("event loop priority: {}", pr.warning);
+  spdlog::debug("event loop priority: {}", thread_priority_text());
+  // Before the first change to the node: whatever ends the agent, the guardian puts it back.
+  if (cfg_.enforce || o_.hints) {
+    auto g = failsafe::Guardian::start(h_, paths_, lock_->fd());
+    if (!g) return g.error();
+    guardian_.emplace(std::move(*g));
+    spdlog::debug("guardian pid {} restores the node if the agent dies", guardian_->pid());
+  }
+  return {};
+}
+
+// The managed roots, the policy's parameters, the event loop and its
+// signals, the BPF object, the OOM events and the sampler.
+Status Daemon::open_kernel_side() {
+  for (const auto& m : cfg_.manage) {
+    auto r = h_.resolve(m);
+    if (!r) return r.error();
+    roots_.push_back(*r);
+  }
+  params_ = config::to_params(cfg_);
+  params_.page_bytes = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  params_.machine_memory_bytes = gomemlimit::read_mem_total().value_or(0);
+
+  auto loop = Loop::create();
+  if (!loop) return loop.error();
+  loop_.emplace(std::move(*loop));
+  if (auto s = loop_->handle_signals(
+          [] { spdlog::info("SIGHUP: the agent stays up (restart it to apply a changed config)"); });
+      !s)
+    return s;
+
+  bpf::LoaderOptions wanted;
+  wanted.oom_events = true;
+  wanted.snapshots = true;
+  wanted.memcg_v1 = h_.version() == cg::Version::V1;
+  wanted.reclaim = true;
+  wanted.bpfmem = o_.hints;  // eBPF memory per cgroup, for the hints
+  wanted.births = rescue_active() && !roots_.empty();  // children armed at birth, not at the next walk
+  auto loader = bpf::Loader::open(wanted);
+  if (!loader) return loader.error();
+  loader_ = std::move(*loader);
+  for (const auto& hk : loader_->hooks()) spdlog::info("hooked {} via {}", hk.tracepoint, hk.mode);
+  if (!o_.pin_dir.empty()) {
+    if (auto s = loader_->pin_maps(o_.pin_dir); !s)
+      spdlog::warn("maps not pinned for bpftool: {}", s.error().message());
+    else
+      pinned_ = true;
+  }
+
+  auto oom = OomSource::attach(*loader_, h_, [this](const bpf::OomKill& k) { on_kill(k); });
+  if (!oom) return oom.error();
+  oom_ = std::move(*oom);
+  auto smp = sampler::Sampler::open(h_, loader_.get());
+  if (!smp) return smp.error();
+  sampler_ = std::move(*smp);
+  spdlog::info("sampling every {} through {}", format_duration(std::chrono::nanoseconds(cfg_.interval_ns)),
+               sampler_->source_name());
+  return {};
+}
+
+// The GOMEMLIMIT hints, the history database with the donor history and
+// the recommendation worker, the audit log and the incident tracer.
+Status Daemon::open_services() {
+  if (o_.hints) {
+    hintsvc::HintOptions hint_opts;
+    hint_opts.period_ns = cfg_.gomemlimit_interval_ns;
+    hint_opts.roots = roots_;
+    hint_opts.loader = loader_.get();
+    hint_opts.publish.hint_dir = o_.state_dir + "/gomemlimit";
+    // Without a bpffs pin dir the map is skipped (xattr and file only).
+    hint_opts.publish.pin_path = (o_.pin_dir.empty() ? o_.state_dir : o_.pin_dir) + "/gomemlimit";
+    auto hs = hintsvc::HintRunner::open(h_, hint_opts);
+    if (!hs)
+      spdlog::warn("no GOMEMLIMIT hints: {}", hs.error().message());
+    else
+      hints_ = std::move(*hs);
+  }
+  if (!cfg_.db.empty() && cfg_.db != "none") {
+    auto db = store::HistoryStore::open(cfg_.db);
+    if (!db) return db.error();
+    db_.emplace(std::move(*db));
+    spdlog::info("history in {}", cfg_.db);
+    if (!roots_.empty()) {
+      DonorHistoryOptions donor_opts;
+      donor_opts.db_path = cfg_.db;
+      donor_opts.roots = roots_;
+      donor_opts.window_ns = cfg_.donor_window_ns;
+      auto d = DonorHistory::open(donor_opts);
+      if (!d)
+        spdlog::warn("donors judged on the live window only: {}", d.error().message());
+      else
+        donor_hist_ = std::move(*d);
+    }
+    recsvc::RecommendWorkerOptions rec_opts;
+    rec_opts.db_path = cfg_.db;
+    rec_opts.roots = roots_;
+    rec_opts.interval_ns = cfg_.recommend_interval_ns;
+    rec_opts.pods_log_dir = cfg_.recommend_pods_log_dir;
+    auto worker = recsvc::RecommendWorker::open(rec_opts, h_);
+    if (!worker)
+      spdlog::warn("no recommendations: {}", worker.error().message());
+    else
+      recs_ = std::move(*worker);
+    if (recs_ && cfg_.recommend_enforce) applier_.emplace(act_, cfg_.audit_log);
+  }
+  if (auto dir = parent_dir(cfg_.audit_log); !dir.empty())
+    if (auto s = mkdir_p(dir); !s) return s;
+  // The audit log must be writable (and not a symlink) before any decision is made.
+  if (auto s = check_record_file(cfg_.audit_log, "audit log"); !s) return s;
+  if (cfg_.trace_on_incident_ns > 0)
+    itrace_ = std::make_unique<IncidentTrace>(h_, cfg_.audit_log, std::chrono::nanoseconds(cfg_.trace_on_incident_ns));
+  return {};
+}
+
+// The loop's event sources: OOM kills, v2 memory.events, births; then the
+// managed roots are armed.
+Status Daemon::watch_events() {
+  if (auto s = loop_->add_fd(oom_->epoll_fd(), [this] {
+        if (auto p = oom_->poll(0); !p) spdlog::error("ring buffer: {}", p.error().message());
+      });
+      !s)
+    return s;
+  if (rescue_active() && h_.version() == cg::Version::V2) {
+    auto w = V2EventsWatch::open();
+    if (!w) return w.error();
+    v2w_.emplace(std::move(*w));
+    if (auto s = loop_->add_fd(v2w_->fd(), [this] { on_v2_events(); }); !s) return s;
+  }
+  if (rescue_active() && !roots_.empty()) {
+    auto t = loop_->add_oneshot([this] { retry_births(); });
+    if (!t) return t.error();
+    retry_timer_ = *t;
+    if (loader_->births_attached()) {
+      auto b = BirthWatch::open(*loader_, h_, roots_, [this](const Birth& x) { on_birth(x); });
+      if (!b)
+        spdlog::warn("new children found by the walk only (up to {} late): {}",
+                     format_duration(std::chrono::nanoseconds(cfg_.interval_ns)), b.error().message());
+      else
+        births_ = std::move(*b);
+    }
+    if (births_)
+      if (auto s = loop_->add_fd(births_->fd(), [this] { on_births(); }); !s) return s;
+    arm_roots();
+  }
+  return {};
+}
+
+// Threads, after the guardian's fork: /metrics, hints, history writes, the
+// v1 pause deadline's timer.
+Status Daemon::start_threads() {
+  // After the guardian's fork: the server has a thread of its own.
+  if (auto m = exporter::MetricsHooks::start(cfg_, roots_); !m)
+    return m.error();
+  else
+    metrics_ = std::move(*m);
+  // The first round before ready; then the hint thread (after the
+  // guardian's fork) keeps them current, off the rescue path.
+  if (hints_) hints_->start(metrics_ ? metrics_->hint_sink() : hintsvc::HintRunner::RoundSink{});
+  // After the guardian's fork: the writer has a thread of its own.
+  if (db_) {
+    history_ = std::make_unique<store::HistoryWriter>(std::move(*db_));
+    db_.reset();
+  }
+  if (rescue_active() && h_.version() == cg::Version::V1) {
+    auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { check_paused(); });
+    if (!d) return d.error();
+  }
+  return {};
+}
+
+// The first snapshot, here, then snapshots on their own thread; the ready
+// file and systemd's READY=1.
+Status Daemon::go_ready() {
+  if (roots_.empty())
+    spdlog::info("no --manage subtree: observing only (OOM kills, history)");
+  else
+    spdlog::info("managing children of {} ({}, reservation {}, rescue {}, audit {})", fmt::join(roots_, ", "),
+                 cfg_.enforce ? "enforcing" : "dry run: nothing is written", policy::to_string(cfg_.reservation),
+                 cfg_.rescue ? "on" : "off", cfg_.audit_log);
+  on_tick();  // the first snapshot, here, before ready
+  // Then snapshots on their own thread (after the guardian's fork and the
+  // signal mask), the loop woken through an eventfd; a timer on the loop
+  // where the worker cannot start.
+  if (auto w = sampler::SnapshotWorker::start(*sampler_, cfg_.interval_ns); w) {
+    snapper_ = std::move(*w);
+    if (auto s = loop_->add_fd(snapper_->fd(), [this] { on_snapshot_ready(); }); !s) return s;
+  } else {
+    spdlog::warn("snapshots on the event loop: {}", w.error().message());
+    auto t = loop_->add_timer(std::chrono::nanoseconds(cfg_.interval_ns), [this] { on_tick(); });
+    if (!t) return t.error();
+  }
+  if (auto s = write_file_atomic(paths_.ready_file(), std::to_string(::getpid()) + "\n"); !s)
+    spdlog::warn("ready file: {}", s.error().message());
+  sd_notify_msg("READY=1");
+  spdlog::info("ready ({} mode{})", cfg_.enforce ? "enforcing" : "observe-only", o_.hints ? ", GOMEMLIMIT hints" : "");
+  return {};
+}
+
+}  // namespace ow::agent::detail

@@ -55,7 +55,7 @@ LDLIBS += -lyaml-cpp
 # /metrics over TLS with basic auth (run --web-config-file): libevent's
 # bufferevent_openssl on Debian's static OpenSSL (libssl.a, libcrypto.a;
 # OpenSSL's DSO code needs -ldl, already above), and libxcrypt's libcrypt.a
-# for bcrypt. OpenSSL never reads openssl.cnf here (agent/metrics_tls.hpp).
+# for bcrypt. OpenSSL never reads openssl.cnf here (exporter/tls.hpp).
 LDLIBS += -lssl -lcrypto -lcrypt -ldl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall
 

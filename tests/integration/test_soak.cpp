@@ -55,6 +55,14 @@ int env_seconds(const char* name, int dflt) {
   return int(std::chrono::duration_cast<std::chrono::seconds>(*d).count());
 }
 
+// The value of one sample in a Prometheus exposition (name with its labels,
+// as rendered), or -1 when it is absent.
+double metric_value(const std::string& body, const std::string& series) {
+  auto at = body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(body.c_str() + at + series.size() + 2, nullptr);
+}
+
 // One line of /proc/PID/status ("VmRSS:", "Threads:"), its first number.
 uint64_t status_field(int pid, const std::string& key) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
@@ -92,6 +100,7 @@ const std::regex kExplained(
 struct Row {
   int t_s;
   uint64_t rss_kib, anon_kib, file_kib, threads, db, wal;
+  double heap_used, heap_free, sqlite;  // from /metrics: where the anonymous memory is
   int fds, warnings, unexplained;
   int children, kills, scrapes_failed, views_failed;
 };
@@ -153,6 +162,12 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
     r.rss_kib = status_field(agent->pid, "VmRSS:");
     r.anon_kib = status_field(agent->pid, "RssAnon:");  // the heap and stacks
     r.file_kib = status_field(agent->pid, "RssFile:");  // the binary's pages
+    {
+      auto m = owtest::http_get(port, "/metrics");
+      r.heap_used = metric_value(m, "oomwatch_heap_bytes{state=\"in_use\"}");
+      r.heap_free = metric_value(m, "oomwatch_heap_bytes{state=\"free\"}");
+      r.sqlite = metric_value(m, "oomwatch_sqlite_memory_bytes");
+    }
     r.threads = status_field(agent->pid, "Threads:");
     r.fds = open_fds(agent->pid);
     r.db = file_size(db);
@@ -190,9 +205,10 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
     }
     r.views_failed = views_failed;
     rows.push_back(r);
-    std::printf("soak %5d s  rss %7.1f MiB (anon %.1f file %.1f)  fds %3d  threads %2llu  db %7.1f MiB  wal %6.1f MiB  warnings %3d "
+    std::printf("soak %5d s  rss %7.1f MiB (anon %.1f file %.1f; heap used %.1f free %.1f sqlite %.1f)  fds %3d  threads %2llu  db %7.1f MiB  wal %6.1f MiB  warnings %3d "
                 "(unexplained %d)  children %5d  kills %4d  scrapes %6d failed %d  views failed %d\n",
-                t_s, double(r.rss_kib) / 1024, double(r.anon_kib) / 1024, double(r.file_kib) / 1024, r.fds, (unsigned long long)r.threads, double(r.db) / kMiB,
+                t_s, double(r.rss_kib) / 1024, double(r.anon_kib) / 1024, double(r.file_kib) / 1024,
+                r.heap_used / kMiB, r.heap_free / kMiB, r.sqlite / kMiB, r.fds, (unsigned long long)r.threads, double(r.db) / kMiB,
                 double(r.wal) / kMiB, r.warnings, r.unexplained, r.children, r.kills, scrapes.load(),
                 r.scrapes_failed, r.views_failed);
     std::fflush(stdout);

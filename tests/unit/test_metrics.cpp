@@ -155,7 +155,7 @@ TEST_CASE("metrics: every family has HELP and TYPE before its samples; counters 
         "oomwatch_prevented_oom_kills_total", "oomwatch_rescue_latency_seconds", "oomwatch_ringbuf_dropped_events_total",
         "oomwatch_snapshots_total", "oomwatch_snapshot_duration_seconds", "oomwatch_tracked_cgroups",
         "oomwatch_metrics_cgroups_dropped", "process_cpu_seconds_total", "process_resident_memory_bytes",
-        "oomwatch_build_info"}) {
+        "oomwatch_heap_bytes", "oomwatch_sqlite_memory_bytes", "oomwatch_build_info"}) {
     INFO(name);
     CHECK(typed.count(name) == 1);
   }

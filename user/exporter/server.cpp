@@ -7,6 +7,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 
 #include "exporter/http_guard.hpp"
 #include "cgroup/hierarchy.hpp"
+#include "store/sqlite.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -97,6 +99,11 @@ metrics::ProcessFigures read_process_figures() {
     if (std::sscanf(sm->c_str(), "%llu %llu", &size, &res) == 2)
       p.rss_bytes = res * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   }
+  // Walks every arena under its lock: microseconds, once a scrape.
+  struct mallinfo2 mi = ::mallinfo2();
+  p.heap_in_use_bytes = mi.uordblks + mi.hblkhd;
+  p.heap_free_bytes = mi.fordblks;
+  p.sqlite_bytes = store::sqlite_memory_bytes();
   return p;
 }
 

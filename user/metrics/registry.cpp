@@ -139,6 +139,13 @@ std::vector<Family> families(const std::vector<CgroupFigures>& cgs, size_t dropp
                        p.cpu_seconds));
   out.push_back(scalar("process_resident_memory_bytes", "Resident memory of the agent.", Type::gauge,
                        static_cast<double>(p.rss_bytes)));
+  Family heap = family("oomwatch_heap_bytes",
+                       "The agent's malloc heap: bytes in use, and bytes its arenas hold free.", Type::gauge);
+  heap.samples.push_back({{{"state", "in_use"}}, static_cast<double>(p.heap_in_use_bytes)});
+  heap.samples.push_back({{{"state", "free"}}, static_cast<double>(p.heap_free_bytes)});
+  out.push_back(std::move(heap));
+  out.push_back(scalar("oomwatch_sqlite_memory_bytes", "Heap bytes SQLite holds (page caches, statements).",
+                       Type::gauge, static_cast<double>(p.sqlite_bytes)));
   Family bi = family("oomwatch_build_info", "The agent's version and commit; always 1.", Type::gauge);
   bi.samples.push_back({{{"version", b.version}, {"commit", b.commit}}, 1});
   out.push_back(std::move(bi));

@@ -66,6 +66,10 @@ struct AgentFigures {
 struct ProcessFigures {
   double cpu_seconds = 0;
   uint64_t rss_bytes = 0;
+  // malloc's view: bytes handed out, and bytes its arenas hold free (a free
+  // figure that grows while in-use stays flat is fragmentation, not a leak).
+  uint64_t heap_in_use_bytes = 0, heap_free_bytes = 0;
+  uint64_t sqlite_bytes = 0;  // SQLite's share of the heap
 };
 
 struct BuildInfo {

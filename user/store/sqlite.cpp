@@ -13,6 +13,8 @@ Error db_error(sqlite3* db, const std::string& path, const std::string& what) {
 
 }  // namespace
 
+uint64_t sqlite_memory_bytes() { return static_cast<uint64_t>(sqlite3_memory_used()); }
+
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
     if (s_) sqlite3_finalize(s_);

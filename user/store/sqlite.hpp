@@ -48,6 +48,10 @@ class Stmt {
   const std::string* path_ = nullptr;  // owned by the Db, which outlives its statements
 };
 
+// Bytes SQLite holds now in this process, every connection together (page
+// caches, statements, lookaside).
+uint64_t sqlite_memory_bytes();
+
 class Db {
  public:
   // readonly: never creates the file (a missing database is an error, ENOENT).

@@ -30,7 +30,8 @@ TEST_CASE("config errors name file:line: key", "[config]") {
       {"interval = \"5x\"", "oomwatch.toml:1: interval: ", "5x"},
       {"interval = \"0s\"", "oomwatch.toml:1: interval: ", "greater than zero"},
       {"interval = -3", "oomwatch.toml:1: interval: ", "negative"},
-      {"log_level = \"verbose\"", "oomwatch.toml:1: log_level: ", "not one of debug, info, warn, error"},
+      {"log_level = \"verbose\"", "oomwatch.toml:1: log_level: ", "not one of trace, debug, info, warn, error, off"},
+      {"interval = \"49ms\"", "oomwatch.toml:1: interval: ", "below 50ms"},
       {"loop_priority = \"rt\"", "oomwatch.toml:1: loop_priority: ", "'rt' is not one of fifo, nice, normal"},
       {"loop_priority = 1", "oomwatch.toml:1: loop_priority: ", "want a string"},
       {"v1_pause_deadline = true", "oomwatch.toml:1: v1_pause_deadline: ", "want a duration"},
@@ -55,6 +56,17 @@ TEST_CASE("config errors name file:line: key", "[config]") {
       {"db = \"\xff\"\n", "oomwatch.toml: ", "not UTF-8"},
   };
   for (const auto& r : rows) expect_error(r.text, r.prefix, r.detail);
+}
+
+TEST_CASE("config: the interval floor and the log levels are the command line's", "[config]") {
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    auto c = parse_config(std::string("log_level = \"") + level + "\"", "oomwatch.toml");
+    REQUIRE(c);
+    CHECK(c->log_level == level);
+  }
+  auto at_floor = parse_config("interval = \"50ms\"", "oomwatch.toml");
+  REQUIRE(at_floor);
+  CHECK(at_floor->interval_ns == 50'000'000);
 }
 
 TEST_CASE("config errors inside [[cgroup]] name its index and key", "[config]") {

@@ -67,7 +67,7 @@ int do_run(const RunOpts& o) {
   if (o.o_interval->count()) {
     auto i = parse_duration(o.interval);
     if (!i) return fail(kExitUsage, "--interval: " + i.error().message());
-    if (*i < std::chrono::milliseconds(50)) return fail(kExitUsage, "--interval: " + o.interval + " is below 50ms");
+    if (i->count() < config::kMinIntervalNs) return fail(kExitUsage, "--interval: " + o.interval + " is below 50ms");
     cfg.interval_ns = i->count();
   }
   if (o.o_db->count()) cfg.db = o.db;

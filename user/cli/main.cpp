@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "config/config.hpp"
 #include "util/log.hpp"
 #include "util/version.hpp"
 
@@ -15,8 +16,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("oomwatch ") + ow::version() + " (commit " + ow::commit() + ")",
                        "print the version and the commit it was built from");
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "operator log level: debug, info, warn, error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--log-level", log_level, "operator log level: trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(ow::config::kLogLevels), std::end(ow::config::kLogLevels))));
   Action action;
   add_check(app, action);
   add_events(app, action);

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <map>
@@ -54,7 +55,16 @@ Status set_reservation(Config& c, const toml::node& n, const Where& w) {
 
 // The levels setup_logging() knows; anything else would silently become info.
 Status set_log_level(Config& c, const toml::node& n, const Where& w) {
-  return assign(one_of(n, w, {"debug", "info", "warn", "error"}), [&](auto v) { c.log_level = v; });
+  auto v = detail::to_string(n, w);
+  if (v && std::find(std::begin(kLogLevels), std::end(kLogLevels), *v) == std::end(kLogLevels))
+    return error_at(w, "'" + excerpt(*v) + "' is not one of trace, debug, info, warn, error, off");
+  return assign(std::move(v), [&](auto l) { c.log_level = l; });
+}
+
+Status set_interval(Config& c, const toml::node& n, const Where& w) {
+  auto v = positive_duration(n, w);
+  if (v && *v < kMinIntervalNs) return error_at(w, "is below 50ms: the walk would cost more than it measures");
+  return assign(std::move(v), [&](int64_t ns) { c.interval_ns = ns; });
 }
 
 // "" (off) or a numeric ADDR:PORT for /metrics (util/listen.hpp).
@@ -97,7 +107,7 @@ const std::map<std::string, Setter, std::less<>> kTopKeys = {
     {"reservation", set_reservation},
     {"rescue", set<to_bool, &Config::rescue>},
     {"audit_log", set<detail::to_string, &Config::audit_log>},
-    {"interval", set<positive_duration, &Config::interval_ns>},
+    {"interval", set_interval},
     {"db", set<detail::to_string, &Config::db>},
     {"listen", set_listen},
     {"metrics_max_cgroups", set_metrics_max_cgroups},

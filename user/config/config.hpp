@@ -13,7 +13,7 @@
 //   listen = "127.0.0.1:9721"       # /metrics for Prometheus on ADDR:PORT; "" (default) = off
 //   metrics_max_cgroups = 2000      # at most this many cgroups on /metrics (managed first)
 //   web_config_file = "/etc/oomwatch/web.yml"  # /metrics TLS and basic auth (exporter/web_config.hpp); needs listen
-//   log_level = "info"              # debug, info, warn, error
+//   log_level = "info"              # trace, debug, info, warn, error, off
 //   loop_priority = "fifo"          # event loop thread: fifo (SCHED_FIFO 1), nice (-10), normal (util/sched.hpp)
 //   gomemlimit_interval = "30s"     # GOMEMLIMIT hints recomputed this often
 //   v1_pause_deadline = "500ms"     # paused v1 cgroup gets its OOM killer back after this
@@ -54,6 +54,12 @@
 #include "util/sched.hpp"
 
 namespace ow::config {
+
+// The snapshot interval's floor, for --interval and the interval key alike:
+// below it a walk's own cost starts to be the load it measures.
+constexpr int64_t kMinIntervalNs = 50'000'000;
+// The log levels setup_logging() knows, for --log-level and log_level alike.
+inline constexpr const char* kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
 
 struct CgroupEntry {
   std::string path;  // relative to the memory hierarchy root, starts with "/"

@@ -116,7 +116,9 @@ Status Daemon::open_services() {
       hints_ = std::move(*hs);
   }
   if (!cfg_.db.empty() && cfg_.db != "none") {
-    auto db = store::HistoryStore::open(cfg_.db);
+    store::StoreOptions so;
+    so.cache_kib = store::kAgentCacheKib;
+    auto db = store::HistoryStore::open(cfg_.db, so);
     if (!db) return db.error();
     db_.emplace(std::move(*db));
     spdlog::info("history in {}", cfg_.db);

@@ -36,6 +36,7 @@ Status DonorHistory::refresh() {
   }
   store::StoreOptions so;
   so.readonly = true;
+  so.cache_kib = store::kAgentCacheKib;
   // A fresh connection each time: nothing held open between refreshes, and a
   // database replaced under the agent is simply read anew.
   auto db = store::HistoryStore::open(o_.db_path, so);

@@ -1,5 +1,6 @@
 #include "failsafe/protect.hpp"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/mman.h>
 
@@ -10,6 +11,21 @@
 #endif
 
 namespace ow::failsafe {
+
+void compact_heap() {
+  // One arena for every thread: glibc gives each new thread an arena of its
+  // own, and each kept the high-water mark of the transients its thread made
+  // (a recommendation round, a /metrics page) as free space it could not hand
+  // back around a few live objects. The soak measured it: 2 MB in use and
+  // 15 MB free in the arenas after 11 minutes with one arena per thread; with
+  // one, under 1 MB free. The agent's threads allocate little, so they seldom
+  // meet on the arena's lock.
+  ::mallopt(M_ARENA_MAX, 1);
+  // A fixed threshold: a block of 256 KiB or more is its own mapping, handed
+  // back whole on free. glibc's default raises the threshold to the largest
+  // block freed so far, which puts later big transients in the heap.
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+}
 
 std::vector<std::string> protect_self() {
   std::vector<std::string> warnings;
@@ -26,6 +42,7 @@ std::vector<std::string> protect_self() {
   // memory is not locked; on a node without swap it is never reclaimed anyway.
   if (::mlockall(MCL_CURRENT | MCL_ONFAULT) != 0)
     warnings.push_back(sys_error("mlockall").message());
+  compact_heap();
   return warnings;
 }
 

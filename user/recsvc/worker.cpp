@@ -16,6 +16,7 @@ namespace {
 Result<store::HistoryStore> open_ro(const std::string& path) {
   store::StoreOptions so;
   so.readonly = true;
+  so.cache_kib = store::kAgentCacheKib;
   return store::HistoryStore::open(path, so);
 }
 

@@ -51,6 +51,8 @@ Result<HistoryStore> HistoryStore::open(const std::string& path, const StoreOpti
         !st)
       return st.error();
   }
+  if (opts.cache_kib > 0)
+    if (auto st = db->exec("PRAGMA cache_size=-" + std::to_string(opts.cache_kib)); !st) return st.error();
   if (auto st = ensure_schema(*db, opts.bucket_ns, opts.readonly); !st) return st.error();
   HistoryStore h(std::move(*db), opts);
   // The width the buckets were written with wins over the option: mixing

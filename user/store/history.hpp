@@ -38,6 +38,10 @@ namespace ow::store {
 
 inline constexpr const char* kDefaultHistoryPath = "/var/lib/oomwatch/history.db";
 
+// The page cache of each of the agent's connections: the tail pages of the
+// tables a writer appends to, and a reader's scan, fit in it.
+constexpr int64_t kAgentCacheKib = 512;
+
 struct StoreOptions {
   int64_t raw_keep_ns = 3600LL * 1'000'000'000;            // raw samples: 1 h
   int64_t bucket_ns = 60LL * 1'000'000'000;                // downsampling width; fixed at creation
@@ -47,6 +51,10 @@ struct StoreOptions {
   // another process reads an unchanged cgroup's samples at most this late.
   int64_t run_counts_every_ns = 10LL * 1'000'000'000;
   bool readonly = false;  // `stats`: never creates or changes the file
+  // SQLite's page cache of this connection, KiB (0: SQLite's default,
+  // 2 MiB). The agent's three connections each filled theirs in its first
+  // half hour: a long-lived process sets it smaller.
+  int64_t cache_kib = 0;
 };
 
 struct MaintainReport {

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "util/names.hpp"
+
 namespace ow::metrics {
 namespace {
 
@@ -58,14 +60,7 @@ void append_labels(std::string& out, const Labels& labels, const char* extra_nam
   out += '}';
 }
 
-const char* type_name(Type t) {
-  switch (t) {
-    case Type::counter: return "counter";
-    case Type::gauge: return "gauge";
-    case Type::histogram: return "histogram";
-  }
-  return "untyped";
-}
+constexpr Named<Type> kTypes[] = {{Type::counter, "counter"}, {Type::gauge, "gauge"}, {Type::histogram, "histogram"}};
 
 }  // namespace
 
@@ -125,7 +120,7 @@ std::string render(const std::vector<Family>& families) {
   for (const auto& f : families) {
     if (f.samples.empty() && f.histograms.empty()) continue;
     out += "# HELP " + f.name + " " + escape_help(f.help) + "\n";
-    out += "# TYPE " + f.name + " " + type_name(f.type) + "\n";
+    out += "# TYPE " + f.name + " " + name_of(kTypes, f.type, "untyped") + "\n";
     for (const auto& s : f.samples) {
       out += f.name;
       append_labels(out, s.labels);

@@ -15,7 +15,7 @@ Result<ow_oom_event> decode_oom(const void* data, size_t size) {
 }
 
 std::string comm_string(const char (&c)[OW_COMM_LEN]) {
-  return std::string(c, strnlen(c, OW_COMM_LEN));
+  return std::string(field_bytes(c));
 }
 
 int64_t mono_to_wall_ns(uint64_t mono_ns) {

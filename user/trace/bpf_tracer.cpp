@@ -11,6 +11,7 @@
 #include "oomwatch.h"
 #include "trace.skel.h"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 namespace ow::trace {
 
@@ -177,7 +178,7 @@ Result<Totals> BpfTracer::read() const {
         raw[k].charged += v.charged[k];
         raw[k].uncharged += v.uncharged[k];
       }
-      if (comm.empty() && v.comm[0]) comm.assign(v.comm, strnlen(v.comm, sizeof v.comm));
+      if (comm.empty() && v.comm[0]) comm.assign(field_bytes(v.comm));
     }
     ProcUsage u;
     u.tgid = key;

@@ -1,8 +1,7 @@
 #include "bpf/events.hpp"
 
+#include "util/clock.hpp"
 #include "util/text.hpp"
-
-#include <time.h>
 
 #include <cstring>
 
@@ -19,10 +18,8 @@ std::string comm_string(const char (&c)[OW_COMM_LEN]) {
 }
 
 int64_t mono_to_wall_ns(uint64_t mono_ns) {
-  timespec m, r;
-  clock_gettime(CLOCK_MONOTONIC, &m);
-  clock_gettime(CLOCK_REALTIME, &r);
-  int64_t off = (r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
+  int64_t m = ow::mono_ns();
+  int64_t off = wall_ns() - m;
   // mono_ns comes from the record: add in unsigned (wraps) so that no value of
   // it is signed overflow (UB).
   return static_cast<int64_t>(mono_ns + static_cast<uint64_t>(off));

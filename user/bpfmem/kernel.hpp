@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/bpffs.hpp"
 #include "bpfmem/table.hpp"
 #include "oomwatch.h"
 #include "util/result.hpp"
@@ -42,7 +43,7 @@ std::vector<ProgInfo> list_progs();
 struct Pins {
   std::map<uint32_t, std::vector<std::string>> maps, progs;
 };
-Pins walk_pins(const std::string& root = "/sys/fs/bpf");
+Pins walk_pins(const std::string& root = bpf::kBpfFsRoot);
 
 // Ids of the maps and programs of the Loader's own skeleton (left out of the
 // table: they exist only while this oomwatch process runs).

@@ -49,9 +49,12 @@
 #include <string_view>
 #include <vector>
 
+#include "k8s/kubelet_logs.hpp"
 #include "policy/realloc.hpp"
+#include "store/history.hpp"
 #include "util/result.hpp"
 #include "util/sched.hpp"
+#include "view/agent_inputs.hpp"
 
 namespace ow::config {
 
@@ -67,9 +70,9 @@ struct Config {
   std::vector<std::string> manage;
   policy::Reservation reservation = policy::Reservation::physical;
   bool rescue = true;
-  std::string audit_log = "/var/log/oomwatch/audit.jsonl";
+  std::string audit_log = view::kDefaultAuditLog;
   int64_t interval_ns = 1'000'000'000;
-  std::string db = "/var/lib/oomwatch/history.db";
+  std::string db = store::kDefaultHistoryPath;
   std::string listen;  // "" = off; else a numeric ADDR:PORT (util/listen.hpp)
   size_t metrics_max_cgroups = 2000;
   std::string web_config_file;  // "" = plain HTTP, no authentication
@@ -87,7 +90,7 @@ struct Config {
   uint64_t reserve_bytes = 0;      // (unless both are 0: no reserve)
   std::vector<CgroupEntry> cgroups;  // unique paths
   int64_t recommend_interval_ns = 300'000'000'000;  // [recommend] interval
-  std::string recommend_pods_log_dir = "/var/log";  // [recommend] pods_log_dir
+  std::string recommend_pods_log_dir = k8s::kDefaultLogDir;  // [recommend] pods_log_dir
   bool recommend_enforce = false;                   // [recommend] enforce
   int64_t trace_max_duration_ns = 300'000'000'000;  // longest `oomwatch trace` (docs/trace.md)
   int64_t trace_on_incident_ns = 0;                 // 0: the agent never traces (docs/trace.md)

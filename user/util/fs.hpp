@@ -19,6 +19,9 @@ namespace ow {
 // read by workloads that are not root; what the files say stays root's.
 constexpr unsigned kFileMode = 0640;
 constexpr unsigned kDirMode = 0755;
+// The agent's state directory unless told otherwise: journal, intent, lock,
+// and the GOMEMLIMIT hint files (gomemlimit/publish.hpp).
+inline constexpr const char* kDefaultStateDir = "/run/oomwatch";
 
 Result<std::string> read_text(const std::string& path);
 // Appends what fd gives until its end to out, through EINTR. False on a read

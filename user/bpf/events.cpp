@@ -27,33 +27,20 @@ int64_t mono_to_wall_ns(uint64_t mono_ns) {
 
 nlohmann::json to_json(const OomKill& e) {
   const auto& r = e.raw;
-  nlohmann::json j;
-  j["type"] = "oom_kill";
-  j["ts_ns"] = e.wall_ns;
-  j["pid"] = r.tgid;
-  j["tid"] = r.pid;
-  j["comm"] = printable(e.comm);
-  j["cgroup"] = printable(e.cgroup);
-  j["cgroup_id"] = r.memcg_id;
-  j["uid"] = r.uid;
-  j["oom_score_adj"] = r.oom_score_adj;
-  j["anon_rss_bytes"] = r.anon_rss_bytes;
-  j["file_rss_bytes"] = r.file_rss_bytes;
-  j["shmem_rss_bytes"] = r.shmem_rss_bytes;
-  j["pgtables_bytes"] = r.pgtables_bytes;
-  j["total_vm_bytes"] = r.total_vm_bytes;
-  j["trigger_pid"] = r.trigger_tgid;
-  j["trigger_comm"] = printable(e.trigger_comm);
-  j["trigger_cgroup"] = printable(e.trigger_cgroup);
-  j["trigger_cgroup_id"] = r.trigger_memcg_id;
-  // Whose limit was hit, from the BPF walk up current's memcg ancestry.
-  j["global"] = r.limit_memcg_id == 0;
-  j["limit_cgroup"] = printable(e.limit_cgroup);
-  j["limit_cgroup_id"] = r.limit_memcg_id;
-  j["limit_usage_bytes"] = r.limit_usage_bytes;
-  j["limit_bytes"] = r.limit_max_bytes;
+  // The victim; the task whose charge failed (current at mark_victim); whose
+  // limit was hit, from the BPF walk up current's memcg ancestry.
+  nlohmann::json j{
+      {"type", "oom_kill"}, {"ts_ns", e.wall_ns},
+      {"pid", r.tgid}, {"tid", r.pid}, {"comm", printable(e.comm)}, {"uid", r.uid}, {"oom_score_adj", r.oom_score_adj},
+      {"cgroup", printable(e.cgroup)}, {"cgroup_id", r.memcg_id},
+      {"anon_rss_bytes", r.anon_rss_bytes}, {"file_rss_bytes", r.file_rss_bytes}, {"shmem_rss_bytes", r.shmem_rss_bytes},
+      {"pgtables_bytes", r.pgtables_bytes}, {"total_vm_bytes", r.total_vm_bytes},
+      {"trigger_pid", r.trigger_tgid}, {"trigger_comm", printable(e.trigger_comm)},
+      {"trigger_cgroup", printable(e.trigger_cgroup)}, {"trigger_cgroup_id", r.trigger_memcg_id},
+      {"global", r.limit_memcg_id == 0}, {"limit_cgroup", printable(e.limit_cgroup)},
+      {"limit_cgroup_id", r.limit_memcg_id}, {"limit_usage_bytes", r.limit_usage_bytes},
+      {"limit_bytes", r.limit_max_bytes}, {"limit_from", "kernel"}};
   if (r.limit_memcg_id != 0) j["limit_counter"] = (r.flags & OW_OOM_LIMIT_MEMSW) ? "memsw" : "memory";
-  j["limit_from"] = "kernel";
   if (r.flags & OW_OOM_PID_ONLY) j["partial"] = "kernel passes only the victim pid (before 6.8)";
   return j;
 }

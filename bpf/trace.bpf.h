@@ -49,25 +49,21 @@ static __always_inline void trace_stat_inc(__u32 idx)
  * between kernels (and configs), so they come from the running kernel's BTF.
  * memcg_stat_item values start after the node_stat_item ones: one item
  * number space serves both tracepoints. */
+#define TRACE_ITEM_IS(item, type, name) \
+	(bpf_core_enum_value_exists(enum type, name) && (item) == bpf_core_enum_value(enum type, name))
+
 static __always_inline int trace_item_kind(int item)
 {
-	if (bpf_core_enum_value_exists(enum node_stat_item, NR_ANON_MAPPED) &&
-	    item == bpf_core_enum_value(enum node_stat_item, NR_ANON_MAPPED))
+	if (TRACE_ITEM_IS(item, node_stat_item, NR_ANON_MAPPED))
 		return OW_TRACE_ANON;
-	if (bpf_core_enum_value_exists(enum node_stat_item, NR_FILE_PAGES) &&
-	    item == bpf_core_enum_value(enum node_stat_item, NR_FILE_PAGES))
+	if (TRACE_ITEM_IS(item, node_stat_item, NR_FILE_PAGES))
 		return OW_TRACE_FILE_PAGES;
-	if (bpf_core_enum_value_exists(enum node_stat_item, NR_SHMEM) &&
-	    item == bpf_core_enum_value(enum node_stat_item, NR_SHMEM))
+	if (TRACE_ITEM_IS(item, node_stat_item, NR_SHMEM))
 		return OW_TRACE_SHMEM;
-	if (bpf_core_enum_value_exists(enum memcg_stat_item, MEMCG_KMEM) &&
-	    item == bpf_core_enum_value(enum memcg_stat_item, MEMCG_KMEM))
+	if (TRACE_ITEM_IS(item, memcg_stat_item, MEMCG_KMEM))
 		return OW_TRACE_KERNEL;
-	if (bpf_core_enum_value_exists(enum node_stat_item, NR_SLAB_RECLAIMABLE_B) &&
-	    item == bpf_core_enum_value(enum node_stat_item, NR_SLAB_RECLAIMABLE_B))
-		return OW_TRACE_SLAB;
-	if (bpf_core_enum_value_exists(enum node_stat_item, NR_SLAB_UNRECLAIMABLE_B) &&
-	    item == bpf_core_enum_value(enum node_stat_item, NR_SLAB_UNRECLAIMABLE_B))
+	if (TRACE_ITEM_IS(item, node_stat_item, NR_SLAB_RECLAIMABLE_B) ||
+	    TRACE_ITEM_IS(item, node_stat_item, NR_SLAB_UNRECLAIMABLE_B))
 		return OW_TRACE_SLAB;
 	return -1;
 }

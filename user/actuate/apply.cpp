@@ -70,25 +70,22 @@ bool decode_intent(std::string_view text, std::vector<IntentEntry>& out) {
 }
 
 Status Actuator::write_checked(const std::string& rel, uint64_t bytes) {
-  auto s = h_.set_limit(rel, bytes);
-  if (!s) return s;
-  auto back = h_.limit(rel);
+  if (auto s = h_.set_limit(rel, bytes); !s) return s;
+  return check_read_back(h_.limit(rel), bytes, rel, h_.limit_file());
+}
+
+Status Actuator::write_high_checked(const std::string& rel, uint64_t bytes) {
+  if (auto s = h_.set_high(rel, bytes); !s) return s;
+  return check_read_back(h_.high(rel), bytes, rel, "memory.high");
+}
+
+Status Actuator::check_read_back(const Result<uint64_t>& back, uint64_t bytes, const std::string& rel,
+                                 const std::string& file) const {
   if (!back) return back.error();
   // The kernel stores pages: a value that is not page-aligned reads back rounded down.
   if (*back != stored(bytes))
     return app_error("read back " + std::to_string(*back) + " after writing " + std::to_string(bytes) + " to",
-                     h_.abs(rel) + "/" + h_.limit_file());
-  return {};
-}
-
-Status Actuator::write_high_checked(const std::string& rel, uint64_t bytes) {
-  auto s = h_.set_high(rel, bytes);
-  if (!s) return s;
-  auto back = h_.high(rel);
-  if (!back) return back.error();
-  if (*back != stored(bytes))
-    return app_error("read back " + std::to_string(*back) + " after writing " + std::to_string(bytes) + " to",
-                     h_.abs(rel) + "/memory.high");
+                     h_.abs(rel) + "/" + file);
   return {};
 }
 

@@ -125,6 +125,10 @@ class Actuator {
   };
   Status write_checked(const std::string& rel, uint64_t bytes);
   Status write_high_checked(const std::string& rel, uint64_t bytes);
+  // The value read back after writing bytes to rel's `file`: an error unless
+  // it is what the kernel stores for bytes.
+  Status check_read_back(const Result<uint64_t>& back, uint64_t bytes, const std::string& rel,
+                         const std::string& file) const;
   // first_limit: no limit of the plan was written before (the "limit_written" fault point).
   DonorStep lower_v2_donor(const LimitChange& c, std::optional<uint64_t> high0, bool first_limit);
   Status save_intent(const std::vector<IntentEntry>& plan);

@@ -100,12 +100,7 @@ Status Journal::append(const std::vector<nlohmann::json>& lines) {
   }
   std::string buf;
   for (const auto& l : lines) buf += json_line(l) + "\n";
-  for (size_t off = 0; off < buf.size();) {
-    ssize_t n = ::write(fd_.get(), buf.data() + off, buf.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return sys_error("write", path_);
-    off += static_cast<size_t>(n);
-  }
+  if (!write_all(fd_.get(), buf)) return sys_error("write", path_);
   lines_ += lines.size();
   if (lines_ > 2 * entries_.size() + 64) return save();
   return {};

@@ -25,7 +25,7 @@ std::optional<uint64_t> memory_min(const cg::Hierarchy& h, const std::string& re
 // same arithmetic and inputs as `oomwatch gomemlimit` (eBPF memory not
 // measured here), an ancestor's lower limit still counting.
 std::optional<uint64_t> hint_at(const cg::Hierarchy& h, const std::string& rel, uint64_t limit) {
-  auto in = gomemlimit::read_inputs(h, rel, "/proc/meminfo");
+  auto in = gomemlimit::read_inputs(h, rel);
   if (!in || in->levels.empty()) return std::nullopt;
   in->levels.front().limit_bytes = limit;
   auto b = gomemlimit::compute(*in, {});

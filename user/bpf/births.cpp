@@ -1,6 +1,6 @@
 #include "bpf/births.hpp"
 
-#include <cstring>
+#include "util/text.hpp"
 
 namespace ow::bpf {
 
@@ -10,6 +10,6 @@ Result<ow_birth_event> decode_birth(const void* data, size_t size) {
   return decode_fixed<ow_birth_event>(data, size, OW_EV_CGROUP_BIRTH, "births");
 }
 
-std::string birth_name(const ow_birth_event& e) { return std::string(e.name, strnlen(e.name, sizeof e.name)); }
+std::string birth_name(const ow_birth_event& e) { return std::string(field_bytes(e.name)); }
 
 }  // namespace ow::bpf

@@ -14,7 +14,7 @@ bool on_bpffs(const std::string& path) {
 }
 
 Status ensure_pin_dir(const std::string& dir) {
-  const std::string sys = "/sys/fs/bpf";
+  const std::string sys = kBpfFsRoot;
   if ((dir == sys || dir.rfind(sys + "/", 0) == 0) && !on_bpffs(sys) &&
       ::mount("bpf", sys.c_str(), "bpf", 0, nullptr) != 0)
     return sys_error("mount bpffs at", sys);

@@ -10,6 +10,9 @@
 namespace ow::bpf {
 
 constexpr long kBpfFsMagic = 0xcafe4a11;
+// Where bpffs is mounted, and where oomwatch pins its maps unless told otherwise.
+inline constexpr const char* kBpfFsRoot = "/sys/fs/bpf";
+inline constexpr const char* kDefaultPinDir = "/sys/fs/bpf/oomwatch";
 
 bool on_bpffs(const std::string& path);
 // Makes `dir` (0700) for pins, mounting bpffs at /sys/fs/bpf first when dir

@@ -1,8 +1,7 @@
 #include "bpf/events.hpp"
 
+#include "util/clock.hpp"
 #include "util/text.hpp"
-
-#include <time.h>
 
 #include <cstring>
 
@@ -15,14 +14,12 @@ Result<ow_oom_event> decode_oom(const void* data, size_t size) {
 }
 
 std::string comm_string(const char (&c)[OW_COMM_LEN]) {
-  return std::string(c, strnlen(c, OW_COMM_LEN));
+  return std::string(field_bytes(c));
 }
 
 int64_t mono_to_wall_ns(uint64_t mono_ns) {
-  timespec m, r;
-  clock_gettime(CLOCK_MONOTONIC, &m);
-  clock_gettime(CLOCK_REALTIME, &r);
-  int64_t off = (r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
+  int64_t m = ow::mono_ns();
+  int64_t off = wall_ns() - m;
   // mono_ns comes from the record: add in unsigned (wraps) so that no value of
   // it is signed overflow (UB).
   return static_cast<int64_t>(mono_ns + static_cast<uint64_t>(off));
@@ -30,33 +27,20 @@ int64_t mono_to_wall_ns(uint64_t mono_ns) {
 
 nlohmann::json to_json(const OomKill& e) {
   const auto& r = e.raw;
-  nlohmann::json j;
-  j["type"] = "oom_kill";
-  j["ts_ns"] = e.wall_ns;
-  j["pid"] = r.tgid;
-  j["tid"] = r.pid;
-  j["comm"] = printable(e.comm);
-  j["cgroup"] = printable(e.cgroup);
-  j["cgroup_id"] = r.memcg_id;
-  j["uid"] = r.uid;
-  j["oom_score_adj"] = r.oom_score_adj;
-  j["anon_rss_bytes"] = r.anon_rss_bytes;
-  j["file_rss_bytes"] = r.file_rss_bytes;
-  j["shmem_rss_bytes"] = r.shmem_rss_bytes;
-  j["pgtables_bytes"] = r.pgtables_bytes;
-  j["total_vm_bytes"] = r.total_vm_bytes;
-  j["trigger_pid"] = r.trigger_tgid;
-  j["trigger_comm"] = printable(e.trigger_comm);
-  j["trigger_cgroup"] = printable(e.trigger_cgroup);
-  j["trigger_cgroup_id"] = r.trigger_memcg_id;
-  // Whose limit was hit, from the BPF walk up current's memcg ancestry.
-  j["global"] = r.limit_memcg_id == 0;
-  j["limit_cgroup"] = printable(e.limit_cgroup);
-  j["limit_cgroup_id"] = r.limit_memcg_id;
-  j["limit_usage_bytes"] = r.limit_usage_bytes;
-  j["limit_bytes"] = r.limit_max_bytes;
+  // The victim; the task whose charge failed (current at mark_victim); whose
+  // limit was hit, from the BPF walk up current's memcg ancestry.
+  nlohmann::json j{
+      {"type", "oom_kill"}, {"ts_ns", e.wall_ns},
+      {"pid", r.tgid}, {"tid", r.pid}, {"comm", printable(e.comm)}, {"uid", r.uid}, {"oom_score_adj", r.oom_score_adj},
+      {"cgroup", printable(e.cgroup)}, {"cgroup_id", r.memcg_id},
+      {"anon_rss_bytes", r.anon_rss_bytes}, {"file_rss_bytes", r.file_rss_bytes}, {"shmem_rss_bytes", r.shmem_rss_bytes},
+      {"pgtables_bytes", r.pgtables_bytes}, {"total_vm_bytes", r.total_vm_bytes},
+      {"trigger_pid", r.trigger_tgid}, {"trigger_comm", printable(e.trigger_comm)},
+      {"trigger_cgroup", printable(e.trigger_cgroup)}, {"trigger_cgroup_id", r.trigger_memcg_id},
+      {"global", r.limit_memcg_id == 0}, {"limit_cgroup", printable(e.limit_cgroup)},
+      {"limit_cgroup_id", r.limit_memcg_id}, {"limit_usage_bytes", r.limit_usage_bytes},
+      {"limit_bytes", r.limit_max_bytes}, {"limit_from", "kernel"}};
   if (r.limit_memcg_id != 0) j["limit_counter"] = (r.flags & OW_OOM_LIMIT_MEMSW) ? "memsw" : "memory";
-  j["limit_from"] = "kernel";
   if (r.flags & OW_OOM_PID_ONLY) j["partial"] = "kernel passes only the victim pid (before 6.8)";
   return j;
 }

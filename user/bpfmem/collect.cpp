@@ -7,8 +7,19 @@
 
 #include "bpf/loader.hpp"
 #include "bpfmem/kernel.hpp"
+#include "util/text.hpp"
 
 namespace ow::bpfmem {
+namespace {
+
+// Who holds o and where it is pinned, from the lists of its kind (maps or programs).
+void add_holders(BpfObject& o, const std::map<uint32_t, std::vector<Holder>>& holders,
+                 const std::map<uint32_t, std::vector<std::string>>& pins) {
+  if (auto it = holders.find(o.id); it != holders.end()) o.holders = it->second;
+  if (auto it = pins.find(o.id); it != pins.end()) o.pinned = it->second;
+}
+
+}  // namespace
 
 Result<Table> collect(const bpf::Loader& loader, cg::IdCache& ids, const CollectOptions& opts) {
   Table t;
@@ -56,7 +67,7 @@ Result<Table> collect(const bpf::Loader& loader, cg::IdCache& ids, const Collect
     m.value_size = r.value_size;
     m.max_entries = r.max_entries;
     m.map_flags = r.map_flags;
-    m.name = std::string(r.name, strnlen(r.name, sizeof r.name));
+    m.name = std::string(field_bytes(r.name));
     m.memlock_bytes = *memlock;
     if (have_cgroups) {
       m.cgroup_known = true;
@@ -67,22 +78,14 @@ Result<Table> collect(const bpf::Loader& loader, cg::IdCache& ids, const Collect
       m.cgroup_id = m.uncharged ? root_id : r.memcg_id;
       m.cgroup = m.uncharged ? "/" : ids.path(r.memcg_id);
     }
-    if (auto it = holders.maps.find(r.id); it != holders.maps.end()) m.holders = it->second;
-    if (auto it = pins.maps.find(r.id); it != pins.maps.end()) m.pinned = it->second;
+    add_holders(m, holders.maps, pins.maps);
     t.maps.push_back(std::move(m));
   }
   std::sort(t.maps.begin(), t.maps.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
 
-  for (auto& kp : list_progs()) {
-    if (own.progs.count(kp.id)) continue;
-    ProgInfo p;
-    p.id = kp.id;
-    p.type = kp.type;
-    p.name = kp.name;
-    p.memlock_bytes = kp.memlock_bytes;
-    p.map_ids = kp.map_ids;
-    if (auto it = holders.progs.find(kp.id); it != holders.progs.end()) p.holders = it->second;
-    if (auto it = pins.progs.find(kp.id); it != pins.progs.end()) p.pinned = it->second;
+  for (auto& p : list_progs()) {
+    if (own.progs.count(p.id)) continue;
+    add_holders(p, holders.progs, pins.progs);
     for (uint32_t mid : p.map_ids) {
       auto m = std::lower_bound(t.maps.begin(), t.maps.end(), mid, [](const MapInfo& a, uint32_t v) { return a.id < v; });
       if (m != t.maps.end() && m->id == mid) m->used_by_progs.push_back(p.id);

@@ -4,6 +4,7 @@
 #pragma once
 #include <string>
 
+#include "bpf/bpffs.hpp"
 #include "bpfmem/table.hpp"
 #include "cgroup/idcache.hpp"
 #include "util/result.hpp"
@@ -15,7 +16,7 @@ class Loader;
 namespace ow::bpfmem {
 
 struct CollectOptions {
-  std::string bpffs_root = "/sys/fs/bpf";
+  std::string bpffs_root = bpf::kBpfFsRoot;
   std::string proc_root = "/proc";
   // Leave out the maps and programs of `loader`'s own skeleton (true for
   // one-shot commands, whose objects vanish when they exit).

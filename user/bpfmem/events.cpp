@@ -29,10 +29,10 @@ nlohmann::json to_json(const ow_bpf_obj_event& e, const std::string& cgroup) {
   nlohmann::json j{{"type", map ? "bpf_map_create" : "bpf_prog_load"},
                    {"pid", e.tgid},
                    {"tid", e.pid},
-                   {"comm", printable(std::string_view(e.comm, strnlen(e.comm, sizeof e.comm)))},
+                   {"comm", printable(field_bytes(e.comm))},
                    {"cgroup", printable(cgroup)},
                    {"cgroup_id", e.memcg_id},
-                   {"name", std::string(e.name, strnlen(e.name, sizeof e.name))},
+                   {"name", std::string(field_bytes(e.name))},
                    {"id", e.obj_id},
                    {"duration_ns", e.duration_ns}};
   if (e.ret >= 0) j["fd"] = e.ret;

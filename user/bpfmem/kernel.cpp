@@ -10,10 +10,12 @@
 #include <functional>
 
 #include "bpf/loader.hpp"
+#include "bpf/obj.hpp"
 #include "bpfmem/fdinfo.hpp"
 #include "oomwatch.skel.h"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/text.hpp"
 
 namespace ow::bpfmem {
 
@@ -49,17 +51,8 @@ Result<std::vector<ow_bpf_map_rec>> read_map_records(const bpf::Loader& loader) 
   bpf_link* link = bpf_program__attach_iter(loader.skel()->progs.bpfmem_dump_map, nullptr);
   if (!link) return sys_error("attach bpf_map iterator");
   Link owned(link);
-  UniqueFd it(bpf_iter_create(bpf_link__fd(link)));
-  if (!it.valid()) return sys_error("create bpf_map iterator");
   std::string bytes;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(it.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("walk bpf maps");
-    if (n == 0) break;
-    bytes.append(buf, static_cast<size_t>(n));
-  }
+  if (auto st = bpf::run_iter(link, "bpf_map iterator", {}, &bytes); !st) return st.error();
   return parse_map_records(bytes);
 }
 
@@ -72,17 +65,16 @@ Result<std::vector<ow_bpf_map_rec>> list_maps_by_id() {
       if (errno == ENOENT) continue;
       return sys_error("open map by id " + std::to_string(id));
     }
-    bpf_map_info info{};
-    __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) continue;
+    auto info = bpf::obj_info<bpf_map_info>(fd.get());
+    if (!info) continue;
     ow_bpf_map_rec r{};
-    r.id = info.id;
-    r.map_type = info.type;
-    r.key_size = info.key_size;
-    r.value_size = info.value_size;
-    r.max_entries = info.max_entries;
-    r.map_flags = info.map_flags;
-    std::memcpy(r.name, info.name, sizeof r.name);
+    r.id = info->id;
+    r.map_type = info->type;
+    r.key_size = info->key_size;
+    r.value_size = info->value_size;
+    r.max_entries = info->max_entries;
+    r.map_flags = info->map_flags;
+    std::memcpy(r.name, info->name, sizeof r.name);
     out.push_back(r);
   }
   if (errno != ENOENT) return sys_error("list bpf maps");
@@ -95,26 +87,25 @@ std::optional<uint64_t> map_memlock(uint32_t id) {
   return fd_memlock(fd.get());
 }
 
-std::vector<KernelProg> list_progs() {
-  std::vector<KernelProg> out;
+std::vector<ProgInfo> list_progs() {
+  std::vector<ProgInfo> out;
   __u32 id = 0;
   while (bpf_prog_get_next_id(id, &id) == 0) {
     UniqueFd fd(bpf_prog_get_fd_by_id(id));
     if (!fd.valid()) continue;  // unloaded meanwhile
-    bpf_prog_info info{};
-    __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) continue;
-    KernelProg p;
-    p.id = info.id;
-    p.type = info.type;
-    p.name = std::string(info.name, strnlen(info.name, sizeof info.name));
+    auto info = bpf::obj_info<bpf_prog_info>(fd.get());
+    if (!info) continue;
+    ProgInfo p;
+    p.id = info->id;
+    p.type = info->type;
+    p.name = std::string(field_bytes(info->name));
     p.memlock_bytes = fd_memlock(fd.get()).value_or(0);
-    if (info.nr_map_ids > 0) {
-      std::vector<__u32> ids(info.nr_map_ids);
+    if (info->nr_map_ids > 0) {
+      std::vector<__u32> ids(info->nr_map_ids);
       bpf_prog_info again{};
-      again.nr_map_ids = info.nr_map_ids;
+      again.nr_map_ids = info->nr_map_ids;
       again.map_ids = reinterpret_cast<__u64>(ids.data());
-      len = sizeof again;
+      __u32 len = sizeof again;
       if (bpf_obj_get_info_by_fd(fd.get(), &again, &len) == 0) {
         ids.resize(std::min<size_t>(ids.size(), again.nr_map_ids));
         p.map_ids.assign(ids.begin(), ids.end());
@@ -147,25 +138,16 @@ Pins walk_pins(const std::string& root) {
       UniqueFd fd(bpf_obj_get(path.c_str()));
       if (!fd.valid()) continue;
       switch (fd_kind(fd.get())) {
-        case FdKind::Map: {
-          bpf_map_info info{};
-          __u32 len = sizeof info;
-          if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0) pins.maps[info.id].push_back(path);
+        case FdKind::Map:
+          if (auto info = bpf::obj_info<bpf_map_info>(fd.get())) pins.maps[info->id].push_back(path);
           break;
-        }
-        case FdKind::Prog: {
-          bpf_prog_info info{};
-          __u32 len = sizeof info;
-          if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0) pins.progs[info.id].push_back(path);
+        case FdKind::Prog:
+          if (auto info = bpf::obj_info<bpf_prog_info>(fd.get())) pins.progs[info->id].push_back(path);
           break;
-        }
-        case FdKind::Link: {
-          bpf_link_info info{};
-          __u32 len = sizeof info;
-          if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0 && info.prog_id)
-            pins.progs[info.prog_id].push_back(path + " (link)");
+        case FdKind::Link:
+          if (auto info = bpf::obj_info<bpf_link_info>(fd.get()); info && info->prog_id)
+            pins.progs[info->prog_id].push_back(path + " (link)");
           break;
-        }
         default:
           break;
       }
@@ -180,19 +162,11 @@ OwnIds own_ids(const bpf::Loader& loader) {
   bpf_object* obj = loader.skel()->obj;
   bpf_map* m;
   bpf_object__for_each_map(m, obj) {
-    int fd = bpf_map__fd(m);
-    if (fd < 0) continue;
-    bpf_map_info info{};
-    __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.maps.insert(info.id);
+    if (auto info = bpf::obj_info<bpf_map_info>(bpf_map__fd(m))) ids.maps.insert(info->id);
   }
   bpf_program* p;
   bpf_object__for_each_program(p, obj) {
-    int fd = bpf_program__fd(p);
-    if (fd < 0) continue;
-    bpf_prog_info info{};
-    __u32 len = sizeof info;
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.progs.insert(info.id);
+    if (auto info = bpf::obj_info<bpf_prog_info>(bpf_program__fd(p))) ids.progs.insert(info->id);
   }
   return ids;
 }

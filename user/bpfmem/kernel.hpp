@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "bpf/bpffs.hpp"
+#include "bpfmem/table.hpp"
 #include "oomwatch.h"
 #include "util/result.hpp"
 
@@ -32,21 +34,16 @@ Result<std::vector<ow_bpf_map_rec>> list_maps_by_id();
 // fdinfo `memlock` of map / program `id`; nullopt when it is gone.
 std::optional<uint64_t> map_memlock(uint32_t id);
 
-struct KernelProg {
-  uint32_t id = 0, type = 0;
-  std::string name;
-  uint64_t memlock_bytes = 0;
-  std::vector<uint32_t> map_ids;
-};
-// Every loaded program (BPF_PROG_GET_NEXT_ID), with memlock and the maps it uses.
-std::vector<KernelProg> list_progs();
+// Every loaded program (BPF_PROG_GET_NEXT_ID), with memlock and the maps it
+// uses (holders and pins left empty).
+std::vector<ProgInfo> list_progs();
 
 // bpffs pins under `root` (recursively): map id -> paths, prog id -> paths
 // (a pinned link counts as a pin of its program).
 struct Pins {
   std::map<uint32_t, std::vector<std::string>> maps, progs;
 };
-Pins walk_pins(const std::string& root = "/sys/fs/bpf");
+Pins walk_pins(const std::string& root = bpf::kBpfFsRoot);
 
 // Ids of the maps and programs of the Loader's own skeleton (left out of the
 // table: they exist only while this oomwatch process runs).

@@ -118,25 +118,30 @@ nlohmann::json holders_json(const std::vector<Holder>& hs) {
   }
   return a;
 }
+
+// The fields maps and programs share; type_name is the kind's name for o.type.
+nlohmann::json object_json(const BpfObject& o, const std::string& type_name) {
+  return {{"id", o.id},
+          {"type", type_name},
+          {"type_id", o.type},
+          {"name", printable(o.name)},
+          {"memlock_bytes", o.memlock_bytes},
+          {"holders", holders_json(o.holders)},
+          {"pinned", o.pinned}};
+}
 }  // namespace
 
 nlohmann::json to_json(const Table& t) {
   nlohmann::json j;
   j["maps"] = nlohmann::json::array();
   for (const auto& m : t.maps) {
-    nlohmann::json o{{"id", m.id},
-                     {"type", map_type_name(m.type)},
-                     {"type_id", m.type},
-                     {"name", printable(m.name)},
-                     {"key_size", m.key_size},
-                     {"value_size", m.value_size},
-                     {"max_entries", m.max_entries},
-                     {"map_flags", m.map_flags},
-                     {"memlock_bytes", m.memlock_bytes},
-                     {"holders", holders_json(m.holders)},
-                     {"pinned", m.pinned},
-                     {"used_by_progs", m.used_by_progs},
-                     {"held_by", held_by(m.holders, m.pinned, m.used_by_progs, m.cgroup_known && m.usercnt == 0)}};
+    nlohmann::json o = object_json(m, map_type_name(m.type));
+    o["key_size"] = m.key_size;
+    o["value_size"] = m.value_size;
+    o["max_entries"] = m.max_entries;
+    o["map_flags"] = m.map_flags;
+    o["used_by_progs"] = m.used_by_progs;
+    o["held_by"] = held_by(m.holders, m.pinned, m.used_by_progs, m.cgroup_known && m.usercnt == 0);
     if (m.cgroup_known) {
       o["cgroup"] = printable(m.cgroup);
       o["cgroup_id"] = m.cgroup_id;
@@ -151,16 +156,12 @@ nlohmann::json to_json(const Table& t) {
     j["maps"].push_back(o);
   }
   j["programs"] = nlohmann::json::array();
-  for (const auto& p : t.progs)
-    j["programs"].push_back({{"id", p.id},
-                             {"type", prog_type_name(p.type)},
-                             {"type_id", p.type},
-                             {"name", p.name},
-                             {"memlock_bytes", p.memlock_bytes},
-                             {"holders", holders_json(p.holders)},
-                             {"pinned", p.pinned},
-                             {"map_ids", p.map_ids},
-                             {"held_by", held_by(p.holders, p.pinned, {})}});
+  for (const auto& p : t.progs) {
+    nlohmann::json o = object_json(p, prog_type_name(p.type));
+    o["map_ids"] = p.map_ids;
+    o["held_by"] = held_by(p.holders, p.pinned, {});
+    j["programs"].push_back(o);
+  }
   j["by_process"] = nlohmann::json::array();
   for (const auto& p : by_process(t))
     j["by_process"].push_back(

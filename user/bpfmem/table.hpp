@@ -22,29 +22,27 @@
 
 namespace ow::bpfmem {
 
-struct MapInfo {
+// What maps and programs alike have.
+struct BpfObject {
   uint32_t id = 0;
-  uint32_t type = 0;  // enum bpf_map_type
-  uint32_t key_size = 0, value_size = 0, max_entries = 0, map_flags = 0;
+  uint32_t type = 0;  // enum bpf_map_type or bpf_prog_type
   std::string name;
   uint64_t memlock_bytes = 0;
+  std::vector<Holder> holders;
+  std::vector<std::string> pinned;  // bpffs paths (for a program, also of a link to it)
+};
+
+struct MapInfo : BpfObject {
+  uint32_t key_size = 0, value_size = 0, max_entries = 0, map_flags = 0;
   bool cgroup_known = false;  // false without the iterator: charged cgroup unknown
   uint64_t cgroup_id = 0;     // memory cgroup charged (root's id when uncharged)
   std::string cgroup;         // its path; "" when the cgroup is gone
   bool uncharged = false;     // no memcg (root, or no kmem accounting)
   uint64_t refcnt = 0, usercnt = 0;  // kernel references (iterator only)
-  std::vector<Holder> holders;
-  std::vector<std::string> pinned;      // bpffs paths
   std::vector<uint32_t> used_by_progs;  // programs referencing the map
 };
 
-struct ProgInfo {
-  uint32_t id = 0;
-  uint32_t type = 0;  // enum bpf_prog_type
-  std::string name;
-  uint64_t memlock_bytes = 0;
-  std::vector<Holder> holders;
-  std::vector<std::string> pinned;  // bpffs paths (of the program or of a link to it)
+struct ProgInfo : BpfObject {
   std::vector<uint32_t> map_ids;
 };
 

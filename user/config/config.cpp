@@ -355,14 +355,7 @@ Result<Config> load_config(const std::string& path) {
 
 policy::Params to_params(const Config& cfg) {
   policy::Params p;
-  p.reservation = cfg.reservation;
-  p.reserve_fraction = cfg.reserve_fraction;
-  p.reserve_bytes = cfg.reserve_bytes;
-  p.min_step_bytes = cfg.min_step_bytes;
-  p.cooldown_ns = cfg.cooldown_ns;
-  p.max_moved_per_minute_bytes = cfg.max_moved_per_minute_bytes;
-  p.horizon_ns = cfg.horizon_ns;
-  p.donor_min_history_ns = cfg.donor_min_history_ns;
+  static_cast<policy::Knobs&>(p) = cfg;
   return p;
 }
 

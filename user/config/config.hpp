@@ -49,9 +49,12 @@
 #include <string_view>
 #include <vector>
 
+#include "k8s/kubelet_logs.hpp"
 #include "policy/realloc.hpp"
+#include "store/history.hpp"
 #include "util/result.hpp"
 #include "util/sched.hpp"
+#include "view/agent_inputs.hpp"
 
 namespace ow::config {
 
@@ -67,15 +70,17 @@ struct CgroupEntry {
   uint32_t line = 0;  // line of its path key, for later messages about this cgroup
 };
 
-struct Config {
+// The policy's knobs (reservation, reserve, min_step, horizon, cooldown,
+// max_moved_per_minute, donor_min_history) with their defaults come from
+// policy::Knobs.
+struct Config : policy::Knobs {
   bool enforce = false;
   bool hints = false;
   std::vector<std::string> manage;
-  policy::Reservation reservation = policy::Reservation::physical;
   bool rescue = true;
-  std::string audit_log = "/var/log/oomwatch/audit.jsonl";
+  std::string audit_log = view::kDefaultAuditLog;
   int64_t interval_ns = 1'000'000'000;
-  std::string db = "/var/lib/oomwatch/history.db";
+  std::string db = store::kDefaultHistoryPath;
   std::string listen;  // "" = off; else a numeric ADDR:PORT (util/listen.hpp)
   size_t metrics_max_cgroups = 2000;
   std::string web_config_file;  // "" = plain HTTP, no authentication
@@ -83,17 +88,10 @@ struct Config {
   LoopPriority loop_priority = LoopPriority::fifo;
   int64_t gomemlimit_interval_ns = 30'000'000'000;
   int64_t v1_pause_deadline_ns = 500'000'000;
-  uint64_t min_step_bytes = 16ull << 20;
-  int64_t cooldown_ns = 30'000'000'000;
-  uint64_t max_moved_per_minute_bytes = 1ull << 30;  // kUnlimited: no cap
-  int64_t horizon_ns = 5'000'000'000;
   int64_t donor_window_ns = 3'600'000'000'000;
-  int64_t donor_min_history_ns = 300'000'000'000;
-  double reserve_fraction = 0.05;  // exactly one of these two is non-zero
-  uint64_t reserve_bytes = 0;      // (unless both are 0: no reserve)
   std::vector<CgroupEntry> cgroups;  // unique paths
   int64_t recommend_interval_ns = 300'000'000'000;  // [recommend] interval
-  std::string recommend_pods_log_dir = "/var/log";  // [recommend] pods_log_dir
+  std::string recommend_pods_log_dir = k8s::kDefaultLogDir;  // [recommend] pods_log_dir
   bool recommend_enforce = false;                   // [recommend] enforce
   int64_t trace_max_duration_ns = 300'000'000'000;  // longest `oomwatch trace` (docs/trace.md)
   int64_t trace_on_incident_ns = 0;                 // 0: the agent never traces (docs/trace.md)

@@ -7,6 +7,7 @@
 #include "bpfmem/table.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "gomemlimit/calc.hpp"
+#include "util/meminfo.hpp"
 #include "util/result.hpp"
 
 namespace ow::gomemlimit {
@@ -22,6 +23,6 @@ struct Hint {
 // table without cgroup attribution: eBPF is counted as 0 and said so.
 // Errors: cgroupfs or /proc/meminfo unreadable.
 Result<Hint> hint_for(const cg::Hierarchy& h, const std::string& rel, const bpfmem::Table* table,
-                      const CalcParams& params, const std::string& meminfo_path = "/proc/meminfo");
+                      const CalcParams& params, const std::string& meminfo_path = kMeminfoPath);
 
 }  // namespace ow::gomemlimit

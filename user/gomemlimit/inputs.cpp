@@ -5,32 +5,14 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "gomemlimit/tree.hpp"
 #include "util/fs.hpp"
+#include "util/meminfo.hpp"
 #include "util/units.hpp"
 
 namespace ow::gomemlimit {
 
-std::optional<uint64_t> parse_mem_total(std::string_view meminfo) {
-  for (auto line : split_lines(meminfo)) {
-    auto f = split_ws(line);
-    if (f.size() < 2 || f[0] != "MemTotal:") continue;
-    uint64_t v;
-    if (!parse_u64(f[1], v)) return std::nullopt;
-    if (f.size() >= 3 && f[2] == "kB") {
-      if (v > UINT64_MAX / 1024) return std::nullopt;  // not a real machine: refuse, never wrap
-      v *= 1024;
-    }
-    return v;
-  }
-  return std::nullopt;
-}
-
-namespace {
-std::string parent_of(const std::string& rel) {
-  auto slash = rel.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : rel.substr(0, slash);
-}
-}  // namespace
+std::optional<uint64_t> parse_mem_total(std::string_view meminfo) { return parse_meminfo(meminfo, "MemTotal"); }
 
 // v2: memory.max and memory.high (the root has neither); v1: limit_in_bytes.
 uint64_t level_limit(const cg::Hierarchy& h, const std::string& rel) {
@@ -56,17 +38,11 @@ Status read_cgroup_figures(const cg::Hierarchy& h, const std::string& rel, CalcI
   return {};
 }
 
-Result<uint64_t> read_mem_total(const std::string& meminfo_path) {
-  auto mi = read_text(meminfo_path);
-  if (!mi) return mi.error();
-  auto total = parse_mem_total(*mi);
-  if (!total) return app_error("no MemTotal in", meminfo_path);
-  return *total;
-}
+Result<uint64_t> read_mem_total(const std::string& meminfo_path) { return read_meminfo("MemTotal", meminfo_path); }
 
 Result<CalcInput> read_inputs(const cg::Hierarchy& h, const std::string& rel, const std::string& meminfo_path) {
   CalcInput in;
-  for (std::string cur = rel;; cur = parent_of(cur)) {
+  for (std::string cur = rel;; cur = parent_path(cur)) {
     in.levels.push_back({cur, level_limit(h, cur)});
     if (cur == "/") break;
   }

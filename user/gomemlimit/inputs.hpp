@@ -11,6 +11,7 @@
 
 #include "cgroup/hierarchy.hpp"
 #include "gomemlimit/calc.hpp"
+#include "util/meminfo.hpp"
 #include "util/result.hpp"
 
 namespace ow::gomemlimit {
@@ -20,7 +21,7 @@ std::optional<uint64_t> parse_mem_total(std::string_view meminfo);
 
 // `rel` must exist (Hierarchy::resolve). ebpf_bytes is left 0.
 Result<CalcInput> read_inputs(const cg::Hierarchy& h, const std::string& rel,
-                              const std::string& meminfo_path = "/proc/meminfo");
+                              const std::string& meminfo_path = kMeminfoPath);
 
 // The pieces of read_inputs, for callers that compute many cgroups at once
 // (hintsvc/service.hpp reads each level's limit once per tick, not once per
@@ -32,7 +33,7 @@ uint64_t level_limit(const cg::Hierarchy& h, const std::string& rel);
 //   (levels, machine_bytes and ebpf_bytes are left as they are);
 Status read_cgroup_figures(const cg::Hierarchy& h, const std::string& rel, CalcInput& in);
 // - MemTotal in bytes.
-Result<uint64_t> read_mem_total(const std::string& meminfo_path = "/proc/meminfo");
+Result<uint64_t> read_mem_total(const std::string& meminfo_path = kMeminfoPath);
 
 // The breakdown as the JSON object `oomwatch gomemlimit --json` prints.
 nlohmann::json to_json(const Breakdown& b, const std::string& cgroup, uint64_t cgroup_id);

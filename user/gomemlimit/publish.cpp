@@ -5,12 +5,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bpf/bpffs.hpp"
+#include "bpf/obj.hpp"
 #include "oomwatch.h"
 #include "oomwatch.skel.h"
+#include "util/clock.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 
@@ -19,12 +20,6 @@ namespace ow::gomemlimit {
 static_assert(sizeof(ow_gomemlimit_hint) == 40, "ABI of struct ow_gomemlimit_hint changed: update both sides");
 
 namespace {
-
-
-std::string dir_of(const std::string& p) {
-  auto s = p.rfind('/');
-  return s == std::string::npos || s == 0 ? "/" : p.substr(0, s);
-}
 
 // The hint map with the BTF of oomwatch's object: everything else in the
 // object is left out (no program loaded, no other map created).
@@ -50,17 +45,16 @@ Result<UniqueFd> create_hint_map() {
 }
 
 bool shape_ok(int fd) {
-  bpf_map_info info{};
-  __u32 len = sizeof info;
-  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return false;
-  return info.type == BPF_MAP_TYPE_HASH && info.key_size == sizeof(__u64) &&
-         info.value_size == sizeof(ow_gomemlimit_hint);
+  auto info = bpf::obj_info<bpf_map_info>(fd);
+  return info && info->type == BPF_MAP_TYPE_HASH && info->key_size == sizeof(__u64) &&
+         info->value_size == sizeof(ow_gomemlimit_hint);
 }
 
-uint64_t realtime_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+// The refusal of every place when there is no hint to publish; nullopt when there is one.
+std::optional<PublishReport> refusal(const Breakdown& b) {
+  if (b.ok && b.gomemlimit_bytes != 0) return std::nullopt;
+  auto e = app_error("refusing to publish: " + (b.error.empty() ? std::string("no hint") : b.error));
+  return PublishReport{e, e, e};
 }
 
 // The hint files are read by workloads that are not root: 0644, not
@@ -95,7 +89,7 @@ Result<std::unique_ptr<Publisher>> Publisher::open(const PublishOptions& opts, b
     ::unlink(opts.pin_path.c_str());
   }
   if (!fd.valid() && create) {
-    if (auto s = bpf::ensure_pin_dir(dir_of(opts.pin_path)); !s) return s.error();
+    if (auto s = bpf::ensure_pin_dir(parent_dir(opts.pin_path)); !s) return s.error();
     auto created = create_hint_map();
     if (!created) return created.error();
     if (bpf_obj_pin(created->get(), opts.pin_path.c_str()) == 0) {
@@ -112,11 +106,8 @@ Result<std::unique_ptr<Publisher>> Publisher::open(const PublishOptions& opts, b
 }
 
 PublishReport Publisher::publish(const Target& t, const Breakdown& b) {
+  if (auto no = refusal(b)) return *no;
   PublishReport r;
-  if (!b.ok || b.gomemlimit_bytes == 0) {
-    auto e = app_error("refusing to publish: " + (b.error.empty() ? std::string("no hint") : b.error));
-    return {e, e, e};
-  }
   std::string v = std::to_string(b.gomemlimit_bytes);
   // The file first: it is also the record `oomwatch restore` and the guardian
   // withdraw hints from (failsafe/restore.hpp), so no xattr exists without one.
@@ -129,11 +120,8 @@ PublishReport Publisher::publish(const Target& t, const Breakdown& b) {
 }
 
 PublishReport Publisher::confirm(const Target& t, const Breakdown& b) {
+  if (auto no = refusal(b)) return *no;
   PublishReport r;
-  if (!b.ok || b.gomemlimit_bytes == 0) {
-    auto e = app_error("refusing to publish: " + (b.error.empty() ? std::string("no hint") : b.error));
-    return {e, e, e};
-  }
   r.map = update_map(t, b);
   published_[t.cgroup_id] = t;
   return r;
@@ -146,7 +134,7 @@ Status Publisher::update_map(const Target& t, const Breakdown& b) {
   h.effective_limit_bytes = b.effective_limit_bytes;
   h.ebpf_bytes = b.ebpf_bytes;
   h.nonheap_bytes = b.nonheap_bytes - b.ebpf_bytes;
-  h.ts_ns = realtime_ns();
+  h.ts_ns = static_cast<uint64_t>(wall_ns());
   __u64 key = t.cgroup_id;
   if (bpf_map_update_elem(map_.get(), &key, &h, BPF_ANY) != 0) return sys_error("update pinned map", opts_.pin_path);
   return {};
@@ -174,7 +162,7 @@ Status Publisher::unpin_if_empty() {
   __u64 k;
   if (bpf_map_get_next_key(map_.get(), nullptr, &k) == 0) return {};  // other cgroups' hints remain
   if (::unlink(opts_.pin_path.c_str()) != 0 && errno != ENOENT) return sys_error("unpin", opts_.pin_path);
-  ::rmdir(dir_of(opts_.pin_path).c_str());  // only when empty: others may pin there too
+  ::rmdir(parent_dir(opts_.pin_path).c_str());  // only when empty: others may pin there too
   return {};
 }
 
@@ -187,7 +175,7 @@ Status Publisher::shutdown() {
   }
   if (::unlink(opts_.pin_path.c_str()) != 0 && errno != ENOENT && first.ok())
     first = sys_error("unpin", opts_.pin_path);
-  ::rmdir(dir_of(opts_.pin_path).c_str());
+  ::rmdir(parent_dir(opts_.pin_path).c_str());
   map_.reset();
   return first;
 }

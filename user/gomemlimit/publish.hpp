@@ -14,20 +14,29 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "bpf/bpffs.hpp"
 #include "gomemlimit/calc.hpp"
 #include "util/fd.hpp"
+#include "util/fs.hpp"
 #include "util/result.hpp"
 
 namespace ow::gomemlimit {
 
-// Where hint files go unless told otherwise, and where `top` looks for them.
+// The hint files' directory in an agent's state directory, and the hint
+// map's pin in its pin directory.
+inline std::string hint_dir_in(const std::string& state_dir) { return state_dir + "/gomemlimit"; }
+inline std::string hint_pin_in(const std::string& pin_dir) { return pin_dir + "/gomemlimit"; }
+// Where hint files go unless told otherwise, and where `top` looks for them:
+// hint_dir_in(kDefaultStateDir), spelt out for the flags' help texts.
 inline constexpr const char* kDefaultHintDir = "/run/oomwatch/gomemlimit";
+static_assert(std::string_view(kDefaultHintDir).starts_with(kDefaultStateDir));
 
 struct PublishOptions {
   std::string xattr_name = "user.oomwatch.gomemlimit";
   std::string hint_dir = kDefaultHintDir;
-  std::string pin_path = "/sys/fs/bpf/oomwatch/gomemlimit";
+  std::string pin_path = hint_pin_in(bpf::kDefaultPinDir);
   // unpublish() unpins the map once it is empty (one-shot commands). A
   // daemon keeps its pin until shutdown(): it publishes again on its next
   // round, into the same map, which must still be visible to bpftool.

@@ -3,23 +3,10 @@
 #include <algorithm>
 #include <vector>
 
+#include "util/fs.hpp"
+
 namespace ow::k8s {
 namespace {
-
-std::vector<std::string_view> components(std::string_view p) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < p.size()) {
-    size_t j = p.find('/', i);
-    if (j == std::string_view::npos) j = p.size();
-    if (j > i) out.push_back(p.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
 
 bool valid_id(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -32,11 +19,11 @@ bool valid_id(std::string_view s) {
 bool container_of(std::string_view c, bool systemd, CgroupIdentity& out) {
   static const struct { const char* prefix; const char* runtime; } runtimes[] = {
       {"cri-containerd-", "containerd"}, {"crio-", "crio"}, {"docker-", "docker"}};
-  if (starts(c, "crio-conmon-")) return false;
-  bool scope = ends(c, ".scope");
+  if (c.starts_with("crio-conmon-")) return false;
+  bool scope = c.ends_with(".scope");
   if (scope) c.remove_suffix(6);
   for (const auto& r : runtimes)
-    if (starts(c, r.prefix)) {
+    if (c.starts_with(r.prefix)) {
       c.remove_prefix(std::string_view(r.prefix).size());
       out.runtime = r.runtime;
       break;
@@ -52,7 +39,7 @@ std::optional<CgroupIdentity> parse_cgroupfs(const std::vector<std::string_view>
   CgroupIdentity id;
   id.qos = "guaranteed";
   if (i < c.size() && (c[i] == "burstable" || c[i] == "besteffort")) id.qos = std::string(c[i++]);
-  if (i >= c.size() || !starts(c[i], "pod") || c[i].size() <= 3) return std::nullopt;
+  if (i >= c.size() || !c[i].starts_with("pod") || c[i].size() <= 3) return std::nullopt;
   id.pod_uid = std::string(c[i].substr(3));
   if (!valid_id(id.pod_uid)) return std::nullopt;
   ++i;
@@ -74,7 +61,7 @@ std::optional<CgroupIdentity> parse_systemd(const std::vector<std::string_view>&
       ++i;
       break;
     }
-  if (i >= c.size() || !starts(c[i], pod_prefix) || !ends(c[i], ".slice")) return std::nullopt;
+  if (i >= c.size() || !c[i].starts_with(pod_prefix) || !c[i].ends_with(".slice")) return std::nullopt;
   std::string_view uid = c[i].substr(pod_prefix.size());
   uid.remove_suffix(6);
   id.pod_uid = std::string(uid);
@@ -89,19 +76,19 @@ std::optional<CgroupIdentity> parse_systemd(const std::vector<std::string_view>&
 }  // namespace
 
 std::optional<CgroupIdentity> parse_cgroup_path(std::string_view path) {
-  auto c = components(path);
+  auto c = split(path, '/');
   for (size_t i = 0; i < c.size(); ++i) {
     if (c[i] == "kubepods") return parse_cgroupfs(c, i + 1);
     // "kubepods.slice", or nested under a cgroup root: "kubelet-kubepods.slice".
-    if (c[i] == "kubepods.slice" || ends(c[i], "-kubepods.slice"))
+    if (c[i] == "kubepods.slice" || c[i].ends_with("-kubepods.slice"))
       return parse_systemd(c, i + 1, c[i].substr(0, c[i].size() - 6));
   }
   return std::nullopt;
 }
 
 bool kubernetes_owned(std::string_view path) {
-  for (auto c : components(path))
-    if (c == "kubepods" || (ends(c, ".slice") && c.find("kubepods") != std::string_view::npos)) return true;
+  for (auto c : split(path, '/'))
+    if (c == "kubepods" || (c.ends_with(".slice") && c.find("kubepods") != std::string_view::npos)) return true;
   return false;
 }
 
@@ -116,7 +103,7 @@ std::optional<PodLogDir> parse_pod_log_dir(std::string_view name) {
 }
 
 std::optional<ContainerLog> parse_container_log(std::string_view name) {
-  if (!ends(name, ".log")) return std::nullopt;
+  if (!name.ends_with(".log")) return std::nullopt;
   name.remove_suffix(4);
   size_t a = name.find('_');
   if (a == std::string_view::npos) return std::nullopt;

@@ -4,36 +4,11 @@
 
 #include <cmath>
 
+#include "util/names.hpp"
+#include "util/text.hpp"
+
 namespace ow::metrics {
 namespace {
-
-// Length of the well-formed UTF-8 sequence at s[i], 0 when there is none
-// (the same rules as util/text.hpp valid_utf8: no overlongs, no surrogates,
-// nothing above U+10FFFF).
-size_t utf8_len(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned c = b(i);
-  if (c < 0x80) return 1;
-  size_t n;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF)
-    n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else
-    return 0;
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k)
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  return n;
-}
 
 void append_labels(std::string& out, const Labels& labels, const char* extra_name = nullptr,
                    const std::string& extra_value = {}) {
@@ -58,14 +33,7 @@ void append_labels(std::string& out, const Labels& labels, const char* extra_nam
   out += '}';
 }
 
-const char* type_name(Type t) {
-  switch (t) {
-    case Type::counter: return "counter";
-    case Type::gauge: return "gauge";
-    case Type::histogram: return "histogram";
-  }
-  return "untyped";
-}
+constexpr Named<Type> kTypes[] = {{Type::counter, "counter"}, {Type::gauge, "gauge"}, {Type::histogram, "histogram"}};
 
 }  // namespace
 
@@ -88,7 +56,7 @@ std::string escape_label_value(std::string_view raw) {
       out += "\\\"";
     } else if (c == '\n') {
       out += "\\n";
-    } else if (size_t n = utf8_len(raw, i); n == 0) {
+    } else if (size_t n = utf8_seq_len(raw, i); n == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD for one byte that starts no valid sequence
     } else {
       out.append(raw.substr(i, n));
@@ -125,7 +93,7 @@ std::string render(const std::vector<Family>& families) {
   for (const auto& f : families) {
     if (f.samples.empty() && f.histograms.empty()) continue;
     out += "# HELP " + f.name + " " + escape_help(f.help) + "\n";
-    out += "# TYPE " + f.name + " " + type_name(f.type) + "\n";
+    out += "# TYPE " + f.name + " " + name_of(kTypes, f.type, "untyped") + "\n";
     for (const auto& s : f.samples) {
       out += f.name;
       append_labels(out, s.labels);

@@ -42,16 +42,14 @@ std::vector<double> AgentFigures::rescue_latency_bounds() {
 }
 
 CgroupFigures from_sample(const sampler::Sample& s) {
-  CgroupFigures c;
-  c.cgroup = s.cgroup;
-  c.usage_bytes = s.usage_bytes;
-  c.working_set_bytes = s.working_set_bytes;
-  c.limit_bytes = s.limit_bytes;
-  c.peak_bytes = s.peak_bytes;
-  c.high_bytes = s.high_bytes;
-  c.oom_kills = s.ev_oom_kill;
-  c.max_events = s.failcnt;
-  return c;
+  return {.cgroup = s.cgroup,
+          .usage_bytes = s.usage_bytes,
+          .working_set_bytes = s.working_set_bytes,
+          .limit_bytes = s.limit_bytes,
+          .peak_bytes = s.peak_bytes,
+          .high_bytes = s.high_bytes,
+          .oom_kills = s.ev_oom_kill,
+          .max_events = s.failcnt};
 }
 
 size_t select_cgroups(std::vector<CgroupFigures>& cgs, size_t max_cgroups) {

@@ -4,36 +4,28 @@
 
 #include "policy/donors.hpp"
 #include "policy/pages.hpp"
+#include "util/names.hpp"
 
 namespace ow::policy {
 
-const char* to_string(TriggerKind k) {
-  switch (k) {
-    case TriggerKind::oom_kill: return "oom_kill";
-    case TriggerKind::oom_pending: return "oom_pending";
-    case TriggerKind::pressure: return "pressure";
-  }
-  return "?";
-}
-const char* to_string(Reservation r) { return r == Reservation::strict ? "strict" : "physical"; }
-const char* to_string(Source s) {
-  switch (s) {
-    case Source::global: return "global";
-    case Source::siblings: return "siblings";
-    case Source::none: return "none";
-  }
-  return "?";
-}
-const char* to_string(Outcome o) {
-  switch (o) {
-    case Outcome::planned: return "planned";
-    case Outcome::insufficient: return "insufficient";
-    case Outcome::rate_limited: return "rate_limited";
-    case Outcome::at_ceiling: return "at_ceiling";
-    case Outcome::no_limit: return "no_limit";
-  }
-  return "?";
-}
+namespace {
+
+constexpr Named<TriggerKind> kTriggerKinds[] = {
+    {TriggerKind::oom_kill, "oom_kill"}, {TriggerKind::oom_pending, "oom_pending"}, {TriggerKind::pressure, "pressure"}};
+constexpr Named<Reservation> kReservations[] = {{Reservation::physical, "physical"}, {Reservation::strict, "strict"}};
+constexpr Named<Source> kSources[] = {{Source::global, "global"}, {Source::siblings, "siblings"}, {Source::none, "none"}};
+constexpr Named<Outcome> kOutcomes[] = {{Outcome::planned, "planned"},
+                                        {Outcome::insufficient, "insufficient"},
+                                        {Outcome::rate_limited, "rate_limited"},
+                                        {Outcome::at_ceiling, "at_ceiling"},
+                                        {Outcome::no_limit, "no_limit"}};
+
+}  // namespace
+
+const char* to_string(TriggerKind k) { return name_of(kTriggerKinds, k); }
+const char* to_string(Reservation r) { return name_of(kReservations, r, "physical"); }
+const char* to_string(Source s) { return name_of(kSources, s); }
+const char* to_string(Outcome o) { return name_of(kOutcomes, o); }
 
 namespace {
 

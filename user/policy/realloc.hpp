@@ -72,15 +72,31 @@ struct CgroupState {
   CgroupPolicy config;
 };
 
-struct Params {
+// The settings an operator chooses (the config file and `run`'s flags:
+// config::Config carries them), with their defaults.
+struct Knobs {
   Reservation reservation = Reservation::physical;
   // Reserve kept free under the parent: max(reserve_bytes, fraction * limit).
+  // At most one of the two is non-zero (both 0: no reserve).
   double reserve_fraction = 0.05;
   uint64_t reserve_bytes = 0;
   uint64_t min_step_bytes = 16ull << 20;
   // Growth term of the need: growth rate * horizon, the memory the receiver
   // is expected to take before the next snapshot-driven look.
   int64_t horizon_ns = 5'000'000'000;
+  // Within the cooldown of a grant a receiver does not donate (no
+  // ping-pong), and its next grant counts as one more in a row.
+  int64_t cooldown_ns = 30'000'000'000;
+  // Per receiver: bytes granted to one cgroup in the last minute. It defers
+  // pressure grants (the cgroup is throttled, not stopped); urgent triggers
+  // are served past it. kUnlimited: no cap.
+  uint64_t max_moved_per_minute_bytes = 1ull << 30;
+  // A sibling donates only with at least this much history behind its figures.
+  int64_t donor_min_history_ns = 300'000'000'000;
+};
+
+// The knobs, and what is fixed or measured on the node.
+struct Params : Knobs {
   // Donor margin above current usage: max(margin_bytes, fraction * usage).
   // 8 MiB covers a page-cache burst of a small cgroup; 10 % scales with big
   // ones, whose normal jitter is far more than 8 MiB.
@@ -91,15 +107,6 @@ struct Params {
   // few pages each, which would cost the rescue milliseconds per donor.
   size_t max_donors = 8;
   uint64_t page_bytes = 4096;
-  // Within the cooldown of a grant a receiver does not donate (no
-  // ping-pong), and its next grant counts as one more in a row.
-  int64_t cooldown_ns = 30'000'000'000;
-  // Per receiver: bytes granted to one cgroup in the last minute. It defers
-  // pressure grants (the cgroup is throttled, not stopped); urgent triggers
-  // are served past it. kUnlimited: no cap.
-  uint64_t max_moved_per_minute_bytes = 1ull << 30;
-  // A sibling donates only with at least this much history behind its figures.
-  int64_t donor_min_history_ns = 300'000'000'000;
   // Strict reservation under an unlimited parent: the machine's memory
   // (MemTotal) stands in for the parent's limit; 0 = unknown -> no global
   // headroom (strict never guesses). Physical mode ignores it.

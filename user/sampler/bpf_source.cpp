@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "bpf/obj.hpp"
 #include "oomwatch.skel.h"
 #include "sampler/source.hpp"
 #include "util/fs.hpp"
@@ -80,13 +81,8 @@ Status BpfSource::walk(std::vector<Sample>& out) {
     bss->snap_skip = skip;
     bss->snap_seen = 0;
     bss->snap_written = 0;
-    UniqueFd it(bpf_iter_create(bpf_link__fd(link_.get())));
-    if (!it.valid()) return sys_error("create cgroup iterator");
-    char buf[64];
-    ssize_t n;
-    while ((n = ::read(it.get(), buf, sizeof buf)) > 0) {
-    }
-    if (n < 0) return sys_error("walk cgroups");
+    // The program writes its records into the mmap'ed array and prints nothing.
+    if (auto st = bpf::run_iter(link_.get(), "cgroup iterator"); !st) return st;
     ++walks_;
     const auto* recs = static_cast<const ow_memcg_rec*>(recs_);
     out.reserve(out.size() + bss->snap_written);

@@ -1,9 +1,10 @@
 #include "sampler/sampler.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 #include <iterator>
+
+#include "cgroup/hierarchy.hpp"
+#include "util/clock.hpp"
 
 namespace ow::sampler {
 
@@ -17,7 +18,7 @@ std::vector<std::string> walk_roots(std::vector<std::string> roots) {
     if (r == "/") return {"/"};
     bool covered = false;
     for (const auto& o : out)
-      covered = covered || r == o || (r.starts_with(o) && r.size() > o.size() && r[o.size()] == '/');
+      covered = covered || cg::is_under(r, o);
     if (!covered) out.push_back(r);
   }
   if (out.empty()) out.push_back("/");
@@ -45,15 +46,13 @@ Result<std::unique_ptr<Sampler>> Sampler::open(const cg::Hierarchy& h, const bpf
 
 bool Sampler::selected(const std::string& path) const {
   if (roots_.empty()) return true;
-  std::string_view p = path;
   for (const auto& r : roots_)
-    if (r == "/" || (p.starts_with(r) && (p.size() == r.size() || p[r.size()] == '/'))) return true;
+    if (cg::is_under(path, r)) return true;
   return false;
 }
 
 Result<Snapshot> Sampler::take() {
-  timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t now_ns = wall_ns();
   std::vector<Sample> all;
   for (auto& src : srcs_) {
     auto part = src->read();
@@ -63,7 +62,7 @@ Result<Snapshot> Sampler::take() {
   }
   auto* raw = &all;
   Snapshot snap;
-  snap.ts_ns = static_cast<int64_t>(now.tv_sec) * 1000000000LL + now.tv_nsec;
+  snap.ts_ns = now_ns;
   snap.samples.reserve(raw->size());
   for (auto& s : *raw) {
     if (s.cgroup.empty()) s.cgroup = ids_.path(s.cgroup_id);

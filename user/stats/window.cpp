@@ -8,6 +8,9 @@
 namespace ow::stats {
 namespace {
 
+// What a bucket's sketch that disagrees with its count is called in the error.
+constexpr std::string_view kUsageSketch = "sketch", kWsSketch = "working-set sketch";
+
 std::string describe(int64_t ts) {
   if (ts == INT64_MIN) return "the beginning";
   if (ts == INT64_MAX) return "the end";
@@ -23,7 +26,7 @@ Status check_range(const TimeRange& r) {
 }
 
 void WindowAccumulator::note_entry(int64_t ts, uint64_t cgroup_id, uint64_t peak_first, uint64_t peak_last) {
-  if (n_ == 0) first_ts_ = ts;
+  if (!have_prev_) first_ts_ = ts;
   last_ts_ = ts;
   if (have_prev_) max_watermark_ = std::max(max_watermark_, watermark_reached(prev_id_, prev_peak_, cgroup_id, peak_first));
   have_prev_ = true;
@@ -33,49 +36,27 @@ void WindowAccumulator::note_entry(int64_t ts, uint64_t cgroup_id, uint64_t peak
 
 void WindowAccumulator::add_sample(int64_t ts_ns, uint64_t cgroup_id, uint64_t usage, uint64_t peak) {
   note_entry(ts_ns, cgroup_id, peak, peak);
-  ++n_;
-  min_ = std::min(min_, usage);
-  max_sample_ = std::max(max_sample_, usage);
-  sum_ += usage;
-  if (sketched_)
-    sketch_.add(usage);
-  else
-    values_.push_back(usage);
-}
-
-void WindowAccumulator::to_sketch() {
-  if (sketched_) return;
-  for (uint64_t v : values_) sketch_.add(v);
-  values_ = {};
-  sketched_ = true;
-}
-
-void WindowAccumulator::add_summary(const Bucket& b) {
-  note_entry(b.start_ns, b.cgroup_id, b.peak_first_bytes, b.peak_last_bytes);
-  n_ += b.count;
-  min_ = std::min(min_, b.min_bytes);
-  // A watermark rise inside the bucket is already folded into its max; without
-  // the raw samples it cannot be told apart, so it counts as a sample maximum.
-  max_sample_ = std::max(max_sample_, b.max_bytes);
-  sum_ += b.sum_bytes;
+  usage_.add(usage);
 }
 
 void WindowAccumulator::add(const Bucket& b) {
   if (b.count == 0) return;
-  to_sketch();
-  add_summary(b);
-  sketch_.merge(b.sketch);
+  note_entry(b.start_ns, b.cgroup_id, b.peak_first_bytes, b.peak_last_bytes);
+  usage_.to_sketch();
+  usage_.sketch.merge(b.sketch);
+  // A watermark rise inside the bucket is already folded into its max; without
+  // the raw samples it cannot be told apart, so it counts as a sample maximum.
+  usage_.add_summary(b.count, b.min_bytes, b.max_bytes, b.sum_bytes);
   // A sketch built in this process always decodes: the status cannot fail.
-  if (b.has_ws) (void)ws_.add_encoded(b.count, b.ws_min_bytes, b.ws_max_bytes, b.ws_sum_bytes, b.ws_sketch.encode());
+  if (b.has_ws)
+    (void)ws_.add_encoded(b.count, b.ws_min_bytes, b.ws_max_bytes, b.ws_sum_bytes, b.ws_sketch.encode(), kWsSketch);
 }
 
 Status WindowAccumulator::add_encoded(const Bucket& b, std::string_view sketch_blob) {
   if (b.count == 0) return {};
-  to_sketch();
-  uint64_t before = sketch_.count();
-  if (auto st = sketch_.merge_encoded(sketch_blob); !st) return st;
-  if (sketch_.count() - before != b.count) return app_error("bucket sketch disagrees with its sample count");
-  add_summary(b);
+  if (auto st = usage_.add_encoded(b.count, b.min_bytes, b.max_bytes, b.sum_bytes, sketch_blob, kUsageSketch); !st)
+    return st;
+  note_entry(b.start_ns, b.cgroup_id, b.peak_first_bytes, b.peak_last_bytes);
   return {};
 }
 
@@ -90,21 +71,29 @@ void WindowAccumulator::Values::add(uint64_t v) {
     raw.push_back(v);
 }
 
-Status WindowAccumulator::Values::add_encoded(uint64_t count, uint64_t mn, uint64_t mx, uint64_t sm,
-                                              std::string_view blob) {
-  if (count == 0) return {};
-  if (!sketched) {
-    for (uint64_t v : raw) sketch.add(v);
-    raw = {};
-    sketched = true;
-  }
-  uint64_t before = sketch.count();
-  if (auto st = sketch.merge_encoded(blob); !st) return st;
-  if (sketch.count() - before != count) return app_error("bucket working-set sketch disagrees with its sample count");
+void WindowAccumulator::Values::to_sketch() {
+  if (sketched) return;
+  for (uint64_t v : raw) sketch.add(v);
+  raw = {};
+  sketched = true;
+}
+
+void WindowAccumulator::Values::add_summary(uint64_t count, uint64_t mn, uint64_t mx, uint64_t sm) {
   n += count;
   min = std::min(min, mn);
   max = std::max(max, mx);
   sum += sm;
+}
+
+Status WindowAccumulator::Values::add_encoded(uint64_t count, uint64_t mn, uint64_t mx, uint64_t sm,
+                                              std::string_view blob, std::string_view what) {
+  if (count == 0) return {};
+  to_sketch();
+  uint64_t before = sketch.count();
+  if (auto st = sketch.merge_encoded(blob); !st) return st;
+  if (sketch.count() - before != count)
+    return app_error("bucket " + std::string(what) + " disagrees with its sample count");
+  add_summary(count, mn, mx, sm);
   return {};
 }
 
@@ -113,6 +102,8 @@ void WindowAccumulator::Values::finish(uint64_t& mn, uint64_t& mx, uint64_t& avg
   mx = max;
   avg = static_cast<uint64_t>((sum + n / 2) / n);
   if (sketched) {
+    // The sketch's representative can fall a hair outside what was seen; clamping
+    // to [min, max] only moves it closer to the exact answer.
     median = std::clamp(sketch.quantile(kMedianPct), min, max);
     p95 = std::clamp(sketch.quantile(kP95Pct), min, max);
   } else {
@@ -124,29 +115,19 @@ void WindowAccumulator::Values::finish(uint64_t& mn, uint64_t& mx, uint64_t& avg
 
 Status WindowAccumulator::add_ws_encoded(uint64_t count, uint64_t min, uint64_t max, uint64_t sum,
                                          std::string_view sketch_blob) {
-  return ws_.add_encoded(count, min, max, sum, sketch_blob);
+  return ws_.add_encoded(count, min, max, sum, sketch_blob, kWsSketch);
 }
 
 WindowStats WindowAccumulator::finish() {
   WindowStats w;
-  w.samples = n_;
-  w.min_bytes = min_;
-  w.max_bytes = std::max(max_sample_, max_watermark_);
-  w.max_from_watermark = max_watermark_ > max_sample_;
-  w.avg_bytes = static_cast<uint64_t>((sum_ + n_ / 2) / n_);
+  w.samples = usage_.n;
+  uint64_t max_sample = 0;
+  usage_.finish(w.min_bytes, max_sample, w.avg_bytes, w.median_bytes, w.p95_bytes);
+  w.max_bytes = std::max(max_sample, max_watermark_);
+  w.max_from_watermark = max_watermark_ > max_sample;
   w.first_ts_ns = first_ts_;
   w.last_ts_ns = last_ts_;
-  w.exact = !sketched_;
-  if (sketched_) {
-    // The sketch's representative can fall a hair outside what was seen; clamping
-    // to [min, max] only moves it closer to the exact answer.
-    w.median_bytes = std::clamp(sketch_.quantile(kMedianPct), min_, max_sample_);
-    w.p95_bytes = std::clamp(sketch_.quantile(kP95Pct), min_, max_sample_);
-  } else {
-    std::sort(values_.begin(), values_.end());
-    w.median_bytes = quantile_sorted(values_, kMedianPct);
-    w.p95_bytes = quantile_sorted(values_, kP95Pct);
-  }
+  w.exact = !usage_.sketched;
   w.ws_samples = ws_.n;
   if (ws_.n) ws_.finish(w.ws_min_bytes, w.ws_max_bytes, w.ws_avg_bytes, w.ws_median_bytes, w.ws_p95_bytes);
   return w;

@@ -75,15 +75,13 @@ class WindowAccumulator {
   // b's sketch is ignored; sketch_blob (LogSketch::encode) is merged instead,
   // which spares a query one temporary sketch per row. Bad blob -> error, nothing added.
   Status add_encoded(const Bucket& b, std::string_view sketch_blob);
-  bool empty() const { return n_ == 0; }
-  uint64_t count() const { return n_; }
+  bool empty() const { return usage_.n == 0; }
+  uint64_t count() const { return usage_.n; }
   // Requires !empty(). Sorts the raw values on first call.
   WindowStats finish();
 
  private:
   void note_entry(int64_t ts, uint64_t cgroup_id, uint64_t peak_first, uint64_t peak_last);
-  void add_summary(const Bucket& b);
-  void to_sketch();
 
   // min/max/sum/quantiles of one figure: raw values while exact, then a sketch.
   struct Values {
@@ -93,16 +91,20 @@ class WindowAccumulator {
     uint64_t n = 0, min = UINT64_MAX, max = 0;
     unsigned __int128 sum = 0;
     void add(uint64_t v);
-    Status add_encoded(uint64_t count, uint64_t mn, uint64_t mx, uint64_t sm, std::string_view blob);
+    // Moves the raw values into the sketch (before a bucket's sketch is merged).
+    void to_sketch();
+    // A bucket's count, min, max and sum; its sketch is merged by the caller.
+    void add_summary(uint64_t count, uint64_t mn, uint64_t mx, uint64_t sm);
+    // The summary and an encoded sketch; a bad blob or one whose count is not
+    // `count` is an error naming `what`, and the summary is not added.
+    Status add_encoded(uint64_t count, uint64_t mn, uint64_t mx, uint64_t sm, std::string_view blob,
+                       std::string_view what);
     // n > 0: min, max, avg, median, p95.
     void finish(uint64_t& mn, uint64_t& mx, uint64_t& avg, uint64_t& median, uint64_t& p95);
   };
+  Values usage_;  // its max is the highest sample; a watermark rise is kept apart
   Values ws_;
-  std::vector<uint64_t> values_;  // raw usage while exact
-  LogSketch sketch_;
-  bool sketched_ = false;
-  uint64_t n_ = 0, min_ = UINT64_MAX, max_sample_ = 0, max_watermark_ = 0;
-  unsigned __int128 sum_ = 0;
+  uint64_t max_watermark_ = 0;
   int64_t first_ts_ = 0, last_ts_ = 0;
   bool have_prev_ = false;
   uint64_t prev_id_ = 0, prev_peak_ = 0;

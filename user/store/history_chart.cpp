@@ -41,22 +41,17 @@ Result<std::map<std::string, ChartSeries>> HistoryStore::chart_series(const stat
                        in + ") ORDER BY start");
   if (!b) return b.error();
   b->bind(1, r.from_ns).bind(2, r.to_ns);
-  for (;;) {
-    auto row = b->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto buckets = b->each_row([&] {
     const std::string& path = *chosen.at(b->i64(1));
     add(path, b->i64(0), b->u64(2), b->is_null(4) ? 0 : b->u64(4), b->is_null(3) ? kUnlimited : b->u64(3));
-  }
+  });
+  if (!buckets) return buckets.error();
   auto q = db_.prepare("SELECT ts, series, usage, lim, ws, ev_oom_kill, n, last FROM raw WHERE ts >= ? AND ts <= ? AND "
                        "series IN (" + in + ") ORDER BY ts");
   if (!q) return q.error();
   q->bind(1, raw_scan_from(r.from_ns, bucket_ns_)).bind(2, r.to_ns);
   std::map<int64_t, uint64_t> last_kills;  // per series: a rise of the counter is a kill
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto raw = q->each_row([&]() -> Status {
     int64_t id = q->i64(1);
     const std::string& path = *chosen.at(id);
     uint64_t usage = q->u64(2), ws = q->is_null(4) ? 0 : q->u64(4), lim = q->is_null(3) ? kUnlimited : q->u64(3);
@@ -67,12 +62,14 @@ Result<std::map<std::string, ChartSeries>> HistoryStore::chart_series(const stat
       if (first == INT64_MIN) first = t;
       add(path, t, usage, ws, lim);
     });
-    if (first == INT64_MIN) continue;  // the run lies before the window
+    if (first == INT64_MIN) return {};  // the run lies before the window
     uint64_t kills = q->is_null(5) ? 0 : q->u64(5);
     auto [it, fresh] = last_kills.emplace(id, kills);
     if (!fresh && kills > it->second) out[path].oom_kill_ts_ns.push_back(first);
     it->second = kills;
-  }
+    return {};
+  });
+  if (!raw) return raw.error();
   for (auto& [path, m] : slots) {
     auto& v = out[path].points;
     v.reserve(m.size());

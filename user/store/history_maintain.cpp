@@ -21,13 +21,11 @@ Result<HistoryStore::Horizons> HistoryStore::load_horizons() {
       "SELECT key, value FROM meta WHERE key IN ('rolled_until_ns', 'raw_since_ns', 'hour_rolled_until_ns')");
   if (!st) return st.error();
   Horizons h;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto rows = st->each_row([&] {
     std::string k(st->text(0));
     (k == "rolled_until_ns" ? h.rolled_until_ns : k == "raw_since_ns" ? h.raw_since_ns : h.hours_until_ns) = st->i64(1);
-  }
+  });
+  if (!rows) return rows.error();
   return h;
 }
 
@@ -105,14 +103,10 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
   int64_t start = from_ns;
   while (start < to_ns) {
     // Jump over gaps (the daemon was down, or this is the first pass ever).
-    first->bind(1, start).bind(2, to_ns);
-    auto r = first->step();
-    if (!r) return r.error();
-    bool none = !*r || first->is_null(0);
-    int64_t min_ts = none ? 0 : first->i64(0);
-    first->reset();
-    if (none) break;
-    start = stats::bucket_start(min_ts, bucket_ns_);
+    auto min_ts = first->bind(1, start).bind(2, to_ns).first_i64();
+    if (!min_ts) return min_ts.error();
+    if (!*min_ts) break;
+    start = stats::bucket_start(**min_ts, bucket_ns_);
     int64_t end = (to_ns - start) / bucket_ns_ > kRollupChunkBuckets ? start + kRollupChunkBuckets * bucket_ns_ : to_ns;
     struct Entries {
       std::vector<sampler::Sample> samples;
@@ -121,18 +115,12 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
     std::map<int64_t, Entries> by_series;
     std::set<std::pair<int64_t, int64_t>> no_ws;  // (series, bucket start) with a sample recorded before schema 2
     rows->bind(1, std::max(start, from_ns)).bind(2, end);
-    for (;;) {
-      auto row = rows->step();
-      if (!row) return row.error();
-      if (!*row) break;
+    auto scanned = rows->each_row([&]() -> Status {
       auto it = series->find(rows->i64(1));
-      if (it == series->end()) continue;  // cannot happen: series rows are never deleted
+      if (it == series->end()) return {};  // cannot happen: series rows are never deleted
       sampler::Sample s;
       s.cgroup_id = it->second.cgroup_id;
-      s.usage_bytes = rows->u64(2);
-      s.limit_bytes = rows->u64(3);
-      s.peak_bytes = rows->u64(4);
-      s.working_set_bytes = rows->u64(5);
+      rows->u64s(2, {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.working_set_bytes});
       if (rows->is_null(5)) no_ws.emplace(it->first, stats::bucket_start(rows->i64(0), bucket_ns_));
       // One entry per row, weighted by its run's count: a minute of an idle
       // cgroup is one entry here, not 60 (rows come in ts order: each series stays sorted).
@@ -142,7 +130,9 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
       auto& e = by_series[it->first];
       e.samples.push_back(s);
       e.counts.push_back(run->n);
-    }
+      return {};
+    });
+    if (!scanned) return scanned.error();
     rows->reset();
     for (const auto& [id, e] : by_series) {
       for (const auto& b : stats::build_buckets(e.samples, e.counts, bucket_ns_)) {
@@ -186,21 +176,16 @@ Result<uint64_t> HistoryStore::roll_up_hours(int64_t from_ns, int64_t to_ns) {
   uint64_t written = 0;
   int64_t start = from_ns;
   while (start < to_ns) {
-    first->bind(1, start).bind(2, to_ns);  // jump over gaps
-    auto r = first->step();
-    if (!r) return r.error();
-    bool none = !*r || first->is_null(0);
-    int64_t min_start = none ? 0 : first->i64(0);
-    first->reset();
-    if (none) break;
-    start = stats::bucket_start(min_start, hour_ns());
+    auto min_start = first->bind(1, start).bind(2, to_ns).first_i64();  // jump over gaps
+    if (!min_start) return min_start.error();
+    if (!*min_start) break;
+    start = stats::bucket_start(**min_start, hour_ns());
     int64_t end = start + hour_ns();
     std::map<int64_t, Hour> by_series;
     rows->bind(1, start).bind(2, end);
-    for (;;) {  // (start, series) order: each series' buckets in time order
-      auto row = rows->step();
-      if (!row) return row.error();
-      if (!*row) break;
+    auto corrupt = [&](const Error& e) { return app_error("corrupt bucket row (" + e.message() + ") in", db_.path()); };
+    // (start, series) order: each series' buckets in time order.
+    auto scanned = rows->each_row([&]() -> Status {
       auto [it, fresh] = by_series.try_emplace(rows->i64(1));
       Hour& h = it->second;
       uint64_t n = rows->u64(2), pf = rows->u64(6), pl = rows->u64(7);
@@ -216,18 +201,18 @@ Result<uint64_t> HistoryStore::roll_up_hours(int64_t from_ns, int64_t to_ns) {
       h.sum += rows->u64(5);
       h.peak_last = pl;
       h.lim = rows->u64(8);
-      if (auto st = h.sketch.merge_encoded(rows->blob(9)); !st)
-        return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
+      if (auto st = h.sketch.merge_encoded(rows->blob(9)); !st) return corrupt(st.error());
       if (rows->is_null(13)) {
         h.has_ws = false;
       } else if (h.has_ws) {
         h.ws_min = std::min(h.ws_min, rows->u64(10));
         h.ws_max = std::max(h.ws_max, rows->u64(11));
         h.ws_sum += rows->u64(12);
-        if (auto st = h.ws_sketch.merge_encoded(rows->blob(13)); !st)
-          return app_error("corrupt bucket row (" + st.error().message() + ") in", db_.path());
+        if (auto st = h.ws_sketch.merge_encoded(rows->blob(13)); !st) return corrupt(st.error());
       }
-    }
+      return {};
+    });
+    if (!scanned) return scanned.error();
     rows->reset();
     for (const auto& [series, h] : by_series) {
       if (h.n == 0) continue;

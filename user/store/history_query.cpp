@@ -42,14 +42,10 @@ Slots select_slots(const SeriesMap& series, const std::vector<std::string>& sele
 // a row fails to step or f fails.
 template <typename F>
 Status for_each_selected_row(Stmt& q, const Slots& slots, F&& f) {
-  for (;;) {
-    auto row = q.step();
-    if (!row) return row.error();
-    if (!*row) return {};
+  return q.each_row([&]() -> Status {
     int64_t id = q.i64(1);
-    if (slots.get(id) < 0) continue;
-    if (auto st = f(id); !st) return st;
-  }
+    return slots.get(id) < 0 ? Status{} : f(id);
+  });
 }
 
 }  // namespace
@@ -58,12 +54,8 @@ Result<std::map<int64_t, HistoryStore::SeriesInfo>> HistoryStore::load_series() 
   auto st = db_.prepare("SELECT id, path, cgroup_id FROM series");
   if (!st) return st.error();
   std::map<int64_t, SeriesInfo> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out[st->i64(0)] = SeriesInfo{std::string(st->text(1)), st->u64(2)};
-  }
+  auto rows = st->each_row([&] { out[st->i64(0)] = SeriesInfo{std::string(st->text(1)), st->u64(2)}; });
+  if (!rows) return rows.error();
   return out;
 }
 
@@ -108,10 +100,9 @@ Status HistoryStore::for_each_raw_sample(const stats::TimeRange& r, const std::v
       s.cgroup_id = it->second.cgroup_id;
       last_id = id;
     }
-    int c = 2;
-    for (uint64_t* v : {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.high_bytes, &s.swap_bytes, &s.failcnt,
-                        &s.ev_low, &s.ev_high, &s.ev_max, &s.ev_oom, &s.ev_oom_kill, &s.working_set_bytes})
-      *v = q->u64(c++);  // a NULL ws (recorded before schema 2) reads as 0
+    // A NULL ws (recorded before schema 2) reads as 0.
+    q->u64s(2, {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.high_bytes, &s.swap_bytes, &s.failcnt, &s.ev_low,
+                &s.ev_high, &s.ev_max, &s.ev_oom, &s.ev_oom_kill, &s.working_set_bytes});
     auto run = raw_run(*q, 0, 14, 15);
     if (!run) return corrupt_raw_row(db_.path());
     for_each_run_sample(*run, r.from_ns, r.to_ns, [&](int64_t t) {
@@ -150,10 +141,9 @@ Result<std::vector<std::pair<std::string, stats::Bucket>>> HistoryStore::buckets
     stats::Bucket b;
     b.start_ns = q->i64(0);
     b.cgroup_id = it->second.cgroup_id;
-    int c = 2;
-    for (uint64_t* f : {&b.count, &b.min_bytes, &b.max_bytes, &b.sum_bytes, &b.peak_first_bytes, &b.peak_last_bytes,
-                        &b.limit_bytes})
-      *f = q->u64(c++);
+    q->u64s(2, {&b.count, &b.min_bytes, &b.max_bytes, &b.sum_bytes, &b.peak_first_bytes, &b.peak_last_bytes,
+                &b.limit_bytes});
+    int c = 9;
     auto sk = stats::LogSketch::decode(q->blob(c));
     if (!sk) return app_error("corrupt bucket row (" + sk.error().message() + ") in", db_.path());
     b.sketch = std::move(*sk);
@@ -199,29 +189,23 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
       if (!q) return q.error();
       q->bind(1, lo).bind(2, hi);
       stats::Bucket b;
-      for (;;) {
-        auto row = q->step();
-        if (!row) return row.error();
-        if (!*row) break;
+      auto corrupt = [&](const Error& e) {
+        return app_error(std::string("corrupt ") + table + " row (" + e.message() + ") in", db_.path());
+      };
+      return q->each_row([&]() -> Status {
         ++rows;
         int32_t slot = slots.get(q->i64(1));
-        if (slot < 0) continue;
+        if (slot < 0) return {};
         b.start_ns = q->i64(0);
         b.cgroup_id = slots.cgroup_id[q->i64(1)];
-        b.count = q->u64(2);
-        b.min_bytes = q->u64(3);
-        b.max_bytes = q->u64(4);
-        b.sum_bytes = q->u64(5);
-        b.peak_first_bytes = q->u64(6);
-        b.peak_last_bytes = q->u64(7);
-        if (auto st = acc[slot].add_encoded(b, q->blob(8)); !st)
-          return app_error(std::string("corrupt ") + table + " row (" + st.error().message() + ") in", db_.path());
+        q->u64s(2, {&b.count, &b.min_bytes, &b.max_bytes, &b.sum_bytes, &b.peak_first_bytes, &b.peak_last_bytes});
+        if (auto st = acc[slot].add_encoded(b, q->blob(8)); !st) return corrupt(st.error());
         if (!q->is_null(12))
           if (auto st = acc[slot].add_ws_encoded(b.count, q->u64(9), q->u64(10), q->u64(11), q->blob(12)); !st)
-            return app_error(std::string("corrupt ") + table + " row (" + st.error().message() + ") in", db_.path());
+            return corrupt(st.error());
         if (hours && q->u64(13) != 0) acc[slot].add_watermark_rise(q->u64(13));
-      }
-      return {};
+        return {};
+      });
     };
     // Whole hours inside the window that are rolled up come from the hour
     // tier (a bucket belongs to a window when its start does, so an hour does
@@ -247,13 +231,8 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
   auto q = db_.prepare("SELECT ts, series, usage, peak, ws, n, last FROM raw WHERE ts >= ? AND ts <= ?");
   if (!q) return q.error();
   q->bind(1, raw_scan_from(raw_from, bucket_ns_)).bind(2, r.to_ns);
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    int64_t id = q->i64(1);
+  auto rows = for_each_selected_row(*q, slots, [&](int64_t id) -> Status {
     int32_t slot = slots.get(id);
-    if (slot < 0) continue;
     uint64_t usage = q->u64(2), peak = q->u64(3), ws = q->u64(4);
     bool has_ws = !q->is_null(4);
     auto run = raw_run(*q, 0, 5, 6);
@@ -262,7 +241,9 @@ Result<WindowResult> HistoryStore::window_stats(const stats::TimeRange& r, const
       acc[slot].add_sample(t, slots.cgroup_id[id], usage, peak);
       if (has_ws) acc[slot].add_ws(ws);
     });
-  }
+    return {};
+  });
+  if (!rows) return rows.error();
   if (auto st = read->txn.commit(); !st) return st.error();
   for (size_t i = 0; i < acc.size(); ++i)
     if (!acc[i].empty()) out.stats.emplace(slots.paths[i], acc[i].finish());

@@ -26,24 +26,18 @@ Result<std::map<std::string, RecommendationRow>> HistoryStore::last_recommendati
       "JOIN (SELECT path, MAX(ts) AS ts FROM recommendation GROUP BY path) m ON r.path = m.path AND r.ts = m.ts");
   if (!q) return q.error();
   std::map<std::string, RecommendationRow> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  auto rows = q->each_row([&] {
     RecommendationRow r;
-    r.ts_ns = q->i64(0);
     r.path = std::string(q->text(1));
-    if (!stats::selected(selectors, r.path)) continue;
-    r.request_bytes = q->u64(2);
-    r.limit_bytes = q->u64(3);
-    r.ws_avg_bytes = q->u64(4);
-    r.ws_p95_bytes = q->u64(5);
-    r.ws_max_bytes = q->u64(6);
+    if (!stats::selected(selectors, r.path)) return;
+    r.ts_ns = q->i64(0);
+    q->u64s(2, {&r.request_bytes, &r.limit_bytes, &r.ws_avg_bytes, &r.ws_p95_bytes, &r.ws_max_bytes});
     r.window_ns = q->i64(7);
     r.confidence = std::string(q->text(8));
     r.rationale = std::string(q->text(9));
     out[r.path] = std::move(r);
-  }
+  });
+  if (!rows) return rows.error();
   return out;
 }
 

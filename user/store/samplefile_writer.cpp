@@ -22,12 +22,7 @@ Result<SampleFileWriter> SampleFileWriter::create(const std::string& path) {
 
 Status SampleFileWriter::write_all(std::string_view data) {
   if (!fd_.valid()) return app_error("write to closed sample file", path_);
-  while (!data.empty()) {
-    ssize_t n = ::write(fd_.get(), data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("write sample file", path_);
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+  if (!ow::write_all(fd_.get(), data)) return sys_error("write sample file", path_);
   return {};
 }
 

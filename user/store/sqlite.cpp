@@ -52,12 +52,17 @@ Result<bool> Stmt::step() {
   return e;
 }
 
+Result<std::optional<int64_t>> Stmt::first_i64() {
+  auto r = step();
+  if (!r) return r.error();
+  std::optional<int64_t> v;
+  if (*r && !is_null(0)) v = i64(0);
+  reset();
+  return v;
+}
+
 Status Stmt::run() {
-  for (;;) {
-    auto r = step();
-    if (!r) return r.error();
-    if (!*r) break;
-  }
+  if (auto st = each_row([] {}); !st) return st;
   reset();
   return {};
 }

@@ -4,9 +4,12 @@
 // one Db per thread.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "util/result.hpp"
@@ -34,10 +37,21 @@ class Stmt {
   // true: a row is ready; false: done. Errors name the database.
   Result<bool> step();
   Status run();  // step to completion, for statements without rows
+  // Steps through the rows, calling row() at each (it returns Status, or
+  // nothing); stops at the first error, SQLite's or row()'s. Not reset.
+  template <typename F>
+  Status each_row(F&& row);
+  // The first column of the first row as a number (an aggregate such as
+  // MIN(ts)); nullopt when there is no row or it is NULL. Resets.
+  Result<std::optional<int64_t>> first_i64();
   void reset();  // also clears bindings
 
   int64_t i64(int col) const;
   uint64_t u64(int col) const { return static_cast<uint64_t>(i64(col)); }
+  // Columns first, first + 1, ... into the figures pointed to, in order.
+  void u64s(int first, std::initializer_list<uint64_t*> figures) const {
+    for (uint64_t* f : figures) *f = u64(first++);
+  }
   std::string_view text(int col) const;
   std::string_view blob(int col) const;
   bool is_null(int col) const;
@@ -47,6 +61,20 @@ class Stmt {
   sqlite3* db_ = nullptr;
   const std::string* path_ = nullptr;  // owned by the Db, which outlives its statements
 };
+
+template <typename F>
+Status Stmt::each_row(F&& row) {
+  for (;;) {
+    auto r = step();
+    if (!r) return r.error();
+    if (!*r) return {};
+    if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+      row();
+    } else if (auto st = row(); !st) {
+      return st;
+    }
+  }
+}
 
 // Bytes SQLite holds now in this process, every connection together (page
 // caches, statements, lookaside).

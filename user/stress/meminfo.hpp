@@ -6,11 +6,17 @@
 #include <string>
 #include <string_view>
 
+#include "util/meminfo.hpp"
 #include "util/result.hpp"
 
 namespace ow::stress {
 
-std::optional<uint64_t> parse_mem_available(std::string_view meminfo);  // bytes
-Result<uint64_t> read_mem_available(const std::string& path = "/proc/meminfo");
+// Bytes.
+inline std::optional<uint64_t> parse_mem_available(std::string_view meminfo) {
+  return parse_meminfo(meminfo, "MemAvailable");
+}
+inline Result<uint64_t> read_mem_available(const std::string& path = kMeminfoPath) {
+  return read_meminfo("MemAvailable", path);
+}
 
 }  // namespace ow::stress

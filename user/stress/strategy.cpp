@@ -1,34 +1,25 @@
 #include "stress/strategy.hpp"
+#include "util/names.hpp"
 #include "util/text.hpp"
 
 namespace ow::stress {
 
+namespace {
+
+constexpr Named<Strategy> kStrategies[] = {
+    {Strategy::Anon, "anon"}, {Strategy::File, "file"}, {Strategy::Shmem, "shmem"}, {Strategy::Mixed, "mixed"}};
+constexpr Named<Kind> kKinds[] = {{Kind::Anon, "anon"}, {Kind::File, "file"}, {Kind::Shmem, "shmem"}};
+
+}  // namespace
+
 Result<Strategy> parse_strategy(std::string_view s) {
-  if (s == "anon") return Strategy::Anon;
-  if (s == "file") return Strategy::File;
-  if (s == "shmem") return Strategy::Shmem;
-  if (s == "mixed") return Strategy::Mixed;
-  return app_error("bad strategy '" + excerpt(s) + "' (want anon, file, shmem or mixed)");
+  if (auto v = parse_name(kStrategies, s)) return *v;
+  return app_error("bad strategy '" + excerpt(s) + "' (want " + name_list(kStrategies) + ")");
 }
 
-const char* strategy_name(Strategy s) {
-  switch (s) {
-    case Strategy::Anon: return "anon";
-    case Strategy::File: return "file";
-    case Strategy::Shmem: return "shmem";
-    case Strategy::Mixed: return "mixed";
-  }
-  return "?";
-}
+const char* strategy_name(Strategy s) { return name_of(kStrategies, s); }
 
-const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::Anon: return "anon";
-    case Kind::File: return "file";
-    case Kind::Shmem: return "shmem";
-  }
-  return "?";
-}
+const char* kind_name(Kind k) { return name_of(kKinds, k); }
 
 bool uses_kind(Strategy s, Kind k) {
   if (s == Strategy::Mixed) return true;

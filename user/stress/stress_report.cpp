@@ -9,16 +9,13 @@ namespace ow::stress {
 
 nlohmann::json sample_json(const StressSample& s, const std::string& cgroup) {
   nlohmann::json j{{"type", "sample"}, {"cgroup", cgroup}, {"elapsed_s", round_ms(s.elapsed_s)},
-                   {"usage_bytes", s.usage.usage_bytes}};
+                   {"usage_bytes", s.usage.usage_bytes},
+                   {"percent", percent_json(s.usage.usage_bytes, s.usage.limit_bytes)},
+                   {"peak_bytes", s.peak_bytes}, {"held_bytes", s.held_bytes}, {"workers_alive", s.workers_alive},
+                   {"max_events", s.max_events}, {"oom_kills", s.oom_kills},
+                   {"worker_kills", s.tally ? s.tally->worker_kills() : 0},
+                   {"restarts", s.tally ? s.tally->restarts() : 0}};
   put_limit(j, s.usage.limit_bytes);
-  j["percent"] = percent_json(s.usage.usage_bytes, s.usage.limit_bytes);
-  j["peak_bytes"] = s.peak_bytes;
-  j["held_bytes"] = s.held_bytes;
-  j["workers_alive"] = s.workers_alive;
-  j["max_events"] = s.max_events;
-  j["oom_kills"] = s.oom_kills;
-  j["worker_kills"] = s.tally ? s.tally->worker_kills() : 0;
-  j["restarts"] = s.tally ? s.tally->restarts() : 0;
   return j;
 }
 
@@ -32,19 +29,12 @@ std::string sample_text(const StressSample& s) {
 }
 
 nlohmann::json result_json(const StressResult& r, const std::string& cgroup) {
-  nlohmann::json j{{"type", "result"}, {"cgroup", cgroup}, {"strategy", strategy_name(r.strategy)}};
+  nlohmann::json j{{"type", "result"}, {"cgroup", cgroup}, {"strategy", strategy_name(r.strategy)},
+                   {"target_bytes", r.target_bytes}, {"workers", r.workers}, {"duration_s", round_ms(r.duration_s)},
+                   {"peak_bytes", r.peak_bytes}, {"max_events", r.max_events}, {"oom_kills", r.oom_kills},
+                   {"worker_kills", r.worker_kills}, {"worker_failures", r.worker_failures}, {"restarts", r.restarts},
+                   {"samples", r.samples}, {"interrupted", r.interrupted}};
   put_limit(j, r.limit_bytes);
-  j["target_bytes"] = r.target_bytes;
-  j["workers"] = r.workers;
-  j["duration_s"] = round_ms(r.duration_s);
-  j["peak_bytes"] = r.peak_bytes;
-  j["max_events"] = r.max_events;
-  j["oom_kills"] = r.oom_kills;
-  j["worker_kills"] = r.worker_kills;
-  j["worker_failures"] = r.worker_failures;
-  j["restarts"] = r.restarts;
-  j["samples"] = r.samples;
-  j["interrupted"] = r.interrupted;
   if (!r.error.empty()) j["error"] = r.error;
   return j;
 }

@@ -7,10 +7,12 @@
 
 #include <algorithm>
 
+#include "bpf/obj.hpp"
 #include "bpf/probe.hpp"
 #include "oomwatch.h"
 #include "trace.skel.h"
 #include "util/log.hpp"
+#include "util/text.hpp"
 
 namespace ow::trace {
 
@@ -72,13 +74,7 @@ Status learn_level(trace_bpf* s, const std::string& dir) {
   LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof linfo);
   Link link(bpf_program__attach_iter(s->progs.owt_level, &opts));
   if (!link.get()) return sys_error("attach the cgroup iterator at", dir);
-  UniqueFd it(bpf_iter_create(bpf_link__fd(link.get())));
-  if (!it.valid()) return sys_error("run the cgroup iterator at", dir);
-  char buf[64];
-  ssize_t n;
-  while ((n = ::read(it.get(), buf, sizeof buf)) > 0) {
-  }
-  if (n < 0) return sys_error("read the cgroup iterator at", dir);
+  if (auto st = bpf::run_iter(link.get(), "the cgroup iterator at", dir); !st) return st;
   if (s->data->target_level < 0) return app_error("the cgroup iterator did not see the cgroup", dir);
   return {};
 }
@@ -177,7 +173,7 @@ Result<Totals> BpfTracer::read() const {
         raw[k].charged += v.charged[k];
         raw[k].uncharged += v.uncharged[k];
       }
-      if (comm.empty() && v.comm[0]) comm.assign(v.comm, strnlen(v.comm, sizeof v.comm));
+      if (comm.empty() && v.comm[0]) comm.assign(field_bytes(v.comm));
     }
     ProcUsage u;
     u.tgid = key;

@@ -12,10 +12,7 @@
 
 namespace ow {
 
-namespace {
-// Reads fd to its end into out. False on a read error (errno set) or, with
-// *over set, once more than max bytes have come.
-bool read_to_end(int fd, std::string& out, uint64_t max, bool* over) {
+bool read_all(int fd, std::string& out, uint64_t max, bool* over) {
   char buf[8192];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -25,20 +22,31 @@ bool read_to_end(int fd, std::string& out, uint64_t max, bool* over) {
     }
     if (n == 0) return true;
     if (out.size() + static_cast<size_t>(n) > max) {
-      *over = true;
+      if (over) *over = true;
       return false;
     }
     out.append(buf, static_cast<size_t>(n));
   }
 }
-}  // namespace
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
 
 Result<std::string> read_text(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return sys_error("open", path);
   std::string out;
-  bool over = false;
-  if (!read_to_end(fd.get(), out, UINT64_MAX, &over)) return sys_error("read", path);
+  if (!read_all(fd.get(), out)) return sys_error("read", path);
   return out;
 }
 
@@ -79,7 +87,7 @@ Result<std::string> read_input_file(const std::string& path, uint64_t max_bytes,
                        path);
   std::string out;
   bool over = false;
-  if (!read_to_end(fd.get(), out, max_bytes, &over)) {
+  if (!read_all(fd.get(), out, max_bytes, &over)) {
     if (over)
       return usage_error(std::string(what) + " grew past its bound of " + bound_text(max_bytes) + " while read:", path);
     return sys_error("read " + std::string(what), path);
@@ -185,12 +193,7 @@ Status write_file_atomic(const std::string& path, std::string_view data, unsigne
     ::unlink(tmp.c_str());
     return Status(std::move(e));
   };
-  for (size_t off = 0; off < data.size();) {
-    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(sys_error("write", tmp));
-    off += static_cast<size_t>(n);
-  }
+  if (!write_all(fd.get(), data)) return fail(sys_error("write", tmp));
   if (sync && ::fsync(fd.get()) != 0) return fail(sys_error("fsync", tmp));
   fd.reset();
   // rename replaces a symlink at path itself; it never writes through it.
@@ -210,14 +213,14 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
-std::vector<std::string_view> split_lines(std::string_view s) {
+std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   size_t pos = 0;
   while (pos < s.size()) {
-    size_t nl = s.find('\n', pos);
-    if (nl == std::string_view::npos) nl = s.size();
-    if (nl > pos) out.push_back(s.substr(pos, nl - pos));
-    pos = nl + 1;
+    size_t end = s.find(sep, pos);
+    if (end == std::string_view::npos) end = s.size();
+    if (end > pos) out.push_back(s.substr(pos, end - pos));
+    pos = end + 1;
   }
   return out;
 }

@@ -19,8 +19,17 @@ namespace ow {
 // read by workloads that are not root; what the files say stays root's.
 constexpr unsigned kFileMode = 0640;
 constexpr unsigned kDirMode = 0755;
+// The agent's state directory unless told otherwise: journal, intent, lock,
+// and the GOMEMLIMIT hint files (gomemlimit/publish.hpp).
+inline constexpr const char* kDefaultStateDir = "/run/oomwatch";
 
 Result<std::string> read_text(const std::string& path);
+// Appends what fd gives until its end to out, through EINTR. False on a read
+// error (errno set) or, with *over set, once out would pass max bytes.
+bool read_all(int fd, std::string& out, uint64_t max = UINT64_MAX, bool* over = nullptr);
+// Writes all of data to fd, through short writes and EINTR; false with errno
+// set when a write fails.
+bool write_all(int fd, std::string_view data);
 // A file an operator names on the command line or in the config (config,
 // pods list, overrides, Knative Services): it must be a regular file of at
 // most max_bytes. A FIFO, device or directory is refused without blocking
@@ -70,7 +79,10 @@ Status check_state_dir(const std::string& path);
 std::string trust_problem(uid_t owner, unsigned mode);
 // Trims ASCII whitespace at both ends.
 std::string_view trim(std::string_view s);
-std::vector<std::string_view> split_lines(std::string_view s);
+// The non-empty pieces of s between separators: "/a//b/" by '/' is {"a", "b"}.
+std::vector<std::string_view> split(std::string_view s, char sep);
+// Its lines, empty ones left out.
+inline std::vector<std::string_view> split_lines(std::string_view s) { return split(s, '\n'); }
 std::vector<std::string_view> split_ws(std::string_view s);
 bool parse_u64(std::string_view s, uint64_t& out);
 // Creates path and its missing parents with mode (existing ones are left alone).

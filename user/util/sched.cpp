@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/names.hpp"
+
 #ifndef SCHED_RESET_ON_FORK
 #define SCHED_RESET_ON_FORK 0x40000000
 #endif
@@ -23,21 +25,12 @@ std::string err(const std::string& what) { return std::string(what) + ": " + ::s
 
 }  // namespace
 
-std::optional<LoopPriority> parse_loop_priority(std::string_view s) {
-  if (s == "fifo") return LoopPriority::fifo;
-  if (s == "nice") return LoopPriority::nice;
-  if (s == "normal") return LoopPriority::normal;
-  return std::nullopt;
-}
+constexpr Named<LoopPriority> kPriorities[] = {
+    {LoopPriority::fifo, "fifo"}, {LoopPriority::nice, "nice"}, {LoopPriority::normal, "normal"}};
 
-const char* to_string(LoopPriority p) {
-  switch (p) {
-    case LoopPriority::fifo: return "fifo";
-    case LoopPriority::nice: return "nice";
-    case LoopPriority::normal: return "normal";
-  }
-  return "normal";
-}
+std::optional<LoopPriority> parse_loop_priority(std::string_view s) { return parse_name(kPriorities, s); }
+
+const char* to_string(LoopPriority p) { return name_of(kPriorities, p, "normal"); }
 
 PriorityResult raise_thread_priority(LoopPriority want) {
   PriorityResult r;

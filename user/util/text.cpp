@@ -5,11 +5,9 @@
 #include <nlohmann/json.hpp>
 
 namespace ow {
-namespace {
 
-// Length of the well-formed UTF-8 sequence at s[i], 0 when there is none
-// (Unicode 15, table 3-7).
-size_t seq_len(std::string_view s, size_t i) {
+// The rules of Unicode 15, table 3-7.
+size_t utf8_seq_len(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
   auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
     return i + k < s.size() && b(k) >= lo && b(k) <= hi;
@@ -26,9 +24,11 @@ size_t seq_len(std::string_view s, size_t i) {
   return 0;
 }
 
+namespace {
+
 // Where the character after s[i] starts: past a well-formed sequence, or past
 // one stray byte.
-size_t next_char(std::string_view s, size_t i) { return i + std::max<size_t>(seq_len(s, i), 1); }
+size_t next_char(std::string_view s, size_t i) { return i + std::max<size_t>(utf8_seq_len(s, i), 1); }
 
 constexpr char kHex[] = "0123456789abcdef";
 
@@ -43,7 +43,7 @@ int unhex(char c) {
 
 bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
-    size_t n = seq_len(s, i);
+    size_t n = utf8_seq_len(s, i);
     if (n == 0) return false;
     i += n;
   }
@@ -71,7 +71,7 @@ std::string printable(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    size_t n = seq_len(s, i);
+    size_t n = utf8_seq_len(s, i);
     auto b0 = static_cast<unsigned char>(s[i]);
     // C1 controls (U+0080..U+009F, C2 80..C2 9F in UTF-8): CSI (U+009B) and
     // OSC (U+009D) start escape sequences on terminals that read them.

@@ -4,6 +4,7 @@
 // Everything that writes them as text goes through these helpers, so no
 // invalid sequence can make a JSON writer throw.
 #pragma once
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -11,8 +12,18 @@
 
 namespace ow {
 
+// A fixed-size char field of a kernel or wire record (comm, a map's or a
+// directory's name): its bytes up to the first NUL, all N when it has none.
+template <size_t N>
+std::string_view field_bytes(const char (&c)[N]) {
+  return {c, strnlen(c, N)};
+}
+
 // True when s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool valid_utf8(std::string_view s);
+// Length of the well-formed UTF-8 sequence at s[i] (i < s.size()), 0 when
+// there is none (the same rules).
+size_t utf8_seq_len(std::string_view s, size_t i);
 
 // s with every byte that is not part of a well-formed UTF-8 sequence, every
 // C0 control character and DEL, and both bytes of every C1 control character

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "stats/time.hpp"
+#include "util/fs.hpp"
 #include "util/text.hpp"
 #include "util/units.hpp"
 
@@ -41,18 +42,10 @@ Result<std::string> read_tail(const std::string& path, size_t tail_bytes, bool& 
   off_t start = 0;
   if (tail_bytes > 0 && static_cast<uint64_t>(st.st_size) > tail_bytes) start = st.st_size - static_cast<off_t>(tail_bytes);
   std::string out;
-  char buf[65536];
-  for (off_t off = start;;) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      auto e = sys_error("read audit log", path);
-      ::close(fd);
-      return e;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    off += n;
+  if (::lseek(fd, start, SEEK_SET) < 0 || !read_all(fd, out)) {
+    auto e = sys_error("read audit log", path);
+    ::close(fd);
+    return e;
   }
   ::close(fd);
   // A tail starts mid-line: drop the partial first line.
@@ -102,13 +95,9 @@ Result<std::vector<Event>> read_audit_events(const std::string& path, int64_t fr
   auto text = read_tail(path, tail_bytes, missing);
   if (!text) return text.error();
   std::vector<Event> out;
-  size_t pos = 0;
-  while (pos < text->size()) {
-    size_t nl = text->find('\n', pos);
-    if (nl == std::string::npos) nl = text->size();
-    auto e = parse_audit_line(std::string_view(*text).substr(pos, nl - pos));
+  for (auto line : split_lines(*text)) {
+    auto e = parse_audit_line(line);
     if (e && e->ts_ns >= from_ns && e->ts_ns <= to_ns) out.push_back(std::move(*e));
-    pos = nl + 1;
   }
   return out;
 }

@@ -3,36 +3,25 @@
 
 #include <algorithm>
 #include <functional>
+#include <iterator>
 
+#include "util/names.hpp"
 #include "util/units.hpp"
 
 namespace ow::view {
 
-std::optional<SortKey> parse_sort_key(const std::string& s) {
-  if (s == "usage") return SortKey::Usage;
-  if (s == "percent") return SortKey::Percent;
-  if (s == "growth") return SortKey::Growth;
-  if (s == "name") return SortKey::Name;
-  return std::nullopt;
-}
+// In the order the `s` key cycles through.
+constexpr Named<SortKey> kSortKeys[] = {
+    {SortKey::Usage, "usage"}, {SortKey::Percent, "percent"}, {SortKey::Growth, "growth"}, {SortKey::Name, "name"}};
 
-const char* sort_key_name(SortKey k) {
-  switch (k) {
-    case SortKey::Usage: return "usage";
-    case SortKey::Percent: return "percent";
-    case SortKey::Growth: return "growth";
-    case SortKey::Name: return "name";
-  }
-  return "usage";
-}
+std::optional<SortKey> parse_sort_key(const std::string& s) { return parse_name(kSortKeys, s); }
+
+const char* sort_key_name(SortKey k) { return name_of(kSortKeys, k, "usage"); }
 
 SortKey next_sort_key(SortKey k) {
-  switch (k) {
-    case SortKey::Usage: return SortKey::Percent;
-    case SortKey::Percent: return SortKey::Growth;
-    case SortKey::Growth: return SortKey::Name;
-    case SortKey::Name: return SortKey::Usage;
-  }
+  size_t n = std::size(kSortKeys);
+  for (size_t i = 0; i < n; ++i)
+    if (kSortKeys[i].value == k) return kSortKeys[(i + 1) % n].value;
   return SortKey::Usage;
 }
 

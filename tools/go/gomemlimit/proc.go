@@ -16,27 +16,22 @@ type CgroupEntry struct {
 
 // ParseProcCgroup parses the text of /proc/<pid>/cgroup.
 func ParseProcCgroup(text string) ([]CgroupEntry, error) {
-	var out []CgroupEntry
-	for i, line := range strings.Split(text, "\n") {
-		if line == "" {
-			continue
-		}
+	return parseLines(text, func(n int, line string) (CgroupEntry, error) {
 		// The path is last and may itself contain ':', hence SplitN.
 		f := strings.SplitN(line, ":", 3)
 		if len(f) != 3 {
-			return nil, fmt.Errorf("cgroup line %d: want id:controllers:path, got %q", i+1, line)
+			return CgroupEntry{}, fmt.Errorf("cgroup line %d: want id:controllers:path, got %q", n, line)
 		}
 		id, err := strconv.Atoi(f[0])
 		if err != nil {
-			return nil, fmt.Errorf("cgroup line %d: bad hierarchy id %q", i+1, f[0])
+			return CgroupEntry{}, fmt.Errorf("cgroup line %d: bad hierarchy id %q", n, f[0])
 		}
 		var ctrl []string
 		if f[1] != "" {
 			ctrl = strings.Split(f[1], ",")
 		}
-		out = append(out, CgroupEntry{HierarchyID: id, Controllers: ctrl, Path: f[2]})
-	}
-	return out, nil
+		return CgroupEntry{HierarchyID: id, Controllers: ctrl, Path: f[2]}, nil
+	})
 }
 
 // MemoryCgroupPath picks the entry that holds the memory controller. A v1
@@ -69,11 +64,7 @@ type Mount struct {
 // ParseMountInfo parses /proc/<pid>/mountinfo:
 // "36 35 98:0 /root /mnt rw,noatime shared:1 - cgroup cgroup rw,memory".
 func ParseMountInfo(text string) ([]Mount, error) {
-	var out []Mount
-	for i, line := range strings.Split(text, "\n") {
-		if line == "" {
-			continue
-		}
+	return parseLines(text, func(n int, line string) (Mount, error) {
 		f := strings.Fields(line)
 		// The number of optional fields varies; "-" separates them from
 		// fstype, source and super options.
@@ -85,7 +76,7 @@ func ParseMountInfo(text string) ([]Mount, error) {
 			}
 		}
 		if sep < 0 || sep+1 >= len(f) {
-			return nil, fmt.Errorf("mountinfo line %d: malformed: %q", i+1, line)
+			return Mount{}, fmt.Errorf("mountinfo line %d: malformed: %q", n, line)
 		}
 		m := Mount{
 			Root:       unescapeOctal(f[3]),
@@ -95,30 +86,41 @@ func ParseMountInfo(text string) ([]Mount, error) {
 		if sep+3 < len(f) {
 			m.Options = strings.Split(f[sep+3], ",")
 		}
-		out = append(out, m)
-	}
-	return out, nil
+		return m, nil
+	})
 }
 
 // ParseMounts parses /proc/<pid>/mounts ("src mountpoint fstype opts 0 0"),
 // the fallback when mountinfo is unreadable. It has no root field, so Root
 // is "/", which is right unless the hierarchy is bind-mounted from a subdir.
 func ParseMounts(text string) ([]Mount, error) {
-	var out []Mount
-	for i, line := range strings.Split(text, "\n") {
-		if line == "" {
-			continue
-		}
+	return parseLines(text, func(n int, line string) (Mount, error) {
 		f := strings.Fields(line)
 		if len(f) < 4 {
-			return nil, fmt.Errorf("mounts line %d: malformed: %q", i+1, line)
+			return Mount{}, fmt.Errorf("mounts line %d: malformed: %q", n, line)
 		}
-		out = append(out, Mount{
+		return Mount{
 			Root:       "/",
 			MountPoint: unescapeOctal(f[1]),
 			FSType:     f[2],
 			Options:    strings.Split(f[3], ","),
-		})
+		}, nil
+	})
+}
+
+// parseLines parses each non-empty line of text, numbered from 1, into one
+// value; the first error is returned alone.
+func parseLines[T any](text string, parse func(n int, line string) (T, error)) ([]T, error) {
+	var out []T
+	for i, line := range strings.Split(text, "\n") {
+		if line == "" {
+			continue
+		}
+		v, err := parse(i+1, line)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }

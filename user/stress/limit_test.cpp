@@ -38,7 +38,7 @@ Result<LimitTestResult> run_limit_test(const cg::Hierarchy& h, const std::string
   r.limit_bytes = *limit;
   r.alloc_bytes = cfg.alloc_bytes;
 
-  WorkerSpec spec{cfg.strategy, cfg.alloc_bytes, cfg.step_bytes, cfg.step_delay, {}, cfg.file_dir};
+  WorkerSpec spec{Charging(cfg), cfg.alloc_bytes, cfg.step_delay, {}};
   auto t0 = Clock::now();
   auto w = Worker::spawn(h, rel, spec);
   if (!w) return w.error();

@@ -39,8 +39,7 @@ Result<StressResult> run_stress(const cg::Hierarchy& h, const std::string& rel, 
   r.target_bytes = cfg.target_bytes;
   r.workers = cfg.workers;
 
-  WorkerSpec spec{cfg.strategy, worker_share(cfg.target_bytes, cfg.workers, page_size()), cfg.step_bytes, {},
-                  cfg.cycle_period, cfg.file_dir};
+  WorkerSpec spec{Charging(cfg), worker_share(cfg.target_bytes, cfg.workers, page_size()), {}, cfg.cycle_period};
   StressTally tally;
   std::vector<Slot> slots(cfg.workers);
   auto t0 = Clock::now();

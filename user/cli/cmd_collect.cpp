@@ -16,7 +16,6 @@
 // Exit codes: 2 for bad flags and unknown cgroups, 1 for the environment (no
 // memory hierarchy, the file cannot be created or written, a snapshot fails).
 #include <CLI/CLI.hpp>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -82,14 +81,6 @@ Result<CollectPlan> parse_collect(const CollectOpts& o) {
 }
 
 using Clock = std::chrono::steady_clock;
-
-void sleep_until(Clock::time_point t) {
-  while (!g_stop.load()) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
-    if (ms <= 0) return;
-    ::poll(nullptr, 0, static_cast<int>(ms));  // EINTR on Ctrl-C (no SA_RESTART)
-  }
-}
 
 // The BPF iterator when it loads, else cgroupfs files (with a warning saying why).
 Result<OpenedSampler> open_collect_sampler(const cg::Hierarchy& h, const std::vector<std::string>& roots,

@@ -2,7 +2,6 @@
 // percent, peak and OOM/max counters of one cgroup, read from its own files
 // (v1 or v2). An unlimited cgroup shows "max", never the kernel's huge number.
 #include <CLI/CLI.hpp>
-#include <poll.h>
 
 #include <chrono>
 #include <memory>
@@ -23,15 +22,6 @@ struct MonitorOpts {
 };
 
 using Clock = std::chrono::steady_clock;
-
-// Sleeps until t unless Ctrl-C comes first (poll returns EINTR: no SA_RESTART).
-void sleep_until(Clock::time_point t) {
-  while (!g_stop.load()) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
-    if (ms <= 0) return;
-    ::poll(nullptr, 0, static_cast<int>(ms));
-  }
-}
 
 int run_monitor(const MonitorOpts& o) {
   auto plan = stress::parse_monitor_args(o.args);

@@ -121,11 +121,9 @@ int run_recommend(const RecommendOpts& o) {
     if (rs->empty())
       return fail(kExitUsage, "nothing to replay: no working-set samples between " + stats::format_rfc3339(q.now_ns - q.window_ns) +
                                   " and " + stats::format_rfc3339(q.now_ns) + " in " + path);
-    std::string text = o.format == "json" ? recommend::replays_json(*rs) + "\n"
-                       : o.format == "yaml" ? recommend::replays_yaml(*rs)
-                                            : recommend::replays_table(*rs);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    print_text(o.format == "json"   ? recommend::replays_json(*rs) + "\n"
+               : o.format == "yaml" ? recommend::replays_yaml(*rs)
+                                    : recommend::replays_table(*rs));
     return kExitOk;
   }
   auto reports = advisor::gather_recommendations(q, src);
@@ -133,11 +131,9 @@ int run_recommend(const RecommendOpts& o) {
   if (reports->empty())
     return fail(kExitUsage, "no working-set samples in the last " + o.window + (o.cgroups.empty() ? "" : " for the selected cgroups") + " in " + path,
                 "the agent (oomwatch run) records them; widen --window");
-  std::string text = o.format == "json" ? recommend::reports_json(*reports) + "\n"
-                     : o.format == "yaml" ? recommend::reports_yaml(*reports)
-                                          : recommend::reports_table(*reports);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  print_text(o.format == "json"   ? recommend::reports_json(*reports) + "\n"
+             : o.format == "yaml" ? recommend::reports_yaml(*reports)
+                                  : recommend::reports_table(*reports));
   return kExitOk;
 }
 

@@ -83,13 +83,8 @@ int run_stats(const StatsOpts& o) {
     if (w->stats.empty()) return empty_window(r, o.cgroups);
     result = std::move(w->stats);
   }
-  if (o.format == "csv") {
-    std::string csv = stats::stats_csv(result);
-    std::fwrite(csv.data(), 1, csv.size(), stdout);
-    std::fflush(stdout);
-  } else {
-    print_line(stats::stats_json(result));
-  }
+  if (o.format == "csv") print_text(stats::stats_csv(result));
+  else print_line(stats::stats_json(result));
   return kExitOk;
 }
 

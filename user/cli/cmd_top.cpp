@@ -8,7 +8,6 @@
 // Exit codes: 2 for bad flags and unknown cgroups, 1 for the environment (no
 // memory hierarchy, no terminal without --batch, a snapshot fails).
 #include <CLI/CLI.hpp>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -139,18 +138,9 @@ int run_top(const TopOpts& o) {
     view::FrameInfo fi{model.last_ts_ns(), smp.source_name(), view::sort_key_name(vo.sort), vo.filter, vo.tree};
     auto page = model.rows(vo);
     if (o.json) print_line(json_line(view::json_frame(fi, page, *events)));
-    else {
-      std::string f = view::batch_frame(fi, page, *events, width) + "\n";
-      std::fwrite(f.data(), 1, f.size(), stdout);
-      std::fflush(stdout);
-    }
+    else print_text(view::batch_frame(fi, page, *events, width) + "\n");
     if (g_stop.load() || (o.iterations && k + 1 >= o.iterations)) break;
-    // Sleep the rest of the interval; Ctrl-C interrupts poll (no SA_RESTART).
-    while (!g_stop.load()) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t0 + *iv - Clock::now()).count();
-      if (ms <= 0) break;
-      ::poll(nullptr, 0, static_cast<int>(ms));
-    }
+    sleep_until(t0 + *iv);  // the rest of the interval
     if (g_stop.load()) break;
   }
   return kExitOk;

@@ -20,11 +20,6 @@ namespace {
 
 constexpr const char* kEnforceEnv = "OPRC_CRM_FEATURES_NFR_ENFORCEMENT";
 
-void out(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fflush(stdout);
-}
-
 }  // namespace
 
 void add_fleet_options(CLI::App* sub, FleetOpts& o) {
@@ -160,13 +155,13 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   fleet::SourceInfo src{o.prometheus, q.end_ms, q.window_ms, std::min(q.short_window_ms, q.window_ms), q.step_ms,
                         data->range_queries};
   if (format == "json")
-    out(fleet::fleet_json(reports, src) + "\n");
+    print_text(fleet::fleet_json(reports, src) + "\n");
   else if (format == "yaml")
-    out(fleet::fleet_yaml(reports, src));
+    print_text(fleet::fleet_yaml(reports, src));
   else if (format == "patch")
-    out(fleet::patches_text(fleet::workload_patches(reports, ksvc ? &*ksvc : nullptr, po)));
+    print_text(fleet::patches_text(fleet::workload_patches(reports, ksvc ? &*ksvc : nullptr, po)));
   else
-    out(fleet::fleet_table(reports));
+    print_text(fleet::fleet_table(reports));
   return kExitOk;
 }
 

@@ -30,6 +30,7 @@
 #include "bpf/loader.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "cli/sampling.hpp"
 #include "sampler/sampler.hpp"
 #include "stats/report.hpp"
@@ -213,11 +214,11 @@ int run_collect(const CollectOpts& o) {
 }  // namespace
 
 void add_collect(CLI::App& app, Action& action) {
-  auto o = std::make_shared<CollectOpts>();
-  auto* sub = app.add_subcommand(
-      "collect",
+  auto [sub, o] = add_command<CollectOpts>(
+      app, action, "collect",
       "sample memory cgroups for a while without the daemon: into a sample file (--out), or print the run's "
-      "statistics as `oomwatch stats --format json` does");
+      "statistics as `oomwatch stats --format json` does",
+      run_collect);
   sub->add_option("--duration", o->duration, "how long to sample, e.g. 30s, 10m (Ctrl-C ends earlier, nothing lost)")
       ->required();
   sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 50ms)");
@@ -236,7 +237,6 @@ void add_collect(CLI::App& app, Action& action) {
                 "\"source\":\"bpf-iter|cgroupfs\",\"snapshots\",\"samples\",\"cgroups\" (in the last snapshot),"
                 "\"skipped\" (slots missed: a snapshot outran --interval),\"seconds\",\"interrupted\"}; without --out "
                 "the statistics are JSON already");
-  sub->callback([&action, o] { action = [o] { return run_collect(*o); }; });
 }
 
 }  // namespace ow::cli

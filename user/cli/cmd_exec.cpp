@@ -7,6 +7,7 @@
 #include "cgroup/scoped.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "util/units.hpp"
 #include "util/text.hpp"
 
@@ -64,13 +65,13 @@ int run_exec(const ExecOpts& o) {
 }  // namespace
 
 void add_exec(CLI::App& app, Action& action) {
-  auto o = std::make_shared<ExecOpts>();
-  auto* sub = app.add_subcommand("exec", "run a command in a fresh memory cgroup with a limit; exit with its status "
-                                         "(137 when OOM-killed); JSON summary on stderr");
+  auto [sub, o] = add_command<ExecOpts>(app, action, "exec",
+                                        "run a command in a fresh memory cgroup with a limit; exit with its status "
+                                        "(137 when OOM-killed); JSON summary on stderr",
+                                        run_exec);
   sub->add_option("--memory", o->memory, "memory limit, e.g. 64M, 1.5GiB")->required();
   sub->add_option("--parent", o->parent, "parent cgroup (default: oomwatch's own memory cgroup)");
   sub->add_option("cmd", o->cmd, "command and arguments (after --)")->required();
-  sub->callback([&action, o] { action = [o] { return run_exec(*o); }; });
 }
 
 }  // namespace ow::cli

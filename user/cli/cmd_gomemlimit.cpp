@@ -10,6 +10,7 @@
 #include "bpfmem/collect.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "gomemlimit/hint.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "gomemlimit/publish.hpp"
@@ -103,9 +104,10 @@ int run_gomemlimit(const GoMemOpts& o) {
 }  // namespace
 
 void add_gomemlimit(CLI::App& app, Action& action) {
-  auto o = std::make_shared<GoMemOpts>();
-  auto* sub = app.add_subcommand(
-      "gomemlimit", "the GOMEMLIMIT hint for a memory cgroup: its limit minus eBPF, kernel and other non-heap memory");
+  auto [sub, o] = add_command<GoMemOpts>(
+      app, action, "gomemlimit",
+      "the GOMEMLIMIT hint for a memory cgroup: its limit minus eBPF, kernel and other non-heap memory",
+      run_gomemlimit);
   sub->add_option("--cgroup", o->cgroup, "memory cgroup (path under the hierarchy root, or absolute)")->required();
   sub->add_flag("--json", o->json, "the hint and every component in bytes, one JSON object");
   sub->add_option("--margin", o->params.margin_fraction, "safety margin, a fraction of the limit (default 0.05)");
@@ -117,7 +119,6 @@ void add_gomemlimit(CLI::App& app, Action& action) {
   sub->add_flag("--unpublish", o->unpublish, "remove the cgroup's published hint from all three places");
   sub->add_option("--hint-dir", o->pub.hint_dir, "directory of the hint files")->capture_default_str();
   sub->add_option("--pin", o->pub.pin_path, "bpffs path of the pinned hint map")->capture_default_str();
-  sub->callback([&action, o] { action = [o] { return run_gomemlimit(*o); }; });
 }
 
 }  // namespace ow::cli

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "stress/args.hpp"
 #include "stress/monitor_report.hpp"
 #include "util/text.hpp"
@@ -56,12 +57,12 @@ int run_monitor(const MonitorOpts& o) {
 }  // namespace
 
 void add_monitor(CLI::App& app, Action& action) {
-  auto o = std::make_shared<MonitorOpts>();
-  auto* sub = app.add_subcommand(
-      "monitor",
+  auto [sub, o] = add_command<MonitorOpts>(
+      app, action, "monitor",
       "live usage, limit, percent, peak and max/oom/oom_kill counters of one memory cgroup (v1 or v2), one line per "
       "interval until --duration or Ctrl-C (exit 0). Usage counts file pages (reclaimable page cache) as well as "
-      "anon and shmem (not reclaimable without swap)");
+      "anon and shmem (not reclaimable without swap)",
+      run_monitor);
   sub->add_option("--cgroup", o->cgroup, "the cgroup: a path under the memory hierarchy (/a/b) or an absolute cgroupfs path")
       ->required();
   sub->add_option("--duration", o->args.duration, "stop after this long, e.g. 30s (default: until Ctrl-C)");
@@ -70,7 +71,6 @@ void add_monitor(CLI::App& app, Action& action) {
                 "JSON lines {\"type\":\"sample\",\"usage_bytes\",\"limit_bytes\",\"limit\",\"percent\","
                 "\"peak_bytes\",\"events\":{...}}; unlimited: \"limit_bytes\":null, \"limit\":\"max\", "
                 "\"percent\":null; counters v1 lacks are null");
-  sub->callback([&action, o] { action = [o] { return run_monitor(*o); }; });
 }
 
 }  // namespace ow::cli

@@ -17,6 +17,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/history_args.hpp"
+#include "cli/options.hpp"
 #include "cli/recommend_fleet.hpp"
 #include "recommend/quantity.hpp"
 #include "stats/time.hpp"
@@ -132,9 +133,10 @@ int run_recommend(const RecommendOpts& o) {
 }  // namespace
 
 void add_recommend(CLI::App& app, Action& action) {
-  auto o = std::make_shared<RecommendOpts>();
-  auto* sub = app.add_subcommand("recommend", "memory request/limit recommendations per container or cgroup, from the "
-                                              "working set in the history database");
+  auto [sub, o] = add_command<RecommendOpts>(app, action, "recommend",
+                                             "memory request/limit recommendations per container or cgroup, from the "
+                                             "working set in the history database",
+                                             run_recommend);
   sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
                                           "absolute cgroupfs path); repeatable; default: all");
   sub->add_option("--window", o->window, "long window, for stability (default 24h)");
@@ -154,7 +156,6 @@ void add_recommend(CLI::App& app, Action& action) {
       ->needs(rp);
   sub->add_option("--to", o->to, "replay to (inclusive), same forms; default: now")->needs(rp);
   add_fleet_options(sub, o->fleet);
-  sub->callback([&action, o] { action = [o] { return run_recommend(*o); }; });
 }
 
 }  // namespace ow::cli

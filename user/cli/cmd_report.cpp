@@ -19,6 +19,7 @@
 #include "util/log.hpp"
 #include "cli/common.hpp"
 #include "cli/history_args.hpp"
+#include "cli/options.hpp"
 #include "util/clock.hpp"
 #include "stats/time.hpp"
 #include "store/history.hpp"
@@ -108,9 +109,10 @@ int run_report(const ReportOpts& o) {
 }  // namespace
 
 void add_report(CLI::App& app, Action& action) {
-  auto o = std::make_shared<ReportOpts>();
-  auto* sub = app.add_subcommand("report", "one self-contained HTML file: per-cgroup charts with OOM kills and agent "
-                                           "actions, window statistics and recommendations, from the history database");
+  auto [sub, o] = add_command<ReportOpts>(app, action, "report",
+                                          "one self-contained HTML file: per-cgroup charts with OOM kills and agent "
+                                          "actions, window statistics and recommendations, from the history database",
+                                          run_report);
   sub->add_option("--html", o->html, "the HTML file to write (replaced atomically)")->required();
   add_window_flags(sub, o->from, o->to, "-24h");
   sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
@@ -120,7 +122,6 @@ void add_report(CLI::App& app, Action& action) {
   sub->add_option("--audit-log", o->audit_log,
                   std::string("the agent's audit log, or none (default ") + view::kDefaultAuditLog + ")");
   sub->add_option("--max-points", o->max_points, "points per chart at most (default 500)");
-  sub->callback([&action, o] { action = [o] { return run_report(*o); }; });
 }
 
 }  // namespace ow::cli

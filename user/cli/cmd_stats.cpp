@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/history_args.hpp"
+#include "cli/options.hpp"
 #include "util/clock.hpp"
 #include "stats/report.hpp"
 #include "stats/select.hpp"
@@ -76,9 +77,10 @@ int run_stats(const StatsOpts& o) {
 }  // namespace
 
 void add_stats(CLI::App& app, Action& action) {
-  auto o = std::make_shared<StatsOpts>();
-  auto* sub = app.add_subcommand("stats", "per-cgroup min/max/median/p95/avg memory over a window, from a sample "
-                                          "file or the history database");
+  auto [sub, o] = add_command<StatsOpts>(app, action, "stats",
+                                         "per-cgroup min/max/median/p95/avg memory over a window, from a sample "
+                                         "file or the history database",
+                                         run_stats);
   auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)");
   in->excludes(add_history_db_flag(sub, o->db));
   add_window_flags(sub, o->from, o->to, "all data");
@@ -86,7 +88,6 @@ void add_stats(CLI::App& app, Action& action) {
                                           "absolute cgroupfs path); repeatable; default: all");
   sub->add_option("--format", o->format, "json (one object keyed by cgroup) or csv")
       ->check(CLI::IsMember({"json", "csv"}));
-  sub->callback([&action, o] { action = [o] { return run_stats(*o); }; });
 }
 
 }  // namespace ow::cli

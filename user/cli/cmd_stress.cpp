@@ -13,6 +13,7 @@
 #include "cgroup/scoped.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "stress/args.hpp"
 #include "stress/limit_report.hpp"
 #include "stress/meminfo.hpp"
@@ -199,13 +200,13 @@ std::string strategy_flag_help() { return std::string("what to allocate (default
 }  // namespace
 
 void add_test_memory(CLI::App& app, Action& action) {
-  auto o = std::make_shared<TestOpts>();
-  auto* sub = app.add_subcommand(
-      "test-memory",
+  auto [sub, o] = add_command<TestOpts>(
+      app, action, "test-memory",
       "allocate real, charged memory step by step in a throw-away cgroup with a limit, watch its usage, and report "
       "whether the OOM killer fired. file memory is page cache the kernel can reclaim (usually no OOM kill); anon "
       "and shmem cannot be reclaimed without swap (OOM kill past the limit). Exit 0 when the run went as asked, "
-      "whatever the outcome (it is in the result); 130 on Ctrl-C");
+      "whatever the outcome (it is in the result); 130 on Ctrl-C",
+      run_test_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M (default: none, and then --alloc must fit in "
                   "MemAvailable). A file run above it is reclaimed; an anon or shmem run above it is OOM-killed");
@@ -232,17 +233,16 @@ void add_test_memory(CLI::App& app, Action& action) {
   sub->add_flag("--json", o->json,
                 "JSON lines: {\"type\":\"progress\",...} while running, one {\"type\":\"result\",...} at the end; "
                 "an unlimited cgroup has \"limit_bytes\":null, \"limit\":\"max\"");
-  sub->callback([&action, o] { action = [o] { return run_test_memory(*o); }; });
 }
 
 void add_stress_memory(CLI::App& app, Action& action) {
-  auto o = std::make_shared<StressOpts>();
-  auto* sub = app.add_subcommand(
-      "stress-memory",
+  auto [sub, o] = add_command<StressOpts>(
+      app, action, "stress-memory",
       "sustained memory pressure: N workers hold --target together in a throw-away cgroup and keep freeing and "
       "re-charging part of it; reports usage, peak, max/failcnt events and OOM kills over time, restarts killed "
       "workers, stops after --duration or on Ctrl-C (exit 0) and always removes its cgroup. file memory is "
-      "reclaimable page cache; anon and shmem are not reclaimable without swap");
+      "reclaimable page cache; anon and shmem are not reclaimable without swap",
+      run_stress_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M. A --target above it means steady reclaim for file and "
                   "repeated OOM kills for anon and shmem")
@@ -265,7 +265,6 @@ void add_stress_memory(CLI::App& app, Action& action) {
                   "disk directory (not tmpfs) for the file strategy's temp files (default: $TMPDIR, /var/tmp, /tmp)");
   sub->add_flag("--json", o->json,
                 "JSON lines: {\"type\":\"sample\",...} per interval, one {\"type\":\"result\",...} at the end");
-  sub->callback([&action, o] { action = [o] { return run_stress_memory(*o); }; });
 }
 
 }  // namespace ow::cli

@@ -17,6 +17,7 @@
 #include "bpf/loader.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "cli/sampling.hpp"
 #include "gomemlimit/publish.hpp"
 #include "sampler/sampler.hpp"
@@ -149,9 +150,10 @@ int run_top(const TopOpts& o) {
 }  // namespace
 
 void add_top(CLI::App& app, Action& action) {
-  auto o = std::make_shared<TopOpts>();
-  auto* sub = app.add_subcommand("top", "live table of memory cgroups: usage and working set against the limit, "
-                                        "growth, max/OOM events, GOMEMLIMIT hints, latest OOM kills and actions");
+  auto [sub, o] = add_command<TopOpts>(app, action, "top",
+                                       "live table of memory cgroups: usage and working set against the limit, "
+                                       "growth, max/OOM events, GOMEMLIMIT hints, latest OOM kills and actions",
+                                       run_top);
   sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
                                           "absolute cgroupfs path); repeatable; default: all");
   sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 100ms)");
@@ -168,7 +170,6 @@ void add_top(CLI::App& app, Action& action) {
                   std::string("the agent's GOMEMLIMIT hint files, or none (default ") + gomemlimit::kDefaultHintDir + ")");
   sub->add_option("--source", o->source, "auto (BPF iterator, else cgroupfs files), bpf or files")
       ->check(CLI::IsMember({"auto", "bpf", "files"}));
-  sub->callback([&action, o] { action = [o] { return run_top(*o); }; });
 }
 
 }  // namespace ow::cli

@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "config/config.hpp"
 #include "trace/session.hpp"
 #include "util/log.hpp"
@@ -94,8 +95,8 @@ int run_trace(const TraceOpts& o) {
 }  // namespace
 
 void add_trace(CLI::App& app, Action& action) {
-  auto o = std::make_shared<TraceOpts>();
-  auto* sub = app.add_subcommand("trace", "which processes of a cgroup charge memory, by kind, for a bounded time");
+  auto [sub, o] = add_command<TraceOpts>(
+      app, action, "trace", "which processes of a cgroup charge memory, by kind, for a bounded time", run_trace);
   sub->add_option("--cgroup", o->cgroup, "the cgroup (its whole subtree is traced)")->required();
   sub->add_option("--duration", o->duration, "how long, e.g. 30s (default 10s; at most trace_max_duration, 5m)");
   sub->add_option("--top", o->top, "print this many processes, largest net growth first (default 10)")
@@ -106,7 +107,6 @@ void add_trace(CLI::App& app, Action& action) {
                   "auto (tracepoints when the kernel has them, else proc), tracepoints, or proc (RSS from /proc)");
   sub->add_option("--config", o->config, "TOML config file (for trace_max_duration)");
   sub->footer(kCost);
-  sub->callback([&action, o] { action = [o] { return run_trace(*o); }; });
 }
 
 }  // namespace ow::cli

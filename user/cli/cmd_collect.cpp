@@ -104,11 +104,7 @@ int run_collect(const CollectOpts& o) {
     return fail(kExitEnv, h.error(),
                 "collect needs a memory cgroup controller: cgroup v2 with 'memory' enabled, or a v1 memory hierarchy");
   std::vector<std::string> roots;
-  for (const auto& c : o.cgroups) {
-    auto rel = h->resolve(c);
-    if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
-    roots.push_back(*rel);
-  }
+  if (int rc = resolve_flags(*h, "--cgroup", o.cgroups, roots)) return rc;
 
   install_stop_handlers();  // from here on, Ctrl-C ends the run cleanly
   std::optional<store::SampleFileWriter> writer;
@@ -222,16 +218,11 @@ void add_collect(CLI::App& app, Action& action) {
   sub->add_option("--duration", o->duration, "how long to sample, e.g. 30s, 10m (Ctrl-C ends earlier, nothing lost)")
       ->required();
   sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 50ms)");
-  sub->add_option("--cgroup", o->cgroups,
-                  "cgroup P and its descendants (relative to the hierarchy root, or an absolute cgroupfs path); "
-                  "repeatable; default: every memory cgroup");
+  add_cgroups_flag(sub, o->cgroups, "every memory cgroup");
   sub->add_option("--out", o->out,
                   "write every sample to FILE.jsonl or FILE.csv (read it with oomwatch stats --input FILE); "
                   "without it, print the statistics at the end");
-  sub->add_option("--source", o->source,
-                  "auto: BPF cgroup iterator, cgroupfs files if it cannot load (default); bpf: iterator or fail; "
-                  "files: always cgroupfs files")
-      ->check(CLI::IsMember({"auto", "bpf", "files"}));
+  add_source_flag(sub, o->source);
   sub->add_flag("--json", o->json,
                 "with --out, the end-of-run summary as one JSON object {\"type\":\"summary\",\"out\",\"format\","
                 "\"source\":\"bpf-iter|cgroupfs\",\"snapshots\",\"samples\",\"cgroups\" (in the last snapshot),"

@@ -42,11 +42,7 @@ int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
   std::vector<std::string> roots;
-  for (const auto& c : cgroup_args) {
-    auto r = h->resolve(c);
-    if (!r) return fail(kExitUsage, r.error());
-    roots.push_back(*r);
-  }
+  if (int rc = resolve_flags(*h, "--cgroup", cgroup_args, roots)) return rc;
   auto src = agent::OomSource::open(*h, [&](const bpf::OomKill& k) {
     if (!roots.empty()) {
       bool keep = false;
@@ -80,7 +76,7 @@ void add_events(CLI::App& app, Action& action) {
                                           "stream live OOM kills with victim, cgroup and memory breakdown",
                                           [](const EventsOpts& e) { return stream_events(e.json, e.cgroups); });
   sub->add_flag("--json", o->json, "one JSON object per line");
-  sub->add_option("--cgroup", o->cgroups, "only events in this cgroup or below (repeatable)");
+  add_cgroups_flag(sub, o->cgroups);
 }
 
 }  // namespace ow::cli

@@ -31,20 +31,20 @@ int run_monitor(const MonitorOpts& o) {
   if (!h)
     return fail(kExitEnv, h.error(),
                 "monitor needs a memory cgroup controller: cgroup v2 with 'memory' enabled, or a v1 memory hierarchy");
-  auto rel = h->resolve(o.cgroup);
-  if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
+  std::string rel;
+  if (int rc = resolve_flag(*h, "--cgroup", o.cgroup, rel)) return rc;
   install_stop_handlers();
 
   auto t0 = Clock::now();
   for (uint64_t k = 1; !g_stop.load(); ++k) {
-    auto u = h->read(*rel);
+    auto u = h->read(rel);
     if (!u && k == 1)
-      return fail(kExitEnv, "cannot read the memory files of cgroup " + *rel + ": " + u.error().message(),
-                  h->version() == cg::Version::V2 && *rel == "/"
+      return fail(kExitEnv, "cannot read the memory files of cgroup " + rel + ": " + u.error().message(),
+                  h->version() == cg::Version::V2 && rel == "/"
                       ? "the v2 root cgroup has no memory.current or memory.max; monitor a child cgroup"
                       : "");
-    if (!u) return fail(kExitEnv, "cgroup " + *rel + " can no longer be read (removed?): " + u.error().message());
-    stress::MonitorSample s{*rel, h->version(), std::chrono::duration<double>(Clock::now() - t0).count(),
+    if (!u) return fail(kExitEnv, "cgroup " + rel + " can no longer be read (removed?): " + u.error().message());
+    stress::MonitorSample s{rel, h->version(), std::chrono::duration<double>(Clock::now() - t0).count(),
                             std::chrono::system_clock::now(), *u};
     print_line(o.json ? json_line(stress::monitor_json(s)) : stress::monitor_text(s));
     auto next = t0 + k * plan->interval;
@@ -63,8 +63,7 @@ void add_monitor(CLI::App& app, Action& action) {
       "interval until --duration or Ctrl-C (exit 0). Usage counts file pages (reclaimable page cache) as well as "
       "anon and shmem (not reclaimable without swap)",
       run_monitor);
-  sub->add_option("--cgroup", o->cgroup, "the cgroup: a path under the memory hierarchy (/a/b) or an absolute cgroupfs path")
-      ->required();
+  add_cgroup_flag(sub, o->cgroup, "the cgroup")->required();
   sub->add_option("--duration", o->args.duration, "stop after this long, e.g. 30s (default: until Ctrl-C)");
   sub->add_option("--interval", o->args.interval, "one sample per interval (default 1s, at least 10ms)");
   sub->add_flag("--json", o->json,

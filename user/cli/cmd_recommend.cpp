@@ -137,8 +137,7 @@ void add_recommend(CLI::App& app, Action& action) {
                                              "memory request/limit recommendations per container or cgroup, from the "
                                              "working set in the history database",
                                              run_recommend);
-  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
-                                          "absolute cgroupfs path); repeatable; default: all");
+  add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--window", o->window, "long window, for stability (default 24h)");
   sub->add_option("--short-window", o->short_window, "short window, for responsiveness (default 15m)");
   add_history_db_flag(sub, o->db);

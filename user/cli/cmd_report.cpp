@@ -115,8 +115,7 @@ void add_report(CLI::App& app, Action& action) {
                                           run_report);
   sub->add_option("--html", o->html, "the HTML file to write (replaced atomically)")->required();
   add_window_flags(sub, o->from, o->to, "-24h");
-  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
-                                          "absolute cgroupfs path); repeatable; default: all");
+  add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--top", o->top, "chart the N cgroups with the highest peak usage (default 20; 0: all)");
   add_history_db_flag(sub, o->db);
   sub->add_option("--audit-log", o->audit_log,

@@ -100,11 +100,7 @@ int do_run(const RunOpts& o) {
   }
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
-  for (auto& m : cfg.manage) {
-    auto r = h->resolve(m);
-    if (!r) return fail(kExitUsage, "--manage: " + r.error().message());
-    m = *r;
-  }
+  if (int rc = resolve_flags(*h, "--manage", cfg.manage, cfg.manage)) return rc;
   // [[cgroup]] paths are matched against the same form --manage takes.
   for (auto& e : cfg.cgroups) {
     auto r = h->normalize(e.path);

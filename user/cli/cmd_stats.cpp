@@ -84,8 +84,7 @@ void add_stats(CLI::App& app, Action& action) {
   auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)");
   in->excludes(add_history_db_flag(sub, o->db));
   add_window_flags(sub, o->from, o->to, "all data");
-  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
-                                          "absolute cgroupfs path); repeatable; default: all");
+  add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--format", o->format, "json (one object keyed by cgroup) or csv")
       ->check(CLI::IsMember({"json", "csv"}));
 }

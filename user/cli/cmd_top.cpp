@@ -76,11 +76,7 @@ int run_top(const TopOpts& o) {
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error(), "top needs a memory cgroup controller (cgroup v2 with 'memory', or v1)");
   std::vector<std::string> roots;
-  for (const auto& c : o.cgroups) {
-    auto rel = h->resolve(c);
-    if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
-    roots.push_back(*rel);
-  }
+  if (int rc = resolve_flags(*h, "--cgroup", o.cgroups, roots)) return rc;
   install_stop_handlers();
   auto sampling = open_top_sampler(*h, roots, o.source);
   if (!sampling) return fail(kExitEnv, sampling.error());
@@ -154,8 +150,7 @@ void add_top(CLI::App& app, Action& action) {
                                        "live table of memory cgroups: usage and working set against the limit, "
                                        "growth, max/OOM events, GOMEMLIMIT hints, latest OOM kills and actions",
                                        run_top);
-  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
-                                          "absolute cgroupfs path); repeatable; default: all");
+  add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 100ms)");
   sub->add_flag("--batch", o->batch, "plain text frames on stdout instead of the screen (like top -b)");
   sub->add_flag("--json", o->json, "one JSON object per frame on stdout (implies --batch)");
@@ -168,8 +163,7 @@ void add_top(CLI::App& app, Action& action) {
                   std::string("the agent's audit log for the event pane, or none (default ") + view::kDefaultAuditLog + ")");
   sub->add_option("--hint-dir", o->hint_dir,
                   std::string("the agent's GOMEMLIMIT hint files, or none (default ") + gomemlimit::kDefaultHintDir + ")");
-  sub->add_option("--source", o->source, "auto (BPF iterator, else cgroupfs files), bpf or files")
-      ->check(CLI::IsMember({"auto", "bpf", "files"}));
+  add_source_flag(sub, o->source);
 }
 
 }  // namespace ow::cli

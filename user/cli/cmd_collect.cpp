@@ -36,6 +36,7 @@
 #include "stats/report.hpp"
 #include "stats/window.hpp"
 #include "store/samplefile.hpp"
+#include "stress/args.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
 #include "util/text.hpp"
@@ -57,20 +58,13 @@ struct CollectPlan {
   std::chrono::nanoseconds duration{}, interval{};
 };
 
-Result<std::chrono::nanoseconds> duration_arg(const char* flag, const std::string& text) {
-  auto d = parse_duration(text);
-  if (!d) return app_error(std::string(flag) + ": " + d.error().message());
-  if (d->count() <= 0) return app_error(std::string(flag) + " " + text + ": must be longer than zero");
-  return d;
-}
-
 // The flags alone, before anything touches the system.
 Result<CollectPlan> parse_collect(const CollectOpts& o) {
   CollectPlan p;
-  auto d = duration_arg("--duration", o.duration);
+  auto d = stress::duration_flag("--duration", o.duration, false);
   if (!d) return d.error();
   p.duration = *d;
-  auto iv = duration_arg("--interval", o.interval);
+  auto iv = stress::duration_flag("--interval", o.interval, false);
   if (!iv) return iv.error();
   if (*iv < kMinCollectInterval) return app_error("--interval " + o.interval + ": must be at least 50ms");
   p.interval = *iv;

@@ -12,6 +12,7 @@
 #include "bpfmem/events.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "oomwatch.skel.h"
 #include "util/units.hpp"
 #include "util/text.hpp"
@@ -77,11 +78,11 @@ int run_bpfmem(const BpfMemOpts& o) {
 }  // namespace
 
 void add_bpfmem(CLI::App& app, Action& action) {
-  auto o = std::make_shared<BpfMemOpts>();
-  auto* sub = app.add_subcommand("bpf-mem", "eBPF memory by map, program, owning process and charged memory cgroup");
+  auto [sub, o] = add_command<BpfMemOpts>(app, action, "bpf-mem",
+                                          "eBPF memory by map, program, owning process and charged memory cgroup",
+                                          run_bpfmem);
   sub->add_flag("--json", o->json, "one JSON object: maps, programs, by_process, by_cgroup, total_bytes");
   sub->add_option("--watch", o->watch, "then print map creations and program loads as JSON lines for this long, e.g. 30s");
-  sub->callback([&action, o] { action = [o] { return run_bpfmem(*o); }; });
 }
 
 }  // namespace ow::cli

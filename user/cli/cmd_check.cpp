@@ -13,6 +13,7 @@
 #include "bpf/probe.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "trace/bpf_tracer.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -141,10 +142,9 @@ int run_check(bool json) {
 }  // namespace
 
 void add_check(CLI::App& app, Action& action) {
-  auto json = std::make_shared<bool>(false);
-  auto* sub = app.add_subcommand("check", "report what works on this node, what does not, and how to fix it");
+  auto [sub, json] = add_command<bool>(app, action, "check",
+                                       "report what works on this node, what does not, and how to fix it", run_check);
   sub->add_flag("--json", *json, "one JSON object");
-  sub->callback([&action, json] { action = [json] { return run_check(*json); }; });
 }
 
 }  // namespace ow::cli

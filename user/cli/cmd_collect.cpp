@@ -16,7 +16,6 @@
 // Exit codes: 2 for bad flags and unknown cgroups, 1 for the environment (no
 // memory hierarchy, the file cannot be created or written, a snapshot fails).
 #include <CLI/CLI.hpp>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,11 +30,13 @@
 #include "bpf/loader.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "cli/sampling.hpp"
 #include "sampler/sampler.hpp"
 #include "stats/report.hpp"
 #include "stats/window.hpp"
 #include "store/samplefile.hpp"
+#include "stress/args.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
 #include "util/text.hpp"
@@ -57,20 +58,13 @@ struct CollectPlan {
   std::chrono::nanoseconds duration{}, interval{};
 };
 
-Result<std::chrono::nanoseconds> duration_arg(const char* flag, const std::string& text) {
-  auto d = parse_duration(text);
-  if (!d) return app_error(std::string(flag) + ": " + d.error().message());
-  if (d->count() <= 0) return app_error(std::string(flag) + " " + text + ": must be longer than zero");
-  return d;
-}
-
 // The flags alone, before anything touches the system.
 Result<CollectPlan> parse_collect(const CollectOpts& o) {
   CollectPlan p;
-  auto d = duration_arg("--duration", o.duration);
+  auto d = stress::duration_flag("--duration", o.duration, false);
   if (!d) return d.error();
   p.duration = *d;
-  auto iv = duration_arg("--interval", o.interval);
+  auto iv = stress::duration_flag("--interval", o.interval, false);
   if (!iv) return iv.error();
   if (*iv < kMinCollectInterval) return app_error("--interval " + o.interval + ": must be at least 50ms");
   p.interval = *iv;
@@ -82,14 +76,6 @@ Result<CollectPlan> parse_collect(const CollectOpts& o) {
 }
 
 using Clock = std::chrono::steady_clock;
-
-void sleep_until(Clock::time_point t) {
-  while (!g_stop.load()) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
-    if (ms <= 0) return;
-    ::poll(nullptr, 0, static_cast<int>(ms));  // EINTR on Ctrl-C (no SA_RESTART)
-  }
-}
 
 // The BPF iterator when it loads, else cgroupfs files (with a warning saying why).
 Result<OpenedSampler> open_collect_sampler(const cg::Hierarchy& h, const std::vector<std::string>& roots,
@@ -112,11 +98,7 @@ int run_collect(const CollectOpts& o) {
     return fail(kExitEnv, h.error(),
                 "collect needs a memory cgroup controller: cgroup v2 with 'memory' enabled, or a v1 memory hierarchy");
   std::vector<std::string> roots;
-  for (const auto& c : o.cgroups) {
-    auto rel = h->resolve(c);
-    if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
-    roots.push_back(*rel);
-  }
+  if (int rc = resolve_flags(*h, "--cgroup", o.cgroups, roots)) return rc;
 
   install_stop_handlers();  // from here on, Ctrl-C ends the run cleanly
   std::optional<store::SampleFileWriter> writer;
@@ -222,30 +204,24 @@ int run_collect(const CollectOpts& o) {
 }  // namespace
 
 void add_collect(CLI::App& app, Action& action) {
-  auto o = std::make_shared<CollectOpts>();
-  auto* sub = app.add_subcommand(
-      "collect",
+  auto [sub, o] = add_command<CollectOpts>(
+      app, action, "collect",
       "sample memory cgroups for a while without the daemon: into a sample file (--out), or print the run's "
-      "statistics as `oomwatch stats --format json` does");
+      "statistics as `oomwatch stats --format json` does",
+      run_collect);
   sub->add_option("--duration", o->duration, "how long to sample, e.g. 30s, 10m (Ctrl-C ends earlier, nothing lost)")
       ->required();
   sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 50ms)");
-  sub->add_option("--cgroup", o->cgroups,
-                  "cgroup P and its descendants (relative to the hierarchy root, or an absolute cgroupfs path); "
-                  "repeatable; default: every memory cgroup");
+  add_cgroups_flag(sub, o->cgroups, "every memory cgroup");
   sub->add_option("--out", o->out,
                   "write every sample to FILE.jsonl or FILE.csv (read it with oomwatch stats --input FILE); "
                   "without it, print the statistics at the end");
-  sub->add_option("--source", o->source,
-                  "auto: BPF cgroup iterator, cgroupfs files if it cannot load (default); bpf: iterator or fail; "
-                  "files: always cgroupfs files")
-      ->check(CLI::IsMember({"auto", "bpf", "files"}));
+  add_source_flag(sub, o->source);
   sub->add_flag("--json", o->json,
                 "with --out, the end-of-run summary as one JSON object {\"type\":\"summary\",\"out\",\"format\","
                 "\"source\":\"bpf-iter|cgroupfs\",\"snapshots\",\"samples\",\"cgroups\" (in the last snapshot),"
                 "\"skipped\" (slots missed: a snapshot outran --interval),\"seconds\",\"interrupted\"}; without --out "
                 "the statistics are JSON already");
-  sub->callback([&action, o] { action = [o] { return run_collect(*o); }; });
 }
 
 }  // namespace ow::cli

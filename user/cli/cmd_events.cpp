@@ -8,6 +8,7 @@
 #include "agent/oom_source.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
 #include "util/text.hpp"
@@ -41,11 +42,7 @@ int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
   std::vector<std::string> roots;
-  for (const auto& c : cgroup_args) {
-    auto r = h->resolve(c);
-    if (!r) return fail(kExitUsage, r.error());
-    roots.push_back(*r);
-  }
+  if (int rc = resolve_flags(*h, "--cgroup", cgroup_args, roots)) return rc;
   auto src = agent::OomSource::open(*h, [&](const bpf::OomKill& k) {
     if (!roots.empty()) {
       bool keep = false;
@@ -75,11 +72,11 @@ int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
 }
 
 void add_events(CLI::App& app, Action& action) {
-  auto o = std::make_shared<EventsOpts>();
-  auto* sub = app.add_subcommand("events", "stream live OOM kills with victim, cgroup and memory breakdown");
+  auto [sub, o] = add_command<EventsOpts>(app, action, "events",
+                                          "stream live OOM kills with victim, cgroup and memory breakdown",
+                                          [](const EventsOpts& e) { return stream_events(e.json, e.cgroups); });
   sub->add_flag("--json", o->json, "one JSON object per line");
-  sub->add_option("--cgroup", o->cgroups, "only events in this cgroup or below (repeatable)");
-  sub->callback([&action, o] { action = [o] { return stream_events(o->json, o->cgroups); }; });
+  add_cgroups_flag(sub, o->cgroups);
 }
 
 }  // namespace ow::cli

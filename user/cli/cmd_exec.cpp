@@ -7,6 +7,7 @@
 #include "cgroup/scoped.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "util/units.hpp"
 #include "util/text.hpp"
 
@@ -29,19 +30,8 @@ int run_exec(const ExecOpts& o) {
   if (int rc = require_root("exec (creating a cgroup)")) return rc;
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
-  std::string parent = h->self();
-  if (!o.parent.empty()) {
-    auto p = h->resolve(o.parent);
-    if (!p) return fail(kExitUsage, "--parent: " + p.error().message());
-    parent = *p;
-  }
-  auto cg = cg::ScopedCgroup::create(*h, parent, "oomwatch-exec", *limit);
-  if (!cg) {
-    std::string hint = h->version() == cg::Version::V2
-                           ? "on cgroup v2 the parent must not hold processes itself; pass --parent with an empty cgroup"
-                           : "";
-    return fail(kExitEnv, cg.error(), hint);
-  }
+  std::optional<cg::ScopedCgroup> cg;
+  if (int rc = throwaway_cgroup(*h, o.parent, "oomwatch-exec", *limit, cg)) return rc;
   install_stop_handlers();
   auto pid = cg::spawn_in(*h, cg->path(), o.cmd);
   if (!pid) return fail(pid.error().err == ENOENT ? 127 : kExitEnv, pid.error());
@@ -64,13 +54,13 @@ int run_exec(const ExecOpts& o) {
 }  // namespace
 
 void add_exec(CLI::App& app, Action& action) {
-  auto o = std::make_shared<ExecOpts>();
-  auto* sub = app.add_subcommand("exec", "run a command in a fresh memory cgroup with a limit; exit with its status "
-                                         "(137 when OOM-killed); JSON summary on stderr");
+  auto [sub, o] = add_command<ExecOpts>(app, action, "exec",
+                                        "run a command in a fresh memory cgroup with a limit; exit with its status "
+                                        "(137 when OOM-killed); JSON summary on stderr",
+                                        run_exec);
   sub->add_option("--memory", o->memory, "memory limit, e.g. 64M, 1.5GiB")->required();
-  sub->add_option("--parent", o->parent, "parent cgroup (default: oomwatch's own memory cgroup)");
+  add_parent_flag(sub, o->parent);
   sub->add_option("cmd", o->cmd, "command and arguments (after --)")->required();
-  sub->callback([&action, o] { action = [o] { return run_exec(*o); }; });
 }
 
 }  // namespace ow::cli

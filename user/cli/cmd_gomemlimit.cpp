@@ -10,6 +10,7 @@
 #include "bpfmem/collect.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "gomemlimit/hint.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "gomemlimit/publish.hpp"
@@ -55,44 +56,44 @@ int run_gomemlimit(const GoMemOpts& o) {
   if (o.publish && o.unpublish) return fail(kExitUsage, "--publish and --unpublish exclude each other");
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
-  auto rel = h->resolve(o.cgroup);
-  if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
-  auto id = h->id_of(*rel);
+  std::string rel;
+  if (int rc = resolve_flag(*h, "--cgroup", o.cgroup, rel)) return rc;
+  auto id = h->id_of(rel);
   if (!id) return fail(kExitEnv, id.error());
-  if (o.unpublish) return run_unpublish(o, *h, *rel, *id);
+  if (o.unpublish) return run_unpublish(o, *h, rel, *id);
   if (o.publish)
     if (int rc = require_root("gomemlimit --publish (xattr, /run and the pinned BPF map)")) return rc;
 
   auto table = ebpf_table(*h);
-  auto hint = gomemlimit::hint_for(*h, *rel, table ? &*table : nullptr, o.params);
+  auto hint = gomemlimit::hint_for(*h, rel, table ? &*table : nullptr, o.params);
   if (!hint) return fail(kExitEnv, hint.error());
   if (!table) hint->ebpf_source = "unavailable: " + table.error().message();
   if (!hint->ebpf_measured)
-    spdlog::warn("{}: eBPF memory not measured ({}); the hint leaves no room for it", *rel, hint->ebpf_source);
+    spdlog::warn("{}: eBPF memory not measured ({}); the hint leaves no room for it", rel, hint->ebpf_source);
   const auto& b = hint->breakdown;
 
-  nlohmann::json j = gomemlimit::to_json(b, *rel, *id);
+  nlohmann::json j = gomemlimit::to_json(b, rel, *id);
   j["ebpf_source"] = hint->ebpf_source;
   j["ebpf_maps"] = hint->ebpf_maps;
   if (!b.ok) {
     if (o.json) print_line(json_line(j));
-    return fail(kExitEnv, *rel + ": " + b.error,
+    return fail(kExitEnv, rel + ": " + b.error,
                 "raise the cgroup's limit, or lower --margin / --cache-fraction if the reserve is too cautious");
   }
   if (o.publish) {
     auto p = gomemlimit::Publisher::open(o.pub, true);
     gomemlimit::PublishReport r;
     if (p) {
-      r = (*p)->publish({h->abs(*rel), *id}, b);
+      r = (*p)->publish({h->abs(rel), *id}, b);
     } else {
       // The map is out of reach; the xattr and the file may still work.
       auto no_map = gomemlimit::Publisher::open(o.pub, false);
       if (!no_map) return fail(kExitEnv, no_map.error());
-      r = (*no_map)->publish({h->abs(*rel), *id}, b);
+      r = (*no_map)->publish({h->abs(rel), *id}, b);
       r.map = p.error();
     }
-    if (!r.any_ok()) return fail(kExitEnv, "publish the hint for " + *rel + ": " + r.failures());
-    if (!r.all_ok()) spdlog::warn("{}: hint published, but not everywhere: {}", *rel, r.failures());
+    if (!r.any_ok()) return fail(kExitEnv, "publish the hint for " + rel + ": " + r.failures());
+    if (!r.all_ok()) spdlog::warn("{}: hint published, but not everywhere: {}", rel, r.failures());
     j["published"] = {{"xattr", r.xattr.ok()}, {"file", r.file.ok()}, {"bpf_map", r.map.ok()},
                       {"pin", o.pub.pin_path}, {"hint_file", o.pub.hint_dir + "/" + std::to_string(*id)}};
   }
@@ -103,10 +104,11 @@ int run_gomemlimit(const GoMemOpts& o) {
 }  // namespace
 
 void add_gomemlimit(CLI::App& app, Action& action) {
-  auto o = std::make_shared<GoMemOpts>();
-  auto* sub = app.add_subcommand(
-      "gomemlimit", "the GOMEMLIMIT hint for a memory cgroup: its limit minus eBPF, kernel and other non-heap memory");
-  sub->add_option("--cgroup", o->cgroup, "memory cgroup (path under the hierarchy root, or absolute)")->required();
+  auto [sub, o] = add_command<GoMemOpts>(
+      app, action, "gomemlimit",
+      "the GOMEMLIMIT hint for a memory cgroup: its limit minus eBPF, kernel and other non-heap memory",
+      run_gomemlimit);
+  add_cgroup_flag(sub, o->cgroup, "the memory cgroup")->required();
   sub->add_flag("--json", o->json, "the hint and every component in bytes, one JSON object");
   sub->add_option("--margin", o->params.margin_fraction, "safety margin, a fraction of the limit (default 0.05)");
   sub->add_option("--ratio", o->params.ratio, "share of what is left that the Go heap may use (default 0.8)");
@@ -117,7 +119,6 @@ void add_gomemlimit(CLI::App& app, Action& action) {
   sub->add_flag("--unpublish", o->unpublish, "remove the cgroup's published hint from all three places");
   sub->add_option("--hint-dir", o->pub.hint_dir, "directory of the hint files")->capture_default_str();
   sub->add_option("--pin", o->pub.pin_path, "bpffs path of the pinned hint map")->capture_default_str();
-  sub->callback([&action, o] { action = [o] { return run_gomemlimit(*o); }; });
 }
 
 }  // namespace ow::cli

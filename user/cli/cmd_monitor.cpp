@@ -2,13 +2,13 @@
 // percent, peak and OOM/max counters of one cgroup, read from its own files
 // (v1 or v2). An unlimited cgroup shows "max", never the kernel's huge number.
 #include <CLI/CLI.hpp>
-#include <poll.h>
 
 #include <chrono>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "stress/args.hpp"
 #include "stress/monitor_report.hpp"
 #include "util/text.hpp"
@@ -24,15 +24,6 @@ struct MonitorOpts {
 
 using Clock = std::chrono::steady_clock;
 
-// Sleeps until t unless Ctrl-C comes first (poll returns EINTR: no SA_RESTART).
-void sleep_until(Clock::time_point t) {
-  while (!g_stop.load()) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
-    if (ms <= 0) return;
-    ::poll(nullptr, 0, static_cast<int>(ms));
-  }
-}
-
 int run_monitor(const MonitorOpts& o) {
   auto plan = stress::parse_monitor_args(o.args);
   if (!plan) return fail(kExitUsage, plan.error());
@@ -40,20 +31,20 @@ int run_monitor(const MonitorOpts& o) {
   if (!h)
     return fail(kExitEnv, h.error(),
                 "monitor needs a memory cgroup controller: cgroup v2 with 'memory' enabled, or a v1 memory hierarchy");
-  auto rel = h->resolve(o.cgroup);
-  if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
+  std::string rel;
+  if (int rc = resolve_flag(*h, "--cgroup", o.cgroup, rel)) return rc;
   install_stop_handlers();
 
   auto t0 = Clock::now();
   for (uint64_t k = 1; !g_stop.load(); ++k) {
-    auto u = h->read(*rel);
+    auto u = h->read(rel);
     if (!u && k == 1)
-      return fail(kExitEnv, "cannot read the memory files of cgroup " + *rel + ": " + u.error().message(),
-                  h->version() == cg::Version::V2 && *rel == "/"
+      return fail(kExitEnv, "cannot read the memory files of cgroup " + rel + ": " + u.error().message(),
+                  h->version() == cg::Version::V2 && rel == "/"
                       ? "the v2 root cgroup has no memory.current or memory.max; monitor a child cgroup"
                       : "");
-    if (!u) return fail(kExitEnv, "cgroup " + *rel + " can no longer be read (removed?): " + u.error().message());
-    stress::MonitorSample s{*rel, h->version(), std::chrono::duration<double>(Clock::now() - t0).count(),
+    if (!u) return fail(kExitEnv, "cgroup " + rel + " can no longer be read (removed?): " + u.error().message());
+    stress::MonitorSample s{rel, h->version(), std::chrono::duration<double>(Clock::now() - t0).count(),
                             std::chrono::system_clock::now(), *u};
     print_line(o.json ? json_line(stress::monitor_json(s)) : stress::monitor_text(s));
     auto next = t0 + k * plan->interval;
@@ -66,21 +57,19 @@ int run_monitor(const MonitorOpts& o) {
 }  // namespace
 
 void add_monitor(CLI::App& app, Action& action) {
-  auto o = std::make_shared<MonitorOpts>();
-  auto* sub = app.add_subcommand(
-      "monitor",
+  auto [sub, o] = add_command<MonitorOpts>(
+      app, action, "monitor",
       "live usage, limit, percent, peak and max/oom/oom_kill counters of one memory cgroup (v1 or v2), one line per "
       "interval until --duration or Ctrl-C (exit 0). Usage counts file pages (reclaimable page cache) as well as "
-      "anon and shmem (not reclaimable without swap)");
-  sub->add_option("--cgroup", o->cgroup, "the cgroup: a path under the memory hierarchy (/a/b) or an absolute cgroupfs path")
-      ->required();
+      "anon and shmem (not reclaimable without swap)",
+      run_monitor);
+  add_cgroup_flag(sub, o->cgroup, "the cgroup")->required();
   sub->add_option("--duration", o->args.duration, "stop after this long, e.g. 30s (default: until Ctrl-C)");
   sub->add_option("--interval", o->args.interval, "one sample per interval (default 1s, at least 10ms)");
   sub->add_flag("--json", o->json,
                 "JSON lines {\"type\":\"sample\",\"usage_bytes\",\"limit_bytes\",\"limit\",\"percent\","
                 "\"peak_bytes\",\"events\":{...}}; unlimited: \"limit_bytes\":null, \"limit\":\"max\", "
                 "\"percent\":null; counters v1 lacks are null");
-  sub->callback([&action, o] { action = [o] { return run_monitor(*o); }; });
 }
 
 }  // namespace ow::cli

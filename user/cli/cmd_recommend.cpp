@@ -16,9 +16,10 @@
 #include "advisor/replay_gather.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/history_args.hpp"
+#include "cli/options.hpp"
 #include "cli/recommend_fleet.hpp"
 #include "recommend/quantity.hpp"
-#include "stats/select.hpp"
 #include "stats/time.hpp"
 #include "util/fs.hpp"
 #include "util/units.hpp"
@@ -84,8 +85,7 @@ int run_recommend(const RecommendOpts& o) {
 
   std::optional<cg::Hierarchy> hier;
   if (auto h = memory_hierarchy()) hier = std::move(*h);
-  std::string mount = hier ? hier->mount() : "";
-  for (const auto& c : o.cgroups) q.selectors.push_back(stats::normalize_cgroup_arg(c, mount));
+  q.selectors = cgroup_selectors(o.cgroups);
 
   std::optional<k8s::PodResources> pods;
   if (!o.pods.empty()) {
@@ -98,19 +98,12 @@ int run_recommend(const RecommendOpts& o) {
   auto names = k8s::read_kubelet_logs(o.log_dir);
   if (!names) return fail(kExitEnv, names.error(), "--pods-log-dir names the directory holding pods/ and containers/");
 
-  std::string path = o.db.empty() ? store::kDefaultHistoryPath : o.db;
-  store::StoreOptions so;
-  so.readonly = true;
-  auto h = store::HistoryStore::open(path, so);
-  if (!h) return fail(kExitEnv, h.error(), "the daemon (oomwatch run) records history there; pass --db FILE");
-  auto paths = h->paths();
-  if (!paths) return fail(kExitEnv, paths.error());
-  for (size_t i = 0; i < q.selectors.size(); ++i) {
-    bool any = false;
-    for (const auto& p : *paths) any = any || stats::selects(q.selectors[i], p);
-    if (!any)
-      return fail(kExitUsage, "unknown cgroup " + o.cgroups[i] + " (" + q.selectors[i] + "): no history for it or below it in " + path);
-  }
+  HistoryDb db;
+  if (int rc = open_history(o.db, o.cgroups, q.selectors,
+                            "the daemon (oomwatch run) records history there; pass --db FILE", db))
+    return rc;
+  auto& h = db.store;
+  const std::string& path = db.path;
 
   auto last = h->last_recommendations(q.selectors);
   if (!last) return fail(kExitEnv, last.error());
@@ -121,11 +114,9 @@ int run_recommend(const RecommendOpts& o) {
     if (rs->empty())
       return fail(kExitUsage, "nothing to replay: no working-set samples between " + stats::format_rfc3339(q.now_ns - q.window_ns) +
                                   " and " + stats::format_rfc3339(q.now_ns) + " in " + path);
-    std::string text = o.format == "json" ? recommend::replays_json(*rs) + "\n"
-                       : o.format == "yaml" ? recommend::replays_yaml(*rs)
-                                            : recommend::replays_table(*rs);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    print_text(o.format == "json"   ? recommend::replays_json(*rs) + "\n"
+               : o.format == "yaml" ? recommend::replays_yaml(*rs)
+                                    : recommend::replays_table(*rs));
     return kExitOk;
   }
   auto reports = advisor::gather_recommendations(q, src);
@@ -133,25 +124,23 @@ int run_recommend(const RecommendOpts& o) {
   if (reports->empty())
     return fail(kExitUsage, "no working-set samples in the last " + o.window + (o.cgroups.empty() ? "" : " for the selected cgroups") + " in " + path,
                 "the agent (oomwatch run) records them; widen --window");
-  std::string text = o.format == "json" ? recommend::reports_json(*reports) + "\n"
-                     : o.format == "yaml" ? recommend::reports_yaml(*reports)
-                                          : recommend::reports_table(*reports);
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  print_text(o.format == "json"   ? recommend::reports_json(*reports) + "\n"
+             : o.format == "yaml" ? recommend::reports_yaml(*reports)
+                                  : recommend::reports_table(*reports));
   return kExitOk;
 }
 
 }  // namespace
 
 void add_recommend(CLI::App& app, Action& action) {
-  auto o = std::make_shared<RecommendOpts>();
-  auto* sub = app.add_subcommand("recommend", "memory request/limit recommendations per container or cgroup, from the "
-                                              "working set in the history database");
-  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
-                                          "absolute cgroupfs path); repeatable; default: all");
+  auto [sub, o] = add_command<RecommendOpts>(app, action, "recommend",
+                                             "memory request/limit recommendations per container or cgroup, from the "
+                                             "working set in the history database",
+                                             run_recommend);
+  add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--window", o->window, "long window, for stability (default 24h)");
   sub->add_option("--short-window", o->short_window, "short window, for responsiveness (default 15m)");
-  sub->add_option("--db", o->db, std::string("history database, read-only (default ") + store::kDefaultHistoryPath + ")");
+  add_history_db_flag(sub, o->db);
   sub->add_option("--format", o->format, "table (default), yaml, json, or patch (with --prometheus)")->check(CLI::IsMember({"table", "yaml", "json", "patch"}));
   sub->add_option("--pods", o->pods, "kubectl get pods -o json output: current requests by pod uid and container name");
   sub->add_option("--pods-log-dir", o->log_dir, "directory holding the kubelet's pods/ and containers/ logs, for names "
@@ -166,7 +155,6 @@ void add_recommend(CLI::App& app, Action& action) {
       ->needs(rp);
   sub->add_option("--to", o->to, "replay to (inclusive), same forms; default: now")->needs(rp);
   add_fleet_options(sub, o->fleet);
-  sub->callback([&action, o] { action = [o] { return run_recommend(*o); }; });
 }
 
 }  // namespace ow::cli

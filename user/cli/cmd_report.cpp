@@ -19,8 +19,8 @@
 #include "util/log.hpp"
 #include "cli/common.hpp"
 #include "cli/history_args.hpp"
+#include "cli/options.hpp"
 #include "util/clock.hpp"
-#include "stats/select.hpp"
 #include "stats/time.hpp"
 #include "store/history.hpp"
 #include "util/fs.hpp"
@@ -49,19 +49,11 @@ int run_report(const ReportOpts& o) {
   if (int rc = parse_window_flags(o.from, o.to, r)) return rc;
   std::vector<std::string> sels = cgroup_selectors(o.cgroups);
 
-  std::string path = o.db.empty() ? store::kDefaultHistoryPath : o.db;
-  store::StoreOptions so;
-  so.readonly = true;
-  auto h = store::HistoryStore::open(path, so);
-  if (!h) return fail(kExitEnv, h.error(), "the agent (oomwatch run) records history there; or pass --db FILE");
-  auto paths = h->paths();
-  if (!paths) return fail(kExitEnv, paths.error());
-  for (size_t i = 0; i < sels.size(); ++i) {
-    bool any = false;
-    for (const auto& p : *paths) any = any || stats::selects(sels[i], p);
-    if (!any)
-      return fail(kExitUsage, "unknown cgroup " + o.cgroups[i] + " (" + sels[i] + "): no history for it or below it in " + path);
-  }
+  HistoryDb db;
+  if (int rc = open_history(o.db, o.cgroups, sels,
+                            "the agent (oomwatch run) records history there; or pass --db FILE", db))
+    return rc;
+  auto& h = db.store;
   auto w = h->window_stats(r, sels);
   if (!w) return fail(kExitEnv, w.error());
   if (w->stats.empty())
@@ -74,7 +66,7 @@ int run_report(const ReportOpts& o) {
   d.from_ns = r.from_ns;
   d.to_ns = r.to_ns;
   d.generated_ns = wall_ns();
-  d.db_path = path;
+  d.db_path = db.path;
   d.total_cgroups = w->stats.size();
   auto chosen = view::choose_cgroups(w->stats, static_cast<size_t>(o.top));
   int64_t slot = view::chart_slot_ns(r.from_ns, r.to_ns, static_cast<size_t>(o.max_points), 1'000'000);
@@ -117,20 +109,18 @@ int run_report(const ReportOpts& o) {
 }  // namespace
 
 void add_report(CLI::App& app, Action& action) {
-  auto o = std::make_shared<ReportOpts>();
-  auto* sub = app.add_subcommand("report", "one self-contained HTML file: per-cgroup charts with OOM kills and agent "
-                                           "actions, window statistics and recommendations, from the history database");
+  auto [sub, o] = add_command<ReportOpts>(app, action, "report",
+                                          "one self-contained HTML file: per-cgroup charts with OOM kills and agent "
+                                          "actions, window statistics and recommendations, from the history database",
+                                          run_report);
   sub->add_option("--html", o->html, "the HTML file to write (replaced atomically)")->required();
-  sub->add_option("--from", o->from, "window start: RFC 3339, unix seconds, now, or relative (-24h); default -24h");
-  sub->add_option("--to", o->to, "window end (inclusive), same forms; default now");
-  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
-                                          "absolute cgroupfs path); repeatable; default: all");
+  add_window_flags(sub, o->from, o->to, "-24h");
+  add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--top", o->top, "chart the N cgroups with the highest peak usage (default 20; 0: all)");
-  sub->add_option("--db", o->db, std::string("history database (default ") + store::kDefaultHistoryPath + ")");
+  add_history_db_flag(sub, o->db);
   sub->add_option("--audit-log", o->audit_log,
                   std::string("the agent's audit log, or none (default ") + view::kDefaultAuditLog + ")");
   sub->add_option("--max-points", o->max_points, "points per chart at most (default 500)");
-  sub->callback([&action, o] { action = [o] { return run_report(*o); }; });
 }
 
 }  // namespace ow::cli

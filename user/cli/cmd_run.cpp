@@ -10,6 +10,7 @@
 #include "exporter/hooks.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "util/log.hpp"
 #include "util/listen.hpp"
 #include "util/sched.hpp"
@@ -99,11 +100,7 @@ int do_run(const RunOpts& o) {
   }
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
-  for (auto& m : cfg.manage) {
-    auto r = h->resolve(m);
-    if (!r) return fail(kExitUsage, "--manage: " + r.error().message());
-    m = *r;
-  }
+  if (int rc = resolve_flags(*h, "--manage", cfg.manage, cfg.manage)) return rc;
   // [[cgroup]] paths are matched against the same form --manage takes.
   for (auto& e : cfg.cgroups) {
     auto r = h->normalize(e.path);
@@ -121,14 +118,41 @@ int do_run(const RunOpts& o) {
   return kExitOk;
 }
 
+struct RestoreOpts {
+  failsafe::StatePaths paths;
+  std::string wait = "0s";
+  bool json = false;
+};
+
+int do_restore(const RestoreOpts& o) {
+  auto w = parse_duration(o.wait);
+  if (!w) return fail(kExitUsage, "--wait: " + w.error().message());
+  if (int rc = require_root("restoring cgroup settings")) return rc;
+  auto p = o.paths;
+  if (p.pin_dir == "none") p.pin_dir.clear();
+  if (p.audit_log == "none") p.audit_log.clear();
+  auto r = agent::restore_state(p, std::chrono::duration_cast<std::chrono::milliseconds>(*w).count());
+  if (!r) return fail(kExitEnv, r.error());
+  if (o.json) {
+    nlohmann::json j{{"settings", r->settings}, {"limits", r->limits}, {"hints", r->hints},
+                     {"pins", r->pins},         {"problems", r->problems}, {"state_dir", p.state_dir}};
+    print_line(json_line(j));
+  } else {
+    print_line(fmt::format("restored {} setting(s), {} limit(s), {} GOMEMLIMIT hint(s), {} pin(s) from {}",
+                           r->settings, r->limits, r->hints, r->pins, p.state_dir));
+    for (const auto& pr : r->problems) spdlog::error("{}", pr);
+  }
+  return r->problems.empty() ? kExitOk : kExitEnv;
+}
+
 }  // namespace
 
 void add_run(CLI::App& app, Action& action) {
-  auto o = std::make_shared<RunOpts>();
-  auto* sub = app.add_subcommand(
-      "run",
+  auto [sub, o] = add_command<RunOpts>(
+      app, action, "run",
       "run the agent: streams OOM kills (JSON lines), records history, and moves memory limits to managed "
-      "cgroups at their limit (observe-only, audited as dry runs, unless --enforce)");
+      "cgroups at their limit (observe-only, audited as dry runs, unless --enforce)",
+      do_run);
   sub->add_option("--config", o->config, "TOML config file; flags override it");
   o->o_enforce = sub->add_flag("--enforce", o->enforce,
                                "write limits, pause/guard managed cgroups (default: observe and audit dry runs; "
@@ -161,19 +185,14 @@ void add_run(CLI::App& app, Action& action) {
       "CPUs), nice (-10) or normal; falls back with a warning when refused");
   sub->add_option("--state-dir", o->state_dir, "journal of settings to restore (default /run/oomwatch)");
   sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool (default /sys/fs/bpf/oomwatch; 'none')");
-  sub->callback([&action, o] { action = [o] { return do_run(*o); }; });
 }
 
 void add_restore(CLI::App& app, Action& action) {
-  struct RestoreOpts {
-    failsafe::StatePaths paths;
-    std::string wait = "0s";
-    bool json = false;
-  };
-  auto o = std::make_shared<RestoreOpts>();
-  auto* sub = app.add_subcommand("restore",
-                                 "put back every setting a run left changed (oom_kill_disable, memory.high, a "
-                                 "half-applied plan, GOMEMLIMIT hints, pins); refused while an agent runs");
+  auto [sub, o] = add_command<RestoreOpts>(
+      app, action, "restore",
+      "put back every setting a run left changed (oom_kill_disable, memory.high, a half-applied plan, GOMEMLIMIT "
+      "hints, pins); refused while an agent runs",
+      do_restore);
   sub->add_option("--state-dir", o->paths.state_dir, "the run's --state-dir (default /run/oomwatch)");
   sub->add_option("--pin-dir", o->paths.pin_dir, "the run's --pin-dir (default /sys/fs/bpf/oomwatch; 'none')");
   o->paths.audit_log = config::Config{}.audit_log;
@@ -181,28 +200,6 @@ void add_restore(CLI::App& app, Action& action) {
                   "audit log for the limits put back (default /var/log/oomwatch/audit.jsonl; 'none')");
   sub->add_option("--wait", o->wait, "wait this long for a running agent or its guardian to finish (default 0s)");
   sub->add_flag("--json", o->json, "one JSON object: what was restored and what could not be");
-  sub->callback([&action, o] {
-    action = [o] {
-      auto w = parse_duration(o->wait);
-      if (!w) return fail(kExitUsage, "--wait: " + w.error().message());
-      if (int rc = require_root("restoring cgroup settings")) return rc;
-      auto p = o->paths;
-      if (p.pin_dir == "none") p.pin_dir.clear();
-      if (p.audit_log == "none") p.audit_log.clear();
-      auto r = agent::restore_state(p, std::chrono::duration_cast<std::chrono::milliseconds>(*w).count());
-      if (!r) return fail(kExitEnv, r.error());
-      if (o->json) {
-        nlohmann::json j{{"settings", r->settings}, {"limits", r->limits}, {"hints", r->hints},
-                         {"pins", r->pins},         {"problems", r->problems}, {"state_dir", p.state_dir}};
-        print_line(json_line(j));
-      } else {
-        print_line(fmt::format("restored {} setting(s), {} limit(s), {} GOMEMLIMIT hint(s), {} pin(s) from {}",
-                               r->settings, r->limits, r->hints, r->pins, p.state_dir));
-        for (const auto& pr : r->problems) spdlog::error("{}", pr);
-      }
-      return r->problems.empty() ? kExitOk : kExitEnv;
-    };
-  });
 }
 
 }  // namespace ow::cli

@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/history_args.hpp"
+#include "cli/options.hpp"
 #include "util/clock.hpp"
 #include "stats/report.hpp"
 #include "stats/select.hpp"
@@ -30,18 +31,6 @@ struct StatsOpts {
 };
 
 std::string when(int64_t ts) { return ts == INT64_MIN ? "the beginning" : stats::format_rfc3339(ts); }
-
-// Every --cgroup must name something in the data: a typo must not print "{}".
-int check_known(const std::vector<std::string>& args, const std::vector<std::string>& sels,
-                const std::set<std::string>& paths, const std::string& source) {
-  for (size_t i = 0; i < sels.size(); ++i) {
-    bool any = false;
-    for (const auto& p : paths) any = any || stats::selects(sels[i], p);
-    if (!any)
-      return fail(kExitUsage, "unknown cgroup " + args[i] + " (" + sels[i] + "): no samples for it or below it in " + source);
-  }
-  return kExitOk;
-}
 
 int empty_window(const stats::TimeRange& r, const std::vector<std::string>& args) {
   std::string m = "empty window: no samples between " + when(r.from_ns) + " and " + when(r.to_ns);
@@ -70,45 +59,34 @@ int run_stats(const StatsOpts& o) {
     if (!w) return empty_window(r, o.cgroups);
     result = std::move(*w);
   } else {
-    std::string path = o.db.empty() ? store::kDefaultHistoryPath : o.db;
-    store::StoreOptions so;
-    so.readonly = true;
-    auto h = store::HistoryStore::open(path, so);
-    if (!h) return fail(kExitEnv, h.error(), "the daemon (oomwatch run) records history there; or pass --input FILE from oomwatch collect");
-    auto paths = h->paths();
-    if (!paths) return fail(kExitEnv, paths.error());
-    if (int rc = check_known(o.cgroups, sels, {paths->begin(), paths->end()}, path)) return rc;
-    auto w = h->window_stats(r, sels);
+    HistoryDb db;
+    if (int rc = open_history(o.db, o.cgroups, sels,
+                              "the daemon (oomwatch run) records history there; or pass --input FILE from oomwatch collect",
+                              db))
+      return rc;
+    auto w = db.store->window_stats(r, sels);
     if (!w) return fail(kExitEnv, w.error());
     if (w->stats.empty()) return empty_window(r, o.cgroups);
     result = std::move(w->stats);
   }
-  if (o.format == "csv") {
-    std::string csv = stats::stats_csv(result);
-    std::fwrite(csv.data(), 1, csv.size(), stdout);
-    std::fflush(stdout);
-  } else {
-    print_line(stats::stats_json(result));
-  }
+  if (o.format == "csv") print_text(stats::stats_csv(result));
+  else print_line(stats::stats_json(result));
   return kExitOk;
 }
 
 }  // namespace
 
 void add_stats(CLI::App& app, Action& action) {
-  auto o = std::make_shared<StatsOpts>();
-  auto* sub = app.add_subcommand("stats", "per-cgroup min/max/median/p95/avg memory over a window, from a sample "
-                                          "file or the history database");
+  auto [sub, o] = add_command<StatsOpts>(app, action, "stats",
+                                         "per-cgroup min/max/median/p95/avg memory over a window, from a sample "
+                                         "file or the history database",
+                                         run_stats);
   auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)");
-  auto* db = sub->add_option("--db", o->db, std::string("history database (default ") + store::kDefaultHistoryPath + ")");
-  in->excludes(db);
-  sub->add_option("--from", o->from, "window start: RFC 3339, unix seconds, or relative (-1h); default: all data");
-  sub->add_option("--to", o->to, "window end (inclusive), same forms; default: now");
-  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
-                                          "absolute cgroupfs path); repeatable; default: all");
+  in->excludes(add_history_db_flag(sub, o->db));
+  add_window_flags(sub, o->from, o->to, "all data");
+  add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--format", o->format, "json (one object keyed by cgroup) or csv")
       ->check(CLI::IsMember({"json", "csv"}));
-  sub->callback([&action, o] { action = [o] { return run_stats(*o); }; });
 }
 
 }  // namespace ow::cli

@@ -13,6 +13,7 @@
 #include "cgroup/scoped.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "stress/args.hpp"
 #include "stress/limit_report.hpp"
 #include "stress/meminfo.hpp"
@@ -55,69 +56,98 @@ void install_all_stop_handlers() {
 const char* kNoController = "oomwatch needs a memory cgroup controller: cgroup v2 with 'memory' in cgroup.controllers, "
                             "or a v1 hierarchy mounted with -o memory";
 
-std::optional<int> env_checks(const char* what, Result<cg::Hierarchy>& h) {
+// What a run holds from its setup to its end.
+template <class Plan>
+struct Setup {
+  uint64_t avail = 0;  // MemAvailable, which the flags were checked against
+  Plan plan;
+  std::optional<cg::Hierarchy> h;
+  std::optional<ScopedTempDir> file_dir;  // the file strategy's, removed with the Setup
+};
+
+// The flags checked against MemAvailable (exit 2 before anything is
+// touched), then root and the memory hierarchy, then Ctrl-C and hangup
+// handled. 0, or the exit code of the one-line error printed.
+template <class Plan, class Args>
+int set_up(const char* what, const Args& args, Result<Plan> (*parse)(const Args&, uint64_t, uint64_t),
+           Setup<Plan>& s) {
+  auto avail = read_mem_available();
+  if (!avail) return fail(kExitEnv, avail.error());
+  s.avail = *avail;
+  auto plan = parse(args, page_size(), *avail);
+  if (!plan) return fail(kExitUsage, plan.error());
+  s.plan = std::move(*plan);
   if (int rc = require_root(what)) return rc;
-  h = memory_hierarchy();
+  auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error(), kNoController);
-  return std::nullopt;
+  s.h.emplace(std::move(*h));
+  install_all_stop_handlers();
+  return kExitOk;
 }
 
-Result<cg::ScopedCgroup> own_cgroup(const cg::Hierarchy& h, const std::string& parent_arg, const char* prefix,
-                                    uint64_t limit_bytes, int& rc) {
-  std::string parent = h.self();
-  if (!parent_arg.empty()) {
-    auto p = h.resolve(parent_arg);
-    if (!p) {
-      rc = fail(kExitUsage, "--parent: " + p.error().message());
-      return p.error();
-    }
-    parent = *p;
+// The file strategy's directory, checked to have room for the files of
+// `workers` workers that charge per_worker bytes each; the plan points at it.
+template <class Plan>
+int make_file_dir(Setup<Plan>& s, const std::string& user_dir, uint64_t per_worker, unsigned workers,
+                  const char* tag) {
+  auto& cfg = s.plan.cfg;
+  StepPlan steps(cfg.strategy, per_worker, cfg.step_bytes, page_size());
+  auto fd = prepare_file_dir(cfg.strategy, user_dir, steps.planned_bytes(Kind::File) * workers, tag);
+  if (fd.failure) return fail(fd.failure->usage ? kExitUsage : kExitEnv, fd.failure->error, fd.failure->hint);
+  if (fd.dir) {
+    cfg.file_dir = fd.dir->path();
+    s.file_dir.emplace(std::move(*fd.dir));
   }
-  auto c = cg::ScopedCgroup::create(h, parent, prefix, limit_bytes);
-  if (!c) {
-    std::string hint = h.version() == cg::Version::V2
-                           ? "on cgroup v2 the parent must not hold processes itself; pass --parent with an empty cgroup"
-                           : "";
-    rc = fail(kExitEnv, c.error(), hint);
-  }
-  return c;
+  return kExitOk;
 }
 
-int file_dir_failure(const FileDirError& f) { return fail(f.usage ? kExitUsage : kExitEnv, f.error, f.hint); }
+// The engine's result, unless Ctrl-C came during the setup.
+template <class Run>
+auto unless_stopped(Run run) -> decltype(run()) {
+  if (g_stop.load()) return app_error("interrupted before the run started");
+  return run();
+}
+
+// Removes the throw-away cgroup, if any: "", or why it could not be.
+std::string remove_error(std::optional<cg::ScopedCgroup>& c) {
+  if (!c) return "";
+  auto rm = c->remove();
+  return rm ? "" : rm.error().message();
+}
+
+// The result on stdout as JSON or text; a failed cleanup goes into the JSON,
+// or is a line on stderr.
+template <class R>
+void print_result(const R& r, const std::string& rel, bool json, const std::string& cleanup_error) {
+  if (json) {
+    auto j = result_json(r, rel);
+    if (!cleanup_error.empty()) j["cleanup_error"] = cleanup_error;
+    print_line(json_line(j));
+  } else {
+    print_line(result_text(r, rel));
+    if (!cleanup_error.empty()) fail(kExitEnv, "cleanup: " + cleanup_error);
+  }
+}
 
 int run_test_memory(TestOpts o) {
   o.args.existing_cgroup = !o.cgroup.empty();
   if (o.args.existing_cgroup && !o.parent.empty())
     return fail(kExitUsage, "--cgroup and --parent exclude each other: --cgroup runs in that cgroup itself");
-  auto avail = read_mem_available();
-  if (!avail) return fail(kExitEnv, avail.error());
-  auto plan = parse_test_args(o.args, page_size(), *avail);
-  if (!plan) return fail(kExitUsage, plan.error());
-
-  Result<cg::Hierarchy> h = app_error("unset");
-  if (auto rc = env_checks("test-memory (creating a cgroup)", h)) return *rc;
-  install_all_stop_handlers();
-
-  StepPlan steps(plan->cfg.strategy, plan->cfg.alloc_bytes, plan->cfg.step_bytes, page_size());
-  auto fd = prepare_file_dir(plan->cfg.strategy, o.file_dir, steps.planned_bytes(Kind::File), "test");
-  if (fd.failure) return file_dir_failure(*fd.failure);
-  if (fd.dir) plan->cfg.file_dir = fd.dir->path();
+  Setup<TestPlan> s;
+  if (int rc = set_up("test-memory (creating a cgroup)", o.args, parse_test_args, s)) return rc;
+  auto& cfg = s.plan.cfg;
+  if (int rc = make_file_dir(s, o.file_dir, cfg.alloc_bytes, 1, "test")) return rc;
 
   std::optional<cg::ScopedCgroup> own;
   std::string rel;
   if (o.args.existing_cgroup) {
-    auto r = h->resolve(o.cgroup);
-    if (!r) return fail(kExitUsage, "--cgroup: " + r.error().message());
-    rel = *r;
-    auto lim = h->limit(rel);
+    if (int rc = resolve_flag(*s.h, "--cgroup", o.cgroup, rel)) return rc;
+    auto lim = s.h->limit(rel);
     if (!lim) return fail(kExitEnv, lim.error());
-    auto fit = check_fits_machine("--alloc", plan->cfg.alloc_bytes, *lim, *avail);
+    auto fit = check_fits_machine("--alloc", cfg.alloc_bytes, *lim, s.avail);
     if (!fit) return fail(kExitUsage, fit.error().message() + " (the limit of " + rel + ")");
   } else {
-    int rc = 0;
-    auto c = own_cgroup(*h, o.parent, "oomwatch-test", plan->limit_bytes, rc);
-    if (!c) return rc;
-    own.emplace(std::move(*c));
+    if (int rc = throwaway_cgroup(*s.h, o.parent, "oomwatch-test", s.plan.limit_bytes, own)) return rc;
     rel = own->path();
   }
 
@@ -125,87 +155,66 @@ int run_test_memory(TestOpts o) {
   bool line_open = false;
   auto progress = [&](const LimitTestProgress& p) {
     if (o.json) {
-      print_line(json_line(progress_json(p, plan->cfg, rel)));
+      print_line(json_line(progress_json(p, cfg, rel)));
     } else if (tty) {
-      std::fprintf(stdout, "\r%s\x1b[K", progress_text(p, plan->cfg).c_str());
+      std::fprintf(stdout, "\r%s\x1b[K", progress_text(p, cfg).c_str());
       std::fflush(stdout);
       line_open = true;
     }
   };
-  auto res = g_stop.load() ? Result<LimitTestResult>(app_error("interrupted before the run started"))
-                           : run_limit_test(*h, rel, plan->cfg, progress, g_stop);
+  auto res = unless_stopped([&] { return run_limit_test(*s.h, rel, cfg, progress, g_stop); });
   if (line_open) std::fputc('\n', stdout);
   if (!res) return fail(g_stop.load() ? kExitInterrupted : kExitEnv, res.error());
 
-  std::string cleanup_error;
-  if (own) {
-    auto rm = own->remove();
-    if (!rm) cleanup_error = rm.error().message();
-  }
-  if (o.json) {
-    auto j = result_json(*res, rel);
-    if (!cleanup_error.empty()) j["cleanup_error"] = cleanup_error;
-    print_line(json_line(j));
-  } else {
-    print_line(result_text(*res, rel));
-    if (!cleanup_error.empty()) fail(kExitEnv, "cleanup: " + cleanup_error);
-  }
+  std::string cleanup_error = remove_error(own);
+  print_result(*res, rel, o.json, cleanup_error);
   if (res->interrupted) return kExitInterrupted;
   if (!res->error.empty() || !cleanup_error.empty()) return kExitEnv;
   return kExitOk;
 }
 
 int run_stress_memory(StressOpts o) {
-  auto avail = read_mem_available();
-  if (!avail) return fail(kExitEnv, avail.error());
-  auto plan = parse_stress_args(o.args, page_size(), *avail);
-  if (!plan) return fail(kExitUsage, plan.error());
+  Setup<StressPlan> s;
+  if (int rc = set_up("stress-memory (creating a cgroup)", o.args, parse_stress_args, s)) return rc;
+  auto& cfg = s.plan.cfg;
+  uint64_t share = worker_share(cfg.target_bytes, cfg.workers, page_size());
+  if (int rc = make_file_dir(s, o.file_dir, share, cfg.workers, "stress")) return rc;
 
-  Result<cg::Hierarchy> h = app_error("unset");
-  if (auto rc = env_checks("stress-memory (creating a cgroup)", h)) return *rc;
-  install_all_stop_handlers();
+  std::optional<cg::ScopedCgroup> own;
+  if (int rc = throwaway_cgroup(*s.h, o.parent, "oomwatch-stress", s.plan.limit_bytes, own)) return rc;
+  const std::string rel = own->path();
 
-  uint64_t share = worker_share(plan->cfg.target_bytes, plan->cfg.workers, page_size());
-  StepPlan steps(plan->cfg.strategy, share, plan->cfg.step_bytes, page_size());
-  auto fd = prepare_file_dir(plan->cfg.strategy, o.file_dir, steps.planned_bytes(Kind::File) * plan->cfg.workers,
-                             "stress");
-  if (fd.failure) return file_dir_failure(*fd.failure);
-  if (fd.dir) plan->cfg.file_dir = fd.dir->path();
-
-  int rc = 0;
-  auto c = own_cgroup(*h, o.parent, "oomwatch-stress", plan->limit_bytes, rc);
-  if (!c) return rc;
-  const std::string rel = c->path();
-
-  auto on_sample = [&](const StressSample& s) { print_line(o.json ? json_line(sample_json(s, rel)) : sample_text(s)); };
-  auto res = g_stop.load() ? Result<StressResult>(app_error("interrupted before the run started"))
-                           : run_stress(*h, rel, plan->cfg, on_sample, g_stop);
-  auto rm = c->remove();
+  auto on_sample = [&](const StressSample& smp) {
+    print_line(o.json ? json_line(sample_json(smp, rel)) : sample_text(smp));
+  };
+  auto res = unless_stopped([&] { return run_stress(*s.h, rel, cfg, on_sample, g_stop); });
+  std::string cleanup_error = remove_error(own);
   if (!res) return fail(kExitEnv, res.error());
-  if (o.json) {
-    auto j = result_json(*res, rel);
-    if (!rm) j["cleanup_error"] = rm.error().message();
-    print_line(json_line(j));
-  } else {
-    print_line(result_text(*res, rel));
-    if (!rm) fail(kExitEnv, "cleanup: " + rm.error().message());
-  }
+  print_result(*res, rel, o.json, cleanup_error);
   // Ctrl-C is a normal way to end a stress run: exit 0, "interrupted" says so.
-  return res->error.empty() && rm ? kExitOk : kExitEnv;
+  return res->error.empty() && cleanup_error.empty() ? kExitOk : kExitEnv;
 }
 
 std::string strategy_flag_help() { return std::string("what to allocate (default anon): ") + kStrategyHelp; }
 
+// --file-dir, where prepare_file_dir makes the directory for the file
+// strategy's `files`.
+void add_file_dir_flag(CLI::App* sub, std::string& dir, const char* files) {
+  sub->add_option("--file-dir", dir,
+                  std::string("disk directory (not tmpfs) for the file strategy's ") + files +
+                      " (default: $TMPDIR, /var/tmp, /tmp)");
+}
+
 }  // namespace
 
 void add_test_memory(CLI::App& app, Action& action) {
-  auto o = std::make_shared<TestOpts>();
-  auto* sub = app.add_subcommand(
-      "test-memory",
+  auto [sub, o] = add_command<TestOpts>(
+      app, action, "test-memory",
       "allocate real, charged memory step by step in a throw-away cgroup with a limit, watch its usage, and report "
       "whether the OOM killer fired. file memory is page cache the kernel can reclaim (usually no OOM kill); anon "
       "and shmem cannot be reclaimed without swap (OOM kill past the limit). Exit 0 when the run went as asked, "
-      "whatever the outcome (it is in the result); 130 on Ctrl-C");
+      "whatever the outcome (it is in the result); 130 on Ctrl-C",
+      run_test_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M (default: none, and then --alloc must fit in "
                   "MemAvailable). A file run above it is reclaimed; an anon or shmem run above it is OOM-killed");
@@ -223,26 +232,24 @@ void add_test_memory(CLI::App& app, Action& action) {
                   "keep the memory this long once it is all charged (default 0s); file pages are re-read meanwhile "
                   "so the page cache stays charged, anon and shmem stay resident");
   sub->add_option("--interval", o->args.interval, "progress at most this often (default 250ms)");
-  sub->add_option("--cgroup", o->cgroup,
-                  "run in this existing cgroup under its own limit instead of a throw-away one; it is not removed. "
-                  "Its anon/shmem OOM kills and file reclaim behave as with --memory");
-  sub->add_option("--parent", o->parent, "create the throw-away cgroup under this cgroup (default: oomwatch's own)");
-  sub->add_option("--file-dir", o->file_dir,
-                  "disk directory (not tmpfs) for the file strategy's temp file (default: $TMPDIR, /var/tmp, /tmp)");
+  add_cgroup_flag(sub, o->cgroup, "run in this existing cgroup",
+                  " under its own limit instead of a throw-away one; it is not removed. Its anon/shmem OOM kills and "
+                  "file reclaim behave as with --memory");
+  add_parent_flag(sub, o->parent);
+  add_file_dir_flag(sub, o->file_dir, "temp file");
   sub->add_flag("--json", o->json,
                 "JSON lines: {\"type\":\"progress\",...} while running, one {\"type\":\"result\",...} at the end; "
                 "an unlimited cgroup has \"limit_bytes\":null, \"limit\":\"max\"");
-  sub->callback([&action, o] { action = [o] { return run_test_memory(*o); }; });
 }
 
 void add_stress_memory(CLI::App& app, Action& action) {
-  auto o = std::make_shared<StressOpts>();
-  auto* sub = app.add_subcommand(
-      "stress-memory",
+  auto [sub, o] = add_command<StressOpts>(
+      app, action, "stress-memory",
       "sustained memory pressure: N workers hold --target together in a throw-away cgroup and keep freeing and "
       "re-charging part of it; reports usage, peak, max/failcnt events and OOM kills over time, restarts killed "
       "workers, stops after --duration or on Ctrl-C (exit 0) and always removes its cgroup. file memory is "
-      "reclaimable page cache; anon and shmem are not reclaimable without swap");
+      "reclaimable page cache; anon and shmem are not reclaimable without swap",
+      run_stress_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M. A --target above it means steady reclaim for file and "
                   "repeated OOM kills for anon and shmem")
@@ -260,12 +267,10 @@ void add_stress_memory(CLI::App& app, Action& action) {
                   "each worker frees and re-charges one chunk this often (default 100ms): file chunks are dropped "
                   "from the page cache and re-read, anon and shmem chunks freed and touched again");
   sub->add_option("--interval", o->args.interval, "one sample line per interval (default 1s)");
-  sub->add_option("--parent", o->parent, "create the throw-away cgroup under this cgroup (default: oomwatch's own)");
-  sub->add_option("--file-dir", o->file_dir,
-                  "disk directory (not tmpfs) for the file strategy's temp files (default: $TMPDIR, /var/tmp, /tmp)");
+  add_parent_flag(sub, o->parent);
+  add_file_dir_flag(sub, o->file_dir, "temp files");
   sub->add_flag("--json", o->json,
                 "JSON lines: {\"type\":\"sample\",...} per interval, one {\"type\":\"result\",...} at the end");
-  sub->callback([&action, o] { action = [o] { return run_stress_memory(*o); }; });
 }
 
 }  // namespace ow::cli

@@ -8,7 +8,6 @@
 // Exit codes: 2 for bad flags and unknown cgroups, 1 for the environment (no
 // memory hierarchy, no terminal without --batch, a snapshot fails).
 #include <CLI/CLI.hpp>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "bpf/loader.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "cli/sampling.hpp"
 #include "gomemlimit/publish.hpp"
 #include "sampler/sampler.hpp"
@@ -76,11 +76,7 @@ int run_top(const TopOpts& o) {
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error(), "top needs a memory cgroup controller (cgroup v2 with 'memory', or v1)");
   std::vector<std::string> roots;
-  for (const auto& c : o.cgroups) {
-    auto rel = h->resolve(c);
-    if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
-    roots.push_back(*rel);
-  }
+  if (int rc = resolve_flags(*h, "--cgroup", o.cgroups, roots)) return rc;
   install_stop_handlers();
   auto sampling = open_top_sampler(*h, roots, o.source);
   if (!sampling) return fail(kExitEnv, sampling.error());
@@ -139,18 +135,9 @@ int run_top(const TopOpts& o) {
     view::FrameInfo fi{model.last_ts_ns(), smp.source_name(), view::sort_key_name(vo.sort), vo.filter, vo.tree};
     auto page = model.rows(vo);
     if (o.json) print_line(json_line(view::json_frame(fi, page, *events)));
-    else {
-      std::string f = view::batch_frame(fi, page, *events, width) + "\n";
-      std::fwrite(f.data(), 1, f.size(), stdout);
-      std::fflush(stdout);
-    }
+    else print_text(view::batch_frame(fi, page, *events, width) + "\n");
     if (g_stop.load() || (o.iterations && k + 1 >= o.iterations)) break;
-    // Sleep the rest of the interval; Ctrl-C interrupts poll (no SA_RESTART).
-    while (!g_stop.load()) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t0 + *iv - Clock::now()).count();
-      if (ms <= 0) break;
-      ::poll(nullptr, 0, static_cast<int>(ms));
-    }
+    sleep_until(t0 + *iv);  // the rest of the interval
     if (g_stop.load()) break;
   }
   return kExitOk;
@@ -159,11 +146,11 @@ int run_top(const TopOpts& o) {
 }  // namespace
 
 void add_top(CLI::App& app, Action& action) {
-  auto o = std::make_shared<TopOpts>();
-  auto* sub = app.add_subcommand("top", "live table of memory cgroups: usage and working set against the limit, "
-                                        "growth, max/OOM events, GOMEMLIMIT hints, latest OOM kills and actions");
-  sub->add_option("--cgroup", o->cgroups, "cgroup P and its descendants (relative to the hierarchy root, or an "
-                                          "absolute cgroupfs path); repeatable; default: all");
+  auto [sub, o] = add_command<TopOpts>(app, action, "top",
+                                       "live table of memory cgroups: usage and working set against the limit, "
+                                       "growth, max/OOM events, GOMEMLIMIT hints, latest OOM kills and actions",
+                                       run_top);
+  add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 100ms)");
   sub->add_flag("--batch", o->batch, "plain text frames on stdout instead of the screen (like top -b)");
   sub->add_flag("--json", o->json, "one JSON object per frame on stdout (implies --batch)");
@@ -176,9 +163,7 @@ void add_top(CLI::App& app, Action& action) {
                   std::string("the agent's audit log for the event pane, or none (default ") + view::kDefaultAuditLog + ")");
   sub->add_option("--hint-dir", o->hint_dir,
                   std::string("the agent's GOMEMLIMIT hint files, or none (default ") + gomemlimit::kDefaultHintDir + ")");
-  sub->add_option("--source", o->source, "auto (BPF iterator, else cgroupfs files), bpf or files")
-      ->check(CLI::IsMember({"auto", "bpf", "files"}));
-  sub->callback([&action, o] { action = [o] { return run_top(*o); }; });
+  add_source_flag(sub, o->source);
 }
 
 }  // namespace ow::cli

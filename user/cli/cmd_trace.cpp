@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "config/config.hpp"
 #include "trace/session.hpp"
 #include "util/log.hpp"
@@ -61,16 +62,16 @@ int run_trace(const TraceOpts& o) {
   if (int rc = require_root("trace (loading BPF programs, reading every process's /proc)")) return rc;
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
-  auto rel = h->resolve(o.cgroup);
-  if (!rel) return fail(kExitUsage, "--cgroup: " + rel.error().message());
+  std::string rel;
+  if (int rc = resolve_flag(*h, "--cgroup", o.cgroup, rel)) return rc;
   trace::SessionOptions so;
-  so.cgroup = *rel;
+  so.cgroup = rel;
   so.want = want;
   so.duration = *d;
   so.interval = *iv;
   so.stop = &g_stop;
   so.started = [&](trace::Method m) {
-    spdlog::info("tracing {} by {} for {}; Ctrl-C prints the report now", printable(*rel),
+    spdlog::info("tracing {} by {} for {}; Ctrl-C prints the report now", printable(rel),
                  m == trace::Method::Tracepoints ? "tracepoints" : "/proc sampling", o.duration);
   };
   install_stop_handlers();
@@ -81,7 +82,7 @@ int run_trace(const TraceOpts& o) {
       hint = "BPF tracing refused (lockdown=confidentiality, or no CAP_BPF/CAP_PERFMON); --method proc works without it";
     else if (want == trace::Want::Tracepoints)
       hint = "--method auto falls back to /proc sampling";
-    return fail(kExitEnv, "trace " + printable(*rel) + ": " + r.error().message(), hint);
+    return fail(kExitEnv, "trace " + printable(rel) + ": " + r.error().message(), hint);
   }
   if (o.json) {
     print_line(json_line(trace::to_json(*r, o.top)));
@@ -94,9 +95,9 @@ int run_trace(const TraceOpts& o) {
 }  // namespace
 
 void add_trace(CLI::App& app, Action& action) {
-  auto o = std::make_shared<TraceOpts>();
-  auto* sub = app.add_subcommand("trace", "which processes of a cgroup charge memory, by kind, for a bounded time");
-  sub->add_option("--cgroup", o->cgroup, "the cgroup (its whole subtree is traced)")->required();
+  auto [sub, o] = add_command<TraceOpts>(
+      app, action, "trace", "which processes of a cgroup charge memory, by kind, for a bounded time", run_trace);
+  add_cgroup_flag(sub, o->cgroup, "the cgroup", "; its whole subtree is traced")->required();
   sub->add_option("--duration", o->duration, "how long, e.g. 30s (default 10s; at most trace_max_duration, 5m)");
   sub->add_option("--top", o->top, "print this many processes, largest net growth first (default 10)")
       ->check(CLI::Range(size_t{1}, size_t{100000}));
@@ -106,7 +107,6 @@ void add_trace(CLI::App& app, Action& action) {
                   "auto (tracepoints when the kernel has them, else proc), tracepoints, or proc (RSS from /proc)");
   sub->add_option("--config", o->config, "TOML config file (for trace_max_duration)");
   sub->footer(kCost);
-  sub->callback([&action, o] { action = [o] { return run_trace(*o); }; });
 }
 
 }  // namespace ow::cli

@@ -1,5 +1,6 @@
 #include "cli/common.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -45,9 +46,22 @@ void install_stop_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
+void sleep_until(std::chrono::steady_clock::time_point t) {
+  while (!g_stop.load()) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - std::chrono::steady_clock::now()).count();
+    if (ms <= 0) return;
+    ::poll(nullptr, 0, static_cast<int>(ms));  // EINTR on Ctrl-C (no SA_RESTART)
+  }
+}
+
 void print_line(const std::string& s) {
   std::fwrite(s.data(), 1, s.size(), stdout);
   std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void print_text(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
   std::fflush(stdout);
 }
 

@@ -2,6 +2,7 @@
 // hints, signal handling for long-running commands.
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <string>
 
 #include "cgroup/hierarchy.hpp"
@@ -27,6 +28,8 @@ Result<cg::Hierarchy> memory_hierarchy();
 // SIGINT/SIGTERM set this flag (no SA_RESTART, so blocking calls return EINTR).
 extern std::atomic<bool> g_stop;
 void install_stop_handlers();
+// Sleeps until t, or until g_stop is set (Ctrl-C interrupts the wait).
+void sleep_until(std::chrono::steady_clock::time_point t);
 
 // Whether --log-level was on the command line (it wins over a config file).
 bool log_level_from_flag();
@@ -34,5 +37,7 @@ void set_log_level_from_flag(bool given);
 
 // Flushes after each line: consumers read events through pipes.
 void print_line(const std::string& s);
+// s as it is (it ends its own lines), flushed.
+void print_text(const std::string& s);
 
 }  // namespace ow::cli

@@ -20,10 +20,33 @@ namespace {
 
 constexpr const char* kEnforceEnv = "OPRC_CRM_FEATURES_NFR_ENFORCEMENT";
 
-void out(const std::string& s) {
-  std::fwrite(s.data(), 1, s.size(), stdout);
-  std::fflush(stdout);
-}
+// The flags naming Prometheus's metrics, matchers and labels, in --help order;
+// all but the matchers must not be empty.
+struct NameFlag {
+  const char* flag;
+  std::string FleetOpts::*field;
+  const char* help;
+  bool matcher;
+};
+constexpr NameFlag kNameFlags[] = {
+    {"--metric-working-set", &FleetOpts::m_ws, "working-set metric (default container_memory_working_set_bytes)", false},
+    {"--metric-rss", &FleetOpts::m_rss, "RSS metric (default container_memory_rss)", false},
+    {"--metric-requests", &FleetOpts::m_requests, "requests metric (default kube_pod_container_resource_requests)", false},
+    {"--metric-limits", &FleetOpts::m_limits, "limits metric (default kube_pod_container_resource_limits)", false},
+    {"--resource-match", &FleetOpts::resource_match,
+     "matcher picking memory in the requests/limits metrics (default resource=\"memory\")", true},
+    {"--metric-oom", &FleetOpts::m_oom,
+     "OOM metric: a gauge (default kube_pod_container_status_last_terminated_reason) or a counter ending in _total "
+     "(container_oom_events_total)",
+     false},
+    {"--oom-match", &FleetOpts::oom_match, "matcher for a gauge OOM metric (default reason=\"OOMKilled\")", true},
+    {"--metric-concurrency", &FleetOpts::m_concurrency,
+     "Knative per-pod concurrency (default revision_app_request_concurrency)", false},
+    {"--metric-queue-depth", &FleetOpts::m_queue, "Knative per-pod queue depth (default revision_queue_depth)", false},
+    {"--label-namespace", &FleetOpts::l_ns, "namespace label (default namespace)", false},
+    {"--label-pod", &FleetOpts::l_pod, "pod label (default pod)", false},
+    {"--label-container", &FleetOpts::l_container, "container label (default container)", false},
+};
 
 }  // namespace
 
@@ -46,21 +69,7 @@ void add_fleet_options(CLI::App* sub, FleetOpts& o) {
   sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)");
   sub->add_flag("--enforce", o.enforce, "with --format patch: mark the patches of workloads whose overrides say "
                                         "enforce as to be applied (also " + std::string(kEnforceEnv) + "=true)");
-  sub->add_option("--metric-working-set", o.m_ws, "working-set metric (default container_memory_working_set_bytes)");
-  sub->add_option("--metric-rss", o.m_rss, "RSS metric (default container_memory_rss)");
-  sub->add_option("--metric-requests", o.m_requests, "requests metric (default kube_pod_container_resource_requests)");
-  sub->add_option("--metric-limits", o.m_limits, "limits metric (default kube_pod_container_resource_limits)");
-  sub->add_option("--resource-match", o.resource_match, "matcher picking memory in the requests/limits metrics "
-                                                        "(default resource=\"memory\")");
-  sub->add_option("--metric-oom", o.m_oom, "OOM metric: a gauge (default kube_pod_container_status_last_terminated_"
-                                           "reason) or a counter ending in _total (container_oom_events_total)");
-  sub->add_option("--oom-match", o.oom_match, "matcher for a gauge OOM metric (default reason=\"OOMKilled\")");
-  sub->add_option("--metric-concurrency", o.m_concurrency, "Knative per-pod concurrency (default "
-                                                           "revision_app_request_concurrency)");
-  sub->add_option("--metric-queue-depth", o.m_queue, "Knative per-pod queue depth (default revision_queue_depth)");
-  sub->add_option("--label-namespace", o.l_ns, "namespace label (default namespace)");
-  sub->add_option("--label-pod", o.l_pod, "pod label (default pod)");
-  sub->add_option("--label-container", o.l_container, "container label (default container)");
+  for (const auto& n : kNameFlags) sub->add_option(n.flag, o.*n.field, n.help);
   auto all = sub->get_options();
   for (size_t i = before; i < all.size(); ++i)
     if (all[i]->get_name() != "--prometheus" && all[i]->get_name() != "--end") o.fleet_only.push_back(all[i]);
@@ -109,12 +118,8 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   q.labels = {o.l_ns, o.l_pod, o.l_container, o.owner_label};
   q.knative = true;
   q.cooldown_ms = rules.cooldown_ns / 1'000'000;
-  for (auto [flag, v] : {std::pair{"--metric-working-set", &o.m_ws}, std::pair{"--metric-rss", &o.m_rss},
-                         std::pair{"--metric-requests", &o.m_requests}, std::pair{"--metric-limits", &o.m_limits},
-                         std::pair{"--metric-oom", &o.m_oom}, std::pair{"--metric-concurrency", &o.m_concurrency},
-                         std::pair{"--metric-queue-depth", &o.m_queue}, std::pair{"--label-namespace", &o.l_ns},
-                         std::pair{"--label-pod", &o.l_pod}, std::pair{"--label-container", &o.l_container}})
-    if (v->empty()) return fail(kExitUsage, std::string(flag) + " must not be empty");
+  for (const auto& n : kNameFlags)
+    if (!n.matcher && (o.*n.field).empty()) return fail(kExitUsage, std::string(n.flag) + " must not be empty");
   if (!o.owner.empty() && o.owner_label.empty()) return fail(kExitUsage, "--owner needs an --owner-label");
 
   if (auto u = fleet::check_url(o.prometheus); !u) return fail(kExitUsage, "--prometheus: " + u.error().message());
@@ -160,13 +165,13 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   fleet::SourceInfo src{o.prometheus, q.end_ms, q.window_ms, std::min(q.short_window_ms, q.window_ms), q.step_ms,
                         data->range_queries};
   if (format == "json")
-    out(fleet::fleet_json(reports, src) + "\n");
+    print_text(fleet::fleet_json(reports, src) + "\n");
   else if (format == "yaml")
-    out(fleet::fleet_yaml(reports, src));
+    print_text(fleet::fleet_yaml(reports, src));
   else if (format == "patch")
-    out(fleet::patches_text(fleet::workload_patches(reports, ksvc ? &*ksvc : nullptr, po)));
+    print_text(fleet::patches_text(fleet::workload_patches(reports, ksvc ? &*ksvc : nullptr, po)));
   else
-    out(fleet::fleet_table(reports));
+    print_text(fleet::fleet_table(reports));
   return kExitOk;
 }
 

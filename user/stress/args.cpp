@@ -14,6 +14,48 @@ Result<std::chrono::nanoseconds> interval_flag(std::string_view flag, const std:
   return d;
 }
 
+Result<Strategy> strategy_flag(const std::string& text) {
+  auto s = parse_strategy(text);
+  if (!s) return app_error("--strategy: " + s.error().message());
+  return s;
+}
+
+// Parses flags one after another into their fields. After the first error
+// the rest are skipped: error() is that one, naming its flag.
+class FlagReader {
+ public:
+  explicit FlagReader(uint64_t page_bytes) : page_bytes_(page_bytes) {}
+
+  FlagReader& strategy(const std::string& text, Strategy& out) {
+    return take([&] { return strategy_flag(text); }, out);
+  }
+  FlagReader& size(std::string_view flag, const std::string& text, uint64_t& out) {
+    return take([&] { return size_flag(flag, text, page_bytes_); }, out);
+  }
+  FlagReader& duration(std::string_view flag, const std::string& text, bool allow_zero, std::chrono::nanoseconds& out) {
+    return take([&] { return duration_flag(flag, text, allow_zero); }, out);
+  }
+  // A sampling or cycle period: at least kMinInterval.
+  FlagReader& interval(std::string_view flag, const std::string& text, std::chrono::nanoseconds& out) {
+    return take([&] { return interval_flag(flag, text); }, out);
+  }
+
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  template <class Parse, class T>
+  FlagReader& take(Parse parse, T& out) {
+    if (error_) return *this;
+    auto r = parse();
+    if (r) out = *r;
+    else error_ = r.error();
+    return *this;
+  }
+
+  uint64_t page_bytes_;
+  std::optional<Error> error_;
+};
+
 }  // namespace
 
 Result<uint64_t> size_flag(std::string_view flag, const std::string& text, uint64_t page_bytes) {
@@ -45,32 +87,20 @@ Status check_fits_machine(std::string_view alloc_flag, uint64_t alloc_bytes, uin
 
 Result<TestPlan> parse_test_args(const TestArgs& a, uint64_t page_bytes, uint64_t mem_available_bytes) {
   TestPlan p;
-  auto st = parse_strategy(a.strategy);
-  if (!st) return app_error("--strategy: " + st.error().message());
-  p.cfg.strategy = *st;
-  auto alloc = size_flag("--alloc", a.alloc, page_bytes);
-  if (!alloc) return alloc.error();
-  p.cfg.alloc_bytes = *alloc;
-  auto step = size_flag("--step", a.step, page_bytes);
-  if (!step) return step.error();
-  p.cfg.step_bytes = *step;
-  auto delay = duration_flag("--step-delay", a.step_delay, true);
-  if (!delay) return delay.error();
-  p.cfg.step_delay = *delay;
-  auto hold = duration_flag("--hold", a.hold, true);
-  if (!hold) return hold.error();
-  p.cfg.hold = *hold;
-  auto iv = interval_flag("--interval", a.interval);
-  if (!iv) return iv.error();
-  p.cfg.interval = *iv;
+  FlagReader f(page_bytes);
+  f.strategy(a.strategy, p.cfg.strategy)
+      .size("--alloc", a.alloc, p.cfg.alloc_bytes)
+      .size("--step", a.step, p.cfg.step_bytes)
+      .duration("--step-delay", a.step_delay, true, p.cfg.step_delay)
+      .duration("--hold", a.hold, true, p.cfg.hold)
+      .interval("--interval", a.interval, p.cfg.interval);
+  if (f.error()) return *f.error();
 
   p.limit_bytes = kUnlimited;
   if (!a.memory.empty()) {
     if (a.existing_cgroup)
       return app_error("--memory and --cgroup exclude each other: --cgroup runs under that cgroup's own limit");
-    auto m = size_flag("--memory", a.memory, page_bytes);
-    if (!m) return m.error();
-    p.limit_bytes = *m;
+    if (f.size("--memory", a.memory, p.limit_bytes).error()) return *f.error();
   }
   p.cfg.fresh_cgroup = !a.existing_cgroup;
   if (!a.existing_cgroup) {
@@ -82,33 +112,22 @@ Result<TestPlan> parse_test_args(const TestArgs& a, uint64_t page_bytes, uint64_
 
 Result<StressPlan> parse_stress_args(const StressArgs& a, uint64_t page_bytes, uint64_t mem_available_bytes) {
   StressPlan p;
-  auto st = parse_strategy(a.strategy);
-  if (!st) return app_error("--strategy: " + st.error().message());
-  p.cfg.strategy = *st;
-  auto m = size_flag("--memory", a.memory, page_bytes);
-  if (!m) return m.error();
-  p.limit_bytes = *m;
-  auto t = size_flag("--target", a.target, page_bytes);
-  if (!t) return t.error();
-  p.cfg.target_bytes = *t;
+  FlagReader f(page_bytes);
+  f.strategy(a.strategy, p.cfg.strategy)
+      .size("--memory", a.memory, p.limit_bytes)
+      .size("--target", a.target, p.cfg.target_bytes);
+  if (f.error()) return *f.error();
   if (a.workers < 1 || a.workers > static_cast<int>(kMaxWorkers))
     return app_error("--workers " + std::to_string(a.workers) + ": must be 1 to " + std::to_string(kMaxWorkers));
   p.cfg.workers = static_cast<unsigned>(a.workers);
   if (p.cfg.target_bytes / p.cfg.workers < page_bytes)
     return app_error("--target " + a.target + ": less than one page per worker with --workers " +
                      std::to_string(a.workers));
-  auto step = size_flag("--step", a.step, page_bytes);
-  if (!step) return step.error();
-  p.cfg.step_bytes = *step;
-  auto d = duration_flag("--duration", a.duration, false);
-  if (!d) return d.error();
-  p.cfg.duration = *d;
-  auto iv = interval_flag("--interval", a.interval);
-  if (!iv) return iv.error();
-  p.cfg.interval = *iv;
-  auto cyc = interval_flag("--cycle", a.cycle);
-  if (!cyc) return cyc.error();
-  p.cfg.cycle_period = *cyc;
+  f.size("--step", a.step, p.cfg.step_bytes)
+      .duration("--duration", a.duration, false, p.cfg.duration)
+      .interval("--interval", a.interval, p.cfg.interval)
+      .interval("--cycle", a.cycle, p.cfg.cycle_period);
+  if (f.error()) return *f.error();
   auto fit = check_fits_machine("--target", p.cfg.target_bytes, p.limit_bytes, mem_available_bytes);
   if (!fit) return fit.error();
   return p;
@@ -116,14 +135,10 @@ Result<StressPlan> parse_stress_args(const StressArgs& a, uint64_t page_bytes, u
 
 Result<MonitorPlan> parse_monitor_args(const MonitorArgs& a) {
   MonitorPlan p;
-  auto iv = interval_flag("--interval", a.interval);
-  if (!iv) return iv.error();
-  p.interval = *iv;
-  if (!a.duration.empty()) {
-    auto d = duration_flag("--duration", a.duration, false);
-    if (!d) return d.error();
-    p.duration = *d;
-  }
+  FlagReader f(0);
+  f.interval("--interval", a.interval, p.interval);
+  if (!a.duration.empty()) f.duration("--duration", a.duration, false, p.duration.emplace());
+  if (f.error()) return *f.error();
   return p;
 }
 

@@ -1,6 +1,7 @@
 // Flag validation for test-memory, stress-memory and monitor. Pure (the page
 // size and MemAvailable are passed in), so every refusal is unit-tested; each
 // error names the flag and the value, and the CLI turns it into exit 2.
+// size_flag and duration_flag serve other commands' flags too (collect).
 #pragma once
 #include <chrono>
 #include <cstdint>

@@ -21,13 +21,9 @@ class FileRegion : public Region {
   FileRegion(UniqueFd fd, std::string dir) : fd_(std::move(fd)), dir_(std::move(dir)), buf_(kIoBytes, 0x5a) {}
 
   Status grow(uint64_t bytes) override {
-    for (uint64_t done = 0; done < bytes;) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(kIoBytes, bytes - done));
-      ssize_t w = ::pwrite(fd_.get(), buf_.data(), n, static_cast<off_t>(bytes_ + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return sys_error("write temp file in", dir_);
-      done += static_cast<uint64_t>(w);
-    }
+    auto written = through_buf(bytes_, bytes, "write temp file in",
+                               [this](size_t n, off_t at) { return ::pwrite(fd_.get(), buf_.data(), n, at); });
+    if (!written) return written;
     // Clean pages are what reclaim can drop at once; dirty ones must wait for
     // writeback, and a memcg full of dirty cache can OOM where a real
     // page-cache workload would not.
@@ -51,11 +47,19 @@ class FileRegion : public Region {
 
  private:
   Status read_range(uint64_t off, uint64_t len) {
+    return through_buf(off, len, "read temp file in",
+                       [this](size_t n, off_t at) { return ::pread(fd_.get(), buf_.data(), n, at); });
+  }
+
+  // [off, off + len) of the file through buf_, kIoBytes at a time: io(n, at)
+  // is one pread or pwrite, retried on EINTR, continued when short.
+  template <class Io>
+  Status through_buf(uint64_t off, uint64_t len, const char* what, Io io) {
     for (uint64_t done = 0; done < len;) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(kIoBytes, len - done));
-      ssize_t r = ::pread(fd_.get(), buf_.data(), n, static_cast<off_t>(off + done));
+      ssize_t r = io(n, static_cast<off_t>(off + done));
       if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return sys_error("read temp file in", dir_);
+      if (r <= 0) return sys_error(what, dir_);
       done += static_cast<uint64_t>(r);
     }
     return {};

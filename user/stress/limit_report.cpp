@@ -59,17 +59,19 @@ std::string progress_text(const LimitTestProgress& p, const LimitTestConfig& cfg
 }
 
 nlohmann::json result_json(const LimitTestResult& r, const std::string& cgroup) {
-  nlohmann::json j{{"type", "result"}, {"cgroup", cgroup}, {"strategy", strategy_name(r.strategy)}};
+  nlohmann::json j{{"type", "result"},
+                   {"cgroup", cgroup},
+                   {"strategy", strategy_name(r.strategy)},
+                   {"alloc_bytes", r.alloc_bytes},
+                   {"allocated_bytes", r.allocated_bytes},
+                   {"peak_bytes", r.peak_bytes},
+                   {"peak_source", r.peak_from_watermark ? "watermark" : "sampled"},
+                   {"oom_killed", r.oom_killed},
+                   {"oom_kills", r.oom_kills},
+                   {"exit_code", r.exit_code},
+                   {"duration_s", round_ms(r.duration_s)},
+                   {"interrupted", r.interrupted}};
   put_limit(j, r.limit_bytes);
-  j["alloc_bytes"] = r.alloc_bytes;
-  j["allocated_bytes"] = r.allocated_bytes;
-  j["peak_bytes"] = r.peak_bytes;
-  j["peak_source"] = r.peak_from_watermark ? "watermark" : "sampled";
-  j["oom_killed"] = r.oom_killed;
-  j["oom_kills"] = r.oom_kills;
-  j["exit_code"] = r.exit_code;
-  j["duration_s"] = round_ms(r.duration_s);
-  j["interrupted"] = r.interrupted;
   if (!r.error.empty()) j["error"] = r.error;
   return j;
 }

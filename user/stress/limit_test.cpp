@@ -28,17 +28,11 @@ int poll_ms(std::chrono::nanoseconds d) {
 
 Result<LimitTestResult> run_limit_test(const cg::Hierarchy& h, const std::string& rel, const LimitTestConfig& cfg,
                                        const LimitTestProgressFn& on_progress, const std::atomic<bool>& stop) {
-  auto before = h.events(rel);
-  if (!before) return before.error();
-  auto limit = h.limit(rel);
-  if (!limit) return limit.error();
+  auto start = read_run_start(h, rel);
+  if (!start) return start.error();
+  LimitTestResult r{.strategy = cfg.strategy, .limit_bytes = start->limit_bytes, .alloc_bytes = cfg.alloc_bytes};
 
-  LimitTestResult r;
-  r.strategy = cfg.strategy;
-  r.limit_bytes = *limit;
-  r.alloc_bytes = cfg.alloc_bytes;
-
-  WorkerSpec spec{cfg.strategy, cfg.alloc_bytes, cfg.step_bytes, cfg.step_delay, {}, cfg.file_dir};
+  WorkerSpec spec{Charging(cfg), cfg.alloc_bytes, cfg.step_delay, {}};
   auto t0 = Clock::now();
   auto w = Worker::spawn(h, rel, spec);
   if (!w) return w.error();
@@ -108,7 +102,7 @@ Result<LimitTestResult> run_limit_test(const cg::Hierarchy& h, const std::string
   auto st = w->reap();
   r.duration_s = seconds_since(t0);
   auto after = h.events(rel);
-  auto o = classify(st, before->oom_kill, after ? after->oom_kill : before->oom_kill);
+  auto o = classify(st, start->events.oom_kill, after ? after->oom_kill : start->events.oom_kill);
   r.oom_killed = o.oom_killed;
   r.oom_kills = o.oom_kills;
   r.exit_code = o.exit_code;

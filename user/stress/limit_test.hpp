@@ -11,18 +11,16 @@
 #include <string>
 
 #include "cgroup/hierarchy.hpp"
+#include "stress/plan.hpp"
 #include "stress/strategy.hpp"
 
 namespace ow::stress {
 
-struct LimitTestConfig {
-  Strategy strategy = Strategy::Anon;
+struct LimitTestConfig : Charging {
   uint64_t alloc_bytes = 0;
-  uint64_t step_bytes = 4 << 20;
   std::chrono::nanoseconds step_delay{0};
   std::chrono::nanoseconds hold{0};  // how long to hold once everything is charged
   std::chrono::nanoseconds interval = std::chrono::milliseconds(250);  // progress at most this often
-  std::string file_dir;              // disk-backed directory (file and mixed)
   // The cgroup holds nothing but this run, so its watermark is this run's
   // peak; otherwise the peak is the highest usage sampled during the run.
   bool fresh_cgroup = true;

@@ -4,10 +4,19 @@
 
 namespace ow::stress {
 
+Result<RunStart> read_run_start(const cg::Hierarchy& h, const std::string& rel) {
+  auto events = h.events(rel);
+  if (!events) return events.error();
+  auto limit = h.limit(rel);
+  if (!limit) return limit.error();
+  return RunStart{*limit, *events};
+}
+
+uint64_t counter_delta(uint64_t now, uint64_t before) { return now > before ? now - before : 0; }
+
 Outcome classify(const cg::ExitStatus& st, uint64_t oom_kill_before, uint64_t oom_kill_after) {
   Outcome o;
-  // A counter that went down means the cgroup was recreated under us: no evidence.
-  o.oom_kills = oom_kill_after > oom_kill_before ? oom_kill_after - oom_kill_before : 0;
+  o.oom_kills = counter_delta(oom_kill_after, oom_kill_before);
   o.exit_code = st.exit_code;
   o.oom_killed = st.signaled && st.signal == SIGKILL && o.oom_kills > 0;
   return o;

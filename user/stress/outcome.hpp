@@ -1,11 +1,24 @@
-// Was the worker OOM-killed? Pure: decided from its exit status and the
-// cgroup's oom_kill counter around the run.
+// What a run did to its cgroup: the counters and limit as it starts, their
+// increase since, and whether the worker was OOM-killed. classify and
+// counter_delta are pure.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "cgroup/scoped.hpp"
 
 namespace ow::stress {
+
+// The cgroup as a run starts, read before its first worker.
+struct RunStart {
+  uint64_t limit_bytes = 0;  // kUnlimited when none
+  cg::MemEvents events;      // what the run's OOM kills and max events count from
+};
+Result<RunStart> read_run_start(const cg::Hierarchy& h, const std::string& rel);
+
+// How much a cgroup counter rose since `before`; 0 when it went down (the
+// cgroup was recreated under us: no evidence).
+uint64_t counter_delta(uint64_t now, uint64_t before);
 
 struct Outcome {
   bool oom_killed = false;  // died of SIGKILL while the cgroup counted an OOM kill

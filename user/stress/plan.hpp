@@ -5,10 +5,19 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "stress/strategy.hpp"
 
 namespace ow::stress {
+
+// How memory is charged, the same for a worker and for the runs that spawn
+// workers: which kind, how much per step, and where the file kind's file is.
+struct Charging {
+  Strategy strategy = Strategy::Anon;
+  uint64_t step_bytes = 4 << 20;
+  std::string file_dir;  // a disk-backed directory (file and mixed)
+};
 
 struct Step {
   Kind kind;

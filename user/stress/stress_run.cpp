@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "stress/outcome.hpp"
 #include "stress/plan.hpp"
 #include "stress/region.hpp"
 #include "stress/worker.hpp"
@@ -22,25 +23,19 @@ struct Slot {
   std::string last_error;
 };
 
-uint64_t delta(uint64_t now, uint64_t start) { return now > start ? now - start : 0; }
-
 }  // namespace
 
 Result<StressResult> run_stress(const cg::Hierarchy& h, const std::string& rel, const StressConfig& cfg,
                                 const StressSampleFn& on_sample, const std::atomic<bool>& stop) {
-  auto start_ev = h.events(rel);
-  if (!start_ev) return start_ev.error();
-  auto limit = h.limit(rel);
-  if (!limit) return limit.error();
+  auto start = read_run_start(h, rel);
+  if (!start) return start.error();
+  const cg::MemEvents& start_ev = start->events;
+  StressResult r{.strategy = cfg.strategy,
+                 .limit_bytes = start->limit_bytes,
+                 .target_bytes = cfg.target_bytes,
+                 .workers = cfg.workers};
 
-  StressResult r;
-  r.strategy = cfg.strategy;
-  r.limit_bytes = *limit;
-  r.target_bytes = cfg.target_bytes;
-  r.workers = cfg.workers;
-
-  WorkerSpec spec{cfg.strategy, worker_share(cfg.target_bytes, cfg.workers, page_size()), cfg.step_bytes, {},
-                  cfg.cycle_period, cfg.file_dir};
+  WorkerSpec spec{Charging(cfg), worker_share(cfg.target_bytes, cfg.workers, page_size()), {}, cfg.cycle_period};
   StressTally tally;
   std::vector<Slot> slots(cfg.workers);
   auto t0 = Clock::now();
@@ -61,8 +56,8 @@ Result<StressResult> run_stress(const cg::Hierarchy& h, const std::string& rel, 
     for (const auto& sl : slots)
       if (sl.worker) s.held_bytes += sl.held_bytes, ++s.workers_alive;
     s.peak_bytes = std::max(sampled_peak, cfg.fresh_cgroup ? u.peak_bytes : 0);
-    s.max_events = delta(u.events.max, start_ev->max);
-    s.oom_kills = delta(u.events.oom_kill, start_ev->oom_kill);
+    s.max_events = counter_delta(u.events.max, start_ev.max);
+    s.oom_kills = counter_delta(u.events.oom_kill, start_ev.oom_kill);
     s.tally = &tally;
     ++r.samples;
     if (on_sample) on_sample(s);
@@ -136,8 +131,8 @@ Result<StressResult> run_stress(const cg::Hierarchy& h, const std::string& rel, 
   r.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
   auto u = h.read(rel);
   if (u) {
-    r.max_events = delta(u->events.max, start_ev->max);
-    r.oom_kills = delta(u->events.oom_kill, start_ev->oom_kill);
+    r.max_events = counter_delta(u->events.max, start_ev.max);
+    r.oom_kills = counter_delta(u->events.oom_kill, start_ev.oom_kill);
     r.peak_bytes = std::max(sampled_peak, cfg.fresh_cgroup ? u->peak_bytes : 0);
   }
   r.worker_kills = tally.worker_kills();

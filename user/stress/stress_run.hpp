@@ -9,21 +9,20 @@
 #include <string>
 
 #include "cgroup/hierarchy.hpp"
+#include "stress/plan.hpp"
 #include "stress/strategy.hpp"
 #include "stress/stress_tally.hpp"
 
 namespace ow::stress {
 
-struct StressConfig {
-  Strategy strategy = Strategy::Anon;
+// step_bytes: the growth step, and the chunk recycled each cycle.
+struct StressConfig : Charging {
   uint64_t target_bytes = 0;  // all workers together
   unsigned workers = 2;
-  uint64_t step_bytes = 4 << 20;  // growth step, and the chunk recycled each cycle
   std::chrono::nanoseconds duration = std::chrono::seconds(10);
   std::chrono::nanoseconds interval = std::chrono::seconds(1);  // one sample per interval
   std::chrono::nanoseconds cycle_period = std::chrono::milliseconds(100);  // each worker recycles a chunk this often
   std::chrono::nanoseconds restart_delay = std::chrono::milliseconds(200);  // a killed worker rests this long
-  std::string file_dir;
   bool fresh_cgroup = true;  // see LimitTestConfig::fresh_cgroup
 };
 

@@ -12,19 +12,17 @@
 
 #include "cgroup/hierarchy.hpp"
 #include "cgroup/scoped.hpp"
+#include "stress/plan.hpp"
 #include "stress/strategy.hpp"
 #include "stress/wire.hpp"
 #include "util/fd.hpp"
 
 namespace ow::stress {
 
-struct WorkerSpec {
-  Strategy strategy = Strategy::Anon;
+struct WorkerSpec : Charging {
   uint64_t total_bytes = 0;
-  uint64_t step_bytes = 4 << 20;
   std::chrono::nanoseconds step_delay{0};    // pause after each step: a slower, observable climb
   std::chrono::nanoseconds cycle_period{0};  // 0: hold still; > 0: free and re-charge one chunk per period
-  std::string file_dir;                      // disk-backed directory for the file kind
 };
 
 // The worker's body, in the forked child after it joined the cgroup: grows per

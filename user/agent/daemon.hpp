@@ -45,8 +45,8 @@ namespace ow::agent {
 
 struct DaemonOptions {
   config::Config cfg;
-  std::string state_dir = "/run/oomwatch";  // journal and intent files
-  std::string pin_dir = "/sys/fs/bpf/oomwatch";  // "" = do not pin maps
+  std::string state_dir = kDefaultStateDir;  // journal and intent files
+  std::string pin_dir = bpf::kDefaultPinDir;  // "" = do not pin maps
   int64_t window_ns = 600'000'000'000;  // usage window for donors' median and max
   bool hints = false;  // publish GOMEMLIMIT hints (hintsvc/service.hpp); observe-only publishes nothing
   int64_t lock_wait_ms = 3000;  // a dead agent's guardian may still hold the lock this long

@@ -106,9 +106,9 @@ Status Daemon::open_services() {
     hint_opts.period_ns = cfg_.gomemlimit_interval_ns;
     hint_opts.roots = roots_;
     hint_opts.loader = loader_.get();
-    hint_opts.publish.hint_dir = o_.state_dir + "/gomemlimit";
+    hint_opts.publish.hint_dir = gomemlimit::hint_dir_in(o_.state_dir);
     // Without a bpffs pin dir the map is skipped (xattr and file only).
-    hint_opts.publish.pin_path = (o_.pin_dir.empty() ? o_.state_dir : o_.pin_dir) + "/gomemlimit";
+    hint_opts.publish.pin_path = gomemlimit::hint_pin_in(o_.pin_dir.empty() ? o_.state_dir : o_.pin_dir);
     auto hs = hintsvc::HintRunner::open(h_, hint_opts);
     if (!hs)
       spdlog::warn("no GOMEMLIMIT hints: {}", hs.error().message());

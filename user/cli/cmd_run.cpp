@@ -21,7 +21,7 @@ namespace ow::cli {
 namespace {
 
 struct RunOpts {
-  std::string config, reservation, audit_log, interval, db, donor_min_history, listen, web_config, loop_priority, state_dir = "/run/oomwatch", pin_dir = "/sys/fs/bpf/oomwatch";
+  std::string config, reservation, audit_log, interval, db, donor_min_history, listen, web_config, loop_priority, state_dir = kDefaultStateDir, pin_dir = bpf::kDefaultPinDir;
   std::vector<std::string> manage;
   bool enforce = false, no_rescue = false, hints = false;
   CLI::Option *o_enforce = nullptr, *o_hints = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,

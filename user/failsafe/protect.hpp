@@ -13,8 +13,8 @@ namespace ow::failsafe {
 
 std::vector<std::string> protect_self();
 
-// malloc set for a long-running process with a few threads (one arena, big
-// blocks mapped on their own); protect_self() calls it. Before any thread.
+// malloc set for a long-running process with a few threads (one arena);
+// protect_self() calls it. Before any thread.
 void compact_heap();
 
 }  // namespace ow::failsafe

@@ -18,22 +18,25 @@
 #include <string>
 #include <vector>
 
+#include "bpf/bpffs.hpp"
 #include "cgroup/hierarchy.hpp"
+#include "gomemlimit/publish.hpp"
+#include "util/fs.hpp"
 #include "util/result.hpp"
 
 namespace ow::failsafe {
 
 struct StatePaths {
-  std::string state_dir = "/run/oomwatch";
-  std::string pin_dir = "/sys/fs/bpf/oomwatch";  // "" = the agent pinned nothing
+  std::string state_dir = kDefaultStateDir;
+  std::string pin_dir = bpf::kDefaultPinDir;  // "" = the agent pinned nothing
   std::string audit_log;                          // "" = recovery is not audited
 
   std::string journal() const { return state_dir + "/journal.json"; }
   std::string intent() const { return state_dir + "/intent.json"; }
-  std::string hint_dir() const { return state_dir + "/gomemlimit"; }
+  std::string hint_dir() const { return gomemlimit::hint_dir_in(state_dir); }
   std::string ready_file() const { return state_dir + "/ready"; }
   std::string lock_file() const { return state_dir + "/lock"; }
-  std::string hint_pin() const { return pin_dir.empty() ? std::string() : pin_dir + "/gomemlimit"; }
+  std::string hint_pin() const { return pin_dir.empty() ? std::string() : gomemlimit::hint_pin_in(pin_dir); }
 };
 
 struct RestoreReport {

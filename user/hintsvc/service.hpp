@@ -76,6 +76,7 @@
 #include "gomemlimit/publish.hpp"
 #include "gomemlimit/tree.hpp"
 #include "sampler/sample.hpp"
+#include "util/meminfo.hpp"
 #include "util/result.hpp"
 
 namespace ow::bpf {
@@ -108,7 +109,7 @@ struct HintOptions {
   // maybe_log(): at most this many per-cgroup lines at info level; the rest
   // at debug level, announced by one summary line.
   size_t log_lines_max = 32;
-  std::string meminfo_path = "/proc/meminfo";
+  std::string meminfo_path = kMeminfoPath;
 };
 
 // What one tick did (last_tick()).

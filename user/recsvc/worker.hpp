@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cgroup/hierarchy.hpp"
+#include "k8s/kubelet_logs.hpp"
 #include "recommend/rules.hpp"
 #include "store/history.hpp"
 #include "util/worker.hpp"
@@ -31,7 +32,7 @@ struct RecommendWorkerOptions {
   std::vector<std::string> roots;  // --manage subtrees
   int64_t interval_ns = 300'000'000'000;
   int64_t window_ns = 86'400'000'000'000, short_window_ns = 900'000'000'000;
-  std::string pods_log_dir = "/var/log";
+  std::string pods_log_dir = k8s::kDefaultLogDir;
   recommend::Rules rules;
 };
 

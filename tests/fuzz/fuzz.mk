@@ -37,9 +37,9 @@ FUZZ_TARGETS += fuzz_views
 FUZZ_TARGETS += fuzz_webconfig
 
 FUZZ_SRCS_fuzz_cgroup_parse := user/cgroup/parse.cpp user/util/fs.cpp
-# parse_mem_total (gomemlimit/inputs.cpp), parse_mem_available, fdinfo, and
-# parse_gomemlimit_env (gomemlimit/env.cpp).
-FUZZ_SRCS_fuzz_proc := user/gomemlimit/inputs.cpp user/stress/meminfo.cpp user/bpfmem/fdinfo.cpp \
+# parse_mem_total (gomemlimit/inputs.cpp), parse_meminfo (util/meminfo.cpp),
+# fdinfo, and parse_gomemlimit_env (gomemlimit/env.cpp).
+FUZZ_SRCS_fuzz_proc := user/gomemlimit/inputs.cpp user/util/meminfo.cpp user/bpfmem/fdinfo.cpp \
 	user/gomemlimit/env.cpp user/util/fs.cpp user/util/units.cpp
 FUZZ_SRCS_fuzz_config := user/config/config.cpp user/config/values.cpp user/util/units.cpp user/util/listen.cpp user/util/sched.cpp \
 	$(FUZZ_TEXT)
@@ -49,7 +49,7 @@ FUZZ_SRCS_fuzz_samplefile := user/store/samplefile.cpp user/store/samplefile_csv
 FUZZ_SRCS_fuzz_events := user/bpf/events.cpp user/bpf/births.cpp user/bpf/ring.cpp user/bpfmem/events.cpp \
 	user/bpfmem/table.cpp user/bpfmem/kernel.cpp $(FUZZ_TEXT)
 FUZZ_LIBS_fuzz_events := -lbpf
-FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp \
+FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp user/util/fs.cpp \
 	$(FUZZ_TEXT)
 # Prometheus answers, overrides, Knative Services, pod names (url_escape needs libevent).
 FUZZ_SRCS_fuzz_fleet := user/fleet/prom_api.cpp user/fleet/prom_answer.cpp user/fleet/http_client.cpp user/fleet/overrides.cpp \

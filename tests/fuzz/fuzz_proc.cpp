@@ -1,5 +1,5 @@
 // libFuzzer target: the /proc parsers.
-//   /proc/meminfo            gomemlimit::parse_mem_total, stress::parse_mem_available
+//   /proc/meminfo            gomemlimit::parse_mem_total, parse_meminfo (util/meminfo)
 //   /proc/<pid>/fdinfo/<fd>  bpfmem::FdInfo (and the fd link target classifier)
 //   GOMEMLIMIT (environ)     gomemlimit::parse_gomemlimit_env
 // Every parser gets the whole input; none may throw or read out of bounds.
@@ -12,7 +12,7 @@
 #include "gomemlimit/env.hpp"
 #include "bpfmem/fdinfo.hpp"
 #include "gomemlimit/inputs.hpp"
-#include "stress/meminfo.hpp"
+#include "util/meminfo.hpp"
 #include "util/units.hpp"
 #include "fuzz_check.hpp"
 
@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
 
   (void)gomemlimit::parse_mem_total(in);
-  (void)stress::parse_mem_available(in);
+  (void)parse_meminfo(in, "MemAvailable");
   fuzz_fdinfo(in);
   fuzz_gomemlimit_env(in);
   // An environment variable cannot hold a NUL: the C-string path reads up to the first one.

@@ -88,11 +88,12 @@ void Daemon::on_v2_events() {
     const char* from = "wakeup";
     if (grew) {
       auto u = h_.read(p);
+      if (!u) continue;
       // Throttled at the memory.high guard, the kernel holds usage near the
-      // guard, so that is the limit to measure against.
-      if (!u || !policy::short_of_memory(u->usage_bytes, file_cache_bytes(p),
-                                         c.guard_bytes ? c.guard_bytes : u->limit_bytes))
-        continue;
+      // guard, so that is the limit to measure against. With no limit at all
+      // nothing is short: memory.stat is not read.
+      const uint64_t limit = c.guard_bytes ? c.guard_bytes : u->limit_bytes;
+      if (limit == kUnlimited || !policy::short_of_memory(u->usage_bytes, file_cache_bytes(p), limit)) continue;
     }
     if (grew) incident(policy::TriggerKind::pressure, p, 0, h_.usage(p).value_or(0), kernel_signal(p, now, from), from);
   }

@@ -42,15 +42,21 @@ inline bool armed(const ow::cg::Hierarchy& h, const std::string& rel) {
   return u && u->high_bytes != ow::kUnlimited;
 }
 
+// The value of one sample in a Prometheus exposition (the series as it is
+// rendered: name and labels), or -1 when it is absent.
+inline double metric_value(const std::string& body, const std::string& series) {
+  auto at = body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(body.c_str() + at + series.size() + 2, nullptr);
+}
+
 // The agent's count of snapshots it has handled (oomwatch_snapshots_total on
 // its /metrics at 127.0.0.1:port; 0 when it does not answer). The count
 // goes up as the loop starts on a snapshot, so a count of n + 2 means that
 // snapshot n + 1 was handled whole, decisions included.
 inline uint64_t snapshots_handled(int port) {
-  std::string body = http_get(port, "/metrics");
-  const std::string key = "\noomwatch_snapshots_total ";
-  auto p = body.find(key);
-  return p == std::string::npos ? 0 : std::strtoull(body.c_str() + p + key.size(), nullptr, 10);
+  double n = metric_value(http_get(port, "/metrics"), "oomwatch_snapshots_total");
+  return n < 0 ? 0 : static_cast<uint64_t>(n);
 }
 
 // Waits until the agent on port has handled `more` whole snapshots after

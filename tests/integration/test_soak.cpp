@@ -55,14 +55,6 @@ int env_seconds(const char* name, int dflt) {
   return int(std::chrono::duration_cast<std::chrono::seconds>(*d).count());
 }
 
-// The value of one sample in a Prometheus exposition (name with its labels,
-// as rendered), or -1 when it is absent.
-double metric_value(const std::string& body, const std::string& series) {
-  auto at = body.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::strtod(body.c_str() + at + series.size() + 2, nullptr);
-}
-
 // One line of /proc/PID/status ("VmRSS:", "Threads:"), its first number.
 uint64_t status_field(int pid, const std::string& key) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
@@ -133,7 +125,7 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
     while (!stop) {
       auto body = owtest::http_get(port, "/metrics");
       ++scrapes;
-      if (body.find("\noomwatch_snapshots_total ") == std::string::npos) ++scrapes_failed;
+      if (owtest::metric_value(body, "oomwatch_snapshots_total") < 0) ++scrapes_failed;
       for (int i = 0; i < 10 && !stop; i++) ::usleep(100'000);
     }
   });
@@ -164,9 +156,9 @@ TEST_CASE("soak: the enforcing agent under an hour of churn stays flat", "[.soak
     r.file_kib = status_field(agent->pid, "RssFile:");  // the binary's pages
     {
       auto m = owtest::http_get(port, "/metrics");
-      r.heap_used = metric_value(m, "oomwatch_heap_bytes{state=\"in_use\"}");
-      r.heap_free = metric_value(m, "oomwatch_heap_bytes{state=\"free\"}");
-      r.sqlite = metric_value(m, "oomwatch_sqlite_memory_bytes");
+      r.heap_used = owtest::metric_value(m, "oomwatch_heap_bytes{state=\"in_use\"}");
+      r.heap_free = owtest::metric_value(m, "oomwatch_heap_bytes{state=\"free\"}");
+      r.sqlite = owtest::metric_value(m, "oomwatch_sqlite_memory_bytes");
     }
     r.threads = status_field(agent->pid, "Threads:");
     r.fds = open_fds(agent->pid);

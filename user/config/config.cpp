@@ -1,7 +1,7 @@
 #include "config/config.hpp"
 
-#include <algorithm>
 #include <cstdio>
+#include <span>
 
 #include <map>
 #include <set>
@@ -36,7 +36,7 @@ Status set(Config& c, const toml::node& n, const Where& w) {
 Result<int64_t> positive_duration(const toml::node& n, const Where& w) { return to_duration_ns(n, w, false); }
 Result<int64_t> any_duration(const toml::node& n, const Where& w) { return to_duration_ns(n, w, true); }
 
-Result<std::string> one_of(const toml::node& n, const Where& w, std::initializer_list<const char*> allowed) {
+Result<std::string> one_of(const toml::node& n, const Where& w, std::span<const char* const> allowed) {
   auto s = detail::to_string(n, w);
   if (!s) return s;
   std::string list;
@@ -47,6 +47,10 @@ Result<std::string> one_of(const toml::node& n, const Where& w, std::initializer
   return error_at(w, "'" + excerpt(*s) + "' is not one of " + list);
 }
 
+Result<std::string> one_of(const toml::node& n, const Where& w, std::initializer_list<const char*> allowed) {
+  return one_of(n, w, std::span<const char* const>(allowed.begin(), allowed.size()));
+}
+
 Status set_reservation(Config& c, const toml::node& n, const Where& w) {
   return assign(one_of(n, w, {"physical", "strict"}), [&](const std::string& v) {
     c.reservation = v == "strict" ? policy::Reservation::strict : policy::Reservation::physical;
@@ -55,10 +59,7 @@ Status set_reservation(Config& c, const toml::node& n, const Where& w) {
 
 // The levels setup_logging() knows; anything else would silently become info.
 Status set_log_level(Config& c, const toml::node& n, const Where& w) {
-  auto v = detail::to_string(n, w);
-  if (v && std::find(std::begin(kLogLevels), std::end(kLogLevels), *v) == std::end(kLogLevels))
-    return error_at(w, "'" + excerpt(*v) + "' is not one of trace, debug, info, warn, error, off");
-  return assign(std::move(v), [&](auto l) { c.log_level = l; });
+  return assign(one_of(n, w, kLogLevels), [&](auto l) { c.log_level = l; });
 }
 
 Status set_interval(Config& c, const toml::node& n, const Where& w) {

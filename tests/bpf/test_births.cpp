@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "agent/birth_watch.hpp"
+#include "rescue/birth_watch.hpp"
 #include "bpf/loader.hpp"
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
@@ -25,8 +25,8 @@ TEST_CASE("births: cgroups made under a watched root are reported at once, other
   auto h = owtest::hierarchy();
   auto root = owtest::make_cgroup(kUnlimited, "owtest-births");
   auto other = owtest::make_cgroup(kUnlimited, "owtest-births-other");
-  std::vector<agent::Birth> got;
-  auto w = agent::BirthWatch::open(**l, h, {root.path()}, [&](const agent::Birth& b) { got.push_back(b); });
+  std::vector<rescue::Birth> got;
+  auto w = rescue::BirthWatch::open(**l, h, {root.path()}, [&](const rescue::Birth& b) { got.push_back(b); });
   REQUIRE(w.ok());
   auto outside = owtest::child(h, other.path(), "x", kUnlimited);
   const std::string odd = "a b\x1b[1m\xff";  // a tenant's name: any bytes but '/'

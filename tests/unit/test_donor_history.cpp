@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "agent/donor_history.hpp"
+#include "rescue/donor_history.hpp"
 #include "store/history.hpp"
 #include "util/clock.hpp"
 #include "util/units.hpp"
@@ -49,11 +49,11 @@ TEST_CASE("donor history: only the children said to be alive are read and kept",
       REQUIRE(h->insert(s).ok());
     }
   }
-  ow::agent::DonorHistoryOptions o;
+  ow::rescue::DonorHistoryOptions o;
   o.db_path = d / "h.db";
   o.roots = {"/r"};
   o.refresh_ns = 10'000'000;
-  auto dh = ow::agent::DonorHistory::open(o);
+  auto dh = ow::rescue::DonorHistory::open(o);
   REQUIRE(dh.ok());
   auto& donors = **dh;
   CHECK(donors.size() == 4);  // before the daemon says who lives: the roots' whole history

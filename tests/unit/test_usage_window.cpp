@@ -2,9 +2,9 @@
 // growth rate that sizes a grant.
 #include <catch2/catch.hpp>
 
-#include "agent/usage_window.hpp"
+#include "rescue/usage_window.hpp"
 
-using ow::agent::UsageWindow;
+using ow::rescue::UsageWindow;
 
 namespace {
 constexpr int64_t kSec = 1'000'000'000;

@@ -18,6 +18,7 @@ failsafe::StatePaths state_paths(const DaemonOptions& o) {
 void Daemon::shutdown() {
   if (!lock_) return;  // another agent's state dir: nothing here is ours
   sd_notify_msg("STOPPING=1");
+  incidents_.reset();  // no decision from here on
   snapper_.reset();  // no snapshot from here on; the sampler is the loop's again
   if (hints_)
     if (auto s = hints_->stop(); !s) spdlog::warn("GOMEMLIMIT hints: {}", s.error().message());
@@ -38,108 +39,32 @@ void Daemon::shutdown() {
   if (guardian_) guardian_->stop();
 }
 
-policy::CgroupState Daemon::state(const std::string& path) {
-  policy::CgroupState s;
-  s.path = path;
-  if (auto u = h_.read(path)) {
-    s.usage_bytes = u->usage_bytes;
-    s.limit_bytes = u->limit_bytes;
-  }
-  s.window = figures(path);
-  s.config = config::cgroup_policy(cfg_, path);
-  return s;
-}
-
-policy::WindowFigures Daemon::figures(const std::string& path) const {
-  int64_t now = mono_ns();
-  policy::WindowFigures f = window_.figures(path, now);
-  // History from the database (1 h by default) decides a donor's median and
-  // p95; the live window adds the minutes since its last refresh.
-  if (donor_hist_)
-    if (auto d = donor_hist_->get(path)) {
-      uint64_t live_max = f.has_stats ? f.max_bytes : 0;
-      f.has_stats = true;
-      f.median_bytes = d->median_bytes;
-      f.p95_bytes = d->p95_bytes;
-      f.min_bytes = d->min_bytes;
-      f.max_bytes = std::max(d->max_bytes, live_max);
-      f.span_ns = std::max(f.span_ns, wall_ns() - d->first_ts_ns);
-    }
-  return f;
-}
-
 void Daemon::on_kill(const bpf::OomKill& k) {
-  Child* kid = nullptr;
-  for (auto& [p, c] : kids_)
-    if (cg::is_under(k.cgroup, p)) kid = &c;
+  Child* kid = kids_ ? kids_->owner_of(k.cgroup) : nullptr;
   auto ev = bpf::to_json(k);
   // A managed child killed anyway: the event says what oomwatch tried.
-  if (kid)
-    if (auto inc = incident_summary(*kid, mono_ns()); !inc.empty()) ev["oomwatch"] = inc;
+  if (kid && incidents_)
+    if (auto inc = incidents_->summary(*kid, mono_ns()); !inc.empty()) ev["oomwatch"] = inc;
   std::string line = json_line(ev) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
   report_drops();
-  if (!kid) return;
-  const auto& r = k.raw;
-  // Raising the child helps only when its own limit was hit.
-  if (r.limit_memcg_id == 0) {
-    audit_unplanned(*kid, "global",
-                    "no cgroup was at its limit: the machine is out of memory, no limit to move");
-    return;
-  }
-  if (!k.limit_cgroup.empty() && k.limit_cgroup != kid->path) {
-    if (cg::is_under(kid->path, k.limit_cgroup))
-      audit_unplanned(*kid, "parent_limit",
-                      "the allocation hit the limit of " + k.limit_cgroup +
-                          " (the managed parent or above): raising a child cannot help",
-                      k.limit_cgroup);
-    else
-      audit_unplanned(*kid, "below_child",
-                      "the allocation hit the limit of " + k.limit_cgroup +
-                          ", below the managed child: oomwatch moves only the children's limits",
-                      k.limit_cgroup);
-    return;
-  }
-  incident(policy::TriggerKind::oom_kill, kid->path, r.anon_rss_bytes + r.file_rss_bytes + r.shmem_rss_bytes,
-           h_.usage(kid->path).value_or(0), static_cast<int64_t>(r.ts_ns), "kernel");
+  if (kid && incidents_) incidents_->oom_kill(*kid, k);
 }
 
-// An OOM kill in a managed child that no limit move can answer: one audit
-// line saying why, nothing changed.
-void Daemon::audit_unplanned(Child& c, const std::string& result, const std::string& reason,
-                             const std::string& limit_cgroup) {
-  int64_t now = mono_ns();
-  count_trigger(c, now, 0);
-  c.inc.last_refusal = result + ": " + reason;
-  auto j = unplanned_record(c.path, "oom_kill", result, reason);
-  j["limit_cgroup"] = limit_cgroup;
-  j["global"] = limit_cgroup.empty();
-  j["incident"] = incident_summary(c, now);
-  append_audit(j);
-  if (itrace_) itrace_->trigger(c.path, "oom_kill", j["ts"].get<std::string>());
-  if (metrics_) metrics_->action(policy::TriggerKind::oom_kill, "none", result, -1, false);
-  spdlog::info("oom_kill {}: {}", printable(c.path), reason);
+void Daemon::on_child_gone(const std::string& path) {
+  window_.forget(path);
+  if (incidents_) incidents_->forget(path);
 }
 
-nlohmann::ordered_json Daemon::unplanned_record(const std::string& path, const char* trigger,
-                                                const std::string& result, const std::string& reason) const {
-  nlohmann::ordered_json j;
-  j["oom_cgroup"] = path;
-  j["added_memory"] = 0;
-  j["adjusted_cgroups"] = nlohmann::ordered_json::array();
-  j["ts"] = policy::rfc3339_ms(wall_ns());
-  j["trigger"] = trigger;
-  j["source"] = "none";
-  j["dry_run"] = !cfg_.enforce;
-  j["result"] = result;
-  j["reason"] = reason;
-  return j;
-}
-
-void Daemon::append_audit(const nlohmann::ordered_json& j) const {
-  if (auto s = append_line_fsync(cfg_.audit_log, json_line(j)); !s)
-    spdlog::error("audit log {}: {}", cfg_.audit_log, s.error().message());
+void Daemon::tell_donor_history() {
+  if (!donor_hist_) return;
+  std::vector<std::string> live;
+  live.reserve(kids_->all().size());
+  for (const auto& [p, c] : kids_->all()) live.push_back(p);
+  if (live == donor_live_) return;
+  donor_live_ = std::move(live);
+  donor_hist_->set_live(donor_live_);
 }
 
 // Events the kernel could not queue are said, never lost silently: a warning
@@ -156,8 +81,8 @@ void Daemon::report_drops() {
 
 void Daemon::on_tick() {
   report_drops();
-  refresh_children();
-  sweep_descendants();
+  kids_->refresh();
+  tell_donor_history();
   on_snapshot(sampler::take_snapshot(*sampler_));
 }
 
@@ -165,8 +90,8 @@ void Daemon::on_snapshot_ready() {
   auto t = snapper_->take();
   if (!t) return;
   report_drops();
-  refresh_children();
-  sweep_descendants();
+  kids_->refresh();
+  tell_donor_history();
   on_snapshot(*t);
 }
 
@@ -185,32 +110,18 @@ void Daemon::on_snapshot(const sampler::TakenSnapshot& t) {
     history_->snapshot(snap);
     store_recommendations();
   }
-  if (kids_.empty()) return;
-  std::vector<std::pair<std::string, uint64_t>> pressured;  // path, usage
-  for (auto& [p, c] : kids_) {
+  if (kids_->empty()) return;
+  std::vector<std::tuple<const Child*, uint64_t, uint64_t>> signalled;  // child, usage, limit
+  for (auto& [p, c] : kids_->all()) {
     auto it = t.index->find(p);
     if (it == t.index->end()) continue;
     const auto& s = snap->samples[it->second];
     window_.add(p, now, s.usage_bytes);
-    if (c.released && !c.paused) {
-      // The kernel had its turn after the deadline; take over again.
-      auto ev = h_.events(p);
-      if (ev && !ev->under_oom && h_.set_oom_kill_disable(p, true)) c.released = false;
-    }
-    const policy::ChildLook look{c.seen,   s.usage_bytes, s.limit_bytes,     s.failcnt,
-                                 c.last_failcnt, s.ev_high, c.last_high_events, c.guard_bytes != 0};
-    if (cfg_.rescue && policy::limit_signal(look) &&
-        policy::short_of_memory(s.usage_bytes, file_cache_bytes(p), s.limit_bytes))
-      pressured.emplace_back(p, s.usage_bytes);
-    c.seen = true;
-    c.last_usage = s.usage_bytes;
-    c.last_limit = s.limit_bytes;
-    c.last_failcnt = s.failcnt;
-    c.last_high_events = s.ev_high;
-    if (c.guard_bytes || (rescue_active() && h_.version() == cg::Version::V2)) update_guard(c);
+    if (kids_->observe(c, s)) signalled.emplace_back(&c, s.usage_bytes, s.limit_bytes);
   }
   window_.prune(now);
-  for (const auto& [p, usage] : pressured) incident(policy::TriggerKind::pressure, p, 0, usage, now, "sample");
+  // After the pass: an incident may read its siblings' figures from this snapshot.
+  for (const auto& [c, usage, limit] : signalled) incidents_->limit_signal(*c, usage, limit, now);
 }
 
 }  // namespace detail

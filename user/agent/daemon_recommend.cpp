@@ -28,17 +28,17 @@ void Daemon::store_recommendations() {
 
 // Only --manage children; Kubernetes-owned ones are refused by the step itself.
 void Daemon::enforce_recommendation(const recsvc::NewRecommendation& f) {
-  auto it = kids_.find(f.row.path);
-  if (it == kids_.end()) return;
-  Child& c = it->second;
+  Child* found = kids_->find(f.row.path);
+  if (!found) return;
+  Child& c = *found;
   auto u = h_.read(c.path);
   if (!u) return;
   auto pol = config::cgroup_policy(cfg_, c.path);
   recsvc::RecommendApplier::Target t{u->limit_bytes, u->usage_bytes, pol.floor_bytes, pol.ceiling_bytes,
-                             in_incident(c, mono_ns())};
+                             Incidents::in_incident(c, mono_ns())};
   if (auto n = applier_->apply(f, t, !cfg_.enforce, wall_ns())) {
     c.last_limit = *n;
-    if (c.guard_bytes) update_guard(c);
+    if (c.guard_bytes) kids_->update_guard(c);
   }
 }
 

@@ -52,10 +52,11 @@ Status Daemon::take_node() {
 // The managed roots, the policy's parameters, the event loop and its
 // signals, the BPF object, the OOM events and the sampler.
 Status Daemon::open_kernel_side() {
+  std::vector<std::string> resolved;
   for (const auto& m : cfg_.manage) {
     auto r = h_.resolve(m);
     if (!r) return r.error();
-    roots_.push_back(*r);
+    resolved.push_back(*r);
   }
   params_ = config::to_params(cfg_);
   params_.page_bytes = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
@@ -68,6 +69,20 @@ Status Daemon::open_kernel_side() {
           [] { spdlog::info("SIGHUP: the agent stays up (restart it to apply a changed config)"); });
       !s)
     return s;
+  ManagedChildren::Settings kid_set{rescue_active(), cfg_.v1_pause_deadline_ns, cfg_.interval_ns};
+  ManagedChildren::Hooks kid_hooks;
+  kid_hooks.paused = [this](const std::string& p) {
+    if (incidents_) incidents_->paused(p);
+  };
+  kid_hooks.v2_events = [this](const std::vector<std::string>& ps) {
+    if (incidents_) incidents_->v2_events(ps);
+  };
+  kid_hooks.root_released = [this](const std::string& p, int64_t us) {
+    if (incidents_) incidents_->root_released(p, us);
+  };
+  kid_hooks.dropped = [this](const std::string& p) { on_child_gone(p); };
+  kids_ = std::make_unique<ManagedChildren>(h_, journal_, *loop_, std::move(resolved), kid_set, std::move(kid_hooks));
+  const auto& roots = kids_->roots();
 
   bpf::LoaderOptions wanted;
   wanted.oom_events = true;
@@ -75,7 +90,7 @@ Status Daemon::open_kernel_side() {
   wanted.memcg_v1 = h_.version() == cg::Version::V1;
   wanted.reclaim = true;
   wanted.bpfmem = o_.hints;  // eBPF memory per cgroup, for the hints
-  wanted.births = rescue_active() && !roots_.empty();  // children armed at birth, not at the next walk
+  wanted.births = rescue_active() && !roots.empty();  // children armed at birth, not at the next walk
   auto loader = bpf::Loader::open(wanted);
   if (!loader) return loader.error();
   loader_ = std::move(*loader);
@@ -101,10 +116,11 @@ Status Daemon::open_kernel_side() {
 // The GOMEMLIMIT hints, the history database with the donor history and
 // the recommendation worker, the audit log and the incident tracer.
 Status Daemon::open_services() {
+  const auto& roots = kids_->roots();
   if (o_.hints) {
     hintsvc::HintOptions hint_opts;
     hint_opts.period_ns = cfg_.gomemlimit_interval_ns;
-    hint_opts.roots = roots_;
+    hint_opts.roots = roots;
     hint_opts.loader = loader_.get();
     hint_opts.publish.hint_dir = gomemlimit::hint_dir_in(o_.state_dir);
     // Without a bpffs pin dir the map is skipped (xattr and file only).
@@ -122,10 +138,10 @@ Status Daemon::open_services() {
     if (!db) return db.error();
     db_.emplace(std::move(*db));
     spdlog::info("history in {}", cfg_.db);
-    if (!roots_.empty()) {
+    if (!roots.empty()) {
       DonorHistoryOptions donor_opts;
       donor_opts.db_path = cfg_.db;
-      donor_opts.roots = roots_;
+      donor_opts.roots = roots;
       donor_opts.window_ns = cfg_.donor_window_ns;
       auto d = DonorHistory::open(donor_opts);
       if (!d)
@@ -135,7 +151,7 @@ Status Daemon::open_services() {
     }
     recsvc::RecommendWorkerOptions rec_opts;
     rec_opts.db_path = cfg_.db;
-    rec_opts.roots = roots_;
+    rec_opts.roots = roots;
     rec_opts.interval_ns = cfg_.recommend_interval_ns;
     rec_opts.pods_log_dir = cfg_.recommend_pods_log_dir;
     auto worker = recsvc::RecommendWorker::open(rec_opts, h_);
@@ -154,44 +170,22 @@ Status Daemon::open_services() {
   return {};
 }
 
-// The loop's event sources: OOM kills, v2 memory.events, births; then the
-// managed roots are armed.
+// The loop's event sources: OOM kills; the children's v2 memory.events and
+// births, then the managed roots armed (rescue/children.hpp).
 Status Daemon::watch_events() {
   if (auto s = loop_->add_fd(oom_->epoll_fd(), [this] {
         if (auto p = oom_->poll(0); !p) spdlog::error("ring buffer: {}", p.error().message());
       });
       !s)
     return s;
-  if (rescue_active() && h_.version() == cg::Version::V2) {
-    auto w = V2EventsWatch::open();
-    if (!w) return w.error();
-    v2w_.emplace(std::move(*w));
-    if (auto s = loop_->add_fd(v2w_->fd(), [this] { on_v2_events(); }); !s) return s;
-  }
-  if (rescue_active() && !roots_.empty()) {
-    auto t = loop_->add_oneshot([this] { retry_births(); });
-    if (!t) return t.error();
-    retry_timer_ = *t;
-    if (loader_->births_attached()) {
-      auto b = BirthWatch::open(*loader_, h_, roots_, [this](const Birth& x) { on_birth(x); });
-      if (!b)
-        spdlog::warn("new children found by the walk only (up to {} late): {}",
-                     format_duration(std::chrono::nanoseconds(cfg_.interval_ns)), b.error().message());
-      else
-        births_ = std::move(*b);
-    }
-    if (births_)
-      if (auto s = loop_->add_fd(births_->fd(), [this] { on_births(); }); !s) return s;
-    arm_roots();
-  }
-  return {};
+  return kids_->watch(*loader_);
 }
 
 // Threads, after the guardian's fork: /metrics, hints, history writes, the
 // v1 pause deadline's timer.
 Status Daemon::start_threads() {
   // After the guardian's fork: the server has a thread of its own.
-  if (auto m = exporter::MetricsHooks::start(cfg_, roots_); !m)
+  if (auto m = exporter::MetricsHooks::start(cfg_, kids_->roots()); !m)
     return m.error();
   else
     metrics_ = std::move(*m);
@@ -203,8 +197,10 @@ Status Daemon::start_threads() {
     history_ = std::make_unique<store::HistoryWriter>(std::move(*db_));
     db_.reset();
   }
+  IncidentServices svc{loader_.get(), donor_hist_.get(), metrics_.get(), hints_.get(), itrace_.get()};
+  incidents_ = std::make_unique<Incidents>(h_, cfg_, params_, act_, window_, *kids_, svc);
   if (rescue_active() && h_.version() == cg::Version::V1) {
-    auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { check_paused(); });
+    auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { incidents_->check_paused(); });
     if (!d) return d.error();
   }
   return {};
@@ -213,10 +209,11 @@ Status Daemon::start_threads() {
 // The first snapshot, here, then snapshots on their own thread; the ready
 // file and systemd's READY=1.
 Status Daemon::go_ready() {
-  if (roots_.empty())
+  const auto& roots = kids_->roots();
+  if (roots.empty())
     spdlog::info("no --manage subtree: observing only (OOM kills, history)");
   else
-    spdlog::info("managing children of {} ({}, reservation {}, rescue {}, audit {})", fmt::join(roots_, ", "),
+    spdlog::info("managing children of {} ({}, reservation {}, rescue {}, audit {})", fmt::join(roots, ", "),
                  cfg_.enforce ? "enforcing" : "dry run: nothing is written", policy::to_string(cfg_.reservation),
                  cfg_.rescue ? "on" : "off", cfg_.audit_log);
   on_tick();  // the first snapshot, here, before ready

@@ -1,7 +1,7 @@
 // Donors' figures from the history database: each managed sibling's median,
 // p95 and max over the donor window (default 1 h), read on a thread of its
 // own through a read-only connection and cached, so a decision never waits
-// for SQLite. The loop merges them with its live window (agent/usage_window)
+// for SQLite. The loop merges them with its live window (rescue/usage_window)
 // in Daemon::state(). Because the database outlives the agent, a sibling's
 // history still counts after a restart.
 //
@@ -22,7 +22,7 @@
 #include "util/result.hpp"
 #include "util/worker.hpp"
 
-namespace ow::agent {
+namespace ow::rescue {
 
 struct DonorHistoryOptions {
   std::string db_path;
@@ -64,4 +64,4 @@ class DonorHistory {
   Worker worker_;                                 // last: stopped before the rest goes
 };
 
-}  // namespace ow::agent
+}  // namespace ow::rescue

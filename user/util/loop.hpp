@@ -10,7 +10,7 @@
 #include "util/fd.hpp"
 #include "util/result.hpp"
 
-namespace ow::agent {
+namespace ow {
 
 class Loop {
  public:
@@ -40,4 +40,4 @@ class Loop {
   bool stopping_ = false;
 };
 
-}  // namespace ow::agent
+}  // namespace ow

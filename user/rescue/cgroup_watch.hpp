@@ -15,7 +15,7 @@
 #include "cgroup/hierarchy.hpp"
 #include "util/fd.hpp"
 
-namespace ow::agent {
+namespace ow::rescue {
 
 class V1OomWatch {
  public:
@@ -47,4 +47,4 @@ class V2EventsWatch {
   std::map<int, std::string> wd_to_rel_;
 };
 
-}  // namespace ow::agent
+}  // namespace ow::rescue

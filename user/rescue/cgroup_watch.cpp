@@ -1,4 +1,4 @@
-#include "agent/cgroup_watch.hpp"
+#include "rescue/cgroup_watch.hpp"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -9,7 +9,7 @@
 
 #include "util/fs.hpp"
 
-namespace ow::agent {
+namespace ow::rescue {
 
 Result<V1OomWatch> V1OomWatch::open(const cg::Hierarchy& h, const std::string& rel) {
   V1OomWatch w;
@@ -76,4 +76,4 @@ std::vector<std::string> V2EventsWatch::drain() {
   return {changed.begin(), changed.end()};
 }
 
-}  // namespace ow::agent
+}  // namespace ow::rescue

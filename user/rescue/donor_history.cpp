@@ -1,4 +1,4 @@
-#include "agent/donor_history.hpp"
+#include "rescue/donor_history.hpp"
 
 #include <chrono>
 
@@ -6,7 +6,7 @@
 #include "util/clock.hpp"
 #include "util/log.hpp"
 
-namespace ow::agent {
+namespace ow::rescue {
 
 Result<std::unique_ptr<DonorHistory>> DonorHistory::open(const DonorHistoryOptions& o) {
   std::unique_ptr<DonorHistory> d(new DonorHistory(o));
@@ -76,4 +76,4 @@ int64_t DonorHistory::last_refresh_cost_ns() const {
   return cost_ns_;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::rescue

@@ -12,7 +12,7 @@
 
 #include "policy/realloc.hpp"
 
-namespace ow::agent {
+namespace ow::rescue {
 
 class UsageWindow {
  public:
@@ -43,4 +43,4 @@ class UsageWindow {
   mutable std::map<std::string, std::pair<int64_t, policy::WindowFigures>> memo_;  // path -> (computed at, figures)
 };
 
-}  // namespace ow::agent
+}  // namespace ow::rescue

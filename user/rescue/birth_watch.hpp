@@ -14,7 +14,7 @@
 #include "bpf/loader.hpp"
 #include "cgroup/hierarchy.hpp"
 
-namespace ow::agent {
+namespace ow::rescue {
 
 struct Birth {
   std::string name;     // the new directory's name (bytes)
@@ -46,4 +46,4 @@ class BirthWatch {
   std::unique_ptr<bpf::BirthRing> ring_;
 };
 
-}  // namespace ow::agent
+}  // namespace ow::rescue

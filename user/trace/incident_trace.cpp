@@ -1,4 +1,4 @@
-#include "agent/incident_trace.hpp"
+#include "trace/incident_trace.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -9,7 +9,7 @@
 #include "util/fs.hpp"
 #include "util/text.hpp"
 
-namespace ow::agent {
+namespace ow::trace {
 
 namespace {
 // growers listed in the audit line
@@ -85,4 +85,4 @@ void IncidentTrace::run_one(const Job& j) {
     spdlog::info("trace_on_incident: growers of {} audited", printable(j.cgroup));
 }
 
-}  // namespace ow::agent
+}  // namespace ow::trace

@@ -16,7 +16,7 @@
 
 #include "cgroup/hierarchy.hpp"
 
-namespace ow::agent {
+namespace ow::trace {
 
 class IncidentTrace {
  public:
@@ -46,4 +46,4 @@ class IncidentTrace {
   std::thread thread_;
 };
 
-}  // namespace ow::agent
+}  // namespace ow::trace

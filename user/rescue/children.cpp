@@ -1,12 +1,16 @@
-// Managed children: found (the kernel's word of a birth, and the walk each
-// snapshot), armed (v1 oom_kill_disable, inherited from the managed parent
-// at birth; v2 a memory.high guard following memory.max), and the parent's
-// own pause at its limit handed back to the kernel's OOM killer.
-#include "agent/daemon_impl.hpp"
+// Managed children: found, armed and given back (rescue/children.hpp).
+#include "rescue/children.hpp"
 
 #include <algorithm>
 
-namespace ow::agent::detail {
+#include "policy/arming.hpp"
+#include "policy/pressure.hpp"
+#include "util/clock.hpp"
+#include "util/log.hpp"
+#include "util/text.hpp"
+
+namespace ow::rescue {
+
 
 std::vector<std::pair<std::string, uint64_t>> children(const cg::Hierarchy& h, const std::string& rel) {
   std::vector<std::pair<std::string, uint64_t>> out;
@@ -14,12 +18,91 @@ std::vector<std::pair<std::string, uint64_t>> children(const cg::Hierarchy& h, c
   return out;  // sorted by path: child_dirs gives them in name order
 }
 
+ManagedChildren::ManagedChildren(const cg::Hierarchy& h, actuate::Journal& journal, Loop& loop,
+                                 std::vector<std::string> roots, Settings s, Hooks hooks)
+    : h_(h), journal_(journal), loop_(loop), roots_(std::move(roots)), set_(s), hooks_(std::move(hooks)) {}
+
+Status ManagedChildren::watch(const bpf::Loader& loader) {
+  if (!set_.arm) return {};
+  if (h_.version() == cg::Version::V2) {
+    auto w = V2EventsWatch::open();
+    if (!w) return w.error();
+    v2w_.emplace(std::move(*w));
+    if (auto s = loop_.add_fd(v2w_->fd(), [this] {
+          auto changed = v2w_->drain();
+          if (hooks_.v2_events) hooks_.v2_events(changed);
+        });
+        !s)
+      return s;
+  }
+  if (roots_.empty()) return {};
+  auto t = loop_.add_oneshot([this] { retry_births(); });
+  if (!t) return t.error();
+  retry_timer_ = *t;
+  if (loader.births_attached()) {
+    auto b = BirthWatch::open(loader, h_, roots_, [this](const Birth& x) { on_birth(x); });
+    if (!b)
+      spdlog::warn("new children found by the walk only (up to {} late): {}",
+                   format_duration(std::chrono::nanoseconds(set_.interval_ns)), b.error().message());
+    else
+      births_ = std::move(*b);
+  }
+  if (births_)
+    if (auto s = loop_.add_fd(births_->fd(), [this] {
+          if (auto p = births_->poll(); !p) spdlog::error("births ring buffer: {}", p.error().message());
+        });
+        !s)
+      return s;
+  arm_roots();
+  return {};
+}
+
+Child* ManagedChildren::find(const std::string& path) {
+  auto it = kids_.find(path);
+  return it == kids_.end() ? nullptr : &it->second;
+}
+
+Child* ManagedChildren::owner_of(const std::string& cgroup) {
+  Child* owner = nullptr;
+  for (auto& [p, c] : kids_)
+    if (cg::is_under(cgroup, p)) owner = &c;
+  return owner;
+}
+
+bool ManagedChildren::observe(Child& c, const sampler::Sample& s) {
+  if (c.released && !c.paused) {
+    // The kernel had its turn after the deadline; take over again.
+    auto ev = h_.events(c.path);
+    if (ev && !ev->under_oom && h_.set_oom_kill_disable(c.path, true)) c.released = false;
+  }
+  const policy::ChildLook look{c.seen,         s.usage_bytes, s.limit_bytes,      s.failcnt,
+                               c.last_failcnt, s.ev_high,     c.last_high_events, c.guard_bytes != 0};
+  const bool signal = policy::limit_signal(look);
+  c.seen = true;
+  c.last_usage = s.usage_bytes;
+  c.last_limit = s.limit_bytes;
+  c.last_failcnt = s.failcnt;
+  c.last_high_events = s.ev_high;
+  if (c.guard_bytes || (set_.arm && h_.version() == cg::Version::V2)) update_guard(c);
+  return signal;
+}
+
+bool ManagedChildren::release(Child& c) {
+  if (auto s = h_.set_oom_kill_disable(c.path, false); !s) {
+    spdlog::error("could not give {} its OOM killer back: {}", printable(c.path), s.error().message());
+    return false;
+  }
+  c.paused = false;
+  c.released = true;
+  return true;
+}
+
 // v1: each managed parent reads oom_kill_disable 1 while the agent enforces,
 // so that the kernel creates every new child with 1 (mem_cgroup_css_alloc
 // copies the parent's flag): a child is paused, not killed, at its limit from
 // its first byte, before the agent has even heard of it. Journalled first,
 // with the descendants that read 1 already (someone else's, kept).
-void Daemon::arm_roots() {
+void ManagedChildren::arm_roots() {
   for (const auto& r : roots_) {
     ManagedRoot mr;
     mr.path = r;
@@ -44,7 +127,7 @@ void Daemon::arm_roots() {
           if (auto w = V1OomWatch::open(h_, r); w) {
             mr.v1.emplace(std::move(*w));
             std::string p = r;
-            (void)loop_->add_fd(mr.v1->fd(), [this, p] { on_root_oom(p); });
+            (void)loop_.add_fd(mr.v1->fd(), [this, p] { on_root_oom(p); });
           } else {
             // Without the notification its own pause would last: not armed.
             spdlog::warn("no OOM notification for {}: {}", printable(r), w.error().message());
@@ -62,7 +145,7 @@ void Daemon::arm_roots() {
 // A managed parent at its own limit: no sibling can give memory that is not
 // already inside it, and its limit is never raised, so the kernel's OOM
 // killer decides at once (within v1_pause_deadline, the children's bound).
-void Daemon::on_root_oom(const std::string& path) {
+void ManagedChildren::on_root_oom(const std::string& path) {
   auto it = mroots_.find(path);
   if (it == mroots_.end() || !it->second.v1) return;
   ManagedRoot& r = it->second;
@@ -77,17 +160,12 @@ void Daemon::on_root_oom(const std::string& path) {
   r.released = true;
   spdlog::warn("{} is at its own limit: a managed parent is never raised; the kernel's OOM killer decides",
                printable(path));
-  auto j = unplanned_record(path, "oom_pending", "released",
-                            "a managed parent at its own limit: its limit is never raised, the kernel's OOM killer "
-                            "decides");
-  j["released_us"] = (mono_ns() - t0) / 1000;
-  append_audit(j);
-  if (metrics_) metrics_->action(policy::TriggerKind::oom_pending, "none", "released", -1, false);
+  if (hooks_.root_released) hooks_.root_released(path, (mono_ns() - t0) / 1000);
 }
 
 // v1: a parent released at its own limit is armed again once the kernel has
 // made room (no longer under_oom).
-void Daemon::rearm_roots() {
+void ManagedChildren::rearm_roots() {
   for (auto& [p, r] : mroots_) {
     if (!r.released) continue;
     auto ev = h_.events(p);
@@ -96,11 +174,7 @@ void Daemon::rearm_roots() {
   }
 }
 
-void Daemon::on_births() {
-  if (auto s = births_->poll(); !s) spdlog::error("births ring buffer: {}", s.error().message());
-}
-
-void Daemon::on_birth(const Birth& b) {
+void ManagedChildren::on_birth(const Birth& b) {
   if (b.depth == 1) {
     const ManagedRoot* root = nullptr;
     for (const auto& [p, r] : mroots_)
@@ -115,14 +189,14 @@ void Daemon::on_birth(const Birth& b) {
       // again in a millisecond (for up to 20 ms), then leave it to the walk.
       if (id.error().err == ENOENT && b.mono_ns > mono_ns() - 20'000'000) {
         pending_births_.push_back(b);
-        loop_->arm_timer(retry_timer_, std::chrono::milliseconds(1));
+        loop_.arm_timer(retry_timer_, std::chrono::milliseconds(1));
       }
       return;
     }
     if (*id != b.id) return;  // gone and made again already: the walk sorts it out
     if (it != kids_.end()) {
       spdlog::info("{} is gone (a new cgroup has its name)", printable(rel));
-      drop_child(it);
+      drop(it);
     }
     Child c;
     c.path = rel;
@@ -130,7 +204,7 @@ void Daemon::on_birth(const Birth& b) {
     c.id = b.id;
     c.born_ns = b.mono_ns;
     Child& added = kids_.emplace(rel, std::move(c)).first->second;
-    if (rescue_active()) arm(added);
+    if (set_.arm) arm(added);
     return;
   }
   if (h_.version() != cg::Version::V1) return;  // v2 guards are on children only
@@ -149,14 +223,14 @@ void Daemon::on_birth(const Birth& b) {
   disarm_inherited(rel);
 }
 
-void Daemon::retry_births() {
+void ManagedChildren::retry_births() {
   auto pending = std::move(pending_births_);
   pending_births_.clear();
   for (const auto& b : pending) on_birth(b);
 }
 
 // rel and its descendants reading 1 that is not someone else's: back to 0.
-void Daemon::disarm_inherited(const std::string& rel) {
+void ManagedChildren::disarm_inherited(const std::string& rel) {
   const ManagedRoot* root = nullptr;
   for (const auto& [p, r] : mroots_)
     if (cg::is_under(rel, p)) root = &r;
@@ -173,8 +247,8 @@ void Daemon::disarm_inherited(const std::string& rel) {
 
 // Without the births hook, or after the ring lost some: the descendants of
 // each child are looked at once each (v1).
-void Daemon::sweep_descendants() {
-  if (h_.version() != cg::Version::V1 || !rescue_active()) return;
+void ManagedChildren::sweep_descendants() {
+  if (h_.version() != cg::Version::V1 || !set_.arm) return;
   uint64_t drops = births_ ? births_->drops() : 0;
   if (births_ && drops == birth_drops_seen_) return;
   if (drops != birth_drops_seen_) spdlog::warn("births ring buffer full: {} new cgroups found by the walk instead", drops);
@@ -187,26 +261,17 @@ void Daemon::sweep_descendants() {
   if (swept_.size() > 65536) swept_.clear();
 }
 
-std::map<std::string, Child>::iterator Daemon::drop_child(std::map<std::string, Child>::iterator it) {
-  if (it->second.v1) loop_->remove_fd(it->second.v1->fd());
+std::map<std::string, Child>::iterator ManagedChildren::drop(std::map<std::string, Child>::iterator it) {
+  if (it->second.v1) loop_.remove_fd(it->second.v1->fd());
   if (v2w_) v2w_->remove(it->first);
-  window_.forget(it->first);
   journal_.forget(it->first);  // nothing to put back in a cgroup that is gone
-  hist_.last.erase(it->first);  // its cooldown and streak end with it
-  return kids_.erase(it);
+  std::string path = it->first;
+  auto next = kids_.erase(it);
+  if (hooks_.dropped) hooks_.dropped(path);
+  return next;
 }
 
-void Daemon::tell_donor_history() {
-  if (!donor_hist_) return;
-  std::vector<std::string> live;
-  live.reserve(kids_.size());
-  for (const auto& [p, c] : kids_) live.push_back(p);
-  if (live == donor_live_) return;
-  donor_live_ = std::move(live);
-  donor_hist_->set_live(donor_live_);
-}
-
-void Daemon::refresh_children() {
+void ManagedChildren::refresh() {
   std::vector<std::pair<std::string, uint64_t>> alive;  // (path, cgroup id), sorted by path per root
   std::vector<std::string> alive_root;                  // the root of each entry of alive
   for (const auto& r : roots_)
@@ -224,7 +289,7 @@ void Daemon::refresh_children() {
       continue;
     }
     spdlog::info("{} is gone{}", printable(it->first), a != ids.end() ? " (a new cgroup has its name)" : "");
-    it = drop_child(it);
+    it = drop(it);
   }
   std::vector<Child*> added;  // std::map: pointers stay valid
   for (size_t i = 0; i < alive.size(); ++i) {
@@ -236,20 +301,22 @@ void Daemon::refresh_children() {
     c.id = id;
     added.push_back(&kids_.emplace(p, std::move(c)).first->second);
   }
-  tell_donor_history();
-  if (!rescue_active() || added.empty()) return;
-  if (h_.version() == cg::Version::V1 && added.size() > 1) {
-    // One journal write for all of them before any is changed; arm() then
-    // finds each entry recorded (a child arm() skips keeps a harmless one).
-    std::vector<actuate::Journal::Entry> es;
-    for (const Child* c : added)
-      if (auto ev = h_.events(c->path); ev && !ev->oom_kill_disable) es.push_back({c->path, "memory.oom_control", "0"});
-    if (auto s = journal_.remember(es); !s) spdlog::error("journal: {}", s.error().message());  // arm() refuses each
+  if (set_.arm && !added.empty()) {
+    if (h_.version() == cg::Version::V1 && added.size() > 1) {
+      // One journal write for all of them before any is changed; arm() then
+      // finds each entry recorded (a child arm() skips keeps a harmless one).
+      std::vector<actuate::Journal::Entry> es;
+      for (const Child* c : added)
+        if (auto ev = h_.events(c->path); ev && !ev->oom_kill_disable)
+          es.push_back({c->path, "memory.oom_control", "0"});
+      if (auto s = journal_.remember(es); !s) spdlog::error("journal: {}", s.error().message());  // arm() refuses each
+    }
+    for (Child* c : added) arm(*c);
   }
-  for (Child* c : added) arm(*c);
+  sweep_descendants();
 }
 
-void Daemon::arm(Child& c) {
+void ManagedChildren::arm(Child& c) {
   if (h_.version() == cg::Version::V1) {
     auto ev = h_.events(c.path);
     if (!ev) return;
@@ -271,10 +338,12 @@ void Daemon::arm(Child& c) {
     }
     c.v1.emplace(std::move(*w));
     std::string p = c.path;
-    (void)loop_->add_fd(c.v1->fd(), [this, p] { on_v1_oom(p); });
+    (void)loop_.add_fd(c.v1->fd(), [this, p] {
+      if (hooks_.paused) hooks_.paused(p);
+    });
     armed_after_birth(c, "watched");
     spdlog::info("armed {}: paused at its limit, not killed, until oomwatch acts (deadline {})", c.path,
-                 format_duration(std::chrono::nanoseconds(cfg_.v1_pause_deadline_ns)));
+                 format_duration(std::chrono::nanoseconds(set_.v1_pause_deadline_ns)));
   } else {
     if (v2w_) (void)v2w_->add(h_, c.path);
     update_guard(c);
@@ -284,7 +353,7 @@ void Daemon::arm(Child& c) {
 // v2: memory.high a guard below memory.max, following max as it changes.
 // Three reads (high, max, current), not read()'s five: this runs at every
 // birth and every memory.max write, on the path a new child waits on.
-void Daemon::update_guard(Child& c) {
+void ManagedChildren::update_guard(Child& c) {
   auto high = h_.high(c.path);
   if (!high || !policy::guard_is_ours(c.guard_bytes, *high)) return;
   auto limit = h_.limit(c.path);
@@ -307,10 +376,10 @@ void Daemon::update_guard(Child& c) {
 
 // How long a child born under the agent's eyes ran before it was armed (the
 // kernel's mkdir timestamp to now), once, at debug level: bench_birth reads it.
-void Daemon::armed_after_birth(Child& c, const char* what) {
+void ManagedChildren::armed_after_birth(Child& c, const char* what) {
   if (c.born_ns == 0) return;
   spdlog::debug("{} {} {} us after its mkdir", printable(c.path), what, (mono_ns() - c.born_ns) / 1000);
   c.born_ns = 0;
 }
 
-}  // namespace ow::agent::detail
+}  // namespace ow::rescue

@@ -1,11 +1,11 @@
-#include "agent/birth_watch.hpp"
+#include "rescue/birth_watch.hpp"
 
 #include <bpf/bpf.h>
 
 #include "cgroup/parse.hpp"
 #include "util/fs.hpp"
 
-namespace ow::agent {
+namespace ow::rescue {
 
 Result<std::unique_ptr<BirthWatch>> BirthWatch::open(const bpf::Loader& l, const cg::Hierarchy& h,
                                                      const std::vector<std::string>& roots, Handler on_birth,
@@ -50,4 +50,4 @@ Status BirthWatch::poll() {
   return {};
 }
 
-}  // namespace ow::agent
+}  // namespace ow::rescue

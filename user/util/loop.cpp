@@ -1,4 +1,4 @@
-#include "agent/loop.hpp"
+#include "util/loop.hpp"
 
 #include <algorithm>
 
@@ -10,7 +10,7 @@
 
 #include "util/log.hpp"
 
-namespace ow::agent {
+namespace ow {
 
 Result<Loop> Loop::create() {
   Loop l;
@@ -117,4 +117,4 @@ Status Loop::run() {
   return {};
 }
 
-}  // namespace ow::agent
+}  // namespace ow

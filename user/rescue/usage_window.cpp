@@ -1,11 +1,11 @@
-#include "agent/usage_window.hpp"
+#include "rescue/usage_window.hpp"
 
 #include <algorithm>
 #include <vector>
 
 #include "stats/quantile.hpp"
 
-namespace ow::agent {
+namespace ow::rescue {
 
 void UsageWindow::add(const std::string& path, int64_t ts_ns, uint64_t usage_bytes) {
   series_[path].emplace_back(ts_ns, usage_bytes);
@@ -60,4 +60,4 @@ uint64_t UsageWindow::growth_rate(const std::string& path, int64_t now_ns, uint6
   return 0;
 }
 
-}  // namespace ow::agent
+}  // namespace ow::rescue

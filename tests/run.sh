@@ -6,9 +6,10 @@
 #
 # Tiers: unit (always), go (tools/go, when Go is installed), bpf and
 # integration (root), install (make install into a temp DESTDIR,
-# tests/install.sh), san (unit and integration again, built with ASan+UBSan
-# in SAN_BUILD), fuzz (each libFuzzer target for FUZZ_SECONDS over the
-# committed corpus), vm (qemu guests with cgroup v2), slow (the scale and
+# tests/install.sh), rules (promtool on the alerting rules and their unit
+# tests, the dashboard's queries; tests/rules.sh), san (unit and integration
+# again, built with ASan+UBSan in SAN_BUILD), fuzz (each libFuzzer target
+# for FUZZ_SECONDS over the committed corpus), vm (qemu guests with cgroup v2), slow (the scale and
 # bench-like cases hidden from the other tiers), soak (`make soak` for
 # SOAK_DURATION, default 150s here).
 # TIERS="unit integration" picks a subset; BUILD names the build directory.
@@ -16,7 +17,7 @@
 # Three lanes run side by side (LANES=1: one after the other). Most tiers
 # wait on the kernel (OOM kills, agent start-up, cgroup churn) and leave the
 # cores idle; the heavy lane fills them at nice 19:
-#   light: unit, go, bpf, integration, install, slow, soak, then san once its
+#   light: unit, go, bpf, integration, install, rules, slow, soak, then san once its
 #          build is done
 #   heavy: the sanitizer build, the fuzz build and tier
 #   vm:    the qemu guests
@@ -28,7 +29,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 SAN_BUILD=${SAN_BUILD:-$BUILD-san}
-TIERS=${TIERS:-unit go bpf integration install slow soak san fuzz vm}
+TIERS=${TIERS:-unit go bpf integration install rules slow soak san fuzz vm}
 LANES=${LANES:-2}
 RUN_BUILDS=${RUN_BUILDS:-0}
 T0=$(date +%s)
@@ -225,6 +226,7 @@ light_lane() {
     if is_root; then catch_tier integration "$BUILD/tests/integration" ${INTEGRATION_ARGS:-}; else skip_tier integration "needs root"; fi
   fi
   want install && script_tier install "install:" env BUILD="$BUILD" tests/install.sh
+  want rules && script_tier rules "rules:" tests/rules.sh
   if want slow; then
     # Cases hidden from the other tiers ([.scale], [.fleetbench]): whole-machine
     # work that the VM guests cannot afford; run here once, natively.
@@ -253,7 +255,7 @@ light_lane() {
 }
 
 for t in $TIERS; do
-  case $t in unit | go | bpf | integration | install | slow | soak | san | fuzz | vm) ;;
+  case $t in unit | go | bpf | integration | install | rules | slow | soak | san | fuzz | vm) ;;
   *) echo "unknown tier $t" >&2; record "$t" 0 1 0 0 ;;
   esac
 done
@@ -276,7 +278,7 @@ echo "=== summary"
 [[ -n ${NATIVE_BUILD_S:-} ]] && echo "=== native build and go: ${NATIVE_BUILD_S}s"
 [[ -s $RES/builds.log ]] && cat "$RES/builds.log"
 passed=0 failed=0 skipped=0
-for t in unit go bpf integration install slow soak san-unit san-integration fuzz vm $TIERS; do
+for t in unit go bpf integration install rules slow soak san-unit san-integration fuzz vm $TIERS; do
   f=$RES/$t.count
   [[ -f $f ]] || continue
   read -r p q s secs <"$f"

@@ -152,7 +152,8 @@ TEST_CASE("metrics: every family has HELP and TYPE before its samples; counters 
         "oomwatch_cgroup_memory_limit_bytes", "oomwatch_cgroup_memory_peak_bytes", "oomwatch_cgroup_memory_high_bytes",
         "oomwatch_cgroup_oom_kills_total", "oomwatch_cgroup_memory_max_events_total",
         "oomwatch_cgroup_gomemlimit_hint_bytes", "oomwatch_cgroup_ebpf_memory_bytes", "oomwatch_actions_total",
-        "oomwatch_prevented_oom_kills_total", "oomwatch_rescue_latency_seconds", "oomwatch_ringbuf_dropped_events_total",
+        "oomwatch_prevented_oom_kills_total", "oomwatch_rescue_latency_seconds", "oomwatch_oom_kill_events_total",
+        "oomwatch_ringbuf_dropped_events_total",
         "oomwatch_snapshots_total", "oomwatch_snapshot_duration_seconds", "oomwatch_tracked_cgroups",
         "oomwatch_metrics_cgroups_dropped", "process_cpu_seconds_total", "process_resident_memory_bytes",
         "oomwatch_heap_bytes", "oomwatch_sqlite_memory_bytes", "oomwatch_build_info"}) {

@@ -52,16 +52,24 @@ TEST_CASE("metrics server: what is published is what a scrape renders", "[metric
   auto snap = std::make_shared<sampler::Snapshot>();
   snap->samples = {sample("/big", 900), sample("/m/a", 10, 64), sample("/other", 500)};
   srv.publish_snapshot(snap);
-  srv.publish_hints(std::make_shared<const exporter::HintTable>(exporter::HintTable{{"/m/a", {48, 4096}}}));
+  CHECK(empty.find("oomwatch_gomemlimit_hints_timestamp_seconds") == std::string::npos);  // no round yet
+  srv.publish_hints(std::make_shared<const exporter::HintTable>(exporter::HintTable{{"/m/a", {48, 4096}}}),
+                    1765000000.5);
   srv.publish_recommendations(
       std::make_shared<const exporter::RecommendationTable>(exporter::RecommendationTable{{"/m/a", 32}}));
   metrics::AgentFigures a;
   a.snapshots = 7;
+  a.oom_kills_cgroup = 3;
+  a.oom_kills_global = 1;
   a.actions[{"pressure", "global", "applied"}] = 1;
   srv.publish_agent(std::make_shared<const metrics::AgentFigures>(a));
 
   auto out = srv.render();
   CHECK(has(out, "oomwatch_snapshots_total 7"));
+  CHECK(has(out, "oomwatch_oom_kill_events_total{scope=\"cgroup\"} 3"));
+  CHECK(has(out, "oomwatch_oom_kill_events_total{scope=\"global\"} 1"));
+  // The hint round's time, which the agent figures do not carry.
+  CHECK(has(out, "oomwatch_gomemlimit_hints_timestamp_seconds 1765000000.5"));
   CHECK(has(out, "oomwatch_actions_total{trigger=\"pressure\",source=\"global\",result=\"applied\"} 1"));
   CHECK(has(out, "oomwatch_cgroup_memory_usage_bytes{pod=\"web-0\",cgroup=\"/m/a\"} 10"));
   CHECK(has(out, "oomwatch_cgroup_memory_limit_bytes{pod=\"web-0\",cgroup=\"/m/a\"} 64"));

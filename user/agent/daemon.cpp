@@ -49,6 +49,7 @@ void Daemon::on_kill(const bpf::OomKill& k) {
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
   report_drops();
+  if (metrics_) metrics_->kill(k.raw.limit_memcg_id == 0);
   if (kid && incidents_) incidents_->oom_kill(*kid, k);
 }
 

@@ -99,6 +99,11 @@ void MetricsHooks::snapshot(std::shared_ptr<const sampler::Snapshot> s, int64_t 
   publish();
 }
 
+void MetricsHooks::kill(bool global) {
+  (global ? fig_.oom_kills_global : fig_.oom_kills_cgroup)++;
+  publish();
+}
+
 void MetricsHooks::action(policy::TriggerKind kind, const std::string& source, const std::string& result,
                           int64_t latency_ns, bool gave) {
   fig_.actions[{policy::to_string(kind), source, result}]++;
@@ -111,7 +116,7 @@ std::function<void(const hintsvc::HintService&)> MetricsHooks::hint_sink() const
   return [srv = server_](const hintsvc::HintService& svc) {
     auto t = std::make_shared<HintTable>();
     for (const auto& [id, p] : svc.published()) (*t)[p.cgroup] = {p.hint_bytes, p.breakdown.ebpf_bytes};
-    srv->publish_hints(std::move(t));
+    srv->publish_hints(std::move(t), static_cast<double>(wall_ns()) / 1e9);
   };
 }
 

@@ -33,6 +33,8 @@ class MetricsHooks {
   // plan took effect on the node (not a dry run) with memory added.
   void action(policy::TriggerKind kind, const std::string& source, const std::string& result, int64_t latency_ns,
               bool gave);
+  // After each OOM kill event from the kernel; global: no cgroup was at its limit.
+  void kill(bool global);
   // For the hint worker's thread: publishes what the service last published.
   std::function<void(const hintsvc::HintService&)> hint_sink() const;
   // The server, for what the daemon does not count itself: a recommender's

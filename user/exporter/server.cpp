@@ -205,9 +205,10 @@ void MetricsServer::publish_agent(std::shared_ptr<const metrics::AgentFigures> a
   agent_.swap(a);
 }
 
-void MetricsServer::publish_hints(std::shared_ptr<const HintTable> h) {
+void MetricsServer::publish_hints(std::shared_ptr<const HintTable> h, double round_unix_s) {
   std::lock_guard<std::mutex> lk(mu_);
   hints_.swap(h);
+  hints_round_s_ = round_unix_s;
 }
 
 void MetricsServer::publish_recommendations(std::shared_ptr<const RecommendationTable> r) {
@@ -226,8 +227,10 @@ std::string MetricsServer::render() const {
   std::shared_ptr<const metrics::AgentFigures> agent;
   std::shared_ptr<const HintTable> hints;
   std::shared_ptr<const RecommendationTable> recs;
+  double hints_round_s = 0;
   {
     std::lock_guard<std::mutex> lk(mu_);
+    hints_round_s = hints_round_s_;
     snap = snap_;
     agent = agent_;
     hints = hints_;
@@ -251,9 +254,9 @@ std::string MetricsServer::render() const {
     }
   }
   size_t dropped = metrics::select_cgroups(cgs, o_.max_cgroups);
-  static const metrics::AgentFigures kNone;
-  return metrics::render(metrics::families(cgs, dropped, agent ? *agent : kNone, read_process_figures(),
-                                           {ow::version(), ow::commit()}));
+  metrics::AgentFigures figs = agent ? *agent : metrics::AgentFigures{};
+  figs.hints_published_seconds = hints_round_s;
+  return metrics::render(metrics::families(cgs, dropped, figs, read_process_figures(), {ow::version(), ow::commit()}));
 }
 
 void MetricsServer::on_request(evhttp_request* req, void* self) {

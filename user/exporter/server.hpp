@@ -85,7 +85,8 @@ class MetricsServer {
 
   void publish_snapshot(std::shared_ptr<const sampler::Snapshot> s);
   void publish_agent(std::shared_ptr<const metrics::AgentFigures> a);
-  void publish_hints(std::shared_ptr<const HintTable> h);
+  // round_unix_s: when the hint thread's pass that published them ended.
+  void publish_hints(std::shared_ptr<const HintTable> h, double round_unix_s);
   void publish_recommendations(std::shared_ptr<const RecommendationTable> r);
   // The exposition as a scrape would get it now.
   std::string render() const;
@@ -97,10 +98,11 @@ class MetricsServer {
   bool managed(const std::string& cgroup) const;
 
   MetricsOptions o_;
-  mutable std::mutex mu_;  // guards the four pointers, held only to copy or swap them
+  mutable std::mutex mu_;  // guards the four pointers and hints_round_s_, held only to copy or swap them
   std::shared_ptr<const sampler::Snapshot> snap_;
   std::shared_ptr<const metrics::AgentFigures> agent_;
   std::shared_ptr<const HintTable> hints_;
+  double hints_round_s_ = 0;
   std::shared_ptr<const RecommendationTable> recs_;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;

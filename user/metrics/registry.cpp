@@ -122,6 +122,15 @@ std::vector<Family> families(const std::vector<CgroupFigures>& cgs, size_t dropp
                       Type::histogram);
   lat.histograms.push_back({{}, a.rescue_latency});
   out.push_back(std::move(lat));
+  Family kills = family("oomwatch_oom_kill_events_total",
+                        "OOM kills the kernel reported, at a cgroup's limit or machine-wide (global).", Type::counter);
+  kills.samples.push_back({{{"scope", "cgroup"}}, static_cast<double>(a.oom_kills_cgroup)});
+  kills.samples.push_back({{{"scope", "global"}}, static_cast<double>(a.oom_kills_global)});
+  out.push_back(std::move(kills));
+  if (a.hints_published_seconds > 0)
+    out.push_back(scalar("oomwatch_gomemlimit_hints_timestamp_seconds",
+                         "Unix time the GOMEMLIMIT hint thread last published its hints (about every second).", Type::gauge,
+                         a.hints_published_seconds));
   out.push_back(scalar("oomwatch_ringbuf_dropped_events_total", "OOM events the BPF ring buffer could not queue.",
                        Type::counter, static_cast<double>(a.ringbuf_drops)));
   out.push_back(scalar("oomwatch_snapshots_total", "Snapshots of every memory cgroup taken.", Type::counter,

@@ -60,6 +60,10 @@ struct AgentFigures {
   uint64_t snapshots = 0;
   double snapshot_seconds = 0;  // the last snapshot's duration
   uint64_t tracked_cgroups = 0;  // memory cgroups in the last snapshot
+  // OOM kills the kernel reported (the BPF event), whether or not their
+  // cgroup still exists at a scrape: at a cgroup's limit, or machine-wide.
+  uint64_t oom_kills_cgroup = 0, oom_kills_global = 0;
+  double hints_published_seconds = 0;  // unix time of the hint thread's last pass (0: none yet)
   static std::vector<double> rescue_latency_bounds();
 };
 

@@ -51,6 +51,17 @@ std::string oomwatch_bin() {
   return dir.substr(0, dir.rfind('/')) + "/oomwatch";
 }
 
+std::string repo_file(const std::string& rel) {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  std::string dir = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  while (!dir.empty()) {
+    dir = dir.substr(0, dir.rfind('/'));
+    if (::access((dir + "/" + rel).c_str(), F_OK) == 0) return dir + "/" + rel;
+  }
+  return rel;
+}
+
 std::string alloc_bin() {
   if (const char* e = std::getenv("OWTEST_ALLOC")) return e;
   return tests_dir() + "/owalloc";

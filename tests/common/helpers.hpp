@@ -24,6 +24,10 @@ ow::cg::ScopedCgroup make_cgroup(uint64_t limit_bytes = ow::kUnlimited, const st
 // next to the test binary's directory (build/tests/..).
 std::string oomwatch_bin();
 
+// A file of the repository holding the test binary (build/tests/X): the
+// first directory above it that has rel, else rel as given.
+std::string repo_file(const std::string& rel);
+
 // Path of owalloc, the uninstrumented allocator a Workload execs:
 // $OWTEST_ALLOC, else tests/owalloc beside the test binary.
 std::string alloc_bin();

@@ -24,16 +24,18 @@ struct Prometheus {
   std::unique_ptr<Background> bg;
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port); }
   std::string tsdb() const { return dir.path + "/tsdb"; }
-  void start(int target_port) {
+  void start(int target_port, const std::string& rules = "") {
     start_jobs("  - job_name: oomwatch\n    static_configs:\n      - targets: ['127.0.0.1:" +
-               std::to_string(target_port) + "']\n");
+                   std::to_string(target_port) + "']\n",
+               rules);
   }
   // Scrapes every second with these scrape_configs entries (YAML list items,
   // indented two spaces), e.g. jobs with tls_config and basic_auth.
-  void start_jobs(const std::string& jobs) {
+  // rules: a rule file to load (rule_files), evaluated every second.
+  void start_jobs(const std::string& jobs, const std::string& rules = "") {
     std::ofstream(dir.path + "/prometheus.yml")
         << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-           "scrape_configs:\n"
+        << (rules.empty() ? "" : "rule_files:\n  - '" + rules + "'\n") << "scrape_configs:\n"
         << jobs;
     launch();
   }
@@ -57,15 +59,20 @@ struct Prometheus {
         60000) &&
            alive(bg->pid);
   }
-  // The value of an instant query's first series; nullopt when it has none.
-  std::optional<double> query(const std::string& promql) const {
+  // An instant query's whole result (an array of {metric, value}); null
+  // when the query failed.
+  nlohmann::json query_all(const std::string& promql) const {
     auto r = run({"curl", "-sS", "--max-time", "5", "--fail", "-G", base() + "/api/v1/query", "--data-urlencode",
                   "query=" + promql},
                  10);
-    if (r.exit_code != 0) return std::nullopt;
+    if (r.exit_code != 0) return nullptr;
     auto j = nlohmann::json::parse(r.out, nullptr, false);
-    if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
-    const auto& res = j["data"]["result"];
+    if (j.is_discarded() || j.value("status", "") != "success") return nullptr;
+    return j["data"]["result"];
+  }
+  // The value of an instant query's first series; nullopt when it has none.
+  std::optional<double> query(const std::string& promql) const {
+    auto res = query_all(promql);
     if (!res.is_array() || res.empty()) return std::nullopt;
     return std::stod(res[0]["value"][1].get<std::string>());
   }

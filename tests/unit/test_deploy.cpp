@@ -17,20 +17,7 @@
 #include "util/fs.hpp"
 #include "skip.hpp"
 
-namespace {
-// The repository holding this test binary (build/tests/unit): the first
-// directory above it with deploy/, else the working directory.
-std::string repo_file(const std::string& rel) {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  std::string dir = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-  while (!dir.empty()) {
-    dir = dir.substr(0, dir.rfind('/'));
-    if (::access((dir + "/" + rel).c_str(), F_OK) == 0) return dir + "/" + rel;
-  }
-  return rel;
-}
-}  // namespace
+using owtest::repo_file;
 
 TEST_CASE("deploy: the example oomwatch.toml parses with the real config parser", "[deploy]") {
   auto c = ow::config::load_config(repo_file("deploy/oomwatch.toml"));

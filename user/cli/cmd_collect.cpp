@@ -203,12 +203,8 @@ int run_collect(const CollectOpts& o) {
 
 }  // namespace
 
-void add_collect(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<CollectOpts>(
-      app, action, "collect",
-      "sample memory cgroups for a while without the daemon: into a sample file (--out), or print the run's "
-      "statistics as `oomwatch stats --format json` does",
-      run_collect);
+void add_collect(CLI::App* sub, Action& action) {
+  auto* o = on_run<CollectOpts>(sub, action, run_collect);
   sub->add_option("--duration", o->duration, "how long to sample, e.g. 30s, 10m (Ctrl-C ends earlier, nothing lost)")
       ->required();
   sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 50ms)");

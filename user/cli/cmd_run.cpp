@@ -147,12 +147,8 @@ int do_restore(const RestoreOpts& o) {
 
 }  // namespace
 
-void add_run(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<RunOpts>(
-      app, action, "run",
-      "run the agent: streams OOM kills (JSON lines), records history, and moves memory limits to managed "
-      "cgroups at their limit (observe-only, audited as dry runs, unless --enforce)",
-      do_run);
+void add_run(CLI::App* sub, Action& action) {
+  auto* o = on_run<RunOpts>(sub, action, do_run);
   sub->add_option("--config", o->config, "TOML config file; flags override it");
   o->o_enforce = sub->add_flag("--enforce", o->enforce,
                                "write limits, pause/guard managed cgroups (default: observe and audit dry runs; "
@@ -187,12 +183,8 @@ void add_run(CLI::App& app, Action& action) {
   sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool (default /sys/fs/bpf/oomwatch; 'none')");
 }
 
-void add_restore(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<RestoreOpts>(
-      app, action, "restore",
-      "put back every setting a run left changed (oom_kill_disable, memory.high, a half-applied plan, GOMEMLIMIT "
-      "hints, pins); refused while an agent runs",
-      do_restore);
+void add_restore(CLI::App* sub, Action& action) {
+  auto* o = on_run<RestoreOpts>(sub, action, do_restore);
   sub->add_option("--state-dir", o->paths.state_dir, "the run's --state-dir (default /run/oomwatch)");
   sub->add_option("--pin-dir", o->paths.pin_dir, "the run's --pin-dir (default /sys/fs/bpf/oomwatch; 'none')");
   o->paths.audit_log = config::Config{}.audit_log;

@@ -145,11 +145,8 @@ int run_top(const TopOpts& o) {
 
 }  // namespace
 
-void add_top(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<TopOpts>(app, action, "top",
-                                       "live table of memory cgroups: usage and working set against the limit, "
-                                       "growth, max/OOM events, GOMEMLIMIT hints, latest OOM kills and actions",
-                                       run_top);
+void add_top(CLI::App* sub, Action& action) {
+  auto* o = on_run<TopOpts>(sub, action, run_top);
   add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 100ms)");
   sub->add_flag("--batch", o->batch, "plain text frames on stdout instead of the screen (like top -b)");

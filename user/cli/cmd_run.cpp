@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/options.hpp"
+#include "stress/args.hpp"
 #include "util/log.hpp"
 #include "util/listen.hpp"
 #include "util/sched.hpp"
@@ -66,9 +67,8 @@ int do_run(const RunOpts& o) {
   }
   if (cfg.audit_log == "none") return fail(kExitUsage, std::string("audit_log: ") + kAuditNone);
   if (o.o_interval->count()) {
-    auto i = parse_duration(o.interval);
-    if (!i) return fail(kExitUsage, "--interval: " + i.error().message());
-    if (i->count() < config::kMinIntervalNs) return fail(kExitUsage, "--interval: " + o.interval + " is below 50ms");
+    auto i = stress::interval_flag("--interval", o.interval, std::chrono::nanoseconds(config::kMinIntervalNs));
+    if (!i) return fail(kExitUsage, i.error());
     cfg.interval_ns = i->count();
   }
   if (o.o_db->count()) cfg.db = o.db;
@@ -163,7 +163,9 @@ void add_run(CLI::App* sub, Action& action) {
                                      "no more than limit - sum of children's limits");
   o->o_no_rescue = sub->add_flag("--no-rescue", o->no_rescue, "react to OOM kills only: no pause or guard before the kill");
   o->o_audit = sub->add_option("--audit-log", o->audit_log, "audit JSON lines (default /var/log/oomwatch/audit.jsonl)");
-  o->o_interval = sub->add_option("--interval", o->interval, "snapshot interval (default 1s, at least 50ms)");
+  o->o_interval = add_interval_flag(sub, o->interval, "snapshot interval",
+                                    format_duration(std::chrono::nanoseconds(config::Config{}.interval_ns)),
+                                    std::chrono::nanoseconds(config::kMinIntervalNs));
   o->o_db = sub->add_option("--db", o->db, "history database (default /var/lib/oomwatch/history.db; 'none' disables)");
   o->o_donor_min_history = sub->add_option(
       "--donor-min-history", o->donor_min_history,

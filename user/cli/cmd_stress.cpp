@@ -225,7 +225,7 @@ void add_test_memory(CLI::App* sub, Action& action) {
   sub->add_option("--hold", o->args.hold,
                   "keep the memory this long once it is all charged (default 0s); file pages are re-read meanwhile "
                   "so the page cache stays charged, anon and shmem stay resident");
-  sub->add_option("--interval", o->args.interval, "progress at most this often (default 250ms)");
+  add_interval_flag(sub, o->args.interval, "progress at most this often", o->args.interval, kMinInterval);
   add_cgroup_flag(sub, o->cgroup, "run in this existing cgroup",
                   " under its own limit instead of a throw-away one; it is not removed. Its anon/shmem OOM kills and "
                   "file reclaim behave as with --memory");
@@ -254,7 +254,7 @@ void add_stress_memory(CLI::App* sub, Action& action) {
   sub->add_option("--cycle", o->args.cycle,
                   "each worker frees and re-charges one chunk this often (default 100ms): file chunks are dropped "
                   "from the page cache and re-read, anon and shmem chunks freed and touched again");
-  sub->add_option("--interval", o->args.interval, "one sample line per interval (default 1s)");
+  add_interval_flag(sub, o->args.interval, "one sample line per interval", o->args.interval, kMinInterval);
   add_parent_flag(sub, o->parent);
   add_file_dir_flag(sub, o->file_dir, "temp files");
   sub->add_flag("--json", o->json,

@@ -3,6 +3,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,10 @@ CLI::Option* add_cgroup_flag(CLI::App* sub, std::string& cgroup, const std::stri
 CLI::Option* add_source_flag(CLI::App* sub, std::string& source);
 // --parent P, where throwaway_cgroup creates its cgroup.
 CLI::Option* add_parent_flag(CLI::App* sub, std::string& parent);
+// --interval DUR: `what` it sets, then "(default D, at least L)" from dflt and
+// least, the minimum the command checks it against (stress::interval_flag).
+CLI::Option* add_interval_flag(CLI::App* sub, std::string& interval, const std::string& what, const std::string& dflt,
+                               std::chrono::nanoseconds least);
 
 // The path under the hierarchy of the cgroup a flag names (relative to its
 // root, or an absolute cgroupfs path). 0, or the exit code of the one-line

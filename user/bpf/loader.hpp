@@ -11,6 +11,7 @@
 
 #include "oomwatch.h"
 #include "util/fd.hpp"
+#include "util/noncopyable.hpp"
 #include "util/result.hpp"
 
 struct oomwatch_bpf;
@@ -38,12 +39,10 @@ struct LoaderOptions {
                                // they happen, into the bpf_obj_events ring (mounts tracefs if needed)
 };
 
-class Loader {
+class Loader : NonCopyable {
  public:
   static Result<std::unique_ptr<Loader>> open(const LoaderOptions& opts);
   ~Loader();
-  Loader(const Loader&) = delete;
-  Loader& operator=(const Loader&) = delete;
 
   oomwatch_bpf* skel() const { return skel_; }
   const std::vector<HookStatus>& hooks() const { return hooks_; }

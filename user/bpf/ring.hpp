@@ -11,20 +11,19 @@
 #include <memory>
 #include <string>
 
+#include "util/noncopyable.hpp"
 #include "util/result.hpp"
 
 struct ring_buffer;
 
 namespace ow::bpf {
 
-class RawRing {
+class RawRing : NonCopyable {
  public:
   // sink: false when the record is malformed.
   using Sink = std::function<bool(const void* data, size_t size)>;
   static Result<std::unique_ptr<RawRing>> open(int map_fd, std::string name, Sink sink);
   ~RawRing();
-  RawRing(const RawRing&) = delete;
-  RawRing& operator=(const RawRing&) = delete;
   // Records consumed, waiting up to timeout_ms (EINTR is not an error: 0).
   Result<int> poll(int timeout_ms);
   int epoll_fd() const;

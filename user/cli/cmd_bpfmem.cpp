@@ -77,10 +77,8 @@ int run_bpfmem(const BpfMemOpts& o) {
 
 }  // namespace
 
-void add_bpfmem(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<BpfMemOpts>(app, action, "bpf-mem",
-                                          "eBPF memory by map, program, owning process and charged memory cgroup",
-                                          run_bpfmem);
+void add_bpfmem(CLI::App* sub, Action& action) {
+  auto* o = on_run<BpfMemOpts>(sub, action, run_bpfmem);
   sub->add_flag("--json", o->json, "one JSON object: maps, programs, by_process, by_cgroup, total_bytes");
   sub->add_option("--watch", o->watch, "then print map creations and program loads as JSON lines for this long, e.g. 30s");
 }

@@ -141,9 +141,8 @@ int run_check(bool json) {
 
 }  // namespace
 
-void add_check(CLI::App& app, Action& action) {
-  auto [sub, json] = add_command<bool>(app, action, "check",
-                                       "report what works on this node, what does not, and how to fix it", run_check);
+void add_check(CLI::App* sub, Action& action) {
+  auto* json = on_run<bool>(sub, action, run_check);
   sub->add_flag("--json", *json, "one JSON object");
 }
 

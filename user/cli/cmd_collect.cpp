@@ -64,9 +64,8 @@ Result<CollectPlan> parse_collect(const CollectOpts& o) {
   auto d = stress::duration_flag("--duration", o.duration, false);
   if (!d) return d.error();
   p.duration = *d;
-  auto iv = stress::duration_flag("--interval", o.interval, false);
+  auto iv = stress::interval_flag("--interval", o.interval, kMinCollectInterval);
   if (!iv) return iv.error();
-  if (*iv < kMinCollectInterval) return app_error("--interval " + o.interval + ": must be at least 50ms");
   p.interval = *iv;
   if (!o.out.empty()) {
     if (auto f = store::sample_format_for(o.out); !f)
@@ -203,15 +202,11 @@ int run_collect(const CollectOpts& o) {
 
 }  // namespace
 
-void add_collect(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<CollectOpts>(
-      app, action, "collect",
-      "sample memory cgroups for a while without the daemon: into a sample file (--out), or print the run's "
-      "statistics as `oomwatch stats --format json` does",
-      run_collect);
+void add_collect(CLI::App* sub, Action& action) {
+  auto* o = on_run<CollectOpts>(sub, action, run_collect);
   sub->add_option("--duration", o->duration, "how long to sample, e.g. 30s, 10m (Ctrl-C ends earlier, nothing lost)")
       ->required();
-  sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 50ms)");
+  add_interval_flag(sub, o->interval, "one snapshot per interval", o->interval, kMinCollectInterval);
   add_cgroups_flag(sub, o->cgroups, "every memory cgroup");
   sub->add_option("--out", o->out,
                   "write every sample to FILE.jsonl or FILE.csv (read it with oomwatch stats --input FILE); "

@@ -71,10 +71,8 @@ int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
   return kExitOk;
 }
 
-void add_events(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<EventsOpts>(app, action, "events",
-                                          "stream live OOM kills with victim, cgroup and memory breakdown",
-                                          [](const EventsOpts& e) { return stream_events(e.json, e.cgroups); });
+void add_events(CLI::App* sub, Action& action) {
+  auto* o = on_run<EventsOpts>(sub, action, [](const EventsOpts& e) { return stream_events(e.json, e.cgroups); });
   sub->add_flag("--json", o->json, "one JSON object per line");
   add_cgroups_flag(sub, o->cgroups);
 }

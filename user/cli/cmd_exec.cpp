@@ -53,11 +53,8 @@ int run_exec(const ExecOpts& o) {
 
 }  // namespace
 
-void add_exec(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<ExecOpts>(app, action, "exec",
-                                        "run a command in a fresh memory cgroup with a limit; exit with its status "
-                                        "(137 when OOM-killed); JSON summary on stderr",
-                                        run_exec);
+void add_exec(CLI::App* sub, Action& action) {
+  auto* o = on_run<ExecOpts>(sub, action, run_exec);
   sub->add_option("--memory", o->memory, "memory limit, e.g. 64M, 1.5GiB")->required();
   add_parent_flag(sub, o->parent);
   sub->add_option("cmd", o->cmd, "command and arguments (after --)")->required();

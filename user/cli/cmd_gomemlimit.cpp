@@ -103,11 +103,8 @@ int run_gomemlimit(const GoMemOpts& o) {
 
 }  // namespace
 
-void add_gomemlimit(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<GoMemOpts>(
-      app, action, "gomemlimit",
-      "the GOMEMLIMIT hint for a memory cgroup: its limit minus eBPF, kernel and other non-heap memory",
-      run_gomemlimit);
+void add_gomemlimit(CLI::App* sub, Action& action) {
+  auto* o = on_run<GoMemOpts>(sub, action, run_gomemlimit);
   add_cgroup_flag(sub, o->cgroup, "the memory cgroup")->required();
   sub->add_flag("--json", o->json, "the hint and every component in bytes, one JSON object");
   sub->add_option("--margin", o->params.margin_fraction, "safety margin, a fraction of the limit (default 0.05)");

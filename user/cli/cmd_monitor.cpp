@@ -56,16 +56,11 @@ int run_monitor(const MonitorOpts& o) {
 
 }  // namespace
 
-void add_monitor(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<MonitorOpts>(
-      app, action, "monitor",
-      "live usage, limit, percent, peak and max/oom/oom_kill counters of one memory cgroup (v1 or v2), one line per "
-      "interval until --duration or Ctrl-C (exit 0). Usage counts file pages (reclaimable page cache) as well as "
-      "anon and shmem (not reclaimable without swap)",
-      run_monitor);
+void add_monitor(CLI::App* sub, Action& action) {
+  auto* o = on_run<MonitorOpts>(sub, action, run_monitor);
   add_cgroup_flag(sub, o->cgroup, "the cgroup")->required();
   sub->add_option("--duration", o->args.duration, "stop after this long, e.g. 30s (default: until Ctrl-C)");
-  sub->add_option("--interval", o->args.interval, "one sample per interval (default 1s, at least 10ms)");
+  add_interval_flag(sub, o->args.interval, "one sample per interval", o->args.interval, stress::kMinInterval);
   sub->add_flag("--json", o->json,
                 "JSON lines {\"type\":\"sample\",\"usage_bytes\",\"limit_bytes\",\"limit\",\"percent\","
                 "\"peak_bytes\",\"events\":{...}}; unlimited: \"limit_bytes\":null, \"limit\":\"max\", "

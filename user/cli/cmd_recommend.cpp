@@ -132,11 +132,8 @@ int run_recommend(const RecommendOpts& o) {
 
 }  // namespace
 
-void add_recommend(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<RecommendOpts>(app, action, "recommend",
-                                             "memory request/limit recommendations per container or cgroup, from the "
-                                             "working set in the history database",
-                                             run_recommend);
+void add_recommend(CLI::App* sub, Action& action) {
+  auto* o = on_run<RecommendOpts>(sub, action, run_recommend);
   add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--window", o->window, "long window, for stability (default 24h)");
   sub->add_option("--short-window", o->short_window, "short window, for responsiveness (default 15m)");

@@ -108,11 +108,8 @@ int run_report(const ReportOpts& o) {
 
 }  // namespace
 
-void add_report(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<ReportOpts>(app, action, "report",
-                                          "one self-contained HTML file: per-cgroup charts with OOM kills and agent "
-                                          "actions, window statistics and recommendations, from the history database",
-                                          run_report);
+void add_report(CLI::App* sub, Action& action) {
+  auto* o = on_run<ReportOpts>(sub, action, run_report);
   sub->add_option("--html", o->html, "the HTML file to write (replaced atomically)")->required();
   add_window_flags(sub, o->from, o->to, "-24h");
   add_cgroups_flag(sub, o->cgroups);

@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/options.hpp"
+#include "stress/args.hpp"
 #include "util/log.hpp"
 #include "util/listen.hpp"
 #include "util/sched.hpp"
@@ -66,9 +67,8 @@ int do_run(const RunOpts& o) {
   }
   if (cfg.audit_log == "none") return fail(kExitUsage, std::string("audit_log: ") + kAuditNone);
   if (o.o_interval->count()) {
-    auto i = parse_duration(o.interval);
-    if (!i) return fail(kExitUsage, "--interval: " + i.error().message());
-    if (i->count() < config::kMinIntervalNs) return fail(kExitUsage, "--interval: " + o.interval + " is below 50ms");
+    auto i = stress::interval_flag("--interval", o.interval, std::chrono::nanoseconds(config::kMinIntervalNs));
+    if (!i) return fail(kExitUsage, i.error());
     cfg.interval_ns = i->count();
   }
   if (o.o_db->count()) cfg.db = o.db;
@@ -147,12 +147,8 @@ int do_restore(const RestoreOpts& o) {
 
 }  // namespace
 
-void add_run(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<RunOpts>(
-      app, action, "run",
-      "run the agent: streams OOM kills (JSON lines), records history, and moves memory limits to managed "
-      "cgroups at their limit (observe-only, audited as dry runs, unless --enforce)",
-      do_run);
+void add_run(CLI::App* sub, Action& action) {
+  auto* o = on_run<RunOpts>(sub, action, do_run);
   sub->add_option("--config", o->config, "TOML config file; flags override it");
   o->o_enforce = sub->add_flag("--enforce", o->enforce,
                                "write limits, pause/guard managed cgroups (default: observe and audit dry runs; "
@@ -167,7 +163,9 @@ void add_run(CLI::App& app, Action& action) {
                                      "no more than limit - sum of children's limits");
   o->o_no_rescue = sub->add_flag("--no-rescue", o->no_rescue, "react to OOM kills only: no pause or guard before the kill");
   o->o_audit = sub->add_option("--audit-log", o->audit_log, "audit JSON lines (default /var/log/oomwatch/audit.jsonl)");
-  o->o_interval = sub->add_option("--interval", o->interval, "snapshot interval (default 1s, at least 50ms)");
+  o->o_interval = add_interval_flag(sub, o->interval, "snapshot interval",
+                                    format_duration(std::chrono::nanoseconds(config::Config{}.interval_ns)),
+                                    std::chrono::nanoseconds(config::kMinIntervalNs));
   o->o_db = sub->add_option("--db", o->db, "history database (default /var/lib/oomwatch/history.db; 'none' disables)");
   o->o_donor_min_history = sub->add_option(
       "--donor-min-history", o->donor_min_history,
@@ -187,12 +185,8 @@ void add_run(CLI::App& app, Action& action) {
   sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool (default /sys/fs/bpf/oomwatch; 'none')");
 }
 
-void add_restore(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<RestoreOpts>(
-      app, action, "restore",
-      "put back every setting a run left changed (oom_kill_disable, memory.high, a half-applied plan, GOMEMLIMIT "
-      "hints, pins); refused while an agent runs",
-      do_restore);
+void add_restore(CLI::App* sub, Action& action) {
+  auto* o = on_run<RestoreOpts>(sub, action, do_restore);
   sub->add_option("--state-dir", o->paths.state_dir, "the run's --state-dir (default /run/oomwatch)");
   sub->add_option("--pin-dir", o->paths.pin_dir, "the run's --pin-dir (default /sys/fs/bpf/oomwatch; 'none')");
   o->paths.audit_log = config::Config{}.audit_log;

@@ -76,11 +76,8 @@ int run_stats(const StatsOpts& o) {
 
 }  // namespace
 
-void add_stats(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<StatsOpts>(app, action, "stats",
-                                         "per-cgroup min/max/median/p95/avg memory over a window, from a sample "
-                                         "file or the history database",
-                                         run_stats);
+void add_stats(CLI::App* sub, Action& action) {
+  auto* o = on_run<StatsOpts>(sub, action, run_stats);
   auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)");
   in->excludes(add_history_db_flag(sub, o->db));
   add_window_flags(sub, o->from, o->to, "all data");

@@ -207,14 +207,8 @@ void add_file_dir_flag(CLI::App* sub, std::string& dir, const char* files) {
 
 }  // namespace
 
-void add_test_memory(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<TestOpts>(
-      app, action, "test-memory",
-      "allocate real, charged memory step by step in a throw-away cgroup with a limit, watch its usage, and report "
-      "whether the OOM killer fired. file memory is page cache the kernel can reclaim (usually no OOM kill); anon "
-      "and shmem cannot be reclaimed without swap (OOM kill past the limit). Exit 0 when the run went as asked, "
-      "whatever the outcome (it is in the result); 130 on Ctrl-C",
-      run_test_memory);
+void add_test_memory(CLI::App* sub, Action& action) {
+  auto* o = on_run<TestOpts>(sub, action, run_test_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M (default: none, and then --alloc must fit in "
                   "MemAvailable). A file run above it is reclaimed; an anon or shmem run above it is OOM-killed");
@@ -231,7 +225,7 @@ void add_test_memory(CLI::App& app, Action& action) {
   sub->add_option("--hold", o->args.hold,
                   "keep the memory this long once it is all charged (default 0s); file pages are re-read meanwhile "
                   "so the page cache stays charged, anon and shmem stay resident");
-  sub->add_option("--interval", o->args.interval, "progress at most this often (default 250ms)");
+  add_interval_flag(sub, o->args.interval, "progress at most this often", o->args.interval, kMinInterval);
   add_cgroup_flag(sub, o->cgroup, "run in this existing cgroup",
                   " under its own limit instead of a throw-away one; it is not removed. Its anon/shmem OOM kills and "
                   "file reclaim behave as with --memory");
@@ -242,14 +236,8 @@ void add_test_memory(CLI::App& app, Action& action) {
                 "an unlimited cgroup has \"limit_bytes\":null, \"limit\":\"max\"");
 }
 
-void add_stress_memory(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<StressOpts>(
-      app, action, "stress-memory",
-      "sustained memory pressure: N workers hold --target together in a throw-away cgroup and keep freeing and "
-      "re-charging part of it; reports usage, peak, max/failcnt events and OOM kills over time, restarts killed "
-      "workers, stops after --duration or on Ctrl-C (exit 0) and always removes its cgroup. file memory is "
-      "reclaimable page cache; anon and shmem are not reclaimable without swap",
-      run_stress_memory);
+void add_stress_memory(CLI::App* sub, Action& action) {
+  auto* o = on_run<StressOpts>(sub, action, run_stress_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M. A --target above it means steady reclaim for file and "
                   "repeated OOM kills for anon and shmem")
@@ -266,7 +254,7 @@ void add_stress_memory(CLI::App& app, Action& action) {
   sub->add_option("--cycle", o->args.cycle,
                   "each worker frees and re-charges one chunk this often (default 100ms): file chunks are dropped "
                   "from the page cache and re-read, anon and shmem chunks freed and touched again");
-  sub->add_option("--interval", o->args.interval, "one sample line per interval (default 1s)");
+  add_interval_flag(sub, o->args.interval, "one sample line per interval", o->args.interval, kMinInterval);
   add_parent_flag(sub, o->parent);
   add_file_dir_flag(sub, o->file_dir, "temp files");
   sub->add_flag("--json", o->json,

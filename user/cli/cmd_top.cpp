@@ -21,6 +21,7 @@
 #include "cli/sampling.hpp"
 #include "gomemlimit/publish.hpp"
 #include "sampler/sampler.hpp"
+#include "stress/args.hpp"
 #include "util/log.hpp"
 #include "util/log_hold.hpp"
 #include "util/text.hpp"
@@ -62,9 +63,8 @@ int terminal_width() {
 }
 
 int run_top(const TopOpts& o) {
-  auto iv = parse_duration(o.interval);
-  if (!iv) return fail(kExitUsage, "--interval: " + iv.error().message());
-  if (*iv < kMinTopInterval) return fail(kExitUsage, "--interval " + o.interval + ": must be at least 100ms");
+  auto iv = stress::interval_flag("--interval", o.interval, kMinTopInterval);
+  if (!iv) return fail(kExitUsage, iv.error());
   auto sort = view::parse_sort_key(o.sort);
   if (!sort) return fail(kExitUsage, "--sort " + printable(o.sort) + ": must be usage, percent, growth or name");
   if (o.iterations < 0) return fail(kExitUsage, "--iterations " + std::to_string(o.iterations) + ": must be 0 or more");
@@ -145,13 +145,10 @@ int run_top(const TopOpts& o) {
 
 }  // namespace
 
-void add_top(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<TopOpts>(app, action, "top",
-                                       "live table of memory cgroups: usage and working set against the limit, "
-                                       "growth, max/OOM events, GOMEMLIMIT hints, latest OOM kills and actions",
-                                       run_top);
+void add_top(CLI::App* sub, Action& action) {
+  auto* o = on_run<TopOpts>(sub, action, run_top);
   add_cgroups_flag(sub, o->cgroups);
-  sub->add_option("--interval", o->interval, "one snapshot per interval (default 1s, at least 100ms)");
+  add_interval_flag(sub, o->interval, "one snapshot per interval", o->interval, kMinTopInterval);
   sub->add_flag("--batch", o->batch, "plain text frames on stdout instead of the screen (like top -b)");
   sub->add_flag("--json", o->json, "one JSON object per frame on stdout (implies --batch)");
   sub->add_option("--iterations", o->iterations, "stop after N frames (default 0: until q or Ctrl-C)");

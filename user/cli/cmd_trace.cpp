@@ -94,9 +94,8 @@ int run_trace(const TraceOpts& o) {
 
 }  // namespace
 
-void add_trace(CLI::App& app, Action& action) {
-  auto [sub, o] = add_command<TraceOpts>(
-      app, action, "trace", "which processes of a cgroup charge memory, by kind, for a bounded time", run_trace);
+void add_trace(CLI::App* sub, Action& action) {
+  auto* o = on_run<TraceOpts>(sub, action, run_trace);
   add_cgroup_flag(sub, o->cgroup, "the cgroup", "; its whole subtree is traced")->required();
   sub->add_option("--duration", o->duration, "how long, e.g. 30s (default 10s; at most trace_max_duration, 5m)");
   sub->add_option("--top", o->top, "print this many processes, largest net growth first (default 10)")

@@ -19,22 +19,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "operator log level: trace, debug, info, warn, error, off")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(ow::config::kLogLevels), std::end(ow::config::kLogLevels))));
   Action action;
-  add_check(app, action);
-  add_events(app, action);
-  add_exec(app, action);
-  add_run(app, action);
-  add_stats(app, action);
-  add_collect(app, action);
-  add_test_memory(app, action);
-  add_stress_memory(app, action);
-  add_monitor(app, action);
-  add_bpfmem(app, action);
-  add_gomemlimit(app, action);
-  add_restore(app, action);
-  add_recommend(app, action);
-  add_top(app, action);
-  add_report(app, action);
-  add_trace(app, action);
+  add_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

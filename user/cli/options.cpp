@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include "cli/common.hpp"
+#include "util/units.hpp"
 
 namespace ow::cli {
 namespace {
@@ -28,6 +29,12 @@ CLI::Option* add_source_flag(CLI::App* sub, std::string& source) {
 
 CLI::Option* add_parent_flag(CLI::App* sub, std::string& parent) {
   return sub->add_option("--parent", parent, "create the throw-away cgroup under this cgroup (default: oomwatch's own)");
+}
+
+CLI::Option* add_interval_flag(CLI::App* sub, std::string& interval, const std::string& what, const std::string& dflt,
+                               std::chrono::nanoseconds least) {
+  return sub->add_option("--interval", interval,
+                         what + " (default " + dflt + ", at least " + format_duration(least) + ")");
 }
 
 int resolve_flag(const cg::Hierarchy& h, const char* flag, const std::string& arg, std::string& rel) {

@@ -1,8 +1,9 @@
-// Registering a subcommand, the flags several commands share (one text each,
+// Running a subcommand, the flags several commands share (one text each,
 // wherever the flag appears), and resolving the cgroups those flags name.
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,20 +15,13 @@
 
 namespace ow::cli {
 
-template <class Opts>
-struct Command {
-  CLI::App* sub;
-  Opts* o;  // owned by the subcommand's callback, alive as long as the app
-};
-
-// Adds the subcommand `name`; when it is chosen, `action` becomes run(*o),
-// o being the options its flags fill in.
+// The options of the subcommand sub, which its flags fill in; when it is
+// chosen, `action` becomes run(options). They live as long as the app.
 template <class Opts, class Run>
-Command<Opts> add_command(CLI::App& app, Action& action, const std::string& name, const std::string& about, Run run) {
+Opts* on_run(CLI::App* sub, Action& action, Run run) {
   auto o = std::make_shared<Opts>();
-  auto* sub = app.add_subcommand(name, about);
   sub->callback([&action, o, run] { action = [o, run] { return run(*o); }; });
-  return {sub, o.get()};
+  return o.get();
 }
 
 // --cgroup P, repeatable: P and its descendants; `none` says what is selected
@@ -39,6 +33,10 @@ CLI::Option* add_cgroup_flag(CLI::App* sub, std::string& cgroup, const std::stri
 CLI::Option* add_source_flag(CLI::App* sub, std::string& source);
 // --parent P, where throwaway_cgroup creates its cgroup.
 CLI::Option* add_parent_flag(CLI::App* sub, std::string& parent);
+// --interval DUR: `what` it sets, then "(default D, at least L)" from dflt and
+// least, the minimum the command checks it against (stress::interval_flag).
+CLI::Option* add_interval_flag(CLI::App* sub, std::string& interval, const std::string& what, const std::string& dflt,
+                               std::chrono::nanoseconds least);
 
 // The path under the hierarchy of the cgroup a flag names (relative to its
 // root, or an absolute cgroupfs path). 0, or the exit code of the one-line

@@ -18,18 +18,18 @@
 #include <string>
 #include <vector>
 
+#include "util/noncopyable.hpp"
+
 struct crypt_data;
 
 namespace ow::exporter {
 
-class BasicAuth {
+class BasicAuth : NonCopyable {
  public:
   static constexpr size_t kCacheEntries = 100;
   // cache = false: every request runs bcrypt (for measuring what the cache saves).
   explicit BasicAuth(std::map<std::string, std::string> users, bool cache = true);
   ~BasicAuth();
-  BasicAuth(const BasicAuth&) = delete;
-  BasicAuth& operator=(const BasicAuth&) = delete;
   // authorization: the request's Authorization header (nullptr when it has
   // none). True when it is "Basic base64(user:password)" of a configured
   // user with the password its hash was made from.

@@ -17,6 +17,8 @@
 #include <functional>
 #include <vector>
 
+#include "util/noncopyable.hpp"
+
 struct bufferevent;
 struct event;
 struct event_base;
@@ -24,15 +26,13 @@ struct evhttp_request;
 
 namespace ow::exporter {
 
-class HttpGuard {
+class HttpGuard : NonCopyable {
  public:
   // make: a connection's bufferevent without its socket (evhttp sets it),
   // e.g. a TLS one (exporter/tls.hpp); empty: a plain socket one.
   using MakeBev = std::function<bufferevent*(event_base*)>;
   HttpGuard(event_base* base, size_t cap, std::chrono::seconds deadline, MakeBev make = {});
   ~HttpGuard();  // after evhttp_free, before event_base_free
-  HttpGuard(const HttpGuard&) = delete;
-  HttpGuard& operator=(const HttpGuard&) = delete;
 
   // For evhttp_set_bevcb(http, &HttpGuard::make_bev, guard).
   static bufferevent* make_bev(event_base* base, void* guard);

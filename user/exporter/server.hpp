@@ -35,6 +35,7 @@
 #include "sampler/sample.hpp"
 #include "util/fd.hpp"
 #include "util/listen.hpp"
+#include "util/noncopyable.hpp"
 #include "util/result.hpp"
 
 struct event;
@@ -75,13 +76,11 @@ struct MetricsOptions {
   bool auth_cache = true;  // false: bcrypt on every request (to measure the cache)
 };
 
-class MetricsServer {
+class MetricsServer : NonCopyable {
  public:
   // Binds (errors name the address: in use, not local, ...) and starts the thread.
   static Result<std::unique_ptr<MetricsServer>> start(MetricsOptions o);
   ~MetricsServer();  // stops and joins the thread
-  MetricsServer(const MetricsServer&) = delete;
-  MetricsServer& operator=(const MetricsServer&) = delete;
 
   void publish_snapshot(std::shared_ptr<const sampler::Snapshot> s);
   void publish_agent(std::shared_ptr<const metrics::AgentFigures> a);

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "exporter/web_config.hpp"
+#include "util/noncopyable.hpp"
 #include "util/result.hpp"
 
 struct bufferevent;
@@ -21,14 +22,12 @@ struct ssl_ctx_st;
 
 namespace ow::exporter {
 
-class MetricsTls {
+class MetricsTls : NonCopyable {
  public:
   // Errors are one line naming the file and what is wrong with it (no
   // certificate in it, the key does not match the certificate, ...).
   static Result<std::shared_ptr<MetricsTls>> make(const WebConfig& c);
   ~MetricsTls();
-  MetricsTls(const MetricsTls&) = delete;
-  MetricsTls& operator=(const MetricsTls&) = delete;
   // A server-side TLS bufferevent with no socket yet (evhttp sets it), which
   // closes the socket and frees its SSL when freed; nullptr on failure.
   bufferevent* make_bev(event_base* base) const;

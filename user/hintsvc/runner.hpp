@@ -22,11 +22,12 @@
 #include <string>
 
 #include "hintsvc/service.hpp"
+#include "util/noncopyable.hpp"
 #include "util/worker.hpp"
 
 namespace ow::hintsvc {
 
-class HintRunner {
+class HintRunner : NonCopyable {
  public:
   // Called on the thread after each round with the service, e.g. to hand
   // /metrics a copy of what it published.
@@ -35,8 +36,6 @@ class HintRunner {
   // Opens the service (HintService::open); nothing is published before start().
   static Result<std::unique_ptr<HintRunner>> open(const cg::Hierarchy& h, HintOptions o);
   ~HintRunner();  // stop() if not done yet
-  HintRunner(const HintRunner&) = delete;
-  HintRunner& operator=(const HintRunner&) = delete;
 
   // The first round at once (on the caller's thread), then the thread.
   void start(RoundSink on_round = {});

@@ -23,6 +23,7 @@
 #include "k8s/kubelet_logs.hpp"
 #include "recommend/rules.hpp"
 #include "store/history.hpp"
+#include "util/noncopyable.hpp"
 #include "util/worker.hpp"
 
 namespace ow::recsvc {
@@ -41,14 +42,12 @@ struct NewRecommendation {
   std::string name;  // "ns/pod/container" or the path, for the log line
 };
 
-class RecommendWorker {
+class RecommendWorker : NonCopyable {
  public:
   // Loads the last stored recommendation per path (for the cooldown) and
   // starts the thread.
   static Result<std::unique_ptr<RecommendWorker>> open(const RecommendWorkerOptions& o, const cg::Hierarchy& h);
   ~RecommendWorker();
-  RecommendWorker(const RecommendWorker&) = delete;
-  RecommendWorker& operator=(const RecommendWorker&) = delete;
 
   // From the loop thread: the recommendations made since the last call.
   std::vector<NewRecommendation> take();

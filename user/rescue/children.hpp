@@ -25,6 +25,7 @@
 #include "util/loop.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "sampler/sample.hpp"
+#include "util/noncopyable.hpp"
 #include "util/units.hpp"
 
 namespace ow::rescue {
@@ -68,7 +69,7 @@ struct ManagedRoot {
   std::set<std::string> keep;    // v1: descendants reading 1 before oomwatch armed it (someone else's)
 };
 
-class ManagedChildren {
+class ManagedChildren : NonCopyable {
  public:
   struct Settings {
     bool arm = false;                // enforce and rescue: write oom_kill_disable / memory.high
@@ -87,8 +88,6 @@ class ManagedChildren {
 
   ManagedChildren(const cg::Hierarchy& h, actuate::Journal& journal, Loop& loop, std::vector<std::string> roots,
                   Settings s, Hooks hooks);
-  ManagedChildren(const ManagedChildren&) = delete;
-  ManagedChildren& operator=(const ManagedChildren&) = delete;
 
   // With arming on: the v2 memory.events watch, the births hook when the
   // loader has it attached, and the managed parents armed (v1).

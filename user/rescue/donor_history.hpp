@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "stats/window.hpp"
+#include "util/noncopyable.hpp"
 #include "util/result.hpp"
 #include "util/worker.hpp"
 
@@ -31,14 +32,12 @@ struct DonorHistoryOptions {
   int64_t refresh_ns = 30'000'000'000;
 };
 
-class DonorHistory {
+class DonorHistory : NonCopyable {
  public:
   // Opens the database read-only and loads the first figures synchronously.
   // Start it after the guardian's fork (it owns a thread).
   static Result<std::unique_ptr<DonorHistory>> open(const DonorHistoryOptions& o);
   ~DonorHistory();
-  DonorHistory(const DonorHistory&) = delete;
-  DonorHistory& operator=(const DonorHistory&) = delete;
 
   // The cached window of path (first_ts_ns/last_ts_ns in CLOCK_REALTIME), or
   // nullopt when the database has no sample of it in the window.

@@ -20,6 +20,7 @@
 #include "bpf/events.hpp"
 #include "config/config.hpp"
 #include "policy/realloc.hpp"
+#include "util/noncopyable.hpp"
 
 namespace ow::bpf {
 class Loader;
@@ -51,7 +52,7 @@ struct IncidentServices {
   trace::IncidentTrace* trace = nullptr;           // trace_on_incident
 };
 
-class Incidents {
+class Incidents : NonCopyable {
  public:
   Incidents(const cg::Hierarchy& h, const config::Config& cfg, policy::Params params, actuate::Actuator& act,
             UsageWindow& window, ManagedChildren& kids, IncidentServices svc);

@@ -21,6 +21,7 @@
 
 #include "sampler/sampler.hpp"
 #include "util/fd.hpp"
+#include "util/noncopyable.hpp"
 #include "util/result.hpp"
 #include "util/worker.hpp"
 
@@ -40,12 +41,10 @@ struct TakenSnapshot {
 // The snapshot of s now, with its index (also what the worker does each interval).
 TakenSnapshot take_snapshot(sampler::Sampler& s);
 
-class SnapshotWorker {
+class SnapshotWorker : NonCopyable {
  public:
   static Result<std::unique_ptr<SnapshotWorker>> start(sampler::Sampler& s, int64_t interval_ns);
   ~SnapshotWorker();  // stop()
-  SnapshotWorker(const SnapshotWorker&) = delete;
-  SnapshotWorker& operator=(const SnapshotWorker&) = delete;
 
   int fd() const { return efd_.get(); }  // readable when a snapshot waits
   // From the loop thread when fd() is readable: the newest snapshot, if any.

@@ -23,19 +23,18 @@
 
 #include "sampler/sample.hpp"
 #include "store/history.hpp"
+#include "util/noncopyable.hpp"
 #include "util/worker.hpp"
 
 namespace ow::store {
 
-class HistoryWriter {
+class HistoryWriter : NonCopyable {
  public:
   static constexpr size_t kMaxPending = 60;
   static constexpr int64_t kMaintainEveryNs = 60'000'000'000LL;
 
   explicit HistoryWriter(store::HistoryStore db);
   ~HistoryWriter();  // stop() if not done yet
-  HistoryWriter(const HistoryWriter&) = delete;
-  HistoryWriter& operator=(const HistoryWriter&) = delete;
 
   // From the loop thread; never blocks on the database.
   void snapshot(std::shared_ptr<const sampler::Snapshot> snap);

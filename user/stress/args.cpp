@@ -7,13 +7,6 @@ namespace {
 
 std::string flagged(std::string_view flag, const std::string& text) { return std::string(flag) + " " + text; }
 
-Result<std::chrono::nanoseconds> interval_flag(std::string_view flag, const std::string& text) {
-  auto d = duration_flag(flag, text, false);
-  if (!d) return d;
-  if (*d < kMinInterval) return app_error(flagged(flag, text) + ": must be at least 10ms");
-  return d;
-}
-
 Result<Strategy> strategy_flag(const std::string& text) {
   auto s = parse_strategy(text);
   if (!s) return app_error("--strategy: " + s.error().message());
@@ -71,6 +64,14 @@ Result<std::chrono::nanoseconds> duration_flag(std::string_view flag, const std:
   auto d = parse_duration(text);
   if (!d) return app_error(std::string(flag) + ": " + d.error().message());
   if (!allow_zero && d->count() <= 0) return app_error(flagged(flag, text) + ": must be longer than zero");
+  return d;
+}
+
+Result<std::chrono::nanoseconds> interval_flag(std::string_view flag, const std::string& text,
+                                               std::chrono::nanoseconds least) {
+  auto d = duration_flag(flag, text, false);
+  if (!d) return d;
+  if (*d < least) return app_error(flagged(flag, text) + ": must be at least " + format_duration(least));
   return d;
 }
 

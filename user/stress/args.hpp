@@ -25,6 +25,10 @@ Status check_fits_machine(std::string_view alloc_flag, uint64_t alloc_bytes, uin
 
 // Shortest sampling interval: finer costs CPU and tells nothing new.
 inline constexpr std::chrono::milliseconds kMinInterval{10};
+// A sampling or cycle period of at least `least` (commands that sample more
+// cgroups, or more files each, ask for more); the error names the minimum.
+Result<std::chrono::nanoseconds> interval_flag(std::string_view flag, const std::string& text,
+                                               std::chrono::nanoseconds least = kMinInterval);
 inline constexpr unsigned kMaxWorkers = 64;
 
 struct TestArgs {

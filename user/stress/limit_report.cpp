@@ -71,14 +71,12 @@ nlohmann::json result_json(const LimitTestResult& r, const std::string& cgroup) 
                    {"exit_code", r.exit_code},
                    {"duration_s", round_ms(r.duration_s)},
                    {"interrupted", r.interrupted}};
-  put_limit(j, r.limit_bytes);
-  if (!r.error.empty()) j["error"] = r.error;
+  put_result_end(j, r.limit_bytes, r.error);
   return j;
 }
 
 std::string result_text(const LimitTestResult& r, const std::string& cgroup) {
-  char dur[32];
-  std::snprintf(dur, sizeof dur, "%.2fs", r.duration_s);
+  const std::string dur = seconds_text(r.duration_s, 2);
   std::string peak = format_size(r.peak_bytes);
   if (auto pct = percent_of(r.peak_bytes, r.limit_bytes)) {
     char buf[48];

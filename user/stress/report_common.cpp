@@ -39,4 +39,15 @@ std::string usage_text(uint64_t usage_bytes, uint64_t limit_bytes) {
 
 double round_ms(double seconds) { return std::round(seconds * 1000.0) / 1000.0; }
 
+void put_result_end(nlohmann::json& j, uint64_t limit_bytes, const std::string& error) {
+  put_limit(j, limit_bytes);
+  if (!error.empty()) j["error"] = error;
+}
+
+std::string seconds_text(double seconds, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*fs", decimals, seconds);
+  return buf;
+}
+
 }  // namespace ow::stress

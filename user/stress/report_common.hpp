@@ -19,5 +19,10 @@ nlohmann::json percent_json(uint64_t usage_bytes, uint64_t limit_bytes);
 std::string usage_text(uint64_t usage_bytes, uint64_t limit_bytes);
 // Seconds rounded to milliseconds, for "elapsed_s" and "duration_s".
 double round_ms(double seconds);
+// The end of every "result" object: the limit (put_limit), then "error" when
+// the run gave up (error not empty).
+void put_result_end(nlohmann::json& j, uint64_t limit_bytes, const std::string& error);
+// Seconds with `decimals` decimals and an "s", for the text reports ("12.34s").
+std::string seconds_text(double seconds, int decimals);
 
 }  // namespace ow::stress

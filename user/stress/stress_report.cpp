@@ -34,14 +34,12 @@ nlohmann::json result_json(const StressResult& r, const std::string& cgroup) {
                    {"peak_bytes", r.peak_bytes}, {"max_events", r.max_events}, {"oom_kills", r.oom_kills},
                    {"worker_kills", r.worker_kills}, {"worker_failures", r.worker_failures}, {"restarts", r.restarts},
                    {"samples", r.samples}, {"interrupted", r.interrupted}};
-  put_limit(j, r.limit_bytes);
-  if (!r.error.empty()) j["error"] = r.error;
+  put_result_end(j, r.limit_bytes, r.error);
   return j;
 }
 
 std::string result_text(const StressResult& r, const std::string& cgroup) {
-  char dur[32];
-  std::snprintf(dur, sizeof dur, "%.1fs", r.duration_s);
+  const std::string dur = seconds_text(r.duration_s, 1);
   std::string s = "stress-memory " + std::string(strategy_name(r.strategy)) + " in " + cgroup + ": target " +
                   format_size(r.target_bytes) + " over " + std::to_string(r.workers) + " workers, limit " +
                   format_size(r.limit_bytes) + ", " + dur + (r.interrupted ? " (interrupted)" : "") + "\n";

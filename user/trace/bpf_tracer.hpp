@@ -11,6 +11,7 @@
 
 #include "trace/usage.hpp"
 #include "util/fd.hpp"
+#include "util/noncopyable.hpp"
 #include "util/result.hpp"
 
 struct trace_bpf;
@@ -26,7 +27,7 @@ inline const std::vector<std::string> kAllMemcgTracepoints = {"mod_memcg_state",
 // Which of `names` this kernel has (its BTF holds btf_trace_<name>).
 Result<std::vector<std::string>> missing_tracepoints(const std::vector<std::string>& names);
 
-class BpfTracer {
+class BpfTracer : NonCopyable {
  public:
   // target_id: kernfs id of the cgroup (inode of its directory); dir: that
   // directory (cgroupfs path), on which an iterator reads the cgroup's depth
@@ -34,8 +35,6 @@ class BpfTracer {
   // raw_tp alone (the tests check both flavors).
   static Result<std::unique_ptr<BpfTracer>> open(uint64_t target_id, const std::string& dir, bool raw_only = false);
   ~BpfTracer();
-  BpfTracer(const BpfTracer&) = delete;
-  BpfTracer& operator=(const BpfTracer&) = delete;
 
   // Cumulative bytes per process since attach (summed over CPUs).
   Result<Totals> read() const;

@@ -15,15 +15,14 @@
 #include <thread>
 
 #include "cgroup/hierarchy.hpp"
+#include "util/noncopyable.hpp"
 
 namespace ow::trace {
 
-class IncidentTrace {
+class IncidentTrace : NonCopyable {
  public:
   IncidentTrace(cg::Hierarchy h, std::string audit_log, std::chrono::nanoseconds duration);
   ~IncidentTrace();  // ends a running trace early (its line is still written) and joins
-  IncidentTrace(const IncidentTrace&) = delete;
-  IncidentTrace& operator=(const IncidentTrace&) = delete;
 
   // Queues a trace of `cgroup` for the incident audited at `incident_ts`;
   // false (nothing queued) while one is queued or running.

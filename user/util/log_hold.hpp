@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "util/noncopyable.hpp"
+
 namespace ow {
 
-class LogHold {
+class LogHold : NonCopyable {
  public:
   explicit LogHold(size_t max_lines = 1000);
   ~LogHold();
-  LogHold(const LogHold&) = delete;
-  LogHold& operator=(const LogHold&) = delete;
 
   // The newest held message ("" when none): its level and text, no time.
   std::string last() const;

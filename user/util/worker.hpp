@@ -14,14 +14,14 @@
 #include <mutex>
 #include <thread>
 
+#include "util/noncopyable.hpp"
+
 namespace ow {
 
-class Worker {
+class Worker : NonCopyable {
  public:
   Worker() = default;
   ~Worker();  // stop()
-  Worker(const Worker&) = delete;
-  Worker& operator=(const Worker&) = delete;
 
   // Runs body on a new thread named `name` (at most 15 bytes: top -H,
   // /proc/PID/task/*/comm), named before start() returns.

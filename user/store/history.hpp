@@ -178,6 +178,9 @@ class HistoryStore {
   Result<MaintainReport> maintain_pass(int64_t now_ns);  // maintain() in one transaction
   Result<uint64_t> roll_up(int64_t from_ns, int64_t to_ns);
   Result<uint64_t> roll_up_hours(int64_t from_ns, int64_t to_ns);  // hour rows from buckets
+  Result<uint64_t> roll_up_hour_batch(Stmt& rows, Stmt& put, int64_t start, int64_t lo, int64_t hi);
+  // Series whose hour rows are made together: what an hour's roll-up holds.
+  static constexpr int64_t kHourRollupSeries = 512;
   int64_t hour_ns() const { return kBucketsPerHourRow * bucket_ns_; }
   static constexpr int64_t kBucketsPerHourRow = 60;
   Status prepare_statements();

@@ -250,7 +250,7 @@ soak: deps
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
 
 # `make install` (PREFIX, DESTDIR) and `make check-unit`.
 include tools/install.mk

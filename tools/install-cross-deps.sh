@@ -81,6 +81,7 @@ mkdir -p "$dl"
 names=$(apt-cache show --no-all-versions $SYSROOT_PKGS |
   awk -v arch="$arch" '/^Package: / { p = $2 } /^Architecture: / { print ($2 == "all") ? p : p ":" arch }') ||
   { echo "apt knows not all of: $SYSROOT_PKGS (apt-get update?)" >&2; exit 1; }
+# shellcheck disable=SC2086
 echo "sysroot $sysroot: downloading" $names
 # shellcheck disable=SC2086
 (cd "$dl" && apt-get download -q -o APT::Sandbox::User="$(id -un)" $names) >"$dl/apt.log" 2>&1 ||

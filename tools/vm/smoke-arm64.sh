@@ -40,10 +40,12 @@ if ! command -v qemu-system-aarch64 >/dev/null; then
 		{ tail -n 20 "$VMDIR/apt.log" >&2; exit 1; }
 fi
 
-# fetch NAME REGEX: the newest package of apt's lists matching REGEX (signed
-# or -unsigned twin), unpacked into $CACHE/NAME/root.
+# fetch NAME REGEX FILE: the newest package of apt's lists matching REGEX
+# (signed or -unsigned twin); of it only FILE (a glob) is kept, as
+# $CACHE/NAME/file (the whole tree under BUILD_DIR would put its *.d
+# directories into the Makefile's dependency-file search).
 fetch() {
-	local name=$1 regex=$2 pkg dl
+	local name=$1 regex=$2 want=$3 pkg dl
 	[ "${VM_REFRESH:-0}" != 1 ] && [ -f "$CACHE/$name/package" ] && return 0
 	pkg=$(apt-cache search --names-only "$regex" | awk '{ print $1 }' | sed 's/-unsigned$//' | sort -uV | tail -n 1)
 	[ -n "$pkg" ] || { echo "apt knows no package matching $regex (is arm64 a dpkg architecture?)" >&2; exit 1; }
@@ -53,15 +55,17 @@ fetch() {
 		apt-get download -q -o APT::Sandbox::User="$(id -un)" "$pkg-unsigned:arm64"; }) >"$dl/apt.log" 2>&1 ||
 		{ cat "$dl/apt.log" >&2; exit 1; }
 	mkdir -p "$CACHE/$name"
-	dpkg -x "$dl"/*.deb "$CACHE/$name/root"
+	dpkg -x "$dl"/*.deb "$dl/root"
+	# shellcheck disable=SC2086  # $want is a glob
+	mv $dl/root/$want "$CACHE/$name/file"
 	echo "$(dpkg-deb -f "$dl"/*.deb Package) $(dpkg-deb -f "$dl"/*.deb Version)" >"$CACHE/$name/package"
 	rm -rf "$dl"
 	echo "smoke: fetched $(cat "$CACHE/$name/package")" >&2
 }
-fetch "kernel-$SMOKE_KERNEL" "$kernel_regex"
-fetch busybox '^busybox-static$'
-KERNEL=$(ls "$CACHE/kernel-$SMOKE_KERNEL"/root/boot/vmlinuz-*)
-BUSYBOX=$CACHE/busybox/root/bin/busybox
+fetch "kernel-$SMOKE_KERNEL" "$kernel_regex" 'boot/vmlinuz-*'
+fetch busybox '^busybox-static$' bin/busybox
+KERNEL=$CACHE/kernel-$SMOKE_KERNEL/file
+BUSYBOX=$CACHE/busybox/file
 file -L "$BUSYBOX" | grep -q 'ARM aarch64.*statically linked' || { echo "$BUSYBOX: not a static aarch64 busybox" >&2; exit 1; }
 
 # Initramfs: the VM tier's layout. The applet links come from the host's
@@ -113,7 +117,7 @@ chmod 755 "$STAGE/build/oomwatch"
 (cd "$STAGE" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$INITRD"
 rm -rf "$STAGE"
 
-release=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
+release=$(cut -d' ' -f1 "$CACHE/kernel-$SMOKE_KERNEL/package" | sed 's/^linux-image-//')
 LOG=$VMDIR/$release.log
 IMG=$VMDIR/scratch-arm64.img
 rm -f "$IMG" && truncate -s 1G "$IMG"

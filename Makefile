@@ -1,6 +1,5 @@
 # oomwatch — see README.md. `make` builds build/oomwatch; `make test` runs every
 # tier this machine can run; `make run` installs, builds and starts the agent.
-BUILD ?= build
 V ?= 0
 # Parallel by default: every core, unless the caller chose -j itself.
 ifeq ($(filter -j%,$(MAKEFLAGS)),)
@@ -10,9 +9,28 @@ Q := $(if $(filter 1,$(V)),,@)
 .DELETE_ON_ERROR:
 
 ARCH_RAW := $(shell uname -m)
-ARCH := $(if $(filter x86_64,$(ARCH_RAW)),x86,$(if $(filter aarch64,$(ARCH_RAW)),arm64,))
-ifeq ($(ARCH),)
+HOST_ARCH := $(if $(filter x86_64,$(ARCH_RAW)),x86,$(if $(filter aarch64,$(ARCH_RAW)),arm64,))
+ifeq ($(HOST_ARCH),)
 $(error unsupported architecture $(ARCH_RAW): add vmlinux/<arch>/vmlinux.h and a mapping here)
+endif
+# `make ARCH=arm64` on x86-64 cross-builds build-arm64/oomwatch (static,
+# aarch64) with Debian's aarch64-linux-gnu toolchain against a sysroot of
+# Debian's arm64 -dev packages, unpacked into build-arm64/sysroot by
+# tools/install-cross-deps.sh (`make ARCH=arm64 deps` installs the
+# toolchain; docs/arm64.md). Only the command line selects it: an ARCH in
+# the environment (kernel builds export one) is ignored, as before.
+ifeq ($(origin ARCH),command line)
+ifeq ($(filter $(ARCH),x86 arm64),)
+$(error ARCH=$(ARCH): known are x86 and arm64)
+endif
+else
+ARCH := $(HOST_ARCH)
+endif
+ifeq ($(ARCH),$(HOST_ARCH))
+BUILD ?= build
+else
+CROSS := 1
+BUILD ?= build-$(ARCH)
 endif
 
 CXX ?= g++
@@ -29,6 +47,33 @@ CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-missing-field-initializers -MMD -MP \
 # Everything static: the binary must run on nodes without libbpf/libelf installed
 # and inside the VM tier's busybox initramfs.
 LDFLAGS += -static -pthread
+ifeq ($(CROSS),1)
+ifeq ($(SAN),1)
+$(error SAN=1 is native only (ARCH=$(ARCH)))
+endif
+ifneq ($(ARCH_RAW),x86_64)
+$(error ARCH=$(ARCH) is cross-built on x86-64 only (this is $(ARCH_RAW)))
+endif
+CROSS_COMPILE ?= aarch64-linux-gnu-
+SYSROOT ?= $(BUILD)/sysroot
+ifeq ($(origin CXX),default)
+CXX := $(CROSS_COMPILE)g++
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+# -isystem, as /usr/include is natively: the sysroot's headers come before
+# the toolchain's (its glibc and libstdc++) and the host's /usr/include,
+# which the Debian cross compiler searches last.
+CXXFLAGS += -isystem $(SYSROOT)/usr/include/aarch64-linux-gnu -isystem $(SYSROOT)/usr/include
+LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
+# Nothing built here runs here: tiers, benches, `run` and `install` (help2man
+# runs the binary) are for the target machine, or the arm64 VM (docs/arm64.md).
+CROSS_NO_GOALS := test check test-unit test-vm run bench soak install check-unit fuzz-build san-tests
+ifneq ($(filter $(CROSS_NO_GOALS),$(MAKECMDGOALS)),)
+$(error ARCH=$(ARCH) builds on this machine but does not run here: $(filter $(CROSS_NO_GOALS),$(MAKECMDGOALS)) is not available)
+endif
+endif
 # The tests' own helper programs (owalloc) are never instrumented.
 PLAIN_CXX := $(CXX)
 # SAN=1 (with its own BUILD, e.g. build-san): AddressSanitizer + UBSan, for the
@@ -88,7 +133,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # built -O2): -O0 compiles a Catch2 test file in 60 % of the time.
 # Benches (tests/bench) keep -O2.
 $(foreach d,unit integration bpf common,$(BUILD)/obj/tests/$(d)/%.o): CXXFLAGS += -O0
-$(BUILD)/obj/%.o: %.cpp | $(BPF_SKELS)
+$(BUILD)/obj/%.o: %.cpp | $(BPF_SKELS) $(if $(CROSS),$(SYSROOT)/.complete)
 	@mkdir -p $(@D)
 	$(if $(filter 1,$(V)),,@echo "  CXX $<")
 	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
@@ -118,7 +163,7 @@ $(BUILD)/gen/dygraph_js.inc $(BUILD)/gen/dygraph_css.inc:
 $(BUILD)/obj/user/view/report_assets.o: $(BUILD)/gen/dygraph_js.inc $(BUILD)/gen/dygraph_css.inc
 
 $(BUILD)/liboomwatch.a: $(LIB_OBJS)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/oomwatch: $(BUILD)/obj/user/cli/main.o $(BUILD)/liboomwatch.a
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -153,6 +198,14 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(BUILD)/liboomwatch.a
 
 deps:
 	$(Q)tools/install-deps.sh
+ifeq ($(CROSS),1)
+	$(Q)tools/install-cross-deps.sh $(ARCH) $(SYSROOT)
+
+# The sysroot alone (no root needed): the toolchain must be installed already.
+$(SYSROOT)/.complete: tools/install-cross-deps.sh
+	$(Q)CROSS_DEPS_NO_INSTALL=1 tools/install-cross-deps.sh $(ARCH) $(SYSROOT)
+	$(Q)touch $@
+endif
 
 # Test tiers: unit always; bpf and integration as root; vm where qemu runs.
 # tests/run.sh prints the final "N passed, N failed, N skipped" line CI reads;
@@ -197,7 +250,7 @@ soak: deps
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
 
 # `make install` (PREFIX, DESTDIR) and `make check-unit`.
 include tools/install.mk

@@ -148,15 +148,30 @@ TEST_CASE("recommend: figures of a known workload match an independent reader", 
   REQUIRE(raw->size() >= 60);
   int64_t first = raw->front().ts_ns, last = raw->back().ts_ns;
   std::vector<uint64_t> ws;
+  // The average at the agent's own instants: for each of its samples, this
+  // reader's latest read before it. Weighting the reads by this reader's
+  // clock instead would let a phase the agent sampled more slowly (a loaded
+  // machine) count differently on the two sides.
+  double avg = 0;
   {
     std::lock_guard<std::mutex> g(mu);
     for (auto [ts, v] : mine)
       if (ts >= first && ts <= last) ws.push_back(v);
+    size_t i = 0, n = 0;
+    for (const auto& a : *raw) {
+      while (i + 1 < mine.size() && mine[i + 1].first <= a.ts_ns) ++i;
+      if (mine.empty() || mine[i].first > a.ts_ns) continue;
+      avg += double(mine[i].second);
+      ++n;
+    }
+    REQUIRE(n >= 10);
+    avg /= double(n);
   }
   REQUIRE(ws.size() >= 10);
-  double avg = 0;
-  for (auto v : ws) avg += double(v);
-  avg /= double(ws.size());
+  // Each of the two transitions can fall between this reader's read and the
+  // agent's sample (100 ms apart at most): one sample each on the other
+  // plateau, 60 MiB off.
+  const double avg_tolerance = 2.0 * 60 * kMiB / (double(raw->size()) * avg) + 0.005;
   std::sort(ws.begin(), ws.end());
   double p95 = double(ws[(ws.size() * 95 + 99) / 100 - 1]), max = double(ws.back());
 
@@ -171,7 +186,8 @@ TEST_CASE("recommend: figures of a known workload match an independent reader", 
          g_max = obs["ws_max_bytes"].get<double>();
   INFO("independent avg " << avg << " p95 " << p95 << " max " << max << " over " << ws.size() << " reads");
   CHECK(g_max >= 150.0 * kMiB);  // the agent saw the spike
-  CHECK(rel(g_avg, avg) <= 0.01);
+  INFO("average tolerance " << avg_tolerance);
+  CHECK(rel(g_avg, avg) <= avg_tolerance);
   CHECK(rel(g_p95, p95) <= 0.01);
   // The maximum is one sample of each side, so a moment that only one side
   // caught decides it. The guest kernels run THP "always": khugepaged

@@ -154,6 +154,20 @@ TEST_CASE("hour rows: a schema 2 file gets the tier and fills it from its bucket
 }
 
 namespace {
+// Under AddressSanitizer freed memory waits in a quarantine and every byte
+// has shadow: a peak RSS says nothing about the code's own footprint.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAsan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
+#else
+constexpr bool kAsan = false;
+#endif
+
 uint64_t status_kib(const char* key) {
   std::ifstream f("/proc/self/status");
   std::string line;
@@ -204,7 +218,7 @@ TEST_CASE("hour rows: an hour of 3,000 short-lived cgroups is rolled up a batch 
   CHECK(rep->hours_written == kCgroups);
   CHECK(sql_int(d / "h.db", "SELECT count(*) FROM hour") == kCgroups);
   INFO("roll-up peak: +" << (peak - before) / 1024 << " MiB");
-  CHECK(peak - before < 12 * 1024);
+  if (!kAsan) CHECK(peak - before < 12 * 1024);  // the figures below are checked either way
   // The figures of a few series, from hour rows, match their samples.
   auto exact = ow::stats::window_stats(flat, {});
   auto w = h->window_stats({kT0, kT0 + kHour - 1}, {});

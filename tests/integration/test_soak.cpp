@@ -86,12 +86,14 @@ uint64_t file_size(const std::string& p) {
 }
 
 // Warnings the churn itself causes, each a decision the agent reports: a
-// hog that no headroom can serve, the managed parent reaching its own limit
+// hog that no headroom can serve (at once, or at the v1 pause deadline when
+// it outgrew what it was given), the managed parent reaching its own limit
 // (the kernel's OOM killer decides there), and this machine refusing the
 // agent's oom_score_adj. Anything else is a finding.
 const std::regex kExplained(
     " warning self-protection: oom_score_adj -1000: .*Permission denied$|"
     " warning .*: no memory to give \\(need |"
+    " warning .* paused for [0-9.]+m?s without memory to give: the kernel's OOM killer decides$|"
     " warning .* is at its own limit: a managed parent is never raised; the kernel's OOM killer decides$");
 
 struct Row {

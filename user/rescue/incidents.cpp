@@ -4,19 +4,15 @@
 // incident_plan.cpp's.
 #include "rescue/incidents.hpp"
 
-#include <unistd.h>
 
 #include <algorithm>
 
-#include "rescue/donor_history.hpp"
 #include "trace/incident_trace.hpp"
 #include "bpf/loader.hpp"
 #include "exporter/hooks.hpp"
-#include "hintsvc/runner.hpp"
 #include "policy/audit.hpp"
 #include "policy/pressure.hpp"
 #include "util/clock.hpp"
-#include "util/fault.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/text.hpp"

@@ -378,3 +378,48 @@ TEST_CASE("a managed child killed anyway: its kill record says what oomwatch tri
     if (l["trigger"] == "oom_kill" && l.contains("incident")) audited = l["incident"]["grants"] == inc["grants"];
   CHECK(audited);
 }
+
+TEST_CASE("observe-only: every kill of a managed child has a summary, and nothing is counted as granted",
+          "[integration][rescue]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(1024 * kMiB, "owtest-dry");
+  auto a = owtest::child(h, parent.path(), "a", 32 * kMiB);
+  Agent ag;
+  ag.start({"--manage", parent.path()}, "none", /*enforce=*/false);
+  INFO(ag.err());
+  REQUIRE(ag.ready());
+  // Two kills in one incident: the first has grown in steps past the limit
+  // (pressure samples the agent would have answered), the second right after.
+  for (int i = 0; i < 2; ++i) {
+    Workload w(procs(h, a.path()), {{24 * kMiB, 0, 300}, {96 * kMiB, 200, 0}});
+    REQUIRE(w.wait(60'000));
+    CHECK(w.killed());
+  }
+  std::vector<json> kills;
+  REQUIRE(owtest::wait_for(
+      [&] {
+        kills.clear();
+        std::string out = ag.bg->out();
+        for (auto l : ow::split_lines(out))
+          if (!l.empty())
+            if (auto j = json::parse(l); j["type"] == "oom_kill") kills.push_back(j);
+        return kills.size() >= 2;
+      },
+      5000));
+  uint32_t would = 0;
+  for (const auto& k : kills) {
+    INFO(k.dump());
+    REQUIRE(k.contains("oomwatch"));  // the first kill of an incident too
+    const auto& inc = k["oomwatch"];
+    CHECK(inc["triggers"].get<int>() >= 1);
+    CHECK(inc["grants"].get<int>() == 0);  // nothing was given: observe-only
+    CHECK(inc["granted_bytes"].get<uint64_t>() == 0);
+    would = std::max(would, inc["would_grants"].get<uint32_t>());
+  }
+  // What the audit log says it would have done is what the summary counts.
+  uint32_t dry_plans = 0;
+  for (const auto& l : ag.audit())
+    if (l.value("dry_run", false) && l.value("added_memory", uint64_t{0}) > 0) dry_plans++;
+  CHECK(would <= dry_plans);
+  CHECK(*h.limit(a.path()) == 32 * kMiB);  // and no limit moved
+}

@@ -43,8 +43,7 @@ void Daemon::on_kill(const bpf::OomKill& k) {
   Child* kid = kids_ ? kids_->owner_of(k.cgroup) : nullptr;
   auto ev = bpf::to_json(k);
   // A managed child killed anyway: the event says what oomwatch tried.
-  if (kid && incidents_)
-    if (auto inc = incidents_->summary(*kid, mono_ns()); !inc.empty()) ev["oomwatch"] = inc;
+  if (kid && incidents_) ev["oomwatch"] = incidents_->kill_summary(*kid, mono_ns());
   std::string line = json_line(ev) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);

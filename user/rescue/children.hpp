@@ -54,6 +54,8 @@ struct Child {
     int64_t first_signal_ns = 0, last_ns = 0;
     uint32_t triggers = 0, grants = 0;
     uint64_t granted_bytes = 0;
+    uint32_t would_grants = 0;  // observe-only: plans that would have given memory
+    uint64_t would_grant_bytes = 0;
     std::string last_refusal;  // "outcome: reason" of the last trigger that got nothing
   } inc;
 };

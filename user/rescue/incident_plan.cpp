@@ -237,9 +237,12 @@ void Incidents::incident(policy::TriggerKind kind, const std::string& path, uint
   {
     auto& inc = kid->inc;
     bool gave = given && plan.added_bytes > 0;
-    if (gave) {
+    if (gave && !dry) {
       inc.grants++;
       inc.granted_bytes += plan.added_bytes;
+    } else if (gave) {  // observe-only: nothing was given, say what would have been
+      inc.would_grants++;
+      inc.would_grant_bytes += plan.added_bytes;
     }
     if (!gave)
       inc.last_refusal = (result.empty() ? std::string(policy::to_string(plan.result)) : result) + ": " + plan.reason;

@@ -202,10 +202,26 @@ nlohmann::json Incidents::summary(const Child& c, int64_t now) const {
   j["triggers"] = c.inc.triggers;
   j["grants"] = c.inc.grants;
   j["granted_bytes"] = c.inc.granted_bytes;
+  if (!cfg_.enforce) {
+    j["would_grants"] = c.inc.would_grants;
+    j["would_grant_bytes"] = c.inc.would_grant_bytes;
+  }
   if (!c.inc.last_refusal.empty()) j["last_refusal"] = c.inc.last_refusal;
   if (c.inc.first_signal_ns > 0 && c.inc.first_signal_ns <= now)
     j["since_first_signal_us"] = (now - c.inc.first_signal_ns) / 1000;
   return j;
+}
+
+nlohmann::json Incidents::kill_summary(const Child& c, int64_t now) const {
+  if (in_incident(c, now)) {
+    auto j = summary(c, now);
+    j["triggers"] = c.inc.triggers + 1;
+    return j;
+  }
+  Child fresh;
+  fresh.inc.triggers = 1;
+  fresh.inc.first_signal_ns = fresh.inc.last_ns = now;
+  return summary(fresh, now);
 }
 
 }  // namespace ow::rescue

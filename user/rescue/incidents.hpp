@@ -76,6 +76,10 @@ class Incidents : NonCopyable {
 
   // What oomwatch tried in c's current incident ({} when none).
   nlohmann::json summary(const Child& c, int64_t now) const;
+  // The same for an OOM kill in c that is about to be counted (oom_kill()):
+  // the kill is one of its triggers, so a kill that opens an incident has a
+  // summary too (1 trigger, nothing granted).
+  nlohmann::json kill_summary(const Child& c, int64_t now) const;
   static bool in_incident(const Child& c, int64_t now) {
     return c.inc.triggers > 0 && now - c.inc.last_ns <= kIncidentGapNs;
   }

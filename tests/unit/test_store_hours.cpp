@@ -132,7 +132,7 @@ TEST_CASE("hour rows: a schema 2 file gets the tier and fills it from its bucket
     REQUIRE(h->insert(five_hours(flat)).ok());
   }
   {  // what an oomwatch of schema 2 left: no hour table
-    sql(d / "h.db", "DROP TABLE hour; ALTER TABLE raw DROP COLUMN n; ALTER TABLE raw DROP COLUMN last; "
+    sql(d / "h.db", "DROP TABLE hour; DROP TABLE oom_kill; ALTER TABLE raw DROP COLUMN n; ALTER TABLE raw DROP COLUMN last; "
                     "PRAGMA user_version=2;");
   }
   ow::store::StoreOptions ro;

@@ -199,7 +199,8 @@ TEST_CASE("runs: a schema 3 file gets the run columns and reads as before", "[st
     REQUIRE(h.ok());
     for (int i = 0; i < 5; ++i) REQUIRE(h->insert(at(i, 500u + i)).ok());
   }
-  sql(d / "h.db", "ALTER TABLE raw DROP COLUMN n; ALTER TABLE raw DROP COLUMN last; PRAGMA user_version=3;");
+  sql(d / "h.db", "DROP TABLE oom_kill; ALTER TABLE raw DROP COLUMN n; ALTER TABLE raw DROP COLUMN last; "
+                  "PRAGMA user_version=3;");
   auto h = HistoryStore::open(d / "h.db");
   REQUIRE(h.ok());
   CHECK(sql_int(d / "h.db", "PRAGMA user_version") == kSchemaVersion);

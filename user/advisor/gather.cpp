@@ -4,6 +4,7 @@
 #include <map>
 
 #include "advisor/history_facts.hpp"
+#include "advisor/kills.hpp"
 #include "gomemlimit/calc.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "util/fs.hpp"
@@ -46,6 +47,9 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
   if (auto st = src.history->for_each_raw_sample(lr, q.selectors, [&](const sampler::Sample& s) { fold.add(s); }); !st)
     return st.error();
   const auto facts = fold.facts();
+  auto kill_rows = src.history->kills(lr, q.selectors);
+  if (!kill_rows) return kill_rows.error();
+  const auto kills = kill_facts(*kill_rows);
 
   std::vector<recommend::Report> out;
   for (const auto& [path, w] : lw->stats) {
@@ -59,7 +63,11 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
     static const RawFacts kNone;
     auto fi = facts.find(path);
     const RawFacts& f = fi == facts.end() ? kNone : fi->second;
-    r.input.oom_used_bytes = f.oom_used;
+    auto ki = kills.find(path);
+    auto kf = kill_figures(ki == kills.end() ? nullptr : &ki->second, f);
+    r.input.oom_used_bytes = kf.used_bytes;
+    r.input.oom_kills = kf.kills;
+    if (kf.from) r.oom_from = kf.from;
 
     std::optional<k8s::Named> named;
     if (src.names) named = k8s::name_cgroup(path, *src.names);

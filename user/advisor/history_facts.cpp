@@ -29,7 +29,10 @@ uint64_t RawFactsFold::add(const sampler::Sample& s) {
     if (s.peak_bytes > p.peak_bytes) used = std::max(used, s.peak_bytes);  // the watermark rose in between
   }
   last_->facts.last_limit = s.limit_bytes;
-  if (used) last_->facts.oom_used = used;
+  if (used) {
+    last_->facts.oom_used = used;
+    last_->facts.oom_kills += s.ev_oom_kill - last_->prev.ev_oom_kill;
+  }
   last_->prev = {s.cgroup_id, s.usage_bytes, s.peak_bytes, s.ev_oom_kill};
   return used;
 }

@@ -1,7 +1,8 @@
 // What the history database says about a cgroup beyond its window figures,
 // shared by recommendations and replay: the figures in the rules' form, the
-// last recorded limit and the usage at the last OOM kill (raw tier only:
-// buckets keep no event counters).
+// last recorded limit and, from the oom_kill counter, the kills and the usage
+// at the last one (raw tier only: buckets keep no event counters; the
+// agent's oom_kill table has the kernel's own figures, advisor/kills.hpp).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -23,6 +24,7 @@ recommend::WindowFigures figures(const stats::WindowStats& w, int64_t window_ns)
 struct RawFacts {
   std::optional<uint64_t> last_limit;
   std::optional<uint64_t> oom_used;
+  uint64_t oom_kills = 0;  // the counter's rises, summed
 };
 // RawFacts folded one sample at a time, so an hour of raw samples need not
 // be in memory at once (HistoryStore::for_each_raw_sample). Each cgroup's

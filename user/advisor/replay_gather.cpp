@@ -4,6 +4,7 @@
 #include <map>
 
 #include "advisor/history_facts.hpp"
+#include "advisor/kills.hpp"
 #include "util/units.hpp"
 
 namespace ow::advisor {
@@ -29,6 +30,20 @@ Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery
   if (!st) return st.error();
   auto buckets = src.history->buckets(range, q.selectors);
   if (!buckets) return buckets.error();
+  // Kills as the kernel reported them: points of their own, at the usage
+  // when the kernel killed; the counter's guess from the samples around a
+  // kill is dropped for a cgroup that has them.
+  auto kill_rows = src.history->kills(range, q.selectors);
+  if (!kill_rows) return kill_rows.error();
+  std::map<std::string, uint64_t> recorded;
+  for (const auto& k : *kill_rows) {
+    if (k.path.empty()) continue;
+    if (recorded[k.path]++ == 0)
+      if (auto p = pts.find(k.path); p != pts.end())
+        for (auto& x : p->second) x.oom_used_bytes = 0;
+    uint64_t reached = k.limit_bytes && k.limit_bytes != kUnlimited ? std::max(k.limit_bytes, k.usage_bytes) : k.usage_bytes;
+    pts[k.path].push_back({k.ts_ns, reached, k.usage_bytes, true});
+  }
   std::map<std::string, uint64_t> from_buckets;
   for (const auto& [path, b] : *buckets) {
     auto f = first_raw.find(path);
@@ -47,8 +62,9 @@ Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery
     rr.name = r.name;
     rr.from_ns = range.from_ns;
     rr.to_ns = range.to_ns;
-    rr.points = p.size();
+    rr.points = std::count_if(p.begin(), p.end(), [](const auto& x) { return !x.kill; });
     rr.bucket_points = from_buckets[r.cgroup];
+    rr.recorded_kills = r.input.oom_kills;
     rr.seed = {r.rec.request_bytes, r.rec.limit_bytes, recommend::replay(p, r.rec.request_bytes, r.rec.limit_bytes),
                r.rec.rationale};
     auto v = recommend::vpa_rule(p);

@@ -49,6 +49,11 @@ void Daemon::on_kill(const bpf::OomKill& k) {
   std::fflush(stdout);
   report_drops();
   if (metrics_) metrics_->kill(k.raw.limit_memcg_id == 0);
+  // The kernel's usage at the kill: what `recommend` floors the limit on
+  // (a later sample sees the memory the kill freed).
+  if (history_)
+    history_->kill({k.wall_ns, k.limit_cgroup, k.cgroup, k.raw.limit_usage_bytes, k.raw.limit_max_bytes,
+                    static_cast<int64_t>(k.raw.tgid), (k.raw.flags & OW_OOM_LIMIT_MEMSW) != 0});
   if (kid && incidents_) incidents_->oom_kill(*kid, k);
 }
 

@@ -19,18 +19,32 @@ int64_t day_of(int64_t ts) { return ts / kDayNs - (ts % kDayNs < 0 ? 1 : 0); }
 
 ReplayResult replay(std::span<const Point> points, uint64_t request_bytes, uint64_t limit_bytes) {
   ReplayResult r;
-  r.samples = points.size();
   unsigned __int128 under = 0;
   bool in_episode = false;
   for (size_t i = 0; i < points.size(); ++i) {
     const Point& p = points[i];
+    if (p.kill) {
+      // The demand reached at least the limit in force then: a limit at or
+      // below it kills too. A run of samples above the limit right after is
+      // the same episode.
+      if (p.ws_bytes >= limit_bytes) {
+        ++r.oom_episodes;
+        in_episode = true;
+      }
+      continue;
+    }
+    ++r.samples;
     bool above = p.ws_bytes > limit_bytes;
     if (above) {
       ++r.samples_above_limit;
       if (!in_episode) ++r.oom_episodes;
     }
     in_episode = above;
-    if (p.ws_bytes > request_bytes && i + 1 < points.size()) r.time_above_request_ns += points[i + 1].ts_ns - p.ts_ns;
+    if (p.ws_bytes > request_bytes) {
+      size_t j = i + 1;  // the next sample; kills are instants, not samples
+      while (j < points.size() && points[j].kill) ++j;
+      if (j < points.size()) r.time_above_request_ns += points[j].ts_ns - p.ts_ns;
+    }
     if (request_bytes > p.ws_bytes) under += request_bytes - p.ws_bytes;
   }
   if (r.samples) r.avg_over_request_bytes = static_cast<uint64_t>((under + r.samples / 2) / r.samples);
@@ -44,16 +58,17 @@ VpaFigure vpa_rule(std::span<const Point> points, const VpaRules& v) {
   bool oom = false;
   int64_t day = 0;
   for (const auto& p : points) {
+    if (p.oom_used_bytes) {
+      oom = true;
+      used = std::max(used, p.oom_used_bytes);
+    }
+    if (p.kill) continue;  // an instant's usage, not a working-set sample
     int64_t d = day_of(p.ts_ns);
     if (peaks.empty() || d != day) {
       peaks.push_back(0);
       day = d;
     }
     peaks.back() = std::max(peaks.back(), p.ws_bytes);
-    if (p.oom_used_bytes) {
-      oom = true;
-      used = std::max(used, p.oom_used_bytes);
-    }
   }
   f.days = peaks.size();
   if (peaks.empty()) return f;

@@ -3,7 +3,9 @@
 //
 //   samples_above_limit   samples whose working set exceeds the limit;
 //   oom_episodes          runs of consecutive such samples, each counted once
-//                         (a would-be OOM kill);
+//                         (a would-be OOM kill), and each recorded kill at a
+//                         limit at or above this one (the demand reached the
+//                         limit in force then: this one would not have held);
 //   time_above_request_ns each sample holds until the next one: the sum of
 //                         those intervals whose sample is above the request
 //                         (the last sample adds nothing);
@@ -26,6 +28,10 @@ struct Point {
   int64_t ts_ns = 0;
   uint64_t ws_bytes = 0;
   uint64_t oom_used_bytes = 0;  // usage at an OOM kill seen at this point; 0: none
+  // A recorded OOM kill, not a sample: ws_bytes = the limit in force when
+  // the kernel killed (the demand reached it), oom_used_bytes = that
+  // limit's usage then. It counts only towards oom_episodes.
+  bool kill = false;
 };
 
 struct ReplayResult {

@@ -41,6 +41,7 @@ ojson document(const std::vector<ReplayReport>& rs) {
                    {"to", stats::format_rfc3339(r.to_ns)},
                    {"points", r.points},
                    {"bucket_points", r.bucket_points},
+                   {"recorded_oom_kills", r.recorded_kills},
                    {"seed", row_json(r.seed)},
                    {"vpa", row_json(r.vpa)},
                    {"current", row_json(r.current)}});
@@ -71,6 +72,10 @@ std::string replays_table(const std::vector<ReplayReport>& rs) {
       out += fmt::format("{:<40} {:<8} {:>9} {:>9} {:>8} {:>9} {:>12} {:>12}\n", printable(r.name), rule,
                          cell(row->request_bytes), cell(row->limit_bytes), ooms, above, t, over);
     }
+    if (r.recorded_kills)
+      out += fmt::format("    recorded: {} OOM kill(s) at its limit in the window; OOMS counts those a rule's limit "
+                         "would not have prevented\n",
+                         r.recorded_kills);
   }
   return out;
 }

@@ -21,6 +21,7 @@ struct ReplayReport {
   std::string cgroup, name;
   int64_t from_ns = 0, to_ns = 0;
   uint64_t points = 0, bucket_points = 0;  // bucket_points: minutes known only by their maximum
+  uint64_t recorded_kills = 0;             // OOM kills at its limit in the window (advisor/kills.hpp)
   ReplayRow seed, vpa, current;
 };
 

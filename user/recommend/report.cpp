@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "recommend/quantity.hpp"
@@ -50,7 +52,10 @@ ojson report_json(const Report& r) {
                   {"limit_from", r.limit_from.empty() ? ojson(nullptr) : ojson(r.limit_from)}};
   ojson obs = window_json(r.input.long_window);
   obs["short"] = r.input.short_window ? window_json(*r.input.short_window) : ojson(nullptr);
+  obs["oom_kills"] = r.input.oom_kills;
   obs["oom_kill_used"] = r.input.oom_used_bytes ? ojson(mib_text(*r.input.oom_used_bytes)) : ojson(nullptr);
+  obs["oom_kill_used_bytes"] = r.input.oom_used_bytes ? ojson(*r.input.oom_used_bytes) : ojson(nullptr);
+  obs["oom_kills_from"] = r.oom_from.empty() ? ojson(nullptr) : ojson(r.oom_from);
   j["observed"] = obs;
   j["recommended"] = {{"request", quantity(r.rec.request_bytes)}, {"limit", quantity(r.rec.limit_bytes)},
                       {"request_bytes", r.rec.request_bytes},     {"limit_bytes", r.rec.limit_bytes},
@@ -124,15 +129,26 @@ std::string to_yaml(const ojson& doc) {
 std::string reports_yaml(const std::vector<Report>& rs) { return to_yaml(document(rs)); }
 
 std::string reports_table(const std::vector<Report>& rs) {
-  std::string out = fmt::format("{:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:<5} {}\n", "NAME", "REQUEST", "LIMIT",
-                                "WS_AVG", "WS_P95", "WS_MAX", "REC_REQ", "REC_LIM", "CONF", "PROPOSE");
+  // The name column is as wide as the longest name: the figures stay under their headers.
+  size_t w = 4;
+  for (const auto& r : rs) w = std::max(w, text_columns(printable(r.name)));
+  auto row = [&](const std::string& name, auto&&... cells) {
+    std::string n = name + std::string(w - std::min(w, text_columns(name)), ' ');
+    return fmt::format("{} {:>9} {:>9} {:>9} {:>9} {:>9} {:>6} {:>8} {:>8} {:<5} {}\n", n, cells...);
+  };
+  std::string out = row("NAME", "REQUEST", "LIMIT", "WS_AVG", "WS_P95", "WS_MAX", "KILLS", "REC_REQ", "REC_LIM", "CONF",
+                        "PROPOSE");
   for (const auto& r : rs) {
-    const auto& w = r.input.long_window;
-    out += fmt::format("{:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:<5} {}\n", printable(r.name),
-                       cur_text(r.current.request_bytes), cur_text(r.current.limit_bytes), mib_text(w.ws_avg_bytes),
-                       mib_text(w.ws_p95_bytes), mib_text(w.ws_max_bytes), quantity(r.rec.request_bytes),
-                       quantity(r.rec.limit_bytes), confidence_name(r.rec.confidence), r.decision.propose ? "yes" : "no");
+    const auto& lw = r.input.long_window;
+    out += row(printable(r.name), cur_text(r.current.request_bytes), cur_text(r.current.limit_bytes),
+               mib_text(lw.ws_avg_bytes), mib_text(lw.ws_p95_bytes), mib_text(lw.ws_max_bytes),
+               std::to_string(r.input.oom_kills), quantity(r.rec.request_bytes), quantity(r.rec.limit_bytes),
+               confidence_name(r.rec.confidence), r.decision.propose ? "yes" : "no");
     out += "    " + r.rec.rationale + "\n";
+    if (r.input.oom_kills)
+      out += fmt::format("    OOM kills at its limit in the window: {} (usage at the last: {}, from the {})\n",
+                         r.input.oom_kills, r.input.oom_used_bytes ? mib_text(*r.input.oom_used_bytes) : "?",
+                         r.oom_from);
     out += "    decision (against " + r.compared_to + "): " + r.decision.reason + "\n";
     if (r.gomemlimit_bytes)
       out += "    GOMEMLIMIT for Go programs at the recommended limit: " + mib_text(*r.gomemlimit_bytes) + "\n";

@@ -33,6 +33,7 @@ struct Report {
   std::optional<KubeName> kube;      // set when the path is a Kubernetes pod or container
   Current current;
   std::string request_from, limit_from;  // "memory.min", "pods file", "cgroup", "history"; empty: unknown
+  std::string oom_from;  // where the kills' figures came from: "kernel event", "oom_kill counter"; empty: none
   Input input;
   Recommendation rec;
   Decision decision;

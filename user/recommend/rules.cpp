@@ -106,8 +106,10 @@ Recommendation recommend(const Input& in, const Rules& r) {
   if (in.oom_used_bytes) {
     uint64_t u = *in.oom_used_bytes;
     bool add_wins = u + r.oom_add_bytes >= scale_up(u, r.oom_pm);
-    lim_terms.push_back({add_wins ? fmt::format("OOM floor used + {} (used {})", quantity(r.oom_add_bytes), mib_text(u))
-                                  : fmt::format("OOM floor used × {} (used {})", factor_text(r.oom_pm), mib_text(u)),
+    std::string used = in.oom_kills > 1 ? fmt::format("used {} at the last of {} kills", mib_text(u), in.oom_kills)
+                                        : fmt::format("used {}", mib_text(u));
+    lim_terms.push_back({add_wins ? fmt::format("OOM floor used + {} ({})", quantity(r.oom_add_bytes), used)
+                                  : fmt::format("OOM floor used × {} ({})", factor_text(r.oom_pm), used),
                          std::max(u + r.oom_add_bytes, scale_up(u, r.oom_pm))});
   }
   const Term& lt = largest(lim_terms);

@@ -55,6 +55,7 @@ struct Input {
   WindowFigures long_window;
   std::optional<WindowFigures> short_window;
   std::optional<uint64_t> oom_used_bytes;  // usage at the last OOM kill inside the long window
+  uint64_t oom_kills = 0;                  // OOM kills at this cgroup's limit inside the long window
 };
 
 enum class Confidence { High, Low };

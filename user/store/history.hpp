@@ -77,6 +77,18 @@ struct RecommendationRow {
   std::string confidence, rationale;
 };
 
+// One OOM kill as the kernel reported it (the agent's event), stored so a
+// kill counts with the usage at the moment it struck, not the usage of the
+// nearest sample (taken after the kill freed the memory).
+struct KillRow {
+  int64_t ts_ns = 0;
+  std::string path;    // the cgroup whose limit was hit; "" for a machine-wide OOM
+  std::string victim;  // the killed task's memory cgroup
+  uint64_t usage_bytes = 0, limit_bytes = 0;  // that limit's page counter at the kill
+  int64_t pid = 0;
+  bool memsw = false;  // v1: the memory+swap limit was hit (usage/limit are memsw figures)
+};
+
 // One slot of a chart (history_chart.cpp): the highest usage and working set
 // of raw samples and buckets starting in [start_ns, start_ns + slot), the last limit.
 struct ChartPoint {
@@ -144,6 +156,13 @@ class HistoryStore {
   // per path, of the selected paths (stats/select.hpp; empty: all).
   Status insert_recommendations(std::span<const RecommendationRow> rows);
   Result<std::map<std::string, RecommendationRow>> last_recommendations(const std::vector<std::string>& selectors);
+
+  // OOM kills (history_kills.cpp): one transaction per call; the same
+  // (path, ts, pid) twice keeps the last. kills: those in r whose limit path
+  // is selected (stats/select.hpp; empty: all, machine-wide ones too),
+  // ascending time. Kept as long as the buckets (maintain()).
+  Status insert_kills(std::span<const KillRow> rows);
+  Result<std::vector<KillRow>> kills(const stats::TimeRange& r, const std::vector<std::string>& selectors);
 
   // Series for charts of exactly these paths (descendants not included),
   // downsampled to slot_ns (> 0) while read, so memory is per slot, not per row.

@@ -88,6 +88,9 @@ Result<MaintainReport> HistoryStore::maintain_pass(int64_t now_ns) {
   if (!del_hours) return del_hours.error();
   if (auto st = del_hours->bind(1, stats::bucket_start(now_ns - opts_.retention_ns, hour_ns())).run(); !st)
     return st.error();
+  auto del_kills = db_.prepare("DELETE FROM oom_kill WHERE ts < ?");
+  if (!del_kills) return del_kills.error();
+  if (auto st = del_kills->bind(1, now_ns - opts_.retention_ns).run(); !st) return st.error();
   if (auto st = txn->commit(); !st) return st.error();
   return rep;
 }

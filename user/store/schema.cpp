@@ -30,6 +30,9 @@ CREATE TABLE recommendation(ts INTEGER NOT NULL, path TEXT NOT NULL, request INT
                             ws_avg INTEGER NOT NULL, ws_p95 INTEGER NOT NULL, ws_max INTEGER NOT NULL,
                             window_ns INTEGER NOT NULL, confidence TEXT NOT NULL, rationale TEXT NOT NULL,
                             PRIMARY KEY(path, ts)) WITHOUT ROWID;
+CREATE TABLE oom_kill(ts INTEGER NOT NULL, path TEXT NOT NULL, victim TEXT NOT NULL, usage INTEGER NOT NULL,
+                      lim INTEGER NOT NULL, pid INTEGER NOT NULL, memsw INTEGER NOT NULL,
+                      PRIMARY KEY(path, ts, pid)) WITHOUT ROWID;
 )sql";
 
 // Version 1 -> 2: the working set, and the recommendations the agent made. Columns are appended, so a migrated table
@@ -68,8 +71,17 @@ ALTER TABLE raw ADD COLUMN last INTEGER;
 PRAGMA user_version=4;
 )sql";
 
+// Version 4 -> 5: OOM kills as the kernel reported them (usage at the
+// limit when it struck), kept as long as the buckets.
+const char* kMigrate4to5 = R"sql(
+CREATE TABLE oom_kill(ts INTEGER NOT NULL, path TEXT NOT NULL, victim TEXT NOT NULL, usage INTEGER NOT NULL,
+                      lim INTEGER NOT NULL, pid INTEGER NOT NULL, memsw INTEGER NOT NULL,
+                      PRIMARY KEY(path, ts, pid)) WITHOUT ROWID;
+PRAGMA user_version=5;
+)sql";
+
 // kMigrations[i] takes schema i + 1 to i + 2, in its own transaction.
-const char* const kMigrations[] = {kMigrate1to2, kMigrate2to3, kMigrate3to4};
+const char* const kMigrations[] = {kMigrate1to2, kMigrate2to3, kMigrate3to4, kMigrate4to5};
 static_assert(std::size(kMigrations) == kSchemaVersion - 1, "one migration per schema step");
 
 }  // namespace

@@ -26,6 +26,12 @@
 //   recommendation(ts, path, request,    every recommendation the agent made (passed
 //       lim, ws_avg, ws_p95, ws_max,     hysteresis and cooldown), kept for audit;
 //       window_ns, confidence, rationale) key (path, ts): the last one per path is one seek
+//   oom_kill(ts, path, victim, usage,    every OOM kill the agent saw, from the kernel's
+//       lim, pid, memsw)                 event: path = the cgroup whose limit was hit
+//                                        ("" for a machine-wide OOM), victim = the killed
+//                                        task's cgroup, usage/lim = that limit's page
+//                                        counter at the kill (bytes); kept retention,
+//                                        like the buckets: a kill counts a week later
 // Byte counts are stored as int64 bit patterns: kUnlimited reads as -1 in SQL.
 // WITHOUT ROWID tables keep each row once, in key order (no separate rowid tree).
 #pragma once
@@ -36,9 +42,9 @@
 namespace ow::store {
 
 // 2: working set (ws) in raw and bucket, the recommendation table; 3: the hour
-// tier; 4: runs of unchanged samples in raw (n, last). Older files are
+// tier; 4: runs of unchanged samples in raw (n, last); 5: the oom_kill table. Older files are
 // migrated on open, one version at a time.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 inline constexpr int64_t kApplicationId = 0x6f6f6d77;  // "oomw"
 
 // Empty database: creates the schema (not when readonly: error). Existing one:

@@ -39,6 +39,14 @@ void HistoryWriter::recommendations(std::vector<store::RecommendationRow> rows) 
   worker_.wake();
 }
 
+void HistoryWriter::kill(store::KillRow row) {
+  {
+    auto lk = worker_.lock();
+    kills_.push_back(std::move(row));
+  }
+  worker_.wake();
+}
+
 void HistoryWriter::stop(int64_t now_ns) {
   if (stopped_) return;
   worker_.stop();  // the thread writes what is queued before it returns
@@ -53,16 +61,19 @@ void HistoryWriter::run() {
   for (;;) {
     std::deque<std::shared_ptr<const sampler::Snapshot>> snaps;
     std::vector<store::RecommendationRow> recs;
+    std::vector<store::KillRow> kills;
     bool last = false;
     {
       auto lk = worker_.lock();
-      last = worker_.wait(lk, [&] { return !snaps_.empty() || !recs_.empty(); });
+      last = worker_.wait(lk, [&] { return !snaps_.empty() || !recs_.empty() || !kills_.empty(); });
       snaps.swap(snaps_);
       recs.swap(recs_);
+      kills.swap(kills_);
     }
     try {
       for (const auto& s : snaps)
         if (auto st = db_.insert(*s); !st) spdlog::warn("history: {}", st.error().message());
+      if (auto st = db_.insert_kills(kills); !st) spdlog::warn("storing OOM kills: {}", st.error().message());
       if (!recs.empty())
         if (auto st = db_.insert_recommendations(recs); !st)
           spdlog::warn("storing recommendations: {}", st.error().message());

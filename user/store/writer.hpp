@@ -39,6 +39,7 @@ class HistoryWriter : NonCopyable {
   // From the loop thread; never blocks on the database.
   void snapshot(std::shared_ptr<const sampler::Snapshot> snap);
   void recommendations(std::vector<store::RecommendationRow> rows);
+  void kill(store::KillRow row);  // never dropped: kills are few
   // Writes what is queued, maintains once more (now_ns), and joins.
   void stop(int64_t now_ns);
 
@@ -48,6 +49,7 @@ class HistoryWriter : NonCopyable {
   // Waiting to be written, under worker_.lock().
   std::deque<std::shared_ptr<const sampler::Snapshot>> snaps_;
   std::vector<store::RecommendationRow> recs_;
+  std::vector<store::KillRow> kills_;
   uint64_t dropped_ = 0;  // snapshots dropped because the writer was kMaxPending behind (logged; under the lock)
   int64_t last_maintain_ts_ = 0;  // snapshot time of the last maintain (writer thread only)
   bool stopped_ = false;

@@ -117,14 +117,21 @@ TEST_CASE("the HTML page embeds the library, one chart per cgroup, markers and e
     d.cgroups.push_back(c);
   }
   d.cgroups[0].series.oom_kill_ts_ns.push_back(d.from_ns + 30 * kSec);
-  store::RecommendationRow rec;
-  rec.request_bytes = 20 * kMiB;
-  rec.limit_bytes = 40 * kMiB;
-  rec.confidence = "high";
-  d.cgroups[2].recommendation = rec;
+  d.cgroups[2].recommendation = ReportRecommendation{20 * kMiB, 40 * kMiB, "high", "why"};
+  store::RecommendationRow stored;
+  stored.request_bytes = 24 * kMiB;
+  stored.limit_bytes = 48 * kMiB;
+  d.cgroups[2].stored = stored;
+  // A kill the kernel reported, with its usage: preferred to the counters' guess.
+  d.cgroups[1].kills.push_back({d.from_ns + 50 * kSec, "/x<script>\xff", "/x<script>\xff", 64 * kMiB, 64 * kMiB, 42, false});
+  d.cgroups[1].series.oom_kill_ts_ns.push_back(d.from_ns + 51 * kSec);
   attach_events(d, {Event{d.from_ns + 31 * kSec, "/web", "oom_kill", "applied +16MiB from siblings", "audit"},
                     Event{d.from_ns + 40 * kSec, "/elsewhere", "pressure", "planned", "audit"}});
   REQUIRE(d.cgroups[0].events.size() == 2);
+  CHECK(d.cgroups[0].kill_count() == 1);
+  REQUIRE(d.cgroups[1].events.size() == 1);
+  CHECK(d.cgroups[1].events[0].source == "kernel");
+  CHECK(d.cgroups[1].events[0].detail == "OOM kill at 64MiB of 64MiB, pid 42");
   CHECK(d.other_events.size() == 1);
 
   std::string page = render_html(d, dygraphs_js(), dygraphs_css());
@@ -139,6 +146,7 @@ TEST_CASE("the HTML page embeds the library, one chart per cgroup, markers and e
   CHECK(page.find("\"k\":\"action\"") != std::string::npos);
   CHECK(page.find("applied +16MiB from siblings") != std::string::npos);
   CHECK(page.find("20MiB") != std::string::npos);  // the recommendation
+  CHECK(page.find("24MiB / 48MiB") != std::string::npos);  // and the agent's stored one
   // Nothing to fetch: the one URL is the library's licence comment.
   size_t urls = 0;
   for (size_t p = page.find("://"); p != std::string::npos; p = page.find("://", p + 1)) ++urls;
@@ -174,4 +182,33 @@ TEST_CASE("the HTML page embeds the library, one chart per cgroup, markers and e
   ReportData empty = d;
   empty.cgroups.clear();
   CHECK(render_html(empty, "", "").find("No samples in this window") != std::string::npos);
+}
+
+TEST_CASE("report window: left to its defaults it narrows to what the history covers, and says so", "[view][unit]") {
+  stats::StatsByCgroup st;
+  const int64_t now = 1'700'000'000 * kSec;
+  stats::TimeRange day{now - 86400 * kSec, now};
+  stats::WindowStats a, b;
+  a.first_ts_ns = now - 300 * kSec;
+  a.last_ts_ns = now - 20 * kSec;
+  b.first_ts_ns = now - 250 * kSec;
+  b.last_ts_ns = now - 10 * kSec;
+  st["/a"] = a;
+  st["/b"] = b;
+  auto f = fit_window(st, day, true, true);
+  CHECK(f.range.from_ns == now - 300 * kSec);
+  CHECK(f.range.to_ns == now - 10 * kSec);
+  CHECK(f.note == "the 4m50s the history covers (of the last 24h00m; --from/--to choose another window)");
+  auto from_only = fit_window(st, day, true, false);
+  CHECK(from_only.range.to_ns == now);
+  auto asked = fit_window(st, day, false, false);  // --from given: as asked
+  CHECK(asked.range.from_ns == day.from_ns);
+  CHECK(asked.note.empty());
+  stats::WindowStats old;  // history older than the window's start is not reached for
+  old.first_ts_ns = now - 90000 * kSec;
+  old.last_ts_ns = now;
+  st["/c"] = old;
+  auto all = fit_window(st, day, true, true);
+  CHECK(all.range.from_ns == day.from_ns);
+  CHECK(all.note.empty());
 }

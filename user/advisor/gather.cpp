@@ -52,8 +52,10 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
   const auto kills = kill_facts(*kill_rows);
 
   std::vector<recommend::Report> out;
+  const bool root_asked = std::find(q.selectors.begin(), q.selectors.end(), "/") != q.selectors.end();
   for (const auto& [path, w] : lw->stats) {
     if (w.ws_samples == 0) continue;  // recorded before the working set was
+    if (path == "/" && !root_asked) continue;  // the root takes no limit: only when named
     recommend::Report r;
     r.cgroup = path;
     r.name = path;

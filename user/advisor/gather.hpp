@@ -21,6 +21,10 @@
 
 namespace ow::advisor {
 
+// The short window when none is asked for: 15 minutes, or the long window
+// when that is shorter (a node with a few minutes of history).
+inline constexpr int64_t kDefaultShortWindowNs = 15LL * 60 * 1'000'000'000;
+
 struct RecommendQuery {
   std::vector<std::string> selectors;  // normalized --cgroup paths; empty: all
   // The long window is [now - window, now], the short one the last

@@ -28,7 +28,7 @@ namespace ow::cli {
 namespace {
 
 struct RecommendOpts {
-  std::string db, format = "table", window = "24h", short_window = "15m", pods, log_dir = k8s::kDefaultLogDir;
+  std::string db, format = "table", window = "24h", short_window, pods, log_dir = k8s::kDefaultLogDir;
   std::string request_min, request_max, limit_min, limit_max, from, to;
   bool replay = false;
   std::vector<std::string> cgroups;
@@ -41,11 +41,13 @@ int run_recommend(const RecommendOpts& o) {
                  .count();
   for (auto [flag, text, out] : {std::tuple{"--window", &o.window, &q.window_ns},
                                  std::tuple{"--short-window", &o.short_window, &q.short_window_ns}}) {
+    if (text->empty()) continue;
     auto d = parse_duration(*text);
     if (!d) return fail(kExitUsage, std::string(flag) + ": " + d.error().message());
     if (d->count() <= 0) return fail(kExitUsage, std::string(flag) + ": duration must be positive, got '" + *text + "'");
     *out = d->count();
   }
+  if (o.short_window.empty()) q.short_window_ns = advisor::kDefaultShortWindowNs;  // clamped to the window below
   // --replay --from/--to: the window is [from, to] (defaults: to = now, from = to - --window).
   int64_t now = q.now_ns;
   // On a node --end ends the windows as it does on the fleet path; --to is
@@ -62,6 +64,7 @@ int run_recommend(const RecommendOpts& o) {
     if (*f >= q.now_ns) return fail(kExitUsage, "--from " + o.from + " is not before --to" + (o.to.empty() ? " (now)" : " " + o.to));
     q.window_ns = q.now_ns - *f;
   }
+  if (o.short_window.empty()) q.short_window_ns = std::min(q.short_window_ns, q.window_ns);
   if (q.short_window_ns > q.window_ns && !o.replay)
     return fail(kExitUsage, "--short-window " + o.short_window + " is longer than --window " + o.window);
   for (auto [flag, text, out] : {std::tuple{"--request-min", &o.request_min, &q.rules.request_min_bytes},
@@ -136,7 +139,7 @@ void add_recommend(CLI::App* sub, Action& action) {
   auto* o = on_run<RecommendOpts>(sub, action, run_recommend);
   add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--window", o->window, "long window, for stability (default 24h)");
-  sub->add_option("--short-window", o->short_window, "short window, for responsiveness (default 15m)");
+  sub->add_option("--short-window", o->short_window, "short window, for responsiveness (default 15m, at most --window)");
   add_history_db_flag(sub, o->db);
   sub->add_option("--format", o->format, "table (default), yaml, json, or patch (with --prometheus)")->check(CLI::IsMember({"table", "yaml", "json", "patch"}));
   sub->add_option("--pods", o->pods, "kubectl get pods -o json output: current requests by pod uid and container name");

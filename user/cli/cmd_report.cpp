@@ -9,12 +9,17 @@
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <set>
 
 #include <sys/stat.h>
 
+#include "advisor/gather.hpp"
+#include "cgroup/hierarchy.hpp"
 #include "cli/commands.hpp"
 #include "util/log.hpp"
 #include "cli/common.hpp"
@@ -34,7 +39,8 @@ namespace ow::cli {
 namespace {
 
 struct ReportOpts {
-  std::string html, from = "-24h", to = "now", db, audit_log = view::kDefaultAuditLog;
+  // from/to empty: the last 24 h, narrowed to what the history covers.
+  std::string html, from, to, db, audit_log = view::kDefaultAuditLog;
   std::vector<std::string> cgroups;
   long top = 20;
   long max_points = static_cast<long>(view::kDefaultMaxPoints);
@@ -46,7 +52,7 @@ int run_report(const ReportOpts& o) {
   if (o.max_points < 2 || o.max_points > 100000)
     return fail(kExitUsage, "--max-points " + std::to_string(o.max_points) + ": must be between 2 and 100000");
   stats::TimeRange r;
-  if (int rc = parse_window_flags(o.from, o.to, r)) return rc;
+  if (int rc = parse_window_flags(o.from.empty() ? "-24h" : o.from, o.to.empty() ? "now" : o.to, r)) return rc;
   std::vector<std::string> sels = cgroup_selectors(o.cgroups);
 
   HistoryDb db;
@@ -63,6 +69,13 @@ int run_report(const ReportOpts& o) {
                 "widen --from/--to (RFC 3339, unix seconds, now, or relative like -24h)");
 
   view::ReportData d;
+  if (auto fit = view::fit_window(w->stats, r, o.from.empty(), o.to.empty() && o.from.empty()); !fit.note.empty()) {
+    r = fit.range;
+    d.window_note = fit.note;
+    spdlog::info("report window: {}", fit.note);
+    w = h->window_stats(r, sels);
+    if (!w) return fail(kExitEnv, w.error());
+  }
   d.from_ns = r.from_ns;
   d.to_ns = r.to_ns;
   d.generated_ns = wall_ns();
@@ -74,12 +87,34 @@ int run_report(const ReportOpts& o) {
   if (!series) return fail(kExitEnv, series.error());
   auto recs = h->last_recommendations(chosen);
   if (!recs) return fail(kExitEnv, recs.error());
+  auto kills = h->kills(r, chosen);
+  if (!kills) return fail(kExitEnv, kills.error());
+  // What `recommend --from --to` gives for the same window, with its default rules.
+  std::map<std::string, view::ReportRecommendation> computed;
+  {
+    std::optional<cg::Hierarchy> hier;
+    if (auto hh = memory_hierarchy()) hier = std::move(*hh);
+    advisor::RecommendQuery q;
+    q.selectors = chosen;
+    q.now_ns = r.to_ns;
+    q.window_ns = std::max<int64_t>(r.to_ns - r.from_ns, 1);
+    q.short_window_ns = std::min<int64_t>(q.window_ns, advisor::kDefaultShortWindowNs);
+    advisor::RecommendSources src{&*h, hier ? &*hier : nullptr, nullptr, nullptr, &*recs};
+    auto reps = advisor::gather_recommendations(q, src);
+    if (!reps) return fail(kExitEnv, reps.error());
+    for (const auto& rep : *reps)
+      computed[rep.cgroup] = {rep.rec.request_bytes, rep.rec.limit_bytes, recommend::confidence_name(rep.rec.confidence),
+                              rep.rec.rationale};
+  }
   for (const auto& p : chosen) {
     view::ReportCgroup c;
     c.path = p;
     c.series = std::move((*series)[p]);
     if (auto it = w->stats.find(p); it != w->stats.end()) c.stats = it->second;
-    if (auto it = recs->find(p); it != recs->end()) c.recommendation = it->second;
+    if (auto it = computed.find(p); it != computed.end()) c.recommendation = it->second;
+    if (auto it = recs->find(p); it != recs->end()) c.stored = it->second;
+    for (const auto& k : *kills)
+      if (k.path == p) c.kills.push_back(k);
     d.cgroups.push_back(std::move(c));
   }
   std::vector<view::Event> audit;
@@ -111,7 +146,7 @@ int run_report(const ReportOpts& o) {
 void add_report(CLI::App* sub, Action& action) {
   auto* o = on_run<ReportOpts>(sub, action, run_report);
   sub->add_option("--html", o->html, "the HTML file to write (replaced atomically)")->required();
-  add_window_flags(sub, o->from, o->to, "-24h");
+  add_window_flags(sub, o->from, o->to, "-24h, narrowed to what the history covers");
   add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--top", o->top, "chart the N cgroups with the highest peak usage (default 20; 0: all)");
   add_history_db_flag(sub, o->db);

@@ -122,7 +122,8 @@ std::string render_html(const ReportData& d, std::string_view js, std::string_vi
       l.push_back(mib(p.limit_bytes));
     }
     for (const auto& ev : c.events)
-      e.push_back({{"t", ev.ts_ns / 1'000'000 - from_ms}, {"k", ev.source == "counters" ? "oom_kill" : "action"}});
+      e.push_back({{"t", ev.ts_ns / 1'000'000 - from_ms},
+                   {"k", ev.kind == "oom_kill" && ev.source != "audit" ? "oom_kill" : "action"}});
     cgs.push_back({{"path", printable(c.path)}, {"t", t}, {"u", u}, {"w", w}, {"l", l}, {"e", e}});
   }
 
@@ -136,6 +137,7 @@ std::string render_html(const ReportData& d, std::string_view js, std::string_vi
   h += js;
   h += "</script>\n</head><body>\n<div id=\"ow-status\">loading</div>\n";
   h += "<h1>oomwatch report " + when(d.from_ns) + " – " + when(d.to_ns) + "</h1>\n";
+  if (!d.window_note.empty()) h += "<p class=\"note\" id=\"window\">window: " + html_escape(d.window_note) + "</p>\n";
   h += "<p class=\"note\">history " + html_escape(d.db_path) + "; audit log " + html_escape(d.audit_note) + "; " +
        std::to_string(d.cgroups.size()) + " of " + std::to_string(d.total_cgroups) +
        " cgroups with samples (by peak usage; --top, --cgroup choose); generated " + when(d.generated_ns) +
@@ -147,10 +149,9 @@ std::string render_html(const ReportData& d, std::string_view js, std::string_vi
   if (!d.cgroups.empty()) {
     h += "<table id=\"stats\"><tr><th>cgroup</th><th>samples</th><th>usage min</th><th>avg</th><th>median</th>"
          "<th>p95</th><th>max</th><th>ws avg</th><th>ws p95</th><th>ws max</th><th>limit</th><th>OOM kills</th>"
-         "<th>actions</th><th>recommended request</th><th>limit</th><th>confidence</th></tr>\n";
+         "<th>actions</th><th>recommended request</th><th>limit</th><th>confidence</th><th>agent's last</th></tr>\n";
     for (const auto& c : d.cgroups) {
-      size_t kills = 0, actions = 0;
-      for (const auto& e : c.events) (e.source == "counters" ? kills : actions)++;
+      size_t kills = c.kill_count(), actions = c.events.size() - kills;
       h += "<tr><td>" + html_escape(c.path) + "</td>";
       if (c.stats) {
         const auto& s = *c.stats;
@@ -165,11 +166,16 @@ std::string render_html(const ReportData& d, std::string_view js, std::string_vi
       h += "<td>" + size_cell(lim) + "</td><td>" + std::to_string(kills) + "</td><td>" + std::to_string(actions) + "</td>";
       if (c.recommendation) {
         const auto& r = *c.recommendation;
-        h += "<td>" + format_size(r.request_bytes) + "</td><td>" + format_size(r.limit_bytes) + "</td><td>" +
-             html_escape(r.confidence) + " (" + when(r.ts_ns) + ")</td>";
+        h += "<td>" + format_size(r.request_bytes) + "</td><td title=\"" + html_escape(r.rationale) + "\">" +
+             format_size(r.limit_bytes) + "</td><td>" + html_escape(r.confidence) + "</td>";
       } else {
-        h += "<td colspan=\"3\">none</td>";
+        h += "<td colspan=\"3\">none (no working set recorded)</td>";
       }
+      if (c.stored)
+        h += "<td>" + format_size(c.stored->request_bytes) + " / " + format_size(c.stored->limit_bytes) + " at " +
+             when(c.stored->ts_ns) + "</td>";
+      else
+        h += "<td>-</td>";
       h += "</tr>\n";
     }
     h += "</table>\n";
@@ -186,7 +192,7 @@ std::string render_html(const ReportData& d, std::string_view js, std::string_vi
           h += "… " + std::to_string(c.events.size() - 20) + " more<br>";
           break;
         }
-        h += std::string("<span class=\"") + (e.kind == "oom_kill" && e.source == "counters" ? "kill" : "act") + "\">" +
+        h += std::string("<span class=\"") + (e.kind == "oom_kill" && e.source != "audit" ? "kill" : "act") + "\">" +
              when(e.ts_ns) + " " + html_escape(e.kind) + " " + html_escape(e.detail) + " (" + e.source + ")</span><br>";
       }
       h += "</div>\n";

@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "recommend/replay_report.hpp"
 #include "recommend/report.hpp"
+#include "util/fs.hpp"
 #include "util/units.hpp"
 
 using namespace ow::recommend;
@@ -73,4 +75,35 @@ TEST_CASE("report: the table has a header, a row and the rationale", "[recommend
   CHECK(j["containers"][0]["last_recommendation"]["at"] == "2023-11-14T22:13:20.000Z");
   CHECK(j["containers"][0]["compared_to"] == "last recommendation");
   CHECK(nlohmann::json::parse(reports_json({seed_report()}))["containers"][0]["last_recommendation"].is_null());
+}
+
+TEST_CASE("report: tables keep their columns under their headers with long names", "[recommend]") {
+  Report a = seed_report(), b = seed_report();
+  b.name = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0123456789abcdef.slice/cri-containerd-c1.scope";
+  b.current.limit_bytes = 96 * kMi;
+  // Each header's right edge is where its figures end, on every row.
+  auto edges = [](const std::string& table) {
+    std::vector<std::string> rows;
+    for (auto l : ow::split_lines(table))
+      if (!l.empty() && l[0] != ' ') rows.emplace_back(l);
+    return rows;
+  };
+  auto rows = edges(reports_table({a, b}));
+  REQUIRE(rows.size() == 3);
+  size_t limit_end = rows[0].find("LIMIT") + 5;
+  CHECK(rows[1].substr(0, limit_end).back() != ' ');
+  CHECK(rows[2].substr(limit_end - 4, 4) == "96Mi");
+  CHECK(rows[1].size() == rows[2].size());
+  ReplayReport ra, rb;
+  ra.name = a.name;
+  rb.name = b.name;
+  ra.current.limit_bytes = rb.current.limit_bytes = 96 * kMi;
+  auto rrows = edges(replays_table({ra, rb}));
+  REQUIRE(rrows.size() == 7);
+  size_t rule_at = rrows[0].find("RULE");
+  for (size_t i = 1; i < rrows.size(); ++i) {
+    INFO(rrows[i]);
+    CHECK((rrows[i].compare(rule_at, 4, "seed") == 0 || rrows[i].compare(rule_at, 3, "vpa") == 0 ||
+           rrows[i].compare(rule_at, 7, "current") == 0));
+  }
 }

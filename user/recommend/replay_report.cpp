@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "recommend/quantity.hpp"
 #include "stats/time.hpp"
 #include "util/text.hpp"
@@ -56,8 +58,13 @@ std::string replays_json(const std::vector<ReplayReport>& rs) { return json_line
 std::string replays_yaml(const std::vector<ReplayReport>& rs) { return to_yaml(document(rs)); }
 
 std::string replays_table(const std::vector<ReplayReport>& rs) {
-  std::string out = fmt::format("{:<40} {:<8} {:>9} {:>9} {:>8} {:>9} {:>12} {:>12}\n", "NAME", "RULE", "REQUEST", "LIMIT",
-                                "OOMS", "ABOVE_LIM", "ABOVE_REQ", "OVER_REQ");
+  size_t w = 4;  // the name column as wide as the longest name: the figures stay under their headers
+  for (const auto& r : rs) w = std::max(w, text_columns(printable(r.name)));
+  auto line = [&](const std::string& name, auto&&... cells) {
+    std::string n = name + std::string(w - std::min(w, text_columns(name)), ' ');
+    return fmt::format("{} {:<8} {:>9} {:>9} {:>8} {:>9} {:>12} {:>12}\n", n, cells...);
+  };
+  std::string out = line("NAME", "RULE", "REQUEST", "LIMIT", "OOMS", "ABOVE_LIM", "ABOVE_REQ", "OVER_REQ");
   for (const auto& r : rs) {
     for (auto [rule, row] : {std::pair{"seed", &r.seed}, std::pair{"vpa", &r.vpa}, std::pair{"current", &r.current}}) {
       std::string ooms = "-", above = "-", t = "-", over = "-";
@@ -69,8 +76,7 @@ std::string replays_table(const std::vector<ReplayReport>& rs) {
           over = mib_text(row->result->avg_over_request_bytes);
         }
       }
-      out += fmt::format("{:<40} {:<8} {:>9} {:>9} {:>8} {:>9} {:>12} {:>12}\n", printable(r.name), rule,
-                         cell(row->request_bytes), cell(row->limit_bytes), ooms, above, t, over);
+      out += line(printable(r.name), rule, cell(row->request_bytes), cell(row->limit_bytes), ooms, above, t, over);
     }
     if (r.recorded_kills)
       out += fmt::format("    recorded: {} OOM kill(s) at its limit in the window; OOMS counts those a rule's limit "

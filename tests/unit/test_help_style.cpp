@@ -326,6 +326,11 @@ TEST_CASE("help: --log-level after the command runs the command", "[help][cli]")
   CHECK(after.exit_code == 0);
   CHECK(after.out == before.out);
   CHECK(after.out.find("/a") != std::string::npos);
+  // Before and after: the last one counts (not an error).
+  auto twice = owtest::run({owtest::oomwatch_bin(), "--log-level", "off", "stats", "--input", file, "--log-level", "warn"});
+  INFO(twice.err);
+  CHECK(twice.exit_code == 0);
+  CHECK(twice.out == before.out);
   // A value the flag does not take is still its error, after the command too.
   auto bad = owtest::run({owtest::oomwatch_bin(), "stats", "--input", file, "--log-level", "loud"});
   CHECK(bad.exit_code == 2);

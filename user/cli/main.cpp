@@ -18,7 +18,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("oomwatch ") + ow::version() + " (commit " + ow::commit() + ")",
                        "print the version and the commit it was built from");
   std::string log_level = "info";
-  one_of(app.add_option("--log-level", log_level, "operator log level: what goes to stderr")->capture_default_str(),
+  // Given before and after the command, the last one wins: a unit's ExecStart
+  // can be extended with --log-level debug at its end.
+  one_of(app.add_option("--log-level", log_level, "operator log level: what goes to stderr")
+             ->capture_default_str()
+             ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast),
          std::vector<std::string>(std::begin(ow::config::kLogLevels), std::end(ow::config::kLogLevels)));
   Action action;
   add_commands(app, action);

@@ -17,7 +17,9 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <set>

@@ -1,8 +1,8 @@
 // Every --help of the real binary in one style: the commands are found by
 // walking `oomwatch --help` and each command's own --help (no list kept
 // here), and each page is held to what docs/cli.md says of the style:
-//   - an option's first column is its names, then its type (TEXT, INT, ...)
-//     or the set of values it accepts, {a,b,c}; nothing else (no "=X"
+//   - an option's first column is its names, then its type (SIZE, DUR, P,
+//     FILE, ...) or the set of values it accepts, {a,b,c}; nothing else (no "=X"
 //     default, no REQUIRED, Needs: or Excludes: glued to the text);
 //   - defaults, required, needs, excludes and ranges on one line of facts
 //     under the description, and "default" nowhere else;
@@ -166,8 +166,9 @@ TEST_CASE("help: every command is reached from the top-level listing", "[help][c
 
 TEST_CASE("help: lines end cleanly, options read name, type or values, nothing glued", "[help][cli]") {
   static const std::regex option_head(
-      R"(^(-[a-zA-Z],)?--[a-z][a-z0-9-]*( ([A-Z]+|\{[a-z0-9_.-]+(,[a-z0-9_.-]+)*\})( \.\.\.| x [0-9]+)?)?$)");
+      R"(^(-[a-zA-Z],)?--[a-z][a-z0-9-]*( ([A-Z]+(:[A-Z]+)?|\{[a-z0-9_.-]+(,[a-z0-9_.-]+)*\})( \.\.\.| x [0-9]+)?)?$)");
   static const std::regex positional_head(R"(^[a-z][a-z0-9_-]*( [A-Z]+( \.\.\.)?)?$)");
+  static const std::regex generic_type(R"( (TEXT|INT|UINT)( |$))");
   for (const auto& p : all_pages()) {
     INFO(joined(p.path) << ":\n" << p.text);
     CHECK(!p.text.empty());
@@ -185,6 +186,8 @@ TEST_CASE("help: lines end cleanly, options read name, type or values, nothing g
     for (const auto& e : p.entries) {
       INFO("entry: [" << e.head << "]");
       CHECK(std::regex_match(e.head, e.positional ? positional_head : option_head));
+      // Named as the docs' synopses name it (SIZE, DUR, P, ...), not CLI11's generic TEXT/INT/UINT.
+      CHECK(!std::regex_search(e.head, generic_type));
       CHECK(!e.desc.empty());
       // Facts come once, last, under the description.
       for (size_t i = 0; i < e.desc.size(); ++i) {

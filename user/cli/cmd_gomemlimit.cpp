@@ -116,8 +116,10 @@ void add_gomemlimit(CLI::App* sub, Action& action) {
   sub->add_flag("--publish", o->publish,
                 "publish the hint once: xattr user.oomwatch.gomemlimit, /run/oomwatch/gomemlimit/<id>, pinned map");
   sub->add_flag("--unpublish", o->unpublish, "remove the cgroup's published hint from all three places");
-  sub->add_option("--hint-dir", o->pub.hint_dir, "directory of the hint files")->capture_default_str();
-  sub->add_option("--pin", o->pub.pin_path, "bpffs path of the pinned hint map")->capture_default_str();
+  sub->add_option("--hint-dir", o->pub.hint_dir, "directory of the hint files")
+      ->type_name("DIR")->capture_default_str();
+  sub->add_option("--pin", o->pub.pin_path, "bpffs path of the pinned hint map")
+      ->type_name("FILE")->capture_default_str();
 }
 
 }  // namespace ow::cli

@@ -79,7 +79,8 @@ int run_stats(const StatsOpts& o) {
 
 void add_stats(CLI::App* sub, Action& action) {
   auto* o = on_run<StatsOpts>(sub, action, run_stats);
-  auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)");
+  auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)")
+      ->type_name("FILE");
   in->excludes(add_history_db_flag(sub, o->db));
   add_window_flags(sub, o->from, o->to, "all data");
   add_cgroups_flag(sub, o->cgroups);

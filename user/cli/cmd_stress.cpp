@@ -207,7 +207,7 @@ CLI::Option* add_strategy_flag(CLI::App* sub, std::string& strategy) {
 // strategy's `files`.
 void add_file_dir_flag(CLI::App* sub, std::string& dir, const char* files) {
   sub->add_option("--file-dir", dir,
-                  std::string("disk directory (not tmpfs) for the file strategy's ") + files)
+                  std::string("disk directory (not tmpfs) for the file strategy's ") + files)->type_name("DIR")
       ->default_str("$TMPDIR, /var/tmp, /tmp");
 }
 
@@ -217,22 +217,23 @@ void add_test_memory(CLI::App* sub, Action& action) {
   auto* o = on_run<TestOpts>(sub, action, run_test_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M; without it --alloc must fit in MemAvailable. A file "
-                  "run above it is reclaimed; an anon or shmem run above it is OOM-killed")
+                  "run above it is reclaimed; an anon or shmem run above it is OOM-killed")->type_name("SIZE")
       ->default_str("none");
   sub->add_option("--alloc", o->args.alloc,
                   "how much to allocate, e.g. 48M; at least one page. Past --memory: OOM kill for anon and shmem "
-                  "(not reclaimable without swap), reclaim for file")
+                  "(not reclaimable without swap), reclaim for file")->type_name("SIZE")
       ->required();
   add_strategy_flag(sub, o->args.strategy);
   sub->add_option("--step", o->args.step,
                   "allocate this much per step, at least one page; every strategy charges each step before the next")
+      ->type_name("SIZE")
       ->capture_default_str();
   sub->add_option("--step-delay", o->args.step_delay,
-                  "pause after each step, e.g. 50ms: a slower climb to watch or to react to")
+                  "pause after each step, e.g. 50ms: a slower climb to watch or to react to")->type_name("DUR")
       ->capture_default_str();
   sub->add_option("--hold", o->args.hold,
                   "keep the memory this long once it is all charged; file pages are re-read meanwhile so the page "
-                  "cache stays charged, anon and shmem stay resident")
+                  "cache stays charged, anon and shmem stay resident")->type_name("DUR")
       ->capture_default_str();
   add_interval_flag(sub, o->args.interval, "progress at most this often", o->args.interval, kMinInterval);
   add_cgroup_flag(sub, o->cgroup, "run in this existing cgroup",
@@ -249,21 +250,23 @@ void add_stress_memory(CLI::App* sub, Action& action) {
   auto* o = on_run<StressOpts>(sub, action, run_stress_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M. A --target above it means steady reclaim for file and "
-                  "repeated OOM kills for anon and shmem")
+                  "repeated OOM kills for anon and shmem")->type_name("SIZE")
       ->required();
   sub->add_option("--target", o->args.target,
                   "memory all workers hold together, e.g. 96M (each holds target/workers); file pages above "
-                  "--memory are reclaimed, anon and shmem pages above it get a worker OOM-killed")
+                  "--memory are reclaimed, anon and shmem pages above it get a worker OOM-killed")->type_name("SIZE")
       ->required();
-  sub->add_option("--duration", o->args.duration, "how long to keep the pressure, e.g. 30s")->required();
-  sub->add_option("--workers", o->args.workers, "worker processes, 1 to 64; an OOM kill takes one")
+  sub->add_option("--duration", o->args.duration, "how long to keep the pressure, e.g. 30s")
+      ->type_name("DUR")->required();
+  sub->add_option("--workers", o->args.workers, "worker processes, 1 to 64; an OOM kill takes one")->type_name("N")
       ->capture_default_str();
   add_strategy_flag(sub, o->args.strategy);
   sub->add_option("--step", o->args.step, "growth step and the chunk each worker frees and re-charges per cycle")
+      ->type_name("SIZE")
       ->capture_default_str();
   sub->add_option("--cycle", o->args.cycle,
                   "each worker frees and re-charges one chunk this often: file chunks are dropped from the page "
-                  "cache and re-read, anon and shmem chunks freed and touched again")
+                  "cache and re-read, anon and shmem chunks freed and touched again")->type_name("DUR")
       ->capture_default_str();
   add_interval_flag(sub, o->args.interval, "one sample line per interval", o->args.interval, kMinInterval);
   add_parent_flag(sub, o->parent);

@@ -102,17 +102,19 @@ void add_trace(CLI::App* sub, Action& action) {
   auto* o = on_run<TraceOpts>(sub, action, run_trace);
   add_cgroup_flag(sub, o->cgroup, "the cgroup", "; its whole subtree is traced")->required();
   sub->add_option("--duration", o->duration, "how long, e.g. 30s; at most trace_max_duration (5m unless configured)")
+      ->type_name("DUR")
       ->capture_default_str();
-  sub->add_option("--top", o->top, "print this many processes, largest net growth first")
+  sub->add_option("--top", o->top, "print this many processes, largest net growth first")->type_name("N")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
-  sub->add_option("--interval", o->interval, "timeline step of --json")->default_str("1s, or --duration when shorter");
+  sub->add_option("--interval", o->interval, "timeline step of --json")
+      ->type_name("DUR")->default_str("1s, or --duration when shorter");
   sub->add_flag("--json", o->json, "one JSON object: processes with per-kind bytes, and a timeline per interval");
   one_of(sub->add_option("--method", o->method,
                          "auto: tracepoints when the kernel has them, else proc; tracepoints; proc: RSS from /proc")
              ->capture_default_str(),
          name_vector(kMethods));
-  sub->add_option("--config", o->config, "TOML config file (for trace_max_duration)");
+  sub->add_option("--config", o->config, "TOML config file (for trace_max_duration)")->type_name("FILE");
   sub->footer(kCost);
 }
 

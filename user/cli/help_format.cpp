@@ -6,7 +6,9 @@
 namespace ow::cli {
 namespace {
 
-// get_type_name() is the type, then ":" and each validator's description.
+// get_type_name() is the type, then ":" and each validator's description: a
+// set ({a,b}) or a range ("UINT in [1 - 9]"). Any other piece belongs to the
+// type itself (ADDR:PORT).
 struct TypeParts {
   std::string type;                 // TEXT, INT, ... or {a,b,c}
   std::vector<std::string> others;  // other validators' descriptions
@@ -22,8 +24,10 @@ TypeParts type_parts(const CLI::Option* opt) {
     std::string v = full.substr(colon + 1, next == std::string::npos ? std::string::npos : next - colon - 1);
     if (!v.empty() && v.front() == '{')
       p.type = v;  // a set of names replaces the bare type: it says more
-    else if (!v.empty())
+    else if (v.find(" in [") != std::string::npos)
       p.others.push_back(v);
+    else
+      p.type += ":" + v;
     colon = next;
   }
   return p;

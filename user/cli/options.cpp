@@ -14,11 +14,12 @@ constexpr const char* kPathForms = "(relative to the hierarchy root, or an absol
 CLI::Option* add_cgroups_flag(CLI::App* sub, std::vector<std::string>& cgroups, const std::string& none) {
   return sub
       ->add_option("--cgroup", cgroups, std::string("cgroup P and its descendants ") + kPathForms + "; repeatable")
+      ->type_name("P")
       ->default_str(none);
 }
 
 CLI::Option* add_cgroup_flag(CLI::App* sub, std::string& cgroup, const std::string& what, const std::string& more) {
-  return sub->add_option("--cgroup", cgroup, what + " " + kPathForms + more);
+  return sub->add_option("--cgroup", cgroup, what + " " + kPathForms + more)->type_name("P");
 }
 
 CLI::Option* add_source_flag(CLI::App* sub, std::string& source) {
@@ -31,13 +32,14 @@ CLI::Option* add_source_flag(CLI::App* sub, std::string& source) {
 }
 
 CLI::Option* add_parent_flag(CLI::App* sub, std::string& parent) {
-  return sub->add_option("--parent", parent, "create the throw-away cgroup under this cgroup")
+  return sub->add_option("--parent", parent, "create the throw-away cgroup under this cgroup")->type_name("P")
       ->default_str("oomwatch's own cgroup");
 }
 
 CLI::Option* add_interval_flag(CLI::App* sub, std::string& interval, const std::string& what, const std::string& dflt,
                                std::chrono::nanoseconds least) {
-  return sub->add_option("--interval", interval, what + ", at least " + format_duration(least))->default_str(dflt);
+  return sub->add_option("--interval", interval, what + ", at least " + format_duration(least))
+      ->type_name("DUR")->default_str(dflt);
 }
 
 int resolve_flag(const cg::Hierarchy& h, const char* flag, const std::string& arg, std::string& rel) {

@@ -53,27 +53,32 @@ constexpr NameFlag kNameFlags[] = {
 void add_fleet_options(CLI::App* sub, FleetOpts& o) {
   const size_t before = sub->get_options().size();  // in the order they were added
   sub->add_option("--prometheus", o.prometheus, "fleet mode: read the working set from Prometheus at this http:// URL "
-                                                "instead of the node's history database");
-  sub->add_option("--selector", o.selector, "PromQL label matchers added to every query, e.g. 'namespace=\"shop\"'");
-  sub->add_option("--owner", o.owner, "only series whose owner label is this class (oaas.io/owner=<class>)");
+                                                "instead of the node's history database")->type_name("URL");
+  sub->add_option("--selector", o.selector, "PromQL label matchers added to every query, e.g. 'namespace=\"shop\"'")
+      ->type_name("M");
+  sub->add_option("--owner", o.owner, "only series whose owner label is this class (oaas.io/owner=<class>)")
+      ->type_name("CLASS");
   sub->add_option("--owner-label", o.owner_label, "the owner label as Prometheus names it; names the workload when "
-                                                  "present")
+                                                  "present")->type_name("LABEL")
       ->capture_default_str();
-  sub->add_option("--step", o.step, "query_range step")->default_str("30s, coarser when the window needs it");
-  sub->add_option("--end", o.end, "the windows end here: RFC 3339, unix seconds, or relative (-1h)")
+  sub->add_option("--step", o.step, "query_range step")
+      ->type_name("DUR")->default_str("30s, coarser when the window needs it");
+  sub->add_option("--end", o.end, "the windows end here: RFC 3339, unix seconds, or relative (-1h)")->type_name("T")
       ->default_str("now");
-  sub->add_option("--timeout", o.timeout, "per HTTP attempt")->capture_default_str();
-  sub->add_option("--retries", o.retries, "HTTP retries after a failed attempt, with doubling backoff")
+  sub->add_option("--timeout", o.timeout, "per HTTP attempt")->type_name("DUR")->capture_default_str();
+  sub->add_option("--retries", o.retries, "HTTP retries after a failed attempt, with doubling backoff")->type_name("N")
       ->capture_default_str();
   sub->add_option("--max-points", o.max_points, "points per series and query (11000 is Prometheus's limit); longer "
-                                                "ranges are split")
+                                                "ranges are split")->type_name("N")
       ->capture_default_str();
   sub->add_option("--knative-services", o.knative_services, "kubectl get ksvc -o json output: Knative concurrency "
-                                                            "settings and containers");
-  sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)");
+                                                            "settings and containers")->type_name("FILE");
+  sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)")
+      ->type_name("FILE");
   sub->add_flag("--enforce", o.enforce, "with --format patch: mark the patches of workloads whose overrides say "
                                         "enforce as to be applied (also " + std::string(kEnforceEnv) + "=true)");
-  for (const auto& n : kNameFlags) sub->add_option(n.flag, o.*n.field, n.help)->capture_default_str();
+  for (const auto& n : kNameFlags)
+    sub->add_option(n.flag, o.*n.field, n.help)->type_name(n.matcher ? "M" : "NAME")->capture_default_str();
   auto all = sub->get_options();
   for (size_t i = before; i < all.size(); ++i)
     if (all[i]->get_name() != "--prometheus" && all[i]->get_name() != "--end") o.fleet_only.push_back(all[i]);

@@ -10,7 +10,7 @@ namespace {
 // set ({a,b}) or a range ("UINT in [1 - 9]"). Any other piece belongs to the
 // type itself (ADDR:PORT).
 struct TypeParts {
-  std::string type;                 // TEXT, INT, ... or {a,b,c}
+  std::string type;                 // SIZE, DUR, ADDR:PORT, ... or {a,b,c}
   std::vector<std::string> others;  // other validators' descriptions
 };
 

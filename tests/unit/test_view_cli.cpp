@@ -28,7 +28,7 @@ void expect_error(int code, const std::vector<std::string>& args, const std::str
 TEST_CASE("top refuses bad flags with one line", "[view][unit]") {
   expect_error(2, {"top", "--batch", "--interval", "10ms"}, "at least 100ms");
   expect_error(2, {"top", "--batch", "--interval", "fast"}, "--interval");
-  expect_error(2, {"top", "--batch", "--sort", "size"}, "--sort size");
+  expect_error(2, {"top", "--batch", "--sort", "size"}, "--sort: 'size'");
   expect_error(2, {"top", "--batch", "--iterations", "-1"}, "--iterations");
   expect_error(2, {"top", "--batch", "--top", "x"}, "--top");
   expect_error(2, {"top", "--source", "magic"}, "--source");

@@ -80,7 +80,8 @@ int run_bpfmem(const BpfMemOpts& o) {
 void add_bpfmem(CLI::App* sub, Action& action) {
   auto* o = on_run<BpfMemOpts>(sub, action, run_bpfmem);
   sub->add_flag("--json", o->json, "one JSON object: maps, programs, by_process, by_cgroup, total_bytes");
-  sub->add_option("--watch", o->watch, "then print map creations and program loads as JSON lines for this long, e.g. 30s");
+  sub->add_option("--watch", o->watch, "then print map creations and program loads as JSON lines for this long, e.g. 30s")
+      ->type_name("DUR");
 }
 
 }  // namespace ow::cli

@@ -205,12 +205,13 @@ int run_collect(const CollectOpts& o) {
 void add_collect(CLI::App* sub, Action& action) {
   auto* o = on_run<CollectOpts>(sub, action, run_collect);
   sub->add_option("--duration", o->duration, "how long to sample, e.g. 30s, 10m (Ctrl-C ends earlier, nothing lost)")
+      ->type_name("DUR")
       ->required();
   add_interval_flag(sub, o->interval, "one snapshot per interval", o->interval, kMinCollectInterval);
   add_cgroups_flag(sub, o->cgroups, "every memory cgroup");
   sub->add_option("--out", o->out,
                   "write every sample to FILE.jsonl or FILE.csv (read it with oomwatch stats --input FILE); "
-                  "without it, print the statistics at the end");
+                  "without it, print the statistics at the end")->type_name("FILE");
   add_source_flag(sub, o->source);
   sub->add_flag("--json", o->json,
                 "with --out, the end-of-run summary as one JSON object {\"type\":\"summary\",\"out\",\"format\","

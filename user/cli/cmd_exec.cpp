@@ -55,9 +55,9 @@ int run_exec(const ExecOpts& o) {
 
 void add_exec(CLI::App* sub, Action& action) {
   auto* o = on_run<ExecOpts>(sub, action, run_exec);
-  sub->add_option("--memory", o->memory, "memory limit, e.g. 64M, 1.5GiB")->required();
+  sub->add_option("--memory", o->memory, "memory limit, e.g. 64M, 1.5GiB")->type_name("SIZE")->required();
   add_parent_flag(sub, o->parent);
-  sub->add_option("cmd", o->cmd, "command and arguments (after --)")->required();
+  sub->add_option("cmd", o->cmd, "command and arguments (after --)")->type_name("CMD")->required();
 }
 
 }  // namespace ow::cli

@@ -107,15 +107,19 @@ void add_gomemlimit(CLI::App* sub, Action& action) {
   auto* o = on_run<GoMemOpts>(sub, action, run_gomemlimit);
   add_cgroup_flag(sub, o->cgroup, "the memory cgroup")->required();
   sub->add_flag("--json", o->json, "the hint and every component in bytes, one JSON object");
-  sub->add_option("--margin", o->params.margin_fraction, "safety margin, a fraction of the limit (default 0.05)");
-  sub->add_option("--ratio", o->params.ratio, "share of what is left that the Go heap may use (default 0.8)");
+  sub->add_option("--margin", o->params.margin_fraction, "safety margin, a fraction of the limit")
+      ->capture_default_str();
+  sub->add_option("--ratio", o->params.ratio, "share of what is left that the Go heap may use")->capture_default_str();
   sub->add_option("--cache-fraction", o->params.cache_fraction,
-                  "share of clean page cache kept in reserve (default 0.1; dirty and writeback pages always are)");
+                  "share of clean page cache kept in reserve (dirty and writeback pages always are)")
+      ->capture_default_str();
   sub->add_flag("--publish", o->publish,
                 "publish the hint once: xattr user.oomwatch.gomemlimit, /run/oomwatch/gomemlimit/<id>, pinned map");
   sub->add_flag("--unpublish", o->unpublish, "remove the cgroup's published hint from all three places");
-  sub->add_option("--hint-dir", o->pub.hint_dir, "directory of the hint files")->capture_default_str();
-  sub->add_option("--pin", o->pub.pin_path, "bpffs path of the pinned hint map")->capture_default_str();
+  sub->add_option("--hint-dir", o->pub.hint_dir, "directory of the hint files")
+      ->type_name("DIR")->capture_default_str();
+  sub->add_option("--pin", o->pub.pin_path, "bpffs path of the pinned hint map")
+      ->type_name("FILE")->capture_default_str();
 }
 
 }  // namespace ow::cli

@@ -59,7 +59,8 @@ int run_monitor(const MonitorOpts& o) {
 void add_monitor(CLI::App* sub, Action& action) {
   auto* o = on_run<MonitorOpts>(sub, action, run_monitor);
   add_cgroup_flag(sub, o->cgroup, "the cgroup")->required();
-  sub->add_option("--duration", o->args.duration, "stop after this long, e.g. 30s (default: until Ctrl-C)");
+  sub->add_option("--duration", o->args.duration, "stop after this long, e.g. 30s")
+      ->type_name("DUR")->default_str("until Ctrl-C");
   add_interval_flag(sub, o->args.interval, "one sample per interval", o->args.interval, stress::kMinInterval);
   sub->add_flag("--json", o->json,
                 "JSON lines {\"type\":\"sample\",\"usage_bytes\",\"limit_bytes\",\"limit\",\"percent\","

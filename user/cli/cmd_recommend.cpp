@@ -16,6 +16,7 @@
 #include "advisor/replay_gather.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/help_format.hpp"
 #include "cli/history_args.hpp"
 #include "cli/options.hpp"
 #include "cli/recommend_fleet.hpp"
@@ -138,22 +139,35 @@ int run_recommend(const RecommendOpts& o) {
 void add_recommend(CLI::App* sub, Action& action) {
   auto* o = on_run<RecommendOpts>(sub, action, run_recommend);
   add_cgroups_flag(sub, o->cgroups);
-  sub->add_option("--window", o->window, "long window, for stability (default 24h)");
-  sub->add_option("--short-window", o->short_window, "short window, for responsiveness (default 15m, at most --window)");
+  sub->add_option("--window", o->window, "long window, for stability")->type_name("DUR")->capture_default_str();
+  sub->add_option("--short-window", o->short_window, "short window, for responsiveness, at most --window")
+      ->type_name("DUR")
+      ->default_str(recommend::duration_text(advisor::kDefaultShortWindowNs) + ", or --window when shorter");
   add_history_db_flag(sub, o->db);
-  sub->add_option("--format", o->format, "table (default), yaml, json, or patch (with --prometheus)")->check(CLI::IsMember({"table", "yaml", "json", "patch"}));
-  sub->add_option("--pods", o->pods, "kubectl get pods -o json output: current requests by pod uid and container name");
-  sub->add_option("--pods-log-dir", o->log_dir, "directory holding the kubelet's pods/ and containers/ logs, for names "
-                                                "(default /var/log)");
-  sub->add_option("--request-min", o->request_min, "smallest request recommended (default 64Mi)");
-  sub->add_option("--request-max", o->request_max, "largest request recommended (default 4Gi)");
-  sub->add_option("--limit-min", o->limit_min, "smallest limit recommended (default 128Mi)");
-  sub->add_option("--limit-max", o->limit_max, "largest limit recommended (default 8Gi)");
+  // The formats run_recommend prints (patch only with --prometheus).
+  one_of(sub->add_option("--format", o->format, "table, yaml, json, or patch (with --prometheus)")
+             ->capture_default_str(),
+         {"table", "yaml", "json", "patch"});
+  sub->add_option("--pods", o->pods, "kubectl get pods -o json output: current requests by pod uid and container name")
+      ->type_name("FILE");
+  sub->add_option("--pods-log-dir", o->log_dir, "directory holding the kubelet's pods/ and containers/ logs, for names")
+      ->type_name("DIR")
+      ->capture_default_str();
+  const recommend::Rules rules;  // the clamps' defaults
+  sub->add_option("--request-min", o->request_min, "smallest request recommended")->type_name("SIZE")
+      ->default_str(recommend::quantity(rules.request_min_bytes));
+  sub->add_option("--request-max", o->request_max, "largest request recommended")->type_name("SIZE")
+      ->default_str(recommend::quantity(rules.request_max_bytes));
+  sub->add_option("--limit-min", o->limit_min, "smallest limit recommended")->type_name("SIZE")
+      ->default_str(recommend::quantity(rules.limit_min_bytes));
+  sub->add_option("--limit-max", o->limit_max, "largest limit recommended")->type_name("SIZE")
+      ->default_str(recommend::quantity(rules.limit_max_bytes));
   auto* rp = sub->add_flag("--replay", o->replay, "replay the seed's rule, VPA's rule and the current limit on the "
                                                   "recorded working set, side by side");
-  sub->add_option("--from", o->from, "replay from: RFC 3339, unix seconds, or relative (-6h); default: --to - --window")
+  sub->add_option("--from", o->from, "replay from: RFC 3339, unix seconds, or relative (-6h)")->type_name("T")
+      ->default_str("--to - --window")
       ->needs(rp);
-  sub->add_option("--to", o->to, "replay to (inclusive), same forms; default: now")->needs(rp);
+  sub->add_option("--to", o->to, "replay to (inclusive), same forms")->type_name("T")->default_str("now")->needs(rp);
   add_fleet_options(sub, o->fleet);
 }
 

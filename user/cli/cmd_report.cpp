@@ -145,14 +145,15 @@ int run_report(const ReportOpts& o) {
 
 void add_report(CLI::App* sub, Action& action) {
   auto* o = on_run<ReportOpts>(sub, action, run_report);
-  sub->add_option("--html", o->html, "the HTML file to write (replaced atomically)")->required();
+  sub->add_option("--html", o->html, "the HTML file to write (replaced atomically)")->type_name("FILE")->required();
   add_window_flags(sub, o->from, o->to, "-24h, narrowed to what the history covers");
   add_cgroups_flag(sub, o->cgroups);
-  sub->add_option("--top", o->top, "chart the N cgroups with the highest peak usage (default 20; 0: all)");
+  sub->add_option("--top", o->top, "chart the N cgroups with the highest peak usage (0: all)")
+      ->type_name("N")->capture_default_str();
   add_history_db_flag(sub, o->db);
-  sub->add_option("--audit-log", o->audit_log,
-                  std::string("the agent's audit log, or none (default ") + view::kDefaultAuditLog + ")");
-  sub->add_option("--max-points", o->max_points, "points per chart at most (default 500)");
+  sub->add_option("--audit-log", o->audit_log, "the agent's audit log, or none")
+      ->type_name("FILE")->capture_default_str();
+  sub->add_option("--max-points", o->max_points, "points per chart at most")->type_name("N")->capture_default_str();
 }
 
 }  // namespace ow::cli

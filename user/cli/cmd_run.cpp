@@ -10,6 +10,7 @@
 #include "exporter/hooks.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/help_format.hpp"
 #include "cli/options.hpp"
 #include "stress/args.hpp"
 #include "util/log.hpp"
@@ -149,50 +150,66 @@ int do_restore(const RestoreOpts& o) {
 
 void add_run(CLI::App* sub, Action& action) {
   auto* o = on_run<RunOpts>(sub, action, do_run);
-  sub->add_option("--config", o->config, "TOML config file; flags override it");
+  sub->add_option("--config", o->config, "TOML config file; flags override it")->type_name("FILE");
   o->o_enforce = sub->add_flag("--enforce", o->enforce,
-                               "write limits, pause/guard managed cgroups (default: observe and audit dry runs; "
-                               "nothing on the node changes)");
+                               "write limits, pause/guard managed cgroups; without it the agent observes and audits "
+                               "dry runs, and nothing on the node changes");
   o->o_hints = sub->add_flag("--hints", o->hints,
                              "publish GOMEMLIMIT hints (xattr user.oomwatch.gomemlimit, STATE_DIR/gomemlimit/ID, "
                              "pinned map gomemlimit); withdrawn when the agent stops");
   o->o_manage = sub->add_option("--manage", o->manage,
-                                "subtree whose child cgroups may be resized (repeatable); nothing else is written");
-  o->o_reservation = sub->add_option("--reservation", o->reservation,
-                                     "physical (default): parent headroom = limit - usage - reserve; strict: also "
-                                     "no more than limit - sum of children's limits");
+                                "subtree whose child cgroups may be resized (repeatable); nothing else is written")
+      ->type_name("P");
+  o->o_reservation = one_of(sub->add_option("--reservation", o->reservation,
+                                            "physical: parent headroom = limit - usage - reserve; strict: also "
+                                            "no more than limit - sum of children's limits")
+                                ->default_str(policy::to_string(config::Config{}.reservation)),
+                            policy::reservation_names());
   o->o_no_rescue = sub->add_flag("--no-rescue", o->no_rescue, "react to OOM kills only: no pause or guard before the kill");
-  o->o_audit = sub->add_option("--audit-log", o->audit_log, "audit JSON lines (default /var/log/oomwatch/audit.jsonl)");
+  o->o_audit =
+      sub->add_option("--audit-log", o->audit_log, "audit JSON lines")
+          ->type_name("FILE")->default_str(config::Config{}.audit_log);
   o->o_interval = add_interval_flag(sub, o->interval, "snapshot interval",
                                     format_duration(std::chrono::nanoseconds(config::Config{}.interval_ns)),
                                     std::chrono::nanoseconds(config::kMinIntervalNs));
-  o->o_db = sub->add_option("--db", o->db, "history database (default /var/lib/oomwatch/history.db; 'none' disables)");
-  o->o_donor_min_history = sub->add_option(
-      "--donor-min-history", o->donor_min_history,
-      "a sibling donates only with this much usage history (default 5m; the database keeps it across restarts)");
+  o->o_db = sub->add_option("--db", o->db, "history database ('none' disables)")
+      ->type_name("FILE")->default_str(config::Config{}.db);
+  o->o_donor_min_history =
+      sub->add_option("--donor-min-history", o->donor_min_history,
+                      "a sibling donates only with this much usage history (the database keeps it across restarts)")
+          ->type_name("DUR")
+          ->default_str(format_duration(std::chrono::nanoseconds(config::Config{}.donor_min_history_ns)));
   o->o_listen = sub->add_option("--listen", o->listen,
                                 "serve Prometheus metrics on http://ADDR:PORT/metrics (numeric, e.g. 127.0.0.1:9721, "
-                                "[::1]:9721; default off; 'none' turns off the config's listen)");
-  o->o_web_config = sub->add_option(
-      "--web-config-file", o->web_config,
+                                "[::1]:9721; 'none' turns off the config's listen)")->type_name("ADDR:PORT")
+                    ->default_str("off");
+  o->o_web_config = sub->add_option("--web-config-file", o->web_config,
       "TLS and basic auth for /metrics: a YAML file in the Prometheus exporter toolkit's format "
-      "(tls_server_config, basic_auth_users; docs/cli.md); 'none' turns off the config's web_config_file");
-  o->o_loop_priority = sub->add_option(
-      "--loop-priority", o->loop_priority,
-      "the event loop thread's priority: fifo (default; SCHED_FIFO 1, so a rescue is not queued behind busy "
-      "CPUs), nice (-10) or normal; falls back with a warning when refused");
-  sub->add_option("--state-dir", o->state_dir, "journal of settings to restore (default /run/oomwatch)");
-  sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool (default /sys/fs/bpf/oomwatch; 'none')");
+      "(tls_server_config, basic_auth_users; docs/cli.md); 'none' turns off the config's web_config_file")
+      ->type_name("FILE");
+  o->o_loop_priority = one_of(sub->add_option("--loop-priority", o->loop_priority,
+                                               "the event loop thread's priority: fifo (SCHED_FIFO 1, so a rescue is "
+                                               "not queued behind busy CPUs), nice (-10) or normal; falls back with "
+                                               "a warning when refused")
+                                  ->default_str(to_string(config::Config{}.loop_priority)),
+                              loop_priority_names());
+  sub->add_option("--state-dir", o->state_dir, "journal of settings to restore")
+      ->type_name("DIR")->capture_default_str();
+  sub->add_option("--pin-dir", o->pin_dir, "where maps are pinned for bpftool ('none': nowhere)")->type_name("DIR")
+      ->capture_default_str();
 }
 
 void add_restore(CLI::App* sub, Action& action) {
   auto* o = on_run<RestoreOpts>(sub, action, do_restore);
-  sub->add_option("--state-dir", o->paths.state_dir, "the run's --state-dir (default /run/oomwatch)");
-  sub->add_option("--pin-dir", o->paths.pin_dir, "the run's --pin-dir (default /sys/fs/bpf/oomwatch; 'none')");
+  sub->add_option("--state-dir", o->paths.state_dir, "the run's --state-dir")->type_name("DIR")->capture_default_str();
+  sub->add_option("--pin-dir", o->paths.pin_dir, "the run's --pin-dir ('none': nothing was pinned)")->type_name("DIR")
+      ->capture_default_str();
   o->paths.audit_log = config::Config{}.audit_log;
-  sub->add_option("--audit-log", o->paths.audit_log,
-                  "audit log for the limits put back (default /var/log/oomwatch/audit.jsonl; 'none')");
-  sub->add_option("--wait", o->wait, "wait this long for a running agent or its guardian to finish (default 0s)");
+  sub->add_option("--audit-log", o->paths.audit_log, "audit log for the limits put back ('none': no audit)")
+      ->type_name("FILE")
+      ->capture_default_str();
+  sub->add_option("--wait", o->wait, "wait this long for a running agent or its guardian to finish")->type_name("DUR")
+      ->default_str("0s");
   sub->add_flag("--json", o->json, "one JSON object: what was restored and what could not be");
 }
 

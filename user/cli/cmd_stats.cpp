@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/help_format.hpp"
 #include "cli/history_args.hpp"
 #include "cli/options.hpp"
 #include "util/clock.hpp"
@@ -78,12 +79,14 @@ int run_stats(const StatsOpts& o) {
 
 void add_stats(CLI::App* sub, Action& action) {
   auto* o = on_run<StatsOpts>(sub, action, run_stats);
-  auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)");
+  auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)")
+      ->type_name("FILE");
   in->excludes(add_history_db_flag(sub, o->db));
   add_window_flags(sub, o->from, o->to, "all data");
   add_cgroups_flag(sub, o->cgroups);
-  sub->add_option("--format", o->format, "json (one object keyed by cgroup) or csv")
-      ->check(CLI::IsMember({"json", "csv"}));
+  // The formats run_stats prints.
+  one_of(sub->add_option("--format", o->format, "json (one object keyed by cgroup) or csv")->capture_default_str(),
+         {"json", "csv"});
 }
 
 }  // namespace ow::cli

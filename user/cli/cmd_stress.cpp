@@ -13,6 +13,7 @@
 #include "cgroup/scoped.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/help_format.hpp"
 #include "cli/options.hpp"
 #include "stress/args.hpp"
 #include "stress/limit_report.hpp"
@@ -195,14 +196,19 @@ int run_stress_memory(StressOpts o) {
   return res->error.empty() && cleanup_error.empty() ? kExitOk : kExitEnv;
 }
 
-std::string strategy_flag_help() { return std::string("what to allocate (default anon): ") + kStrategyHelp; }
+// --strategy, one of the names parse_strategy accepts.
+CLI::Option* add_strategy_flag(CLI::App* sub, std::string& strategy) {
+  return one_of(sub->add_option("--strategy", strategy, std::string("what to allocate: ") + kStrategyHelp)
+                    ->capture_default_str(),
+                strategy_names());
+}
 
 // --file-dir, where prepare_file_dir makes the directory for the file
 // strategy's `files`.
 void add_file_dir_flag(CLI::App* sub, std::string& dir, const char* files) {
   sub->add_option("--file-dir", dir,
-                  std::string("disk directory (not tmpfs) for the file strategy's ") + files +
-                      " (default: $TMPDIR, /var/tmp, /tmp)");
+                  std::string("disk directory (not tmpfs) for the file strategy's ") + files)->type_name("DIR")
+      ->default_str("$TMPDIR, /var/tmp, /tmp");
 }
 
 }  // namespace
@@ -210,21 +216,25 @@ void add_file_dir_flag(CLI::App* sub, std::string& dir, const char* files) {
 void add_test_memory(CLI::App* sub, Action& action) {
   auto* o = on_run<TestOpts>(sub, action, run_test_memory);
   sub->add_option("--memory", o->args.memory,
-                  "limit of the throw-away cgroup, e.g. 128M (default: none, and then --alloc must fit in "
-                  "MemAvailable). A file run above it is reclaimed; an anon or shmem run above it is OOM-killed");
+                  "limit of the throw-away cgroup, e.g. 128M; without it --alloc must fit in MemAvailable. A file "
+                  "run above it is reclaimed; an anon or shmem run above it is OOM-killed")->type_name("SIZE")
+      ->default_str("none");
   sub->add_option("--alloc", o->args.alloc,
                   "how much to allocate, e.g. 48M; at least one page. Past --memory: OOM kill for anon and shmem "
-                  "(not reclaimable without swap), reclaim for file")
+                  "(not reclaimable without swap), reclaim for file")->type_name("SIZE")
       ->required();
-  sub->add_option("--strategy", o->args.strategy, strategy_flag_help());
+  add_strategy_flag(sub, o->args.strategy);
   sub->add_option("--step", o->args.step,
-                  "allocate this much per step (default 4M, at least one page); every strategy charges each step "
-                  "before the next");
+                  "allocate this much per step, at least one page; every strategy charges each step before the next")
+      ->type_name("SIZE")
+      ->capture_default_str();
   sub->add_option("--step-delay", o->args.step_delay,
-                  "pause after each step, e.g. 50ms (default 0): a slower climb to watch or to react to");
+                  "pause after each step, e.g. 50ms: a slower climb to watch or to react to")->type_name("DUR")
+      ->capture_default_str();
   sub->add_option("--hold", o->args.hold,
-                  "keep the memory this long once it is all charged (default 0s); file pages are re-read meanwhile "
-                  "so the page cache stays charged, anon and shmem stay resident");
+                  "keep the memory this long once it is all charged; file pages are re-read meanwhile so the page "
+                  "cache stays charged, anon and shmem stay resident")->type_name("DUR")
+      ->capture_default_str();
   add_interval_flag(sub, o->args.interval, "progress at most this often", o->args.interval, kMinInterval);
   add_cgroup_flag(sub, o->cgroup, "run in this existing cgroup",
                   " under its own limit instead of a throw-away one; it is not removed. Its anon/shmem OOM kills and "
@@ -240,20 +250,24 @@ void add_stress_memory(CLI::App* sub, Action& action) {
   auto* o = on_run<StressOpts>(sub, action, run_stress_memory);
   sub->add_option("--memory", o->args.memory,
                   "limit of the throw-away cgroup, e.g. 128M. A --target above it means steady reclaim for file and "
-                  "repeated OOM kills for anon and shmem")
+                  "repeated OOM kills for anon and shmem")->type_name("SIZE")
       ->required();
   sub->add_option("--target", o->args.target,
                   "memory all workers hold together, e.g. 96M (each holds target/workers); file pages above "
-                  "--memory are reclaimed, anon and shmem pages above it get a worker OOM-killed")
+                  "--memory are reclaimed, anon and shmem pages above it get a worker OOM-killed")->type_name("SIZE")
       ->required();
-  sub->add_option("--duration", o->args.duration, "how long to keep the pressure, e.g. 30s")->required();
-  sub->add_option("--workers", o->args.workers, "worker processes (default 2, 1 to 64); an OOM kill takes one");
-  sub->add_option("--strategy", o->args.strategy, strategy_flag_help());
-  sub->add_option("--step", o->args.step,
-                  "growth step and the chunk each worker frees and re-charges per cycle (default 4M)");
+  sub->add_option("--duration", o->args.duration, "how long to keep the pressure, e.g. 30s")
+      ->type_name("DUR")->required();
+  sub->add_option("--workers", o->args.workers, "worker processes, 1 to 64; an OOM kill takes one")->type_name("N")
+      ->capture_default_str();
+  add_strategy_flag(sub, o->args.strategy);
+  sub->add_option("--step", o->args.step, "growth step and the chunk each worker frees and re-charges per cycle")
+      ->type_name("SIZE")
+      ->capture_default_str();
   sub->add_option("--cycle", o->args.cycle,
-                  "each worker frees and re-charges one chunk this often (default 100ms): file chunks are dropped "
-                  "from the page cache and re-read, anon and shmem chunks freed and touched again");
+                  "each worker frees and re-charges one chunk this often: file chunks are dropped from the page "
+                  "cache and re-read, anon and shmem chunks freed and touched again")->type_name("DUR")
+      ->capture_default_str();
   add_interval_flag(sub, o->args.interval, "one sample line per interval", o->args.interval, kMinInterval);
   add_parent_flag(sub, o->parent);
   add_file_dir_flag(sub, o->file_dir, "temp files");

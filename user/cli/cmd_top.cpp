@@ -17,6 +17,7 @@
 #include "bpf/loader.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/help_format.hpp"
 #include "cli/options.hpp"
 #include "cli/sampling.hpp"
 #include "gomemlimit/publish.hpp"
@@ -151,15 +152,19 @@ void add_top(CLI::App* sub, Action& action) {
   add_interval_flag(sub, o->interval, "one snapshot per interval", o->interval, kMinTopInterval);
   sub->add_flag("--batch", o->batch, "plain text frames on stdout instead of the screen (like top -b)");
   sub->add_flag("--json", o->json, "one JSON object per frame on stdout (implies --batch)");
-  sub->add_option("--iterations", o->iterations, "stop after N frames (default 0: until q or Ctrl-C)");
-  sub->add_option("--top", o->top, "show at most N rows (default 0: all that fit; all in --batch)");
-  sub->add_option("--sort", o->sort, "usage (default), percent (of the limit), growth or name");
-  sub->add_option("--filter", o->filter, "only cgroups whose path contains S (the / key on screen)");
+  sub->add_option("--iterations", o->iterations, "stop after N frames (0: until q or Ctrl-C)")
+      ->type_name("N")->capture_default_str();
+  sub->add_option("--top", o->top, "show at most N rows (0: all that fit; all in --batch)")
+      ->type_name("N")->capture_default_str();
+  one_of(sub->add_option("--sort", o->sort, "rows by usage, percent (of the limit), growth or name")
+             ->capture_default_str(),
+         view::sort_key_names());
+  sub->add_option("--filter", o->filter, "only cgroups whose path contains S (the / key on screen)")->type_name("S");
   sub->add_flag("--tree", o->tree, "rows under their parents (the t key on screen)");
-  sub->add_option("--audit-log", o->audit_log,
-                  std::string("the agent's audit log for the event pane, or none (default ") + view::kDefaultAuditLog + ")");
-  sub->add_option("--hint-dir", o->hint_dir,
-                  std::string("the agent's GOMEMLIMIT hint files, or none (default ") + gomemlimit::kDefaultHintDir + ")");
+  sub->add_option("--audit-log", o->audit_log, "the agent's audit log for the event pane, or none")->type_name("FILE")
+      ->capture_default_str();
+  sub->add_option("--hint-dir", o->hint_dir, "the agent's GOMEMLIMIT hint files, or none")
+      ->type_name("DIR")->capture_default_str();
   add_source_flag(sub, o->source);
 }
 

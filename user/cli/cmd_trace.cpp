@@ -11,15 +11,21 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/help_format.hpp"
 #include "cli/options.hpp"
 #include "config/config.hpp"
 #include "trace/session.hpp"
 #include "util/log.hpp"
+#include "util/names.hpp"
 #include "util/text.hpp"
 #include "util/units.hpp"
 
 namespace ow::cli {
 namespace {
+
+// --method's names, for parsing and for --help.
+constexpr Named<trace::Want> kMethods[] = {
+    {trace::Want::Auto, "auto"}, {trace::Want::Tracepoints, "tracepoints"}, {trace::Want::Proc, "proc"}};
 
 struct TraceOpts {
   std::string cgroup, duration = "10s", interval, method = "auto", config;
@@ -55,10 +61,8 @@ int run_trace(const TraceOpts& o) {
     return fail(kExitUsage, "--duration " + o.duration + " is longer than trace_max_duration (" + format_duration(max) + ")",
                 "a shorter --duration, or raise trace_max_duration in the config file");
   if (*iv > *d) return fail(kExitUsage, "--interval " + o.interval + " is longer than --duration " + o.duration);
-  trace::Want want = trace::Want::Auto;
-  if (o.method == "tracepoints") want = trace::Want::Tracepoints;
-  else if (o.method == "proc") want = trace::Want::Proc;
-  else if (o.method != "auto") return fail(kExitUsage, "--method: '" + o.method + "' is not auto, tracepoints or proc");
+  auto want = parse_name(kMethods, o.method);
+  if (!want) return fail(kExitUsage, "--method: '" + o.method + "' is not " + name_list(kMethods));
   if (int rc = require_root("trace (loading BPF programs, reading every process's /proc)")) return rc;
   auto h = memory_hierarchy();
   if (!h) return fail(kExitEnv, h.error());
@@ -66,7 +70,7 @@ int run_trace(const TraceOpts& o) {
   if (int rc = resolve_flag(*h, "--cgroup", o.cgroup, rel)) return rc;
   trace::SessionOptions so;
   so.cgroup = rel;
-  so.want = want;
+  so.want = *want;
   so.duration = *d;
   so.interval = *iv;
   so.stop = &g_stop;
@@ -97,14 +101,20 @@ int run_trace(const TraceOpts& o) {
 void add_trace(CLI::App* sub, Action& action) {
   auto* o = on_run<TraceOpts>(sub, action, run_trace);
   add_cgroup_flag(sub, o->cgroup, "the cgroup", "; its whole subtree is traced")->required();
-  sub->add_option("--duration", o->duration, "how long, e.g. 30s (default 10s; at most trace_max_duration, 5m)");
-  sub->add_option("--top", o->top, "print this many processes, largest net growth first (default 10)")
+  sub->add_option("--duration", o->duration, "how long, e.g. 30s; at most trace_max_duration (5m unless configured)")
+      ->type_name("DUR")
+      ->capture_default_str();
+  sub->add_option("--top", o->top, "print this many processes, largest net growth first")->type_name("N")
+      ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
-  sub->add_option("--interval", o->interval, "timeline step of --json (default 1s, or --duration when shorter)");
+  sub->add_option("--interval", o->interval, "timeline step of --json")
+      ->type_name("DUR")->default_str("1s, or --duration when shorter");
   sub->add_flag("--json", o->json, "one JSON object: processes with per-kind bytes, and a timeline per interval");
-  sub->add_option("--method", o->method,
-                  "auto (tracepoints when the kernel has them, else proc), tracepoints, or proc (RSS from /proc)");
-  sub->add_option("--config", o->config, "TOML config file (for trace_max_duration)");
+  one_of(sub->add_option("--method", o->method,
+                         "auto: tracepoints when the kernel has them, else proc; tracepoints; proc: RSS from /proc")
+             ->capture_default_str(),
+         name_vector(kMethods));
+  sub->add_option("--config", o->config, "TOML config file (for trace_max_duration)")->type_name("FILE");
   sub->footer(kCost);
 }
 

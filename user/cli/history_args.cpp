@@ -12,14 +12,14 @@
 namespace ow::cli {
 
 CLI::Option* add_history_db_flag(CLI::App* sub, std::string& db) {
-  return sub->add_option("--db", db,
-                         std::string("history database, read-only (default ") + store::kDefaultHistoryPath + ")");
+  return sub->add_option("--db", db, "history database, read-only")
+      ->type_name("FILE")->default_str(store::kDefaultHistoryPath);
 }
 
 void add_window_flags(CLI::App* sub, std::string& from, std::string& to, const std::string& from_default) {
-  sub->add_option("--from", from,
-                  "window start: RFC 3339, unix seconds, now, or relative (-1h); default: " + from_default);
-  sub->add_option("--to", to, "window end (inclusive), same forms; default: now");
+  sub->add_option("--from", from, "window start: RFC 3339, unix seconds, now, or relative (-1h)")->type_name("T")
+      ->default_str(from_default);
+  sub->add_option("--to", to, "window end (inclusive), same forms")->type_name("T")->default_str("now");
 }
 
 int parse_window_flags(const std::string& from, const std::string& to, stats::TimeRange& r) {

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/help_format.hpp"
 #include "config/config.hpp"
 #include "util/log.hpp"
 #include "util/version.hpp"
@@ -13,11 +14,16 @@ int main(int argc, char** argv) {
   using namespace ow::cli;
   CLI::App app{"oomwatch: watch memory cgroups with eBPF, prevent and explain OOM kills"};
   app.require_subcommand(1);
+  use_help_style(app);  // before the subcommands: each inherits it
   app.set_version_flag("--version", std::string("oomwatch ") + ow::version() + " (commit " + ow::commit() + ")",
                        "print the version and the commit it was built from");
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "operator log level: trace, debug, info, warn, error, off")
-      ->check(CLI::IsMember(std::vector<std::string>(std::begin(ow::config::kLogLevels), std::end(ow::config::kLogLevels))));
+  // Given before and after the command, the last one wins: a unit's ExecStart
+  // can be extended with --log-level debug at its end.
+  one_of(app.add_option("--log-level", log_level, "operator log level: what goes to stderr")
+             ->capture_default_str()
+             ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast),
+         std::vector<std::string>(std::begin(ow::config::kLogLevels), std::end(ow::config::kLogLevels)));
   Action action;
   add_commands(app, action);
   try {

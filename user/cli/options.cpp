@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include "cli/common.hpp"
+#include "cli/help_format.hpp"
 #include "util/units.hpp"
 
 namespace ow::cli {
@@ -11,30 +12,34 @@ constexpr const char* kPathForms = "(relative to the hierarchy root, or an absol
 }  // namespace
 
 CLI::Option* add_cgroups_flag(CLI::App* sub, std::vector<std::string>& cgroups, const std::string& none) {
-  return sub->add_option("--cgroup", cgroups,
-                         std::string("cgroup P and its descendants ") + kPathForms + "; repeatable; default: " + none);
+  return sub
+      ->add_option("--cgroup", cgroups, std::string("cgroup P and its descendants ") + kPathForms + "; repeatable")
+      ->type_name("P")
+      ->default_str(none);
 }
 
 CLI::Option* add_cgroup_flag(CLI::App* sub, std::string& cgroup, const std::string& what, const std::string& more) {
-  return sub->add_option("--cgroup", cgroup, what + " " + kPathForms + more);
+  return sub->add_option("--cgroup", cgroup, what + " " + kPathForms + more)->type_name("P");
 }
 
 CLI::Option* add_source_flag(CLI::App* sub, std::string& source) {
-  return sub
-      ->add_option("--source", source,
-                   "auto: BPF cgroup iterator, cgroupfs files if it cannot load (default); bpf: iterator or fail; "
-                   "files: always cgroupfs files")
-      ->check(CLI::IsMember({"auto", "bpf", "files"}));
+  // The names open_sampler (sampling.cpp) tells apart; "auto" is any other.
+  return one_of(sub->add_option("--source", source,
+                                "auto: BPF cgroup iterator, cgroupfs files if it cannot load; bpf: iterator or fail; "
+                                "files: always cgroupfs files")
+                    ->default_str("auto"),
+                {"auto", "bpf", "files"});
 }
 
 CLI::Option* add_parent_flag(CLI::App* sub, std::string& parent) {
-  return sub->add_option("--parent", parent, "create the throw-away cgroup under this cgroup (default: oomwatch's own)");
+  return sub->add_option("--parent", parent, "create the throw-away cgroup under this cgroup")->type_name("P")
+      ->default_str("oomwatch's own cgroup");
 }
 
 CLI::Option* add_interval_flag(CLI::App* sub, std::string& interval, const std::string& what, const std::string& dflt,
                                std::chrono::nanoseconds least) {
-  return sub->add_option("--interval", interval,
-                         what + " (default " + dflt + ", at least " + format_duration(least) + ")");
+  return sub->add_option("--interval", interval, what + ", at least " + format_duration(least))
+      ->type_name("DUR")->default_str(dflt);
 }
 
 int resolve_flag(const cg::Hierarchy& h, const char* flag, const std::string& arg, std::string& rel) {

@@ -33,8 +33,8 @@ CLI::Option* add_cgroup_flag(CLI::App* sub, std::string& cgroup, const std::stri
 CLI::Option* add_source_flag(CLI::App* sub, std::string& source);
 // --parent P, where throwaway_cgroup creates its cgroup.
 CLI::Option* add_parent_flag(CLI::App* sub, std::string& parent);
-// --interval DUR: `what` it sets, then "(default D, at least L)" from dflt and
-// least, the minimum the command checks it against (stress::interval_flag).
+// --interval DUR: `what` it sets, then ", at least L" from least, the minimum
+// the command checks it against (stress::interval_flag); dflt is its default.
 CLI::Option* add_interval_flag(CLI::App* sub, std::string& interval, const std::string& what, const std::string& dflt,
                                std::chrono::nanoseconds least);
 

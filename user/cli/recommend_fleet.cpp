@@ -29,23 +29,23 @@ struct NameFlag {
   bool matcher;
 };
 constexpr NameFlag kNameFlags[] = {
-    {"--metric-working-set", &FleetOpts::m_ws, "working-set metric (default container_memory_working_set_bytes)", false},
-    {"--metric-rss", &FleetOpts::m_rss, "RSS metric (default container_memory_rss)", false},
-    {"--metric-requests", &FleetOpts::m_requests, "requests metric (default kube_pod_container_resource_requests)", false},
-    {"--metric-limits", &FleetOpts::m_limits, "limits metric (default kube_pod_container_resource_limits)", false},
+    {"--metric-working-set", &FleetOpts::m_ws, "working-set metric", false},
+    {"--metric-rss", &FleetOpts::m_rss, "RSS metric", false},
+    {"--metric-requests", &FleetOpts::m_requests, "requests metric", false},
+    {"--metric-limits", &FleetOpts::m_limits, "limits metric", false},
     {"--resource-match", &FleetOpts::resource_match,
-     "matcher picking memory in the requests/limits metrics (default resource=\"memory\")", true},
+     "matcher picking memory in the requests/limits metrics", true},
     {"--metric-oom", &FleetOpts::m_oom,
-     "OOM metric: a gauge (default kube_pod_container_status_last_terminated_reason) or a counter ending in _total "
-     "(container_oom_events_total)",
+     "OOM metric: a gauge, as kube_pod_container_status_last_terminated_reason, or a counter ending in "
+     "_total (container_oom_events_total)",
      false},
-    {"--oom-match", &FleetOpts::oom_match, "matcher for a gauge OOM metric (default reason=\"OOMKilled\")", true},
+    {"--oom-match", &FleetOpts::oom_match, "matcher for a gauge OOM metric", true},
     {"--metric-concurrency", &FleetOpts::m_concurrency,
-     "Knative per-pod concurrency (default revision_app_request_concurrency)", false},
-    {"--metric-queue-depth", &FleetOpts::m_queue, "Knative per-pod queue depth (default revision_queue_depth)", false},
-    {"--label-namespace", &FleetOpts::l_ns, "namespace label (default namespace)", false},
-    {"--label-pod", &FleetOpts::l_pod, "pod label (default pod)", false},
-    {"--label-container", &FleetOpts::l_container, "container label (default container)", false},
+     "Knative per-pod concurrency", false},
+    {"--metric-queue-depth", &FleetOpts::m_queue, "Knative per-pod queue depth", false},
+    {"--label-namespace", &FleetOpts::l_ns, "namespace label", false},
+    {"--label-pod", &FleetOpts::l_pod, "pod label", false},
+    {"--label-container", &FleetOpts::l_container, "container label", false},
 };
 
 }  // namespace
@@ -53,23 +53,32 @@ constexpr NameFlag kNameFlags[] = {
 void add_fleet_options(CLI::App* sub, FleetOpts& o) {
   const size_t before = sub->get_options().size();  // in the order they were added
   sub->add_option("--prometheus", o.prometheus, "fleet mode: read the working set from Prometheus at this http:// URL "
-                                                "instead of the node's history database");
-  sub->add_option("--selector", o.selector, "PromQL label matchers added to every query, e.g. 'namespace=\"shop\"'");
-  sub->add_option("--owner", o.owner, "only series whose owner label is this class (oaas.io/owner=<class>)");
+                                                "instead of the node's history database")->type_name("URL");
+  sub->add_option("--selector", o.selector, "PromQL label matchers added to every query, e.g. 'namespace=\"shop\"'")
+      ->type_name("M");
+  sub->add_option("--owner", o.owner, "only series whose owner label is this class (oaas.io/owner=<class>)")
+      ->type_name("CLASS");
   sub->add_option("--owner-label", o.owner_label, "the owner label as Prometheus names it; names the workload when "
-                                                  "present (default oaas_io_owner)");
-  sub->add_option("--step", o.step, "query_range step (default 30s, coarser when the window needs it)");
-  sub->add_option("--end", o.end, "the windows end here: RFC 3339, unix seconds, or relative (-1h); default now");
-  sub->add_option("--timeout", o.timeout, "per HTTP attempt (default 10s)");
-  sub->add_option("--retries", o.retries, "HTTP retries after a failed attempt, with doubling backoff (default 2)");
-  sub->add_option("--max-points", o.max_points, "points per series and query; longer ranges are split (default 11000, "
-                                                "Prometheus's limit)");
+                                                  "present")->type_name("LABEL")
+      ->capture_default_str();
+  sub->add_option("--step", o.step, "query_range step")
+      ->type_name("DUR")->default_str("30s, coarser when the window needs it");
+  sub->add_option("--end", o.end, "the windows end here: RFC 3339, unix seconds, or relative (-1h)")->type_name("T")
+      ->default_str("now");
+  sub->add_option("--timeout", o.timeout, "per HTTP attempt")->type_name("DUR")->capture_default_str();
+  sub->add_option("--retries", o.retries, "HTTP retries after a failed attempt, with doubling backoff")->type_name("N")
+      ->capture_default_str();
+  sub->add_option("--max-points", o.max_points, "points per series and query (11000 is Prometheus's limit); longer "
+                                                "ranges are split")->type_name("N")
+      ->capture_default_str();
   sub->add_option("--knative-services", o.knative_services, "kubectl get ksvc -o json output: Knative concurrency "
-                                                            "settings and containers");
-  sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)");
+                                                            "settings and containers")->type_name("FILE");
+  sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)")
+      ->type_name("FILE");
   sub->add_flag("--enforce", o.enforce, "with --format patch: mark the patches of workloads whose overrides say "
                                         "enforce as to be applied (also " + std::string(kEnforceEnv) + "=true)");
-  for (const auto& n : kNameFlags) sub->add_option(n.flag, o.*n.field, n.help);
+  for (const auto& n : kNameFlags)
+    sub->add_option(n.flag, o.*n.field, n.help)->type_name(n.matcher ? "M" : "NAME")->capture_default_str();
   auto all = sub->get_options();
   for (size_t i = before; i < all.size(); ++i)
     if (all[i]->get_name() != "--prometheus" && all[i]->get_name() != "--end") o.fleet_only.push_back(all[i]);

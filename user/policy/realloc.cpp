@@ -24,6 +24,7 @@ constexpr Named<Outcome> kOutcomes[] = {{Outcome::planned, "planned"},
 
 const char* to_string(TriggerKind k) { return name_of(kTriggerKinds, k); }
 const char* to_string(Reservation r) { return name_of(kReservations, r, "physical"); }
+std::vector<std::string> reservation_names() { return name_vector(kReservations); }
 const char* to_string(Source s) { return name_of(kSources, s); }
 const char* to_string(Outcome o) { return name_of(kOutcomes, o); }
 

@@ -31,6 +31,7 @@ enum class Outcome { planned, insufficient, rate_limited, at_ceiling, no_limit }
 
 const char* to_string(TriggerKind k);  // "oom_kill", "oom_pending", "pressure"
 const char* to_string(Reservation r);  // "physical", "strict"
+std::vector<std::string> reservation_names();  // every to_string(Reservation), for the flag's --help
 const char* to_string(Source s);       // "global", "siblings", "none"
 const char* to_string(Outcome o);      // "planned", "insufficient", ...
 

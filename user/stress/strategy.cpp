@@ -17,6 +17,8 @@ Result<Strategy> parse_strategy(std::string_view s) {
   return app_error("bad strategy '" + excerpt(s) + "' (want " + name_list(kStrategies) + ")");
 }
 
+std::vector<std::string> strategy_names() { return name_vector(kStrategies); }
+
 const char* strategy_name(Strategy s) { return name_of(kStrategies, s); }
 
 const char* kind_name(Kind k) { return name_of(kKinds, k); }

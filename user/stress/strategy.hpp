@@ -6,6 +6,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -18,6 +19,7 @@ enum class Kind { Anon = 0, File = 1, Shmem = 2 };
 enum class Strategy { Anon = 0, File = 1, Shmem = 2, Mixed = 3 };
 
 Result<Strategy> parse_strategy(std::string_view s);
+std::vector<std::string> strategy_names();  // what parse_strategy accepts
 const char* strategy_name(Strategy s);
 const char* kind_name(Kind k);
 bool uses_kind(Strategy s, Kind k);

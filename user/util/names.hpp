@@ -6,11 +6,13 @@
 //   name_of(kColors, Color::red)      -> "red"
 //   parse_name(kColors, "blue")       -> Color::blue
 //   name_list(kColors)                -> "red or blue"
+//   name_vector(kColors)              -> {"red", "blue"}
 #pragma once
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ow {
 
@@ -41,6 +43,14 @@ template <typename E, size_t N>
 std::string name_list(const Named<E> (&names)[N]) {
   std::string out;
   for (size_t i = 0; i < N; ++i) out += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(names[i].name);
+  return out;
+}
+
+// Every name, in table order: the values a flag accepts, for its --help.
+template <typename E, size_t N>
+std::vector<std::string> name_vector(const Named<E> (&names)[N]) {
+  std::vector<std::string> out;
+  for (const auto& n : names) out.emplace_back(n.name);
   return out;
 }
 

@@ -30,6 +30,8 @@ constexpr Named<LoopPriority> kPriorities[] = {
 
 std::optional<LoopPriority> parse_loop_priority(std::string_view s) { return parse_name(kPriorities, s); }
 
+std::vector<std::string> loop_priority_names() { return name_vector(kPriorities); }
+
 const char* to_string(LoopPriority p) { return name_of(kPriorities, p, "normal"); }
 
 PriorityResult raise_thread_priority(LoopPriority want) {

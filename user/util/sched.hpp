@@ -22,12 +22,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ow {
 
 enum class LoopPriority { normal, nice, fifo };
 
 std::optional<LoopPriority> parse_loop_priority(std::string_view s);
+std::vector<std::string> loop_priority_names();  // what parse_loop_priority accepts
 const char* to_string(LoopPriority p);
 
 struct PriorityResult {

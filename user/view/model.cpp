@@ -16,6 +16,8 @@ constexpr Named<SortKey> kSortKeys[] = {
 
 std::optional<SortKey> parse_sort_key(const std::string& s) { return parse_name(kSortKeys, s); }
 
+std::vector<std::string> sort_key_names() { return name_vector(kSortKeys); }
+
 const char* sort_key_name(SortKey k) { return name_of(kSortKeys, k, "usage"); }
 
 SortKey next_sort_key(SortKey k) {

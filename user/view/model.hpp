@@ -19,6 +19,7 @@ namespace ow::view {
 enum class SortKey { Usage, Percent, Growth, Name };
 // "usage", "percent", "growth", "name"; nullopt for anything else.
 std::optional<SortKey> parse_sort_key(const std::string& s);
+std::vector<std::string> sort_key_names();  // what parse_sort_key accepts, in the `s` key's order
 const char* sort_key_name(SortKey k);
 SortKey next_sort_key(SortKey k);  // the `s` key cycles usage -> percent -> growth -> name
 

@@ -92,6 +92,32 @@ TEST_CASE("a limit cgroup path with any bytes renders as valid JSON text", "[eve
   CHECK(to_json(k)["limit_cgroup"] == ow::printable(k.limit_cgroup));
 }
 
+TEST_CASE("an OOM event line starts with type and its UTC time, keys in the documented order", "[events]") {
+  ow_oom_event raw{};
+  raw.type = OW_EV_OOM_KILL;
+  raw.tgid = 100;
+  raw.limit_memcg_id = 7;
+  OomKill k;
+  k.raw = raw;
+  k.comm = "hog";
+  k.cgroup = "/a";
+  k.limit_cgroup = "/a";
+  k.wall_ns = 1763856000'123'456'789LL;  // 2025-11-23T00:00:00.123456789Z
+  auto j = to_json(k);
+  CHECK(j["ts"] == "2025-11-23T00:00:00.123Z");
+  CHECK(j["ts_ns"] == 1763856000'123'456'789LL);
+  std::vector<std::string> keys;
+  for (const auto& [key, v] : j.items()) keys.push_back(key);
+  // docs/cli.md "events" lists these first, in this order.
+  std::vector<std::string> want{"type", "ts", "pid", "comm", "cgroup", "cgroup_id", "anon_rss_bytes", "file_rss_bytes",
+                                "shmem_rss_bytes", "pgtables_bytes", "limit_cgroup", "limit_usage_bytes", "limit_bytes",
+                                "limit_counter", "limit_from", "global"};
+  REQUIRE(keys.size() > want.size());
+  CHECK(std::vector<std::string>(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(want.size())) == want);
+  CHECK(ow::json_line(j).rfind("{\"type\":\"oom_kill\",\"ts\":\"2025-11-23T00:00:00.123Z\",\"pid\":100,", 0) == 0);
+  CHECK(event_time(-1) == "1969-12-31T23:59:59.999Z");
+}
+
 TEST_CASE("short or unknown records are rejected", "[events]") {
   ow_oom_event raw{};
   raw.type = OW_EV_OOM_KILL;

@@ -75,7 +75,7 @@ void Daemon::report_drops() {
   if (d == drops_seen_) return;
   drops_seen_ = d;
   spdlog::warn("ring buffer full: {} OOM events lost so far", d);
-  std::string line = json_line(nlohmann::json{{"type", "drops"}, {"count", d}}) + "\n";
+  std::string line = json_line(nlohmann::ordered_json{{"type", "drops"}, {"count", d}}) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }

@@ -35,8 +35,8 @@ TEST_CASE("OOM records decode and render with the contract keys", "[events]") {
   CHECK(j["global"] == true);
   CHECK(j["limit_cgroup"] == "");
   CHECK(j["limit_cgroup_id"] == 0);
-  CHECK(j["limit_usage_bytes"] == 0);
-  CHECK(j["limit_bytes"] == 0);
+  CHECK(j["limit_usage_bytes"].is_null());  // a global OOM hit no limit: null, not 0
+  CHECK(j["limit_bytes"].is_null());
   CHECK(j["limit_from"] == "kernel");
   CHECK_FALSE(j.contains("limit_counter"));
 }
@@ -77,6 +77,24 @@ TEST_CASE("the cgroup whose limit was hit renders with its figures", "[events]")
   CHECK(j["limit_cgroup"] == "");
   CHECK(j["global"] == false);
   CHECK(j["limit_cgroup_id"] == 4000);
+}
+
+TEST_CASE("before 6.8 the kernel gives the victim's pid only: its rss figures are null, not 0", "[events]") {
+  ow_oom_event raw{};
+  raw.type = OW_EV_OOM_KILL;
+  raw.tgid = 100;
+  raw.flags = OW_OOM_PID_ONLY;
+  OomKill k;
+  k.raw = raw;
+  auto j = to_json(k);
+  for (const char* f : {"anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes", "pgtables_bytes", "total_vm_bytes"}) {
+    CAPTURE(f);
+    CHECK(j[f].is_null());
+  }
+  CHECK(j["pid"] == 100);
+  CHECK(j.contains("partial"));
+  k.raw.flags = 0;
+  CHECK(to_json(k)["anon_rss_bytes"] == 0);  // a real 0 from a 6.8+ kernel
 }
 
 TEST_CASE("a limit cgroup path with any bytes renders as valid JSON text", "[events]") {

@@ -38,34 +38,39 @@ nlohmann::ordered_json to_json(const OomKill& e) {
   // victim and its memory, whose limit was hit; then the details. The task
   // whose charge failed is current at mark_victim; the limit cgroup comes
   // from the BPF walk up its memcg ancestry.
-  nlohmann::ordered_json j;
+  // A figure the kernel did not give is null, never 0: the rss breakdown
+  // before 6.8 (pid only), the limit of a global OOM (no limit was hit).
+  using ojson = nlohmann::ordered_json;
+  const bool pid_only = r.flags & OW_OOM_PID_ONLY, global = r.limit_memcg_id == 0;
+  auto known = [](bool yes, uint64_t v) { return yes ? ojson(v) : ojson(); };
+  ojson j;
   j["type"] = "oom_kill";
   j["ts"] = event_time(e.wall_ns);
   j["pid"] = r.tgid;
   j["comm"] = printable(e.comm);
   j["cgroup"] = printable(e.cgroup);
   j["cgroup_id"] = r.memcg_id;
-  j["anon_rss_bytes"] = r.anon_rss_bytes;
-  j["file_rss_bytes"] = r.file_rss_bytes;
-  j["shmem_rss_bytes"] = r.shmem_rss_bytes;
-  j["pgtables_bytes"] = r.pgtables_bytes;
+  j["anon_rss_bytes"] = known(!pid_only, r.anon_rss_bytes);
+  j["file_rss_bytes"] = known(!pid_only, r.file_rss_bytes);
+  j["shmem_rss_bytes"] = known(!pid_only, r.shmem_rss_bytes);
+  j["pgtables_bytes"] = known(!pid_only, r.pgtables_bytes);
   j["limit_cgroup"] = printable(e.limit_cgroup);
-  j["limit_usage_bytes"] = r.limit_usage_bytes;
-  j["limit_bytes"] = r.limit_max_bytes;
-  if (r.limit_memcg_id != 0) j["limit_counter"] = (r.flags & OW_OOM_LIMIT_MEMSW) ? "memsw" : "memory";
+  j["limit_usage_bytes"] = known(!global, r.limit_usage_bytes);
+  j["limit_bytes"] = known(!global, r.limit_max_bytes);
+  if (!global) j["limit_counter"] = (r.flags & OW_OOM_LIMIT_MEMSW) ? "memsw" : "memory";
   j["limit_from"] = "kernel";
-  j["global"] = r.limit_memcg_id == 0;
+  j["global"] = global;
   j["limit_cgroup_id"] = r.limit_memcg_id;
   j["tid"] = r.pid;
   j["uid"] = r.uid;
   j["oom_score_adj"] = r.oom_score_adj;
-  j["total_vm_bytes"] = r.total_vm_bytes;
+  j["total_vm_bytes"] = known(!pid_only, r.total_vm_bytes);
   j["trigger_pid"] = r.trigger_tgid;
   j["trigger_comm"] = printable(e.trigger_comm);
   j["trigger_cgroup"] = printable(e.trigger_cgroup);
   j["trigger_cgroup_id"] = r.trigger_memcg_id;
   j["ts_ns"] = e.wall_ns;
-  if (r.flags & OW_OOM_PID_ONLY) j["partial"] = "kernel passes only the victim pid (before 6.8)";
+  if (pid_only) j["partial"] = "kernel passes only the victim pid (before 6.8)";
   return j;
 }
 

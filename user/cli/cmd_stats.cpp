@@ -86,10 +86,10 @@ void add_stats(CLI::App* sub, Action& action) {
   auto* in = sub->add_option("--input", o->input, "sample file from oomwatch collect (.jsonl or .csv)");
   in->excludes(add_history_db_flag(sub, o->db));
   add_window_flags(sub, o->from, o->to, "all data");
+  sub->add_flag("--json", o->json, "the same as --format json");
   add_cgroups_flag(sub, o->cgroups);
   sub->add_option("--format", o->format, "json (one object keyed by cgroup) or csv")
       ->check(CLI::IsMember({"json", "csv"}));
-  sub->add_flag("--json", o->json, "the same as --format json");
 }
 
 }  // namespace ow::cli

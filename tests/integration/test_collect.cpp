@@ -156,6 +156,22 @@ TEST_CASE("collect: medians of three held cgroups match their own usage files", 
   CHECK(sum["interrupted"] == false);
   CHECK(sum["cgroups"] == cgs.size());
   WARN("collect source: " << sum["source"]);
+  // The summary's keys in the documented order, "type" first.
+  CHECK(summary.rfind("{\"type\":\"summary\",\"out\":", 0) == 0);
+  // The cgroups have no limit: null in the file, as in every JSON oomwatch
+  // prints, never "max" or the kernel's huge number.
+  {
+    const std::string text = read_text(file).value_or("");
+    auto recs = split_lines(text);
+    REQUIRE(!recs.empty());
+    for (auto l : recs) {
+      auto rec = json::parse(l);
+      if (rec["cgroup"] != cgs[0].path()) continue;
+      CHECK(rec["limit_bytes"].is_null());
+      CHECK(rec["usage_bytes"].is_number_unsigned());
+    }
+    CHECK(text.find("\"max\"") == std::string::npos);
+  }
 
   auto st = oomwatch({"stats", "--input", file, "--format", "json"});
   INFO(st.err);
@@ -181,9 +197,9 @@ TEST_CASE("collect: medians of three held cgroups match their own usage files", 
 
   SECTION("without --out, the same structure on stdout") {
     std::vector<std::vector<uint64_t>> truth2;
-    auto [out, err2] = collect_and_read({"--duration", "1s", "--interval", "200ms"}, truth2);
+    auto [out, err2] = collect_and_read({"--duration", "1s", "--interval", "200ms", "--json"}, truth2);
     INFO("stdout: " << out << " stderr: " << err2);
-    auto k = json::parse(out);  // one object, as `stats --format json` prints
+    auto k = json::parse(out);  // one object, as `stats --json` prints
     CHECK(std::count(out.begin(), out.end(), '\n') == 1);
     check_structure(k);
     std::set<std::string> keys_collect, keys_stats;
@@ -313,11 +329,21 @@ TEST_CASE("collect: Ctrl-C closes the file and loses nothing; stats still print"
   m->pid = rc == -1 ? m->pid : -1;
   INFO(m->err());
   CHECK(rc == 0);
-  auto j = json::parse(m->out());
-  check_structure(j);
-  REQUIRE(j.contains(cg.path()));
-  CHECK(j[cg.path()]["samples"].get<uint64_t>() >= 1);
-  WARN("interrupted after 1.5 s: " << j[cg.path()]["samples"] << " samples in the printed statistics");
+  // Without --json the statistics are the table `stats` prints: a header,
+  // then one row per cgroup ending in its path, SAMPLES before it.
+  const std::string table = m->out();
+  auto lines = split_lines(table);
+  INFO(table);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find("MIN") != std::string::npos);
+  CHECK(lines[0].find("SAMPLES  CGROUP") != std::string::npos);
+  CHECK(table.find('{') == std::string::npos);
+  REQUIRE(lines[1].size() > cg.path().size() + 2);
+  CHECK(lines[1].substr(lines[1].size() - cg.path().size() - 2) == "  " + cg.path());
+  auto fields = ow::split_ws(lines[1]);
+  REQUIRE(fields.size() == 7);
+  CHECK(std::stoull(std::string(fields[5])) >= 1);
+  WARN("interrupted after 1.5 s: " << fields[5] << " samples in the printed statistics");
 }
 
 TEST_CASE("collect: bad input exits 2 with one line naming it", "[integration][collect]") {

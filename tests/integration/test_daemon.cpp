@@ -142,6 +142,27 @@ TEST_CASE("run --enforce: a child growing past its limit under a parent with hea
   CHECK(pristine(h, a.path()));  // oom_kill_disable / memory.high put back on exit
   CHECK(hint(h, a.path()) == 0);  // hints withdrawn
   CHECK(pristine(h, b.path()));
+  // One line on stop says what was put back: v1 the children's and the
+  // parent's oom_kill_disable, v2 the children's memory.high guards, and the
+  // hints of a and b.
+  std::string err = d.err();
+  auto at = err.find("stopped: restored ");
+  REQUIRE(at != std::string::npos);
+  std::string line = err.substr(at, err.find('\n', at) - at);
+  INFO(line);
+  int okd = -1, guards = -1, hints = -1;
+  REQUIRE(std::sscanf(line.c_str(), "stopped: restored %d oom_kill_disable, %d memory.high guard%*[s], withdrew %d",
+                      &okd, &guards, &hints) == 3);
+  if (h.version() == ow::cg::Version::V1) {
+    CHECK(okd == 3);  // a, b and the parent (so that new children were born armed)
+    CHECK(guards == 0);
+  } else {
+    CHECK(okd == 0);
+    CHECK(guards == 2);
+  }
+  CHECK(hints >= 2);
+  CHECK(line.find("GOMEMLIMIT hints; nothing left changed") != std::string::npos);
+  CHECK(err.find("stopped:", at + 1) == std::string::npos);  // one line
 }
 
 TEST_CASE("run --enforce: a child full of page cache keeps its limit", "[integration][daemon]") {

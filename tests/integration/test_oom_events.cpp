@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
+#include "stats/time.hpp"
+#include "util/clock.hpp"
 #include "util/fs.hpp"
 
 using namespace ow;
@@ -45,16 +47,25 @@ TEST_CASE("events --json reports a real OOM kill with pid and cgroup", "[integra
   auto ev = owtest::start({owtest::oomwatch_bin(), "events", "--json", "--cgroup", cg.path()});
   REQUIRE(owtest::wait_for([&] { return ev->err().find("watching OOM kills") != std::string::npos; }, 15000));
 
+  const int64_t before = wall_ns();
   auto pid = cg::spawn_in(h, cg.path(), kHog);
   REQUIRE(pid.ok());
   auto st = cg::wait_child(*pid);
+  const int64_t after = wall_ns();
   CHECK(st.exit_code == 137);
   REQUIRE(owtest::wait_for([&] { return ev->out().find("oom_kill") != std::string::npos; }, 5000));
   ev->stop();
-  auto lines = json_lines(ev->out());
+  const std::string out = ev->out();
+  auto lines = json_lines(out);
   REQUIRE(lines.size() == 1);
   auto& j = lines[0];
   CHECK(j["type"] == "oom_kill");
+  // Keys in the documented order: what, then when (UTC, milliseconds), then who.
+  CHECK(out.rfind("{\"type\":\"oom_kill\",\"ts\":\"", 0) == 0);
+  auto ts = stats::parse_rfc3339(j["ts"].get<std::string>());
+  REQUIRE(ts.ok());
+  CHECK(*ts >= before - 1'000'000);  // the kill happened while the hog ran (ms resolution)
+  CHECK(*ts <= after);
   CHECK(j["pid"] == *pid);
   CHECK(j["comm"] == "tail");
   CHECK(j["cgroup"] == cg.path());
@@ -67,6 +78,37 @@ TEST_CASE("events --json reports a real OOM kill with pid and cgroup", "[integra
   CHECK(j["limit_cgroup_id"] == *h.id_of(cg.path()));
   CHECK(j["limit_bytes"] == 16ull << 20);
   CHECK(j["limit_from"] == "kernel");
+}
+
+TEST_CASE("events without --json: one line per kill, starting with its UTC time", "[integration][events]") {
+  auto cg = owtest::make_cgroup(16ull << 20);
+  auto h = owtest::hierarchy();
+  auto ev = owtest::start({owtest::oomwatch_bin(), "events", "--cgroup", cg.path()});
+  REQUIRE(owtest::wait_for([&] { return ev->err().find("watching OOM kills") != std::string::npos; }, 15000));
+  const int64_t before = wall_ns();
+  auto pid = cg::spawn_in(h, cg.path(), kHog);
+  REQUIRE(pid.ok());
+  CHECK(cg::wait_child(*pid).exit_code == 137);
+  const int64_t after = wall_ns();
+  REQUIRE(owtest::wait_for([&] { return ev->out().find("oom_kill") != std::string::npos; }, 5000));
+  ev->stop();
+  const std::string out = ev->out();
+  INFO(out);
+  auto lines = split_lines(out);
+  REQUIRE(lines.size() == 1);
+  std::string line(lines[0]);
+  // "2026-12-06T23:04:14.123Z oom_kill pid=N comm=tail cgroup=P ..."
+  auto sp = line.find(' ');
+  REQUIRE(sp == 24);
+  std::string t = line.substr(0, sp);
+  CHECK(t[10] == 'T');
+  CHECK(t.back() == 'Z');
+  auto ts = stats::parse_rfc3339(t);
+  REQUIRE(ts.ok());
+  CHECK(*ts >= before - 1'000'000);
+  CHECK(*ts <= after);
+  CHECK(line.substr(sp + 1).rfind("oom_kill pid=" + std::to_string(*pid) + " comm=tail cgroup=" + cg.path() + " ", 0) ==
+        0);
 }
 
 TEST_CASE("events --json names a child's own limit, not its limited parent's", "[integration][events][limit]") {

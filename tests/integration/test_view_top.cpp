@@ -271,3 +271,115 @@ TEST_CASE("top holds its log lines while the screen is up: the newest on screen,
   CHECK(has(err, "warning top: read audit log (not a regular file) /tmp"));
   CHECK(std::count(err.begin(), err.end(), '\n') == 1);
 }
+
+namespace {
+
+// A counter straight from the kernel's file, independent of oomwatch's readers:
+// "oom_kill N" in v1 memory.oom_control or v2 memory.events, and v1
+// memory.failcnt or v2 memory.events "max".
+uint64_t kernel_counter(const cg::Hierarchy& h, const std::string& rel, const std::string& key) {
+  bool v2 = h.version() == cg::Version::V2;
+  if (!v2 && key == "max") return std::stoull(ow::read_text(h.abs(rel) + "/memory.failcnt").value_or("0"));
+  std::istringstream in(ow::read_text(h.abs(rel) + (v2 ? "/memory.events" : "/memory.oom_control")).value_or(""));
+  for (std::string k, v; in >> k >> v;)
+    if (k == key) return std::stoull(v);
+  return UINT64_MAX;
+}
+
+// The cells of the --batch rows that end in `path`, frame by frame.
+std::vector<std::vector<std::string>> batch_rows(const std::string& out, const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);) {
+    std::istringstream cells(l);
+    std::vector<std::string> c;
+    for (std::string x; cells >> x;) c.push_back(x);
+    if (c.size() == 11 && c.back() == path) rows.push_back(c);
+  }
+  return rows;
+}
+
+}  // namespace
+
+// Columns: USAGE WS LIMIT %LIM PEAK HIGH GROW/s MAX OOM GOMEMLIMIT CGROUP.
+TEST_CASE("top --batch and --json: MAX and OOM are the kernel's counters, kills before top included; - for what "
+          "does not exist",
+          "[integration][view]") {
+  REQUIRE(owtest::is_root());
+  auto h = owtest::hierarchy();
+  const bool v2 = h.version() == cg::Version::V2;
+  auto parent = owtest::make_cgroup(kUnlimited, "owview-k");
+  auto oom = cg::ScopedCgroup::create(h, parent.path(), "oom", 16 * kMiB);
+  REQUIRE(oom.ok());
+  // Three real OOM kills before top starts.
+  for (int i = 0; i < 3; ++i) {
+    auto pid = cg::spawn_in(h, oom->path(), {"sh", "-c", "exec tail /dev/zero"});
+    REQUIRE(pid.ok());
+    CHECK(cg::wait_child(*pid).exit_code == 137);
+  }
+  const uint64_t kills = kernel_counter(h, oom->path(), "oom_kill");
+  const uint64_t max = kernel_counter(h, oom->path(), "max");
+  REQUIRE(kills == 3);
+  REQUIRE(max > 0);  // the charges that failed at the limit before each kill
+
+  auto top = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv{owtest::oomwatch_bin(), "top",         "--iterations", "2",     "--interval",
+                                  "200ms",                "--cgroup",    parent.path(),  "--audit-log", "none",
+                                  "--hint-dir",           "none"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = owtest::run(argv);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return r.out;
+  };
+  SECTION("--batch, the BPF iterator where it loads") {
+    std::string out = top({"--batch"});
+    INFO(out);
+    auto rows = batch_rows(out, oom->path());
+    REQUIRE(rows.size() == 2);
+    for (const auto& c : rows) {
+      CHECK(c[8] == std::to_string(kills));  // OOM
+      CHECK(c[7] == std::to_string(max));    // MAX
+      CHECK(c[2] == "16MiB");
+      CHECK(c[5] == (v2 ? "max" : "-"));     // HIGH: v1 has no memory.high
+    }
+    CHECK(rows[0][6] == "-");  // GROW/s: no rate from one snapshot
+    CHECK(rows[1][6] != "-");
+    auto prow = batch_rows(out, parent.path());
+    REQUIRE(prow.size() == 2);
+    CHECK(prow[0][2] == "max");  // LIMIT: none
+    CHECK(prow[0][3] == "-");    // %LIM of no limit
+  }
+  SECTION("--since-start counts from top's first frame") {
+    auto rows = batch_rows(top({"--batch", "--since-start"}), oom->path());
+    REQUIRE(rows.size() == 2);
+    for (const auto& c : rows) {
+      CHECK(c[8] == "0");
+      CHECK(c[7] == "0");
+    }
+  }
+  SECTION("--json, cgroupfs files") {
+    std::istringstream in(top({"--json", "--source", "files"}));
+    int frames = 0;
+    for (std::string line; std::getline(in, line); ++frames) {
+      auto j = nlohmann::json::parse(line);
+      CHECK(line.rfind("{\"ts\":", 0) == 0);  // keys in the documented order
+      REQUIRE(j["rows"].size() == 2);
+      for (const auto& row : j["rows"]) {
+        INFO(row.dump());
+        CHECK(row["high_bytes"].is_null());  // v1: none; v2: not set
+        CHECK(row["growth_bytes_per_s"].is_null() == (frames == 0));
+        if (row["cgroup"] == oom->path()) {
+          CHECK(row["oom_kills"] == kills);
+          CHECK(row["max_events"] == max);
+          CHECK(row["limit_bytes"] == 16 * kMiB);
+        } else {
+          CHECK(row["cgroup"] == parent.path());
+          CHECK(row["limit_bytes"].is_null());  // no limit: null, never "max"
+          CHECK(row["percent"].is_null());
+        }
+      }
+    }
+    CHECK(frames == 2);
+  }
+}

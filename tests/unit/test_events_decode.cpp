@@ -35,8 +35,8 @@ TEST_CASE("OOM records decode and render with the contract keys", "[events]") {
   CHECK(j["global"] == true);
   CHECK(j["limit_cgroup"] == "");
   CHECK(j["limit_cgroup_id"] == 0);
-  CHECK(j["limit_usage_bytes"] == 0);
-  CHECK(j["limit_bytes"] == 0);
+  CHECK(j["limit_usage_bytes"].is_null());  // a global OOM hit no limit: null, not 0
+  CHECK(j["limit_bytes"].is_null());
   CHECK(j["limit_from"] == "kernel");
   CHECK_FALSE(j.contains("limit_counter"));
 }
@@ -79,6 +79,24 @@ TEST_CASE("the cgroup whose limit was hit renders with its figures", "[events]")
   CHECK(j["limit_cgroup_id"] == 4000);
 }
 
+TEST_CASE("before 6.8 the kernel gives the victim's pid only: its rss figures are null, not 0", "[events]") {
+  ow_oom_event raw{};
+  raw.type = OW_EV_OOM_KILL;
+  raw.tgid = 100;
+  raw.flags = OW_OOM_PID_ONLY;
+  OomKill k;
+  k.raw = raw;
+  auto j = to_json(k);
+  for (const char* f : {"anon_rss_bytes", "file_rss_bytes", "shmem_rss_bytes", "pgtables_bytes", "total_vm_bytes"}) {
+    CAPTURE(f);
+    CHECK(j[f].is_null());
+  }
+  CHECK(j["pid"] == 100);
+  CHECK(j.contains("partial"));
+  k.raw.flags = 0;
+  CHECK(to_json(k)["anon_rss_bytes"] == 0);  // a real 0 from a 6.8+ kernel
+}
+
 TEST_CASE("a limit cgroup path with any bytes renders as valid JSON text", "[events]") {
   ow_oom_event raw{};
   raw.type = OW_EV_OOM_KILL;
@@ -90,6 +108,32 @@ TEST_CASE("a limit cgroup path with any bytes renders as valid JSON text", "[eve
   CHECK(line.find('\n') == std::string::npos);
   CHECK(ow::valid_utf8(line));
   CHECK(to_json(k)["limit_cgroup"] == ow::printable(k.limit_cgroup));
+}
+
+TEST_CASE("an OOM event line starts with type and its UTC time, keys in the documented order", "[events]") {
+  ow_oom_event raw{};
+  raw.type = OW_EV_OOM_KILL;
+  raw.tgid = 100;
+  raw.limit_memcg_id = 7;
+  OomKill k;
+  k.raw = raw;
+  k.comm = "hog";
+  k.cgroup = "/a";
+  k.limit_cgroup = "/a";
+  k.wall_ns = 1763856000'123'456'789LL;  // 2025-11-23T00:00:00.123456789Z
+  auto j = to_json(k);
+  CHECK(j["ts"] == "2025-11-23T00:00:00.123Z");
+  CHECK(j["ts_ns"] == 1763856000'123'456'789LL);
+  std::vector<std::string> keys;
+  for (const auto& [key, v] : j.items()) keys.push_back(key);
+  // docs/cli.md "events" lists these first, in this order.
+  std::vector<std::string> want{"type", "ts", "pid", "comm", "cgroup", "cgroup_id", "anon_rss_bytes", "file_rss_bytes",
+                                "shmem_rss_bytes", "pgtables_bytes", "limit_cgroup", "limit_usage_bytes", "limit_bytes",
+                                "limit_counter", "limit_from", "global"};
+  REQUIRE(keys.size() > want.size());
+  CHECK(std::vector<std::string>(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(want.size())) == want);
+  CHECK(ow::json_line(j).rfind("{\"type\":\"oom_kill\",\"ts\":\"2025-11-23T00:00:00.123Z\",\"pid\":100,", 0) == 0);
+  CHECK(event_time(-1) == "1969-12-31T23:59:59.999Z");
 }
 
 TEST_CASE("short or unknown records are rejected", "[events]") {

@@ -124,6 +124,22 @@ TEST_CASE("journal: many settings in one write; the first original of each is ke
   CHECK_FALSE(owtest_exists(jpath));  // emptied
 }
 
+TEST_CASE("journal: restore counts what it put back by kind", "[safety][journal]") {
+  FakeTree t;
+  t.add("/p/a", 64 * kMiB, kMiB);
+  t.add("/p/b", 64 * kMiB, kMiB);
+  REQUIRE(write_file_atomic(t.h.abs("/p/a") + "/memory.oom_control", "oom_kill_disable 1\n"));
+  actuate::Journal j(t.dir.path + "/state/journal.json");
+  REQUIRE(j.remember({{"/p/a", "memory.high", "max"}, {"/p/b", "memory.high", "max"},
+                      {"/p/a", "memory.oom_control", "0"}, {"/p/gone", "memory.high", "max"}}));
+  auto r = j.restore_by_kind(t.h);
+  REQUIRE(r);
+  CHECK(r->memory_high == 2);      // /p/gone does not exist: not counted
+  CHECK(r->oom_kill_disable == 1);
+  CHECK(r->total() == 3);
+  CHECK(j.empty());
+}
+
 TEST_CASE("intent recovery never cuts a limit below usage + margin and audits each limit", "[safety][intent]") {
   FakeTree t;
   t.add("/p/a", 96 * kMiB, 80 * kMiB);   // raised 32M -> 96M; it grew to 80M since

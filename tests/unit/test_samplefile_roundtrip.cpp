@@ -53,11 +53,13 @@ struct TempDir {
 };
 }  // namespace
 
-TEST_CASE("JSONL record: the documented keys, \"max\" for unlimited, RFC 3339 ts", "[samplefile]") {
+TEST_CASE("JSONL record: the documented keys, null for unlimited, RFC 3339 ts", "[samplefile]") {
   auto j = nlohmann::json::parse(to_jsonl(full(1)));
   CHECK(j["ts"] == "2025-11-23T00:00:01.123000007Z");
   CHECK(j["cgroup"] == "/kubepods/pod,1/\"c\"");
-  CHECK(j["limit_bytes"] == "max");
+  // No limit is null, as in top --json and monitor --json: a number or null, never a string.
+  CHECK(j["limit_bytes"].is_null());
+  CHECK(j["high_bytes"].is_null());
   CHECK(j["usage_bytes"] == 100000001);
   for (const char* k : {"cgroup_id", "peak_bytes", "high_bytes", "swap_bytes", "failcnt", "ev_low", "ev_high", "ev_max",
                         "ev_oom", "ev_oom_kill", "inactive_file_bytes", "working_set_bytes"})
@@ -108,6 +110,16 @@ TEST_CASE("the writer's files read back identically, both formats", "[samplefile
     REQUIRE(got->size() == want.size());
     for (size_t i = 0; i < want.size(); ++i) CHECK(same((*got)[i], want[i]));
   }
+}
+
+TEST_CASE("files written by older oomwatch, with \"max\" for no limit, still read", "[samplefile]") {
+  auto j = from_jsonl(R"({"ts":"2025-11-23T00:00:01Z","cgroup":"/a","usage_bytes":5,"limit_bytes":"max",)"
+                      R"("high_bytes":"max","peak_bytes":7})");
+  REQUIRE(j.ok());
+  CHECK(j->limit_bytes == ow::kUnlimited);
+  CHECK(j->high_bytes == ow::kUnlimited);
+  CHECK(j->peak_bytes == 7);
+  CHECK_FALSE(from_jsonl(R"({"ts":1,"cgroup":"/a","usage_bytes":5,"limit_bytes":"none"})").ok());
 }
 
 TEST_CASE("readers take unix seconds, null limits, extra keys and columns, CRLF", "[samplefile]") {

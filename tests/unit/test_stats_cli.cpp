@@ -47,9 +47,9 @@ void expect_fail(const owtest::CmdResult& r, int code, const std::string& needle
 }
 }  // namespace
 
-TEST_CASE("stats --input prints the documented object keyed by cgroup", "[stats][cli]") {
+TEST_CASE("stats --input --json prints the documented object keyed by cgroup", "[stats][cli]") {
   owtest::TempDir d;
-  auto r = stats({"--input", seed_file(d), "--cgroup", "a"});
+  auto r = stats({"--input", seed_file(d), "--cgroup", "a", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
@@ -57,6 +57,21 @@ TEST_CASE("stats --input prints the documented object keyed by cgroup", "[stats]
   CHECK(j["/a"] == nlohmann::json::parse(R"({"min_consumption":1,"max_consumption":3,"median_consumption":2,
                                             "p95_consumption":3,"avg_consumption":2,"samples":3})"));
   CHECK(j["/a/b"]["samples"] == 1);
+  // Keys in the documented order, and --format json is the same output.
+  CHECK(r.out.find(R"("/a":{"min_consumption":1,"max_consumption":3,"median_consumption":2,)") != std::string::npos);
+  CHECK(stats({"--input", seed_file(d), "--cgroup", "a", "--format", "json"}).out == r.out);
+}
+
+TEST_CASE("stats prints a table for people unless asked for JSON or CSV", "[stats][cli]") {
+  owtest::TempDir d;
+  auto r = stats({"--input", seed_file(d), "--cgroup", "a"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        "       MIN        MAX     MEDIAN        P95        AVG  SAMPLES  CGROUP\n"
+        "        1B         3B         2B         3B         2B        3  /a\n"
+        "       10B        10B        10B        10B        10B        1  /a/b\n");
+  expect_fail(stats({"--input", seed_file(d), "--json", "--format", "csv"}), 2, "--json");
 }
 
 TEST_CASE("stats --format csv and a time window", "[stats][cli]") {
@@ -72,7 +87,7 @@ TEST_CASE("stats --format csv and a time window", "[stats][cli]") {
 TEST_CASE("stats takes relative times like -30m as values", "[stats][cli]") {
   owtest::TempDir d;
   auto now_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  auto r = stats({"--input", seed_file(d, now_s.count() - 600), "--from", "-30m", "--to", "now"});
+  auto r = stats({"--input", seed_file(d, now_s.count() - 600), "--from", "-30m", "--to", "now", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(nlohmann::json::parse(r.out)["/a"]["samples"] == 3);
@@ -114,7 +129,7 @@ TEST_CASE("stats --db reads the history store; missing or corrupt databases exit
       REQUIRE(h->insert(s).ok());
     }
   }
-  auto r = stats({"--db", db, "--from", "1763856000"});
+  auto r = stats({"--db", db, "--from", "1763856000", "--json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);

@@ -6,6 +6,7 @@
 #include "stress/monitor_report.hpp"
 #include "stress/report_common.hpp"
 #include "stress/stress_report.hpp"
+#include "util/text.hpp"
 #include "util/units.hpp"
 
 using namespace ow::stress;
@@ -144,4 +145,19 @@ TEST_CASE("monitor: v1 lacks some counters, unlimited is max", "[stress][report]
   CHECK(v2["under_oom"].is_null());
   CHECK(v2["percent"] == 25.0);
   CHECK(monitor_text(s).find("max 7  oom 3") != std::string::npos);
+}
+
+TEST_CASE("monitor --json keys come out in the documented order, type first", "[stress][report]") {
+  MonitorSample s;
+  s.cgroup = "/m";
+  s.version = ow::cg::Version::V2;
+  s.usage.limit_bytes = ow::kUnlimited;
+  auto j = monitor_json(s);
+  std::string line = ow::json_line(j);
+  CHECK(line.rfind("{\"type\":\"sample\",\"ts\":", 0) == 0);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"type", "ts", "elapsed_s", "cgroup", "version", "usage_bytes", "limit_bytes",
+                                         "limit", "percent", "peak_bytes", "events", "under_oom"});
+  CHECK(line.find("\"events\":{\"max\":0,\"oom\":0,\"oom_kill\":0,") != std::string::npos);
 }

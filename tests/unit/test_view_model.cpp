@@ -123,8 +123,38 @@ TEST_CASE("top's tree puts rows under their nearest shown ancestor, siblings in 
   CHECK(p.rows[0].depth == 0);
 }
 
-TEST_CASE("top counts max events and OOM kills since start and reports each new kill", "[view][unit]") {
+TEST_CASE("top shows the kernel's MAX and OOM counters, kills before it started included", "[view][unit]") {
   TopModel m;
+  auto a = smp("/a", 1, 10);
+  a.failcnt = 7;
+  a.ev_oom_kill = 2;
+  m.update(snap(kSec, {a, smp("/b", 2, 1)}));
+  ViewOptions o;
+  o.sort = SortKey::Name;
+  CHECK(m.rows(o).rows[0].max_events == 7);  // the first frame already says what the kernel counted
+  CHECK(m.rows(o).rows[0].oom_kills == 2);
+  CHECK(row_cells(m.rows(o).rows[0])[7] == "7");
+  CHECK(row_cells(m.rows(o).rows[0])[8] == "2");
+  CHECK(m.events().empty());  // kills before top started are counted, not reported as new
+  a.failcnt = 10;
+  a.ev_oom_kill = 3;
+  m.update(snap(2 * kSec, {a, smp("/b", 2, 1)}));
+  auto p = m.rows(o);
+  CHECK(p.rows[0].max_events == 10);
+  CHECK(p.rows[0].oom_kills == 3);
+  REQUIRE(m.events().size() == 1);
+  CHECK(m.events()[0].detail == "1 kill");
+  // Recreated under the same path (new id): its own counters, no event.
+  auto a2 = smp("/a", 77, 10);
+  a2.ev_oom_kill = 9;
+  m.update(snap(3 * kSec, {a2}));
+  CHECK(m.rows(o).rows[0].oom_kills == 9);
+  CHECK(m.events().size() == 1);
+}
+
+TEST_CASE("top --since-start counts max events and OOM kills since start and reports each new kill",
+          "[view][unit]") {
+  TopModel m(ModelOptions{.since_start = true});
   auto a = smp("/a", 1, 10);
   a.failcnt = 7;
   a.ev_oom_kill = 2;
@@ -148,6 +178,38 @@ TEST_CASE("top counts max events and OOM kills since start and reports each new 
   CHECK(m.rows(o).rows[0].oom_kills == 0);
   CHECK(m.events().size() == 1);
   CHECK(m.rows(o).total == 1);  // /b vanished
+}
+
+TEST_CASE("top shows - for figures that do not exist: v1 HIGH, first-frame GROW/s, unknown PEAK", "[view][unit]") {
+  for (bool v2 : {false, true}) {
+    CAPTURE(v2);
+    TopModel m(ModelOptions{.has_high = v2});
+    auto a = smp("/a", 1, 10 * kMiB, 64 * kMiB);  // high_bytes kUnlimited: what the sampler gives on v1 too
+    auto b = smp("/b", 2, 5 * kMiB);
+    b.high_bytes = 32 * kMiB;
+    m.update(snap(kSec, {a, b}));
+    ViewOptions o;
+    o.sort = SortKey::Name;
+    auto p = m.rows(o);
+    auto ca = row_cells(p.rows[0]), cb = row_cells(p.rows[1]);
+    CHECK(ca[5] == (v2 ? "max" : "-"));  // HIGH
+    CHECK(cb[5] == (v2 ? "32MiB" : "-"));
+    CHECK(ca[6] == "-");                 // GROW/s: one snapshot, no rate yet
+    CHECK(ca[4] == "-");                 // PEAK 0: unknown
+    FrameInfo fi{kSec, "cgroupfs", "name", "", false};
+    auto j = json_frame(fi, p, {});
+    CHECK(j["rows"][0]["growth_bytes_per_s"].is_null());
+    CHECK(j["rows"][0]["peak_bytes"].is_null());
+    CHECK(j["rows"][0]["high_bytes"].is_null());
+    if (v2) CHECK(j["rows"][1]["high_bytes"] == 32 * kMiB);
+    else CHECK(j["rows"][1]["high_bytes"].is_null());
+    CHECK(j["rows"][1]["limit_bytes"].is_null());  // no limit: null, never "max"
+    a.usage_bytes = 10 * kMiB;
+    m.update(snap(2 * kSec, {a, b}));
+    auto c2 = row_cells(m.rows(o).rows[0]);
+    CHECK(c2[6] == "0");  // a rate now: no change
+    CHECK(json_frame(fi, m.rows(o), {})["rows"][0]["growth_bytes_per_s"] == 0.0);
+  }
 }
 
 TEST_CASE("top shows published GOMEMLIMIT hints by cgroup id", "[view][unit]") {

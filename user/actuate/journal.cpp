@@ -176,7 +176,13 @@ Status Journal::remember(const std::vector<Entry>& entries) {
 }
 
 Result<int> Journal::restore(const cg::Hierarchy& h) {
-  int n = 0;
+  auto r = restore_by_kind(h);
+  if (!r) return r.error();
+  return r->total();
+}
+
+Result<Journal::Restored> Journal::restore_by_kind(const cg::Hierarchy& h) {
+  Restored done;
   Error first;
   bool failed = false;
   for (auto it = entries_.begin(); it != entries_.end();) {
@@ -184,11 +190,12 @@ Result<int> Journal::restore(const cg::Hierarchy& h) {
     std::string file = h.abs(rel) + "/" + it->second.file;
     auto s = write_text(file, it->second.original);
     if (s || s.error().err == ENOENT) {
-      n += s.ok();
+      int n = s.ok();
       if (s && it->second.subtree)
         n += restore_descendants(
             h, rel, it->second.keep,
             [&](const std::string& d) { return entries_.count(d + "\n" + it->second.file) > 0; }, first, failed);
+      (it->second.file == "memory.high" ? done.memory_high : done.oom_kill_disable) += n;
       it = entries_.erase(it);
     } else {
       if (!failed) first = s.error();
@@ -206,7 +213,7 @@ Result<int> Journal::restore(const cg::Hierarchy& h) {
   }
   if (failed) return first;
   if (!sv) return sv.error();
-  return n;
+  return done;
 }
 
 }  // namespace ow::actuate

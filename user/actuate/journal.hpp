@@ -51,9 +51,17 @@ class Journal {
   // the journal does not grow with churn and a new cgroup of the same name
   // is never written an original that was not its own.
   void forget(const std::string& rel);
+  // What restore() wrote back, by kind.
+  struct Restored {
+    int oom_kill_disable = 0;  // v1 memory.oom_control (a subtree's descendants included)
+    int memory_high = 0;       // v2 memory.high guards
+    int total() const { return oom_kill_disable + memory_high; }
+  };
   // Writes every original back (a subtree entry's descendants after the
   // parent, so that none is created with the 1 meanwhile); drops entries of
-  // cgroups that no longer exist. Returns the number of settings restored.
+  // cgroups that no longer exist. Returns what it restored.
+  Result<Restored> restore_by_kind(const cg::Hierarchy& h);
+  // The same; the number of settings restored.
   Result<int> restore(const cg::Hierarchy& h);
   // Nothing to restore, and no file left to remove.
   bool empty() const { return entries_.empty() && lines_ == 0; }

@@ -1,4 +1,5 @@
 #include "agent/daemon_impl.hpp"
+#include "agent/stop_line.hpp"
 
 #include <sys/stat.h>
 #include <time.h>
@@ -20,14 +21,26 @@ void Daemon::shutdown() {
   sd_notify_msg("STOPPING=1");
   incidents_.reset();  // no decision from here on
   snapper_.reset();  // no snapshot from here on; the sampler is the loop's again
-  if (hints_)
-    if (auto s = hints_->stop(); !s) spdlog::warn("GOMEMLIMIT hints: {}", s.error().message());
+  StopCounts put_back;
+  if (hints_) {
+    put_back.hints_on = true;
+    auto s = hints_->stop();
+    put_back.hints = hints_->withdrawn();
+    if (!s) {
+      spdlog::warn("GOMEMLIMIT hints: {}", s.error().message());
+      put_back.hints_error = s.error().message();
+    }
+  }
   if (!journal_.empty()) {
-    auto n = journal_.restore(h_);
-    if (!n)
+    auto n = journal_.restore_by_kind(h_);
+    if (!n) {
       spdlog::error("could not restore settings: {}; run 'oomwatch restore'", n.error().message());
-    else
-      spdlog::info("restored {} setting(s) (oom_kill_disable, memory.high)", *n);
+      put_back.settings_left = journal_.size();
+      put_back.settings_error = n.error().message();
+    } else {
+      put_back.oom_kill_disable = n->oom_kill_disable;
+      put_back.memory_high = n->memory_high;
+    }
   }
   if (pinned_) loader_->unpin_maps();
   donor_hist_.reset();
@@ -37,6 +50,11 @@ void Daemon::shutdown() {
   if (history_) history_->stop(wall_ns());  // what is queued, then a last maintain
   ::unlink(paths_.ready_file().c_str());
   if (guardian_) guardian_->stop();
+  // One line saying what was put back, last: nothing is changed after it.
+  if (put_back.settings_left || !put_back.hints_error.empty())
+    spdlog::error("{}", stop_line(put_back));
+  else
+    spdlog::info("{}", stop_line(put_back));
 }
 
 void Daemon::on_kill(const bpf::OomKill& k) {
@@ -79,7 +97,7 @@ void Daemon::report_drops() {
   if (d == drops_seen_) return;
   drops_seen_ = d;
   spdlog::warn("ring buffer full: {} OOM events lost so far", d);
-  std::string line = json_line(nlohmann::json{{"type", "drops"}, {"count", d}}) + "\n";
+  std::string line = json_line(nlohmann::ordered_json{{"type", "drops"}, {"count", d}}) + "\n";
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }

@@ -27,7 +27,11 @@ struct OomKill {
 // error; longer is accepted and the tail ignored.
 Result<ow_oom_event> decode_oom(const void* data, size_t size);
 std::string comm_string(const char (&c)[OW_COMM_LEN]);
-nlohmann::json to_json(const OomKill& e);
+// One kill as the `events --json` / agent stdout object, keys in the
+// documented order (docs/cli.md "events").
+nlohmann::ordered_json to_json(const OomKill& e);
+// RFC 3339 UTC with milliseconds, as the event's "ts" and the human line show it.
+std::string event_time(int64_t wall_ns);
 // Converts a bpf_ktime_get_ns() timestamp into CLOCK_REALTIME nanoseconds.
 int64_t mono_to_wall_ns(uint64_t mono_ns);
 

@@ -9,8 +9,8 @@
 // With --out: every snapshot is written to the sample file as it is taken
 // (`oomwatch stats --input FILE` reads it back), then a one-line summary on
 // stdout (--json: one JSON object, keys in the --json help).
-// Without --out: the statistics of the run, exactly as `oomwatch stats
-// --format json` prints them.
+// Without --out: the statistics of the run, exactly as `oomwatch stats`
+// prints them (a table; --json: the JSON object of `stats --json`).
 // Ctrl-C ends the run early and loses nothing: the file is closed (fsync) or
 // the statistics printed for what was collected, exit 0.
 // Exit codes: 2 for bad flags and unknown cgroups, 1 for the environment (no
@@ -173,7 +173,8 @@ int run_collect(const CollectOpts& o) {
     if (rc != kExitOk) return rc;
     if (!st) return fail(kExitEnv, st.error());
     if (o.json) {
-      print_line(json_line(nlohmann::json{{"type", "summary"},
+      // ordered_json: the keys in the order the --json help and docs/cli.md list them.
+      print_line(json_line(nlohmann::ordered_json{{"type", "summary"},
                                 {"out", o.out},
                                 {"format", writer->format() == store::SampleFormat::Csv ? "csv" : "jsonl"},
                                 {"source", sampler.source_name()},
@@ -196,7 +197,8 @@ int run_collect(const CollectOpts& o) {
   if (acc.empty()) return fail(kExitEnv, "no samples collected: the selected cgroups vanished or have no memory figures");
   stats::StatsByCgroup result;
   for (auto& [path, a] : acc) result.emplace(path, a.finish());
-  print_line(stats::stats_json(result));
+  if (o.json) print_line(stats::stats_json(result));
+  else print_text(stats::stats_text(result));
   return kExitOk;
 }
 
@@ -217,7 +219,7 @@ void add_collect(CLI::App* sub, Action& action) {
                 "with --out, the end-of-run summary as one JSON object {\"type\":\"summary\",\"out\",\"format\","
                 "\"source\":\"bpf-iter|cgroupfs\",\"snapshots\",\"samples\",\"cgroups\" (in the last snapshot),"
                 "\"skipped\" (slots missed: a snapshot outran --interval),\"seconds\",\"interrupted\"}; without --out "
-                "the statistics are JSON already");
+                "the statistics as JSON (as stats --json)");
 }
 
 }  // namespace ow::cli

@@ -1,5 +1,6 @@
 // oomwatch events: live OOM kills (and, as later hooks land, pressure stalls
-// and oomwatch's own actions), one line each.
+// and oomwatch's own actions), one line each. Human lines start with the
+// kill's time, RFC 3339 UTC with milliseconds (the JSON's "ts").
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -28,8 +29,8 @@ std::string human(const bpf::OomKill& k) {
     limit = fmt::format("{}{} at {}/{}", k.limit_cgroup.empty() ? "?" : printable(k.limit_cgroup),
                         (r.flags & OW_OOM_LIMIT_MEMSW) ? " (memsw)" : "", format_size(r.limit_usage_bytes),
                         format_size(r.limit_max_bytes));
-  return fmt::format("oom_kill pid={} comm={} cgroup={} anon={} file={} shmem={} score_adj={} by pid={} ({}) limit={}",
-                     r.tgid, printable(k.comm), k.cgroup.empty() ? "?" : printable(k.cgroup), format_size(r.anon_rss_bytes),
+  return fmt::format("{} oom_kill pid={} comm={} cgroup={} anon={} file={} shmem={} score_adj={} by pid={} ({}) limit={}",
+                     bpf::event_time(k.wall_ns), r.tgid, printable(k.comm), k.cgroup.empty() ? "?" : printable(k.cgroup), format_size(r.anon_rss_bytes),
                      format_size(r.file_rss_bytes), format_size(r.shmem_rss_bytes), r.oom_score_adj,
                      r.trigger_tgid, printable(k.trigger_comm), limit);
 }
@@ -63,7 +64,7 @@ int stream_events(bool json, const std::vector<std::string>& cgroup_args) {
     uint64_t d = (*src)->drops();
     if (d != drops_seen) {
       spdlog::warn("ring buffer full: {} OOM events lost so far", d);
-      if (json) print_line(json_line(nlohmann::json{{"type", "drops"}, {"count", d}}));
+      if (json) print_line(json_line(nlohmann::ordered_json{{"type", "drops"}, {"count", d}}));
       drops_seen = d;
     }
   }

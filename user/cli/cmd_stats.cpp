@@ -1,9 +1,11 @@
 // oomwatch stats [--input FILE | --db FILE] [--from T] [--to T] [--cgroup P]...
-//                [--format json|csv]
+//                [--json | --format json|csv]
 // Per-cgroup window statistics (docs/cli.md "stats") from a sample file written by
 // `collect` or from the daemon's history database. Exit codes: 2 for bad flags,
 // unknown cgroups, an empty window or to < from; 1 when the file or database
 // cannot be read (missing, unreadable, malformed, corrupt).
+// Output: a table for people by default; --json (or --format json) the one
+// JSON object, --format csv the CSV (stats/report.hpp).
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -27,8 +29,9 @@ namespace ow::cli {
 namespace {
 
 struct StatsOpts {
-  std::string input, db, from, to, format = "json";
+  std::string input, db, from, to, format = "text";
   std::vector<std::string> cgroups;
+  bool json = false;
 };
 
 std::string when(int64_t ts) { return ts == INT64_MIN ? "the beginning" : stats::format_rfc3339(ts); }
@@ -40,6 +43,7 @@ int empty_window(const stats::TimeRange& r, const std::vector<std::string>& args
 }
 
 int run_stats(const StatsOpts& o) {
+  if (o.json && o.format == "csv") return fail(kExitUsage, "--json and --format csv: pick one");
   stats::TimeRange r{INT64_MIN, wall_ns()};
   if (int rc = parse_window_flags(o.from, o.to, r)) return rc;
   std::vector<std::string> sels = cgroup_selectors(o.cgroups);
@@ -71,7 +75,8 @@ int run_stats(const StatsOpts& o) {
     result = std::move(w->stats);
   }
   if (o.format == "csv") print_text(stats::stats_csv(result));
-  else print_line(stats::stats_json(result));
+  else if (o.json || o.format == "json") print_line(stats::stats_json(result));
+  else print_text(stats::stats_text(result));
   return kExitOk;
 }
 
@@ -83,6 +88,7 @@ void add_stats(CLI::App* sub, Action& action) {
       ->type_name("FILE");
   in->excludes(add_history_db_flag(sub, o->db));
   add_window_flags(sub, o->from, o->to, "all data");
+  sub->add_flag("--json", o->json, "the same as --format json");
   add_cgroups_flag(sub, o->cgroups);
   // The formats run_stats prints.
   one_of(sub->add_option("--format", o->format, "json (one object keyed by cgroup) or csv")->capture_default_str(),

@@ -1,6 +1,6 @@
 // oomwatch top [--cgroup P]... [--interval DUR] [--batch] [--json] [--iterations N]
 //              [--top N] [--sort usage|percent|growth|name] [--filter S] [--tree]
-//              [--audit-log FILE|none] [--hint-dir DIR|none] [--source auto|bpf|files]
+//              [--audit-log FILE|none] [--hint-dir DIR|none] [--source auto|bpf|files] [--since-start]
 // A live table of memory cgroups (docs/views.md "top"): full screen on a
 // terminal (view/tui.cpp), or plain text / JSON frames with --batch / --json.
 // Read only: takes its own snapshots (the BPF iterator, cgroupfs files as the
@@ -43,7 +43,7 @@ struct TopOpts {
   std::vector<std::string> cgroups;
   std::string interval = "1s", sort = "usage", filter, audit_log = view::kDefaultAuditLog,
               hint_dir = gomemlimit::kDefaultHintDir, source = "auto";
-  bool batch = false, json = false, tree = false;
+  bool batch = false, json = false, tree = false, since_start = false;
   long iterations = 0;
   long top = 0;
 };
@@ -83,7 +83,7 @@ int run_top(const TopOpts& o) {
   if (!sampling) return fail(kExitEnv, sampling.error());
   auto& smp = *sampling->sampler;
 
-  view::TopModel model;
+  view::TopModel model({o.since_start, h->version() == cg::Version::V2});
   const std::string audit = o.audit_log == "none" ? "" : o.audit_log;
   const std::string hints = o.hint_dir == "none" ? "" : o.hint_dir;
   bool audit_warned = false;
@@ -166,6 +166,8 @@ void add_top(CLI::App* sub, Action& action) {
   sub->add_option("--hint-dir", o->hint_dir, "the agent's GOMEMLIMIT hint files, or none")
       ->type_name("DIR")->capture_default_str();
   add_source_flag(sub, o->source);
+  sub->add_flag("--since-start", o->since_start,
+                "MAX and OOM counted since top started (default: the kernel's counters, kills before top included)");
 }
 
 }  // namespace ow::cli

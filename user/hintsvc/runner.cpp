@@ -67,6 +67,7 @@ Status HintRunner::stop() {
   if (!started_ || stopped_) return {};
   stopped_ = true;
   worker_.stop();
+  withdrawn_ = svc_->published().size();  // the thread is joined: the service is ours again
   return svc_->shutdown();
 }
 

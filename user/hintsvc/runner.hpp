@@ -48,6 +48,8 @@ class HintRunner : NonCopyable {
   // Joins the thread, then withdraws every hint (HintService::shutdown).
   // Before start(): nothing was published, nothing to do.
   Status stop();
+  // The hints stop() withdrew (0 before it ran).
+  size_t withdrawn() const { return withdrawn_; }
 
  private:
   explicit HintRunner(std::unique_ptr<HintService> svc);
@@ -57,6 +59,7 @@ class HintRunner : NonCopyable {
   std::deque<std::string> jobs_;  // cgroups to refresh, in order (under worker_.lock())
   std::shared_ptr<const sampler::Snapshot> snap_;  // the loop's latest (under worker_.lock())
   bool started_ = false, stopped_ = false;  // the owner's thread only
+  size_t withdrawn_ = 0;
   Worker worker_;  // last: stopped before the rest goes
 };
 

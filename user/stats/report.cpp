@@ -2,8 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+
 #include "stats/csv.hpp"
 #include "util/text.hpp"
+#include "util/units.hpp"
 
 namespace ow::stats {
 
@@ -16,6 +19,22 @@ std::string stats_json(const StatsByCgroup& stats) {
                {"avg_consumption", w.avg_bytes},       {"samples", w.samples}};
   }
   return json_line(j);
+}
+
+std::string stats_text(const StatsByCgroup& stats) {
+  // Sizes in binary units, right-aligned; the path last, it alone is unbounded.
+  auto row = [](const std::string& a, const std::string& b, const std::string& c, const std::string& d,
+                const std::string& e, const std::string& f, const std::string& path) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "%10s %10s %10s %10s %10s %8s  ", a.c_str(), b.c_str(), c.c_str(), d.c_str(),
+                  e.c_str(), f.c_str());
+    return std::string(buf) + path + "\n";
+  };
+  std::string out = row("MIN", "MAX", "MEDIAN", "P95", "AVG", "SAMPLES", "CGROUP");
+  for (const auto& [path, w] : stats)
+    out += row(format_size(w.min_bytes), format_size(w.max_bytes), format_size(w.median_bytes),
+               format_size(w.p95_bytes), format_size(w.avg_bytes), std::to_string(w.samples), printable(path));
+  return out;
 }
 
 std::string stats_csv(const StatsByCgroup& stats) {

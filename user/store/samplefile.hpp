@@ -2,8 +2,8 @@
 // One record per cgroup per sample, in either format (chosen by extension):
 //
 //   FILE.jsonl  {"ts":"2025-11-23T00:46:12.345Z","cgroup":"/a","cgroup_id":1234,
-//                "usage_bytes":1048576,"limit_bytes":"max","peak_bytes":2097152,
-//                "high_bytes":"max","swap_bytes":0,"failcnt":0,"ev_low":0,
+//                "usage_bytes":1048576,"limit_bytes":null,"peak_bytes":2097152,
+//                "high_bytes":null,"swap_bytes":0,"failcnt":0,"ev_low":0,
 //                "ev_high":0,"ev_max":0,"ev_oom":0,"ev_oom_kill":0,
 //                "inactive_file_bytes":524288,"working_set_bytes":524288}
 //   FILE.csv    the same names as a header line, then one row per record.
@@ -14,8 +14,10 @@
 //     before these fields existed.
 // ts: RFC 3339 UTC, 3/6/9 fraction digits as needed to be exact (stats/time.hpp);
 //     readers also accept unix seconds (a JSON number, or digits in CSV).
-// limit_bytes, high_bytes: "max" when unlimited (cgroupfs' own spelling);
-//     readers also accept JSON null for unlimited.
+// limit_bytes, high_bytes: null in JSONL when unlimited (or, for high_bytes,
+//     absent: v1), like every JSON oomwatch prints; "max" in CSV (cgroupfs'
+//     own spelling). The JSONL reader also takes "max": files written before
+//     JSONL used null hold it.
 // Required on read: ts, cgroup, usage_bytes. Others default: limits unlimited,
 // peak 0 (unknown), counters 0. Unknown keys/columns are ignored (newer writers).
 // Bytes are non-negative integers: 1.5, -1, 1e9 are refused, not rounded.

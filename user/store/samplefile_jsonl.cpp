@@ -17,8 +17,9 @@ using json = nlohmann::json;
 
 void append_value(std::string& out, const detail::Field& f, const sampler::Sample& s) {
   uint64_t v = s.*f.member;
+  // No limit is null, as in every JSON oomwatch prints (docs/cli.md "JSON").
   if (f.kind == FieldKind::Limit && v == kUnlimited) {
-    out += "\"max\"";
+    out += "null";
     return;
   }
   char buf[24];
@@ -64,7 +65,7 @@ Status read_value(const detail::Field& f, const json& v, sampler::Sample& out) {
       [[fallthrough]];
     case FieldKind::Bytes:
       if (!v.is_number_unsigned())
-        return bad(f, std::string("must be a non-negative integer") + (f.kind == FieldKind::Limit ? " or \"max\"" : "") +
+        return bad(f, std::string("must be a non-negative integer") + (f.kind == FieldKind::Limit ? ", null or \"max\"" : "") +
                           ", got " + json_line(v));
       out.*f.member = v.get<uint64_t>();
       return {};

@@ -19,23 +19,26 @@ std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-nlohmann::json monitor_json(const MonitorSample& s) {
+nlohmann::ordered_json monitor_json(const MonitorSample& s) {
+  using ojson = nlohmann::ordered_json;
   const auto& u = s.usage;
   const auto& e = u.events;
   bool v2 = s.version == cg::Version::V2;
-  auto v2_only = [&](uint64_t v) { return v2 ? nlohmann::json(v) : nlohmann::json(nullptr); };
-  nlohmann::json j{{"type", "sample"},
-                   {"ts", rfc3339_ms(s.ts)},
-                   {"elapsed_s", round_ms(s.elapsed_s)},
-                   {"cgroup", printable(s.cgroup)},
-                   {"version", cg::version_name(s.version)},
-                   {"usage_bytes", u.usage_bytes}};
+  auto v2_only = [&](uint64_t v) { return v2 ? ojson(v) : ojson(nullptr); };
+  // Keys in the order docs/cli.md ("monitor") shows them.
+  ojson j;
+  j["type"] = "sample";
+  j["ts"] = rfc3339_ms(s.ts);
+  j["elapsed_s"] = round_ms(s.elapsed_s);
+  j["cgroup"] = printable(s.cgroup);
+  j["version"] = cg::version_name(s.version);
+  j["usage_bytes"] = u.usage_bytes;
   put_limit(j, u.limit_bytes);
-  j["percent"] = percent_json(u.usage_bytes, u.limit_bytes);
+  j["percent"] = ojson(percent_json(u.usage_bytes, u.limit_bytes));
   j["peak_bytes"] = u.peak_bytes;
-  j["events"] = {{"max", e.max},           {"oom", v2_only(e.oom)},   {"oom_kill", e.oom_kill},
-                 {"oom_group_kill", v2_only(e.oom_group_kill)}, {"high", v2_only(e.high)}, {"low", v2_only(e.low)}};
-  j["under_oom"] = v2 ? nlohmann::json(nullptr) : nlohmann::json(e.under_oom);
+  j["events"] = ojson{{"max", e.max},           {"oom", v2_only(e.oom)},   {"oom_kill", e.oom_kill},
+                      {"oom_group_kill", v2_only(e.oom_group_kill)}, {"high", v2_only(e.high)}, {"low", v2_only(e.low)}};
+  j["under_oom"] = v2 ? ojson(nullptr) : ojson(e.under_oom);
   return j;
 }
 

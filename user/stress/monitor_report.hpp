@@ -25,7 +25,7 @@ struct MonitorSample {
   cg::MemUsage usage;
 };
 
-nlohmann::json monitor_json(const MonitorSample& s);
+nlohmann::ordered_json monitor_json(const MonitorSample& s);
 std::string monitor_text(const MonitorSample& s);
 std::string rfc3339_ms(std::chrono::system_clock::time_point t);
 

@@ -7,7 +7,9 @@
 
 namespace ow::stress {
 
-void put_limit(nlohmann::json& j, uint64_t limit_bytes) {
+namespace {
+template <class Json>
+void put_limit_in(Json& j, uint64_t limit_bytes) {
   if (limit_bytes == kUnlimited) {
     j["limit_bytes"] = nullptr;
     j["limit"] = "max";
@@ -16,6 +18,10 @@ void put_limit(nlohmann::json& j, uint64_t limit_bytes) {
     j["limit"] = format_size(limit_bytes);
   }
 }
+}  // namespace
+
+void put_limit(nlohmann::json& j, uint64_t limit_bytes) { put_limit_in(j, limit_bytes); }
+void put_limit(nlohmann::ordered_json& j, uint64_t limit_bytes) { put_limit_in(j, limit_bytes); }
 
 std::optional<double> percent_of(uint64_t usage_bytes, uint64_t limit_bytes) {
   if (limit_bytes == kUnlimited || limit_bytes == 0) return std::nullopt;

@@ -12,6 +12,7 @@ namespace ow::stress {
 
 // Sets "limit_bytes" (number or null) and "limit" ("128MiB" or "max").
 void put_limit(nlohmann::json& j, uint64_t limit_bytes);
+void put_limit(nlohmann::ordered_json& j, uint64_t limit_bytes);
 // usage as a percentage of limit, one decimal; nullopt when unlimited or zero.
 std::optional<double> percent_of(uint64_t usage_bytes, uint64_t limit_bytes);
 nlohmann::json percent_json(uint64_t usage_bytes, uint64_t limit_bytes);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "stats/time.hpp"
 #include "util/text.hpp"
@@ -30,7 +31,9 @@ std::string percent(double p) {
   return buf;
 }
 
-std::string growth(double bps) {
+std::string growth(const std::optional<double>& g) {
+  if (!g) return "-";  // one snapshot: no rate yet
+  double bps = *g;
   if (std::fabs(bps) < 1) return "0";
   std::string s = format_size(static_cast<uint64_t>(std::llround(std::fabs(bps))));
   return (bps < 0 ? "-" : "+") + s;
@@ -85,7 +88,7 @@ std::vector<std::string> row_cells(const Row& r) {
           size_or_max(r.limit_bytes),
           percent(r.percent),
           r.peak_bytes ? format_size(r.peak_bytes) : "-",
-          size_or_max(r.high_bytes),
+          r.high_bytes ? size_or_max(*r.high_bytes) : "-",
           growth(r.growth_bps),
           std::to_string(r.max_events),
           std::to_string(r.oom_kills),
@@ -136,7 +139,9 @@ std::string batch_frame(const FrameInfo& info, const Page& page, const std::vect
 }
 
 nlohmann::ordered_json json_frame(const FrameInfo& info, const Page& page, const std::vector<Event>& events) {
-  auto bytes_or_null = [](uint64_t b) { return b == kUnlimited ? nlohmann::ordered_json() : nlohmann::ordered_json(b); };
+  // null for no limit and for a figure that does not exist, as in every JSON oomwatch prints.
+  using ojson = nlohmann::ordered_json;
+  auto bytes_or_null = [](uint64_t b) { return b == kUnlimited ? ojson() : ojson(b); };
   nlohmann::ordered_json j;
   j["ts"] = stats::format_rfc3339(info.ts_ns);
   j["source"] = info.source;
@@ -155,9 +160,9 @@ nlohmann::ordered_json json_frame(const FrameInfo& info, const Page& page, const
     o["working_set_bytes"] = r.working_set_bytes;
     o["limit_bytes"] = bytes_or_null(r.limit_bytes);
     o["percent"] = r.percent < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(r.percent);
-    o["peak_bytes"] = r.peak_bytes;
-    o["high_bytes"] = bytes_or_null(r.high_bytes);
-    o["growth_bytes_per_s"] = r.growth_bps;
+    o["peak_bytes"] = r.peak_bytes ? ojson(r.peak_bytes) : ojson();
+    o["high_bytes"] = r.high_bytes ? bytes_or_null(*r.high_bytes) : ojson();
+    o["growth_bytes_per_s"] = r.growth_bps ? ojson(*r.growth_bps) : ojson();
     o["max_events"] = r.max_events;
     o["oom_kills"] = r.oom_kills;
     o["gomemlimit_bytes"] = r.gomemlimit_bytes ? nlohmann::ordered_json(*r.gomemlimit_bytes) : nlohmann::ordered_json();

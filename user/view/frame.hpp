@@ -37,7 +37,9 @@ struct FrameInfo {
 // One --batch frame: a summary line, the header, the rows, then the events.
 std::string batch_frame(const FrameInfo& info, const Page& page, const std::vector<Event>& events, int width);
 // One --json frame (one line each): {ts, source, sort, filter, tree, total,
-// matched, rows:[...], events:[...]}; bytes as integers, no limit as null.
+// matched, rows:[...], events:[...]}; bytes as integers, no limit and a
+// figure that does not exist (v1 memory.high, growth in the first frame, an
+// unknown peak) as null.
 nlohmann::ordered_json json_frame(const FrameInfo& info, const Page& page, const std::vector<Event>& events);
 
 }  // namespace ow::view

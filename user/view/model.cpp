@@ -47,7 +47,9 @@ bool before(const Row& a, const Row& b, SortKey k) {
       if (a.percent != b.percent) return a.percent > b.percent;
       break;
     case SortKey::Growth:
-      if (a.growth_bps != b.growth_bps) return a.growth_bps > b.growth_bps;
+      // Not known yet (first snapshot) sorts as no growth.
+      if (a.growth_bps.value_or(0) != b.growth_bps.value_or(0))
+        return a.growth_bps.value_or(0) > b.growth_bps.value_or(0);
       break;
     case SortKey::Name: break;
   }
@@ -139,14 +141,14 @@ Page TopModel::rows(const ViewOptions& o) const {
     r.working_set_bytes = s.working_set_bytes;
     r.limit_bytes = s.limit_bytes;
     r.peak_bytes = s.peak_bytes;
-    r.high_bytes = s.high_bytes;
+    if (opts_.has_high) r.high_bytes = s.high_bytes;
     r.percent = pct(s.usage_bytes, s.limit_bytes);
     r.ws_percent = pct(s.working_set_bytes, s.limit_bytes);
     if (t.has_prev && s.ts_ns > t.prev_ts_ns)
       r.growth_bps = (static_cast<double>(s.usage_bytes) - static_cast<double>(t.prev_usage)) * 1e9 /
                      static_cast<double>(s.ts_ns - t.prev_ts_ns);
-    r.max_events = t.max_events;
-    r.oom_kills = t.oom_kills;
+    r.max_events = opts_.since_start ? t.max_events : s.failcnt;
+    r.oom_kills = opts_.since_start ? t.oom_kills : s.ev_oom_kill;
     if (auto h = hints_.find(s.cgroup_id); h != hints_.end()) r.gomemlimit_bytes = h->second;
     rows.push_back(std::move(r));
   }

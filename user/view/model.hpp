@@ -1,5 +1,6 @@
 // The model behind `oomwatch top`: rows of memory cgroups built from
-// consecutive snapshots, with rates and event counts since the first one,
+// consecutive snapshots, with rates, the kernel's event counters (or their
+// growth since the first snapshot),
 // sorted, filtered, shown flat or as a tree, and cut to a page. Pure: no I/O,
 // no clock (timestamps come from the snapshots), so tests feed it literals.
 // The ncurses screen (tui.cpp) and the --batch text/JSON (frame.cpp) both
@@ -23,17 +24,32 @@ std::vector<std::string> sort_key_names();  // what parse_sort_key accepts, in t
 const char* sort_key_name(SortKey k);
 SortKey next_sort_key(SortKey k);  // the `s` key cycles usage -> percent -> growth -> name
 
+// A figure that does not exist is nullopt (shown "-", null in JSON); a
+// limit that is not set is kUnlimited (shown "max", null in JSON).
 struct Row {
   std::string path;  // relative to the hierarchy root, "/a/b"
   uint64_t cgroup_id = 0;
   int depth = 0;     // tree view: levels below the shallowest shown ancestor
-  uint64_t usage_bytes = 0, working_set_bytes = 0, limit_bytes = 0, peak_bytes = 0, high_bytes = 0;
+  uint64_t usage_bytes = 0, working_set_bytes = 0, limit_bytes = 0;
+  uint64_t peak_bytes = 0;                // 0: the kernel keeps no watermark (v2 before 5.19)
+  std::optional<uint64_t> high_bytes;     // v2 memory.high; nullopt on v1, which has none
   double percent = -1;       // usage / limit * 100; -1 when unlimited
   double ws_percent = -1;    // working set / limit * 100; -1 when unlimited
-  double growth_bps = 0;     // bytes per second between the last two snapshots
-  uint64_t max_events = 0;   // failcnt (v1) / memory.events max (v2) since start
-  uint64_t oom_kills = 0;    // memory.events oom_kill / oom_control oom_kill since start
+  std::optional<double> growth_bps;  // bytes per second between the last two snapshots; none before the second
+  // The kernel's counters (v1 failcnt and oom_control oom_kill, v2
+  // memory.events max and oom_kill), or with ModelOptions::since_start their
+  // growth since top started.
+  uint64_t max_events = 0;
+  uint64_t oom_kills = 0;
   std::optional<uint64_t> gomemlimit_bytes;  // the agent's published hint, if any
+};
+
+struct ModelOptions {
+  // MAX and OOM counted from top's first snapshot instead of the kernel's
+  // totals (--since-start).
+  bool since_start = false;
+  // The hierarchy has memory.high (cgroup v2); on v1 HIGH does not exist.
+  bool has_high = true;
 };
 
 // An OOM kill or an agent action for the pane under the table.
@@ -61,9 +77,11 @@ struct Page {
 
 class TopModel {
  public:
+  explicit TopModel(ModelOptions o = {}) : opts_(o) {}
   // Snapshots in ascending time. The first one sets the baseline of the
-  // "since start" counters; a cgroup first seen later starts at its own first
-  // sample; a path recreated with a new cgroup_id starts again.
+  // "since start" counters (and of the pane's kills); a cgroup first seen
+  // later starts at its own first sample; a path recreated with a new
+  // cgroup_id starts again.
   void update(const sampler::Snapshot& snap);
   // hints: cgroup_id -> published GOMEMLIMIT bytes.
   void set_hints(std::map<uint64_t, uint64_t> hints) { hints_ = std::move(hints); }
@@ -83,6 +101,7 @@ class TopModel {
     uint64_t base_failcnt = 0, base_max = 0, base_oom_kill = 0;
     uint64_t max_events = 0, oom_kills = 0;
   };
+  ModelOptions opts_;
   std::map<std::string, Track> tracks_;
   std::map<uint64_t, uint64_t> hints_;
   std::deque<Event> events_;

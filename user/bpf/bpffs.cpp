@@ -47,17 +47,15 @@ Status ensure_pin_dir(const std::string& dir, std::vector<std::string>* created)
   if (under_root(dir) && !on_bpffs(kBpfFsRoot) && ::mount("bpf", kBpfFsRoot, "bpf", 0, nullptr) != 0)
     return sys_error("mount bpffs at", kBpfFsRoot);
   if (auto s = check_pin_dir(dir); !s) return s;
-  // Each missing dir from the nearest existing one down, so the caller can
+  // Each level, parents first, noting the ones made here, so the caller can
   // remove exactly those (deepest first) and no dir it did not make.
-  const std::string existing = nearest_existing(dir);
   std::vector<std::string> made;
-  for (size_t i = existing.size() + 1; i <= dir.size(); ++i) {
+  for (size_t i = 1; i <= dir.size(); ++i) {
     if (i < dir.size() && dir[i] != '/') continue;
-    std::string cur = dir.substr(0, i);
-    if (cur.empty() || cur.back() == '/') continue;
-    if (::mkdir(cur.c_str(), 0700) == 0)
+    const std::string cur = dir.substr(0, i);
+    if (::mkdir(cur.c_str(), 0700) == 0) {
       made.push_back(cur);
-    else if (errno != EEXIST) {
+    } else if (errno != EEXIST) {
       auto e = sys_error("mkdir", cur);
       for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir(it->c_str());
       return e;

@@ -59,7 +59,10 @@ TEST_CASE("port holder: a child listening on a port is named by pid and comm", "
   REQUIRE(h);
   CHECK(h->pid == child);
   CHECK(h->comm == "owtest-holder");
-  CHECK(exporter::describe_port_holder(h) == "pid " + std::to_string(child) + " (owtest-holder)");
+  CHECK(exporter::describe_port_holder(h) == "in use by pid " + std::to_string(child) + " (owtest-holder)");
   // Closed: nobody holds it.
-  CHECK_FALSE(exporter::find_port_holder(static_cast<uint16_t>(port)));
+  auto none = exporter::find_port_holder(static_cast<uint16_t>(port));
+  CHECK_FALSE(none);
+  CHECK(exporter::describe_port_holder(none) ==
+        "in use (no process holding it was found: it may be in another network namespace)");
 }

@@ -16,8 +16,7 @@ Result<UniqueFd> bind_listener(const ListenAddr& addr) {
   if (addr.v6) (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr.sa), addr.sa_len) != 0) {
     if (errno == EADDRINUSE)
-      return app_error("metrics listener: " + where + " is in use by " +
-                       describe_port_holder(find_port_holder(addr.port)) +
+      return app_error("metrics listener: " + where + " is " + describe_port_holder(find_port_holder(addr.port)) +
                        ": stop it, or give --listen another port");
     return sys_error("metrics listener: bind", where);
   }

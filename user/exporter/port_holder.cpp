@@ -95,8 +95,8 @@ std::optional<PortHolder> find_port_holder(uint16_t port, const std::string& pro
 }
 
 std::string describe_port_holder(const std::optional<PortHolder>& h) {
-  if (!h) return "no process holding it was found (it may be in another network namespace)";
-  return "pid " + std::to_string(h->pid) + (h->comm.empty() ? "" : " (" + h->comm + ")");
+  if (!h) return "in use (no process holding it was found: it may be in another network namespace)";
+  return "in use by pid " + std::to_string(h->pid) + (h->comm.empty() ? "" : " (" + h->comm + ")");
 }
 
 }  // namespace ow::exporter

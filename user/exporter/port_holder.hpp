@@ -29,7 +29,7 @@ std::vector<uint64_t> listening_inodes(std::string_view table, uint16_t port);
 // process whose fds we may not read, or the socket closed meanwhile).
 std::optional<PortHolder> find_port_holder(uint16_t port, const std::string& proc_root = "/proc");
 
-// "pid 4242 (python3)", or the reason no holder is named.
+// "in use by pid 4242 (python3)", or "in use (...)" saying why no holder is named.
 std::string describe_port_holder(const std::optional<PortHolder>& h);
 
 }  // namespace ow::exporter

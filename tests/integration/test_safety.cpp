@@ -190,8 +190,13 @@ TEST_CASE("one agent per state dir: a second run and restore are refused while i
        ag.audit_log()},
       30);
   CHECK(second.exit_code == 1);
-  CHECK(second.err.find("holds " + ag.state() + "/lock") != std::string::npos);
-  CHECK(std::count(second.err.begin(), second.err.end(), '\n') <= 2);  // one line (and its HINT)
+  // The first agent by pid, and what to do about it, in one line.
+  CHECK(second.err.find("pid " + std::to_string(ag.bg->pid) + " (oomwatch) holds " + ag.state() + "/lock") !=
+        std::string::npos);
+  CHECK(second.err.find("stop that agent (kill " + std::to_string(ag.bg->pid) + "), or give this one another --state-dir") !=
+        std::string::npos);
+  CHECK(second.err.find("HINT:") == std::string::npos);
+  CHECK(std::count(second.err.begin(), second.err.end(), '\n') == 1);
   auto r = owtest::run({owtest::oomwatch_bin(), "restore", "--state-dir", ag.state()});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("an agent is running") != std::string::npos);
@@ -309,10 +314,12 @@ TEST_CASE("a cgroup named with 0xff, a quote and a space, and a comm cut mid-cha
   CHECK_FALSE(lines.empty());
 }
 
-TEST_CASE("a pin dir off bpffs: the agent mounts nothing, creates nothing, and says why", "[integration][safety]") {
+TEST_CASE("a pin dir off bpffs: the agent mounts nothing, creates nothing, and refuses to start with the fix",
+          "[integration][safety]") {
   // In a mount namespace of its own with /sys/fs/bpf unmounted, as on a node
   // that never mounted it: the only mount oomwatch may make is bpffs at
-  // /sys/fs/bpf, and only for a pin asked for there.
+  // /sys/fs/bpf, and only for a pin asked for there. A pin dir elsewhere
+  // must already be on a bpffs; the start is refused before anything loads.
   TempDir d;
   const std::string script = R"SH(
 umount /sys/fs/bpf 2>/dev/null
@@ -334,13 +341,17 @@ exit 0
                        60);
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("ready") != std::string::npos);
-  CHECK(r.out.find("exit 0") != std::string::npos);
+  CHECK(r.out.find("ready") == std::string::npos);
+  CHECK(r.out.find("exit 1") != std::string::npos);
   CHECK(r.out.find("bpf: bpf_fs") == std::string::npos);
   CHECK(r.out.find("pins-left") == std::string::npos);
   auto err = ow::read_text(d.path + "/err");
   REQUIRE(err);
-  CHECK(err->find("maps not pinned for bpftool: pins need a bpf filesystem") != std::string::npos);
+  INFO(*err);
+  CHECK(err->find("--pin-dir " + d.path + "/pins/oomwatch is not on a bpf filesystem") != std::string::npos);
+  CHECK(err->find("mount bpffs there (mkdir -p " + d.path + "/pins/oomwatch && mount -t bpf bpf " + d.path +
+                  "/pins/oomwatch) or pick a dir under /sys/fs/bpf") != std::string::npos);
+  CHECK(err->find("hooked ") == std::string::npos);  // refused before any program was loaded
 }
 
 TEST_CASE("the agent's own files: a FIFO, another user's or a world-writable audit log, a world-writable state dir "

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "exporter/server.hpp"
+#include "util/fs.hpp"
 #include "helpers.hpp"
 #include "skip.hpp"
 
@@ -94,7 +95,7 @@ TEST_CASE("metrics server: what is published is what a scrape renders", "[metric
   CHECK(srv.render().find("cgroup=\"/big\"") != std::string::npos);
 }
 
-TEST_CASE("metrics server: an address in use is an error naming it", "[metrics]") {
+TEST_CASE("metrics server: an address in use is an error naming it, its holder and the fix", "[metrics]") {
   int port = owtest::free_port();
   exporter::MetricsOptions o;
   o.addr = *parse_listen("127.0.0.1:" + std::to_string(port));
@@ -102,8 +103,10 @@ TEST_CASE("metrics server: an address in use is an error naming it", "[metrics]"
   REQUIRE(first);
   auto second = exporter::MetricsServer::start(o);
   REQUIRE(!second);
-  CHECK_THAT(second.error().message(), Catch::Contains("127.0.0.1:" + std::to_string(port)) &&
-                                           Catch::Contains("Address already in use"));
+  // The first server's socket is this process's: /proc/net/tcp -> /proc/self/fd.
+  CHECK(second.error().message() == "metrics listener: 127.0.0.1:" + std::to_string(port) + " is in use by pid " +
+                                        std::to_string(::getpid()) + " (" + std::string(trim(*read_text("/proc/self/comm"))) +
+                                        "): stop it, or give --listen another port");
 }
 
 namespace {

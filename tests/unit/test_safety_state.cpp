@@ -223,7 +223,8 @@ TEST_CASE("one agent per state dir: the lock is exclusive and names its holder",
   REQUIRE(first);
   auto second = failsafe::AgentLock::acquire(path, std::chrono::milliseconds(60));
   REQUIRE_FALSE(second);
-  CHECK(second.error().message().find("(pid " + std::to_string(::getpid()) + ") holds " + path) != std::string::npos);
+  CHECK(second.error().message().find("pid " + std::to_string(::getpid()) + " (") == 0);
+  CHECK(second.error().message().find(") holds " + path) != std::string::npos);
   { auto gone = std::move(*first); }  // released: taken over at once
   CHECK(failsafe::AgentLock::acquire(path, std::chrono::milliseconds(0)));
 }

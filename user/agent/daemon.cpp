@@ -151,13 +151,14 @@ void Daemon::on_snapshot(const sampler::TakenSnapshot& t) {
 
 using detail::Daemon;
 
-Status run_daemon(const DaemonOptions& o) {
+Status run_daemon(const DaemonOptions& o, bool* fix_named) {
   auto h = cg::Hierarchy::discover();
   if (!h) return h.error();
   Daemon d(o, *h);
   Status s;
   try {
     s = d.start();
+    if (!s && fix_named) *fix_named = d.fix_named();
     if (s) s = d.run();
   } catch (const std::exception& e) {
     s = app_error(std::string("internal error: ") + e.what());

@@ -53,9 +53,11 @@ struct DaemonOptions {
 };
 
 // Runs until SIGINT/SIGTERM (SIGHUP is logged and ignored). Errors are setup
-// failures (each says what to fix) and, after everything was put back, any
-// internal error.
-Status run_daemon(const DaemonOptions& o);
+// failures and, after everything was put back, any internal error. The
+// start-up checks made before any BPF program is loaded (the state dir's
+// lock, the /metrics port, the pin dir) refuse with one line naming their own
+// fix, and set *fix_named.
+Status run_daemon(const DaemonOptions& o, bool* fix_named = nullptr);
 
 // `oomwatch restore`: takes the state dir's lock (waiting up to wait_ms; an
 // error while an agent runs) and puts back what a previous run left

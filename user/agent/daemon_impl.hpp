@@ -83,9 +83,18 @@ class Daemon {
   Status start();
   Status run() { return loop_->run(); }
   void shutdown();
+  // start() was refused by a check whose error names its own fix (the lock's
+  // holder, the /metrics port's holder, a pin dir off bpffs).
+  bool fix_named() const { return fix_named_; }
 
  private:
   bool rescue_active() const { return cfg_.enforce && cfg_.rescue; }
+  // e, noted as naming its fix when it is a refusal of ours (errno 0: a held
+  // lock or port, a pin dir off bpffs), not a system call's failure.
+  Error refuse(Error e) {
+    fix_named_ = e.err == 0;
+    return e;
+  }
   // start()'s steps, in order (daemon_start.cpp).
   Status take_node();
   Status open_kernel_side();
@@ -134,6 +143,8 @@ class Daemon {
   std::unique_ptr<Incidents> incidents_;   // made once every service it reaches is (start_threads)
   bool pinned_ = false;
   uint64_t drops_seen_ = 0;
+  UniqueFd listener_;  // the /metrics port, bound in take_node, served from start_threads
+  bool fix_named_ = false;
 };
 
 

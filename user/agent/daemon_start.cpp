@@ -5,6 +5,10 @@
 
 #include <unistd.h>
 
+#include "bpf/bpffs.hpp"
+#include "exporter/listener.hpp"
+#include "util/listen.hpp"
+
 namespace ow::agent::detail {
 
 Status Daemon::start() {
@@ -24,8 +28,20 @@ Status Daemon::take_node() {
   if (auto s = mkdir_p(o_.state_dir); !s) return s;
   if (auto s = check_state_dir(o_.state_dir); !s) return s;
   auto lock = failsafe::AgentLock::acquire(paths_.lock_file(), std::chrono::milliseconds(o_.lock_wait_ms));
-  if (!lock) return lock.error();
+  if (!lock) return refuse(lock.error());
   lock_.emplace(std::move(*lock));
+  // What would otherwise stop the agent after its programs are loaded, and
+  // whose fix is known, refuses it now, with nothing loaded or created: the
+  // /metrics port (bound now, served once the threads start) and the pin dir.
+  if (!cfg_.listen.empty()) {
+    auto a = parse_listen(cfg_.listen);
+    if (!a) return app_error("listen: " + a.error().message());
+    auto fd = exporter::bind_listener(*a);
+    if (!fd) return refuse(fd.error());
+    listener_ = std::move(*fd);
+  }
+  if (!o_.pin_dir.empty())
+    if (auto s = bpf::check_pin_dir(o_.pin_dir); !s) return refuse(s.error());
   // Crash recovery first: nothing of a previous run may stay paused, throttled or hinted.
   auto restored = failsafe::restore_node(h_, paths_);
   if (restored.total() > 0)
@@ -185,7 +201,7 @@ Status Daemon::watch_events() {
 // v1 pause deadline's timer.
 Status Daemon::start_threads() {
   // After the guardian's fork: the server has a thread of its own.
-  if (auto m = exporter::MetricsHooks::start(cfg_, kids_->roots()); !m)
+  if (auto m = exporter::MetricsHooks::start(cfg_, kids_->roots(), std::move(listener_)); !m)
     return m.error();
   else
     metrics_ = std::move(*m);

@@ -4,6 +4,7 @@
 // be on a bpffs, and nothing is created when it is not.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -15,9 +16,16 @@ inline constexpr const char* kBpfFsRoot = "/sys/fs/bpf";
 inline constexpr const char* kDefaultPinDir = "/sys/fs/bpf/oomwatch";
 
 bool on_bpffs(const std::string& path);
+// Whether `dir` can hold pins, changing nothing: dir (or its nearest
+// existing ancestor) is on a bpffs, or dir is under /sys/fs/bpf where bpffs
+// is not mounted yet (ensure_pin_dir mounts it). The error is one line with
+// the fix: mount bpffs there, or pick a dir under /sys/fs/bpf. The agent
+// calls it before it loads any BPF program.
+Status check_pin_dir(const std::string& dir);
 // Makes `dir` (0700) for pins, mounting bpffs at /sys/fs/bpf first when dir
 // is under it and it is not one yet. An error, before anything is created,
-// when dir's nearest existing ancestor is not on a bpffs.
-Status ensure_pin_dir(const std::string& dir);
+// when check_pin_dir refuses dir. `created` gets the dirs it made, parents
+// first, so that exactly those can be removed again.
+Status ensure_pin_dir(const std::string& dir, std::vector<std::string>* created = nullptr);
 
 }  // namespace ow::bpf

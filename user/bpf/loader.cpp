@@ -259,12 +259,16 @@ std::optional<ow_reclaim_stat> Loader::reclaim_stat(uint64_t memcg_id) const {
 }
 
 Status Loader::pin_maps(const std::string& dir) {
-  if (auto s = ensure_pin_dir(dir); !s) return s;
+  if (auto s = ensure_pin_dir(dir, &pin_dirs_made_); !s) return s;
   for (bpf_map* m : {skel_->maps.reclaim_stalls}) {
     std::string p = dir + "/" + bpf_map__name(m);
     ::unlink(p.c_str());  // a stale pin from a crashed run
     int err = bpf_map__pin(m, p.c_str());
-    if (err) return sys_error("pin map at", p, -err);
+    if (err) {
+      auto e = sys_error("pin map at", p, -err);
+      unpin_maps();  // what was pinned, and the dirs made for it
+      return e;
+    }
     pinned_.push_back(p);
   }
   return {};
@@ -272,8 +276,11 @@ Status Loader::pin_maps(const std::string& dir) {
 
 void Loader::unpin_maps() {
   for (const auto& p : pinned_) ::unlink(p.c_str());
-  if (!pinned_.empty()) ::rmdir(pinned_.front().substr(0, pinned_.front().rfind('/')).c_str());
   pinned_.clear();
+  // Only the dirs pin_maps made, deepest first, and only when empty
+  // (bpftool users, or the hint map, may pin there too).
+  for (auto it = pin_dirs_made_.rbegin(); it != pin_dirs_made_.rend(); ++it) ::rmdir(it->c_str());
+  pin_dirs_made_.clear();
 }
 
 Loader::~Loader() {

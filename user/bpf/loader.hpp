@@ -58,7 +58,7 @@ class Loader : NonCopyable {
   std::optional<ow_reclaim_stat> reclaim_stat(uint64_t memcg_id) const;
   // Pins the maps operators inspect with bpftool under `dir` (bpf/bpffs.hpp:
   // bpffs is mounted at /sys/fs/bpf only for a dir under it); unpin_maps()
-  // removes them again.
+  // removes them again, with the dirs pin_maps made for them (and no other).
   Status pin_maps(const std::string& dir);
   void unpin_maps();
   uint32_t snap_cap() const { return snap_cap_; }
@@ -80,6 +80,7 @@ class Loader : NonCopyable {
   uint32_t snap_cap_ = 0;
   bool bpfmem_loaded_ = false;
   std::vector<std::string> pinned_;
+  std::vector<std::string> pin_dirs_made_;  // by pin_maps, parents first
 };
 
 }  // namespace ow::bpf

@@ -11,6 +11,7 @@
 #include "bpf/bpffs.hpp"
 #include "bpf/loader.hpp"
 #include "bpf/probe.hpp"
+#include "cli/check_caps.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/options.hpp"
@@ -70,6 +71,16 @@ int run_check(bool json) {
   bool root = ::geteuid() == 0;
   items.push_back({"root", root ? "ok" : "fail", root ? "running as root" : "not root",
                    root ? "" : "cannot load BPF programs or write cgroup limits", root ? "" : "run as root"});
+
+  // Root is not enough: a container or a unit's bounding set can take the
+  // capabilities the agent uses away from uid 0.
+  if (root) {
+    auto eff = parse_cap_eff(read_text("/proc/self/status").value_or(""));
+    if (!eff)
+      items.push_back({"capabilities", "warn", "no CapEff in /proc/self/status", "unknown which ones the agent has", ""});
+    else
+      for (auto& f : capability_findings(*eff)) items.push_back({f.name, f.status, f.detail, f.consequence, f.fix});
+  }
 
   auto btf = bpf::VmlinuxBtf::load();
   items.push_back({"btf", btf ? "ok" : "fail", btf ? "/sys/kernel/btf/vmlinux present" : btf.error().message(),

@@ -111,11 +111,15 @@ int do_run(const RunOpts& o) {
   d.hints = cfg.hints;
   d.state_dir = o.state_dir;
   d.pin_dir = o.pin_dir == "none" ? "" : o.pin_dir;
-  auto s = agent::run_daemon(d);
-  // A refused file or directory says what to do itself; anything else may be the kernel's.
+  bool fix_named = false;
+  auto s = agent::run_daemon(d, &fix_named);
+  // A refused file or directory, a held lock or port, a pin dir off bpffs say
+  // what to do themselves; anything else may be the kernel's.
   if (!s)
     return fail(kExitEnv, s.error(),
-                s.error().message().rfind("refusing", 0) == 0 ? "" : "run 'oomwatch check' to see what this node supports");
+                fix_named || s.error().message().rfind("refusing", 0) == 0
+                    ? ""
+                    : "run 'oomwatch check' to see what this node supports");
   return kExitOk;
 }
 

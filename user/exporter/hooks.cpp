@@ -67,7 +67,7 @@ Status apply_web_config(const std::string& path, MetricsOptions& o) {
 }
 
 Result<std::unique_ptr<MetricsHooks>> MetricsHooks::start(const config::Config& cfg,
-                                                          const std::vector<std::string>& roots) {
+                                                          const std::vector<std::string>& roots, UniqueFd bound) {
   if (cfg.listen.empty()) return std::unique_ptr<MetricsHooks>();
   auto a = parse_listen(cfg.listen);
   if (!a) return app_error("listen: " + a.error().message());
@@ -80,7 +80,7 @@ Result<std::unique_ptr<MetricsHooks>> MetricsHooks::start(const config::Config& 
   o.annotate = [labels](metrics::CgroupFigures& f) { (*labels)(f); };
   if (!cfg.web_config_file.empty())
     if (auto st = apply_web_config(cfg.web_config_file, o); !st) return st.error();
-  auto s = MetricsServer::start(std::move(o));
+  auto s = MetricsServer::start(std::move(o), std::move(bound));
   if (!s) return s.error();
   std::unique_ptr<MetricsHooks> h(new MetricsHooks());
   h->server_ = std::move(*s);

@@ -24,7 +24,10 @@ Status apply_web_config(const std::string& path, MetricsOptions& o);
 class MetricsHooks {
  public:
   // nullptr when cfg.listen is "" (no listener); an error when it cannot bind.
-  static Result<std::unique_ptr<MetricsHooks>> start(const config::Config& cfg, const std::vector<std::string>& roots);
+  // `bound`: the socket bind_listener (exporter/listener.hpp) already bound to
+  // cfg.listen, so the port was taken before anything else started.
+  static Result<std::unique_ptr<MetricsHooks>> start(const config::Config& cfg, const std::vector<std::string>& roots,
+                                                     UniqueFd bound = {});
 
   // After each snapshot: the snapshot itself (shared, not copied), how long
   // it took, and the ring buffer's drops so far.

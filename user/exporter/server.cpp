@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "exporter/http_guard.hpp"
+#include "exporter/listener.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "store/sqlite.hpp"
 #include "util/fd.hpp"
@@ -107,16 +108,14 @@ metrics::ProcessFigures read_process_figures() {
   return p;
 }
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o) {
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(MetricsOptions o, UniqueFd bound) {
   const std::string where = o.addr.str();
-  UniqueFd fd(::socket(o.addr.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd.valid()) return sys_error("metrics listener: socket for", where);
-  int one = 1;
-  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (o.addr.v6) (void)::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&o.addr.sa), o.addr.sa_len) != 0)
-    return sys_error("metrics listener: bind", where);
-  if (::listen(fd.get(), 64) != 0) return sys_error("metrics listener: listen on", where);
+  UniqueFd fd = std::move(bound);
+  if (!fd.valid()) {
+    auto b = bind_listener(o.addr);
+    if (!b) return b.error();
+    fd = std::move(*b);
+  }
 
   // libevent writes to sockets without MSG_NOSIGNAL: a client that goes away
   // mid-answer (or one the guard cut) must cost an EPIPE, not the process.

@@ -78,8 +78,10 @@ struct MetricsOptions {
 
 class MetricsServer : NonCopyable {
  public:
-  // Binds (errors name the address: in use, not local, ...) and starts the thread.
-  static Result<std::unique_ptr<MetricsServer>> start(MetricsOptions o);
+  // Serves on `bound` (from bind_listener, exporter/listener.hpp), or binds
+  // o.addr itself when it is not valid (errors name the address: in use and
+  // by whom, not local, ...), and starts the thread.
+  static Result<std::unique_ptr<MetricsServer>> start(MetricsOptions o, UniqueFd bound = {});
   ~MetricsServer();  // stops and joins the thread
 
   void publish_snapshot(std::shared_ptr<const sampler::Snapshot> s);

@@ -167,7 +167,7 @@ void add_top(CLI::App* sub, Action& action) {
       ->type_name("DIR")->capture_default_str();
   add_source_flag(sub, o->source);
   sub->add_flag("--since-start", o->since_start,
-                "MAX and OOM counted since top started (default: the kernel's counters, kills before top included)");
+                "MAX and OOM counted since top started, instead of the kernel's counters (which include kills before top)");
 }
 
 }  // namespace ow::cli

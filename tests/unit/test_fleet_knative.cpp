@@ -114,6 +114,13 @@ TEST_CASE("knative: Services file, a List or one Service; bad values named", "[f
       {R"({"metadata":{"name":"x"},"spec":{"template":{"metadata":{"annotations":{"autoscaling.knative.dev/target":"0"}}}}})",
        "annotation autoscaling.knative.dev/target '0' is not a positive number"},
       {R"({"metadata":{"name":"x"},"spec":{"template":{"spec":{"containerConcurrency":-2}}}})", "containerConcurrency -2"},
+      // Numbers strtod takes whose arithmetic (× 1.2 into an int64) is undefined.
+      {R"({"metadata":{"name":"x"},"spec":{"template":{"metadata":{"annotations":{"autoscaling.knative.dev/target":"inf"}}}}})",
+       "target 'inf' is not a positive number up to 1e9"},
+      {R"({"metadata":{"name":"x"},"spec":{"template":{"metadata":{"annotations":{"autoscaling.knative.dev/target":"1e300"}}}}})",
+       "target '1e300' is not a positive number up to 1e9"},
+      {R"({"metadata":{"name":"x"},"spec":{"template":{"metadata":{"annotations":{"autoscaling.knative.dev/target":"nan"}}}}})",
+       "target 'nan' is not a positive number"},
   };
   for (const auto& b : bad) {
     INFO(b.text);

@@ -155,6 +155,19 @@ TEST_CASE("fleet: patches per kind, only what changes, overrides first, apply on
   CHECK_THAT(off[2]["apply_reason"].get<std::string>(), Catch::Contains("disabled"));
 }
 
+TEST_CASE("fleet: an override that sets only a request above the limit takes the limit up with it", "[fleet]") {
+  // 110/180/210 recommends 224Mi/336Mi; the override asks for 512Mi of request, the limit was 256Mi.
+  std::vector<FleetReport> rs = {report("shop", "web", "Deployment", "app", 128, 256, 110, 180, 210)};
+  rs[0].override_values = ContainerOverride{512 * kMi, std::nullopt};
+  auto ps = workload_patches(rs, nullptr, {});
+  REQUIRE(ps.size() == 1);
+  INFO(ps[0].dump());
+  const auto& res = ps[0]["patch"]["spec"]["template"]["spec"]["containers"][0]["resources"];
+  CHECK(res["requests"]["memory"] == "512Mi");
+  CHECK(res["limits"]["memory"] == "512Mi");  // the API server refuses a request above the limit
+  CHECK_THAT(ps[0]["containers"][0]["limit_from"].get<std::string>(), Catch::Contains("raised to the request"));
+}
+
 TEST_CASE("fleet: a Knative Service's merge patch keeps its containers whole", "[fleet][knative]") {
   std::vector<FleetReport> rs = {report("kn", "hello", "Service", "user-container", 128, 256, 110, 180, 210)};
   ow::recommend::KnativeAdvice a;

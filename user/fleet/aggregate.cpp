@@ -41,6 +41,12 @@ std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames
   return out;
 }
 
+uint64_t bytes_of(double v) {
+  if (!(v > 0)) return 0;
+  if (v >= 18446744073709551615.0) return UINT64_MAX;
+  return static_cast<uint64_t>(std::round(v));
+}
+
 recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms) {
   recommend::WindowFigures f;
   f.window_ns = (end_ms - start_ms) * 1'000'000;
@@ -48,7 +54,7 @@ recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t s
   int64_t first = INT64_MAX, last = INT64_MIN;
   for (const auto& p : pts) {
     if (p.ts_ms <= start_ms || p.ts_ms > end_ms) continue;
-    v.push_back(static_cast<uint64_t>(std::llround(p.value)));
+    v.push_back(bytes_of(p.value));
     first = std::min(first, p.ts_ms);
     last = std::max(last, p.ts_ms);
   }

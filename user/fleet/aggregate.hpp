@@ -47,6 +47,9 @@ std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames
 
 // The pooled figures of the points inside (start_ms, end_ms]; samples 0 when none.
 recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms);
+// A sample's value as bytes: rounded, 0 for what is not positive (NaN too),
+// UINT64_MAX from 2^64 on (llround's long long would overflow from 2^63).
+uint64_t bytes_of(double v);
 
 // Nearest-rank p95 and the max of plain values (concurrency, queue depth).
 struct Spread {

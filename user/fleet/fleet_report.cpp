@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "fleet/aggregate.hpp"
 #include "recommend/gate.hpp"
 #include "util/units.hpp"
 
@@ -11,7 +12,7 @@ namespace {
 std::optional<uint64_t> bytes_of(const std::map<Key, double>& m, const Key& k) {
   auto it = m.find(k);
   if (it == m.end()) return std::nullopt;
-  return static_cast<uint64_t>(std::llround(it->second));
+  return fleet::bytes_of(it->second);
 }
 
 std::string workload_id(const Key& k) { return k.ns + "/" + k.workload; }

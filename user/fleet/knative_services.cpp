@@ -8,6 +8,8 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
+constexpr double kMaxAnnotationValue = 1e9;
+
 // j[k] without the const operator[]'s assertion on a missing key: null instead.
 const ojson& get(const ojson& j, const char* k) {
   static const ojson null;
@@ -21,8 +23,11 @@ Result<double> number_annotation(const ojson& ann, const char* key, const std::s
   std::string s = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
   char* end = nullptr;
   double d = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end || !(d > 0))
-    return app_error(std::string("Knative Service ") + svc + ": annotation " + key + " '" + excerpt(s) + "' is not a positive number");
+  // inf and 1e300 parse as numbers; the arithmetic after (× 1.2 into an
+  // int64) needs a finite one in a range a target can have.
+  if (s.empty() || *end || !(d > 0) || !(d <= kMaxAnnotationValue))
+    return app_error(std::string("Knative Service ") + svc + ": annotation " + key + " '" + excerpt(s) +
+                     "' is not a positive number up to 1e9");
   return d;
 }
 

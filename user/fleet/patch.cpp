@@ -71,6 +71,14 @@ std::vector<ojson> workload_patches(const std::vector<FleetReport>& rs, const Kn
       if (f->override_values) ovr_req = f->override_values->request_bytes, ovr_lim = f->override_values->limit_bytes;
       Chosen req = pick(ovr_req, r.decision.propose && r.decision.request_changes, r.rec.request_bytes, r.current.request_bytes);
       Chosen lim = pick(ovr_lim, r.decision.propose && r.decision.limit_changes, r.rec.limit_bytes, r.current.limit_bytes);
+      // A request above the limit is refused by the API server: an override
+      // that sets only the request (above the current limit) takes the limit
+      // up with it.
+      if (req.bytes && lim.bytes && *req.bytes > *lim.bytes) {
+        lim.bytes = req.bytes;
+        lim.from += ", raised to the request";
+        lim.changes = true;
+      }
       containers.push_back({{"name", f->key.container},
                             {"request", req.bytes ? ojson(recommend::quantity(*req.bytes)) : ojson(nullptr)},
                             {"request_from", req.from},

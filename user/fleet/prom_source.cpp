@@ -5,6 +5,8 @@
 #include <optional>
 #include <tuple>
 
+#include "fleet/aggregate.hpp"
+
 namespace ow::fleet {
 namespace {
 
@@ -168,7 +170,7 @@ Result<FleetData> fetch_fleet(PromClient& c, const FleetQuery& q) {
     uint64_t used = 0;
     for (const auto& s : *ws) {
       if (pod_ctr(s.labels, true) != killed) continue;
-      for (const auto& p : s.points) used = std::max(used, static_cast<uint64_t>(std::llround(p.value)));
+      for (const auto& p : s.points) used = std::max(used, bytes_of(p.value));
     }
     if (used) d.oom_used[*key] = std::max(d.oom_used[*key], used);
   }

@@ -35,7 +35,7 @@ EnforceStep plan_enforce(const EnforceInput& in, const EnforceParams& p) {
                         ? "the recommended " + quantity(t)
                         : fmt::format("{} of {} toward {} (at most {} % per change)", mib_text(t), quantity(cur),
                                       quantity(in.recommended_limit_bytes), p.max_delta_pm / 10);
-  uint64_t safe = std::max(in.ws_p95_bytes, in.usage_bytes + p.margin_bytes);
+  uint64_t safe = std::max(in.ws_p95_bytes, add_sat(in.usage_bytes, p.margin_bytes));
   if (t < safe) {
     t = safe;
     why = safe == in.ws_p95_bytes ? "the observed ws p95 " + mib_text(safe)

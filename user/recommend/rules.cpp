@@ -45,14 +45,16 @@ std::string explain(const char* what, const Term& t, uint64_t rounded, uint64_t 
 const char* confidence_name(Confidence c) { return c == Confidence::High ? "high" : "low"; }
 
 uint64_t scale_up(uint64_t bytes, uint32_t pm) {
-  unsigned __int128 p = static_cast<unsigned __int128>(bytes) * pm;
-  return static_cast<uint64_t>((p + 999) / 1000);
+  unsigned __int128 p = (static_cast<unsigned __int128>(bytes) * pm + 999) / 1000;
+  return p > UINT64_MAX ? UINT64_MAX : static_cast<uint64_t>(p);
 }
 
 uint64_t round_up(uint64_t bytes, uint64_t step) {
-  unsigned __int128 q = (static_cast<unsigned __int128>(bytes) + step - 1) / step;
-  return static_cast<uint64_t>(q * step);
+  unsigned __int128 q = (static_cast<unsigned __int128>(bytes) + step - 1) / step * step;
+  return q > UINT64_MAX ? UINT64_MAX - UINT64_MAX % step : static_cast<uint64_t>(q);
 }
+
+uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 
 std::string mib_text(uint64_t bytes) { return fmt::format("{:.1f}Mi", static_cast<double>(bytes) / kMi); }
 
@@ -105,12 +107,12 @@ Recommendation recommend(const Input& in, const Rules& r) {
                               {"request × " + factor_text(r.limit_request_pm), scale_up(out.request_bytes, r.limit_request_pm)}};
   if (in.oom_used_bytes) {
     uint64_t u = *in.oom_used_bytes;
-    bool add_wins = u + r.oom_add_bytes >= scale_up(u, r.oom_pm);
+    bool add_wins = add_sat(u, r.oom_add_bytes) >= scale_up(u, r.oom_pm);
     std::string used = in.oom_kills > 1 ? fmt::format("used {} at the last of {} kills", mib_text(u), in.oom_kills)
                                         : fmt::format("used {}", mib_text(u));
     lim_terms.push_back({add_wins ? fmt::format("OOM floor used + {} ({})", quantity(r.oom_add_bytes), used)
                                   : fmt::format("OOM floor used × {} ({})", factor_text(r.oom_pm), used),
-                         std::max(u + r.oom_add_bytes, scale_up(u, r.oom_pm))});
+                         std::max(add_sat(u, r.oom_add_bytes), scale_up(u, r.oom_pm))});
   }
   const Term& lt = largest(lim_terms);
   uint64_t lim_rounded = round_up(lt.bytes, r.round_bytes);

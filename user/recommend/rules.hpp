@@ -75,9 +75,11 @@ std::string check_rules(const Rules& r);
 // Requires long_window.samples > 0 and check_rules(r) empty.
 Recommendation recommend(const Input& in, const Rules& r = {});
 
-// ceil(bytes × pm / 1000), exact.
+// ceil(bytes × pm / 1000), exact; saturates at UINT64_MAX, as do the others:
+// a size near 2^64 (no limit, a corrupt figure) never wraps to a small one.
 uint64_t scale_up(uint64_t bytes, uint32_t pm);
-uint64_t round_up(uint64_t bytes, uint64_t step);
+uint64_t round_up(uint64_t bytes, uint64_t step);  // the largest multiple of step when it would overflow
+uint64_t add_sat(uint64_t a, uint64_t b);
 // "186.7Mi": one decimal of MiB, for rationales.
 std::string mib_text(uint64_t bytes);
 // 1200 -> "1.20"

@@ -22,7 +22,7 @@ integration_tests
 bpf_tests
 "
 
-timeout_integration_tests=200
+timeout_integration_tests=260
 timeout_bpf_tests=200
 
 # Benches on cgroup v2, run by `make bench` (tests/bench.sh) through

@@ -51,6 +51,11 @@ void Daemon::shutdown() {
   ::unlink(paths_.ready_file().c_str());
   if (guardian_) guardian_->stop();
   // One line saying what was put back, last: nothing is changed after it.
+  // A start refused before BPF was loaded changed nothing and already said
+  // why in its one error line: no stop line under it.
+  bool nothing = !put_back.oom_kill_disable && !put_back.memory_high && !put_back.hints && !put_back.settings_left &&
+                 put_back.hints_error.empty();
+  if (!loader_ && nothing) return;
   if (put_back.settings_left || !put_back.hints_error.empty())
     spdlog::error("{}", stop_line(put_back));
   else

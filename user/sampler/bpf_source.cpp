@@ -35,6 +35,7 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(const bpf::Loader& loader, co
   s->opts_ = o;
   s->root_stat_path_ = h.abs(root_rel) + "/memory.stat";
   s->inactive_key_ = inactive_file_key(h.version());
+  s->v2_ = h.version() == cg::Version::V2;
   auto* skel = loader.skel();
   UniqueFd root(::open(h.abs(root_rel).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return sys_error("open cgroup", h.abs(root_rel));
@@ -95,7 +96,10 @@ Status BpfSource::walk(std::vector<Sample>& out) {
       s.high_bytes = limit_or_unlimited(r.high_bytes);
       s.peak_bytes = r.peak_bytes;
       s.swap_bytes = r.swap_bytes;
-      s.failcnt = r.failcnt;
+      // Sample::failcnt is v1's failcnt and v2's memory.events "max", as the
+      // file source reads them: v2's page counter failcnt counts every failed
+      // charge attempt (212 against 87 "max" events after three kills).
+      s.failcnt = v2_ ? r.ev_max : r.failcnt;
       s.ev_low = r.ev_low, s.ev_high = r.ev_high, s.ev_max = r.ev_max;
       s.ev_oom = r.ev_oom, s.ev_oom_kill = r.ev_oom_kill;
       s.inactive_file_bytes = r.inactive_file_bytes;

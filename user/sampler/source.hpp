@@ -80,6 +80,7 @@ class BpfSource : public Source {
   uint64_t root_id_ = 0;
   std::string root_stat_path_;
   std::string inactive_key_;
+  bool v2_ = false;       // failcnt is memory.events "max" there, as the file source reads it
   bool checked_ = false;  // the first read's check against memory.stat is done
   bool inactive_from_bpf_ = true;
   bool no_inactive_ = false;              // a record had OW_MEMCG_NO_INACTIVE_FILE

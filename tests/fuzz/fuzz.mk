@@ -47,7 +47,7 @@ FUZZ_SRCS_fuzz_units := user/util/units.cpp user/stats/time.cpp $(FUZZ_TEXT)
 FUZZ_SRCS_fuzz_samplefile := user/store/samplefile.cpp user/store/samplefile_csv.cpp user/store/samplefile_jsonl.cpp \
 	user/stats/csv.cpp user/stats/time.cpp user/util/fs.cpp $(FUZZ_TEXT)
 FUZZ_SRCS_fuzz_events := user/bpf/events.cpp user/bpf/births.cpp user/bpf/ring.cpp user/bpfmem/events.cpp \
-	user/bpfmem/table.cpp user/bpfmem/kernel.cpp $(FUZZ_TEXT)
+	user/bpfmem/table.cpp user/bpfmem/kernel.cpp user/stats/time.cpp $(FUZZ_TEXT)
 FUZZ_LIBS_fuzz_events := -lbpf
 FUZZ_SRCS_fuzz_k8s := user/k8s/identity.cpp user/k8s/pods.cpp user/recommend/quantity.cpp user/third_party/fmt_lib.cpp user/util/fs.cpp \
 	$(FUZZ_TEXT)

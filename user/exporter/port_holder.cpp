@@ -18,17 +18,6 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool parse_hex(std::string_view s, uint64_t& out) {
-  if (s.empty() || s.size() > 16) return false;
-  out = 0;
-  for (char c : s) {
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (v < 0) return false;
-    out = out * 16 + static_cast<uint64_t>(v);
-  }
-  return true;
-}
-
 // Whether one of pid's fds is a socket in `inodes`.
 bool holds_socket(const std::string& proc_root, const std::string& pid, const std::set<uint64_t>& inodes) {
   std::string fd_dir = proc_root + "/" + pid + "/fd";
@@ -63,7 +52,7 @@ std::vector<uint64_t> listening_inodes(std::string_view table, uint16_t port) {
     if (f.size() < 10 || f[3] != "0A") continue;
     auto colon = f[1].rfind(':');
     uint64_t p = 0, ino = 0;
-    if (colon == std::string_view::npos || !parse_hex(f[1].substr(colon + 1), p) || p != port) continue;
+    if (colon == std::string_view::npos || !parse_hex_u64(f[1].substr(colon + 1), p) || p != port) continue;
     if (!parse_u64(f[9], ino) || ino == 0) continue;
     out.push_back(ino);
   }

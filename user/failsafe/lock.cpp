@@ -15,17 +15,6 @@ namespace ow::failsafe {
 
 namespace {
 
-bool parse_hex_u32(std::string_view s, unsigned& out) {
-  if (s.empty() || s.size() > 8) return false;
-  out = 0;
-  for (char c : s) {
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-    if (v < 0) return false;
-    out = out * 16 + static_cast<unsigned>(v);
-  }
-  return true;
-}
-
 // The process holding the lock on fd: from /proc/locks, else the pid the
 // holder wrote into the file; 0 when neither names one.
 pid_t lock_holder(int fd, const std::string& path) {
@@ -53,9 +42,8 @@ pid_t flock_holder(std::string_view proc_locks, unsigned dev_major, unsigned dev
     auto f = split_ws(line);
     if (f.size() < 6 || f[1] != "FLOCK") continue;
     auto id = split(f[5], ':');
-    unsigned ma = 0, mi = 0;
-    uint64_t in = 0, pid = 0;
-    if (id.size() != 3 || !parse_hex_u32(id[0], ma) || !parse_hex_u32(id[1], mi) || !parse_u64(id[2], in)) continue;
+    uint64_t ma = 0, mi = 0, in = 0, pid = 0;
+    if (id.size() != 3 || !parse_hex_u64(id[0], ma) || !parse_hex_u64(id[1], mi) || !parse_u64(id[2], in)) continue;
     if (ma == dev_major && mi == dev_minor && in == ino && parse_u64(f[4], pid) && pid > 0)
       return static_cast<pid_t>(pid);
   }

@@ -244,6 +244,12 @@ bool parse_u64(std::string_view s, uint64_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
+bool parse_hex_u64(std::string_view s, uint64_t& out) {
+  if (s.empty() || s.size() > 16) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 16);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
 Status mkdir_p(const std::string& path, unsigned mode) {
   std::string cur;
   for (size_t i = 0; i <= path.size(); ++i) {

@@ -85,6 +85,8 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 inline std::vector<std::string_view> split_lines(std::string_view s) { return split(s, '\n'); }
 std::vector<std::string_view> split_ws(std::string_view s);
 bool parse_u64(std::string_view s, uint64_t& out);
+// Hex digits only (either case, no 0x, at most 16): /proc/net/tcp ports, /proc/locks devices.
+bool parse_hex_u64(std::string_view s, uint64_t& out);
 // Creates path and its missing parents with mode (existing ones are left alone).
 Status mkdir_p(const std::string& path, unsigned mode = kDirMode);
 // The directory part of path ("" when it has none).

@@ -56,9 +56,11 @@ void record(store::HistoryStore& h, bool with_events) {
   }
 }
 
-Result<std::vector<recommend::Report>> recommend_at(store::HistoryStore& h, int64_t window_ns) {
+// The window [now - window_ns, now]; now: the end of the recording unless given.
+Result<std::vector<recommend::Report>> recommend_at(store::HistoryStore& h, int64_t window_ns,
+                                                    int64_t now_ns = kT0 + 3 * kHour) {
   advisor::RecommendQuery q;
-  q.now_ns = kT0 + 3 * kHour;
+  q.now_ns = now_ns;
   q.window_ns = window_ns;
   q.short_window_ns = std::min<int64_t>(window_ns, 15 * 60 * kSec);
   advisor::RecommendSources src;
@@ -151,13 +153,7 @@ TEST_CASE("kills: counted beyond the raw hour", "[recommend]") {
   record(*h, true);
   // A day later: the raw samples are gone, the kills still count.
   REQUIRE(h->maintain(kT0 + 27 * kHour).ok());
-  advisor::RecommendQuery q;
-  q.now_ns = kT0 + 27 * kHour;
-  q.window_ns = 27 * kHour;
-  q.short_window_ns = 15 * 60 * kSec;
-  advisor::RecommendSources src;
-  src.history = h.operator->();
-  auto rs = advisor::gather_recommendations(q, src);
+  auto rs = recommend_at(*h, 27 * kHour, kT0 + 27 * kHour);
   REQUIRE(rs.ok());
   REQUIRE(rs->size() == 1);
   CHECK(rs->front().input.oom_kills == 3);

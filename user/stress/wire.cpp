@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <unistd.h>
+
 namespace ow::stress {
 
 WorkerMsg make_msg(MsgKind k, uint64_t held_bytes) {
@@ -26,6 +28,10 @@ WorkerMsg make_error_msg(const Error& e, uint64_t held_bytes) {
 Error msg_error(const WorkerMsg& m) {
   std::string what(m.what, strnlen(m.what, sizeof m.what));
   return Error{m.err, "worker: " + what, {}};
+}
+
+bool send_msg(int fd, const WorkerMsg& m) {
+  return ::write(fd, &m, sizeof m) == static_cast<ssize_t>(sizeof m);
 }
 
 std::vector<WorkerMsg> take_msgs(std::string& buf) {

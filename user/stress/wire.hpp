@@ -30,6 +30,9 @@ static_assert(sizeof(WorkerMsg) <= PIPE_BUF, "a record must be one atomic pipe w
 WorkerMsg make_msg(MsgKind k, uint64_t held_bytes);
 WorkerMsg make_error_msg(const Error& e, uint64_t held_bytes);
 Error msg_error(const WorkerMsg& m);
+// Writes m to fd in one write (atomic: a record is at most PIPE_BUF);
+// false when the whole record did not go out.
+bool send_msg(int fd, const WorkerMsg& m);
 
 // Appends raw bytes read from the pipe to buf and moves every complete record
 // out of it; a partial record stays in buf for the next read.

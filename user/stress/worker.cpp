@@ -21,8 +21,6 @@ void keep_only_fds(int a, int b) {
   ::close_range(static_cast<unsigned>(hi + 1), ~0U, 0);
 }
 
-void send(int fd, const WorkerMsg& m) { (void)!::write(fd, &m, sizeof m); }
-
 [[noreturn]] void child(const cg::Hierarchy& h, const std::string& rel, const WorkerSpec& spec, pid_t parent,
                         int report_w, int control_r) {
   // Die with the controller, so a SIGKILLed oomwatch leaves no worker behind.
@@ -35,7 +33,7 @@ void send(int fd, const WorkerMsg& m) { (void)!::write(fd, &m, sizeof m); }
   keep_only_fds(report_w, control_r);
   auto j = h.move_pid(rel, ::getpid());
   if (!j) {
-    send(report_w, make_error_msg(j.error(), 0));
+    (void)send_msg(report_w, make_error_msg(j.error(), 0));
     ::_exit(1);
   }
   // Without a limit a run can reach a global OOM: the worker must be the victim.

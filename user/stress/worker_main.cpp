@@ -15,8 +15,6 @@ using Clock = std::chrono::steady_clock;
 // Re-reading the file kind more often than this buys nothing but CPU.
 constexpr auto kKeepalivePeriod = std::chrono::seconds(1);
 
-bool send(int fd, const WorkerMsg& m) { return ::write(fd, &m, sizeof m) == static_cast<ssize_t>(sizeof m); }
-
 // Waits up to d for the controller's release (EOF on the control pipe).
 bool released(int control_fd, std::chrono::nanoseconds d) {
   pollfd p{control_fd, POLLIN, 0};
@@ -30,17 +28,17 @@ bool released(int control_fd, std::chrono::nanoseconds d) {
 int worker_main(const WorkerSpec& spec, int report_fd, int control_fd) {
   Holder holder(spec.file_dir);
   StepPlan plan(spec.strategy, spec.total_bytes, spec.step_bytes, page_size());
-  if (!send(report_fd, make_msg(MsgKind::Joined, 0))) return 1;
+  if (!send_msg(report_fd, make_msg(MsgKind::Joined, 0))) return 1;
   while (auto step = plan.next()) {
     auto s = holder.apply(*step);
     if (!s) {
-      send(report_fd, make_error_msg(s.error(), holder.held_bytes()));
+      send_msg(report_fd, make_error_msg(s.error(), holder.held_bytes()));
       return 1;
     }
-    if (!send(report_fd, make_msg(MsgKind::Step, holder.held_bytes()))) return 1;
+    if (!send_msg(report_fd, make_msg(MsgKind::Step, holder.held_bytes()))) return 1;
     if (spec.step_delay.count() > 0 && released(control_fd, spec.step_delay)) return 0;
   }
-  if (!send(report_fd, make_msg(MsgKind::Grown, holder.held_bytes()))) return 1;
+  if (!send_msg(report_fd, make_msg(MsgKind::Grown, holder.held_bytes()))) return 1;
 
   bool cycling = spec.cycle_period.count() > 0;
   std::chrono::nanoseconds period = cycling ? spec.cycle_period : kKeepalivePeriod;
@@ -53,7 +51,7 @@ int worker_main(const WorkerSpec& spec, int report_fd, int control_fd) {
       last_keepalive = Clock::now();
     }
     if (!s) {
-      send(report_fd, make_error_msg(s.error(), holder.held_bytes()));
+      send_msg(report_fd, make_error_msg(s.error(), holder.held_bytes()));
       return 1;
     }
   }

@@ -69,7 +69,7 @@ CXXFLAGS += -isystem $(SYSROOT)/usr/include/aarch64-linux-gnu -isystem $(SYSROOT
 LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
 # Nothing built here runs here: tiers, benches, `run` and `install` (help2man
 # runs the binary) are for the target machine, or the arm64 VM (docs/arm64.md).
-CROSS_NO_GOALS := test check test-unit test-vm run bench soak install check-unit fuzz-build san-tests
+CROSS_NO_GOALS := test check test-unit test-vm test-arm64 run bench soak install check-unit fuzz-build san-tests
 ifneq ($(filter $(CROSS_NO_GOALS),$(MAKECMDGOALS)),)
 $(error ARCH=$(ARCH) builds on this machine but does not run here: $(filter $(CROSS_NO_GOALS),$(MAKECMDGOALS)) is not available)
 endif
@@ -128,7 +128,7 @@ TEST_BINS := $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/integration $
 BENCH_SRCS := $(shell find tests/bench -name '*.cpp' | sort)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.cpp=$(BUILD)/bench/%)
 
-.PHONY: all deps run test test-unit test-root test-vm bench soak clean tests san-tests check
+.PHONY: all deps run test test-unit test-root test-vm bench soak clean tests san-tests check guest-bins test-arm64
 all: $(BUILD)/oomwatch
 
 # One object and skeleton per bpf/X.bpf.c: X.skel.h, skeleton name X_bpf
@@ -216,6 +216,13 @@ $(BUILD)/tests/owalloc: tests/alloc/owalloc.cpp
 	$(Q)$(PLAIN_CXX) -O2 -Wall -Wextra -static -o $@ $<
 
 tests: all $(TEST_BINS)
+# What a VM guest runs (tools/vm/test-vm.sh): the binary, the bpf tier's
+# tests, the workloads' allocator and the Go experiment, all static. `make
+# ARCH=arm64 guest-bins` is the arm64 tier's build (tests/run.sh).
+GOARCH_x86 := amd64
+GOARCH_arm64 := arm64
+guest-bins: all $(BUILD)/tests/bpf $(BUILD)/tests/owalloc
+	$(Q)GOARCH=$(GOARCH_$(ARCH)) tools/go/build.sh $(BUILD) >/dev/null
 # What the san tiers run (the bpf tier runs natively only).
 san-tests: all $(BUILD)/tests/unit $(BUILD)/tests/integration $(BUILD)/tests/owalloc
 
@@ -240,7 +247,11 @@ endif
 # it builds the sanitizer and fuzz targets itself (RUN_BUILDS=1), beside the
 # first tiers, which mostly wait on the kernel.
 SAN_BUILD ?= $(BUILD)-san
+# On x86-64 as root, `make test` also installs the arm64 cross toolchain and
+# qemu-system-aarch64 for the arm64 tier (without them that tier is skipped,
+# with the reason).
 test: deps
+	$(Q)if [ "$$(uname -m)" = x86_64 ] && [ "$$(id -u)" = 0 ]; then tools/install-cross-deps.sh arm64; fi
 	$(Q)t0=$$(date +%s) && $(MAKE) --no-print-directory tests && tools/go/build.sh $(BUILD) >/dev/null && \
 	BUILD=$(BUILD) SAN_BUILD=$(SAN_BUILD) RUN_BUILDS=1 NATIVE_BUILD_S=$$(($$(date +%s) - t0)) tests/run.sh
 
@@ -257,6 +268,10 @@ test-unit: tests
 test-vm: tests
 	$(Q)tools/go/build.sh $(BUILD) >/dev/null
 	$(Q)BUILD=$(BUILD) TIERS=vm tests/run.sh
+
+# The arm64 tier alone: cross-builds build-arm64 (incrementally) and boots it.
+test-arm64:
+	$(Q)BUILD=$(BUILD) TIERS=arm64 tests/run.sh
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all

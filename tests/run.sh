@@ -9,7 +9,8 @@
 # tests/install.sh), rules (promtool on the alerting rules and their unit
 # tests, the dashboard's queries; tests/rules.sh), san (unit and integration
 # again, built with ASan+UBSan in SAN_BUILD), fuzz (each libFuzzer target
-# for FUZZ_SECONDS over the committed corpus), vm (qemu guests with cgroup v2), slow (the scale and
+# for FUZZ_SECONDS over the committed corpus), vm (qemu guests with cgroup v2),
+# arm64 (ARM64_BUILD cross-built, booted in a qemu-system-aarch64 guest), slow (the scale and
 # bench-like cases hidden from the other tiers), soak (`make soak` for
 # SOAK_DURATION, default 150s here).
 # TIERS="unit integration" picks a subset; BUILD names the build directory.
@@ -19,8 +20,8 @@
 # cores idle; the heavy lane fills them at nice 19:
 #   light: unit, go, bpf, integration, install, rules, slow, soak, then san once its
 #          build is done
-#   heavy: the sanitizer build, the fuzz build and tier
-#   vm:    the qemu guests
+#   heavy: the sanitizer build, the arm64 build, the fuzz build and tier
+#   vm:    the qemu guests, then the arm64 guest once its build is done
 # Each tier's output is printed whole when it ends, so lanes never interleave.
 # With RUN_BUILDS=1 this script builds SAN_BUILD and the fuzz targets itself
 # (`make test` asks it to), so that work overlaps the first tiers; without it
@@ -29,7 +30,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 SAN_BUILD=${SAN_BUILD:-$BUILD-san}
-TIERS=${TIERS:-unit go bpf integration install rules slow soak san fuzz vm}
+ARM64_BUILD=${ARM64_BUILD:-$BUILD-arm64}
+TIERS=${TIERS:-unit go bpf integration install rules slow soak san fuzz vm arm64}
 LANES=${LANES:-2}
 RUN_BUILDS=${RUN_BUILDS:-0}
 T0=$(date +%s)
@@ -159,6 +161,22 @@ fuzz_build() {
   rc=$?
   echo "$rc $(($(now) - t))" >"$RES/fuzz-build.done"
 }
+# The arm64 tier's binaries: oomwatch, tests/bpf, owalloc and gcexp, cross-built.
+arm64_build() {
+  local t rc
+  t=$(now)
+  nice -n 19 make --no-print-directory ARCH=arm64 BUILD="$ARM64_BUILD" guest-bins >"$RES/arm64-build.log" 2>&1
+  rc=$?
+  echo "$rc $(($(now) - t))" >"$RES/arm64-build.done"
+}
+# arm64_missing: why the arm64 tier cannot run here ("" when it can).
+arm64_missing() {
+  if ! is_root; then echo "needs root"
+  elif [[ $(uname -m) != x86_64 ]]; then echo "the arm64 build is cross-built on x86-64 only"
+  elif ! command -v aarch64-linux-gnu-g++ >/dev/null || ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "no cross toolchain (as root: make ARCH=arm64 deps)"
+  fi
+}
 # build_ok <name>: its time, or the log's tail when it failed.
 build_ok() {
   local rc secs
@@ -191,9 +209,10 @@ san_tiers() {
   unset ASAN_OPTIONS UBSAN_OPTIONS
 }
 
-# The heavy lane: the sanitizer and fuzz builds, fuzzing.
+# The heavy lane: the sanitizer, arm64 and fuzz builds, fuzzing.
 heavy_lane() {
   if want san && [[ $RUN_BUILDS == 1 ]]; then san_build; fi
+  if want arm64 && [[ $RUN_BUILDS == 1 && -z $(arm64_missing) ]]; then arm64_build; fi
   if want fuzz; then
     [[ $RUN_BUILDS == 1 ]] && fuzz_build && build_ok fuzz-build >>"$RES/builds.log"
     # nice 10: time-bound, so only its exec count gives way to the tests beside it
@@ -203,14 +222,31 @@ heavy_lane() {
 
 # The qemu guests (side by side; they too mostly wait on their tests).
 vm_lane() {
-  want vm || return 0
-  if ! is_root; then
+  if ! want vm; then
+    :
+  elif ! is_root; then
     skip_tier vm "needs root"
   elif [[ ! -x tools/vm/test-vm.sh ]]; then
     skip_tier vm "tools/vm/test-vm.sh missing"
   else
     script_tier vm "vm:" tools/vm/test-vm.sh "$BUILD"
   fi
+  want arm64 || return 0
+  local why
+  why=$(arm64_missing)
+  if [[ -n $why ]]; then
+    skip_tier arm64 "$why"
+    return
+  fi
+  # Without RUN_BUILDS the build happens here (make is incremental).
+  [[ $RUN_BUILDS == 1 ]] || arm64_build
+  while [[ ! -e $RES/arm64-build.done ]]; do sleep 2; done
+  if ! build_ok arm64-build >>"$RES/builds.log"; then
+    record arm64 0 1 0 0
+    echo "arm64: the cross build failed (see above)" >>"$RES/arm64.failures"
+    return
+  fi
+  script_tier arm64 "arm64:" env VM_ARCH=arm64 tools/vm/test-vm.sh "$ARM64_BUILD"
 }
 
 # The light lane: tiers that mostly wait.
@@ -255,7 +291,7 @@ light_lane() {
 }
 
 for t in $TIERS; do
-  case $t in unit | go | bpf | integration | install | rules | slow | soak | san | fuzz | vm) ;;
+  case $t in unit | go | bpf | integration | install | rules | slow | soak | san | fuzz | vm | arm64) ;;
   *) echo "unknown tier $t" >&2; record "$t" 0 1 0 0 ;;
   esac
 done
@@ -278,7 +314,7 @@ echo "=== summary"
 [[ -n ${NATIVE_BUILD_S:-} ]] && echo "=== native build and go: ${NATIVE_BUILD_S}s"
 [[ -s $RES/builds.log ]] && cat "$RES/builds.log"
 passed=0 failed=0 skipped=0
-for t in unit go bpf integration install rules slow soak san-unit san-integration fuzz vm $TIERS; do
+for t in unit go bpf integration install rules slow soak san-unit san-integration fuzz vm arm64 $TIERS; do
   f=$RES/$t.count
   [[ -f $f ]] || continue
   read -r p q s secs <"$f"

@@ -7,7 +7,7 @@
 #
 # 1. The cross toolchain, installed with apt-get (root): gcc/g++/binutils
 #    for aarch64-linux-gnu (their libc6-dev-arm64-cross brings the static
-#    glibc and libstdc++).
+#    glibc and libstdc++), and qemu-system-aarch64 for the arm64 tier.
 # 2. With SYSROOT: the arm64 -dev packages oomwatch links statically,
 #    fetched with `apt-get download PKG:arm64` and unpacked with `dpkg -x`
 #    into SYSROOT (the Makefile passes build-arm64/sysroot), never
@@ -33,7 +33,8 @@ arm64) triplet=aarch64-linux-gnu ;;
 esac
 
 # --- 1. toolchain (host packages) -------------------------------------------
-PKGS="gcc-$triplet g++-$triplet binutils-$triplet"
+# qemu-system-arm (qemu-system-aarch64): the arm64 test tier's guest.
+PKGS="gcc-$triplet g++-$triplet binutils-$triplet qemu-system-arm"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -67,7 +68,8 @@ fi
 # same uapi release as the native build's (the toolchain's own is 6.1.4).
 SYSROOT_PKGS="libbpf-dev libelf-dev zlib1g-dev libzstd-dev libsqlite3-dev
 libevent-dev libncurses-dev libyaml-cpp-dev libssl-dev libcrypt-dev linux-libc-dev
-libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev"
+libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+catch2"
 want=$(for p in $SYSROOT_PKGS; do echo "$p"; done | sort)
 if [ -f "$sysroot/.complete" ] && [ "$(cut -d' ' -f1 "$sysroot/.packages" 2>/dev/null | sort)" = "$want" ]; then
   exit 0

@@ -43,6 +43,18 @@ in_cgroup() {
 # something stops it. Hundreds of MiB per second even under TCG.
 HOG="tail /dev/zero"
 
+# wait_for SECONDS CMD [ARG]...: run CMD every 0.1 s until it succeeds
+# (return 0) or SECONDS have passed (return 1). For conditions the guest
+# must reach, never as a delay.
+wait_for() {
+	local end=$(($(cut -d. -f1 /proc/uptime) + $1))
+	shift
+	until "$@"; do
+		[ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
 # exit_desc STATUS: "exit status N" or "killed by signal N".
 exit_desc() {
 	if [ "$1" -gt 128 ]; then echo "killed by signal $(($1 - 128))"; else echo "exit status $1"; fi

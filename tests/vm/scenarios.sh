@@ -255,3 +255,113 @@ scenario_oomwatch_trace() {
 	fi
 	rmdir "$cg" || fail "rmdir $cg"
 }
+
+# The arm64 tier (VM_ARCH=arm64 tools/vm/test-vm.sh build-arm64; docs/arm64.md)
+# runs these, in a guest that emulates another instruction set under TCG:
+# what says whether the port works, not the whole list the x86 guests run.
+# The four defined below are in no x86 list: there the integration tests
+# prove the same in more depth (VM_SCENARIOS=... runs them on x86 too).
+ARM64_SCENARIOS="arch_check cgroup_v2_oom_kill oomwatch_check oomwatch_exec_exit_code oomwatch_exec_oom_kill bpf_tests events_oom_kill rescue_raise gomemlimit_hint oomwatch_trace"
+timeout_arch_check=60
+timeout_events_oom_kill=60
+timeout_rescue_raise=90
+timeout_gomemlimit_hint=60
+
+# What runs here: the machine, the kernel's BTF (its sha256, to compare with
+# the one tools/gen-vmlinux-debian.sh cut from the kernel package), the
+# binary, and `oomwatch check`, which must say oomwatch can run (exit 0).
+scenario_arch_check() {
+	local rc
+	echo "uname -m: $(uname -m)" | show
+	echo "BTF sha256: $(sha256sum /sys/kernel/btf/vmlinux | cut -d' ' -f1)" | show
+	oomwatch --version 2>&1 | show
+	oomwatch check >/tmp/check.txt 2>&1
+	rc=$?
+	show </tmp/check.txt
+	[ "$rc" = 0 ] || fail "oomwatch check: $(exit_desc "$rc"), expected 0 (oomwatch can run here)"
+}
+
+# `oomwatch events --json`: a hog OOM-killed in a 16M cgroup is reported
+# with its victim (pid, comm "tail") and the limit that was hit.
+scenario_events_oom_kill() {
+	local cg rel pid rc line
+	cg=$(own_cgroup)/vmevents
+	rel=${cg#/sys/fs/cgroup}
+	mkdir "$cg" && echo 16M >"$cg/memory.max" || fail "cannot create $cg with memory.max 16M"
+	oomwatch events --json --cgroup "$rel" >/tmp/events.out 2>/tmp/events.err &
+	pid=$!
+	wait_for 40 grep -q 'watching OOM kills' /tmp/events.err ||
+		{ cat /tmp/events.err; kill "$pid"; fail "oomwatch events never said it was watching"; }
+	in_cgroup "$cg" $HOG 2>/dev/null
+	rc=$?
+	[ "$rc" = 137 ] || { kill "$pid"; fail "hog in a 16M cgroup: $(exit_desc "$rc"), expected 137"; }
+	wait_for 30 grep -q '"type":"oom_kill"' /tmp/events.out ||
+		{ cat /tmp/events.err; kill "$pid"; fail "no oom_kill line within 30 s of the kill"; }
+	kill -INT "$pid"
+	wait "$pid"
+	cat /tmp/events.err
+	line=$(grep -m1 '"type":"oom_kill"' /tmp/events.out)
+	echo "$line" | show
+	echo "$line" | grep -q '"comm":"tail"' || fail "the victim's comm is not tail"
+	echo "$line" | grep -q '"pid":[1-9]' || fail "no victim pid"
+	echo "$line" | grep -q "\"limit_cgroup\":\"$rel\"" || fail "limit_cgroup is not $rel"
+	echo "$line" | grep -q '"limit_bytes":16777216' || fail "limit_bytes is not 16777216"
+	rmdir "$cg" || fail "rmdir $cg"
+}
+
+# A rescue: `oomwatch run --manage P --enforce` (P: 256M, its child a: 32M);
+# a workload in a grows to 64 MiB in 4 MiB steps and must end by itself
+# (exit 0), a's limit raised, no OOM kill, the grant in the audit log; then
+# SIGTERM and the agent's stop line.
+scenario_rescue_raise() {
+	local p a rel st pid rc lim kills
+	[ -x /build/tests/owalloc ] || skip "tests/owalloc not built"
+	p=$(own_cgroup)/vmrescue a=$(own_cgroup)/vmrescue/a
+	rel=${p#/sys/fs/cgroup}
+	st=/tmp/rescue-state
+	mkdir "$p" && echo 256M >"$p/memory.max" && echo +memory >"$p/cgroup.subtree_control" &&
+		mkdir "$a" && echo 32M >"$a/memory.max" && echo 0 >"$a/memory.swap.max" ||
+		fail "cannot create $p (256M) and $a (32M)"
+	oomwatch run --manage "$rel" --enforce --interval 100ms --db none --audit-log /tmp/rescue-audit.jsonl \
+		--state-dir "$st" --pin-dir none >/tmp/rescue.out 2>/tmp/rescue.err &
+	pid=$!
+	wait_for 60 test -e "$st/ready" || { cat /tmp/rescue.err; kill "$pid"; fail "the agent was not ready within 60 s"; }
+	in_cgroup "$a" /build/tests/owalloc 67108864:100:0
+	rc=$?
+	lim=$(cat "$a/memory.max")
+	kills=$(memory_event "$a" oom_kill)
+	kill -TERM "$pid"
+	wait "$pid"
+	cat /tmp/rescue.err
+	grep '"oom_cgroup"' /tmp/rescue-audit.jsonl | head -n 3 | show
+	grep 'stopped' /tmp/rescue.err | show
+	[ "$rc" = 0 ] || fail "64 MiB in a 32M child under the agent: $(exit_desc "$rc"), expected exit 0 (raised, not killed)"
+	[ "${kills:-1}" = 0 ] || fail "memory.events oom_kill=$kills in the rescued child"
+	[ "$lim" != max ] && [ "$lim" -ge 67108864 ] || fail "a's memory.max is $lim, expected at least 64M"
+	grep -q "\"oom_cgroup\":\"$rel/a\"" /tmp/rescue-audit.jsonl || fail "no audit line for $rel/a"
+	grep -q 'stopped' /tmp/rescue.err || fail "no stop line after SIGTERM"
+	rmdir "$a" "$p" || fail "rmdir $a $p"
+}
+
+# GOMEMLIMIT hint: `oomwatch gomemlimit --publish` for a 128M cgroup, read by
+# the Go package (gcexp -apply-hint, built for this architecture) inside it;
+# --unpublish removes the pinned map.
+scenario_gomemlimit_hint() {
+	local cg rel hint pub rc
+	[ -x /build/gcexp ] || skip "gcexp not built"
+	cg=$(own_cgroup)/vmgmlhint
+	rel=${cg#/sys/fs/cgroup}
+	mkdir "$cg" && echo 128M >"$cg/memory.max" || fail "cannot create $cg with memory.max 128M"
+	hint=$(oomwatch gomemlimit --cgroup "$rel") || fail "oomwatch gomemlimit --cgroup $rel failed"
+	case $hint in '' | *[!0-9]*) fail "gomemlimit printed '$hint', not decimal bytes" ;; esac
+	pub=$(oomwatch gomemlimit --cgroup "$rel" --publish) || fail "gomemlimit --publish failed"
+	echo "hint $hint, published $pub" | show
+	in_cgroup "$cg" gcexp -apply-hint -limit 8MiB -mode chunked >/tmp/gmlhint.out 2>&1
+	rc=$?
+	show </tmp/gmlhint.out
+	oomwatch gomemlimit --cgroup "$rel" --unpublish || fail "gomemlimit --unpublish failed"
+	[ "$rc" = 0 ] || fail "gcexp -apply-hint -limit 8MiB in 128M: $(exit_desc "$rc")"
+	grep -q "apply-hint: memory limit set to $pub bytes" /tmp/gmlhint.out || fail "gcexp did not apply the published $pub"
+	[ ! -e "/sys/fs/bpf/oomwatch/gomemlimit" ] || fail "pinned hint map left after --unpublish"
+	rmdir "$cg" || fail "rmdir $cg"
+}

@@ -407,8 +407,9 @@ std::string vpa_rationale(const VpaRecommendation& r) {
     if (e.raised_to_min) s += fmt::format(", raised to the {} minimum", mib_text(e.bytes));
     return s;
   };
-  std::string s = fmt::format("target = {} of {} daily peak(s) from {} container(s), decaying histogram", est(r.target),
-                              r.peaks, r.containers);
+  std::string s = fmt::format("{} daily peak(s) from {} container(s) in a decaying histogram: target = {}", r.peaks,
+                              r.containers, est(r.target));
+  s += fmt::format("; lower = {}; upper = {} (confidence {:.2f} day(s))", est(r.lower), est(r.upper), r.confidence);
   size_t recorded = std::count_if(r.ooms.begin(), r.ooms.end(), [](const auto& n) { return n.recorded; });
   if (!r.ooms.empty()) {
     const VpaOomNote* last = nullptr;
@@ -420,9 +421,8 @@ std::string vpa_rationale(const VpaRecommendation& r) {
                        mib_text(last->sample_bytes));
     if (recorded < r.ooms.size()) s += fmt::format(", {} too old", r.ooms.size() - recorded);
   }
-  s += fmt::format("; confidence {:.2f} day(s): lower {}, upper {}", r.confidence, est(r.lower), est(r.upper));
   s += "; " + r.limit_rule;
-  if (r.expired) s += "; no sample for the last 8 intervals: VPA would have dropped this history";
+  if (r.expired) s += "; no sample for 8 intervals before now: VPA would have dropped this history";
   return s;
 }
 

@@ -27,7 +27,9 @@
 //            config/config.go DefaultRecommenderConfig).
 //   OOM      an OOM kill adds a sample of max(request, the interval's usage
 //            peak) × 1.2, at least + 100 MiB; one older than the last memory
-//            sample − 24 h is dropped (model/container.go RecordOOM). The usage
+//            sample − 24 h is dropped (model/container.go RecordOOM; never
+//            here, where kills are taken in time order with the samples,
+//            as the feeder records them after each fetch). The usage
 //            at the kill is not an input of it: VPA's OOM observer passes the
 //            container's request (input/oom/observer.go OnUpdate).
 //   limit    the current limit/request ratio is kept: limit × target / request,

@@ -487,12 +487,21 @@ TEST_CASE("recommend --replay: the seed's rule, VPA's and the current limit on a
   CHECK(s["oom_episodes"] == 0);
   CHECK(s["time_above_request_ns"] == 0);
   CHECK(s["avg_over_request_bytes"] == 256 * kMiB);  // (113 × 268 + 5 × 68 + 2 × 48) / 120
-  // VPA: one day, peak 320 × 1.15 = 368; OOM bump max(325 + 100, 325 × 1.2) = 425.
+  // VPA (recommend/vpa_model.hpp, after vertical-pod-autoscaler/pkg/recommender):
+  // one 24 h interval, its peak 320Mi until the kill at sample 82, whose OOM
+  // sample (model/container.go RecordOOM; no request known) is
+  // max(320 + 100, 320 × 1.2) = 420Mi = 440401920 and replaces it. Its bucket
+  // (util/histogram_options.go): floor(ln(440401920 × 0.05 / 1e7 + 1) / ln 1.05)
+  // = 23, ending at 2e8 × (1.05^24 − 1) = 445019988.7; + 15 % margin:
+  // 445019988 + 66752998 = 511772986. No request now: the limit is the target
+  // (utils/vpa/limit_and_request_scaling.go getProportionalResourceLimit).
   const auto& v = g["vpa"];
-  CHECK(v["limit"] == "425Mi");
+  CHECK(v["request_bytes"] == 511772986);
+  CHECK(v["limit_bytes"] == 511772986);
   CHECK(v["oom_episodes"] == 0);
-  CHECK(v["avg_over_request_bytes"] == 313 * kMiB);  // (113 × 325 + 5 × 125 + 2 × 105) / 120
-  CHECK(v["rationale"].get<std::string>().find("OOM bump") != std::string::npos);
+  // 511772986 − the mean ws (113 × 100 + 5 × 300 + 2 × 320) / 120 = 112Mi.
+  CHECK(v["avg_over_request_bytes"] == 511772986 - 112 * kMiB);
+  CHECK(v["rationale"].get<std::string>().find("1 OOM kill(s) recorded") != std::string::npos);
   // Current: 256Mi from history; both spikes go over it, counted once each.
   const auto& c = g["current"];
   CHECK(c["limit"] == "256Mi");

@@ -173,9 +173,19 @@ TEST_CASE("kills: the replay counts each recorded kill a rule's limit would not 
   CHECK(at_limit.time_above_request_ns == 0);
   auto above = recommend::replay(pts, 16 * kMiB, 144 * kMiB);
   CHECK(above.oom_episodes == 0);
-  auto v = recommend::vpa_rule(pts);
-  CHECK(v.oom_bumped);                          // VPA's bump uses the kernel's usage
-  CHECK(v.p90_daily_peak_bytes == 6 * kMiB);    // and its peaks only the samples
+  // VPA's OOM sample starts from max(request, the interval's usage peak), not
+  // the kernel's usage (model/container.go RecordOOM): no request, peak 6 MiB,
+  // so 6 + 100 = 106 MiB for each kill (the second does not compound), in
+  // bucket 9 (floor(ln(111149056 × 0.05 / 1e7 + 1) / ln 1.05)); below the
+  // 250Mi minimum.
+  auto v = recommend::vpa_rule(pts, std::nullopt, 32 * kMiB, 10 * kSec);
+  REQUIRE(v.model.ooms.size() == 2);
+  CHECK(v.model.ooms[0].sample_bytes == 106 * kMiB);
+  CHECK(v.model.ooms[1].sample_bytes == 106 * kMiB);
+  REQUIRE(v.model.buckets.size() == 1);
+  CHECK(v.model.buckets[0].index == 9);
+  CHECK(v.model.samples == 1);  // ten samples in one minute: one for the feeder
+  CHECK(v.target_bytes == 250 * kMiB);
 
   owtest::TempDir d;
   auto h = store::HistoryStore::open(d / "h.db");

@@ -67,11 +67,14 @@ Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery
     rr.recorded_kills = r.input.oom_kills;
     rr.seed = {r.rec.request_bytes, r.rec.limit_bytes, recommend::replay(p, r.rec.request_bytes, r.rec.limit_bytes),
                r.rec.rationale};
-    auto v = recommend::vpa_rule(p);
-    rr.vpa = {v.target_bytes, v.target_bytes, recommend::replay(p, v.target_bytes, v.target_bytes), v.rationale};
     rr.current.request_bytes = r.current.request_bytes;
     rr.current.limit_bytes = r.current.limit_bytes;
     if (r.current.limit_bytes == kUnlimited) rr.current.limit_bytes.reset();
+    // VPA keeps the current limit/request ratio; no limit now, none from it
+    // (its row is then replayed against no limit: no OOM episode).
+    auto v = recommend::vpa_rule(p, r.current.request_bytes, rr.current.limit_bytes, range.to_ns);
+    rr.vpa = {v.target_bytes, v.limit_bytes, recommend::replay(p, v.target_bytes, v.limit_bytes.value_or(kUnlimited)),
+              v.rationale};
     rr.current.rationale = "limit from " + from_text(r.limit_from) + ", request from " + from_text(r.request_from);
     if (r.current.limit_bytes)
       rr.current.result = recommend::replay(p, r.current.request_bytes.value_or(kUnlimited), *r.current.limit_bytes);

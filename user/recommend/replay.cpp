@@ -1,21 +1,8 @@
 #include "recommend/replay.hpp"
 
-#include <fmt/format.h>
-
-#include <algorithm>
 #include <vector>
 
-#include "recommend/quantity.hpp"
-#include "stats/quantile.hpp"
-
 namespace ow::recommend {
-namespace {
-
-constexpr int64_t kDayNs = 86400LL * 1'000'000'000;
-
-int64_t day_of(int64_t ts) { return ts / kDayNs - (ts % kDayNs < 0 ? 1 : 0); }
-
-}  // namespace
 
 ReplayResult replay(std::span<const Point> points, uint64_t request_bytes, uint64_t limit_bytes) {
   ReplayResult r;
@@ -51,46 +38,26 @@ ReplayResult replay(std::span<const Point> points, uint64_t request_bytes, uint6
   return r;
 }
 
-VpaFigure vpa_rule(std::span<const Point> points, const VpaRules& v) {
-  VpaFigure f;
-  std::vector<uint64_t> peaks;
-  uint64_t used = 0;
-  bool oom = false;
-  int64_t day = 0;
+VpaFigure vpa_rule(std::span<const Point> points, std::optional<uint64_t> request, std::optional<uint64_t> limit,
+                   int64_t now_ns) {
+  std::vector<VpaSample> samples;
+  std::vector<VpaOom> ooms;
+  samples.reserve(points.size());
   for (const auto& p : points) {
-    if (p.oom_used_bytes) {
-      oom = true;
-      used = std::max(used, p.oom_used_bytes);
-    }
-    if (p.kill) continue;  // an instant's usage, not a working-set sample
-    int64_t d = day_of(p.ts_ns);
-    if (peaks.empty() || d != day) {
-      peaks.push_back(0);
-      day = d;
-    }
-    peaks.back() = std::max(peaks.back(), p.ws_bytes);
+    if (!p.kill) samples.push_back({p.ts_ns, p.ws_bytes});
+    if (p.kill || p.oom_used_bytes) ooms.push_back({p.ts_ns, p.oom_used_bytes});
   }
-  f.days = peaks.size();
-  if (peaks.empty()) return f;
-  std::sort(peaks.begin(), peaks.end());
-  f.p90_daily_peak_bytes = stats::quantile_sorted(peaks, v.peak_pct);
-  uint64_t base = scale_up(f.p90_daily_peak_bytes, v.margin_pm);
-  f.target_bytes = base;
-  f.rationale = fmt::format("p{} of {} daily peak(s) {} × {} = {}", v.peak_pct, f.days, mib_text(f.p90_daily_peak_bytes),
-                            factor_text(v.margin_pm), mib_text(base));
-  if (oom) {
-    uint64_t bump = std::max(used + v.oom_add_bytes, scale_up(used, v.oom_pm));
-    if (bump > f.target_bytes) {
-      f.target_bytes = bump;
-      f.oom_bumped = true;
-      f.rationale += fmt::format("; OOM bump max(used + {}, used × {}) on used {} = {}", quantity(v.oom_add_bytes),
-                                 factor_text(v.oom_pm), mib_text(used), mib_text(bump));
-    }
+  VpaContainer c{"", "", samples, ooms, request, limit};
+  VpaFigure f;
+  auto r = vpa_model(std::span(&c, 1), now_ns);
+  if (!r.ok() || r->empty()) {  // the default options always pass; no sample up to now gives no figure
+    f.rationale = r.ok() ? "no sample up to the end of the window" : r.error().what;
+    return f;
   }
-  if (f.target_bytes < v.floor_bytes) {
-    f.target_bytes = v.floor_bytes;
-    f.rationale += fmt::format("; raised to the {} floor", quantity(v.floor_bytes));
-  }
+  f.model = std::move(r->front());
+  f.target_bytes = f.model.target.bytes;
+  f.limit_bytes = f.model.limit_bytes;
+  f.rationale = vpa_rationale(f.model);
   return f;
 }
 

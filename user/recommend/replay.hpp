@@ -11,16 +11,18 @@
 //                         (the last sample adds nothing);
 //   avg_over_request      mean over all samples of request − ws where positive
 //                         (0 where the sample is at or above the request).
-// VPA (its recommender's memory rule, node-local form): target = p90 of the
-// daily peaks (UTC days, nearest rank) × 1.15; an OOM kill in the data bumps it
-// to max(used + 100Mi, used × 1.20); never below 250Mi. Here the target is
-// used as both request and limit.
+// VPA: its recommender's memory recommendation (vpa_model.hpp) on the same
+// points, taken as one container's samples and OOM kills; its target is the
+// request and its limit keeps the current limit/request ratio (none when there
+// is no limit now).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "recommend/rules.hpp"
+#include "recommend/vpa_model.hpp"
 
 namespace ow::recommend {
 
@@ -43,23 +45,18 @@ struct ReplayResult {
 // points: ascending ts.
 ReplayResult replay(std::span<const Point> points, uint64_t request_bytes, uint64_t limit_bytes);
 
-struct VpaRules {
-  uint32_t peak_pct = 90;
-  uint32_t margin_pm = 1150;  // × 1.15
-  uint64_t oom_add_bytes = 100 * kMi;
-  uint32_t oom_pm = 1200;
-  uint64_t floor_bytes = 250 * kMi;
-};
-
 struct VpaFigure {
-  uint64_t target_bytes = 0;
-  uint64_t p90_daily_peak_bytes = 0;
-  uint64_t days = 0;
-  bool oom_bumped = false;
+  uint64_t target_bytes = 0;            // the request VPA would set
+  std::optional<uint64_t> limit_bytes;  // nullopt: VPA sets none
+  VpaRecommendation model;              // its figures: bounds, histogram, confidence, OOMs
   std::string rationale;
 };
 
-// points non-empty, ascending ts.
-VpaFigure vpa_rule(std::span<const Point> points, const VpaRules& v = {});
+// The samples (kill points excluded) as one container's, seen at now_ns; each
+// kill point and each sample's counted kill (oom_used_bytes) an OOM event at
+// its time. request/limit: the current ones (nullopt: unknown or none).
+// Points non-empty.
+VpaFigure vpa_rule(std::span<const Point> points, std::optional<uint64_t> request, std::optional<uint64_t> limit,
+                   int64_t now_ns);
 
 }  // namespace ow::recommend

@@ -76,7 +76,9 @@ std::string replays_table(const std::vector<ReplayReport>& rs) {
           over = mib_text(row->result->avg_over_request_bytes);
         }
       }
-      out += line(printable(r.name), rule, cell(row->request_bytes), cell(row->limit_bytes), ooms, above, t, over);
+      // A row replayed without a limit has none (VPA's, when there is none now); "?" is unknown.
+      std::string lim = !row->limit_bytes && row->result ? "none" : cell(row->limit_bytes);
+      out += line(printable(r.name), rule, cell(row->request_bytes), lim, ooms, above, t, over);
     }
     if (r.recorded_kills)
       out += fmt::format("    recorded: {} OOM kill(s) at its limit in the window; OOMS counts those a rule's limit "

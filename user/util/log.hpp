@@ -6,7 +6,17 @@
 
 namespace ow {
 
-// level: "debug", "info", "warn", "error"; unknown -> info.
+// level: "debug", "info", "warn", "error"; unknown -> info. When stderr is
+// systemd's journal stream (JOURNAL_STREAM names stderr's device and inode),
+// each line starts with its syslog priority ("<4>warning ...") and no time
+// (journald stamps it), so `journalctl -p warning` finds the warnings.
 void setup_logging(const std::string& level);
+
+// The syslog priority journald reads from a "<N>" prefix: trace and debug 7,
+// info 6, warn 4, error 3, critical 2.
+int syslog_priority(spdlog::level::level_enum l);
+
+// JOURNAL_STREAM's value ("DEV:INODE", decimal) names this device and inode.
+bool journal_stream_is(const char* env, unsigned long long dev, unsigned long long ino);
 
 }  // namespace ow

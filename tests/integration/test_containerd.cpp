@@ -358,6 +358,8 @@ TEST_CASE("containerd: an OOM kill in a plain ctr container is named by the cont
                            c.dir.path + "/nolog"});
   INFO("events stderr: " << ev->err());
   REQUIRE(owtest::wait_for([&] { return ev->err().find("watching OOM kills") != std::string::npos; }, 15000));
+  auto human = owtest::start({owtest::oomwatch_bin(), "events", "--cgroup", base});
+  REQUIRE(owtest::wait_for([&] { return human->err().find("watching OOM kills") != std::string::npos; }, 15000));
 
   auto r = c.run(kPlainId, cg, 32 * kMiB, {"--rm"}, {"sh", "-c", "owalloc 268435456:10:0; echo owalloc=$?"});
   INFO("ctr run: " << r.out << r.err);
@@ -371,4 +373,10 @@ TEST_CASE("containerd: an OOM kill in a plain ctr container is named by the cont
   CHECK(k[0]["limit_bytes"] == 32 * kMiB);
   CHECK(k[0]["container"] == json({{"id", kPlainId}, {"runtime", ""}}));
   CHECK_FALSE(k[0].contains("kubernetes"));
+  // The human line ends with the id.
+  REQUIRE(owtest::wait_for([&] { return human->out().find(" oom_kill ") != std::string::npos; }, 5000));
+  std::string line = human->out();
+  INFO(line);
+  CHECK(line.find("cgroup=" + cg + " ") != std::string::npos);
+  CHECK(line.find(" container=" + std::string(kPlainId) + "\n") != std::string::npos);
 }

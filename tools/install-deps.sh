@@ -13,6 +13,9 @@ PKGS="$PKGS libyaml-cpp-dev"
 # /metrics over TLS with basic auth: static OpenSSL and libxcrypt (bcrypt);
 # the openssl CLI makes the tests' certificates.
 PKGS="$PKGS libssl-dev libcrypt-dev openssl"
+# A real container runtime for the tests (test_containerd): containerd with
+# its shim and ctr, and runc; their rootfs is busybox-static's.
+PKGS="$PKGS containerd runc"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -5,6 +5,7 @@
 //   quantity: what parses formats (quantity()) and parses back to the same bytes;
 //   cgroup path: an identified path has a pod uid, and its container id (if
 //                any) appears in the path;
+//   runtime container: 64 characters found in the path, never a kubepods path;
 //   log names: the parts come back in the name;
 //   pods json: no crash and no exception escapes (a wrong type is an error).
 #include <cstdint>
@@ -28,6 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CHECK(!id->pod_uid.empty());
     CHECK(id->container_id.empty() || in.find(id->container_id) != std::string_view::npos);
     CHECK(k8s::kubernetes_owned(in));
+  }
+  if (auto c = k8s::parse_runtime_container(in)) {
+    CHECK(c->id.size() == 64 && in.find(c->id) != std::string_view::npos);
+    CHECK(!k8s::kubernetes_owned(in));
   }
   if (auto d = k8s::parse_pod_log_dir(in)) CHECK(std::string(in) == d->ns + "_" + d->pod + "_" + d->uid);
   if (auto l = k8s::parse_container_log(in))

@@ -1,5 +1,6 @@
 #include "agent/daemon_impl.hpp"
 #include "agent/stop_line.hpp"
+#include "k8s/event_identity.hpp"
 
 #include <sys/stat.h>
 #include <time.h>
@@ -65,6 +66,11 @@ void Daemon::shutdown() {
 void Daemon::on_kill(const bpf::OomKill& k) {
   Child* kid = kids_ ? kids_->owner_of(k.cgroup) : nullptr;
   auto ev = bpf::to_json(k);
+  // Who was killed: a Kubernetes container (the log tree is read here, once
+  // per kill of a kubepods cgroup only) or a runtime's container.
+  k8s::add_identity(ev, k8s::identify_reading(k.cgroup, cfg_.recommend_pods_log_dir.empty()
+                                                             ? k8s::kDefaultLogDir
+                                                             : cfg_.recommend_pods_log_dir));
   // A managed child killed anyway: the event says what oomwatch tried.
   if (kid && incidents_) ev["oomwatch"] = incidents_->kill_summary(*kid, mono_ns());
   std::string line = json_line(ev) + "\n";

@@ -92,6 +92,35 @@ bool kubernetes_owned(std::string_view path) {
   return false;
 }
 
+std::optional<RuntimeContainer> parse_runtime_container(std::string_view path) {
+  if (kubernetes_owned(path)) return std::nullopt;
+  auto c = split(path, '/');
+  while (!c.empty() && c.back().empty()) c.pop_back();
+  if (c.empty()) return std::nullopt;
+  std::string_view leaf = c.back();
+  RuntimeContainer out;
+  static const struct { const char* prefix; const char* runtime; } prefixes[] = {
+      {"docker-", "docker"}, {"cri-containerd-", "containerd"}, {"crio-", "crio"}, {"libpod-", "podman"}};
+  bool scope = leaf.ends_with(".scope");
+  if (scope) leaf.remove_suffix(6);
+  for (const auto& p : prefixes)
+    if (leaf.starts_with(p.prefix)) {
+      leaf.remove_prefix(std::string_view(p.prefix).size());
+      out.runtime = p.runtime;
+      break;
+    }
+  if (scope && out.runtime.empty()) return std::nullopt;  // a systemd scope of something else
+  bool hex64 = leaf.size() == 64 &&
+               std::all_of(leaf.begin(), leaf.end(), [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
+  if (!hex64) return std::nullopt;
+  if (out.runtime.empty() && c.size() >= 2) {
+    if (c[c.size() - 2] == "docker") out.runtime = "docker";
+    if (c[c.size() - 2] == "libpod_parent") out.runtime = "podman";
+  }
+  out.id = std::string(leaf);
+  return out;
+}
+
 std::optional<PodLogDir> parse_pod_log_dir(std::string_view name) {
   size_t a = name.find('_');
   if (a == std::string_view::npos) return std::nullopt;

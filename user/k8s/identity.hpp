@@ -36,6 +36,20 @@ std::optional<CgroupIdentity> parse_cgroup_path(std::string_view path);
 // Such cgroups are never written by oomwatch's recommendation enforcement.
 bool kubernetes_owned(std::string_view path);
 
+// A runtime's container outside Kubernetes, from its cgroup's last component:
+//   <id>                      cgroupfs: /docker/<id>, ctr's /<namespace>/<id>, any parent
+//   docker-<id>.scope, cri-containerd-<id>.scope, crio-<id>.scope, libpod-<id>[.scope]
+// where <id> is 64 lowercase hex digits, the ids Docker, containerd's CRI,
+// CRI-O and Podman make (ctr takes any id; given such an id it is named too).
+// The runtime comes from the prefix, or from a "docker" or "libpod_parent"
+// parent; empty when the path does not say. Kubernetes-owned paths and any
+// other leaf (services, sessions, CRI-O's conmon) are not runtime containers.
+struct RuntimeContainer {
+  std::string id;
+  std::string runtime;  // "docker", "containerd", "crio", "podman" or empty
+};
+std::optional<RuntimeContainer> parse_runtime_container(std::string_view path);
+
 struct PodLogDir {
   std::string ns, pod, uid;
 };

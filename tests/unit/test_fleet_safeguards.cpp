@@ -270,3 +270,24 @@ TEST_CASE("fleet state: a new recommendation within hysteresis of the stored one
   record_recommendations(s, held, end + 1000);
   CHECK(s.workloads.at("shop/web").containers.at("app").recommended->at_ms == before);
 }
+
+TEST_CASE("fleet safeguards: a patch the safeguards empty says which held it", "[fleet][safeguards]") {
+  // Recommended 224Mi/336Mi down from 1Gi/2Gi, but the p95 is above the
+  // current request: the request is not lowered; the limit has no current value.
+  std::vector<FleetReport> rs = {report("Deployment", 1024, 2048, 110, 1100, 1200)};
+  rs[0].report.current.limit_bytes = std::nullopt;
+  rs[0].report.rec.request_bytes = 224 * kMi;
+  rs[0].report.rec.limit_bytes = 336 * kMi;
+  rs[0].report.decision = ow::recommend::decide(rs[0].report.current, rs[0].report.rec, std::nullopt, 0);
+  REQUIRE(rs[0].report.decision.propose);
+  PatchOptions o{true, "--enforce", true, "s.json", 0, nullptr};
+  auto p = workload_patches(rs, nullptr, o);
+  INFO(p[0].dump());
+  CHECK(p[0]["patch"].is_null());
+  CHECK(p[0]["apply"] == false);
+  CHECK_THAT(p[0]["apply_reason"].get<std::string>(),
+             Catch::StartsWith("nothing to change within the safeguards: app request: not lowered") &&
+                 Catch::Contains("app limit: not changed: its current value is unknown"));
+  CHECK(p[0]["containers"][0]["request_from"] == "held by the safeguards");
+  CHECK(p[0]["containers"][0]["request"] == "1Gi");
+}

@@ -84,6 +84,7 @@ std::vector<ojson> workload_patches(const std::vector<FleetReport>& rs, const Kn
     // The safeguards apply where a patch may be marked to apply.
     const bool enforced = o.enforcement && first.enforce && first.tuning_enabled && res;
     std::map<std::string, StoredFigures> written_figures;
+    std::vector<std::string> held;  // figures the safeguards left as they are, with why
     for (const FleetReport* f : fs) {
       const auto& r = f->report;
       std::optional<uint64_t> ovr_req, ovr_lim;
@@ -98,11 +99,13 @@ std::vector<ojson> workload_patches(const std::vector<FleetReport>& rs, const Kn
           auto st = step_request(r.current.request_bytes, *req.bytes, p95);
           g.push_back(st.reason);
           safeguard(req, st, r.current.request_bytes);
+          if (!req.changes) held.push_back(f->key.container + " " + st.reason);
         }
         if (lim.changes && lim.from == "recommended") {
           auto st = step_limit(r.current.limit_bytes, *lim.bytes, p95, f->usage_now_bytes);
           g.push_back(st.reason);
           safeguard(lim, st, r.current.limit_bytes);
+          if (!lim.changes) held.push_back(f->key.container + " " + st.reason);
         }
         if (!g.empty()) guards = join(g, "; ");
       }
@@ -200,7 +203,7 @@ std::vector<ojson> workload_patches(const std::vector<FleetReport>& rs, const Kn
           reason = "nothing to change now: " + f->key.container + "'s " + f->report.decision.reason;
           break;
         }
-      if (enforced && !mem.empty()) reason = "nothing to change within the safeguards";
+      if (!held.empty()) reason = "nothing to change within the safeguards: " + join(held, "; ");
     }
     doc["patch_type"] = patch.is_null() ? ojson(nullptr) : ojson(type);
     doc["patch"] = patch;

@@ -206,9 +206,10 @@ TEST_CASE("fleet: Knative clauses with their figures, patches with overrides and
   REQUIRE(py.exit_code == 0);
   CHECK(py.out == p.out);
 
-  // Enforcement: only workloads whose overrides say enforce are marked to apply.
+  // Enforcement: only workloads whose overrides say enforce are marked to
+  // apply (a state file keeps their cooldown; each run here has its own).
   auto pargs_e = pargs;
-  pargs_e.push_back("--enforce");
+  pargs_e.insert(pargs_e.end(), {"--enforce", "--state", dir.path + "/state-enforce.json"});
   auto e = recommend(fp, pargs_e);
   REQUIRE(e.exit_code == 0);
   json we = lines_by_workload(e.out);
@@ -219,6 +220,7 @@ TEST_CASE("fleet: Knative clauses with their figures, patches with overrides and
                                     "--prometheus", fp.prom.base(), "--window", "6h", "--short-window", "15m",
                                     "--end", std::to_string(fp.end)};
   env_argv.insert(env_argv.end(), pargs.begin(), pargs.end());
+  env_argv.insert(env_argv.end(), {"--state", dir.path + "/state-env.json"});
   auto env = owtest::run(env_argv, 120);
   REQUIRE(env.exit_code == 0);
   CHECK(lines_by_workload(env.out)["shop/db"]["apply"] == true);

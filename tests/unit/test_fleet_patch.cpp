@@ -143,10 +143,17 @@ TEST_CASE("fleet: patches per kind, only what changes, overrides first, apply on
   CHECK(by["x/lone"]["patch"].is_null());
   CHECK_THAT(by["x/lone"]["apply_reason"].get<std::string>(), Catch::Contains("bare pod"));
 
-  auto enforced = workload_patches(rs, nullptr, {true, "--enforce"});
+  PatchOptions eo{true, "--enforce", true, "state.json"};
+  auto enforced = workload_patches(rs, nullptr, eo);
   for (const auto& p : enforced) {
     INFO(p.dump());
     CHECK(p["apply"] == (p["name"] == "db"));
+  }
+  // Without a state file the cooldown cannot be kept: nothing is marked to apply.
+  for (const auto& p : workload_patches(rs, nullptr, {true, "--enforce"})) {
+    INFO(p.dump());
+    CHECK(p["apply"] == false);
+    if (p["name"] == "db") CHECK_THAT(p["apply_reason"].get<std::string>(), Catch::Contains("no --state file"));
   }
   rs[0].tuning_enabled = rs[1].tuning_enabled = false;
   auto off = workload_patches(rs, nullptr, {true, "--enforce"});

@@ -2,6 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +12,7 @@
 #include "cli/common.hpp"
 #include "fleet/fleet_output.hpp"
 #include "fleet/fleet_report.hpp"
+#include "fleet/fleet_state.hpp"
 #include "fleet/patch.hpp"
 #include "fleet/prom_source.hpp"
 #include "stats/time.hpp"
@@ -43,6 +47,10 @@ constexpr NameFlag kNameFlags[] = {
     {"--metric-concurrency", &FleetOpts::m_concurrency,
      "Knative per-pod concurrency", false},
     {"--metric-queue-depth", &FleetOpts::m_queue, "Knative per-pod queue depth", false},
+    {"--metric-pod-owner", &FleetOpts::m_pod_owner,
+     "kube-state-metrics' pod owner metric: names each pod's workload and kind", false},
+    {"--metric-replicaset-owner", &FleetOpts::m_rs_owner,
+     "kube-state-metrics' ReplicaSet owner metric: the Deployment (or Rollout, ...) behind a ReplicaSet", false},
     {"--label-namespace", &FleetOpts::l_ns, "namespace label", false},
     {"--label-pod", &FleetOpts::l_pod, "pod label", false},
     {"--label-container", &FleetOpts::l_container, "container label", false},
@@ -76,7 +84,11 @@ void add_fleet_options(CLI::App* sub, FleetOpts& o) {
   sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)")
       ->type_name("FILE");
   sub->add_flag("--enforce", o.enforce, "with --format patch: mark the patches of workloads whose overrides say "
-                                        "enforce as to be applied (also " + std::string(kEnforceEnv) + "=true)");
+                                        "enforce as to be applied, within the safeguards (also " +
+                                            std::string(kEnforceEnv) + "=true)");
+  sub->add_option("--state", o.state, "JSON file kept between runs: the last recommendation and the last applied "
+                                      "change per workload (cooldown, hysteresis); created when missing")
+      ->type_name("FILE");
   for (const auto& n : kNameFlags)
     sub->add_option(n.flag, o.*n.field, n.help)->type_name(n.matcher ? "M" : "NAME")->capture_default_str();
   auto all = sub->get_options();
@@ -123,7 +135,8 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   http.timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(*to).count());
   if (http.timeout_ms <= 0) return fail(kExitUsage, "--timeout must be positive, got '" + o.timeout + "'");
   http.attempts = 1 + o.retries;
-  q.metrics = {o.m_ws, o.m_rss, o.m_requests, o.m_limits, o.resource_match, o.m_oom, o.oom_match, o.m_concurrency, o.m_queue};
+  q.metrics = {o.m_ws,      o.m_rss,         o.m_requests,  o.m_limits,    o.resource_match, o.m_oom,
+               o.oom_match, o.m_concurrency, o.m_queue,     o.m_pod_owner, o.m_rs_owner};
   q.labels = {o.l_ns, o.l_pod, o.l_container, o.owner_label};
   q.knative = true;
   q.cooldown_ms = rules.cooldown_ns / 1'000'000;
@@ -159,6 +172,20 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
     ov = std::move(*p);
   }
 
+  fleet::FleetState state;
+  if (!o.state.empty()) {
+    struct stat st;
+    if (::stat(o.state.c_str(), &st) == 0) {  // a missing file is no history
+      auto t = read_input_file(o.state, kMaxListBytes, "--state");
+      if (!t) return fail(t.error());
+      auto p = fleet::parse_state(*t);
+      if (!p) return fail(kExitUsage, "--state " + o.state + ": not an oomwatch state file: " + p.error().message());
+      state = std::move(*p);
+    } else if (errno != ENOENT) {
+      return fail(kExitEnv, sys_error("--state: stat", o.state));
+    }
+  }
+
   fleet::PromClient client(o.prometheus, http);
   auto data = fleet::fetch_fleet(client, q);
   if (!data)
@@ -169,8 +196,23 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   c.rules = rules;
   c.services = ksvc ? &*ksvc : nullptr;
   c.overrides = ov ? &*ov : nullptr;
+  c.state = o.state.empty() ? nullptr : &state;
   c.now_ns = q.end_ms * 1'000'000;
   auto reports = fleet::build_fleet_reports(*data, q, c);
+  fleet::FleetState next = state;
+  po.stateful = !o.state.empty();
+  po.state_file = o.state;
+  po.now_ns = c.now_ns;
+  po.record = &next;
+  std::vector<nlohmann::ordered_json> patches;
+  if (format == "patch") patches = fleet::workload_patches(reports, ksvc ? &*ksvc : nullptr, po);
+  if (!o.state.empty()) {
+    fleet::record_recommendations(next, reports, q.end_ms);
+    // Written before the output: a patch marked to apply is never printed
+    // without its cooldown on record.
+    if (auto w = write_file_atomic(o.state, fleet::state_text(next), 0600); !w)
+      return fail(kExitEnv, w.error(), "--state must name a file in a writable directory");
+  }
   fleet::SourceInfo src{o.prometheus, q.end_ms, q.window_ms, std::min(q.short_window_ms, q.window_ms), q.step_ms,
                         data->range_queries};
   if (format == "json")
@@ -178,7 +220,7 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   else if (format == "yaml")
     print_text(fleet::fleet_yaml(reports, src));
   else if (format == "patch")
-    print_text(fleet::patches_text(fleet::workload_patches(reports, ksvc ? &*ksvc : nullptr, po)));
+    print_text(fleet::patches_text(patches));
   else
     print_text(fleet::fleet_table(reports));
   return kExitOk;

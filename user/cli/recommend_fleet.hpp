@@ -16,12 +16,13 @@ namespace ow::cli {
 
 struct FleetOpts {
   std::string prometheus, selector, owner, owner_label = "oaas_io_owner", step, end, timeout = "10s";
-  std::string knative_services, overrides;
+  std::string knative_services, overrides, state;
   std::string m_ws = "container_memory_working_set_bytes", m_rss = "container_memory_rss",
               m_requests = "kube_pod_container_resource_requests", m_limits = "kube_pod_container_resource_limits",
               resource_match = "resource=\"memory\"", m_oom = "kube_pod_container_status_last_terminated_reason",
               oom_match = "reason=\"OOMKilled\"", m_concurrency = "revision_app_request_concurrency",
-              m_queue = "revision_queue_depth";
+              m_queue = "revision_queue_depth", m_pod_owner = "kube_pod_owner",
+              m_rs_owner = "kube_replicaset_owner";
   std::string l_ns = "namespace", l_pod = "pod", l_container = "container";
   int retries = 2;
   long max_points = 11000;

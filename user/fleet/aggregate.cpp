@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
-#include "fleet/workload.hpp"
+#include "fleet/owners.hpp"
 
 namespace ow::fleet {
 
 std::string key_text(const Key& k) { return k.ns + "/" + k.workload + "/" + k.container; }
 
-std::optional<std::pair<Key, std::string>> series_key(const Labels& l, const LabelNames& n, bool need_container) {
+std::optional<SeriesKey> series_key(const Labels& l, const LabelNames& n, bool need_container, const OwnerTables* owners) {
   auto get = [&](const std::string& name) {
     auto it = l.find(name);
     return it == l.end() ? std::string() : it->second;
@@ -18,20 +18,23 @@ std::optional<std::pair<Key, std::string>> series_key(const Labels& l, const Lab
               owner = n.owner.empty() ? "" : get(n.owner);
   if (ns.empty() || pod.empty()) return std::nullopt;
   if (need_container && (ctr.empty() || ctr == "POD")) return std::nullopt;
-  Workload w = workload_of_pod(pod);
-  if (w.kind == "Deployment")
-    if (auto svc = knative_service_of(w.name); !svc.empty()) w = {"Service", svc};
-  if (!owner.empty()) w.name = owner;
-  return std::pair<Key, std::string>{Key{ns, w.name, ctr}, w.kind};
+  Owned o = resolve_owner(owners, ns, pod, owner);
+  return SeriesKey{Key{ns, o.workload.name, ctr}, o.workload.kind, o.from, o.via};
 }
 
-std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames& n, bool need_container) {
+std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames& n, bool need_container,
+                                  const OwnerTables* owners) {
   std::map<Key, Group> out;
   for (const auto& x : s) {
-    auto k = series_key(x.labels, n, need_container);
+    auto k = series_key(x.labels, n, need_container, owners);
     if (!k) continue;
-    Group& g = out[k->first];
-    g.kind = k->second;
+    Group& g = out[k->key];
+    // kube-state-metrics' word wins when only some pods of the workload have it.
+    if (g.owner_from.empty() || k->owner_from == kFromPodOwner) {
+      g.kind = k->kind;
+      g.owner_from = k->owner_from;
+      g.owner_via = k->owner_via;
+    }
     g.pods.insert(x.labels.at(n.pod));
     ++g.series;
     g.points.insert(g.points.end(), x.points.begin(), x.points.end());
@@ -86,7 +89,7 @@ std::map<Key, double> max_per_key(const std::vector<Series>& s, const LabelNames
     auto k = series_key(x.labels, n);
     if (!k || x.points.empty()) continue;
     double v = x.points.back().value;
-    auto [it, fresh] = out.emplace(k->first, v);
+    auto [it, fresh] = out.emplace(k->key, v);
     if (!fresh) it->second = std::max(it->second, v);
   }
   return out;

@@ -31,8 +31,12 @@ struct Key {
 };
 std::string key_text(const Key& k);  // "ns/workload/container"
 
+struct OwnerTables;
+
 struct Group {
-  std::string kind;  // workload.hpp's kinds
+  std::string kind;        // the owner's kind (owners.hpp): Deployment, StatefulSet, ..., Rollout, Pod
+  std::string owner_from;  // "kube_pod_owner", "owner_label" or "name"
+  std::string owner_via;   // kube-state-metrics' chain, "pod x -> ReplicaSet y -> Deployment z"
   std::set<std::string> pods;
   size_t series = 0;
   std::vector<Point> points;
@@ -40,10 +44,17 @@ struct Group {
 
 // The key of one series and its workload's kind; nullopt for pod-level or
 // unlabelled series. Without need_container (revision-level Knative series)
-// the key's container is empty.
-std::optional<std::pair<Key, std::string>> series_key(const Labels& l, const LabelNames& n, bool need_container = true);
+// the key's container is empty. The workload is kube-state-metrics' owner
+// when owners has the pod, else the owner label, else the pod's name.
+struct SeriesKey {
+  Key key;
+  std::string kind, owner_from, owner_via;
+};
+std::optional<SeriesKey> series_key(const Labels& l, const LabelNames& n, bool need_container = true,
+                                    const OwnerTables* owners = nullptr);
 
-std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames& n, bool need_container = true);
+std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames& n, bool need_container = true,
+                                  const OwnerTables* owners = nullptr);
 
 // The pooled figures of the points inside (start_ms, end_ms]; samples 0 when none.
 recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms);

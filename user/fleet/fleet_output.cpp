@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "fleet/prom_api.hpp"
 #include "recommend/quantity.hpp"
 #include "stats/time.hpp"
@@ -37,7 +39,9 @@ ojson fleet_document(const std::vector<FleetReport>& rs, const SourceInfo& src) 
   for (const auto& f : rs) {
     ojson j = recommend::report_object(f.report);
     j["workload"] = {{"namespace", f.key.ns}, {"name", f.key.workload}, {"kind", f.kind},
-                     {"container", f.key.container}, {"pods", f.pods}, {"series", f.series}};
+                     {"container", f.key.container}, {"pods", f.pods}, {"series", f.series},
+                     {"owner_from", f.owner_from},
+                     {"owner_via", f.owner_via.empty() ? ojson(nullptr) : ojson(f.owner_via)}};
     j["rss"] = f.rss.samples ? ojson{{"avg", recommend::mib_text(f.rss.ws_avg_bytes)},
                                      {"max", recommend::mib_text(f.rss.ws_max_bytes)},
                                      {"avg_bytes", f.rss.ws_avg_bytes},
@@ -67,6 +71,12 @@ std::string fleet_table(const std::vector<FleetReport>& rs) {
   std::vector<recommend::Report> reps;
   for (const auto& f : rs) reps.push_back(f.report);
   std::string out = recommend::reports_table(reps);
+  // One line per workload: its kind and how it was found.
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const auto& f : rs)
+    if (seen.insert({f.key.ns, f.key.workload}).second)
+      out += fmt::format("workload {}/{}: {} from {}{}\n", f.key.ns, f.key.workload, f.kind, f.owner_from,
+                         f.owner_via.empty() ? "" : " (" + f.owner_via + ")");
   for (const auto& f : rs)
     if (f.knative)
       out += fmt::format("knative {}/{}: {}{}\n", f.key.ns, f.key.workload, f.knative->rationale,

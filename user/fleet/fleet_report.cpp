@@ -1,9 +1,11 @@
 #include "fleet/fleet_report.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fleet/aggregate.hpp"
 #include "recommend/gate.hpp"
+#include "recommend/quantity.hpp"
 #include "util/units.hpp"
 
 namespace ow::fleet {
@@ -16,6 +18,38 @@ std::optional<uint64_t> bytes_of(const std::map<Key, double>& m, const Key& k) {
 }
 
 std::string workload_id(const Key& k) { return k.ns + "/" + k.workload; }
+
+uint64_t usage_now(const std::vector<Point>& pts) {
+  if (pts.empty()) return 0;
+  uint64_t u = 0;
+  for (auto it = pts.rbegin(); it != pts.rend() && it->ts_ms == pts.back().ts_ms; ++it) u = std::max(u, fleet::bytes_of(it->value));
+  return u;
+}
+
+const StoredWorkload* stored(const FleetContext& c, const Key& k) {
+  if (!c.state) return nullptr;
+  auto it = c.state->workloads.find(workload_id(k));
+  return it == c.state->workloads.end() ? nullptr : &it->second;
+}
+
+// The stored recommendation wins over a new one within hysteresis of it.
+void hold_last(recommend::Report& r, const StoredFigures& last, const recommend::Rules& rules) {
+  std::string held;
+  if (last.request_bytes && !recommend::passes_hysteresis(last.request_bytes, r.rec.request_bytes, rules) &&
+      *last.request_bytes != r.rec.request_bytes) {
+    held += "request " + recommend::quantity(*last.request_bytes);
+    r.rec.request_bytes = *last.request_bytes;
+  }
+  if (last.limit_bytes && !recommend::passes_hysteresis(last.limit_bytes, r.rec.limit_bytes, rules) &&
+      *last.limit_bytes != r.rec.limit_bytes) {
+    held += (held.empty() ? "" : ", ") + std::string("limit ") + recommend::quantity(*last.limit_bytes);
+    r.rec.limit_bytes = *last.limit_bytes;
+  }
+  r.rec.limit_bytes = std::max(r.rec.limit_bytes, r.rec.request_bytes);
+  if (!held.empty()) r.rec.rationale += "; kept the stored recommendation's " + held + " (the new one is within hysteresis of it)";
+  r.last = recommend::LastRecommendation{last.at_ms * 1'000'000, last.request_bytes.value_or(0), last.limit_bytes.value_or(0),
+                                         "", "stored in the --state file"};
+}
 
 }  // namespace
 
@@ -34,6 +68,9 @@ std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuer
     FleetReport f;
     f.key = k;
     f.kind = g.kind;
+    f.owner_from = g.owner_from;
+    f.owner_via = g.owner_via;
+    f.usage_now_bytes = usage_now(g.points);
     f.pods = g.pods.size();
     f.series = g.series;
     recommend::Report& r = f.report;
@@ -46,6 +83,11 @@ std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuer
     if (auto lm = bytes_of(d.limits, k)) r.current.limit_bytes = *lm, r.limit_from = "kube-state-metrics";
     if (auto rs = d.rss.find(k); rs != d.rss.end()) f.rss = window_figures(rs->second.points, q.end_ms - q.window_ms, q.end_ms);
     r.rec = recommend::recommend(r.input, c.rules);
+    if (const StoredWorkload* sw = stored(c, k)) {
+      if (sw->last_applied_ms) f.last_applied_ns = *sw->last_applied_ms * 1'000'000;
+      if (auto sc = sw->containers.find(k.container); sc != sw->containers.end() && sc->second.recommended)
+        hold_last(r, *sc->second.recommended, c.rules);
+    }
     // No stored recommendation on this path: hysteresis compares with the
     // current values, and the cooldown runs from the last change of the
     // request or limit that Prometheus saw (a revision reaching the pods).
@@ -97,6 +139,14 @@ std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuer
     f->knative = recommend::advise_knative(in, c.knative_rules);
   }
   return out;
+}
+
+void record_recommendations(FleetState& s, const std::vector<FleetReport>& rs, int64_t now_ms) {
+  for (const auto& f : rs) {
+    auto& slot = s.workloads[workload_id(f.key)].containers[f.key.container].recommended;
+    StoredFigures now{f.report.rec.request_bytes, f.report.rec.limit_bytes, now_ms};
+    if (!slot || slot->request_bytes != now.request_bytes || slot->limit_bytes != now.limit_bytes) slot = now;
+  }
 }
 
 }  // namespace ow::fleet

@@ -3,12 +3,16 @@
 // (recommend::recommend, recommend::decide), with Knative concurrency advice
 // for Knative Services, and the per-workload overrides. Pure; the reports
 // are presented by fleet_output.hpp and patch.hpp.
+// With a state file (fleet_state.hpp), a new recommendation within
+// hysteresis of the stored one keeps the stored one (the recommendation in
+// force stays put instead of following every small move), per figure.
 #pragma once
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "fleet/aggregate.hpp"
+#include "fleet/fleet_state.hpp"
 #include "fleet/knative_services.hpp"
 #include "fleet/overrides.hpp"
 #include "fleet/prom_source.hpp"
@@ -21,7 +25,9 @@ struct FleetReport {
   recommend::Report report;  // name "ns/workload/container"; cgroup empty
   Key key;
   std::string kind;
+  std::string owner_from, owner_via;  // Group's: how the workload was found
   size_t pods = 0, series = 0;
+  uint64_t usage_now_bytes = 0;  // the largest working set at the newest point (across pods)
   recommend::WindowFigures rss;  // samples 0: no RSS series
   std::optional<Spread> concurrency, queue_depth;
   std::optional<recommend::KnativeAdvice> knative;  // on the Service's container nearest its limit
@@ -29,6 +35,7 @@ struct FleetReport {
   std::optional<recommend::KnativeOverrides> override_knative;  // the workload's, when given
   bool tuning_enabled = true, enforce = false;
   std::optional<int64_t> last_revision_ns;  // the request or limit last changed then, within the cooldown
+  std::optional<int64_t> last_applied_ns;   // the state file's last applied change of the workload
 };
 
 struct FleetContext {
@@ -36,6 +43,7 @@ struct FleetContext {
   recommend::KnativeRules knative_rules;
   const KnativeServices* services = nullptr;  // nullptr: no --knative-services
   const Overrides* overrides = nullptr;       // nullptr: no --overrides
+  const FleetState* state = nullptr;          // nullptr: no --state
   int64_t now_ns = 0;
 };
 
@@ -43,6 +51,10 @@ struct FleetContext {
 inline constexpr const char* kQueueProxy = "queue-proxy";
 
 std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuery& q, const FleetContext& c);
+
+// Stores each report's recommendation in force; its time stays that of the
+// run that made it while the figures are unchanged.
+void record_recommendations(FleetState& s, const std::vector<FleetReport>& rs, int64_t now_ms);
 
 // The recommendation in the shared rule engine's input form, for one key.
 recommend::Input fleet_input(const Group& g, const FleetQuery& q, std::optional<uint64_t> oom_used);

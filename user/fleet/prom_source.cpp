@@ -104,13 +104,23 @@ Result<FleetData> fetch_fleet(PromClient& c, const FleetQuery& q) {
 
   auto ws = range(c, q, over_step(q.metrics.working_set, cm, q.step_ms), d.range_queries);
   if (!ws) return ws.error();
-  d.ws = group_series(*ws, q.labels);
+  auto rss = range(c, q, over_step(q.metrics.rss, cm, q.step_ms), d.range_queries);
+  if (!rss) return rss.error();
+  // Ownership decides the keys the series are pooled under; a cluster
+  // without these series (no error) falls back to the owner label and names.
+  std::vector<Series> owner_answers[2];
+  int i = 0;
+  for (const std::string* metric : {&q.metrics.pod_owner, &q.metrics.replicaset_owner}) {
+    auto r = c.query("last_over_time(" + *metric + "{" + q.selector + "}[" + win + "])", q.end_ms);
+    if (!r) return r.error();
+    owner_answers[i++] = std::move(*r);
+  }
+  d.owners = owner_tables(owner_answers[0], owner_answers[1], q.labels.ns, q.labels.pod);
+  d.ws = group_series(*ws, q.labels, true, &d.owners);
   if (d.ws.empty())
     return usage_error("Prometheus has no " + q.metrics.working_set + " series for {" + cm + "} in the " +
                        prom_duration(q.window_ms) + " window ending at " + prom_time(q.end_ms));
-  auto rss = range(c, q, over_step(q.metrics.rss, cm, q.step_ms), d.range_queries);
-  if (!rss) return rss.error();
-  d.rss = group_series(*rss, q.labels);
+  d.rss = group_series(*rss, q.labels, true, &d.owners);
 
   // (namespace, pod, container) -> the key its working set was pooled under.
   using PodCtr = std::tuple<std::string, std::string, std::string>;
@@ -123,9 +133,9 @@ Result<FleetData> fetch_fleet(PromClient& c, const FleetQuery& q) {
     return PodCtr{label(l, q.labels.ns), label(l, q.labels.pod), with_container ? label(l, ctr) : ""};
   };
   for (const auto& s : *ws)
-    if (auto k = series_key(s.labels, q.labels)) {
-      keys[pod_ctr(s.labels, true)] = k->first;
-      keys[pod_ctr(s.labels, false)] = Key{k->first.ns, k->first.workload, ""};
+    if (auto k = series_key(s.labels, q.labels, true, &d.owners)) {
+      keys[pod_ctr(s.labels, true)] = k->key;
+      keys[pod_ctr(s.labels, false)] = Key{k->key.ns, k->key.workload, ""};
     }
   auto key_of = [&](const Labels& l, bool with_container) -> const Key* {
     auto it = keys.find(pod_ctr(l, with_container));

@@ -12,7 +12,10 @@
 //   OOM kills:         query of max_over_time(<metric>{<oom match>,sel}[window]) > 0 at end
 //                      (a counter, name ending in _total: increase(...[window]) > 0);
 //   Knative:           query_range as for the working set, of the concurrency
-//                      and queue-depth metrics, per revision pod.
+//                      and queue-depth metrics, per revision pod;
+//   ownership:         query of last_over_time(<metric>{sel}[window]) at end of
+//                      kube_pod_owner and kube_replicaset_owner, asked first:
+//                      they name each pod's workload (owners.hpp); none is no error.
 // A range needing more than max_points points per series is split into
 // consecutive ranges on the same step grid and merged.
 #pragma once
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "fleet/aggregate.hpp"
+#include "fleet/owners.hpp"
 #include "fleet/prom_api.hpp"
 
 namespace ow::fleet {
@@ -38,6 +42,8 @@ struct Metrics {
   std::string oom_match = "reason=\"OOMKilled\"";
   std::string concurrency = "revision_app_request_concurrency";
   std::string queue_depth = "revision_queue_depth";
+  std::string pod_owner = "kube_pod_owner";
+  std::string replicaset_owner = "kube_replicaset_owner";
 };
 
 struct FleetQuery {
@@ -61,6 +67,7 @@ struct FleetData {
   // The last change of the request or limit (largest across the key's pods)
   // within the cooldown before end: a revision reached the cluster then.
   std::map<Key, int64_t> revised_ms;
+  OwnerTables owners;                          // from kube_pod_owner and kube_replicaset_owner
   int range_queries = 0;                       // query_range requests sent (after splitting)
 };
 

@@ -8,6 +8,11 @@
 
 namespace ow::recommend {
 
+std::optional<std::string> enforce_cooldown(std::optional<int64_t> last, int64_t now_ns, const EnforceParams& p) {
+  if (!last || now_ns - *last >= p.cooldown_ns) return std::nullopt;
+  return fmt::format("cooldown: changed {} ago, next after {}", duration_text(now_ns - *last), duration_text(p.cooldown_ns));
+}
+
 EnforceStep plan_enforce(const EnforceInput& in, const EnforceParams& p) {
   EnforceStep s;
   if (in.kubernetes_owned) {
@@ -22,9 +27,8 @@ EnforceStep plan_enforce(const EnforceInput& in, const EnforceParams& p) {
     s.reason = "in a rescue incident: its grants are not undone";
     return s;
   }
-  if (in.last_enforced_ns && in.now_ns - *in.last_enforced_ns < p.cooldown_ns) {
-    s.reason = fmt::format("cooldown: changed {} ago, next after {}", duration_text(in.now_ns - *in.last_enforced_ns),
-                           duration_text(p.cooldown_ns));
+  if (auto c = enforce_cooldown(in.last_enforced_ns, in.now_ns, p)) {
+    s.reason = *c;
     return s;
   }
   uint64_t cur = in.current_limit_bytes;

@@ -45,4 +45,10 @@ struct EnforceStep {
 
 EnforceStep plan_enforce(const EnforceInput& in, const EnforceParams& p = {});
 
+// The cooldown safeguard alone: why nothing may change yet ("cooldown: changed
+// 5m ago, next after 30m"), or nullopt when the last change is old enough or
+// there was none. plan_enforce checks it first.
+std::optional<std::string> enforce_cooldown(std::optional<int64_t> last_enforced_ns, int64_t now_ns,
+                                            const EnforceParams& p = {});
+
 }  // namespace ow::recommend

@@ -69,7 +69,7 @@ CXXFLAGS += -isystem $(SYSROOT)/usr/include/aarch64-linux-gnu -isystem $(SYSROOT
 LDFLAGS += -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
 # Nothing built here runs here: tiers, benches, `run` and `install` (help2man
 # runs the binary) are for the target machine, or the arm64 VM (docs/arm64.md).
-CROSS_NO_GOALS := test check test-unit test-vm test-arm64 run bench soak install check-unit fuzz-build san-tests
+CROSS_NO_GOALS := test check test-unit test-vm test-arm64 test-systemd run bench soak install check-unit fuzz-build san-tests
 ifneq ($(filter $(CROSS_NO_GOALS),$(MAKECMDGOALS)),)
 $(error ARCH=$(ARCH) builds on this machine but does not run here: $(filter $(CROSS_NO_GOALS),$(MAKECMDGOALS)) is not available)
 endif
@@ -128,7 +128,7 @@ TEST_BINS := $(BUILD)/tests/unit $(BUILD)/tests/bpf $(BUILD)/tests/integration $
 BENCH_SRCS := $(shell find tests/bench -name '*.cpp' | sort)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.cpp=$(BUILD)/bench/%)
 
-.PHONY: all deps run test test-unit test-root test-vm bench soak clean tests san-tests check guest-bins test-arm64
+.PHONY: all deps run test test-unit test-root test-vm bench soak clean tests san-tests check guest-bins test-arm64 test-systemd
 all: $(BUILD)/oomwatch
 
 # One object and skeleton per bpf/X.bpf.c: X.skel.h, skeleton name X_bpf
@@ -269,6 +269,11 @@ test-vm: tests
 	$(Q)tools/go/build.sh $(BUILD) >/dev/null
 	$(Q)BUILD=$(BUILD) TIERS=vm tests/run.sh
 
+# The systemd guest alone: the installed unit under systemd as PID 1 (Debian
+# root filesystem from mmdebstrap, cached in BUILD/vm/cache).
+test-systemd: tests
+	$(Q)BUILD=$(BUILD) TIERS=systemd tests/run.sh
+
 # The arm64 tier alone: cross-builds build-arm64 (incrementally) and boots it.
 test-arm64:
 	$(Q)BUILD=$(BUILD) TIERS=arm64 tests/run.sh
@@ -293,7 +298,8 @@ soak: deps
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+# Only the objects' trees: a VM guest's root filesystem under $(BUILD)/vm* has files named *.d too.
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzz -name '*.d' -type f 2>/dev/null)
 
 # `make install` (PREFIX, DESTDIR) and `make check-unit`.
 include tools/install.mk

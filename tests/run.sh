@@ -10,7 +10,8 @@
 # tests, the dashboard's queries; tests/rules.sh), san (unit and integration
 # again, built with ASan+UBSan in SAN_BUILD), fuzz (each libFuzzer target
 # for FUZZ_SECONDS over the committed corpus), vm (qemu guests with cgroup v2),
-# arm64 (ARM64_BUILD cross-built, booted in a qemu-system-aarch64 guest), slow (the scale and
+# arm64 (ARM64_BUILD cross-built, booted in a qemu-system-aarch64 guest),
+# systemd (a Debian guest with systemd as PID 1 running the installed unit), slow (the scale and
 # bench-like cases hidden from the other tiers), soak (`make soak` for
 # SOAK_DURATION, default 150s here).
 # TIERS="unit integration" picks a subset; BUILD names the build directory.
@@ -18,8 +19,8 @@
 # Three lanes run side by side (LANES=1: one after the other). Most tiers
 # wait on the kernel (OOM kills, agent start-up, cgroup churn) and leave the
 # cores idle; the heavy lane fills them at nice 19:
-#   light: unit, go, bpf, integration, install, rules, slow, soak, then san once its
-#          build is done
+#   light: unit, go, bpf, integration, install, rules, slow, soak, systemd, then
+#          san once its build is done
 #   heavy: the sanitizer build, the arm64 build, the fuzz build and tier
 #   vm:    the qemu guests, then the arm64 guest once its build is done
 # Each tier's output is printed whole when it ends, so lanes never interleave.
@@ -31,7 +32,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 SAN_BUILD=${SAN_BUILD:-$BUILD-san}
 ARM64_BUILD=${ARM64_BUILD:-$BUILD-arm64}
-TIERS=${TIERS:-unit go bpf integration install rules slow soak san fuzz vm arm64}
+TIERS=${TIERS:-unit go bpf integration install rules slow soak systemd san fuzz vm arm64}
 LANES=${LANES:-2}
 RUN_BUILDS=${RUN_BUILDS:-0}
 T0=$(date +%s)
@@ -277,6 +278,11 @@ light_lane() {
       skip_tier soak "needs root"
     fi
   fi
+  if want systemd; then
+    # After install (both run make install on BUILD): the unit, started by
+    # systemd in a Debian guest.
+    if is_root; then script_tier systemd "systemd:" tools/vm/systemd-guest.sh "$BUILD"; else skip_tier systemd "needs root"; fi
+  fi
   if want san; then
     if [[ $RUN_BUILDS == 1 ]]; then
       while [[ ! -e $RES/san-build.done ]]; do sleep 2; done
@@ -291,7 +297,7 @@ light_lane() {
 }
 
 for t in $TIERS; do
-  case $t in unit | go | bpf | integration | install | rules | slow | soak | san | fuzz | vm | arm64) ;;
+  case $t in unit | go | bpf | integration | install | rules | slow | soak | systemd | san | fuzz | vm | arm64) ;;
   *) echo "unknown tier $t" >&2; record "$t" 0 1 0 0 ;;
   esac
 done
@@ -314,7 +320,7 @@ echo "=== summary"
 [[ -n ${NATIVE_BUILD_S:-} ]] && echo "=== native build and go: ${NATIVE_BUILD_S}s"
 [[ -s $RES/builds.log ]] && cat "$RES/builds.log"
 passed=0 failed=0 skipped=0
-for t in unit go bpf integration install rules slow soak san-unit san-integration fuzz vm arm64 $TIERS; do
+for t in unit go bpf integration install rules slow soak systemd san-unit san-integration fuzz vm arm64 $TIERS; do
   f=$RES/$t.count
   [[ -f $f ]] || continue
   read -r p q s secs <"$f"

@@ -13,6 +13,8 @@ PKGS="$PKGS libyaml-cpp-dev"
 # /metrics over TLS with basic auth: static OpenSSL and libxcrypt (bcrypt);
 # the openssl CLI makes the tests' certificates.
 PKGS="$PKGS libssl-dev libcrypt-dev openssl"
+# The systemd guest's Debian root filesystem (tools/vm/systemd-guest.sh).
+PKGS="$PKGS mmdebstrap e2fsprogs"
 # A real container runtime for the tests (test_containerd): containerd with
 # its shim and ctr, and runc; their rootfs is busybox-static's.
 PKGS="$PKGS containerd runc"

@@ -196,9 +196,15 @@ TEST_CASE("top --json frames: a real cgroup's usage and its published GOMEMLIMIT
                                        R"("dry_run":true,"result":"planned"})" "\n"));
   // cgroupfs files: the iterator is covered under tmux; this case also runs
   // in the VM tier (cgroup v2), where loading BPF under emulation is slow.
+  // The cgroup's usage moves a little while it holds its 32 MiB (the kernel
+  // settles its own charges): a frame's figure must lie within what the
+  // files said just before and just after top ran (5 % either side).
+  double before = static_cast<double>(h.usage(cg.path()).value_or(0));
   auto r = owtest::run({owtest::oomwatch_bin(), "top", "--json", "--iterations", "2", "--interval", "100ms", "--cgroup",
                         cg.path(), "--hint-dir", dir, "--audit-log", audit, "--source", "files"});
+  double after = static_cast<double>(h.usage(cg.path()).value_or(0));
   INFO(r.err);
+  INFO("usage before top " << before << ", after " << after);
   REQUIRE(r.exit_code == 0);
   std::istringstream in(r.out);
   int frames = 0;
@@ -209,8 +215,9 @@ TEST_CASE("top --json frames: a real cgroup's usage and its published GOMEMLIMIT
     CHECK(row["cgroup"] == cg.path());
     CHECK(row["limit_bytes"] == 128 * kMiB);
     CHECK(row["gomemlimit_bytes"] == 100663296);
-    double real = static_cast<double>(h.usage(cg.path()).value_or(0));
-    CHECK(row["usage_bytes"].get<double>() == Approx(real).epsilon(0.05));
+    double shown = row["usage_bytes"].get<double>();
+    CHECK(shown >= std::min(before, after) * 0.95);
+    CHECK(shown <= std::max(before, after) * 1.05);
     CHECK(row["oom_kills"] == 0);
     CHECK(j["source"] == "cgroupfs");
     REQUIRE(j["events"].size() == 1);

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "util/log.hpp"
 #include "util/text.hpp"
 
 namespace ow::cli {
@@ -15,8 +16,11 @@ std::atomic<bool> g_stop{false};
 // One line each, whatever bytes a name or a file put in the message: no
 // control character or escape sequence reaches the operator's terminal.
 int fail(int code, const std::string& msg, const std::string& hint) {
-  std::fprintf(stderr, "oomwatch: %s\n", printable(msg).c_str());
-  if (!hint.empty()) std::fprintf(stderr, "HINT: %s\n", printable(hint).c_str());
+  // Under systemd the line goes to the journal at error priority ("<3>",
+  // which journald strips), the hint at info.
+  const bool journal = stderr_is_journal();
+  std::fprintf(stderr, "%soomwatch: %s\n", journal ? "<3>" : "", printable(msg).c_str());
+  if (!hint.empty()) std::fprintf(stderr, "%sHINT: %s\n", journal ? "<6>" : "", printable(hint).c_str());
   return code;
 }
 

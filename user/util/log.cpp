@@ -72,13 +72,18 @@ class PriorityFlag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<PriorityFlag>(); }
 };
 
-bool stderr_is_journal() {
+bool stderr_is_journal_now() {
   struct stat st {};
   if (::fstat(STDERR_FILENO, &st) != 0) return false;
   return journal_stream_is(std::getenv("JOURNAL_STREAM"), st.st_dev, st.st_ino);
 }
 
 }  // namespace
+
+bool stderr_is_journal() {
+  static const bool journal = stderr_is_journal_now();
+  return journal;
+}
 
 int syslog_priority(spdlog::level::level_enum l) {
   switch (l) {
@@ -106,7 +111,7 @@ bool journal_stream_is(const char* env, unsigned long long dev, unsigned long lo
 void setup_logging(const std::string& level) {
   auto inner = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>("oomwatch", std::make_shared<PrintableSink>(inner));
-  if (stderr_is_journal()) {
+  if (stderr_is_journal_now()) {
     auto f = std::make_unique<spdlog::pattern_formatter>();
     f->add_flag<PriorityFlag>('J').set_pattern("%J%l %v");
     logger->set_formatter(std::move(f));

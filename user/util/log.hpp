@@ -16,6 +16,9 @@ void setup_logging(const std::string& level);
 // info 6, warn 4, error 3, critical 2.
 int syslog_priority(spdlog::level::level_enum l);
 
+// stderr is systemd's journal stream (checked once).
+bool stderr_is_journal();
+
 // JOURNAL_STREAM's value ("DEV:INODE", decimal) names this device and inode.
 bool journal_stream_is(const char* env, unsigned long long dev, unsigned long long ino);
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "agent/daemon.hpp"
 #include "config/config.hpp"
@@ -102,4 +103,46 @@ TEST_CASE("deploy: the DaemonSet mounts every host path the agent opens and name
   auto cfg = ow::config::parse_config(j["config"].get<std::string>(), "configmap oomwatch.toml");
   INFO((cfg ? "" : cfg.error().message()));
   CHECK(cfg);
+}
+
+// The systemd guest (tools/vm/systemd-guest.sh) runs the agent under the unit
+// as shipped; the DaemonSet has not met a cluster. So the unit is the source
+// of truth: the DaemonSet grants the same capabilities, mounts every path the
+// unit lets the agent write, and starts it with the same config file.
+TEST_CASE("deploy: the DaemonSet grants what the systemd unit grants, and mounts what it may write", "[deploy]") {
+  if (owtest::run({"python3", "-c", "import yaml"}).exit_code != 0)
+    FAIL("python3-yaml is missing (tools/install-deps.sh installs it)");
+  auto r = owtest::run({"python3", repo_file("tools/manifest-summary.py"), repo_file("deploy/kubernetes/daemonset.yaml")});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  auto unit = ow::read_text(repo_file("deploy/systemd/oomwatch.service"));
+  REQUIRE(unit);
+  auto values = [&](const std::string& key) {
+    std::vector<std::string> out;
+    size_t at = unit->find("\n" + key + "=");
+    REQUIRE(at != std::string::npos);
+    size_t from = at + key.size() + 2, to = unit->find('\n', from);
+    std::string line = unit->substr(from, to - from);
+    for (size_t i = 0; i < line.size();) {
+      size_t sp = line.find(' ', i);
+      if (sp == std::string::npos) sp = line.size();
+      if (sp > i) out.push_back(line.substr(i, sp - i));
+      i = sp + 1;
+    }
+    return out;
+  };
+  std::vector<std::string> unit_caps;
+  for (const auto& c : values("CapabilityBoundingSet")) unit_caps.push_back(c.rfind("CAP_", 0) == 0 ? c.substr(4) : c);
+  std::vector<std::string> ds_caps = j["capabilities"].get<std::vector<std::string>>();
+  std::sort(unit_caps.begin(), unit_caps.end());
+  std::sort(ds_caps.begin(), ds_caps.end());
+  CHECK(ds_caps == unit_caps);
+  for (const auto& p : values("ReadWritePaths")) {
+    INFO(p);
+    CHECK(j["host_paths"].contains(p));
+  }
+  const auto& args = j["args"];
+  CHECK(std::find(args.begin(), args.end(), "--config=/etc/oomwatch/oomwatch.toml") != args.end());
+  CHECK(unit->find("ExecStart=/usr/local/bin/oomwatch run --config /etc/oomwatch/oomwatch.toml\n") != std::string::npos);
 }

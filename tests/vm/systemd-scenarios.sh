@@ -6,11 +6,12 @@
 # Same conventions as tests/vm/scenarios.sh (fail, skip, show; helpers in
 # tests/vm/lib.sh); each scenario stops the units it started.
 
-SCENARIOS="unit_start slice_rescue kill_restart stop_restores"
+SCENARIOS="unit_start slice_rescue kill_restart stop_restores containerd_systemd_driver"
 timeout_unit_start=90
 timeout_slice_rescue=90
 timeout_kill_restart=120
 timeout_stop_restores=90
+timeout_containerd_systemd_driver=120
 
 METRICS=http://127.0.0.1:9721/metrics
 SLICE_CG=/sys/fs/cgroup/owtest.slice
@@ -153,4 +154,50 @@ scenario_stop_restores() {
 	[ ! -e /sys/fs/bpf/oomwatch ] || fail "pins left in /sys/fs/bpf/oomwatch: $(ls /sys/fs/bpf/oomwatch)"
 	[ "$(cat "$cg/memory.max")" = 67108864 ] || fail "owkeep.service's memory.max changed: $(cat "$cg/memory.max")"
 	systemctl stop owkeep.service owtest.slice
+}
+
+# containerd and runc with the systemd cgroup driver, as a kubelet configured
+# for systemd asks: a container in
+# kubepods-burstable-pod<uid>.slice:cri-containerd:<id> (systemd makes the
+# slices and the scope) with a 32M limit and its log in the kubelet's
+# /var/log/pods/<ns>_<pod>_<uid>/<container>/ tree; its OOM kill is reported
+# by the agent running under its unit with namespace, pod and container.
+scenario_containerd_systemd_driver() {
+	local uid id root log rc line clog ns=owtest
+	command -v ctr >/dev/null || skip "ctr is not installed in the guest"
+	uid=8e1b7c0a-5d2f-4c3b-9a6e-1f2d3c4b5a69
+	id=$(printf 'owvm%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 | sha256sum | cut -c1-64)
+	systemctl start containerd || fail "systemctl start containerd failed"
+	wait_for 30 test -S /run/containerd/containerd.sock || fail "containerd's socket did not appear"
+	agent_up
+	root=/var/lib/owctr-rootfs
+	rm -rf "$root" && mkdir -p "$root/bin" "$root/proc" "$root/dev" "$root/sys" "$root/tmp"
+	cp /bin/busybox /vmtest/owalloc "$root/bin/"
+	ln -s busybox "$root/bin/sh"
+	log=/var/log/pods/shop_web-1_$uid/app
+	mkdir -p "$log" /var/log/containers
+	ln -sf "$log/0.log" "/var/log/containers/web-1_shop_app-$id.log"
+	ctr -n "$ns" run --rootfs --runc-systemd-cgroup \
+		--cgroup "kubepods-burstable-pod$(echo "$uid" | tr - _).slice:cri-containerd:$id" \
+		--memory-limit 33554432 --env PATH=/bin --log-uri "file://$log/0.log" \
+		"$root" "$id" sh -c 'echo started; owalloc 134217728:10:0; echo owalloc=$?' >/tmp/ctr.out 2>&1
+	rc=$?
+	show </tmp/ctr.out
+	clog=$(tr '\n' ' ' <"$log/0.log")
+	echo "ctr run: $(exit_desc "$rc"); container log: $clog" | show
+	wait_for 30 sh -c "journalctl -u oomwatch -o cat --no-pager | grep -q '\"type\":\"oom_kill\".*$id'" ||
+		{ ctr -n "$ns" containers rm "$id"; fail "no oom_kill line for the container in the agent's journal within 30 s"; }
+	line=$(journalctl -u oomwatch -o cat --no-pager | grep -m1 "\"type\":\"oom_kill\".*$id")
+	echo "$line" | cut -c1-330 | show
+	echo "... $(echo "$line" | sed -n 's/.*\("kubernetes":{[^}]*}\).*/\1/p')" | show
+	ctr -n "$ns" tasks rm -f "$id" >/dev/null 2>&1
+	ctr -n "$ns" containers rm "$id" >/dev/null 2>&1
+	systemctl stop oomwatch owtest.slice containerd
+	rm -rf "$root" /var/log/pods/shop_web-1_$uid "/var/log/containers/web-1_shop_app-$id.log"
+	case $clog in *owalloc=137*) ;; *) fail "the container's log (0.log) does not say owalloc was killed: $clog" ;; esac
+	echo "$line" | grep -q '"namespace":"shop","pod":"web-1","container":"app"' ||
+		fail "the kill line does not name shop/web-1/app"
+	echo "$line" | grep -q "\"cgroup\":\"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$(echo "$uid" | tr - _).slice/cri-containerd-$id.scope\"" ||
+		fail "the kill's cgroup is not the systemd driver's scope"
+	echo "$line" | grep -q '"qos":"burstable"' || fail "the kill line does not say qos burstable"
 }

@@ -48,9 +48,10 @@ for bin in oomwatch tests/owalloc; do
 done
 
 # --- the root filesystem, cached ---------------------------------------------
-# minbase + systemd as init; curl for /metrics. The tarball is kept with the
+# minbase + systemd as init; curl for /metrics; containerd, runc and a
+# static busybox (the containers' userland) for the systemd driver's case. The tarball is kept with the
 # list it was made from: another list (or SYSTEMD_REFRESH=1) makes it again.
-ROOTFS_PKGS="systemd,systemd-sysv,dbus,curl,ca-certificates,procps,kmod"
+ROOTFS_PKGS="systemd,systemd-sysv,dbus,curl,ca-certificates,procps,kmod,containerd,runc,busybox-static"
 TARBALL=$CACHE/systemd-rootfs.tar
 if [ "${SYSTEMD_REFRESH:-0}" = 1 ] || [ ! -s "$TARBALL" ] || [ "$(cat "$TARBALL.pkgs" 2>/dev/null)" != "$ROOTFS_PKGS" ]; then
 	t=$(now)

@@ -20,6 +20,18 @@
 
 using owtest::repo_file;
 
+namespace {
+// The DaemonSet as tools/manifest-summary.py reads it (python3-yaml).
+nlohmann::json daemonset() {
+  if (owtest::run({"python3", "-c", "import yaml"}).exit_code != 0)
+    FAIL("python3-yaml is missing (tools/install-deps.sh installs it)");
+  auto r = owtest::run({"python3", repo_file("tools/manifest-summary.py"), repo_file("deploy/kubernetes/daemonset.yaml")});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return nlohmann::json::parse(r.out);
+}
+}  // namespace
+
 TEST_CASE("deploy: the example oomwatch.toml parses with the real config parser", "[deploy]") {
   auto c = ow::config::load_config(repo_file("deploy/oomwatch.toml"));
   INFO((c ? "" : c.error().message()));
@@ -64,12 +76,7 @@ TEST_CASE("deploy: the systemd unit is Type=notify, restores on stop, and system
 }
 
 TEST_CASE("deploy: the DaemonSet mounts every host path the agent opens and names its capabilities", "[deploy]") {
-  if (owtest::run({"python3", "-c", "import yaml"}).exit_code != 0)
-    FAIL("python3-yaml is missing (tools/install-deps.sh installs it)");
-  auto r = owtest::run({"python3", repo_file("tools/manifest-summary.py"), repo_file("deploy/kubernetes/daemonset.yaml")});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  auto j = nlohmann::json::parse(r.out);
+  auto j = daemonset();
   const auto& hp = j["host_paths"];
   ow::agent::DaemonOptions d;
   ow::config::Config c;
@@ -110,12 +117,7 @@ TEST_CASE("deploy: the DaemonSet mounts every host path the agent opens and name
 // of truth: the DaemonSet grants the same capabilities, mounts every path the
 // unit lets the agent write, and starts it with the same config file.
 TEST_CASE("deploy: the DaemonSet grants what the systemd unit grants, and mounts what it may write", "[deploy]") {
-  if (owtest::run({"python3", "-c", "import yaml"}).exit_code != 0)
-    FAIL("python3-yaml is missing (tools/install-deps.sh installs it)");
-  auto r = owtest::run({"python3", repo_file("tools/manifest-summary.py"), repo_file("deploy/kubernetes/daemonset.yaml")});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  auto j = nlohmann::json::parse(r.out);
+  auto j = daemonset();
   auto unit = ow::read_text(repo_file("deploy/systemd/oomwatch.service"));
   REQUIRE(unit);
   auto values = [&](const std::string& key) {

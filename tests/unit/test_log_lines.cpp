@@ -15,7 +15,11 @@
 #include "util/log.hpp"
 #include "test_store_tmp.hpp"
 
-TEST_CASE("log lines: a hostile name is escaped in every message, one line each", "[safety][text]") {
+namespace {
+// What `body` writes to stderr (fd 2 pointed at a file meanwhile), with the
+// default logger put back afterwards.
+template <class F>
+std::string captured_stderr(F body) {
   owtest::TempDir d;
   auto saved = spdlog::default_logger();
   int keep = ::dup(2);
@@ -24,9 +28,7 @@ TEST_CASE("log lines: a hostile name is escaped in every message, one line each"
   REQUIRE(f >= 0);
   REQUIRE(::dup2(f, 2) == 2);
   ::close(f);
-  ow::setup_logging("info");
-  spdlog::warn("{} is at its own limit", "/pod\x1b[31m\xc2\x9b\xc2\x9d\xff\nforged line");
-  spdlog::info("plain text stays: {}", "caf\xc3\xa9 \xe2\x80\x94 /a/b");
+  body();
   spdlog::default_logger()->flush();
   std::fflush(stderr);
   ::dup2(keep, 2);
@@ -34,6 +36,17 @@ TEST_CASE("log lines: a hostile name is escaped in every message, one line each"
   spdlog::set_default_logger(saved);
   auto text = ow::read_text(d / "err");
   REQUIRE(text);
+  return *text;
+}
+}  // namespace
+
+TEST_CASE("log lines: a hostile name is escaped in every message, one line each", "[safety][text]") {
+  auto out = captured_stderr([] {
+    ow::setup_logging("info");
+    spdlog::warn("{} is at its own limit", "/pod\x1b[31m\xc2\x9b\xc2\x9d\xff\nforged line");
+    spdlog::info("plain text stays: {}", "caf\xc3\xa9 \xe2\x80\x94 /a/b");
+  });
+  const std::string* text = &out;
   INFO(*text);
   CHECK(text->find("/pod\\x1b[31m\\xc2\\x9b\\xc2\\x9d\\xff\\x0aforged line is at its own limit") != std::string::npos);
   CHECK(text->find("plain text stays: caf\xc3\xa9 \xe2\x80\x94 /a/b") != std::string::npos);
@@ -47,40 +60,28 @@ TEST_CASE("log lines: a hostile name is escaped in every message, one line each"
 // ("DEV:INODE" of that stream): then each line carries its priority as a
 // "<N>" prefix, which journald strips and keeps (journalctl -p warning).
 TEST_CASE("log lines: on systemd's journal stream each line starts with its syslog priority", "[log]") {
-  owtest::TempDir d;
-  auto saved = spdlog::default_logger();
   const char* old_env = std::getenv("JOURNAL_STREAM");
   std::string saved_env = old_env ? old_env : "";
-  int keep = ::dup(2);
-  REQUIRE(keep >= 0);
-  int f = ::open((d / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  REQUIRE(f >= 0);
-  REQUIRE(::dup2(f, 2) == 2);
-  ::close(f);
-  struct stat st {};
-  REQUIRE(::fstat(2, &st) == 0);
-  ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
-  ow::setup_logging("debug");
-  spdlog::debug("detail");
-  spdlog::info("ready");
-  spdlog::warn("a warning");
-  spdlog::error("an error");
-  spdlog::default_logger()->flush();
-  // Another stream (stderr of a shell the service started): plain lines.
-  ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1)).c_str(), 1);
-  ow::setup_logging("info");
-  spdlog::warn("plain");
-  spdlog::default_logger()->flush();
-  std::fflush(stderr);
-  ::dup2(keep, 2);
-  ::close(keep);
-  spdlog::set_default_logger(saved);
+  auto out = captured_stderr([] {
+    struct stat st {};
+    REQUIRE(::fstat(2, &st) == 0);
+    ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
+    ow::setup_logging("debug");
+    spdlog::debug("detail");
+    spdlog::info("ready");
+    spdlog::warn("a warning");
+    spdlog::error("an error");
+    spdlog::default_logger()->flush();
+    // Another stream (stderr of a shell the service started): plain lines.
+    ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1)).c_str(), 1);
+    ow::setup_logging("info");
+    spdlog::warn("plain");
+  });
   if (old_env)
     ::setenv("JOURNAL_STREAM", saved_env.c_str(), 1);
   else
     ::unsetenv("JOURNAL_STREAM");
-  auto text = ow::read_text(d / "err");
-  REQUIRE(text);
+  const std::string* text = &out;
   INFO(*text);
   CHECK(text->rfind("<7>debug detail\n<6>info ready\n<4>warning a warning\n<3>error an error\n", 0) == 0);
   auto last = text->substr(text->find("an error\n") + 9);

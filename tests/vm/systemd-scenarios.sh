@@ -133,6 +133,7 @@ scenario_kill_restart() {
 	wait_for 30 sh -c "[ \"\$(systemctl show -p NRestarts --value oomwatch)\" -gt $n0 ] && systemctl is-active -q oomwatch" ||
 		fail "Restart=on-failure did not bring the agent back within 30 s ($(systemctl is-active oomwatch))"
 	systemctl status oomwatch --no-pager -n 0 | show
+	echo "NRestarts=$(systemctl show -p NRestarts --value oomwatch) (before the kill: $n0)" | show
 	journalctl -u oomwatch -o cat --no-pager | grep -E 'restore|restored|Main process exited' | tail -n 4 | show
 	wait_for 20 guarded "$cg" || fail "the restarted agent did not guard owhold.service again"
 	systemctl stop oomwatch owhold.service owtest.slice

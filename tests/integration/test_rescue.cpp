@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "kube_tree.hpp"
 #include "workload.hpp"
 
 using nlohmann::json;
@@ -422,4 +424,47 @@ TEST_CASE("observe-only: every kill of a managed child has a summary, and nothin
     if (l.value("dry_run", false) && l.value("added_memory", uint64_t{0}) > 0) dry_plans++;
   CHECK(would <= dry_plans);
   CHECK(*h.limit(a.path()) == 32 * kMiB);  // and no limit moved
+}
+
+TEST_CASE("rescue of a kubelet-shaped pod: its audit lines carry the pod's kubernetes object",
+          "[integration][rescue][k8s]") {
+  // <parent>/kubepods/burstable/pod<uid>/<container id> as a kubelet with the
+  // cgroupfs driver makes it, the kubelet's log tree in the agent's temp dir,
+  // --manage the burstable QoS level: the pod is the managed child, its
+  // container grows past the pod's limit.
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(512 * kMiB, "owtest-rescuek8s");
+  Agent ag;
+  owtest::KubePod k(h, parent.path(), ag.dir.path);
+  REQUIRE(k.ok);
+  REQUIRE(h.set_limit(k.pod, 48 * kMiB).ok());
+  std::string cfg = ag.dir.path + "/oomwatch.toml";
+  std::ofstream(cfg) << "[recommend]\npods_log_dir = \"" << k.logs << "\"\n";
+  ag.start({"--manage", parent.path() + "/kubepods/burstable", "--config", cfg});
+  INFO(ag.err());
+  REQUIRE(ag.ready());
+  REQUIRE(owtest::armed(h, k.pod));
+  Workload w(procs(h, k.ctr), {{40 * kMiB, 0, 1000}, {96 * kMiB, 250, 500}});
+  REQUIRE(w.wait(60'000));
+  CHECK(w.exited_ok());
+  CHECK(h.events(k.pod)->oom_kill == 0);
+  auto audit = ag.audit();
+  auto gs = grants(audit, k.pod);
+  print_grants("kubelet-shaped pod", gs);
+  REQUIRE(gs.size() >= 1u);
+  size_t lines = 0;
+  for (const auto& l : audit) {
+    if (l["oom_cgroup"] != k.pod) continue;
+    ++lines;
+    INFO(l.dump());
+    REQUIRE(l.contains("kubernetes"));
+    CHECK(l["kubernetes"]["namespace"] == "shop");
+    CHECK(l["kubernetes"]["pod"] == "web-1");
+    CHECK(l["kubernetes"]["container"] == "");  // the pod's own cgroup
+    CHECK(l["kubernetes"]["pod_uid"] == owtest::KubePod::kUid);
+    CHECK(l["kubernetes"]["container_id"] == "");
+    CHECK(l["kubernetes"]["qos"] == "burstable");
+  }
+  // The pending line before each change and the result line after it.
+  CHECK(lines >= 2 * gs.size());
 }

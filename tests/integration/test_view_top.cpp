@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "kube_tree.hpp"
 #include "util/fs.hpp"
 #include "util/units.hpp"
 #include "workload.hpp"
@@ -389,4 +392,77 @@ TEST_CASE("top --batch and --json: MAX and OOM are the kernel's counters, kills 
     }
     CHECK(frames == 2);
   }
+}
+
+TEST_CASE("top --json names kubelet-shaped cgroups from the kubelet's log tree; other cgroups stay unnamed",
+          "[integration][view][k8s]") {
+  REQUIRE(owtest::is_root());
+  auto h = owtest::hierarchy();
+  auto c = owtest::make_cgroup(kUnlimited, "owview-k8s");
+  owtest::TmpTree dir("owview-k8s");
+  owtest::KubePod k(h, c.path(), dir.path);
+  REQUIRE(k.ok);
+  // A runtime's container outside Kubernetes: its leaf is a 64-hex id.
+  const std::string rid = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  const std::string plain = c.path() + "/docker/" + rid;
+  REQUIRE(h.create(c.path() + "/docker").ok());
+  REQUIRE(h.create(plain).ok());
+  owtest::Workload w(h.abs(k.ctr) + "/cgroup.procs", {{16 * kMiB, 0, 0}}, false, true);
+  REQUIRE(owtest::wait_for([&] { return h.usage(k.ctr).value_or(0) >= 16 * kMiB; }, 10000));
+
+  auto r = owtest::run({owtest::oomwatch_bin(), "top", "--json", "--iterations", "2", "--interval", "100ms", "--cgroup",
+                        c.path(), "--source", "files", "--pods-log-dir", k.logs, "--audit-log", "none",
+                        "--hint-dir", "none"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.out);
+  int frames = 0;
+  for (std::string line; std::getline(in, line); ++frames) {
+    auto j = nlohmann::json::parse(line);
+    std::map<std::string, nlohmann::json> by_path;
+    for (const auto& row : j["rows"]) by_path[row["cgroup"].get<std::string>()] = row;
+    REQUIRE(by_path.count(k.ctr));
+    auto ctr = by_path[k.ctr];
+    INFO(ctr.dump());
+    CHECK(ctr["name"] == "shop/web-1/app");
+    CHECK(ctr["kubernetes"]["namespace"] == "shop");
+    CHECK(ctr["kubernetes"]["pod"] == "web-1");
+    CHECK(ctr["kubernetes"]["container"] == "app");
+    CHECK(ctr["kubernetes"]["pod_uid"] == owtest::KubePod::kUid);
+    CHECK(ctr["kubernetes"]["container_id"] == owtest::KubePod::kContainerId);
+    CHECK(ctr["kubernetes"]["qos"] == "burstable");
+    CHECK(ctr["container"].is_null());
+    CHECK(ctr["usage_bytes"].get<uint64_t>() >= 16 * kMiB);
+    REQUIRE(by_path.count(k.pod));
+    CHECK(by_path[k.pod]["name"] == "shop/web-1");
+    CHECK(by_path[k.pod]["kubernetes"]["container"] == "");
+    REQUIRE(by_path.count(plain));
+    CHECK(by_path[plain]["name"] == "container 0123456789ab");
+    CHECK(by_path[plain]["container"]["id"] == rid);
+    CHECK(by_path[plain]["container"]["runtime"] == "docker");
+    CHECK(by_path[plain]["kubernetes"].is_null());
+    REQUIRE(by_path.count(c.path()));
+    CHECK(by_path[c.path()]["name"].is_null());
+    CHECK(by_path[c.path()]["kubernetes"].is_null());
+    // Existing keys first, in their order; the new ones at the end of the row.
+    CHECK(line.find("\"gomemlimit_bytes\":null,\"name\":\"shop/web-1/app\",\"kubernetes\":{") != std::string::npos);
+  }
+  CHECK(frames == 2);
+
+  // The text frame: the name before the path; --filter matches the name.
+  auto t = owtest::run({owtest::oomwatch_bin(), "top", "--batch", "--iterations", "1", "--cgroup", c.path(),
+                        "--source", "files", "--pods-log-dir", k.logs, "--audit-log", "none", "--hint-dir", "none",
+                        "--filter", "web-1/app"});
+  INFO(t.out);
+  REQUIRE(t.exit_code == 0);
+  CHECK(t.out.find("shown 1 of 1") != std::string::npos);
+  CHECK(t.out.find("shop/web-1/app  ") != std::string::npos);
+
+  // Without the log tree the cgroup is still a pod's container, unnamed.
+  auto u = owtest::run({owtest::oomwatch_bin(), "top", "--json", "--iterations", "1", "--cgroup", k.ctr, "--source",
+                        "files", "--pods-log-dir", dir.path + "/none", "--audit-log", "none", "--hint-dir", "none"});
+  REQUIRE(u.exit_code == 0);
+  auto row = nlohmann::json::parse(u.out)["rows"][0];
+  CHECK(row["name"] == std::string("pod ") + owtest::KubePod::kUid + "/container 4f9c1d2e3b4a");
+  CHECK(row["kubernetes"]["pod"] == "");
 }

@@ -382,3 +382,47 @@ TEST_CASE("the audit log's tail drops the partial first line and filters by time
   REQUIRE(window);
   CHECK(window->size() == 2);  // /c5 and /c65 share the second (the ts wraps at 60)
 }
+
+TEST_CASE("top rows carry names: the text keeps the name whole and cuts the path; JSON adds keys at the end",
+          "[view][unit]") {
+  const std::string uid = "1b6e3c1a-8f2e-4a51-9d37-0c2f6a8e9b10";
+  const std::string cid = "4f9c1d2e3b4a5968778695a4b3c2d1e0f9e8d7c6b5a4938271605f4e3d2c1b0a";
+  const std::string pod = "/kubepods/burstable/pod" + uid, ctr = pod + "/" + cid;
+  k8s::KubeletNames kn;
+  kn.pods_by_uid[uid] = {"shop", "web-1", uid};
+  kn.containers_by_id[cid] = {"web-1", "shop", "app", cid};
+  TopModel m;
+  m.update(snap(1 * kSec, {smp("/other", 1, 10 * kMiB), smp(pod, 2, 20 * kMiB), smp(ctr, 3, 30 * kMiB)}));
+  m.set_names({{pod, k8s::identify(pod, kn)}, {ctr, k8s::identify(ctr, kn)}});
+  auto page = m.rows({});
+  REQUIRE(paths(page) == std::vector<std::string>{ctr, pod, "/other"});
+  CHECK(page.rows[0].name == "shop/web-1/app");
+  CHECK(page.rows[1].name == "shop/web-1");
+  CHECK(page.rows[2].name.empty());
+  // The filter matches the name as well as the path.
+  ViewOptions f;
+  f.filter = "web-1/app";
+  CHECK(paths(m.rows(f)) == std::vector<std::string>{ctr});
+
+  std::string line = format_row(page.rows[0], 140, 0);
+  CHECK(line.size() == 140);
+  CHECK(line.find("shop/web-1/app  ..") != std::string::npos);
+  CHECK(line.substr(line.size() - 12) == cid.substr(cid.size() - 12));  // the path keeps its end
+  CHECK(format_row(page.rows[2], 140, 0).find("/other") != std::string::npos);
+
+  auto j = json_frame({}, page, {});
+  auto& r0 = j["rows"][0];
+  std::vector<std::string> keys;
+  for (auto it = r0.begin(); it != r0.end(); ++it) keys.push_back(it.key());
+  REQUIRE(keys.size() == 16);
+  CHECK(keys[12] == "gomemlimit_bytes");
+  CHECK(keys[13] == "name");
+  CHECK(keys[14] == "kubernetes");
+  CHECK(keys[15] == "container");
+  CHECK(r0["cgroup"] == ctr);
+  CHECK(r0["name"] == "shop/web-1/app");
+  CHECK(r0["kubernetes"]["container_id"] == cid);
+  CHECK(r0["container"].is_null());
+  CHECK(j["rows"][2]["name"].is_null());
+  CHECK(j["rows"][2]["kubernetes"].is_null());
+}

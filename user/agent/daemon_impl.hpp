@@ -40,6 +40,7 @@
 #include "bpf/loader.hpp"
 #include "gomemlimit/inputs.hpp"
 #include "hintsvc/runner.hpp"
+#include "k8s/name_cache.hpp"
 #include "policy/arming.hpp"
 #include "policy/audit.hpp"
 #include "policy/pressure.hpp"
@@ -128,6 +129,9 @@ class Daemon {
   std::unique_ptr<bpf::Loader> loader_;
   std::unique_ptr<OomSource> oom_;
   std::unique_ptr<sampler::Sampler> sampler_;
+  // Names of Kubernetes containers for audit lines: learned on the snapshot
+  // thread, looked up by incidents_ (before both: it outlives them).
+  std::unique_ptr<k8s::NameCache> names_;
   std::unique_ptr<sampler::SnapshotWorker> snapper_;  // owns sampler_ once started (sampler/worker.hpp)
   std::optional<store::HistoryStore> db_;  // opened at start, then owned by history_ (store/writer.hpp)
   std::unique_ptr<store::HistoryWriter> history_;

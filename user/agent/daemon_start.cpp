@@ -213,7 +213,9 @@ Status Daemon::start_threads() {
     history_ = std::make_unique<store::HistoryWriter>(std::move(*db_));
     db_.reset();
   }
-  IncidentServices svc{loader_.get(), donor_hist_.get(), metrics_.get(), hints_.get(), itrace_.get()};
+  names_ = std::make_unique<k8s::NameCache>(cfg_.recommend_pods_log_dir.empty() ? k8s::kDefaultLogDir
+                                                                                : cfg_.recommend_pods_log_dir);
+  IncidentServices svc{loader_.get(), donor_hist_.get(), metrics_.get(), hints_.get(), itrace_.get(), names_.get()};
   incidents_ = std::make_unique<Incidents>(h_, cfg_, params_, act_, window_, *kids_, svc);
   if (rescue_active() && h_.version() == cg::Version::V1) {
     auto d = loop_->add_timer(std::chrono::milliseconds(20), [this] { incidents_->check_paused(); });
@@ -233,10 +235,23 @@ Status Daemon::go_ready() {
                  cfg_.enforce ? "enforcing" : "dry run: nothing is written", policy::to_string(cfg_.reservation),
                  cfg_.rescue ? "on" : "off", cfg_.audit_log);
   on_tick();  // the first snapshot, here, before ready
+  {  // The managed children's names before the first rescue (start-up, not a rescue's path).
+    std::vector<std::string> known;
+    for (const auto& [p, c] : kids_->all()) known.push_back(p);
+    names_->learn(known, mono_ns());
+  }
   // Then snapshots on their own thread (after the guardian's fork and the
   // signal mask), the loop woken through an eventfd; a timer on the loop
   // where the worker cannot start.
-  if (auto w = sampler::SnapshotWorker::start(*sampler_, cfg_.interval_ns); w) {
+  // Each snapshot also names new Kubernetes cgroups, on the worker's thread:
+  // audit lines look the names up and never read the kubelet's log tree.
+  auto learn = [names = names_.get()](const sampler::Snapshot& s) {
+    std::vector<std::string> paths;
+    paths.reserve(s.samples.size());
+    for (const auto& x : s.samples) paths.push_back(x.cgroup);
+    names->learn(paths, mono_ns());
+  };
+  if (auto w = sampler::SnapshotWorker::start(*sampler_, cfg_.interval_ns, learn); w) {
     snapper_ = std::move(*w);
     if (auto s = loop_->add_fd(snapper_->fd(), [this] { on_snapshot_ready(); }); !s) return s;
   } else {

@@ -1,10 +1,12 @@
 // oomwatch top [--cgroup P]... [--interval DUR] [--batch] [--json] [--iterations N]
 //              [--top N] [--sort usage|percent|growth|name] [--filter S] [--tree]
 //              [--audit-log FILE|none] [--hint-dir DIR|none] [--source auto|bpf|files] [--since-start]
+//              [--pods-log-dir DIR]
 // A live table of memory cgroups (docs/views.md "top"): full screen on a
 // terminal (view/tui.cpp), or plain text / JSON frames with --batch / --json.
 // Read only: takes its own snapshots (the BPF iterator, cgroupfs files as the
-// fallback), reads the agent's audit log and hint files when present.
+// fallback), reads the agent's audit log and hint files when present, and
+// names Kubernetes pods and containers from the kubelet's log tree.
 // Exit codes: 2 for bad flags and unknown cgroups, 1 for the environment (no
 // memory hierarchy, no terminal without --batch, a snapshot fails).
 #include <CLI/CLI.hpp>
@@ -21,8 +23,10 @@
 #include "cli/options.hpp"
 #include "cli/sampling.hpp"
 #include "gomemlimit/publish.hpp"
+#include "k8s/name_cache.hpp"
 #include "sampler/sampler.hpp"
 #include "stress/args.hpp"
+#include "util/clock.hpp"
 #include "util/log.hpp"
 #include "util/log_hold.hpp"
 #include "util/text.hpp"
@@ -42,7 +46,7 @@ constexpr size_t kPaneEvents = 50;
 struct TopOpts {
   std::vector<std::string> cgroups;
   std::string interval = "1s", sort = "usage", filter, audit_log = view::kDefaultAuditLog,
-              hint_dir = gomemlimit::kDefaultHintDir, source = "auto";
+              hint_dir = gomemlimit::kDefaultHintDir, source = "auto", log_dir = k8s::kDefaultLogDir;
   bool batch = false, json = false, tree = false, since_start = false;
   long iterations = 0;
   long top = 0;
@@ -87,6 +91,9 @@ int run_top(const TopOpts& o) {
   const std::string audit = o.audit_log == "none" ? "" : o.audit_log;
   const std::string hints = o.hint_dir == "none" ? "" : o.hint_dir;
   bool audit_warned = false;
+  // Names by pod uid and container id, the log tree read at most once a
+  // refresh and only when the snapshot holds a Kubernetes cgroup not named yet.
+  k8s::NameCache names(o.log_dir);
   auto take = [&]() -> Result<std::vector<view::Event>> {
     auto snap = smp.take();
     if (!snap) return app_error("snapshot failed: " + snap.error().message());
@@ -95,6 +102,14 @@ int run_top(const TopOpts& o) {
     ids.reserve(snap->samples.size());
     for (const auto& s : snap->samples) ids.push_back(s.cgroup_id);
     model.set_hints(view::read_hints(hints, ids));
+    std::vector<std::string> paths;
+    paths.reserve(snap->samples.size());
+    for (const auto& s : snap->samples) paths.push_back(s.cgroup);
+    names.learn(paths, mono_ns());
+    std::map<std::string, k8s::EventIdentity> named;
+    for (const auto& p : paths)
+      if (auto who = names.lookup(p); who.kube || who.container) named.emplace(p, std::move(who));
+    model.set_names(std::move(named));
     std::vector<view::Event> agent;
     if (!audit.empty()) {
       auto a = view::read_audit_events(audit, INT64_MIN, INT64_MAX, kAuditTailBytes);
@@ -166,6 +181,8 @@ void add_top(CLI::App* sub, Action& action) {
   sub->add_option("--hint-dir", o->hint_dir, "the agent's GOMEMLIMIT hint files, or none")
       ->type_name("DIR")->capture_default_str();
   add_source_flag(sub, o->source);
+  sub->add_option("--pods-log-dir", o->log_dir, "directory holding the kubelet's pods/ and containers/ logs, for names")
+      ->type_name("DIR")->capture_default_str();
   sub->add_flag("--since-start", o->since_start,
                 "MAX and OOM counted since top started, instead of the kernel's counters (which include kills before top)");
 }

@@ -199,6 +199,7 @@ void Incidents::incident(policy::TriggerKind kind, const std::string& path, uint
     spdlog::debug("{}: pressure, nothing to do ({}: {})", path, policy::to_string(plan.result), plan.reason);
     if (!first) return;
     auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), "");
+    add_names(rec, path);
     append_audit(rec);
     if (svc_.metrics) svc_.metrics->action(kind, policy::to_string(plan.source), policy::to_string(plan.result), -1, false);
     return;
@@ -217,6 +218,7 @@ void Incidents::incident(policy::TriggerKind kind, const std::string& path, uint
   if (!dry && !plan.adjustments.empty()) {
     auto pending = policy::audit_record(plan, in.trigger, dry, wall_ns(), "pending");
     pending["plan_id"] = plan_id;
+    add_names(pending, path);
     if (auto s = append_line(cfg_.audit_log, json_line(pending)); !s) {
       spdlog::error("{}: plan not applied: the audit log cannot be written ({})", path, s.error().message());
       audit_refused = true;
@@ -248,6 +250,7 @@ void Incidents::incident(policy::TriggerKind kind, const std::string& path, uint
       inc.last_refusal = (result.empty() ? std::string(policy::to_string(plan.result)) : result) + ": " + plan.reason;
   }
   auto rec = policy::audit_record(plan, in.trigger, dry, wall_ns(), result);
+  add_names(rec, path);
   if (kind == policy::TriggerKind::oom_kill) rec["incident"] = summary(*kid, done);
   if (!skipped.empty()) rec["skipped_donors"] = skipped;
   if (!dry && !plan.adjustments.empty()) rec["plan_id"] = plan_id;

@@ -10,6 +10,7 @@
 #include "trace/incident_trace.hpp"
 #include "bpf/loader.hpp"
 #include "exporter/hooks.hpp"
+#include "k8s/name_cache.hpp"
 #include "policy/audit.hpp"
 #include "policy/pressure.hpp"
 #include "util/clock.hpp"
@@ -79,7 +80,12 @@ nlohmann::ordered_json Incidents::unplanned_record(const std::string& path, cons
   j["dry_run"] = !cfg_.enforce;
   j["result"] = result;
   j["reason"] = reason;
+  add_names(j, path);
   return j;
+}
+
+void Incidents::add_names(nlohmann::ordered_json& j, const std::string& path) const {
+  if (svc_.names) k8s::add_identity(j, svc_.names->lookup(path));
 }
 
 void Incidents::append_audit(const nlohmann::ordered_json& j) const {

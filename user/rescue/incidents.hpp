@@ -31,6 +31,9 @@ class MetricsHooks;
 namespace ow::hintsvc {
 class HintRunner;
 }
+namespace ow::k8s {
+class NameCache;
+}
 namespace ow::trace {
 class IncidentTrace;
 }
@@ -50,6 +53,9 @@ struct IncidentServices {
   exporter::MetricsHooks* metrics = nullptr;  // /metrics counters
   hintsvc::HintRunner* hints = nullptr;     // refreshed after a limit change
   trace::IncidentTrace* trace = nullptr;           // trace_on_incident
+  // Names of Kubernetes (and runtime) containers for the audit lines, filled
+  // off this thread by the snapshot worker; looked up without I/O.
+  const k8s::NameCache* names = nullptr;
 };
 
 class Incidents : NonCopyable {
@@ -97,6 +103,9 @@ class Incidents : NonCopyable {
   // An audit record of a trigger no plan answered: nothing added or adjusted.
   nlohmann::ordered_json unplanned_record(const std::string& path, const char* trigger, const std::string& result,
                                           const std::string& reason) const;
+  // Adds the "kubernetes" (or "container") object of path to an audit
+  // record when the name cache knows it: no I/O.
+  void add_names(nlohmann::ordered_json& j, const std::string& path) const;
   // Appends (fsynced); a failed write is logged, never fatal: the agent goes on.
   void append_audit(const nlohmann::ordered_json& j) const;
   policy::CgroupState state(const std::string& path);  // usage and limit read now

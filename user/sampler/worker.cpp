@@ -31,14 +31,15 @@ TakenSnapshot take_snapshot(sampler::Sampler& s) {
   return t;
 }
 
-Result<std::unique_ptr<SnapshotWorker>> SnapshotWorker::start(sampler::Sampler& s, int64_t interval_ns) {
+Result<std::unique_ptr<SnapshotWorker>> SnapshotWorker::start(sampler::Sampler& s, int64_t interval_ns,
+                                                              After after) {
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) return sys_error("eventfd");
-  return std::unique_ptr<SnapshotWorker>(new SnapshotWorker(s, interval_ns, UniqueFd(fd)));
+  return std::unique_ptr<SnapshotWorker>(new SnapshotWorker(s, interval_ns, UniqueFd(fd), std::move(after)));
 }
 
-SnapshotWorker::SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd)
-    : s_(s), interval_ns_(interval_ns), efd_(std::move(efd)) {
+SnapshotWorker::SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd, After after)
+    : s_(s), interval_ns_(interval_ns), efd_(std::move(efd)), after_(std::move(after)) {
   worker_.start("ow-snapshot", [this] { run(); });
 }
 
@@ -92,12 +93,14 @@ void SnapshotWorker::run() {
     } catch (const std::exception& e) {
       t.error = std::string("internal error: ") + e.what();
     }
+    std::shared_ptr<const sampler::Snapshot> snap = t.snap;
     {
       auto lk = worker_.lock();
       ready_ = std::move(t);
     }
     uint64_t one = 1;
     (void)!::write(efd_.get(), &one, sizeof one);
+    if (after_ && snap) after_(*snap);
     if (now >= next_trim) {
       next_trim = now + kTrimEvery;
       give_back_free_memory();

@@ -13,6 +13,7 @@
 // the thread inherits the blocked mask.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,7 +44,11 @@ TakenSnapshot take_snapshot(sampler::Sampler& s);
 
 class SnapshotWorker : NonCopyable {
  public:
-  static Result<std::unique_ptr<SnapshotWorker>> start(sampler::Sampler& s, int64_t interval_ns);
+  // after: called on the worker's thread with each snapshot once the loop has
+  // been told of it, for work that must stay off the loop (the agent names
+  // Kubernetes cgroups for its audit lines there, k8s/name_cache.hpp).
+  using After = std::function<void(const sampler::Snapshot&)>;
+  static Result<std::unique_ptr<SnapshotWorker>> start(sampler::Sampler& s, int64_t interval_ns, After after = {});
   ~SnapshotWorker();  // stop()
 
   int fd() const { return efd_.get(); }  // readable when a snapshot waits
@@ -52,11 +57,12 @@ class SnapshotWorker : NonCopyable {
   void stop();
 
  private:
-  SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd);
+  SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd, After after);
   void run();
   sampler::Sampler& s_;
   int64_t interval_ns_;
   UniqueFd efd_;
+  After after_;
   std::optional<TakenSnapshot> ready_;  // under worker_.lock()
   Worker worker_;                       // last: stopped before the rest goes
 };

@@ -62,6 +62,12 @@ std::string join_cells(const std::vector<std::string>& cells) {
   return out;
 }
 
+// The last column: the path, or the name then the path ("shop/web-1/app  /kubepods/...").
+constexpr const char* kNameGap = "  ";
+std::string label(const Row& r) {
+  return r.name.empty() ? printable(r.path) : printable(r.name) + kNameGap + printable(r.path);
+}
+
 }  // namespace
 
 std::string bar(uint64_t usage, uint64_t ws, uint64_t limit, int width) {
@@ -93,7 +99,7 @@ std::vector<std::string> row_cells(const Row& r) {
           std::to_string(r.max_events),
           std::to_string(r.oom_kills),
           r.gomemlimit_bytes ? format_size(*r.gomemlimit_bytes) : "-",
-          std::string(static_cast<size_t>(r.depth) * 2, ' ') + printable(r.path)};
+          std::string(static_cast<size_t>(r.depth) * 2, ' ') + label(r)};
 }
 
 std::string format_header(int width) {
@@ -107,12 +113,14 @@ std::string format_row(const Row& r, int width, int bar_width) {
   if (bar_width > 0 && b.empty()) b = std::string(static_cast<size_t>(bar_width) + 2, ' ');
   std::string head = join_cells(cells) + (b.empty() ? "" : b + " ");
   // A path too long for the line keeps its end: the leaf names the cgroup.
+  // A name stays whole before it; the path after it is cut instead.
   std::string indent(static_cast<size_t>(r.depth) * 2, ' ');
-  std::string path = cells.back().substr(indent.size());
-  int room = width - static_cast<int>(text_columns(head) + indent.size());
+  std::string name = r.name.empty() ? "" : printable(r.name) + kNameGap;
+  std::string path = printable(r.path);
+  int room = width - static_cast<int>(text_columns(head) + indent.size() + text_columns(name));
   if (room > 3 && static_cast<int>(text_columns(path)) > room)
     path = ".." + std::string(text_tail(path, static_cast<size_t>(room - 2)));
-  return cut(head + indent + path, width);
+  return cut(head + indent + name + path, width);
 }
 
 int bar_column() {
@@ -166,6 +174,12 @@ nlohmann::ordered_json json_frame(const FrameInfo& info, const Page& page, const
     o["max_events"] = r.max_events;
     o["oom_kills"] = r.oom_kills;
     o["gomemlimit_bytes"] = r.gomemlimit_bytes ? nlohmann::ordered_json(*r.gomemlimit_bytes) : nlohmann::ordered_json();
+    // Added after the figures, each in every row (null when the cgroup has none).
+    ojson who = ojson::object();
+    k8s::add_identity(who, r.who);
+    o["name"] = r.name.empty() ? ojson() : ojson(printable(r.name));
+    o["kubernetes"] = who.contains("kubernetes") ? who["kubernetes"] : ojson();
+    o["container"] = who.contains("container") ? who["container"] : ojson();
     rows.push_back(std::move(o));
   }
   auto& ev = j["events"] = nlohmann::ordered_json::array();

@@ -132,10 +132,15 @@ Page TopModel::rows(const ViewOptions& o) const {
   p.total = tracks_.size();
   std::vector<Row> rows;
   for (const auto& [path, t] : tracks_) {
-    if (!o.filter.empty() && path.find(o.filter) == std::string::npos) continue;
+    auto named = names_.find(path);
+    std::string name = named == names_.end() ? std::string() : identity_name(named->second);
+    if (!o.filter.empty() && path.find(o.filter) == std::string::npos && name.find(o.filter) == std::string::npos)
+      continue;
     const auto& s = t.last;
     Row r;
     r.path = path;
+    r.name = std::move(name);
+    if (named != names_.end()) r.who = named->second;
     r.cgroup_id = s.cgroup_id;
     r.usage_bytes = s.usage_bytes;
     r.working_set_bytes = s.working_set_bytes;
@@ -162,6 +167,12 @@ Page TopModel::rows(const ViewOptions& o) const {
   size_t last = o.top ? std::min(rows.size(), first + o.top) : rows.size();
   p.rows.assign(std::make_move_iterator(rows.begin() + first), std::make_move_iterator(rows.begin() + last));
   return p;
+}
+
+std::string identity_name(const k8s::EventIdentity& who) {
+  if (who.kube) return k8s::display_name(*who.kube);
+  if (who.container) return "container " + who.container->id.substr(0, 12);
+  return {};
 }
 
 std::vector<Event> merge_events(const std::deque<Event>& counters, const std::vector<Event>& audit, size_t n) {

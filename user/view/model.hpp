@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "k8s/event_identity.hpp"
 #include "sampler/sample.hpp"
 
 namespace ow::view {
@@ -42,7 +43,15 @@ struct Row {
   uint64_t max_events = 0;
   uint64_t oom_kills = 0;
   std::optional<uint64_t> gomemlimit_bytes;  // the agent's published hint, if any
+  // The name an operator knows, for a Kubernetes pod or container cgroup
+  // ("shop/web-1/app", "shop/web-1") or a runtime's container outside
+  // Kubernetes ("container 0123456789ab"); empty for any other cgroup.
+  std::string name;
+  k8s::EventIdentity who;  // what the name came from (top --json's kubernetes/container objects)
 };
+
+// Row::name of an identity: k8s::display_name, or "container " and the id's first 12 characters.
+std::string identity_name(const k8s::EventIdentity& who);
 
 struct ModelOptions {
   // MAX and OOM counted from top's first snapshot instead of the kernel's
@@ -63,7 +72,7 @@ struct Event {
 
 struct ViewOptions {
   SortKey sort = SortKey::Usage;
-  std::string filter;  // substring of the path; empty: all
+  std::string filter;  // substring of the path or the name; empty: all
   bool tree = false;
   size_t top = 0;      // at most this many rows (0: all); --top N and the screen's height
   size_t offset = 0;   // paging: rows skipped before the first shown
@@ -85,6 +94,9 @@ class TopModel {
   void update(const sampler::Snapshot& snap);
   // hints: cgroup_id -> published GOMEMLIMIT bytes.
   void set_hints(std::map<uint64_t, uint64_t> hints) { hints_ = std::move(hints); }
+  // names: path -> identity, for the cgroups that have one (k8s/name_cache.hpp).
+  // The filter matches a row's name as well as its path.
+  void set_names(std::map<std::string, k8s::EventIdentity> names) { names_ = std::move(names); }
   Page rows(const ViewOptions& o) const;
   // OOM kills seen by the snapshot counters, newest last (at most kMaxEvents).
   const std::deque<Event>& events() const { return events_; }
@@ -104,6 +116,7 @@ class TopModel {
   ModelOptions opts_;
   std::map<std::string, Track> tracks_;
   std::map<uint64_t, uint64_t> hints_;
+  std::map<std::string, k8s::EventIdentity> names_;
   std::deque<Event> events_;
   int64_t last_ts_ = 0;
   size_t snapshots_ = 0;

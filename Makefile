@@ -154,17 +154,21 @@ $(BUILD)/obj/%.o: %.cpp | $(BPF_SKELS) $(if $(CROSS),$(SYSROOT)/.complete)
 
 # A directory's unity source lists its .cpp files; rewritten only when the
 # list changes (the sources themselves are dependencies through -MMD).
-$(BUILD)/unity/%.cpp: FORCE
+# Static pattern rules: only the directories' own units match (a general
+# %.cpp rule would let make chain its built-in rules from the included *.d
+# files into units such as "cli.d.cpp").
+ifeq ($(UNITY),1)
+$(LIB_DIRS:%=$(BUILD)/unity/%.cpp): $(BUILD)/unity/%.cpp: FORCE
 	@mkdir -p $(@D)
 	@printf '#include "%s"\n' $(patsubst user/%,%,$(filter user/$*/%,$(LIB_SRCS))) > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-.PRECIOUS: $(BUILD)/unity/%.cpp
-$(BUILD)/obj/unity/%.o: $(BUILD)/unity/%.cpp | $(BPF_SKELS) $(if $(CROSS),$(SYSROOT)/.complete)
+$(LIB_DIRS:%=$(BUILD)/obj/unity/%.o): $(BUILD)/obj/unity/%.o: $(BUILD)/unity/%.cpp | $(BPF_SKELS) $(if $(CROSS),$(SYSROOT)/.complete)
 	@mkdir -p $(@D)
 	$(if $(filter 1,$(V)),,@echo "  CXX user/$*/*.cpp (unity)")
 	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
 $(BUILD)/obj/unity/util.o: $(BUILD)/version.h
 $(BUILD)/obj/unity/view.o: $(BUILD)/gen/dygraph_js.inc $(BUILD)/gen/dygraph_css.inc
+endif
 
 # Version from VERSION, commit from git ("unknown" without one), baked into
 # $(BUILD)/version.h, rewritten only when either changes.

@@ -3,7 +3,7 @@
 namespace ow::fleet {
 namespace {
 
-std::string get(const Labels& l, const std::string& n) {
+std::string label_of(const Labels& l, const std::string& n) {
   auto it = l.find(n);
   return it == l.end() ? std::string() : it->second;
 }
@@ -24,9 +24,9 @@ OwnerTables owner_tables(const std::vector<Series>& pod_owner, const std::vector
   for (auto [in, out, key] : {std::tuple{&pod_owner, &t.pods, pod_label}, std::tuple{&replicaset_owner, &t.replicasets,
                                                                                      std::string("replicaset")}})
     for (const auto& s : *in) {
-      std::string ns = get(s.labels, ns_label), obj = get(s.labels, key);
+      std::string ns = label_of(s.labels, ns_label), obj = label_of(s.labels, key);
       if (ns.empty() || obj.empty()) continue;
-      (*out)[{ns, obj}] = OwnerRef{get(s.labels, "owner_kind"), get(s.labels, "owner_name")};
+      (*out)[{ns, obj}] = OwnerRef{label_of(s.labels, "owner_kind"), label_of(s.labels, "owner_name")};
     }
   return t;
 }

@@ -247,7 +247,7 @@ void check_k8s(const json& k, const std::string& qos = "burstable") {
 
 TEST_CASE("containerd: an OOM kill in a kubelet-shaped container is named namespace/pod/container by events, run, "
           "/metrics and recommend",
-          "[integration][containerd]") {
+          "[integration][containerd][hosttools]") {
   Containerd c;
   if (!c.start()) OWTEST_SKIP(c.why_not);
   const std::string base = c.own("owtest-ctrd");
@@ -348,7 +348,7 @@ TEST_CASE("containerd: an OOM kill in a kubelet-shaped container is named namesp
 }
 
 TEST_CASE("containerd: an OOM kill in a plain ctr container is named by the container's id",
-          "[integration][containerd]") {
+          "[integration][containerd][hosttools]") {
   Containerd c;
   if (!c.start()) OWTEST_SKIP(c.why_not);
   const std::string base = c.own("owtest-ctrdplain");

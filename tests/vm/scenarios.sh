@@ -100,7 +100,7 @@ scenario_gcexp_runs() {
 
 scenario_integration_tests() {
 	[ -x /build/tests/integration ] || skip "tests/integration not built"
-	# [hosttools]: cases that run Debian's prometheus, curl or setpriv, which
+	# [hosttools]: cases that run Debian's prometheus, curl, setpriv or containerd, which
 	# the busybox guest does not have. ~[.]: a filter of negations alone
 	# would also run the hidden cases (Catch2), which are benches or have
 	# scenarios of their own (actuate_v2_donor).

@@ -58,6 +58,7 @@ FUZZ_SRCS_fuzz_fleet := user/fleet/prom_api.cpp user/fleet/prom_answer.cpp user/
 FUZZ_LIBS_fuzz_fleet := -levent_core -lyaml-cpp
 # An audit-log line as top and report read it, and the event as they print it.
 FUZZ_SRCS_fuzz_views := user/view/agent_inputs.cpp user/view/frame.cpp user/stats/time.cpp user/util/units.cpp \
+	user/k8s/event_identity.cpp user/k8s/kubelet_logs.cpp \
 	$(FUZZ_TEXT)
 # The /metrics web config and the Authorization header (base64 from libcrypto).
 FUZZ_SRCS_fuzz_webconfig := user/exporter/web_config.cpp user/exporter/basic_auth.cpp user/fleet/yaml_json.cpp \

@@ -236,7 +236,9 @@ scenario_oomwatch_trace() {
 	echo 24M >"$cg/memory.max" || fail "cannot write $cg/memory.max"
 	oomwatch trace --cgroup "$cg" --duration 1s --json >/tmp/trace.out 2>/tmp/trace.err &
 	pid=$!
-	sleep 0.5
+	# trace says "tracing ..." once it measures (after attach, or after its
+	# baseline sample): the hog starts after that.
+	wait_for 30 grep -q 'tracing ' /tmp/trace.err || { cat /tmp/trace.err; kill "$pid"; fail "trace never said it was tracing"; }
 	in_cgroup "$cg" $HOG
 	wait "$pid"
 	rc=$?

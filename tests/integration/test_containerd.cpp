@@ -120,6 +120,7 @@ struct Containerd {
   std::unique_ptr<owtest::Background> daemon;
   ow::cg::Hierarchy h = owtest::hierarchy();
   std::vector<std::string> owned;
+  std::vector<std::string> made_ancestors;  // cgroup dirs runc makes above an owned path
   std::vector<std::string> made_run_dirs;  // under /run/containerd, made by this daemon's shims
 
   // False with why_not set when this machine cannot run it (the test
@@ -187,6 +188,12 @@ struct Containerd {
   std::string own(const std::string& name) {
     std::string rel = (h.self() == "/" ? "" : h.self()) + "/" + name + "-" + std::to_string(::getpid());
     owned.push_back(rel);
+    // In the other hierarchies this process may sit elsewhere (often at
+    // "/"), so runc makes rel's ancestors there too: those absent now are
+    // removed at the end, deepest first.
+    for (const auto& m : cgroup_mounts())
+      for (auto p = fs::path(rel).parent_path(); p != p.root_path(); p = p.parent_path())
+        if (!fs::exists(m + p.string())) made_ancestors.push_back(m + p.string());
     REQUIRE(h.create(rel).ok());
     return rel;
   }
@@ -205,6 +212,8 @@ struct Containerd {
     daemon.reset();  // SIGINT, SIGKILL after 3 s, reaped
     for (int pid : pids_mentioning(sock)) ::kill(pid, SIGKILL);  // shims of a daemon that died
     for (const auto& rel : owned) remove_everywhere(h.mount(), rel);
+    std::sort(made_ancestors.begin(), made_ancestors.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (const auto& d : made_ancestors) ::rmdir(d.c_str());  // only when empty
     // Nothing of runc's stays mounted under the dir before it is removed.
     std::string mi = ow::read_text("/proc/self/mountinfo").value_or("");
     for (auto l : ow::split_lines(mi)) {

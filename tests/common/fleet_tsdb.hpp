@@ -175,15 +175,8 @@ struct FleetProm {
     owtest::OmSeries nan{"namespace=\"bad\",pod=\"nan-0\",container=\"x\",id=\"/nan\"", {}};
     for (int k = 10; k >= 0; --k) nan.points.push_back({ts_of(end, k), k == 5 ? std::nan("") : 100.0 * kMi});
     f[0].series.push_back(nan);
-    std::string om = prom.dir.path + "/series.om";
-    owtest::write_openmetrics(om, f);
-    auto r = owtest::create_blocks(om, prom.tsdb());
-    if (r.exit_code != 0) {
-      err = "promtool: " + r.out + r.err;
-      return;
-    }
-    ok = prom.start_tsdb();
-    if (!ok) err = "prometheus: " + prom.bg->err();
+    err = owtest::serve_families(prom, f);
+    ok = err.empty();
   }
 };
 

@@ -13,6 +13,7 @@
 
 #include "agent_helpers.hpp"
 #include "helpers.hpp"
+#include "prometheus.hpp"
 
 namespace owtest {
 
@@ -55,6 +56,17 @@ inline uint64_t mix(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
   return x ^ (x >> 31);
+}
+
+// The families written as OpenMetrics, made into prom's TSDB by promtool and
+// served by prom (no scrapes): "" once it answers, else what went wrong.
+inline std::string serve_families(Prometheus& prom, const std::vector<OmFamily>& f) {
+  std::string om = prom.dir.path + "/series.om";
+  write_openmetrics(om, f);
+  auto r = create_blocks(om, prom.tsdb());
+  if (r.exit_code != 0) return "promtool: " + r.out + r.err;
+  if (!prom.start_tsdb()) return "prometheus: " + prom.bg->err();
+  return "";
 }
 
 }  // namespace owtest

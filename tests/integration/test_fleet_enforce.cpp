@@ -86,15 +86,8 @@ struct Tsdb {
     f[3].series.push_back(owner("pod", "canary-7c9d8f6b5-xk2lp", "ReplicaSet", "canary-7c9d8f6b5"));
     f[4].series.push_back(owner("replicaset", "checkout-6f9d8c7b5", "Deployment", "checkout"));
     f[4].series.push_back(owner("replicaset", "canary-7c9d8f6b5", "Rollout", "canary"));
-    std::string om = prom.dir.path + "/series.om";
-    owtest::write_openmetrics(om, f);
-    auto r = owtest::create_blocks(om, prom.tsdb());
-    if (r.exit_code != 0) {
-      err = "promtool: " + r.out + r.err;
-      return;
-    }
-    ok = prom.start_tsdb();
-    if (!ok) err = "prometheus: " + prom.bg->err();
+    err = owtest::serve_families(prom, f);
+    ok = err.empty();
   }
   owtest::CmdResult recommend(std::vector<std::string> extra) const {
     std::vector<std::string> argv{owtest::oomwatch_bin(), "recommend", "--prometheus", prom.base(), "--window", "6h",

@@ -1,8 +1,22 @@
 # shellcheck shell=bash
 # Host-side helpers of the VM tiers (tools/vm/test-vm.sh, tools/vm/systemd-guest.sh):
-# apt, Debian's cloud kernels, and reading a guest's console back. Sourced;
-# the caller sets REPO, VMDIR, CACHE, TIER, KERNEL_FLAVOUR, APT_ARCH,
-# VM_TIMEOUT, VM_TIER_TIMEOUT and defines die.
+# the tier's failure (die, and an ERR trap), apt, Debian's cloud kernels, and
+# reading a guest's console back. Sourced first (set -eE); the caller sets
+# TIER before, and REPO, VMDIR, CACHE, KERNEL_FLAVOUR, APT_ARCH, VM_TIMEOUT
+# and VM_TIER_TIMEOUT before calling the helpers.
+
+# die MESSAGE: the tier fails (before any guest ran, or on an unexpected
+# error); the closing count line still comes last so the caller's tally sees
+# the failure.
+die() {
+	trap - ERR
+	echo "$TIER: FAIL: $*" >&2
+	echo "$TIER: ${TOTAL_PASS:-0} passed, $((${TOTAL_FAIL:-0} + 1)) failed, ${TOTAL_SKIP:-0} skipped"
+	exit 1
+}
+# Any other command that fails (dpkg -x, cpio, a full disk ...) ends the tier
+# the same way, naming the command, instead of a bare exit status.
+trap 'die "line $LINENO: \"$BASH_COMMAND\" failed (exit status $?)"' ERR
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -17,16 +17,11 @@
 # failed, 77 when it cannot run here (not root, no mmdebstrap and no apt).
 set -eEuo pipefail
 TIER=systemd
-die() {
-	trap - ERR
-	echo "$TIER: FAIL: $*" >&2
-	echo "$TIER: ${TOTAL_PASS:-0} passed, $((${TOTAL_FAIL:-0} + 1)) failed, ${TOTAL_SKIP:-0} skipped"
-	exit 1
-}
-trap 'die "line $LINENO: \"$BASH_COMMAND\" failed (exit status $?)"' ERR
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tools/vm/host-lib.sh
+. "$REPO/tools/vm/host-lib.sh"
 [ $# -eq 1 ] || die "usage: $0 BUILD_DIR"
 BUILD=$(cd "$1" && pwd)
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR=$BUILD/vm-systemd
 CACHE=${VM_CACHE:-$BUILD/vm/cache}
 SERIES=6.12
@@ -34,8 +29,6 @@ KERNEL_FLAVOUR=cloud-amd64 APT_ARCH=""
 VM_TIMEOUT=${SYSTEMD_TIMEOUT:-300}
 VM_TIER_TIMEOUT=$VM_TIMEOUT
 mkdir -p "$VMDIR" "$CACHE"
-# shellcheck source=tools/vm/host-lib.sh
-. "$REPO/tools/vm/host-lib.sh"
 T_START=$(now)
 
 [ "$(id -u)" = 0 ] || { echo "$TIER: SKIP: needs root (mmdebstrap, the image's owners)"; exit 77; }

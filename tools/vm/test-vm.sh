@@ -36,29 +36,19 @@
 # and cannot be installed (the caller reports the tier as skipped).
 set -eEuo pipefail
 
-# die MESSAGE: the tier fails (before any guest ran, or on an unexpected
-# error); the closing count line still comes last so the caller's tally sees
-# the failure.
 VM_ARCH=${VM_ARCH:-x86}
 case $VM_ARCH in
 x86) TIER=vm ;;
 arm64) TIER=arm64 ;;
 *) TIER=vm ;;
 esac
-die() {
-	trap - ERR
-	echo "$TIER: FAIL: $*" >&2
-	echo "$TIER: ${TOTAL_PASS:-0} passed, $((${TOTAL_FAIL:-0} + 1)) failed, ${TOTAL_SKIP:-0} skipped"
-	exit 1
-}
-# Any other command that fails (dpkg -x, cpio, a full disk ...) ends the tier
-# the same way, naming the command, instead of a bare exit status.
-trap 'die "line $LINENO: \"$BASH_COMMAND\" failed (exit status $?)"' ERR
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tools/vm/host-lib.sh
+. "$REPO/tools/vm/host-lib.sh"
 
 [ $# -eq 1 ] || die "usage: $0 BUILD_DIR"
 [ -d "$1" ] || die "build directory $1 does not exist (run make first)"
 BUILD=$(cd "$1" && pwd)
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR=$BUILD/vm
 CACHE=${VM_CACHE:-$VMDIR/cache}
 VM_TIMEOUT=${VM_TIMEOUT:-450}
@@ -99,8 +89,6 @@ VM_REFRESH=${VM_REFRESH:-0}
 VM_APPEND=${VM_APPEND:-}
 VM_SCRATCH=${VM_SCRATCH:-1G}
 
-# shellcheck source=tools/vm/host-lib.sh
-. "$REPO/tools/vm/host-lib.sh"
 T_START=$(now)
 # tier_left: whole seconds left of VM_TIER_TIMEOUT.
 tier_left() { awk -v a="$T_START" -v b="$(now)" -v t="$VM_TIER_TIMEOUT" 'BEGIN { printf "%d", t - (b - a) }'; }

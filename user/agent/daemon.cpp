@@ -66,11 +66,16 @@ void Daemon::shutdown() {
 void Daemon::on_kill(const bpf::OomKill& k) {
   Child* kid = kids_ ? kids_->owner_of(k.cgroup) : nullptr;
   auto ev = bpf::to_json(k);
-  // Who was killed: a Kubernetes container (the log tree is read here, once
-  // per kill of a kubepods cgroup only) or a runtime's container.
-  k8s::add_identity(ev, k8s::identify_reading(k.cgroup, cfg_.recommend_pods_log_dir.empty()
-                                                             ? k8s::kDefaultLogDir
-                                                             : cfg_.recommend_pods_log_dir));
+  // Who was killed: a Kubernetes container or a runtime's container. The
+  // names the snapshot thread keeps (no I/O on this thread); the log tree is
+  // read here only for a Kubernetes cgroup they do not name yet (born since
+  // the last snapshot, or snapshots on this thread, which learn no names).
+  k8s::EventIdentity who = names_ ? names_->lookup(k.cgroup) : k8s::EventIdentity{};
+  bool unnamed = who.kube && (who.kube->ns.empty() || (!who.kube->id.container_id.empty() && who.kube->container.empty()));
+  if (!names_ || unnamed)
+    who = k8s::identify_reading(k.cgroup, cfg_.recommend_pods_log_dir.empty() ? k8s::kDefaultLogDir
+                                                                              : cfg_.recommend_pods_log_dir);
+  k8s::add_identity(ev, who);
   // A managed child killed anyway: the event says what oomwatch tried.
   if (kid && incidents_) ev["oomwatch"] = incidents_->kill_summary(*kid, mono_ns());
   std::string line = json_line(ev) + "\n";

@@ -246,9 +246,11 @@ Status Daemon::go_ready() {
   // Each snapshot also names new Kubernetes cgroups, on the worker's thread:
   // audit lines look the names up and never read the kubelet's log tree.
   auto learn = [names = names_.get()](const sampler::Snapshot& s) {
+    // Only paths with "kubepods" in them can be named (parse_cgroup_path
+    // needs that component): a node without Kubernetes copies nothing.
     std::vector<std::string> paths;
-    paths.reserve(s.samples.size());
-    for (const auto& x : s.samples) paths.push_back(x.cgroup);
+    for (const auto& x : s.samples)
+      if (x.cgroup.find("kubepods") != std::string::npos) paths.push_back(x.cgroup);
     names->learn(paths, mono_ns());
   };
   if (auto w = sampler::SnapshotWorker::start(*sampler_, cfg_.interval_ns, learn); w) {

@@ -22,14 +22,14 @@ TEST_CASE("fleet: overrides file, the seed's shape; bad input named", "[fleet]")
     "pay/w":{"memory_tuning":{"enabled":false}}})");
   REQUIRE(o);
   const auto& w = o->at("shop/web");
-  CHECK(w.enabled);
+  CHECK(w.enabled == true);
   CHECK(w.enforce);
   CHECK(w.containers.at("app").request_bytes == 256 * kMi);
   CHECK(w.containers.at("app").limit_bytes == 512 * kMi);
   CHECK_FALSE(w.containers.at("side").request_bytes);
   CHECK(w.knative.container_concurrency == 10);
   CHECK(w.knative.annotations.at("autoscaling.knative.dev/target") == "50");
-  CHECK_FALSE(o->at("pay/w").enabled);
+  CHECK(o->at("pay/w").enabled == false);
   CHECK_FALSE(o->at("pay/w").enforce);
   struct Bad {
     const char *text, *says;
@@ -92,7 +92,7 @@ pay/w:
   CHECK(w.containers.at("app").limit_bytes == 512 * kMi);
   CHECK(w.knative.container_concurrency == 10);
   CHECK(w.knative.annotations.at("autoscaling.knative.dev/target") == "50");
-  CHECK_FALSE(o->at("pay/w").enabled);
+  CHECK(o->at("pay/w").enabled == false);
 }
 
 namespace {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "advisor/gather.hpp"
 #include "advisor/replay_gather.hpp"
@@ -78,10 +79,19 @@ int run_recommend(const RecommendOpts& o) {
     *out = *s;
   }
   if (auto bad = recommend::check_rules(q.rules); !bad.empty()) return fail(kExitUsage, "clamps: " + bad);
-  if (!o.fleet.prometheus.empty()) {
+  // The seed's OPRC_CRM_PROM_URL is the default --prometheus: with no flag
+  // asking for the node (--db, --cgroup, --pods, --replay) the fleet path
+  // runs against it; an explicit --prometheus wins.
+  FleetOpts fleet = o.fleet;
+  if (const char* env = std::getenv(kPromUrlEnv);
+      fleet.prometheus.empty() && env && *env && o.db.empty() && o.cgroups.empty() && o.pods.empty() && !o.replay) {
+    fleet.prometheus = env;
+    fleet.prometheus_from = kPromUrlEnv;
+  }
+  if (!fleet.prometheus.empty()) {
     if (o.replay || !o.cgroups.empty() || !o.db.empty() || !o.pods.empty())
       return fail(kExitUsage, "--prometheus reads the fleet from Prometheus: --replay, --cgroup, --db and --pods are node-only");
-    return run_recommend_fleet(o.fleet, q.window_ns, q.short_window_ns, q.rules, o.format);
+    return run_recommend_fleet(fleet, q.window_ns, q.short_window_ns, q.rules, o.format);
   }
   if (o.format == "patch") return fail(kExitUsage, "--format patch needs --prometheus (patches are per workload)");
   if (auto f = fleet_only_given(o.fleet); !f.empty())

@@ -83,6 +83,9 @@ void add_fleet_options(CLI::App* sub, FleetOpts& o) {
                                                             "settings and containers")->type_name("FILE");
   sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)")
       ->type_name("FILE");
+  sub->add_option("--profile", o.profile, "the deployment profile of workloads whose overrides name none: dev turns "
+                                          "memory tuning off unless enabled, edge and full leave it on")
+      ->type_name("dev|edge|full")->default_str("full");
   sub->add_flag("--enforce", o.enforce, "with --format patch: mark the patches of workloads whose overrides say "
                                         "enforce as to be applied, within the safeguards (also " +
                                             std::string(kEnforceEnv) + "=true)");
@@ -144,7 +147,15 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
     if (!n.matcher && (o.*n.field).empty()) return fail(kExitUsage, std::string(n.flag) + " must not be empty");
   if (!o.owner.empty() && o.owner_label.empty()) return fail(kExitUsage, "--owner needs an --owner-label");
 
-  if (auto u = fleet::check_url(o.prometheus); !u) return fail(kExitUsage, "--prometheus: " + u.error().message());
+  if (auto u = fleet::check_url(o.prometheus); !u)
+    return fail(kExitUsage, (o.prometheus_from == "--prometheus" ? std::string("--prometheus") : o.prometheus_from + "=" + o.prometheus) +
+                                ": " + u.error().message());
+  fleet::Profile profile = fleet::Profile::Full;
+  if (!o.profile.empty()) {
+    auto p = fleet::parse_profile(o.profile);
+    if (!p) return fail(kExitUsage, "--profile: " + p.error().message());
+    profile = *p;
+  }
   fleet::PatchOptions po;
   if (o.enforce) po.enforcement = true, po.enforcement_from = "--enforce";
   if (const char* e = std::getenv(kEnforceEnv); e && *e) {
@@ -198,6 +209,8 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   c.overrides = ov ? &*ov : nullptr;
   c.state = o.state.empty() ? nullptr : &state;
   c.now_ns = q.end_ms * 1'000'000;
+  c.profile = profile;
+  if (!o.profile.empty()) c.profile_from = "--profile";
   auto reports = fleet::build_fleet_reports(*data, q, c);
   fleet::FleetState next = state;
   po.stateful = !o.state.empty();
@@ -214,7 +227,7 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
       return fail(kExitEnv, w.error(), "--state must name a file in a writable directory");
   }
   fleet::SourceInfo src{o.prometheus, q.end_ms, q.window_ms, std::min(q.short_window_ms, q.window_ms), q.step_ms,
-                        data->range_queries};
+                        data->range_queries, o.prometheus_from};
   if (format == "json")
     print_text(fleet::fleet_json(reports, src) + "\n");
   else if (format == "yaml")
@@ -222,7 +235,10 @@ int run_recommend_fleet(const FleetOpts& o, int64_t window_ns, int64_t short_win
   else if (format == "patch")
     print_text(fleet::patches_text(patches));
   else
-    print_text(fleet::fleet_table(reports));
+    print_text(fleet::fleet_table(reports, src));
+  // Patch lines are one JSON object each: the URL's origin goes to stderr there.
+  if (format == "patch" && o.prometheus_from != "--prometheus")
+    std::fprintf(stderr, "oomwatch: Prometheus %s from %s\n", o.prometheus.c_str(), o.prometheus_from.c_str());
   return kExitOk;
 }
 

@@ -14,9 +14,14 @@ class Option;
 
 namespace ow::cli {
 
+// The seed's Prometheus URL: the default --prometheus of recommend when
+// neither --db nor --cgroup asks for the node path.
+inline constexpr const char* kPromUrlEnv = "OPRC_CRM_PROM_URL";
+
 struct FleetOpts {
   std::string prometheus, selector, owner, owner_label = "oaas_io_owner", step, end, timeout = "10s";
-  std::string knative_services, overrides, state;
+  std::string knative_services, overrides, state, profile;
+  std::string prometheus_from = "--prometheus";  // or kPromUrlEnv when the URL came from it
   std::string m_ws = "container_memory_working_set_bytes", m_rss = "container_memory_rss",
               m_requests = "kube_pod_container_resource_requests", m_limits = "kube_pod_container_resource_limits",
               resource_match = "resource=\"memory\"", m_oom = "kube_pod_container_status_last_terminated_reason",

@@ -35,7 +35,10 @@ std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames
       g.owner_from = k->owner_from;
       g.owner_via = k->owner_via;
     }
-    g.pods.insert(x.labels.at(n.pod));
+    const std::string& pod = x.labels.at(n.pod);
+    g.pods.insert(pod);
+    uint64_t& pm = g.pod_max[pod];
+    for (const auto& p : x.points) pm = std::max(pm, bytes_of(p.value));
     ++g.series;
     g.points.insert(g.points.end(), x.points.begin(), x.points.end());
   }
@@ -50,7 +53,8 @@ uint64_t bytes_of(double v) {
   return static_cast<uint64_t>(std::round(v));
 }
 
-recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms) {
+recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms,
+                                        uint32_t percentile_pm) {
   recommend::WindowFigures f;
   f.window_ns = (end_ms - start_ms) * 1'000'000;
   std::vector<uint64_t> v;
@@ -67,10 +71,30 @@ recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t s
   f.samples = v.size();
   f.ws_avg_bytes = static_cast<uint64_t>(sum / v.size());
   std::sort(v.begin(), v.end());
-  f.ws_p95_bytes = v[(95 * v.size() + 99) / 100 - 1];
+  size_t rank = (static_cast<size_t>(percentile_pm) * v.size() + 999) / 1000;
+  f.ws_p95_bytes = v[std::clamp<size_t>(rank, 1, v.size()) - 1];
   f.ws_max_bytes = v.back();
   f.covered_ns = (last - first) * 1'000'000;
   return f;
+}
+
+std::optional<DominantPod> dominant_pod(const std::map<std::string, uint64_t>& pod_max) {
+  if (pod_max.size() < 2) return std::nullopt;
+  const std::pair<const std::string, uint64_t>*top = nullptr, *next = nullptr;
+  for (const auto& e : pod_max) {
+    if (!top || e.second > top->second) {
+      next = top;
+      top = &e;
+    } else if (!next || e.second > next->second) {
+      next = &e;
+    }
+  }
+  // Twice a zero maximum is still zero: a pod with anything beats idle ones.
+  if (top->second == 0 || static_cast<double>(top->second) < kDominantRatio * static_cast<double>(next->second))
+    return std::nullopt;
+  DominantPod d{top->first, next->first, top->second, next->second, 0};
+  d.ratio = next->second ? static_cast<double>(top->second) / static_cast<double>(next->second) : 0;
+  return d;
 }
 
 Spread spread(std::vector<double> v) {

@@ -38,6 +38,7 @@ struct Group {
   std::string owner_from;  // "kube_pod_owner", "owner_label" or "name"
   std::string owner_via;   // kube-state-metrics' chain, "pod x -> ReplicaSet y -> Deployment z"
   std::set<std::string> pods;
+  std::map<std::string, uint64_t> pod_max;  // each pod's largest sample (bytes), all its series
   size_t series = 0;
   std::vector<Point> points;
 };
@@ -56,8 +57,22 @@ std::optional<SeriesKey> series_key(const Labels& l, const LabelNames& n, bool n
 std::map<Key, Group> group_series(const std::vector<Series>& s, const LabelNames& n, bool need_container = true,
                                   const OwnerTables* owners = nullptr);
 
-// The pooled figures of the points inside (start_ms, end_ms]; samples 0 when none.
-recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms);
+// The pooled figures of the points inside (start_ms, end_ms]; samples 0 when
+// none. ws_p95 holds the percentile_pm-th per-mille by nearest rank
+// (the ceil(pm n / 1000)-th smallest): p95 unless a workload asks otherwise.
+recommend::WindowFigures window_figures(const std::vector<Point>& pts, int64_t start_ms, int64_t end_ms,
+                                        uint32_t percentile_pm = 950);
+
+// One pod standing out of a workload's pooled figures: its largest sample is
+// at least kDominantRatio times that of every other pod (the next largest).
+// Needs two pods or more; nullopt when no pod does.
+inline constexpr double kDominantRatio = 2.0;
+struct DominantPod {
+  std::string pod, next_pod;
+  uint64_t max_bytes = 0, next_max_bytes = 0;
+  double ratio = 0;  // max / next max
+};
+std::optional<DominantPod> dominant_pod(const std::map<std::string, uint64_t>& pod_max);
 // A sample's value as bytes: rounded, 0 for what is not positive (NaN too),
 // UINT64_MAX from 2^64 on (llround's long long would overflow from 2^63).
 uint64_t bytes_of(double v);

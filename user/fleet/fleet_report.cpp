@@ -51,12 +51,37 @@ void hold_last(recommend::Report& r, const StoredFigures& last, const recommend:
                                          "", "stored in the --state file"};
 }
 
+// The workload's profile, whether it is tuned, and its rules (the run's with
+// the overrides file's percentile and margins).
+void apply_tuning(FleetReport& f, const WorkloadOverrides* ov, const FleetContext& c) {
+  f.profile = c.profile;
+  f.profile_from = c.profile_from;
+  if (ov && ov->profile) f.profile = *ov->profile, f.profile_from = "overrides file";
+  if (ov && ov->enabled) {
+    f.tuning_enabled = *ov->enabled;
+    if (!f.tuning_enabled)
+      f.tuning_reason = "memory tuning is disabled for " + workload_id(f.key) + " (memory_tuning.enabled: false in the overrides file)";
+  } else {
+    f.tuning_enabled = tuning_default(f.profile);
+    if (!f.tuning_enabled)
+      f.tuning_reason = "memory tuning is off for " + workload_id(f.key) + ": profile " + profile_name(f.profile) + " (from " +
+                        f.profile_from + ") disables it unless memory_tuning.enabled is true";
+  }
+  f.rules = c.rules;
+  if (!ov) return;
+  if (ov->percentile_pm) f.rules.percentile_pm = *ov->percentile_pm;
+  if (ov->request_margin_pm) f.rules.request_p95_pm = *ov->request_margin_pm;
+  if (ov->limit_margin_pm) f.rules.limit_max_pm = *ov->limit_margin_pm;
+  f.tuning_overridden = ov->percentile_pm || ov->request_margin_pm || ov->limit_margin_pm;
+}
+
 }  // namespace
 
-recommend::Input fleet_input(const Group& g, const FleetQuery& q, std::optional<uint64_t> oom_used) {
+recommend::Input fleet_input(const Group& g, const FleetQuery& q, std::optional<uint64_t> oom_used,
+                             uint32_t percentile_pm) {
   recommend::Input in;
-  in.long_window = window_figures(g.points, q.end_ms - q.window_ms, q.end_ms);
-  auto s = window_figures(g.points, q.end_ms - std::min(q.short_window_ms, q.window_ms), q.end_ms);
+  in.long_window = window_figures(g.points, q.end_ms - q.window_ms, q.end_ms, percentile_pm);
+  auto s = window_figures(g.points, q.end_ms - std::min(q.short_window_ms, q.window_ms), q.end_ms, percentile_pm);
   if (s.samples) in.short_window = s;
   in.oom_used_bytes = oom_used;
   return in;
@@ -73,35 +98,39 @@ std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuer
     f.usage_now_bytes = usage_now(g.points);
     f.pods = g.pods.size();
     f.series = g.series;
+    f.dominant = dominant_pod(g.pod_max);
+    const WorkloadOverrides* ov = nullptr;
+    if (c.overrides)
+      if (auto o = c.overrides->find(workload_id(k)); o != c.overrides->end()) ov = &o->second;
+    apply_tuning(f, ov, c);
     recommend::Report& r = f.report;
     r.name = key_text(k);
     std::optional<uint64_t> oom;
     if (auto o = d.oom_used.find(k); o != d.oom_used.end()) oom = o->second;
-    r.input = fleet_input(g, q, oom);
+    r.input = fleet_input(g, q, oom, f.rules.percentile_pm);
     if (r.input.long_window.samples == 0) continue;
     if (auto rq = bytes_of(d.requests, k)) r.current.request_bytes = *rq, r.request_from = "kube-state-metrics";
     if (auto lm = bytes_of(d.limits, k)) r.current.limit_bytes = *lm, r.limit_from = "kube-state-metrics";
-    if (auto rs = d.rss.find(k); rs != d.rss.end()) f.rss = window_figures(rs->second.points, q.end_ms - q.window_ms, q.end_ms);
-    r.rec = recommend::recommend(r.input, c.rules);
+    if (auto rs = d.rss.find(k); rs != d.rss.end())
+      f.rss = window_figures(rs->second.points, q.end_ms - q.window_ms, q.end_ms, f.rules.percentile_pm);
+    if (f.rss.samples) r.input.rss_p95_bytes = f.rss.ws_p95_bytes, r.input.rss_max_bytes = f.rss.ws_max_bytes;
+    r.rec = recommend::recommend(r.input, f.rules);
     if (const StoredWorkload* sw = stored(c, k)) {
       if (sw->last_applied_ms) f.last_applied_ns = *sw->last_applied_ms * 1'000'000;
       if (auto sc = sw->containers.find(k.container); sc != sw->containers.end() && sc->second.recommended)
-        hold_last(r, *sc->second.recommended, c.rules);
+        hold_last(r, *sc->second.recommended, f.rules);
     }
     // No stored recommendation on this path: hysteresis compares with the
     // current values, and the cooldown runs from the last change of the
     // request or limit that Prometheus saw (a revision reaching the pods).
     if (auto rv = d.revised_ms.find(k); rv != d.revised_ms.end()) f.last_revision_ns = rv->second * 1'000'000;
-    r.decision = recommend::decide(r.current, r.rec, f.last_revision_ns, c.now_ns, c.rules);
-    if (c.overrides)
-      if (auto o = c.overrides->find(workload_id(k)); o != c.overrides->end()) {
-        f.tuning_enabled = o->second.enabled;
-        f.enforce = o->second.enforce;
-        if (o->second.knative.container_concurrency || !o->second.knative.annotations.empty())
-          f.override_knative = o->second.knative;
-        if (auto co = o->second.containers.find(k.container); co != o->second.containers.end())
-          f.override_values = co->second;
-      }
+    r.decision = recommend::decide(r.current, r.rec, f.last_revision_ns, c.now_ns, f.rules);
+    if (!f.tuning_enabled) r.decision = {false, false, false, f.tuning_reason};
+    if (ov) {
+      f.enforce = ov->enforce;
+      if (ov->knative.container_concurrency || !ov->knative.annotations.empty()) f.override_knative = ov->knative;
+      if (auto co = ov->containers.find(k.container); co != ov->containers.end()) f.override_values = co->second;
+    }
     out.push_back(std::move(f));
   }
   // Knative advice: once per Service, on its user container nearest its limit.
@@ -143,6 +172,7 @@ std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuer
 
 void record_recommendations(FleetState& s, const std::vector<FleetReport>& rs, int64_t now_ms) {
   for (const auto& f : rs) {
+    if (!f.tuning_enabled) continue;  // no recommendation was made
     auto& slot = s.workloads[workload_id(f.key)].containers[f.key.container].recommended;
     StoredFigures now{f.report.rec.request_bytes, f.report.rec.limit_bytes, now_ms};
     if (!slot || slot->request_bytes != now.request_bytes || slot->limit_bytes != now.limit_bytes) slot = now;

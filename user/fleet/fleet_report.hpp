@@ -34,6 +34,12 @@ struct FleetReport {
   std::optional<ContainerOverride> override_values;
   std::optional<recommend::KnativeOverrides> override_knative;  // the workload's, when given
   bool tuning_enabled = true, enforce = false;
+  std::string tuning_reason;  // why tuning is off (profile or enabled), empty when on
+  Profile profile = Profile::Full;
+  std::string profile_from;   // "overrides file", "--profile" or "default"
+  recommend::Rules rules;     // the run's rules with the workload's percentile and margins
+  bool tuning_overridden = false;  // the overrides file set a percentile or margin
+  std::optional<DominantPod> dominant;  // one pod's max at least kDominantRatio × every other's
   std::optional<int64_t> last_revision_ns;  // the request or limit last changed then, within the cooldown
   std::optional<int64_t> last_applied_ns;   // the state file's last applied change of the workload
 };
@@ -44,6 +50,8 @@ struct FleetContext {
   const KnativeServices* services = nullptr;  // nullptr: no --knative-services
   const Overrides* overrides = nullptr;       // nullptr: no --overrides
   const FleetState* state = nullptr;          // nullptr: no --state
+  Profile profile = Profile::Full;            // the run's, for workloads whose overrides name none
+  std::string profile_from = "default";      // "--profile" when given
   int64_t now_ns = 0;
 };
 
@@ -56,7 +64,9 @@ std::vector<FleetReport> build_fleet_reports(const FleetData& d, const FleetQuer
 // run that made it while the figures are unchanged.
 void record_recommendations(FleetState& s, const std::vector<FleetReport>& rs, int64_t now_ms);
 
-// The recommendation in the shared rule engine's input form, for one key.
-recommend::Input fleet_input(const Group& g, const FleetQuery& q, std::optional<uint64_t> oom_used);
+// The recommendation in the shared rule engine's input form, for one key
+// (ws_p95 at the workload's percentile).
+recommend::Input fleet_input(const Group& g, const FleetQuery& q, std::optional<uint64_t> oom_used,
+                             uint32_t percentile_pm = 950);
 
 }  // namespace ow::fleet

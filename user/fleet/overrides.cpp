@@ -1,6 +1,10 @@
 #include "fleet/overrides.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <tuple>
 
 #include "fleet/yaml_json.hpp"
 #include "recommend/quantity.hpp"
@@ -26,19 +30,50 @@ Result<bool> flag(const json& o, const char* key, bool def, const std::string& w
   return o[key].get<bool>();
 }
 
+// A number in [lo, hi] with at most three decimals, as per-mille.
+Result<uint32_t> per_mille(const json& o, const char* key, double lo, double hi, const std::string& where) {
+  const json& v = o[key];
+  const std::string name = where + "." + key;
+  if (!v.is_number()) return app_error(name + " is not a number");
+  double d = v.get<double>();
+  if (!std::isfinite(d) || d < lo || d > hi)
+    return app_error(fmt::format("{} is {}, not a number from {} to {}", name, v.dump(), lo, hi));
+  double pm = d * 1000;
+  if (std::fabs(pm - std::round(pm)) > 1e-6) return app_error(name + " " + v.dump() + " has more than three decimals");
+  return static_cast<uint32_t>(std::lround(pm));
+}
+
 Result<WorkloadOverrides> parse_workload(const json& w, const std::string& id) {
   WorkloadOverrides out;
-  if (auto st = only_keys(w, {"memory_tuning", "knative_tuning"}, id); !st) return st.error();
+  if (auto st = only_keys(w, {"profile", "memory_tuning", "knative_tuning"}, id); !st) return st.error();
+  if (w.contains("profile")) {
+    if (!w["profile"].is_string()) return app_error(id + ".profile is not dev, edge or full");
+    auto p = parse_profile(w["profile"].get<std::string>());
+    if (!p) return app_error(id + ".profile: " + p.error().message());
+    out.profile = *p;
+  }
   if (w.contains("memory_tuning")) {
     const json& m = w["memory_tuning"];
     std::string where = id + ".memory_tuning";
-    if (auto st = only_keys(m, {"enabled", "enforce", "overrides"}, where); !st) return st.error();
-    auto en = flag(m, "enabled", true, where);
-    if (!en) return en.error();
+    if (auto st = only_keys(m, {"enabled", "enforce", "overrides", "percentile", "request_margin", "limit_margin"}, where);
+        !st)
+      return st.error();
+    if (m.contains("enabled")) {
+      auto en = flag(m, "enabled", true, where);
+      if (!en) return en.error();
+      out.enabled = *en;
+    }
     auto enf = flag(m, "enforce", false, where);
     if (!enf) return enf.error();
-    out.enabled = *en;
     out.enforce = *enf;
+    for (auto [key, dst, lo, hi] : {std::tuple{"percentile", &out.percentile_pm, 0.5, 1.0},
+                                    std::tuple{"request_margin", &out.request_margin_pm, 1.0, 10.0},
+                                    std::tuple{"limit_margin", &out.limit_margin_pm, 1.0, 10.0}}) {
+      if (!m.contains(key)) continue;
+      auto v = per_mille(m, key, lo, hi, where);
+      if (!v) return v.error();
+      *dst = *v;
+    }
     if (m.contains("overrides")) {
       if (!m["overrides"].is_object()) return app_error(where + ".overrides is not an object keyed by container");
       for (auto it = m["overrides"].begin(); it != m["overrides"].end(); ++it) {
@@ -85,6 +120,22 @@ Result<WorkloadOverrides> parse_workload(const json& w, const std::string& id) {
 }
 
 }  // namespace
+
+const char* profile_name(Profile p) {
+  switch (p) {
+    case Profile::Dev: return "dev";
+    case Profile::Edge: return "edge";
+    case Profile::Full: return "full";
+  }
+  return "?";
+}
+
+Result<Profile> parse_profile(const std::string& s) {
+  if (s == "dev") return Profile::Dev;
+  if (s == "edge") return Profile::Edge;
+  if (s == "full") return Profile::Full;
+  return app_error("'" + s + "' is not dev, edge or full");
+}
 
 Result<Overrides> parse_overrides(const std::string& text) {
   json j = json::parse(text, nullptr, false);

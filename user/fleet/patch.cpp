@@ -140,7 +140,7 @@ std::vector<ojson> workload_patches(const std::vector<FleetReport>& rs, const Kn
     std::string type, reason;
     bool enabled = first.tuning_enabled;
     if (!enabled) {
-      reason = "memory tuning is disabled for " + ns + "/" + name + " in the overrides file";
+      reason = first.tuning_reason.empty() ? "memory tuning is disabled for " + ns + "/" + name : first.tuning_reason;
     } else if (!res && first.kind == "Pod") {
       reason = "a bare pod's resources cannot be patched (no controller owns " + name + ")";
     } else if (!res) {

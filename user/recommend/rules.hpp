@@ -6,6 +6,10 @@
 //   limit   = max(ws_max × 1.10, request × 1.50[, OOM floor]), rounded up to
 //             16Mi, clamped to [limit_min, limit_max] (128Mi, 8Gi), never
 //             below the request.
+//   RSS floor: the request is raised (before the clamps) to the RSS at the
+//             same percentile as ws_p95, the limit to the largest RSS, each
+//             rounded up: anonymous memory no reclaim can free, which a
+//             working set that leaves page cache out can understate.
 //   OOM floor: an OOM kill inside the window adds the term
 //             max(used + 100Mi, used × 1.20), used = usage at the kill.
 //   Confidence: "low" when the long window holds less than half its length
@@ -28,6 +32,9 @@ inline constexpr uint64_t kGi = 1ull << 30;
 inline constexpr int64_t kMinuteNs = 60LL * 1'000'000'000;
 
 struct Rules {
+  // The percentile the ws_p95 figures hold (per-mille, nearest rank): it only
+  // names the term here; the figures are computed by whoever fills Input.
+  uint32_t percentile_pm = 950;
   uint32_t request_p95_pm = 1200, request_avg_pm = 1500;  // × 1.20, × 1.50
   uint64_t request_floor_bytes = 64 * kMi;                // the constant term
   uint32_t limit_max_pm = 1100, limit_request_pm = 1500;  // × 1.10, × 1.50
@@ -56,6 +63,8 @@ struct Input {
   std::optional<WindowFigures> short_window;
   std::optional<uint64_t> oom_used_bytes;  // usage at the last OOM kill inside the long window
   uint64_t oom_kills = 0;                  // OOM kills at this cgroup's limit inside the long window
+  // RSS (anonymous memory) in the long window: at the ws percentile, and its largest.
+  std::optional<uint64_t> rss_p95_bytes, rss_max_bytes;
 };
 
 enum class Confidence { High, Low };
@@ -64,10 +73,14 @@ const char* confidence_name(Confidence c);
 struct Recommendation {
   uint64_t request_bytes = 0, limit_bytes = 0;
   std::string request_term, limit_term;  // the max term that decided: "ws_p95 × 1.20"
+  bool request_rss_floor = false, limit_rss_floor = false;  // the RSS floor raised the figure
   Confidence confidence = Confidence::High;
   std::string confidence_reason;         // empty when high
   std::string rationale;                 // one line: each figure, its term, rounding, clamps
 };
+
+// "ws_p95", "ws_p99", "ws_p99.5": the percentile figure's name.
+std::string percentile_name(uint32_t pm);
 
 // Rules whose clamps contradict each other (min > max, zero rounding) -> message, else empty.
 std::string check_rules(const Rules& r);

@@ -37,9 +37,9 @@ Result<uint32_t> per_mille(const json& o, const char* key, double lo, double hi,
   if (!v.is_number()) return app_error(name + " is not a number");
   double d = v.get<double>();
   if (!std::isfinite(d) || d < lo || d > hi)
-    return app_error(fmt::format("{} is {}, not a number from {} to {}", name, v.dump(), lo, hi));
+    return app_error(fmt::format("{} is {}, not a number from {} to {}", name, d, lo, hi));
   double pm = d * 1000;
-  if (std::fabs(pm - std::round(pm)) > 1e-6) return app_error(name + " " + v.dump() + " has more than three decimals");
+  if (std::fabs(pm - std::round(pm)) > 1e-6) return app_error(fmt::format("{} {} has more than three decimals", name, d));
   return static_cast<uint32_t>(std::lround(pm));
 }
 

@@ -331,6 +331,8 @@ TEST_CASE("recommend: a recorded history gives the rules' exact figures; bad inp
       {{"--db", db, "--short-window", "2d"}, 2, "--short-window 2d is longer than --window 24h"},
       {{"--db", db, "--cgroup", "/nope"}, 2, "unknown cgroup /nope"},
       {{"--db", db, "--window", "1s", "--short-window", "1s"}, 2, "no working-set samples in the last 1s"},
+      // A window shorter than the default short window takes the short one down with it.
+      {{"--db", db, "--window", "1s"}, 2, "no working-set samples in the last 1s"},
       {{"--db", db, "--limit-min", "1G", "--limit-max", "512M"}, 2, "clamps: limit minimum 1Gi is above its maximum 512Mi"},
       {{"--db", db, "--pods", dir.path + "/missing.json"}, 1, "missing.json"},
       {{"--db", db, "--format", "xml"}, 2, "--format"},

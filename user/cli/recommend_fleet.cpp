@@ -83,9 +83,9 @@ void add_fleet_options(CLI::App* sub, FleetOpts& o) {
                                                             "settings and containers")->type_name("FILE");
   sub->add_option("--overrides", o.overrides, "per-workload memory_tuning / knative_tuning controls (JSON)")
       ->type_name("FILE");
-  sub->add_option("--profile", o.profile, "the deployment profile of workloads whose overrides name none: dev turns "
+  sub->add_option("--profile", o.profile, "the deployment profile (dev, edge or full) of workloads whose overrides name none: dev turns "
                                           "memory tuning off unless enabled, edge and full leave it on")
-      ->type_name("dev|edge|full")->default_str("full");
+      ->type_name("P")->default_str("full");
   sub->add_flag("--enforce", o.enforce, "with --format patch: mark the patches of workloads whose overrides say "
                                         "enforce as to be applied, within the safeguards (also " +
                                             std::string(kEnforceEnv) + "=true)");

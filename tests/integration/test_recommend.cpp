@@ -357,6 +357,64 @@ TEST_CASE("recommend: a recorded history gives the rules' exact figures; bad inp
   CHECK(e.err.find("pods file is not JSON") != std::string::npos);
 }
 
+TEST_CASE("recommend: a window ending now is floored at the cgroup's anonymous memory now", "[integration][recommend]") {
+  auto h = owtest::hierarchy();
+  auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-recanon");
+  owtest::TmpTree dir("owtest-recanon");
+  std::string db = dir.path + "/history.db";
+  // The history says 20Mi for 20 h; the process in the cgroup holds 200Mi of
+  // anonymous memory now (grown since the last sample).
+  int64_t t0 = now_ns() - 20 * 3600LL * 1'000'000'000;
+  {
+    auto st = ow::store::HistoryStore::open(db);
+    REQUIRE(st.ok());
+    std::vector<ow::sampler::Snapshot> snaps;
+    for (int i = 0; i < 100; ++i) {
+      ow::sampler::Snapshot s;
+      s.ts_ns = t0 + int64_t(i) * 720 * 1'000'000'000;
+      ow::sampler::Sample x;
+      x.cgroup = c.path();
+      x.cgroup_id = 78;
+      x.working_set_bytes = 20 * kMiB;
+      x.usage_bytes = 21 * kMiB;
+      s.samples.push_back(x);
+      snaps.push_back(s);
+    }
+    REQUIRE(st->insert(snaps).ok());
+  }
+  owtest::Workload w(h.abs(c.path()) + "/cgroup.procs", {{200 * kMiB, 0, owtest::kUntilReleased}}, false, true);
+  REQUIRE(w.reached(0, 20000));
+  auto stat = ow::read_text(h.abs(c.path()) + "/memory.stat");
+  REQUIRE(stat);
+  uint64_t anon = 0;
+  std::string key = h.version() == ow::cg::Version::V1 ? "total_rss " : "anon ";
+  for (auto l : ow::split_lines(*stat))
+    if (l.substr(0, key.size()) == key) anon = std::stoull(std::string(l.substr(key.size())));
+  REQUIRE(anon >= 200 * kMiB);
+
+  auto r = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--cgroup", c.path(), "--format", "json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto got = find_container(json::parse(r.out), c.path());
+  INFO(got.dump());
+  uint64_t req = got["recommended"]["request_bytes"].get<uint64_t>();
+  CHECK(req >= anon);
+  CHECK(req < anon + 32 * kMiB);  // rounded up to 16Mi (the anon may grow by a page table or two)
+  CHECK(got["recommended"]["request_term"] == "anon now (RSS floor)");
+  CHECK(got["recommended"]["limit_bytes"].get<uint64_t>() >= req);
+  CHECK_THAT(got["rationale"].get<std::string>(), Catch::Contains("(RSS floor: anon now "));
+
+  // A window ending in the past is not floored by what is there now: the rules alone.
+  auto past = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--cgroup", c.path(), "--format", "json",
+                           "--end", std::to_string(now_ns() / 1'000'000'000 - 60)});
+  INFO(past.err);
+  REQUIRE(past.exit_code == 0);
+  auto pg = find_container(json::parse(past.out), c.path());
+  CHECK(pg["recommended"]["request_bytes"] == 64 * kMiB);  // max(20 × 1.2, 20 × 1.5, 64Mi)
+  CHECK(pg["recommended"]["request_term"] == "64Mi floor");
+  w.release();
+}
+
 TEST_CASE("recommend: the agent stores each new recommendation and logs one line for it", "[integration][recommend]") {
   auto h = owtest::hierarchy();
   auto c = owtest::make_cgroup(ow::kUnlimited, "owtest-recagent");

@@ -34,6 +34,16 @@ std::optional<uint64_t> hint_at(const cg::Hierarchy& h, const std::string& rel, 
   return b.gomemlimit_bytes;
 }
 
+// Anonymous memory in rel and below it now, which no reclaim frees without
+// swap: v1 total_rss, v2 anon (both hierarchical); nullopt when unreadable or 0.
+std::optional<uint64_t> anon_now(const cg::Hierarchy& h, const std::string& rel) {
+  auto st = h.stat(rel);
+  if (!st) return std::nullopt;
+  auto it = st->find(h.version() == cg::Version::V1 ? "total_rss" : "anon");
+  if (it == st->end() || it->second == 0) return std::nullopt;
+  return it->second;
+}
+
 }  // namespace
 
 Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQuery& q, const RecommendSources& src) {
@@ -96,6 +106,11 @@ Result<std::vector<recommend::Report>> gather_recommendations(const RecommendQue
       if (auto m = memory_min(*src.hierarchy, path)) {
         r.current.request_bytes = m;
         r.request_from = "memory.min";
+      }
+    if (q.rss_floor_now && src.hierarchy)
+      if (auto a = anon_now(*src.hierarchy, path)) {
+        r.input.rss_p95_bytes = r.input.rss_max_bytes = *a;
+        r.input.rss_name = "anon now";
       }
     r.rec = recommend::recommend(r.input, q.rules);
     if (src.hierarchy) r.gomemlimit_bytes = hint_at(*src.hierarchy, path, r.rec.limit_bytes);

@@ -34,6 +34,10 @@ struct RecommendQuery {
   // Both windows' figures from the buckets wherever they exist
   // (HistoryStore::window_stats use_buckets): the agent's periodic worker.
   bool use_buckets = false;
+  // The RSS floor from the cgroup's anonymous memory now (memory.stat: v1
+  // total_rss, v2 anon): for a window that ends now. The history database
+  // keeps no RSS figure, so this reading is the node's only one.
+  bool rss_floor_now = false;
 };
 
 struct RecommendSources {

@@ -133,6 +133,8 @@ int run_recommend(const RecommendOpts& o) {
                                     : recommend::replays_table(*rs));
     return kExitOk;
   }
+  // The live anonymous memory is a floor only for a window that ends now.
+  q.rss_floor_now = o.fleet.end.empty();
   auto reports = advisor::gather_recommendations(q, src);
   if (!reports) return fail(kExitEnv, reports.error());
   if (reports->empty())

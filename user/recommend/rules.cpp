@@ -117,7 +117,8 @@ Recommendation recommend(const Input& in, const Rules& r) {
   auto rss_note = [&](const char* name, const std::optional<uint64_t>& b) {
     return b ? fmt::format("RSS floor: {} {} cannot be reclaimed", name, mib_text(*b)) : std::string();
   };
-  const std::string rss_pname = "rss_" + pname.substr(3);
+  const std::string rss_pname = in.rss_name.empty() ? "rss_" + pname.substr(3) : in.rss_name;
+  const std::string rss_maxname = in.rss_name.empty() ? "rss_max" : in.rss_name;
   uint64_t req_floored = std::max(req_rounded, rss_floor(in.rss_p95_bytes));
   out.request_rss_floor = req_floored != req_rounded;
   out.request_bytes = std::clamp(req_floored, r.request_min_bytes, r.request_max_bytes);
@@ -145,12 +146,12 @@ Recommendation recommend(const Input& in, const Rules& r) {
     floor_note = "a limit is never below the request";
   }
   out.limit_bytes = lim;
-  out.limit_term = out.limit_rss_floor && !floor_note ? "rss_max (RSS floor)" : lt.name;
+  out.limit_term = out.limit_rss_floor && !floor_note ? rss_maxname + " (RSS floor)" : lt.name;
 
   out.rationale = explain("request", rt, req_rounded, req_floored, rss_note(rss_pname.c_str(), in.rss_p95_bytes),
                           out.request_bytes, r.request_min_bytes, r.request_max_bytes, r.round_bytes) +
                   "; " +
-                  explain("limit", lt, lim_rounded, lim_floored, rss_note("rss_max", in.rss_max_bytes), out.limit_bytes,
+                  explain("limit", lt, lim_rounded, lim_floored, rss_note(rss_maxname.c_str(), in.rss_max_bytes), out.limit_bytes,
                           r.limit_min_bytes,
                           r.limit_max_bytes, r.round_bytes, floor_note);
   if (out.confidence == Confidence::Low) out.rationale += "; low confidence: " + out.confidence_reason;

@@ -65,6 +65,9 @@ struct Input {
   uint64_t oom_kills = 0;                  // OOM kills at this cgroup's limit inside the long window
   // RSS (anonymous memory) in the long window: at the ws percentile, and its largest.
   std::optional<uint64_t> rss_p95_bytes, rss_max_bytes;
+  // Names both RSS figures in the rationale when they are one reading (a
+  // node's memory.stat now: "anon now"); empty: rss_p95 and rss_max.
+  std::string rss_name;
 };
 
 enum class Confidence { High, Low };

@@ -117,6 +117,11 @@ TEST_CASE("fleet tuning: percentile per workload, the dominant pod, the RSS floo
     CHECK(web["tuning"]["from"] == "overrides file");
     CHECK(twin["tuning"]["percentile"] == 0.95);
     CHECK(twin["tuning"]["from"] == "default");
+    auto tab = t.recommend({"--overrides", ovr, "--format", "table"});
+    REQUIRE(tab.exit_code == 0);
+    CHECK_THAT(tab.out, Catch::Contains("tuning tun/web/app: percentile 0.99, request margin 1.2, limit margin 1.1 "
+                                        "(overrides file)"));
+    CHECK(tab.out.find("tuning tun/twin/app") == std::string::npos);
     // Margins, for that workload only.
     std::ofstream(ovr, std::ios::trunc) << R"({"tun/twin": {"memory_tuning": {"request_margin": 2, "limit_margin": 3}}})";
     auto m = t.recommend({"--overrides", ovr, "--format", "json"});

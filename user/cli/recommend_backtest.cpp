@@ -56,7 +56,8 @@ int parse_backtest_opts(const BacktestOpts& o, recommend::BacktestOptions& opts,
 int read_backtest_traces(const BacktestOpts& o, std::vector<advisor::BacktestSeries>& out) {
   for (const auto& path : o.traces) {
     auto s = advisor::read_trace(path);
-    if (!s) return fail(s.error(), "record one with oomwatch collect --out FILE.csv (tests/traces/README.md)");
+    // A file read but not understood is bad input; one that cannot be read, the environment.
+    if (!s) return fail(s.error().err ? kExitEnv : kExitUsage, s.error(), "record one with oomwatch collect --out FILE.csv (tests/traces/README.md)");
     for (auto& x : *s) out.push_back(std::move(x));
   }
   return kExitOk;

@@ -13,6 +13,9 @@ namespace ow::recommend {
 namespace {
 
 constexpr int64_t kMaxSteps = 100'000;
+// A longer time between two samples is a gap in the recording (the agent
+// was stopped), not a sample that held.
+constexpr int64_t kMaxFillNs = 3600LL * 1'000'000'000;
 
 // One policy's running state: what it has in force, what it has seen.
 struct PolicyRun {
@@ -28,10 +31,13 @@ struct PolicyRun {
   void kill_at(int64_t ts) {
     uint64_t used = limit.value_or(0);
     kills.push_back({ts, used});
-    vpa_kills.push_back({ts, used});
+    vpa_kills.push_back({ts, used, request});
     ++score.oom_episodes;
   }
-  void sample(const BtPoint& p, int64_t hold_ns, uint32_t near_pm) {
+  // metrics_ns: VPA's feeder takes the working set once a metrics interval,
+  // so a sample that holds longer stands for one each interval until the
+  // next (the confidence counts them).
+  void sample(const BtPoint& p, int64_t hold_ns, uint32_t near_pm, int64_t metrics_ns) {
     if (limit && *limit != kUnlimited) {
       uint64_t lim = *limit;
       bool above = p.ws_bytes > lim;
@@ -44,6 +50,8 @@ struct PolicyRun {
     uint64_t seen_ws = limit ? std::min(p.ws_bytes, *limit) : p.ws_bytes;
     seen.push_back({p.ts_ns, seen_ws});
     vpa_seen.push_back({p.ts_ns, seen_ws});
+    if (metrics_ns > 0 && hold_ns <= kMaxFillNs)
+      for (int64_t t = p.ts_ns + metrics_ns; t < p.ts_ns + hold_ns; t += metrics_ns) vpa_seen.push_back({t, seen_ws});
   }
   void recorded_kill(const BtKill& k) {
     if (!limit || *limit == kUnlimited || k.used_bytes < *limit) return;  // more room: this one would have held
@@ -185,7 +193,7 @@ Result<BacktestResult> backtest(const BtSeries& s, const BacktestOptions& o) {
         } else {
           int64_t hold = pi + 1 < pts.size() ? pts[pi + 1].ts_ns - pts[pi].ts_ns : 0;
           PolicyScore keep = r->score;
-          r->sample(pts[pi], hold, o.near_pm);
+          r->sample(pts[pi], hold, o.near_pm, r == &vpa ? o.vpa.metrics_interval_ns : 0);
           if (!scored) r->score = keep;
         }
       }

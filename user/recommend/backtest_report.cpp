@@ -18,7 +18,8 @@ using bjson = nlohmann::ordered_json;
 
 std::string bt_limit_text(const std::optional<uint64_t>& b) {
   if (!b) return "-";
-  return *b == kUnlimited ? "none" : quantity(*b);
+  if (*b == kUnlimited) return "none";
+  return *b % kMi ? mib_text(*b) : quantity(*b);  // VPA's figures are whole bytes
 }
 
 bjson bt_score_json(const PolicyScore& s, bool with_limits) {

@@ -23,13 +23,14 @@ void add_backtest_options(CLI::App* sub, BacktestOpts& o) {
       ->capture_default_str()
       ->needs(on);
   sub->add_option("--current-request", o.current_request,
-                  "with --backtest: the request in force at the start (default: the one recommend finds, else the "
-                  "limit)")
+                  "with --backtest: the request in force at the start")
       ->type_name("SIZE")
+      ->default_str("the one recommend finds, else the limit")
       ->needs(on);
   sub->add_option("--current-limit", o.current_limit,
-                  "with --backtest: the static limit, in force at the start (default: the recorded one)")
+                  "with --backtest: the static limit, in force at the start")
       ->type_name("SIZE")
+      ->default_str("the recorded one")
       ->needs(on);
 }
 

@@ -73,7 +73,7 @@ struct PolicyRun {
   }
 };
 
-WindowFigures figures(std::span<const BtPoint> seen, int64_t from, int64_t to, int64_t window_ns) {
+WindowFigures bt_window_figures(std::span<const BtPoint> seen, int64_t from, int64_t to, int64_t window_ns) {
   auto lo = std::lower_bound(seen.begin(), seen.end(), from, [](const BtPoint& p, int64_t t) { return p.ts_ns < t; });
   auto hi = std::lower_bound(seen.begin(), seen.end(), to, [](const BtPoint& p, int64_t t) { return p.ts_ns < t; });
   WindowFigures f;
@@ -99,10 +99,10 @@ void step_rules(PolicyRun& run, int64_t t, const BacktestOptions& o, BtSetting& 
   out.request_bytes = run.request;
   out.limit_bytes = run.limit;
   Input in;
-  in.long_window = figures(run.seen, t - o.window_ns, t, o.window_ns);
+  in.long_window = bt_window_figures(run.seen, t - o.window_ns, t, o.window_ns);
   if (in.long_window.samples == 0) return;  // a gap in the data: nothing to decide on
   int64_t short_ns = std::min(o.short_window_ns, o.window_ns);
-  if (auto s = figures(run.seen, t - short_ns, t, short_ns); s.samples) in.short_window = s;
+  if (auto s = bt_window_figures(run.seen, t - short_ns, t, short_ns); s.samples) in.short_window = s;
   for (const auto& k : run.kills)
     if (k.ts_ns >= t - o.window_ns && k.ts_ns < t) {
       ++in.oom_kills;

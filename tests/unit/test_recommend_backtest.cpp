@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "advisor/backtest_gather.hpp"
 #include "recommend/backtest.hpp"
 #include "recommend/backtest_report.hpp"
 #include "util/units.hpp"
@@ -158,4 +159,41 @@ TEST_CASE("backtest report: one table per workload and a total", "[recommend][ba
   auto j = backtests_json(rs);
   CHECK_THAT(j, Catch::Contains("\"static\":{\"oom_episodes\":3,\"near_limit_minutes\":240.0,\"waste_gib_hours\":0.293,\"changes\":0,"));
   CHECK_THAT(j, Catch::Contains("\"total\":{\"workloads\":2,"));
+}
+
+TEST_CASE("backtest series from a trace's samples: kills from the counter, the last limit", "[recommend][backtest]") {
+  auto sample = [](int64_t ts, const char* cg, uint64_t id, uint64_t ws_mib, uint64_t limit, uint64_t kills) {
+    ow::sampler::Sample s;
+    s.ts_ns = ts;
+    s.cgroup = cg;
+    s.cgroup_id = id;
+    s.usage_bytes = (ws_mib + 1) * kMi;
+    s.working_set_bytes = ws_mib * kMi;
+    s.limit_bytes = limit;
+    s.ev_oom_kill = kills;
+    return s;
+  };
+  std::vector<ow::sampler::Sample> in{
+      sample(2 * kHour, "/a", 1, 120, 128 * kMi, 2),  // out of order: sorted by time
+      sample(0, "/a", 1, 100, 128 * kMi, 0),
+      sample(kHour, "/b", 2, 50, ow::kUnlimited, 0),
+      sample(3 * kHour, "/a", 3, 10, 256 * kMi, 0),   // a new cgroup at the path: its counter restarts
+      sample(2 * kHour, "/b", 2, 60, ow::kUnlimited, 0),
+  };
+  auto out = ow::advisor::series_from_samples(in, "t", "t.csv");
+  REQUIRE(out.size() == 2);
+  const auto& a = out[0].series;
+  CHECK(a.name == "t:/a");
+  REQUIRE(a.points.size() == 3);
+  CHECK(a.points[1].ws_bytes == 120 * kMi);
+  REQUIRE(a.kills.size() == 2);                       // the counter rose by 2
+  CHECK(a.kills[0].ts_ns == 2 * kHour);
+  CHECK(a.kills[0].used_bytes == 128 * kMi);          // at the limit (usage 121Mi under it)
+  CHECK(a.limit_bytes == 256 * kMi);                  // the last sample's
+  CHECK_FALSE(a.request_bytes);
+  const auto& b = out[1].series;
+  CHECK(b.name == "t:/b");
+  CHECK(b.kills.empty());
+  CHECK_FALSE(b.limit_bytes);                         // unlimited: none
+  CHECK(ow::advisor::series_from_samples({in[2]}, "t", "t.csv")[0].series.name == "t");  // one cgroup: the file's name
 }

@@ -76,6 +76,35 @@ TEST_CASE("recommend --backtest: a recorded trace gives a table per workload and
   CHECK(json::parse(tight.out)["backtest"][0]["static"]["oom_episodes"] == 1);
 }
 
+TEST_CASE("recommend --backtest: every checked-in trace, one table each and the total", "[integration][recommend][backtest]") {
+  std::vector<std::string> argv{owtest::oomwatch_bin(), "recommend", "--backtest", "--format", "json"};
+  size_t n = 0;
+  for (const char* t : {"batch", "bursty", "diurnal", "goleak", "jvm", "leak", "steady"}) {
+    argv.push_back("--backtest-trace");
+    argv.push_back(owtest::repo_file(std::string("tests/traces/") + t + ".csv"));
+    ++n;
+  }
+  auto r = owtest::run(argv);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto doc = json::parse(r.out);
+  REQUIRE(doc["backtest"].size() == n);
+  uint64_t static_ooms = 0, recorded = 0;
+  for (const auto& w : doc["backtest"]) {
+    INFO(w.dump());
+    CHECK(w["steps"].get<int>() >= 95);  // four compressed days at 1 h
+    CHECK(w["static"]["changes"] == 0);
+    static_ooms += w["static"]["oom_episodes"].get<uint64_t>();
+    recorded += w["recorded_oom_kills"].get<uint64_t>();
+  }
+  // The two leaks were OOM-killed while recorded: the static limit is the one
+  // they ran into, so each real kill is one of its episodes.
+  CHECK(recorded >= 2);
+  CHECK(static_ooms == recorded);
+  CHECK(doc["total"]["workloads"] == n);
+  CHECK(doc["total"]["static"]["oom_episodes"] == static_ooms);
+}
+
 TEST_CASE("recommend --backtest: bad input is one line", "[integration][recommend][backtest]") {
   owtest::TmpTree dir("owtest-btbad");
   const std::string trace = owtest::repo_file("tests/traces/steady.csv");

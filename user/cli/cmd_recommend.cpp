@@ -203,9 +203,9 @@ void add_recommend(CLI::App* sub, Action& action) {
       ->default_str(recommend::quantity(rules.limit_max_bytes));
   sub->add_flag("--replay", o->replay, "replay the seed's rule, VPA's rule and the current limit on the "
                                                   "recorded working set, side by side");
-  sub->add_option("--from", o->from, "replay from: RFC 3339, unix seconds, or relative (-6h)")->type_name("T")
+  sub->add_option("--from", o->from, "replay or backtest from: RFC 3339, unix seconds, or relative (-6h)")->type_name("T")
       ->default_str("--to - --window (--backtest: --to - 7d)");
-  sub->add_option("--to", o->to, "replay to (inclusive), same forms")->type_name("T")->default_str("now");
+  sub->add_option("--to", o->to, "replay or backtest to (inclusive), same forms")->type_name("T")->default_str("now");
   add_backtest_options(sub, o->bt);
   add_fleet_options(sub, o->fleet);
 }

@@ -146,6 +146,18 @@ TEST_CASE("backtest: bad series and options are errors", "[recommend][backtest]"
   auto many = backtest(hourly({100, 100}, 200), o);
   REQUIRE_FALSE(many.ok());
   CHECK_THAT(many.error().what, Catch::Contains("take a longer step"));
+  // Steps and windows near the ends of time saturate instead of wrapping.
+  BtSeries far;
+  far.name = "far";
+  far.limit_bytes = 200 * kMi;
+  far.points = {{0, 100 * kMi}, {INT64_MAX - 1, 300 * kMi}};
+  o = {};
+  o.step_ns = INT64_MAX - 1;
+  o.window_ns = INT64_MAX;
+  auto f = backtest(far, o);
+  REQUIRE(f.ok());
+  CHECK(f->steps.size() == 1);
+  CHECK(f->fixed.oom_episodes == 1);
 }
 
 TEST_CASE("backtest report: one table per workload and a total", "[recommend][backtest]") {

@@ -41,7 +41,7 @@ Result<std::vector<BacktestSeries>> read_trace(const std::string& path) {
   if (!samples) return samples.error();
   if (samples->empty()) return usage_error("no samples in the trace", path);
   std::string name = path.substr(path.find_last_of('/') + 1);
-  name = name.substr(0, name.find('.'));
+  if (auto dot = name.find('.'); dot != 0) name = name.substr(0, dot);  // ".csv" keeps its whole name
   return series_from_samples(std::move(*samples), name, path);
 }
 

@@ -51,7 +51,7 @@ struct PolicyRun {
     seen.push_back({p.ts_ns, seen_ws});
     vpa_seen.push_back({p.ts_ns, seen_ws});
     if (metrics_ns > 0 && hold_ns <= kMaxFillNs)
-      for (int64_t t = p.ts_ns + metrics_ns; t < p.ts_ns + hold_ns; t += metrics_ns) vpa_seen.push_back({t, seen_ws});
+      for (int64_t d = metrics_ns; d < hold_ns; d += metrics_ns) vpa_seen.push_back({p.ts_ns + d, seen_ws});
   }
   void recorded_kill(const BtKill& k) {
     if (!limit || *limit == kUnlimited || k.used_bytes < *limit) return;  // more room: this one would have held
@@ -72,6 +72,12 @@ struct PolicyRun {
     out.limit_bytes = limit;
   }
 };
+
+// a - b, saturating: a window longer than the time since the epoch starts at INT64_MIN.
+int64_t sub_sat(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_sub_overflow(a, b, &r) ? INT64_MIN : r;
+}
 
 WindowFigures bt_window_figures(std::span<const BtPoint> seen, int64_t from, int64_t to, int64_t window_ns) {
   auto lo = std::lower_bound(seen.begin(), seen.end(), from, [](const BtPoint& p, int64_t t) { return p.ts_ns < t; });
@@ -99,12 +105,13 @@ void step_rules(PolicyRun& run, int64_t t, const BacktestOptions& o, BtSetting& 
   out.request_bytes = run.request;
   out.limit_bytes = run.limit;
   Input in;
-  in.long_window = bt_window_figures(run.seen, t - o.window_ns, t, o.window_ns);
+  int64_t long_from = sub_sat(t, o.window_ns);
+  in.long_window = bt_window_figures(run.seen, long_from, t, o.window_ns);
   if (in.long_window.samples == 0) return;  // a gap in the data: nothing to decide on
   int64_t short_ns = std::min(o.short_window_ns, o.window_ns);
-  if (auto s = bt_window_figures(run.seen, t - short_ns, t, short_ns); s.samples) in.short_window = s;
+  if (auto s = bt_window_figures(run.seen, sub_sat(t, short_ns), t, short_ns); s.samples) in.short_window = s;
   for (const auto& k : run.kills)
-    if (k.ts_ns >= t - o.window_ns && k.ts_ns < t) {
+    if (k.ts_ns >= long_from && k.ts_ns < t) {
       ++in.oom_kills;
       in.oom_used_bytes = k.used_bytes;
     }
@@ -135,7 +142,7 @@ double PolicyScore::waste_gib_hours() const {
 PolicyScore& PolicyScore::operator+=(const PolicyScore& o) {
   oom_episodes += o.oom_episodes;
   changes += o.changes;
-  near_ns += o.near_ns;
+  if (__builtin_add_overflow(near_ns, o.near_ns, &near_ns)) near_ns = INT64_MAX;
   waste_byte_ns += o.waste_byte_ns;
   return *this;
 }
@@ -201,7 +208,8 @@ Result<BacktestResult> backtest(const BtSeries& s, const BacktestOptions& o) {
     }
   };
   feed(res.from_ns, false);  // the warm-up: seen, not scored
-  for (int64_t t = res.from_ns; t <= last; t += o.step_ns) {
+  for (int64_t t = res.from_ns, next = 0; t <= last; t = next) {
+    if (__builtin_add_overflow(t, o.step_ns, &next)) next = INT64_MAX;
     BtStep st;
     st.ts_ns = t;
     step_rules(rules, t, o, st.rules);
@@ -212,7 +220,8 @@ Result<BacktestResult> backtest(const BtSeries& s, const BacktestOptions& o) {
     }
     res.steps.push_back(st);
     // The last step is scored to the last sample inclusive.
-    feed(t + o.step_ns > last ? INT64_MAX : t + o.step_ns, true);
+    feed(next > last ? INT64_MAX : next, true);
+    if (next == INT64_MAX) break;
   }
   fixed.score.first_limit_bytes = fixed.score.last_limit_bytes = s.limit_bytes.value_or(kUnlimited);
   res.rules = rules.score;

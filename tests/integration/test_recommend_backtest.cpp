@@ -194,6 +194,25 @@ TEST_CASE("recommend --backtest: the node history database, three spikes over a 
   INFO(d.err);
   REQUIRE(d.exit_code == 0);
   CHECK(json::parse(d.out)["backtest"][0]["static"]["oom_episodes"] == 3);
+  // The kernel's kill events: one between spikes (at the 256Mi limit: an
+  // episode of its own for the static limit), one inside the run {20, 21}
+  // (the same episode, not a second one).
+  {
+    auto h = ow::store::HistoryStore::open(db);
+    REQUIRE(h.ok());
+    std::vector<ow::store::KillRow> kills(2);
+    kills[0] = {t0 + 30 * 600 * kS + 60 * kS, "/gone/bt", "/gone/bt", 256 * kMiB, 256 * kMiB, 4242, false};
+    kills[1] = {t0 + 20 * 600 * kS + 60 * kS, "/gone/bt", "/gone/bt", 256 * kMiB, 256 * kMiB, 4243, false};
+    REQUIRE(h->insert_kills(kills).ok());
+  }
+  auto k = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--backtest", "--from", from, "--to", to,
+                        "--format", "json"});
+  INFO(k.err);
+  REQUIRE(k.exit_code == 0);
+  const auto kw = json::parse(k.out)["backtest"][0];
+  INFO(kw.dump());
+  CHECK(kw["recorded_oom_kills"] == 2);
+  CHECK(kw["static"]["oom_episodes"] == 4);
   auto none = owtest::run({owtest::oomwatch_bin(), "recommend", "--db", db, "--backtest", "--from", "-1h"});
   CHECK(none.exit_code == 2);
   CHECK(none.err.find("no working-set samples") != std::string::npos);

@@ -15,7 +15,11 @@
 //   vpa     the VPA recommender model (vpa_model.hpp) on every sample before
 //           t_k, with its updater's rule: the running request changes only
 //           when it lies outside [lower bound, upper bound], and then to the
-//           target, the limit kept in proportion (none without one);
+//           target, the limit kept in proportion (none without one); its
+//           OOM samples start from the request in force at each kill, and
+//           a sample that holds longer than the feeder's minute stands for
+//           one a minute until the next (up to an hour: longer is a gap), so
+//           the confidence counts what the feeder would have fetched;
 //   static  the current request and limit, never changed.
 //
 // What each policy sees is what the kernel would have let it see: each

@@ -165,6 +165,14 @@ TEST_CASE("VPA model: one OOM kill, today and five days ago", "[recommend][vpa]"
     CHECK(r.lower.bytes == 380182426);
     CHECK(*r.limit_bytes == 570387708);  // floor(402653184 × 380258472 / 268435456)
   }
+  SECTION("the request in force at the kill, when given, instead of today's") {
+    // used = max(request then 400Mi, peak 300Mi) = 419430400; sample =
+    // max(used + 100Mi = 524288000, trunc(used × 1.2) = 503316480) = 500Mi.
+    std::vector<VpaOom> oom{{kT0 + 9 * kDay + kDay / 2, 383 * kMiB, 400 * kMiB}};
+    auto r = one(s, oom, 256 * kMiB, 384 * kMiB);
+    CHECK(r.ooms.at(0).base_bytes == 400 * kMiB);
+    CHECK(r.ooms.at(0).sample_bytes == 500 * kMiB);
+  }
   SECTION("without a request: the interval's peak alone") {
     std::vector<VpaOom> oom{{kT0 + 9 * kDay + kDay / 2, 383 * kMiB}};
     auto r = one(s, oom, std::nullopt, 384 * kMiB);

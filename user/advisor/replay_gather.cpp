@@ -14,14 +14,13 @@ std::string from_text(const std::string& from) { return from.empty() ? "unknown"
 
 }  // namespace
 
-Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery& q, const RecommendSources& src) {
-  auto reports = gather_recommendations(q, src);
-  if (!reports) return reports.error();
+Result<PointsByCgroup> read_points(const RecommendQuery& q, const RecommendSources& src) {
   stats::TimeRange range{q.now_ns - q.window_ns, q.now_ns};
-  // The points only (24 bytes a sample), never the raw samples as a list.
-  std::map<std::string, std::vector<recommend::Point>> pts;
+  PointsByCgroup out;
+  auto& pts = out.points;
   std::map<std::string, int64_t> first_raw;
   RawFactsFold kills;  // each point's usage at a kill, from the cgroup's previous sample
+  // The points only (24 bytes a sample), never the raw samples as a list.
   auto st = src.history->for_each_raw_sample(range, q.selectors, [&](const sampler::Sample& s) {
     auto [fr, fresh] = first_raw.emplace(s.cgroup, s.ts_ns);
     if (!fresh) fr->second = std::min(fr->second, s.ts_ns);
@@ -44,19 +43,30 @@ Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery
     uint64_t reached = k.limit_bytes && k.limit_bytes != kUnlimited ? std::max(k.limit_bytes, k.usage_bytes) : k.usage_bytes;
     pts[k.path].push_back({k.ts_ns, reached, k.usage_bytes, true});
   }
-  std::map<std::string, uint64_t> from_buckets;
   for (const auto& [path, b] : *buckets) {
     auto f = first_raw.find(path);
     if (!b.has_ws || (f != first_raw.end() && b.start_ns >= f->second)) continue;
     pts[path].push_back({b.start_ns, b.ws_max_bytes, 0});
-    ++from_buckets[path];
+    ++out.from_buckets[path];
   }
+  for (auto& [path, p] : pts)
+    std::stable_sort(p.begin(), p.end(), [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; });
+  return out;
+}
+
+Result<std::vector<recommend::ReplayReport>> gather_replays(const RecommendQuery& q, const RecommendSources& src) {
+  auto reports = gather_recommendations(q, src);
+  if (!reports) return reports.error();
+  stats::TimeRange range{q.now_ns - q.window_ns, q.now_ns};
+  auto read = read_points(q, src);
+  if (!read) return read.error();
+  auto& pts = read->points;
+  auto& from_buckets = read->from_buckets;
 
   std::vector<recommend::ReplayReport> out;
   for (const auto& r : *reports) {
     auto& p = pts[r.cgroup];
     if (p.empty()) continue;
-    std::stable_sort(p.begin(), p.end(), [](const auto& a, const auto& b) { return a.ts_ns < b.ts_ns; });
     recommend::ReplayReport rr;
     rr.cgroup = r.cgroup;
     rr.name = r.name;

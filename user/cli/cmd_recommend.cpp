@@ -2,6 +2,8 @@
 //                    [--format table|yaml|json] [--pods FILE] [--pods-log-dir DIR]
 //                    [--request-min SIZE] [--request-max SIZE] [--limit-min SIZE] [--limit-max SIZE]
 //                    [--replay [--from T] [--to T]]
+//                    [--backtest [--backtest-trace FILE]... [--backtest-step DUR] [--from T] [--to T]
+//                     [--current-request SIZE] [--current-limit SIZE]]  (recommend_backtest.hpp)
 //                    [--prometheus URL [--selector M] [--step DUR] [--end T] ... [--format patch]]  (recommend_fleet.hpp)
 // Memory request/limit recommendations per container (or cgroup) from the
 // history database's working set (rules: recommend/rules.hpp, docs/recommend.md).
@@ -20,6 +22,7 @@
 #include "cli/help_format.hpp"
 #include "cli/history_args.hpp"
 #include "cli/options.hpp"
+#include "cli/recommend_backtest.hpp"
 #include "cli/recommend_fleet.hpp"
 #include "recommend/quantity.hpp"
 #include "stats/time.hpp"
@@ -29,12 +32,16 @@
 namespace ow::cli {
 namespace {
 
+// What a backtest reads from the database without --from: the buckets' 7 days.
+constexpr int64_t kBacktestSpanNs = 7LL * 24 * 3600 * 1'000'000'000;
+
 struct RecommendOpts {
   std::string db, format = "table", window = "24h", short_window, pods, log_dir = k8s::kDefaultLogDir;
   std::string request_min, request_max, limit_min, limit_max, from, to;
   bool replay = false;
   std::vector<std::string> cgroups;
   FleetOpts fleet;
+  BacktestOpts bt;
 };
 
 int run_recommend(const RecommendOpts& o) {
@@ -60,11 +67,15 @@ int run_recommend(const RecommendOpts& o) {
     if (!t) return fail(kExitUsage, std::string(o.to.empty() ? "--end" : "--to") + ": " + t.error().message());
     q.now_ns = *t;
   }
+  if ((!o.from.empty() || !o.to.empty()) && !o.replay && !o.bt.on)
+    return fail(kExitUsage, std::string(o.from.empty() ? "--to" : "--from") + " needs --replay or --backtest");
+  int64_t span_ns = kBacktestSpanNs;
   if (!o.from.empty()) {
     auto f = stats::parse_time_arg(o.from, now);
     if (!f) return fail(kExitUsage, "--from: " + f.error().message());
     if (*f >= q.now_ns) return fail(kExitUsage, "--from " + o.from + " is not before --to" + (o.to.empty() ? " (now)" : " " + o.to));
-    q.window_ns = q.now_ns - *f;
+    // A backtest reads [--from, --to]; --window stays the rules' window.
+    (o.bt.on ? span_ns : q.window_ns) = q.now_ns - *f;
   }
   if (o.short_window.empty()) q.short_window_ns = std::min(q.short_window_ns, q.window_ns);
   if (q.short_window_ns > q.window_ns && !o.replay)
@@ -79,12 +90,31 @@ int run_recommend(const RecommendOpts& o) {
     *out = *s;
   }
   if (auto bad = recommend::check_rules(q.rules); !bad.empty()) return fail(kExitUsage, "clamps: " + bad);
+  recommend::BacktestOptions bt;
+  std::optional<uint64_t> bt_request, bt_limit;
+  if (o.bt.on) {
+    if (o.replay) return fail(kExitUsage, "--replay and --backtest are two reports: give one");
+    if (!o.fleet.prometheus.empty())
+      return fail(kExitUsage, "--backtest reads the node's history database or --backtest-trace files, not --prometheus");
+    bt.window_ns = q.window_ns;
+    bt.short_window_ns = q.short_window_ns;
+    bt.rules = q.rules;
+    if (int rc = parse_backtest_opts(o.bt, bt, bt_request, bt_limit)) return rc;
+    if (!o.bt.traces.empty()) {
+      if (!o.cgroups.empty() || !o.db.empty() || !o.from.empty() || !o.to.empty() || !o.pods.empty())
+        return fail(kExitUsage, "--backtest-trace reads its files: --db, --cgroup, --from, --to and --pods are for the database");
+      std::vector<advisor::BacktestSeries> series;
+      if (int rc = read_backtest_traces(o.bt, series)) return rc;
+      return run_backtests(std::move(series), bt, bt_request, bt_limit, o.format);
+    }
+  }
   // The seed's OPRC_CRM_PROM_URL is the default --prometheus: with no flag
-  // asking for the node (--db, --cgroup, --pods, --replay) the fleet path
+  // asking for the node (--db, --cgroup, --pods, --replay, --backtest) the fleet path
   // runs against it; an explicit --prometheus wins.
   FleetOpts fleet = o.fleet;
   if (const char* env = std::getenv(kPromUrlEnv);
-      fleet.prometheus.empty() && env && *env && o.db.empty() && o.cgroups.empty() && o.pods.empty() && !o.replay) {
+      fleet.prometheus.empty() && env && *env && o.db.empty() && o.cgroups.empty() && o.pods.empty() && !o.replay &&
+      !o.bt.on) {
     fleet.prometheus = env;
     fleet.prometheus_from = kPromUrlEnv;
   }
@@ -122,6 +152,16 @@ int run_recommend(const RecommendOpts& o) {
   auto last = h->last_recommendations(q.selectors);
   if (!last) return fail(kExitEnv, last.error());
   advisor::RecommendSources src{&*h, hier ? &*hier : nullptr, &*names, pods ? &*pods : nullptr, &*last};
+  if (o.bt.on) {
+    advisor::RecommendQuery read = q;
+    read.window_ns = span_ns;
+    auto series = advisor::gather_backtest_series(read, src, path);
+    if (!series) return fail(kExitEnv, series.error());
+    if (series->empty())
+      return fail(kExitUsage, "nothing to backtest: no working-set samples between " + stats::format_rfc3339(q.now_ns - span_ns) +
+                                  " and " + stats::format_rfc3339(q.now_ns) + " in " + path);
+    return run_backtests(std::move(*series), bt, bt_request, bt_limit, o.format);
+  }
   if (o.replay) {
     auto rs = advisor::gather_replays(q, src);
     if (!rs) return fail(kExitEnv, rs.error());
@@ -174,12 +214,12 @@ void add_recommend(CLI::App* sub, Action& action) {
       ->default_str(recommend::quantity(rules.limit_min_bytes));
   sub->add_option("--limit-max", o->limit_max, "largest limit recommended")->type_name("SIZE")
       ->default_str(recommend::quantity(rules.limit_max_bytes));
-  auto* rp = sub->add_flag("--replay", o->replay, "replay the seed's rule, VPA's rule and the current limit on the "
+  sub->add_flag("--replay", o->replay, "replay the seed's rule, VPA's rule and the current limit on the "
                                                   "recorded working set, side by side");
-  sub->add_option("--from", o->from, "replay from: RFC 3339, unix seconds, or relative (-6h)")->type_name("T")
-      ->default_str("--to - --window")
-      ->needs(rp);
-  sub->add_option("--to", o->to, "replay to (inclusive), same forms")->type_name("T")->default_str("now")->needs(rp);
+  sub->add_option("--from", o->from, "replay or backtest from: RFC 3339, unix seconds, or relative (-6h)")->type_name("T")
+      ->default_str("--to - --window (--backtest: --to - 7d)");
+  sub->add_option("--to", o->to, "replay or backtest to (inclusive), same forms")->type_name("T")->default_str("now");
+  add_backtest_options(sub, o->bt);
   add_fleet_options(sub, o->fleet);
 }
 

@@ -208,7 +208,7 @@ class ContainerState {
   }
 
   // RecordOOM.
-  void record_oom(int64_t ts, uint64_t used_at_kill) {
+  void record_oom(int64_t ts, uint64_t used_at_kill, std::optional<int64_t> request_then) {
     VpaOomNote n{ts, used_at_kill, 0, 0, false};
     if (has_last_ && static_cast<__int128>(ts) < static_cast<__int128>(last_) - o_.aggregation_interval_ns) {
       a_.ooms.push_back(n);  // too old to be relevant
@@ -216,7 +216,7 @@ class ContainerState {
     }
     // The request or the interval's usage peak (not an earlier OOM's peak,
     // so repeated kills do not compound).
-    int64_t used = std::max(request_, memory_peak_);
+    int64_t used = std::max(request_then.value_or(request_), memory_peak_);
     int64_t needed = std::max(sat_add(used, amount_from_float(o_.oom_min_bump_bytes)), scale_resource(used, o_.oom_bump_ratio));
     n.base_bytes = static_cast<uint64_t>(used);
     n.sample_bytes = static_cast<uint64_t>(needed);
@@ -328,6 +328,7 @@ Result<std::vector<VpaRecommendation>> vpa_model(std::span<const VpaContainer> c
       int64_t ts;
       bool oom;
       uint64_t bytes;
+      std::optional<uint64_t> request;  // an OOM's request in force then (nullopt: the container's)
     };
     std::vector<Ev> evs;
     evs.reserve(c.samples.size() + c.ooms.size());
@@ -336,14 +337,14 @@ Result<std::vector<VpaRecommendation>> vpa_model(std::span<const VpaContainer> c
         ++a.future;
         continue;
       }
-      evs.push_back({s.ts_ns, false, s.bytes});
+      evs.push_back({s.ts_ns, false, s.bytes, std::nullopt});
     }
     for (const auto& k : c.ooms) {
       if (k.ts_ns > now_ns) {
         ++a.future;
         continue;
       }
-      evs.push_back({k.ts_ns, true, k.used_bytes});
+      evs.push_back({k.ts_ns, true, k.used_bytes, k.request_bytes});
     }
     std::stable_sort(evs.begin(), evs.end(), [](const Ev& x, const Ev& y) { return x.ts < y.ts || (x.ts == y.ts && !x.oom && y.oom); });
     ContainerState st(a, o, amount_of(c.request_bytes.value_or(0)));
@@ -351,7 +352,7 @@ Result<std::vector<VpaRecommendation>> vpa_model(std::span<const VpaContainer> c
     int64_t slot = 0;
     for (const auto& e : evs) {
       if (e.oom) {
-        st.record_oom(e.ts, e.bytes);
+        st.record_oom(e.ts, e.bytes, e.request ? std::optional<int64_t>(amount_of(*e.request)) : std::nullopt);
         continue;
       }
       if (!st.add_memory(e.ts, amount_of(e.bytes), false)) continue;

@@ -59,6 +59,10 @@ struct VpaSample {
 struct VpaOom {
   int64_t ts_ns = 0;
   uint64_t used_bytes = 0;  // usage at the kill: shown, not used (VPA's OOM sample starts from the request)
+  // The request in force at the kill (nullopt: the container's current one).
+  // The recommender records each OOM once, with the pod's request then; a
+  // replay of history that changed the request passes it here.
+  std::optional<uint64_t> request_bytes;
 };
 
 struct VpaContainer {

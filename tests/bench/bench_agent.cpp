@@ -4,10 +4,11 @@
 // cgroups under the bench's own). For each size: how long creating the
 // cgroups took, the agent's CPU as % of one core over a measured stretch
 // after a warm-up long enough for the budget to settle the interval (two of
-// its 30 s periods), 60 s by default so a minute's roll-up of the history
+// its 30 s periods, then until a whole period passed with no change), 60 s by default so a minute's roll-up of the history
 // falls inside; the effective snapshot interval at the end (from the
 // agent's log line of each change); RSS at the end and at its peak
-// (VmHWM); then `oomwatch stats` over what the agent recorded, timed.
+// (VmHWM), and the node's memory cgroups at the end (the agent walks every
+// one: other work's cgroups count too); then `oomwatch stats` over what the agent recorded, timed.
 // Prints figures and summary rows with their goals; asserts nothing about
 // time (shared, noisy machines). Every cgroup it makes is removed on every
 // path except SIGKILL; a killed run's leftovers (owbench-*-PID-N) are swept
@@ -44,7 +45,9 @@ struct Cost {
   double cpu_pct = -1, rss_mib = -1, peak_mib = -1, stats_s = -1, create_s = -1, remove_s = -1;
   std::string interval = "?";  // the effective snapshot interval at the end
   int changes = 0;             // interval changes the agent logged
+  double settle_s = 0;         // warm-up past the minimum until the interval settled
   size_t cgroups = 0;
+  long node_memcgs = -1;       // memory cgroups on the whole node at the end (the agent walks them all)
 };
 
 void sleep_s(int secs) {
@@ -68,6 +71,40 @@ std::string effective_interval(const std::string& log, const std::string& base, 
     ++changes;
   }
   return last;
+}
+
+// Memory cgroups on the node (/proc/cgroups): other work's cgroups are walked too.
+long node_memcgs() {
+  std::ifstream in("/proc/cgroups");
+  std::string name;
+  long hier, num;
+  while (in >> name) {
+    if (name == "memory" && in >> hier >> num) return num;
+    std::getline(in, name);
+  }
+  return -1;
+}
+
+// After the minimum warm-up: waits until the agent has logged no interval
+// change for one budget period at its current interval (policy/cpu_budget.hpp:
+// 30 s or 4 intervals) and 5 s more, at most max_s. Returns the seconds waited.
+double settle(const std::string& log, int max_s) {
+  auto t0 = Clock::now();
+  int seen = -1;
+  auto last_change = Clock::now();
+  while (!g_stop && std::chrono::duration<double>(Clock::now() - t0).count() < max_s) {
+    int changes = 0;
+    std::string iv = effective_interval(log, "1s", changes);
+    if (changes != seen) {
+      seen = changes;
+      last_change = Clock::now();
+    }
+    auto d = parse_duration(iv);
+    double period = std::max(30.0, 4 * (d ? std::chrono::duration<double>(*d).count() : 1.0)) + 5;
+    if (std::chrono::duration<double>(Clock::now() - last_change).count() >= period) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 // n cgroups under a fresh parent, the agent over them for `secs` after a
@@ -100,12 +137,14 @@ Cost measure(const cg::Hierarchy& h, const std::string& bin, int n, int warmup, 
     // Warm-up: start-up (BPF load, first walk, database creation) is not the
     // steady cost, and the budget settles the interval in its first periods.
     sleep_s(warmup);
+    c.settle_s = settle(tmp + "/agent.log", 300);
     uint64_t c0 = bench::cpu_ticks(d);
     auto w0 = Clock::now();
     sleep_s(secs);
     uint64_t c1 = bench::cpu_ticks(d);
     double wall = std::chrono::duration<double>(Clock::now() - w0).count();
     uint64_t rss = bench::rss_kib(d), peak = bench::status_kib(d, "VmHWM:");
+    c.node_memcgs = node_memcgs();
     bench::stop(d);
     c.interval = effective_interval(tmp + "/agent.log", "1s", c.changes);
     if (!g_stop && c1 > 0) {
@@ -171,11 +210,11 @@ int main(int argc, char** argv) {
     got.push_back(c);
   }
   if (g_stop) return std::fprintf(stderr, "interrupted: the bench cgroups were removed\n"), 130;
-  std::printf("%9s %9s %10s %9s %8s %9s %9s %10s\n", "cgroups", "create s", "% core", "interval", "changes",
-              "RSS MiB", "peak MiB", "stats s");
+  std::printf("%9s %9s %9s %9s %10s %9s %8s %9s %9s %10s\n", "cgroups", "on node", "create s", "settle s",
+              "% core", "interval", "changes", "RSS MiB", "peak MiB", "stats s");
   for (const auto& c : got)
-    std::printf("%9zu %9.1f %9.2f%% %9s %8d %9.1f %9.1f %10.3f\n", c.cgroups, c.create_s, c.cpu_pct,
-                c.interval.c_str(), c.changes, c.rss_mib, c.peak_mib, c.stats_s);
+    std::printf("%9zu %9ld %9.1f %9.0f %9.2f%% %9s %8d %9.1f %9.1f %10.3f\n", c.cgroups, c.node_memcgs, c.create_s,
+                c.settle_s, c.cpu_pct, c.interval.c_str(), c.changes, c.rss_mib, c.peak_mib, c.stats_s);
   bool ok = true;
   for (size_t i = 0; i < got.size(); ++i) {
     const auto& c = got[i];

@@ -110,6 +110,9 @@ TEST_CASE("metrics: every family has HELP and TYPE before its samples; counters 
   a.actions[{"oom_pending", "siblings", "applied"}] = 2;
   a.actions[{"oom_kill", "none", "global"}] = 1;
   a.prevented_kills = 2;
+  a.snapshot_interval_seconds = 3;
+  a.cpu_budget_ratio = 0.01;
+  a.cpu_used_ratio = 0.0125;
   a.rescue_latency.observe(0.003);
   auto c = cg("/k/a", 10 << 20, true);
   c.limit_bytes = 64 << 20;
@@ -154,7 +157,8 @@ TEST_CASE("metrics: every family has HELP and TYPE before its samples; counters 
         "oomwatch_cgroup_gomemlimit_hint_bytes", "oomwatch_cgroup_ebpf_memory_bytes", "oomwatch_actions_total",
         "oomwatch_prevented_oom_kills_total", "oomwatch_rescue_latency_seconds", "oomwatch_oom_kill_events_total",
         "oomwatch_ringbuf_dropped_events_total",
-        "oomwatch_snapshots_total", "oomwatch_snapshot_duration_seconds", "oomwatch_tracked_cgroups",
+        "oomwatch_snapshots_total", "oomwatch_snapshot_duration_seconds", "oomwatch_snapshot_interval_seconds",
+        "oomwatch_cpu_budget_ratio", "oomwatch_cpu_used_ratio", "oomwatch_tracked_cgroups",
         "oomwatch_metrics_cgroups_dropped", "process_cpu_seconds_total", "process_resident_memory_bytes",
         "oomwatch_heap_bytes", "oomwatch_sqlite_memory_bytes", "oomwatch_build_info"}) {
     INFO(name);
@@ -167,6 +171,9 @@ TEST_CASE("metrics: every family has HELP and TYPE before its samples; counters 
   CHECK(out.find("oomwatch_build_info{version=\"1.2.3\",commit=\"abc1234\"} 1\n") != std::string::npos);
   CHECK(out.find("process_resident_memory_bytes 4096\n") != std::string::npos);
   CHECK(out.find("process_cpu_seconds_total 1.5\n") != std::string::npos);
+  CHECK(out.find("oomwatch_snapshot_interval_seconds 3\n") != std::string::npos);
+  CHECK(out.find("oomwatch_cpu_budget_ratio 0.01\n") != std::string::npos);
+  CHECK(out.find("oomwatch_cpu_used_ratio 0.0125\n") != std::string::npos);
   CHECK(out.find("oomwatch_cgroup_memory_limit_bytes{cgroup=\"/k/a\"} 67108864\n") != std::string::npos);
   CHECK(out.find("oomwatch_cgroup_oom_kills_total{cgroup=\"/k/a\"} 3\n") != std::string::npos);
   CHECK(out.find("oomwatch_rescue_latency_seconds_bucket{le=\"0.0025\"} 0\n") != std::string::npos);

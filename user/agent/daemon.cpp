@@ -144,7 +144,8 @@ void Daemon::on_snapshot(const sampler::TakenSnapshot& t) {
   // /metrics thread, which only read it.
   const auto& snap = t.snap;
   if (hints_) hints_->snapshot(snap);
-  if (metrics_) metrics_->snapshot(snap, t.took_ns, oom_->drops());
+  if (metrics_)
+    metrics_->snapshot(snap, t.took_ns, oom_->drops(), t.interval_ns ? t.interval_ns : cfg_.interval_ns, t.cpu_used);
   if (history_) {
     history_->snapshot(snap);
     store_recommendations();

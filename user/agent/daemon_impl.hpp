@@ -43,6 +43,7 @@
 #include "k8s/name_cache.hpp"
 #include "policy/arming.hpp"
 #include "policy/audit.hpp"
+#include "policy/cpu_budget.hpp"
 #include "policy/pressure.hpp"
 #include "policy/realloc.hpp"
 #include "policy/rescue.hpp"

@@ -124,8 +124,13 @@ Status Daemon::open_kernel_side() {
   auto smp = sampler::Sampler::open(h_, loader_.get());
   if (!smp) return smp.error();
   sampler_ = std::move(*smp);
-  spdlog::info("sampling every {} through {}", format_duration(std::chrono::nanoseconds(cfg_.interval_ns)),
-               sampler_->source_name());
+  if (cfg_.cpu_budget_pct > 0)
+    spdlog::info("sampling every {} through {}, stretched up to {} to keep the agent within {}% of a core",
+                 format_duration(std::chrono::nanoseconds(cfg_.interval_ns)), sampler_->source_name(),
+                 format_duration(std::chrono::nanoseconds(policy::ceiling_for(cfg_.interval_ns))), cfg_.cpu_budget_pct);
+  else
+    spdlog::info("sampling every {} through {} (no CPU budget)", format_duration(std::chrono::nanoseconds(cfg_.interval_ns)),
+                 sampler_->source_name());
   return {};
 }
 
@@ -253,7 +258,8 @@ Status Daemon::go_ready() {
       if (x.cgroup.find("kubepods") != std::string::npos) paths.push_back(x.cgroup);
     names->learn(paths, mono_ns());
   };
-  if (auto w = sampler::SnapshotWorker::start(*sampler_, cfg_.interval_ns, learn); w) {
+  policy::CpuBudget budget{cfg_.cpu_budget_pct / 100, cfg_.interval_ns, policy::ceiling_for(cfg_.interval_ns)};
+  if (auto w = sampler::SnapshotWorker::start(*sampler_, budget, learn); w) {
     snapper_ = std::move(*w);
     if (auto s = loop_->add_fd(snapper_->fd(), [this] { on_snapshot_ready(); }); !s) return s;
   } else {

@@ -23,11 +23,11 @@ namespace ow::cli {
 namespace {
 
 struct RunOpts {
-  std::string config, reservation, audit_log, interval, db, donor_min_history, listen, web_config, loop_priority, state_dir = kDefaultStateDir, pin_dir = bpf::kDefaultPinDir;
+  std::string config, reservation, audit_log, interval, cpu_budget, db, donor_min_history, listen, web_config, loop_priority, state_dir = kDefaultStateDir, pin_dir = bpf::kDefaultPinDir;
   std::vector<std::string> manage;
   bool enforce = false, no_rescue = false, hints = false;
   CLI::Option *o_enforce = nullptr, *o_hints = nullptr, *o_manage = nullptr, *o_reservation = nullptr, *o_no_rescue = nullptr,
-              *o_audit = nullptr, *o_interval = nullptr, *o_db = nullptr, *o_donor_min_history = nullptr,
+              *o_audit = nullptr, *o_interval = nullptr, *o_cpu_budget = nullptr, *o_db = nullptr, *o_donor_min_history = nullptr,
               *o_listen = nullptr, *o_web_config = nullptr, *o_loop_priority = nullptr;
 };
 
@@ -71,6 +71,11 @@ int do_run(const RunOpts& o) {
     auto i = stress::interval_flag("--interval", o.interval, std::chrono::nanoseconds(config::kMinIntervalNs));
     if (!i) return fail(kExitUsage, i.error());
     cfg.interval_ns = i->count();
+  }
+  if (o.o_cpu_budget->count()) {
+    auto b = config::parse_cpu_budget(o.cpu_budget);
+    if (!b) return fail(kExitUsage, "--cpu-budget: " + b.error().message());
+    cfg.cpu_budget_pct = *b;
   }
   if (o.o_db->count()) cfg.db = o.db;
   if (o.o_listen->count()) {
@@ -176,6 +181,12 @@ void add_run(CLI::App* sub, Action& action) {
   o->o_interval = add_interval_flag(sub, o->interval, "snapshot interval",
                                     format_duration(std::chrono::nanoseconds(config::Config{}.interval_ns)),
                                     std::chrono::nanoseconds(config::kMinIntervalNs));
+  o->o_cpu_budget = sub->add_option("--cpu-budget", o->cpu_budget,
+                                    "percent of one core the agent keeps to: the snapshot interval stretches "
+                                    "(up to 60s) when over, shortens back to --interval when there is room; "
+                                    "0: off, a fixed interval. OOM events, pauses and rescues are never slowed")
+                        ->type_name("PCT")
+                        ->default_str("1");
   o->o_db = sub->add_option("--db", o->db, "history database ('none' disables)")
       ->type_name("FILE")->default_str(config::Config{}.db);
   o->o_donor_min_history =

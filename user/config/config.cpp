@@ -1,6 +1,8 @@
 #include "config/config.hpp"
 
+#include <charconv>
 #include <cstdio>
+#include <optional>
 #include <span>
 
 #include <map>
@@ -15,6 +17,16 @@
 namespace ow::config {
 
 using namespace detail;
+
+Result<double> parse_cpu_budget(std::string_view text) {
+  std::string_view t = text;
+  if (!t.empty() && t.back() == '%') t.remove_suffix(1);
+  double v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || !(v >= 0 && v <= kMaxCpuBudgetPct))
+    return usage_error("'" + excerpt(text) + "' is not a percent of one core from 0 (off) to 100, such as 1 or 0.5%");
+  return v;
+}
 
 namespace {
 
@@ -68,6 +80,29 @@ Status set_interval(Config& c, const toml::node& n, const Where& w) {
   return assign(std::move(v), [&](int64_t ns) { c.interval_ns = ns; });
 }
 
+// A number (percent of one core) or a string such as "1%".
+Status set_cpu_budget(Config& c, const toml::node& n, const Where& w) {
+  std::optional<double> v;
+  if (auto i = n.value_exact<int64_t>()) v = static_cast<double>(*i);
+  else if (auto f = n.value_exact<double>()) v = *f;
+  if (v) {
+    if (!(*v >= 0 && *v <= kMaxCpuBudgetPct))
+    {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%g", *v);
+      return error_at(w, std::string("want a percent of one core from 0 (off) to 100, got ") + buf);
+    }
+    c.cpu_budget_pct = *v;
+    return {};
+  }
+  auto s = n.value_exact<std::string>();
+  if (!s) return error_at(w, "want a percent of one core such as 1 or \"0.5%\" (0: off)");
+  auto p = parse_cpu_budget(*s);
+  if (!p) return error_at(w, p.error().message());
+  c.cpu_budget_pct = *p;
+  return {};
+}
+
 // "" (off) or a numeric ADDR:PORT for /metrics (util/listen.hpp).
 Status set_listen(Config& c, const toml::node& n, const Where& w) {
   auto v = n.value_exact<std::string>();
@@ -109,6 +144,7 @@ const std::map<std::string, Setter, std::less<>> kTopKeys = {
     {"rescue", set<to_bool, &Config::rescue>},
     {"audit_log", set<detail::to_string, &Config::audit_log>},
     {"interval", set_interval},
+    {"cpu_budget", set_cpu_budget},
     {"db", set<detail::to_string, &Config::db>},
     {"listen", set_listen},
     {"metrics_max_cgroups", set_metrics_max_cgroups},

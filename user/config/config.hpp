@@ -9,6 +9,7 @@
 //   rescue = true                   # false: react to OOM kills only, no rescue before the kill
 //   audit_log = "/var/log/oomwatch/audit.jsonl"
 //   interval = "1s"                 # durations: "500ms", "30s"; integers = seconds
+//   cpu_budget = 1                  # percent of one core the agent keeps to by stretching interval; 0 = off
 //   db = "/var/lib/oomwatch/history.db"
 //   listen = "127.0.0.1:9721"       # /metrics for Prometheus on ADDR:PORT; "" (default) = off
 //   metrics_max_cgroups = 2000      # at most this many cgroups on /metrics (managed first)
@@ -61,6 +62,10 @@ namespace ow::config {
 // The snapshot interval's floor, for --interval and the interval key alike:
 // below it a walk's own cost starts to be the load it measures.
 constexpr int64_t kMinIntervalNs = 50'000'000;
+// --cpu-budget and cpu_budget: percent of one core, 0 (off) up to this.
+constexpr double kMaxCpuBudgetPct = 100;
+// "1", "0.5", "2%": the percent of --cpu-budget; a bad value is one line.
+Result<double> parse_cpu_budget(std::string_view text);
 // The log levels setup_logging() knows, for --log-level and log_level alike.
 inline constexpr const char* kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
 
@@ -80,6 +85,9 @@ struct Config : policy::Knobs {
   bool rescue = true;
   std::string audit_log = view::kDefaultAuditLog;
   int64_t interval_ns = 1'000'000'000;
+  // The agent's CPU budget in percent of one core; 0: off (a fixed interval).
+  // The snapshot interval stretches to keep within it (policy/cpu_budget.hpp).
+  double cpu_budget_pct = 1.0;
   std::string db = store::kDefaultHistoryPath;
   std::string listen;  // "" = off; else a numeric ADDR:PORT (util/listen.hpp)
   size_t metrics_max_cgroups = 2000;

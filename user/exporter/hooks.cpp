@@ -84,14 +84,19 @@ Result<std::unique_ptr<MetricsHooks>> MetricsHooks::start(const config::Config& 
   if (!s) return s.error();
   std::unique_ptr<MetricsHooks> h(new MetricsHooks());
   h->server_ = std::move(*s);
+  h->fig_.snapshot_interval_seconds = static_cast<double>(cfg.interval_ns) / 1e9;
+  h->fig_.cpu_budget_ratio = cfg.cpu_budget_pct / 100;
   h->publish();
   return h;
 }
 
 void MetricsHooks::publish() { server_->publish_agent(std::make_shared<const metrics::AgentFigures>(fig_)); }
 
-void MetricsHooks::snapshot(std::shared_ptr<const sampler::Snapshot> s, int64_t took_ns, uint64_t ringbuf_drops) {
+void MetricsHooks::snapshot(std::shared_ptr<const sampler::Snapshot> s, int64_t took_ns, uint64_t ringbuf_drops,
+                            int64_t interval_ns, double cpu_used) {
   fig_.snapshots++;
+  fig_.snapshot_interval_seconds = static_cast<double>(interval_ns) / 1e9;
+  fig_.cpu_used_ratio = cpu_used;
   fig_.snapshot_seconds = static_cast<double>(took_ns) / 1e9;
   fig_.tracked_cgroups = s ? s->samples.size() : 0;
   fig_.ringbuf_drops = ringbuf_drops;

@@ -30,8 +30,10 @@ class MetricsHooks {
                                                      UniqueFd bound = {});
 
   // After each snapshot: the snapshot itself (shared, not copied), how long
-  // it took, and the ring buffer's drops so far.
-  void snapshot(std::shared_ptr<const sampler::Snapshot> s, int64_t took_ns, uint64_t ringbuf_drops);
+  // it took, the ring buffer's drops so far, the effective interval it was
+  // taken at and the agent's CPU over the last budget period (< 0: none yet).
+  void snapshot(std::shared_ptr<const sampler::Snapshot> s, int64_t took_ns, uint64_t ringbuf_drops,
+                int64_t interval_ns, double cpu_used);
   // After each audited decision. latency_ns < 0: none measured. gave: the
   // plan took effect on the node (not a dry run) with memory added.
   void action(policy::TriggerKind kind, const std::string& source, const std::string& result, int64_t latency_ns,

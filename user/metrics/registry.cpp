@@ -137,6 +137,15 @@ std::vector<Family> families(const std::vector<CgroupFigures>& cgs, size_t dropp
                        static_cast<double>(a.snapshots)));
   out.push_back(scalar("oomwatch_snapshot_duration_seconds", "How long the last snapshot of every memory cgroup took.",
                        Type::gauge, a.snapshot_seconds));
+  out.push_back(scalar("oomwatch_snapshot_interval_seconds",
+                       "The effective snapshot interval: --interval, or longer while the CPU budget stretches it.",
+                       Type::gauge, a.snapshot_interval_seconds));
+  out.push_back(scalar("oomwatch_cpu_budget_ratio", "The agent's CPU budget as a fraction of one core (0: off).",
+                       Type::gauge, a.cpu_budget_ratio));
+  if (a.cpu_used_ratio >= 0)
+    out.push_back(scalar("oomwatch_cpu_used_ratio",
+                         "The agent's CPU (every thread) over its last budget period, as a fraction of one core.",
+                         Type::gauge, a.cpu_used_ratio));
   out.push_back(scalar("oomwatch_tracked_cgroups", "Memory cgroups in the last snapshot.", Type::gauge,
                        static_cast<double>(a.tracked_cgroups)));
   out.push_back(scalar("oomwatch_metrics_cgroups_dropped",

@@ -60,6 +60,12 @@ struct AgentFigures {
   uint64_t snapshots = 0;
   double snapshot_seconds = 0;  // the last snapshot's duration
   uint64_t tracked_cgroups = 0;  // memory cgroups in the last snapshot
+  // The CPU budget (policy/cpu_budget.hpp): the effective snapshot interval,
+  // the budget (0: off) and the CPU the agent used over the last budget
+  // period, both as fractions of one core (< 0: not measured yet).
+  double snapshot_interval_seconds = 0;
+  double cpu_budget_ratio = 0;
+  double cpu_used_ratio = -1;
   // OOM kills the kernel reported (the BPF event), whether or not their
   // cgroup still exists at a scrape: at a cgroup's limit, or machine-wide.
   uint64_t oom_kills_cgroup = 0, oom_kills_global = 0;

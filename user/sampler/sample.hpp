@@ -31,6 +31,11 @@ struct Sample {
 struct Snapshot {
   int64_t ts_ns = 0;
   std::vector<Sample> samples;
+  // How many base-interval samples each of these stands for: the agent's
+  // interval when its CPU budget stretched it, over the base (--interval).
+  // The history counts each sample this many times, so its statistics stay
+  // time-weighted when the interval changes (policy/cpu_budget.hpp).
+  uint64_t weight = 1;
 };
 
 }  // namespace ow::sampler

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <malloc.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -10,10 +11,17 @@
 
 #include "util/clock.hpp"
 #include "util/fs.hpp"
+#include "util/units.hpp"
 
 namespace ow::sampler {
 
-TakenSnapshot take_snapshot(sampler::Sampler& s) {
+int64_t process_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000LL + ts.tv_nsec;
+}
+
+TakenSnapshot take_snapshot(sampler::Sampler& s, uint64_t weight) {
   TakenSnapshot t;
   t.started_mono_ns = mono_ns();
   auto taken = s.take();
@@ -22,6 +30,7 @@ TakenSnapshot take_snapshot(sampler::Sampler& s) {
     t.error = taken.error().message();
     return t;
   }
+  taken->weight = weight;
   auto snap = std::make_shared<const sampler::Snapshot>(std::move(*taken));
   auto index = std::make_shared<std::unordered_map<std::string_view, size_t>>();
   index->reserve(snap->samples.size());
@@ -31,15 +40,15 @@ TakenSnapshot take_snapshot(sampler::Sampler& s) {
   return t;
 }
 
-Result<std::unique_ptr<SnapshotWorker>> SnapshotWorker::start(sampler::Sampler& s, int64_t interval_ns,
+Result<std::unique_ptr<SnapshotWorker>> SnapshotWorker::start(sampler::Sampler& s, policy::CpuBudget budget,
                                                               After after) {
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) return sys_error("eventfd");
-  return std::unique_ptr<SnapshotWorker>(new SnapshotWorker(s, interval_ns, UniqueFd(fd), std::move(after)));
+  return std::unique_ptr<SnapshotWorker>(new SnapshotWorker(s, budget, UniqueFd(fd), std::move(after)));
 }
 
-SnapshotWorker::SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd, After after)
-    : s_(s), interval_ns_(interval_ns), efd_(std::move(efd)), after_(std::move(after)) {
+SnapshotWorker::SnapshotWorker(sampler::Sampler& s, policy::CpuBudget budget, UniqueFd efd, After after)
+    : s_(s), budget_(budget), efd_(std::move(efd)), after_(std::move(after)) {
   worker_.start("ow-snapshot", [this] { run(); });
 }
 
@@ -77,22 +86,48 @@ void give_back_free_memory() {
 void SnapshotWorker::run() {
   // The first snapshot was taken on the loop before ready; the next one an
   // interval later, then on a fixed schedule (a slow walk does not drift it).
-  auto next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(interval_ns_);
+  const int64_t base = budget_.base_ns;
+  int64_t interval = base;
+  auto next = std::chrono::steady_clock::now() + std::chrono::nanoseconds(interval);
   auto next_trim = next + kTrimEvery;
+  // The budget's period: CPU of every thread of the process (the walk runs
+  // in the kernel on this thread; the history, the loop and /metrics on
+  // theirs), over wall time, from when the agent was ready.
+  int64_t period_mono = mono_ns(), period_cpu = process_cpu_ns();
+  double used = -1;
   for (;;) {
     {
       auto lk = worker_.lock();
       if (worker_.wait_until(lk, next, Worker::never)) return;
     }
     auto now = std::chrono::steady_clock::now();
-    next += std::chrono::nanoseconds(interval_ns_);
-    if (next <= now) next = now + std::chrono::nanoseconds(interval_ns_);  // fell behind: skip, do not burst
+    const uint64_t weight = static_cast<uint64_t>(interval / base);  // what this snapshot stands for
     TakenSnapshot t;
     try {
-      t = take_snapshot(s_);
+      t = take_snapshot(s_, weight);
     } catch (const std::exception& e) {
       t.error = std::string("internal error: ") + e.what();
     }
+    if (budget_.budget > 0) {
+      int64_t m = mono_ns();
+      if (m - period_mono >= policy::adjust_period(interval)) {
+        int64_t c = process_cpu_ns();
+        used = static_cast<double>(c - period_cpu) / static_cast<double>(m - period_mono);
+        int64_t to = policy::next_interval(budget_, used, interval);
+        if (to != interval)
+          spdlog::info("snapshot interval {} -> {}: agent CPU {:.2f}% of a core over {}, budget {}%",
+                       format_duration(std::chrono::nanoseconds(interval)), format_duration(std::chrono::nanoseconds(to)),
+                       100 * used, format_duration(std::chrono::seconds((m - period_mono + 500'000'000) / 1'000'000'000)),
+                       100 * budget_.budget);
+        interval = to;
+        period_mono = m;
+        period_cpu = c;
+      }
+    }
+    t.interval_ns = interval;
+    t.cpu_used = used;
+    next += std::chrono::nanoseconds(interval);
+    if (next <= now) next = now + std::chrono::nanoseconds(interval);  // fell behind: skip, do not burst
     std::shared_ptr<const sampler::Snapshot> snap = t.snap;
     {
       auto lk = worker_.lock();

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "policy/cpu_budget.hpp"
 #include "sampler/sampler.hpp"
 #include "util/fd.hpp"
 #include "util/noncopyable.hpp"
@@ -37,10 +38,16 @@ struct TakenSnapshot {
   // up its managed children without a pass over every sample. The keys view
   // the paths in snap (no copy of 10,000 strings a second): keep both together.
   std::shared_ptr<const std::unordered_map<std::string_view, size_t>> index;
+  int64_t interval_ns = 0;  // the effective interval it was taken at (0: not by the worker)
+  double cpu_used = -1;     // the agent's CPU over the last budget period, of one core (-1: none yet)
 };
 
-// The snapshot of s now, with its index (also what the worker does each interval).
-TakenSnapshot take_snapshot(sampler::Sampler& s);
+// The snapshot of s now, with its index (also what the worker does each
+// interval); weight: the base-interval samples it stands for (Snapshot::weight).
+TakenSnapshot take_snapshot(sampler::Sampler& s, uint64_t weight = 1);
+
+// CPU time of the whole process, every thread (CLOCK_PROCESS_CPUTIME_ID), in ns.
+int64_t process_cpu_ns();
 
 class SnapshotWorker : NonCopyable {
  public:
@@ -48,7 +55,12 @@ class SnapshotWorker : NonCopyable {
   // been told of it, for work that must stay off the loop (the agent names
   // Kubernetes cgroups for its audit lines there, k8s/name_cache.hpp).
   using After = std::function<void(const sampler::Snapshot&)>;
-  static Result<std::unique_ptr<SnapshotWorker>> start(sampler::Sampler& s, int64_t interval_ns, After after = {});
+  // budget: the agent's CPU budget (budget.budget <= 0: off, a fixed
+  // interval); budget.base_ns is the base interval. Once per
+  // policy::adjust_period the worker measures the process's CPU and sets the
+  // next interval (policy::next_interval), with one log line per change.
+  static Result<std::unique_ptr<SnapshotWorker>> start(sampler::Sampler& s, policy::CpuBudget budget,
+                                                       After after = {});
   ~SnapshotWorker();  // stop()
 
   int fd() const { return efd_.get(); }  // readable when a snapshot waits
@@ -57,10 +69,10 @@ class SnapshotWorker : NonCopyable {
   void stop();
 
  private:
-  SnapshotWorker(sampler::Sampler& s, int64_t interval_ns, UniqueFd efd, After after);
+  SnapshotWorker(sampler::Sampler& s, policy::CpuBudget budget, UniqueFd efd, After after);
   void run();
   sampler::Sampler& s_;
-  int64_t interval_ns_;
+  policy::CpuBudget budget_;
   UniqueFd efd_;
   After after_;
   std::optional<TakenSnapshot> ready_;  // under worker_.lock()

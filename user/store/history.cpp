@@ -110,6 +110,12 @@ HistoryStore::RunValues HistoryStore::values_of(const sampler::Sample& s) {
           s.ev_high, s.ev_max, s.ev_oom, s.ev_oom_kill, s.working_set_bytes};
 }
 
+namespace {
+// A snapshot's weight is its interval over the base: at most 60 s over the
+// 50 ms floor. More is a bug upstream; clamped, not stored.
+constexpr uint64_t kMaxWeight = 1200;
+}  // namespace
+
 Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
   if (opts_.readonly) return app_error("history database opened read-only:", db_.path());
   auto txn = Txn::begin(db_, true);
@@ -137,8 +143,12 @@ Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
       RunValues v = values_of(s);
       auto [it, fresh] = runs_.try_emplace(*key);
       Run& run = it->second;
+      // A sample taken at a stretched interval stands for snap.weight samples
+      // at the base interval: the run counts it that many times, so averages
+      // and quantiles over a window weight it by the time it covers.
+      const uint64_t w = std::clamp<uint64_t>(snap.weight, 1, kMaxWeight);
       if (!fresh && ts > run.last_ns && run.values == v) {  // unchanged: one more sample of the same row
-        ++run.n;
+        run.n += w;
         run.last_ns = ts;
         continue;
       }
@@ -147,7 +157,7 @@ Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
       ins_raw_.bind(1, ts).bind(2, *key);
       for (size_t i = 0; i < v.size(); ++i) ins_raw_.bind_u64(static_cast<int>(i) + 3, v[i]);
       if (auto st = ins_raw_.run(); !st) return fail(st.error());  // n and last NULL: one sample
-      run = Run{ts, ts, 1, 1, v};
+      run = Run{ts, ts, w, 1, v};  // w > 1: its count is written with the others
     }
   }
   // In the same transaction, so it costs no commit of its own.

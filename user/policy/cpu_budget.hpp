@@ -1,0 +1,42 @@
+// The agent's CPU budget: from the CPU the whole process used over the last
+// adjustment period and the snapshot interval it ran at, the interval for the
+// next period. Pure (no clock, no I/O): the snapshot worker measures and
+// calls it (sampler/worker.hpp); docs/performance.md has the design.
+//
+// - Over the budget: stretch so that the same work would cost kTargetShare of
+//   the budget (the walk's cost is about proportional to 1/interval), at
+//   least by one base interval.
+// - Under kShortenBelow of the budget: shorten the same way, at most halving
+//   in one step, never below the base interval.
+// - In between: keep. The band [kShortenBelow, 1] around the target
+//   kTargetShare is the hysteresis: a period that lands where the previous
+//   step aimed does not move the interval again.
+// Intervals are whole multiples of the base, so each snapshot stands for a
+// whole number of base-interval samples in the history (its weight).
+#pragma once
+#include <cstdint>
+
+namespace ow::policy {
+
+struct CpuBudget {
+  double budget = 0.01;                  // fraction of one core; <= 0: off (the interval stays at base)
+  int64_t base_ns = 1'000'000'000;       // --interval: the shortest interval
+  int64_t ceiling_ns = 60'000'000'000;   // the longest (at least base_ns)
+};
+
+inline constexpr double kTargetShare = 0.8;   // a step aims at this share of the budget
+inline constexpr double kShortenBelow = 0.5;  // shorten only under this share: clear room
+inline constexpr int64_t kDefaultCeilingNs = 60'000'000'000;
+
+// The interval for the next period. used: CPU seconds per wall second over
+// the last period (0.018 = 1.8 % of a core); current_ns: the interval it ran at.
+int64_t next_interval(const CpuBudget& b, double used, int64_t current_ns);
+
+// The ceiling for a base interval: kDefaultCeilingNs, or the base when longer.
+int64_t ceiling_for(int64_t base_ns);
+
+// How long a period the measurement covers at an interval: at least 30 s
+// and at least 4 walks, so one slow walk or one roll-up does not decide.
+int64_t adjust_period(int64_t interval_ns);
+
+}  // namespace ow::policy

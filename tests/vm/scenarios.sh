@@ -207,9 +207,10 @@ scenario_actuate_v2_donor() {
 
 # The rescue tests (tests/integration/test_rescue.cpp) on v2: the memory.high
 # guard's pressure events drive the grants. Their own scenario and time bound;
-# the churn case runs 20 s here (60 s on the host).
+# the churn case runs 20 s here (60 s on the host), the CPU budget case
+# waits one 30 s budget period.
 SCENARIOS="$SCENARIOS rescue_tests"
-timeout_rescue_tests=150
+timeout_rescue_tests=210
 
 scenario_rescue_tests() {
 	[ -x /build/tests/integration ] || skip "tests/integration not built"

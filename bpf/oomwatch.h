@@ -82,10 +82,10 @@ enum ow_memcg_rec_flags {
  * mmapable array `snap_recs`. Sizes in bytes; limits of "no limit" come out
  * as PAGE_COUNTER_MAX pages * page size (userspace maps them to unlimited). */
 struct ow_memcg_rec {
-	/* The cgroup's css serial number (never reused within a boot): which
-	 * cgroup this slot holds, so a walk can leave a slot whose cgroup and
-	 * figures did not move as it is (bpf/snapshot.bpf.h). Bookkeeping of the
-	 * program; userspace does not read it. */
+	/* The cgroup's css serial number (never reused within a boot) when the
+	 * record was written whole: a record may stand over several walks
+	 * (bpf/snapshot.bpf.h); also keeps the record at 128 bytes, two whole
+	 * cache lines. Userspace does not read it. */
 	__u64 serial;
 	__u64 cgroup_id; /* kernfs id == inode of the cgroup directory */
 	__u64 usage_bytes;

@@ -54,6 +54,16 @@ static __always_inline __u64 scratch_u64(__u32 off)
 	return *(__u64 *)(snap_scratch + off);
 }
 
+/* Per slot of snap_recs, a fold of what the record there was written from
+ * (see "what a walk rewrites" below): 8 bytes a slot, so a walk's compares
+ * touch 1/8 of a cache line per cgroup instead of the record's line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* resized with snap_recs */
+	__type(key, __u32);
+	__type(value, __u64);
+} snap_last SEC(".maps");
+
 /* ---- the memcg's hierarchical inactive-file page count ----
  *
  * What memory.stat prints as total_inactive_file (v1) / inactive_file (v2):
@@ -132,31 +142,59 @@ static __always_inline bool memcg_inactive_file(struct mem_cgroup *m, long *page
  * dozen cache lines (the page counters, memory_events[], the vmstats slot,
  * the kernfs node for the id) besides the record's own two. Most memcgs of a
  * node do not move between two walks, so each slot of snap_recs keeps the
- * record the last walk wrote there, tagged with the cgroup's css serial
- * number (unique for the boot, never reused: a removed cgroup's slot can never
- * pass for a new cgroup's). A walk reads the memory page counter (usage,
- * failcnt, watermark, high, max: one copy) and compares it with the slot; only
- * a slot holding another cgroup, or whose counter moved, is rewritten whole.
- * The figures outside the counter (swap, memory_events[], the inactive file
- * slot) could move alone, so every slot is also rewritten whole once every
- * snap_refresh walks (spread over the slots by position: 1/snap_refresh of
- * them per walk): their figures are at most snap_refresh - 1 walks old when
- * the memory counter stood still. snap_refresh <= 1 rewrites every slot.
+ * record the last walk wrote there, and snap_last the fold of the cgroup's css
+ * serial number (unique for the boot, never reused: a removed cgroup's slot
+ * cannot pass for a new cgroup's) with the memory page counter's usage and
+ * failcnt, which share its first cache line. A walk reads that line and
+ * compares the fold; only a slot holding another cgroup, or whose usage or
+ * failcnt moved, is rewritten whole. The other figures (limit, high, peak,
+ * swap, memory_events[], the inactive file slot) can move while usage stands
+ * still, so every slot is also rewritten whole once every snap_refresh walks,
+ * spread over the slots by position (1/snap_refresh of them per walk): those
+ * figures are at most snap_refresh - 1 walks old when usage and failcnt stood
+ * still. snap_refresh <= 1 rewrites every slot at every walk.
  *
- * The state lives in the map, so a new load (an agent restart) starts from
+ * The state lives in the maps, so a new load (an agent restart) starts from
  * empty slots; cgroups created or removed shift the slots after them, which
- * are then rewritten (serial mismatch); segments of a hierarchy larger than
+ * are then rewritten (another serial); segments of a hierarchy larger than
  * snap_cap share the slots, so such walks rewrite every record. */
 __u32 snap_refresh = 0; /* set by userspace before each walk (0, 1: every slot) */
 __u32 snap_gen = 0; /* walks ended so far: which slots this walk refreshes */
 __u32 snap_fresh = 0; /* records this walk rewrote whole */
+
+#define PC_OFF(f) bpf_core_field_offset(struct page_counter, f)
+
+/* serial, usage and failcnt folded into one word (never 0, an empty slot's). */
+static __always_inline __u64 snap_fold(__u64 serial, __u64 usage, __u64 failcnt)
+{
+	__u64 h = serial * 0x9E3779B97F4A7C15ULL;
+
+	h = (h ^ usage) * 0xBF58476D1CE4E5B9ULL;
+	h = (h ^ (h >> 31) ^ failcnt) * 0x94D049BB133111EBULL;
+	return (h ^ (h >> 29)) | 1;
+}
+
+/* The memory page counter's usage and, when it shares usage's cache line
+ * (6.10+), failcnt: the compare's whole read of the memcg. */
+static __always_inline __u64 counter_fold(struct mem_cgroup *m, __u64 serial)
+{
+	__u64 uf[2] = {};
+	__u32 base = bpf_core_field_offset(struct mem_cgroup, memory);
+
+	if (PC_OFF(failcnt) == PC_OFF(usage) + 8) {
+		bpf_probe_read_kernel(uf, sizeof(uf), (void *)m + base + PC_OFF(usage));
+	} else {
+		bpf_probe_read_kernel(uf, sizeof(uf[0]), (void *)m + base + PC_OFF(usage));
+		uf[1] = 0;
+	}
+	return snap_fold(serial, uf[0], uf[1]);
+}
 
 /* The memory page counter's figures a walk compares with the slot. */
 struct snap_check {
 	__u64 usage, limit, high, peak, failcnt; /* bytes, but failcnt */
 };
 
-#define PC_OFF(f) bpf_core_field_offset(struct page_counter, f)
 #define MIN2(a, b) ((a) < (b) ? (a) : (b))
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
 
@@ -182,12 +220,6 @@ static __always_inline void read_memory_counter(struct mem_cgroup *m, struct sna
 	c->high = pages(BPF_CORE_READ(m, memory.high));
 	c->peak = pages(BPF_CORE_READ(m, memory.watermark));
 	c->failcnt = BPF_CORE_READ(m, memory.failcnt);
-}
-
-static __always_inline bool same_counter(const struct ow_memcg_rec *r, const struct snap_check *c)
-{
-	return r->usage_bytes == c->usage && r->limit_bytes == c->limit && r->high_bytes == c->high &&
-	       r->peak_bytes == c->peak && r->failcnt == c->failcnt;
 }
 
 static __always_inline __u64 ev_at(const __u64 *ev, long i)
@@ -244,7 +276,7 @@ static __always_inline int snapshot_memcg(struct cgroup *cg)
 	struct ow_memcg_rec *r;
 	struct snap_check c;
 	__u32 pos, idx, every;
-	__u64 serial;
+	__u64 serial, fold, *last;
 
 	if (!cg) { /* end of the walk */
 		snap_gen++;
@@ -274,15 +306,21 @@ static __always_inline int snapshot_memcg(struct cgroup *cg)
 		return 0;
 	/* css is the first member of struct mem_cgroup; relocate its offset anyway */
 	struct mem_cgroup *m = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
-	serial = cg->self.serial_nr;
-	read_memory_counter(m, &c);
+	serial = cg->self.serial_nr; /* on the cache line the walk just read */
+	fold = counter_fold(m, serial);
+	last = bpf_map_lookup_elem(&snap_last, &idx);
 	every = snap_refresh;
-	if (every > 1 && r->serial == serial && (snap_gen + pos) % every != 0 && same_counter(r, &c)) {
+	if (last && *last == fold && every > 1 && (snap_gen + pos) % every != 0) {
 		snap_written++; /* the slot's record stands */
 		return 0;
 	}
+	read_memory_counter(m, &c);
 	fill_memcg(r, cg, m, &c);
 	r->serial = serial;
+	if (last)
+		/* the fold read before the record: a counter that moved in between
+		 * differs from it at the next walk, which rewrites the record again */
+		*last = fold;
 	snap_fresh++;
 	snap_written++;
 	return 0;

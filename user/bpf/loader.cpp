@@ -121,6 +121,7 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
     if (*has) {
       l->snap_cap_ = std::max<uint32_t>(opts.snap_cap, 64);
       bpf_map__set_max_entries(s->maps.snap_recs, l->snap_cap_);
+      bpf_map__set_max_entries(s->maps.snap_last, l->snap_cap_);
       s->rodata->snap_cap = l->snap_cap_;
       s->rodata->memcg_v1 = opts.memcg_v1;
       bpf_program__set_autoload(s->progs.snap_memcg, true);

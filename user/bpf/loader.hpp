@@ -72,6 +72,9 @@ class Loader : NonCopyable {
 
  private:
   Loader() = default;
+  // probe_iter: look the cgroup iterator up in the kernel BTF before asking
+  // for it (else it is assumed, and a kernel without it fails the load).
+  static Result<std::unique_ptr<Loader>> open_once(const LoaderOptions& opts, bool probe_iter);
   oomwatch_bpf* skel_ = nullptr;
   std::vector<Link> links_;
   std::vector<HookStatus> hooks_;

@@ -235,8 +235,11 @@ static __always_inline void fill_memcg(struct ow_memcg_rec *r, struct cgroup *cg
 	__u32 evn;
 	long inactive = 0;
 
-	r->cgroup_id = cg->kn->id;
-	r->level = cg->level - snap_root_level;
+	/* Helper reads, not plain loads: the verifier looks a trusted-pointer
+	 * annotation up by name in the kernel BTF (a linear search) at every plain
+	 * load through a BTF pointer, and these two sit on the rewrite path only. */
+	r->cgroup_id = BPF_CORE_READ(cg, kn, id);
+	r->level = BPF_CORE_READ(cg, level) - snap_root_level;
 	r->usage_bytes = c->usage;
 	r->limit_bytes = c->limit;
 	r->high_bytes = c->high;

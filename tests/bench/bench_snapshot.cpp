@@ -369,7 +369,7 @@ int main() {
     }
     double bi = median(tr), bf = median(tf), bz = median(tz);
     if (n == 1000) cold_1k = cold(n, 100, 20);  // collect's rate: 10 Hz
-    if (n == 10000) cold_10k = cold(n, 1000, 8);  // the agent's default interval
+    if (n == 10000) cold_10k = cold(n, 1000, 12);  // the agent's default interval
     double fi = median_us(n >= 5000 ? 3 : n >= 1000 ? 5 : 11, [&] { got_f = file_src.read()->size(); });
     if (g_stop) break;
     if (got_b != static_cast<size_t>(n) || got_r != static_cast<size_t>(n) || got_f != static_cast<size_t>(n) ||

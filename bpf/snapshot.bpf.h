@@ -37,13 +37,12 @@ static __always_inline __u64 pages(long v)
 }
 
 /* Cost: each bpf_probe_read_kernel() is a helper call through
- * copy_from_kernel_nofault(), about as dear as the whole rest of the record, so
- * the program reads a memcg in four copies instead of one per field: both page
- * counters (memory, then swap or memsw, adjacent in struct mem_cgroup) in one,
- * memory_events[] in one, the vmstats pointer and its inactive-file slot. The
- * struct cgroup fields are plain loads: the iterator hands the program a
- * trusted BTF pointer. Every offset is a CO-RE relocation, so the copies are
- * laid out as the running kernel lays them out, whatever vmlinux.h says. */
+ * copy_from_kernel_nofault(), so a rewritten record takes its figures in a few
+ * copies instead of one per field: the memory page counter's span in one, the
+ * swap counter's usage, memory_events[] in one, the vmstats pointer and its
+ * inactive-file slot. Every offset is a CO-RE relocation, so the copies are
+ * laid out as the running kernel lays them out, whatever vmlinux.h says. Most
+ * walks rewrite few records (see "what a walk rewrites" below). */
 #define OW_SNAP_SCRATCH 1024
 static __u8 snap_scratch[OW_SNAP_SCRATCH]; /* one walker per object, like snap_recs */
 

@@ -124,6 +124,7 @@ StartupSplit startup_split(const cg::Hierarchy& h, const std::string& root_rel) 
   if (!skel) return s;
   load_only(skel, skel->progs.snap_memcg);
   bpf_map__set_max_entries(skel->maps.snap_recs, 16384);
+  bpf_map__set_max_entries(skel->maps.snap_last, 16384);
   skel->rodata->snap_cap = 16384;
   skel->rodata->memcg_v1 = h.version() == cg::Version::V1;
   skel->rodata->page_size = static_cast<__u64>(::sysconf(_SC_PAGESIZE));

@@ -82,6 +82,11 @@ enum ow_memcg_rec_flags {
  * mmapable array `snap_recs`. Sizes in bytes; limits of "no limit" come out
  * as PAGE_COUNTER_MAX pages * page size (userspace maps them to unlimited). */
 struct ow_memcg_rec {
+	/* The cgroup's css serial number (never reused within a boot) when the
+	 * record was written whole: a record may stand over several walks
+	 * (bpf/snapshot.bpf.h); also keeps the record at 128 bytes, two whole
+	 * cache lines. Userspace does not read it. */
+	__u64 serial;
 	__u64 cgroup_id; /* kernfs id == inode of the cgroup directory */
 	__u64 usage_bytes;
 	__u64 limit_bytes; /* memory.max / memory.limit_in_bytes */

@@ -20,7 +20,7 @@ const volatile bool memcg_v1 = false; /* v1: swap is memsw minus memory */
 
 __u32 snap_skip = 0; /* records to skip (segmented walks), set by userspace */
 __u32 snap_seen = 0; /* memcgs visited by this walk */
-__u32 snap_written = 0; /* records stored by this walk */
+__u32 snap_written = 0; /* records valid after this walk (rewritten or left standing) */
 __u32 snap_root_level = 0;
 
 struct {
@@ -37,13 +37,12 @@ static __always_inline __u64 pages(long v)
 }
 
 /* Cost: each bpf_probe_read_kernel() is a helper call through
- * copy_from_kernel_nofault(), about as dear as the whole rest of the record, so
- * the program reads a memcg in four copies instead of one per field: both page
- * counters (memory, then swap or memsw, adjacent in struct mem_cgroup) in one,
- * memory_events[] in one, the vmstats pointer and its inactive-file slot. The
- * struct cgroup fields are plain loads: the iterator hands the program a
- * trusted BTF pointer. Every offset is a CO-RE relocation, so the copies are
- * laid out as the running kernel lays them out, whatever vmlinux.h says. */
+ * copy_from_kernel_nofault(), so a rewritten record takes its figures in a few
+ * copies instead of one per field: the memory page counter's span in one, the
+ * swap counter's usage, memory_events[] in one, the vmstats pointer and its
+ * inactive-file slot. Every offset is a CO-RE relocation, so the copies are
+ * laid out as the running kernel lays them out, whatever vmlinux.h says. Most
+ * walks rewrite few records (see "what a walk rewrites" below). */
 #define OW_SNAP_SCRATCH 1024
 static __u8 snap_scratch[OW_SNAP_SCRATCH]; /* one walker per object, like snap_recs */
 
@@ -53,6 +52,16 @@ static __always_inline __u64 scratch_u64(__u32 off)
 		return 0;
 	return *(__u64 *)(snap_scratch + off);
 }
+
+/* Per slot of snap_recs, a fold of what the record there was written from
+ * (see "what a walk rewrites" below): 8 bytes a slot, so a walk's compares
+ * touch 1/8 of a cache line per cgroup instead of the record's line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* resized with snap_recs */
+	__type(key, __u32);
+	__type(value, __u64);
+} snap_last SEC(".maps");
 
 /* ---- the memcg's hierarchical inactive-file page count ----
  *
@@ -126,24 +135,90 @@ static __always_inline bool memcg_inactive_file(struct mem_cgroup *m, long *page
 	return true;
 }
 
-/* Both page counters of @m into snap_scratch; their offsets in it via @mem_at
- * and @swap_at. False when they do not fit (a layout this program never met). */
-static __always_inline bool read_counters(struct mem_cgroup *m, __u32 *mem_at, __u32 *swap_at)
-{
-	__u32 pc = bpf_core_type_size(struct page_counter);
-	__u32 mem = bpf_core_field_offset(struct mem_cgroup, memory);
-	__u32 swp = memcg_v1 ? bpf_core_field_offset(struct mem_cgroup, memsw) :
-			       bpf_core_field_offset(struct mem_cgroup, swap);
-	__u32 lo = mem < swp ? mem : swp;
-	__u32 hi = (mem > swp ? mem : swp) + pc;
+/* ---- what a walk rewrites ----
+ *
+ * At 10 Hz the caches are cold at every walk, and a memcg's figures sit on a
+ * dozen cache lines (the page counters, memory_events[], the vmstats slot,
+ * the kernfs node for the id) besides the record's own two. Most memcgs of a
+ * node do not move between two walks, so each slot of snap_recs keeps the
+ * record the last walk wrote there, and snap_last the fold of the cgroup's css
+ * serial number (unique for the boot, never reused: a removed cgroup's slot
+ * cannot pass for a new cgroup's) with the memory page counter's usage and
+ * failcnt, which share its first cache line. A walk reads that line and
+ * compares the fold; only a slot holding another cgroup, or whose usage or
+ * failcnt moved, is rewritten whole. The other figures (limit, high, peak,
+ * swap, memory_events[], the inactive file slot) can move while usage stands
+ * still, so every slot is also rewritten whole once every snap_refresh walks,
+ * spread over the slots by position (1/snap_refresh of them per walk): those
+ * figures are at most snap_refresh - 1 walks old when usage and failcnt stood
+ * still. snap_refresh <= 1 rewrites every slot at every walk.
+ *
+ * The state lives in the maps, so a new load (an agent restart) starts from
+ * empty slots; cgroups created or removed shift the slots after them, which
+ * are then rewritten (another serial); segments of a hierarchy larger than
+ * snap_cap share the slots, so such walks rewrite every record. */
+__u32 snap_refresh = 0; /* set by userspace before each walk (0, 1: every slot) */
+__u32 snap_gen = 0; /* walks ended so far: which slots this walk refreshes */
+__u32 snap_fresh = 0; /* records this walk rewrote whole */
 
-	if (hi - lo > OW_SNAP_SCRATCH || pc > OW_SNAP_SCRATCH)
-		return false;
-	if (bpf_probe_read_kernel(snap_scratch, hi - lo, (void *)m + lo))
-		return false;
-	*mem_at = mem - lo;
-	*swap_at = swp - lo;
-	return true;
+#define PC_OFF(f) bpf_core_field_offset(struct page_counter, f)
+
+/* serial, usage and failcnt folded into one word (never 0, an empty slot's). */
+static __always_inline __u64 snap_fold(__u64 serial, __u64 usage, __u64 failcnt)
+{
+	__u64 h = serial * 0x9E3779B97F4A7C15ULL;
+
+	h = (h ^ usage) * 0xBF58476D1CE4E5B9ULL;
+	h = (h ^ (h >> 31) ^ failcnt) * 0x94D049BB133111EBULL;
+	return (h ^ (h >> 29)) | 1;
+}
+
+/* The memory page counter's usage and, when it shares usage's cache line
+ * (6.10+), failcnt: the compare's whole read of the memcg. */
+static __always_inline __u64 counter_fold(struct mem_cgroup *m, __u64 serial)
+{
+	__u64 uf[2] = {};
+	__u32 base = bpf_core_field_offset(struct mem_cgroup, memory);
+
+	if (PC_OFF(failcnt) == PC_OFF(usage) + 8) {
+		bpf_probe_read_kernel(uf, sizeof(uf), (void *)m + base + PC_OFF(usage));
+	} else {
+		bpf_probe_read_kernel(uf, sizeof(uf[0]), (void *)m + base + PC_OFF(usage));
+		uf[1] = 0;
+	}
+	return snap_fold(serial, uf[0], uf[1]);
+}
+
+/* The memory page counter's figures a walk compares with the slot. */
+struct snap_check {
+	__u64 usage, limit, high, peak, failcnt; /* bytes, but failcnt */
+};
+
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+
+/* The memory page counter's usage, failcnt, watermark, high and max in one
+ * copy (their span: 3 cache lines on 6.18, 2 on 6.1), else field by field. */
+static __always_inline void read_memory_counter(struct mem_cgroup *m, struct snap_check *c)
+{
+	__u32 lo = MIN2(MIN2(MIN2(PC_OFF(usage), PC_OFF(failcnt)), MIN2(PC_OFF(watermark), PC_OFF(high))), PC_OFF(max));
+	__u32 hi = MAX2(MAX2(MAX2(PC_OFF(usage), PC_OFF(failcnt)), MAX2(PC_OFF(watermark), PC_OFF(high))), PC_OFF(max)) + 8;
+
+	if (hi - lo <= OW_SNAP_SCRATCH &&
+	    !bpf_probe_read_kernel(snap_scratch, hi - lo,
+				   (void *)m + bpf_core_field_offset(struct mem_cgroup, memory) + lo)) {
+		c->usage = pages(scratch_u64(PC_OFF(usage) - lo));
+		c->limit = pages(scratch_u64(PC_OFF(max) - lo));
+		c->high = pages(scratch_u64(PC_OFF(high) - lo));
+		c->peak = pages(scratch_u64(PC_OFF(watermark) - lo));
+		c->failcnt = scratch_u64(PC_OFF(failcnt) - lo);
+		return;
+	}
+	c->usage = pages(BPF_CORE_READ(m, memory.usage.counter));
+	c->limit = pages(BPF_CORE_READ(m, memory.max));
+	c->high = pages(BPF_CORE_READ(m, memory.high));
+	c->peak = pages(BPF_CORE_READ(m, memory.watermark));
+	c->failcnt = BPF_CORE_READ(m, memory.failcnt);
 }
 
 static __always_inline __u64 ev_at(const __u64 *ev, long i)
@@ -151,35 +226,30 @@ static __always_inline __u64 ev_at(const __u64 *ev, long i)
 	return i >= 0 && i < 9 ? ev[i] : 0;
 }
 
-#define PC_FIELD(at, f) scratch_u64((at) + bpf_core_field_offset(struct page_counter, f))
-
-static __always_inline void fill_memcg(struct ow_memcg_rec *r, struct cgroup *cg, struct mem_cgroup *m)
+/* The whole record: the counter's figures already read, the rest now. */
+static __always_inline void fill_memcg(struct ow_memcg_rec *r, struct cgroup *cg, struct mem_cgroup *m,
+				       const struct snap_check *c)
 {
 	__u64 ev[9] = {};
-	__u32 mem_at = 0, swap_at = 0, evn;
+	__u32 evn;
 	long inactive = 0;
 
-	r->cgroup_id = cg->kn->id;
-	r->level = cg->level - snap_root_level;
-	if (read_counters(m, &mem_at, &swap_at)) {
-		r->usage_bytes = pages(PC_FIELD(mem_at, usage));
-		r->limit_bytes = pages(PC_FIELD(mem_at, max));
-		r->high_bytes = pages(PC_FIELD(mem_at, high));
-		r->peak_bytes = pages(PC_FIELD(mem_at, watermark));
-		r->failcnt = PC_FIELD(mem_at, failcnt);
-		__u64 other = pages(PC_FIELD(swap_at, usage));
-		if (memcg_v1)
-			r->swap_bytes = other > r->usage_bytes ? other - r->usage_bytes : 0;
-		else
-			r->swap_bytes = other;
-	} else {
-		r->usage_bytes = pages(BPF_CORE_READ(m, memory.usage.counter));
-		r->limit_bytes = pages(BPF_CORE_READ(m, memory.max));
-		r->high_bytes = pages(BPF_CORE_READ(m, memory.high));
-		r->peak_bytes = pages(BPF_CORE_READ(m, memory.watermark));
-		r->failcnt = BPF_CORE_READ(m, memory.failcnt);
-		r->swap_bytes = 0;
-	}
+	/* Helper reads, not plain loads: the verifier looks a trusted-pointer
+	 * annotation up by name in the kernel BTF (a linear search) at every plain
+	 * load through a BTF pointer, and these two sit on the rewrite path only. */
+	r->cgroup_id = BPF_CORE_READ(cg, kn, id);
+	r->level = BPF_CORE_READ(cg, level) - snap_root_level;
+	r->usage_bytes = c->usage;
+	r->limit_bytes = c->limit;
+	r->high_bytes = c->high;
+	r->peak_bytes = c->peak;
+	r->failcnt = c->failcnt;
+	/* Only the swap counter's usage (memsw and swap share the union's offset). */
+	__u64 other = pages(memcg_v1 ? BPF_CORE_READ(m, memsw.usage.counter) : BPF_CORE_READ(m, swap.usage.counter));
+	if (memcg_v1)
+		r->swap_bytes = other > r->usage_bytes ? other - r->usage_bytes : 0;
+	else
+		r->swap_bytes = other;
 	evn = bpf_core_field_size(struct mem_cgroup, memory_events);
 	if (evn > sizeof(ev))
 		evn = sizeof(ev);
@@ -206,33 +276,54 @@ static __always_inline int snapshot_memcg(struct cgroup *cg)
 	int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 	struct cgroup_subsys_state *css;
 	struct ow_memcg_rec *r;
-	__u32 idx;
+	struct snap_check c;
+	__u32 pos, idx, every;
+	__u64 serial, fold, *last;
 
 	if (!cg) { /* end of the walk */
+		snap_gen++;
 		stat_inc(OW_STAT_SNAP_WALKS);
 		return 0;
 	}
 	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
 		return 1;
+	/* Removed cgroups stay on the walk until their last reference goes (dying
+	 * memcgs can linger for minutes); they have no path any more, skip them.
+	 * The cgroup's own css loses CSS_ONLINE (1 << 1, an anonymous enum,
+	 * unchanged since 3.x) first thing when it is removed, and the walk has
+	 * just read that cache line; its memcg's css is taken offline right after. */
+	if (!(cg->self.flags & 2))
+		return 0;
 	css = cg->subsys[id];
 	if (!css)
 		return 0; /* no memcg here (controller not enabled): skip, keep walking */
-	/* Removed cgroups stay on the walk until their last reference goes (dying
-	 * memcgs can linger for minutes); they have no path any more, skip them.
-	 * CSS_ONLINE (1 << 1) sits in an anonymous enum, unchanged since 3.x. */
-	if (!(css->flags & 2))
+	pos = snap_seen++;
+	if (pos < snap_skip)
 		return 0;
-	idx = snap_seen++;
-	if (idx < snap_skip)
-		return 0;
-	idx -= snap_skip;
+	idx = pos - snap_skip;
 	if (idx >= snap_cap)
 		return 0; /* keep counting: userspace walks again from snap_skip + snap_cap */
 	r = bpf_map_lookup_elem(&snap_recs, &idx);
 	if (!r)
 		return 0;
 	/* css is the first member of struct mem_cgroup; relocate its offset anyway */
-	fill_memcg(r, cg, (void *)css - bpf_core_field_offset(struct mem_cgroup, css));
+	struct mem_cgroup *m = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
+	serial = cg->self.serial_nr; /* on the cache line the walk just read */
+	fold = counter_fold(m, serial);
+	last = bpf_map_lookup_elem(&snap_last, &idx);
+	every = snap_refresh;
+	if (last && *last == fold && every > 1 && (snap_gen + pos) % every != 0) {
+		snap_written++; /* the slot's record stands */
+		return 0;
+	}
+	read_memory_counter(m, &c);
+	fill_memcg(r, cg, m, &c);
+	r->serial = serial;
+	if (last)
+		/* the fold read before the record: a counter that moved in between
+		 * differs from it at the next walk, which rewrites the record again */
+		*last = fold;
+	snap_fresh++;
 	snap_written++;
 	return 0;
 }

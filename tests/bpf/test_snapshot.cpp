@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "bpf/loader.hpp"
@@ -229,4 +230,110 @@ TEST_CASE("working set is floored at 0 and an empty cgroup has none", "[bpf][sna
   CHECK((*r)[0].inactive_file_bytes <= (*r)[0].usage_bytes + sampler::BpfSource::lag_bound_bytes());
   CHECK((*r)[0].working_set_bytes <= (*r)[0].usage_bytes);
   CHECK((*src)->fills_inactive_file());
+}
+
+// A walk rewrites only the slots whose cgroup or memory counter moved (and
+// each slot at least once every refresh_every walks); the others keep the
+// record of their last rewrite. From userspace every snapshot must still hold
+// every live cgroup with its current figures.
+TEST_CASE("records left standing: unmoved cgroups keep their figures, moved, new and removed ones show",
+          "[bpf][snapshot]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(ow::kUnlimited, "owtest-standing");
+  std::map<uint64_t, std::string> path_of;  // id -> rel
+  for (int i = 0; i < 20; ++i) {
+    std::string rel = cg::join_rel(parent.path(), "c" + std::to_string(i));
+    REQUIRE(h.create(rel).ok());
+    path_of[*h.id_of(rel)] = rel;
+  }
+  path_of[*h.id_of(parent.path())] = parent.path();
+  auto l = snapshot_loader(h, 256);
+  sampler::BpfSourceOptions o;
+  o.refresh_every = 4;
+  auto src = sampler::BpfSource::open(*l, h, parent.path(), o);
+  REQUIRE(src.ok());
+  // Each sample against the cgroup's own files, and the set of ids.
+  auto check_all = [&](const std::vector<sampler::Sample>& got) {
+    std::set<uint64_t> ids;
+    for (const auto& x : got) {
+      ids.insert(x.cgroup_id);
+      auto it = path_of.find(x.cgroup_id);
+      REQUIRE(it != path_of.end());
+      auto f = h.read(it->second);
+      REQUIRE(f.ok());
+      INFO(it->second);
+      CHECK(x.usage_bytes == f->usage_bytes);
+      CHECK(x.limit_bytes == f->limit_bytes);
+      CHECK(x.peak_bytes == f->peak_bytes);
+    }
+    std::set<uint64_t> want;
+    for (const auto& [id, rel] : path_of) want.insert(id);
+    CHECK(ids == want);
+    CHECK(got.size() == want.size());
+  };
+
+  auto first = (*src)->read();
+  REQUIRE(first.ok());
+  CHECK((*src)->fresh_last_read() == 21);  // the first read rewrites every slot
+  check_all(*first);
+
+  // Nothing moved: a quarter of the slots (their turn) are rewritten, the
+  // rest stand, and the read is the first one, figure for figure.
+  auto again = (*src)->read();
+  REQUIRE(again.ok());
+  CHECK((*src)->fresh_last_read() <= 6);
+  REQUIRE(again->size() == first->size());
+  for (size_t i = 0; i < first->size(); ++i) {
+    const auto &a = (*first)[i], &b = (*again)[i];
+    CHECK(a.cgroup_id == b.cgroup_id);
+    CHECK(a.usage_bytes == b.usage_bytes);
+    CHECK(a.limit_bytes == b.limit_bytes);
+    CHECK(a.peak_bytes == b.peak_bytes);
+    CHECK(a.ev_oom_kill == b.ev_oom_kill);
+    CHECK(a.inactive_file_bytes == b.inactive_file_bytes);
+  }
+
+  // Usage moves in c5 (page cache charged there): rewritten at the next read.
+  const std::string c5 = cg::join_rel(parent.path(), "c5");
+  TempFile file;
+  write_file_in(h, c5, file.path, 8u << 20);
+  auto moved = (*src)->read();
+  REQUIRE(moved.ok());
+  CHECK((*src)->fresh_last_read() >= 1);
+  bool seen_c5 = false;
+  for (const auto& x : *moved)
+    if (x.cgroup_id == *h.id_of(c5)) {
+      seen_c5 = true;
+      CHECK(x.usage_bytes >= (8u << 20));
+      CHECK(x.inactive_file_bytes > 0);
+    }
+  CHECK(seen_c5);
+  check_all(*moved);
+
+  // A limit written while usage stands still is not in the compared figures:
+  // it shows within refresh_every walks.
+  const std::string c3 = cg::join_rel(parent.path(), "c3");
+  REQUIRE(h.set_limit(c3, 256ull << 20).ok());
+  bool limit_seen = false;
+  for (int walk = 0; walk < 4 && !limit_seen; ++walk) {
+    auto r = (*src)->read();
+    REQUIRE(r.ok());
+    for (const auto& x : *r)
+      if (x.cgroup_id == *h.id_of(c3)) limit_seen = x.limit_bytes == (256ull << 20);
+  }
+  CHECK(limit_seen);
+
+  // c7 removed, c20 created: the slots from c7 on hold other cgroups now.
+  const std::string c7 = cg::join_rel(parent.path(), "c7");
+  path_of.erase(*h.id_of(c7));
+  REQUIRE(h.remove(c7).ok());
+  const std::string c20 = cg::join_rel(parent.path(), "c20");
+  REQUIRE(h.create(c20).ok());
+  path_of[*h.id_of(c20)] = c20;
+  auto shifted = (*src)->read();
+  REQUIRE(shifted.ok());
+  check_all(*shifted);
+  auto steady = (*src)->read();
+  REQUIRE(steady.ok());
+  check_all(*steady);
 }

@@ -65,6 +65,21 @@ Result<bool> kernel_btf_has_name(const std::string& name) {
 }  // namespace
 
 Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
+  // Snapshots alone (collect, top, ...): the cgroup iterator is assumed
+  // (6.1+) instead of looked up in the kernel BTF's strings (1.5 ms of a
+  // 20 ms start-up). A kernel without it fails the load, and only then is the
+  // object opened again with the lookup, which switches snapshots off there.
+  const bool parses_btf = opts.oom_events || opts.reclaim || opts.births || opts.test_programs;
+  if (opts.snapshots && !parses_btf) {  // with the BTF parsed, the lookup is free
+    auto l = open_once(opts, false);
+    if (l) return l;
+    spdlog::debug("BPF load with the cgroup iterator assumed failed ({}); loading again with it probed",
+                  l.error().message());
+  }
+  return open_once(opts, true);
+}
+
+Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, bool probe_iter) {
   // The parsed kernel BTF is for the tracepoint probes (and mark_victim's
   // argument type) only; loaders of iterators alone skip its ~7 ms.
   std::optional<VmlinuxBtf> btf;
@@ -116,11 +131,13 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
 
   if (opts.snapshots) {
     // iter/cgroup exists since 6.1; its context type names it in the BTF.
-    auto has = has_struct("bpf_iter__cgroup");
+    Result<bool> has = true;
+    if (probe_iter || btf) has = has_struct("bpf_iter__cgroup");
     if (!has) return has.error();
     if (*has) {
       l->snap_cap_ = std::max<uint32_t>(opts.snap_cap, 64);
       bpf_map__set_max_entries(s->maps.snap_recs, l->snap_cap_);
+      bpf_map__set_max_entries(s->maps.snap_last, l->snap_cap_);
       s->rodata->snap_cap = l->snap_cap_;
       s->rodata->memcg_v1 = opts.memcg_v1;
       bpf_program__set_autoload(s->progs.snap_memcg, true);
@@ -202,6 +219,11 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
                             [](const auto& c) { return std::string(c.first.tracepoint) == "cgroup_mkdir"; });
   bpf_map__set_autocreate(s->maps.births, births);
   bpf_map__set_autocreate(s->maps.birth_roots, births);
+  // Maps only their programs use, created with them (the reclaim tables
+  // alone are 1 MiB of preallocated hash buckets).
+  bpf_map__set_autocreate(s->maps.events, opts.oom_events || opts.test_programs);
+  bpf_map__set_autocreate(s->maps.reclaim_start, opts.reclaim);
+  bpf_map__set_autocreate(s->maps.reclaim_stalls, opts.reclaim);
 
   int err = oomwatch_bpf__load(s);
   if (err) return sys_error("load BPF programs (run with --log-level debug for the verifier log)", {}, -err);
@@ -240,6 +262,7 @@ Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
 std::map<uint64_t, ow_reclaim_stat> Loader::reclaim_stats() const {
   std::map<uint64_t, ow_reclaim_stat> out;
   int fd = bpf_map__fd(skel_->maps.reclaim_stalls);
+  if (fd < 0) return out;  // not created: the reclaim hooks were not asked for
   __u64 key, next;
   __u64* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
@@ -254,13 +277,15 @@ std::map<uint64_t, ow_reclaim_stat> Loader::reclaim_stats() const {
 std::optional<ow_reclaim_stat> Loader::reclaim_stat(uint64_t memcg_id) const {
   __u64 key = memcg_id;
   ow_reclaim_stat v;
-  if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.reclaim_stalls), &key, &v) != 0) return std::nullopt;
+  int fd = bpf_map__fd(skel_->maps.reclaim_stalls);
+  if (fd < 0 || bpf_map_lookup_elem(fd, &key, &v) != 0) return std::nullopt;
   return v;
 }
 
 Status Loader::pin_maps(const std::string& dir) {
   if (auto s = ensure_pin_dir(dir, &pin_dirs_made_); !s) return s;
   for (bpf_map* m : {skel_->maps.reclaim_stalls}) {
+    if (bpf_map__fd(m) < 0) continue;  // not created (its hooks were not asked for)
     std::string p = dir + "/" + bpf_map__name(m);
     ::unlink(p.c_str());  // a stale pin from a crashed run
     int err = bpf_map__pin(m, p.c_str());

@@ -30,7 +30,7 @@ struct LoaderOptions {
   bool oom_events = true;
   bool test_programs = false;  // load the test_* wrappers for BPF_PROG_TEST_RUN
   bool snapshots = false;      // the iter/cgroup memcg snapshot program, if the kernel has it
-  uint32_t snap_cap = 16384;   // records per walk segment (120 B each: 1.9 MiB)
+  uint32_t snap_cap = 16384;   // records per walk segment (128 B each, and 8 B of fold: 2.1 MiB)
   bool memcg_v1 = false;       // memory controller on cgroup v1 (swap = memsw - memory)
   bool reclaim = false;        // memcg reclaim stall accounting (optional hooks)
   bool bpfmem = false;         // iter/bpf_map: every map with the memcg it is charged to (5.8+)
@@ -72,6 +72,9 @@ class Loader : NonCopyable {
 
  private:
   Loader() = default;
+  // probe_iter: look the cgroup iterator up in the kernel BTF before asking
+  // for it (else it is assumed, and a kernel without it fails the load).
+  static Result<std::unique_ptr<Loader>> open_once(const LoaderOptions& opts, bool probe_iter);
   oomwatch_bpf* skel_ = nullptr;
   std::vector<Link> links_;
   std::vector<HookStatus> hooks_;

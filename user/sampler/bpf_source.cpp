@@ -11,7 +11,7 @@
 #include "util/log.hpp"
 #include "util/units.hpp"
 
-static_assert(sizeof(ow_memcg_rec) == 120, "ABI of struct ow_memcg_rec changed: update both sides");
+static_assert(sizeof(ow_memcg_rec) == 128, "ABI of struct ow_memcg_rec changed: update both sides");
 
 namespace ow::sampler {
 namespace {
@@ -77,14 +77,20 @@ Status BpfSource::walk(std::vector<Sample>& out) {
   auto* bss = loader_->skel()->bss;
   const uint32_t cap = loader_->snap_cap();
   walks_ = 0;
+  fresh_ = 0;
   for (uint32_t skip = 0;; skip += cap) {
     bss->snap_root_level = root_level_;  // per walk: sources at other roots share the program
     bss->snap_skip = skip;
     bss->snap_seen = 0;
     bss->snap_written = 0;
+    bss->snap_fresh = 0;
+    // Until the first read's check is done every record is rewritten: a
+    // slot may hold what another source sharing the program left there.
+    bss->snap_refresh = checked_ ? opts_.refresh_every : 1;
     // The program writes its records into the mmap'ed array and prints nothing.
     if (auto st = bpf::run_iter(link_.get(), "cgroup iterator"); !st) return st;
     ++walks_;
+    fresh_ += bss->snap_fresh;
     const auto* recs = static_cast<const ow_memcg_rec*>(recs_);
     out.reserve(out.size() + bss->snap_written);
     for (uint32_t i = 0; i < bss->snap_written; ++i) {

@@ -44,6 +44,14 @@ struct BpfSourceOptions {
   // MEMCG_CHARGE_BATCH * CPUs updates are pending, so inactive_file is as
   // fresh as memory.stat's own. Costs one file read per snapshot, not per cgroup.
   bool flush_stats = true;
+  // Every record is rewritten whole at least once in this many walks; in
+  // between, a cgroup whose memory page counter (usage, failcnt, peak, high,
+  // limit) did not move keeps the record of its last rewrite, so swap,
+  // memory.events and inactive_file that moved alone are at most
+  // refresh_every - 1 walks old (bpf/snapshot.bpf.h). 1: every walk reads
+  // every figure of every cgroup.
+  uint32_t refresh_every = kDefaultRefreshEvery;
+  static constexpr uint32_t kDefaultRefreshEvery = 10;
 };
 
 // Iterator source. Needs a Loader opened with snapshots=true (and loaded).
@@ -55,6 +63,8 @@ class BpfSource : public Source {
   Result<std::vector<Sample>> read() override;
   const char* name() const override { return "bpf-iter"; }
   uint32_t walks_last_read() const { return walks_; }
+  // Records the last read's walks rewrote whole (the rest stood unchanged).
+  uint32_t fresh_last_read() const { return fresh_; }
   // The records carry inactive_file: the kernel's stats layout is one the
   // program knows and the walk root's figure agreed with its memory.stat at
   // the first read. Until that first read: true.
@@ -76,6 +86,7 @@ class BpfSource : public Source {
   const void* recs_ = nullptr;  // mmapped snap_recs
   size_t recs_len_ = 0;
   uint32_t walks_ = 0;
+  uint32_t fresh_ = 0;
   uint32_t root_level_ = 0;  // depth of the walk root, subtracted from record levels
   uint64_t root_id_ = 0;
   std::string root_stat_path_;

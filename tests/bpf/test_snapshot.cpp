@@ -337,3 +337,28 @@ TEST_CASE("records left standing: unmoved cgroups keep their figures, moved, new
   REQUIRE(steady.ok());
   check_all(*steady);
 }
+
+// Walks further apart than refresh_ns (the agent's CPU budget stretched its
+// interval) rewrite every slot: a limit written while usage stands still
+// shows at the very next walk, not refresh_every walks later.
+TEST_CASE("records left standing: walks further apart than refresh_ns rewrite every slot", "[bpf][snapshot]") {
+  auto h = owtest::hierarchy();
+  auto parent = owtest::make_cgroup(ow::kUnlimited, "owtest-standing-far");
+  for (int i = 0; i < 8; ++i) REQUIRE(h.create(cg::join_rel(parent.path(), "c" + std::to_string(i))).ok());
+  auto l = snapshot_loader(h, 64);
+  sampler::BpfSourceOptions o;
+  o.refresh_every = 10;
+  o.refresh_ns = 1;  // any two walks are further apart than this
+  auto src = sampler::BpfSource::open(*l, h, parent.path(), o);
+  REQUIRE(src.ok());
+  REQUIRE((*src)->read().ok());
+  const std::string c3 = cg::join_rel(parent.path(), "c3");
+  REQUIRE(h.set_limit(c3, 192ull << 20).ok());
+  auto r = (*src)->read();
+  REQUIRE(r.ok());
+  CHECK((*src)->fresh_last_read() == 9);  // the parent and its 8 children
+  bool seen = false;
+  for (const auto& x : *r)
+    if (x.cgroup_id == *h.id_of(c3)) seen = x.limit_bytes == (192ull << 20);
+  CHECK(seen);
+}

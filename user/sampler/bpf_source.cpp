@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -7,6 +9,7 @@
 #include "bpf/obj.hpp"
 #include "oomwatch.skel.h"
 #include "sampler/source.hpp"
+#include "util/clock.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/units.hpp"
@@ -78,6 +81,13 @@ Status BpfSource::walk(std::vector<Sample>& out) {
   const uint32_t cap = loader_->snap_cap();
   walks_ = 0;
   fresh_ = 0;
+  // The refresh turn in walks, shortened when walks are far apart so that
+  // no figure is much older than refresh_ns (see BpfSourceOptions).
+  uint32_t every = opts_.refresh_every;
+  const int64_t now = mono_ns();
+  if (const int64_t gap = now - last_walk_ns_; last_walk_ns_ > 0 && gap > 0 && opts_.refresh_ns > 0)
+    every = static_cast<uint32_t>(std::clamp<int64_t>(opts_.refresh_ns / gap, 1, every));
+  last_walk_ns_ = now;
   for (uint32_t skip = 0;; skip += cap) {
     bss->snap_root_level = root_level_;  // per walk: sources at other roots share the program
     bss->snap_skip = skip;
@@ -86,7 +96,7 @@ Status BpfSource::walk(std::vector<Sample>& out) {
     bss->snap_fresh = 0;
     // Until the first read's check is done every record is rewritten: a
     // slot may hold what another source sharing the program left there.
-    bss->snap_refresh = checked_ ? opts_.refresh_every : 1;
+    bss->snap_refresh = checked_ ? every : 1;
     // The program writes its records into the mmap'ed array and prints nothing.
     if (auto st = bpf::run_iter(link_.get(), "cgroup iterator"); !st) return st;
     ++walks_;

@@ -45,13 +45,17 @@ struct BpfSourceOptions {
   // fresh as memory.stat's own. Costs one file read per snapshot, not per cgroup.
   bool flush_stats = true;
   // Every record is rewritten whole at least once in this many walks; in
-  // between, a cgroup whose memory page counter (usage, failcnt, peak, high,
-  // limit) did not move keeps the record of its last rewrite, so swap,
-  // memory.events and inactive_file that moved alone are at most
-  // refresh_every - 1 walks old (bpf/snapshot.bpf.h). 1: every walk reads
-  // every figure of every cgroup.
+  // between, a cgroup whose memory usage and failcnt did not move keeps the
+  // record of its last rewrite, so a limit, high, peak, swap, memory.events
+  // or inactive_file that moved alone is at most refresh_every - 1 walks old
+  // (bpf/snapshot.bpf.h). 1: every walk reads every figure of every cgroup.
   uint32_t refresh_every = kDefaultRefreshEvery;
   static constexpr uint32_t kDefaultRefreshEvery = 10;
+  // ... and at most about this old in time: when walks are further apart
+  // (the agent's CPU budget stretches its interval), fewer walks make a turn,
+  // down to every walk rewriting everything once they are this far apart.
+  int64_t refresh_ns = kDefaultRefreshNs;
+  static constexpr int64_t kDefaultRefreshNs = 10'000'000'000;
 };
 
 // Iterator source. Needs a Loader opened with snapshots=true (and loaded).
@@ -87,6 +91,7 @@ class BpfSource : public Source {
   size_t recs_len_ = 0;
   uint32_t walks_ = 0;
   uint32_t fresh_ = 0;
+  int64_t last_walk_ns_ = 0;  // monotonic: when the last walk began (0: none yet)
   uint32_t root_level_ = 0;  // depth of the walk root, subtracted from record levels
   uint64_t root_id_ = 0;
   std::string root_stat_path_;

@@ -14,8 +14,9 @@
 // first workloads and the first recommendation round settle), the agent
 // grows past these bounds, each a leak that an hour would show:
 //   RSS      +8 MiB over the warm-up row
-//   fds      +16 (two for each managed child, held until the next snapshot
-//            sees it gone: up to nine here at a sample; a scrape in flight)
+//   fds      +16 (two for each managed child: on v1 let go as the kernel
+//            signals its removal, else when the next snapshot sees it gone;
+//            a scrape in flight)
 //   threads  +0
 //   database the WAL stays under 64 MiB (checkpoints keep up), and the
 //            database grows by no more per minute late in the run than early

@@ -62,6 +62,17 @@ Child* ManagedChildren::find(const std::string& path) {
   return it == kids_.end() ? nullptr : &it->second;
 }
 
+bool ManagedChildren::drop_if_gone(const std::string& path) {
+  auto it = kids_.find(path);
+  if (it == kids_.end()) return false;
+  auto id = h_.id_of(path);
+  if (id && *id == it->second.id) return false;
+  if (!id && id.error().err != ENOENT) return false;  // cannot tell: the walk decides
+  spdlog::info("{} is gone{}", printable(path), id ? " (a new cgroup has its name)" : "");
+  drop(it);
+  return true;
+}
+
 Child* ManagedChildren::owner_of(const std::string& cgroup) {
   Child* owner = nullptr;
   for (auto& [p, c] : kids_)

@@ -102,6 +102,10 @@ class ManagedChildren : NonCopyable {
   std::map<std::string, Child>& all() { return kids_; }
   bool empty() const { return kids_.empty(); }
   Child* find(const std::string& path);
+  // Drops the child at path when its cgroup is gone (or another cgroup has
+  // its name) without waiting for the next snapshot: v1 signals a child's
+  // OOM eventfd as its cgroup is removed. True when it was dropped.
+  bool drop_if_gone(const std::string& path);
   // The managed child cgroup is in (itself or below it), or nullptr.
   Child* owner_of(const std::string& cgroup);
 

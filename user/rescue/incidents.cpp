@@ -127,7 +127,14 @@ void Incidents::paused(const std::string& path) {
   int64_t t0 = mono_ns();
   found->v1->drain();
   auto ev = h_.events(path);
-  if (!ev || !ev->under_oom) return;
+  if (!ev) {
+    // The kernel signals a v1 OOM eventfd when its cgroup is removed too:
+    // let go of the child now, not at the next snapshot (which a CPU budget
+    // may have put a minute away).
+    kids_.drop_if_gone(path);
+    return;
+  }
+  if (!ev->under_oom) return;
   Child& c = *found;
   if (!c.paused) {
     c.paused = true;

@@ -144,10 +144,11 @@ static __always_inline bool memcg_inactive_file(struct mem_cgroup *m, long *page
  * record the last walk wrote there, and snap_last the fold of the cgroup's css
  * serial number (unique for the boot, never reused: a removed cgroup's slot
  * cannot pass for a new cgroup's) with the memory page counter's usage and
- * failcnt, which share its first cache line. A walk reads that line and
- * compares the fold; only a slot holding another cgroup, or whose usage or
- * failcnt moved, is rewritten whole. The other figures (limit, high, peak,
- * swap, memory_events[], the inactive file slot) can move while usage stands
+ * failcnt, which share its first cache line, and its high and max limits.
+ * A walk reads those and compares the fold; only a slot holding another
+ * cgroup, or whose usage, failcnt or limits moved, is rewritten whole. The
+ * other figures (peak, swap, memory_events[], the inactive file slot) can
+ * move while usage stands
  * still, so every slot is also rewritten whole once every snap_refresh walks,
  * spread over the slots by position (1/snap_refresh of them per walk): those
  * figures are at most snap_refresh - 1 walks old when usage and failcnt stood
@@ -163,21 +164,28 @@ __u32 snap_fresh = 0; /* records this walk rewrote whole */
 
 #define PC_OFF(f) bpf_core_field_offset(struct page_counter, f)
 
-/* serial, usage and failcnt folded into one word (never 0, an empty slot's). */
-static __always_inline __u64 snap_fold(__u64 serial, __u64 usage, __u64 failcnt)
+/* serial, usage, failcnt, high and max folded into one word (never 0, an
+ * empty slot's). */
+static __always_inline __u64 snap_fold(__u64 serial, __u64 usage, __u64 failcnt, __u64 high, __u64 max)
 {
 	__u64 h = serial * 0x9E3779B97F4A7C15ULL;
 
 	h = (h ^ usage) * 0xBF58476D1CE4E5B9ULL;
 	h = (h ^ (h >> 31) ^ failcnt) * 0x94D049BB133111EBULL;
+	h = (h ^ (h >> 29) ^ high) * 0xBF58476D1CE4E5B9ULL;
+	h = (h ^ (h >> 31) ^ max) * 0x94D049BB133111EBULL;
 	return (h ^ (h >> 29)) | 1;
 }
 
 /* The memory page counter's usage and, when it shares usage's cache line
- * (6.10+), failcnt: the compare's whole read of the memcg. */
+ * (6.10+), failcnt; and its high and max (adjacent on the counter's
+ * read-mostly line): the compare's whole read of the memcg. The limits are
+ * in the fold because what follows them (GOMEMLIMIT hints, the v2 guard,
+ * /metrics) must see a limit written to an idle cgroup at the next walk,
+ * not a refresh turn later: one more cold line per memcg. */
 static __always_inline __u64 counter_fold(struct mem_cgroup *m, __u64 serial)
 {
-	__u64 uf[2] = {};
+	__u64 uf[2] = {}, hm[2] = {};
 	__u32 base = bpf_core_field_offset(struct mem_cgroup, memory);
 
 	if (PC_OFF(failcnt) == PC_OFF(usage) + 8) {
@@ -186,7 +194,13 @@ static __always_inline __u64 counter_fold(struct mem_cgroup *m, __u64 serial)
 		bpf_probe_read_kernel(uf, sizeof(uf[0]), (void *)m + base + PC_OFF(usage));
 		uf[1] = 0;
 	}
-	return snap_fold(serial, uf[0], uf[1]);
+	if (PC_OFF(max) == PC_OFF(high) + 8) {
+		bpf_probe_read_kernel(hm, sizeof(hm), (void *)m + base + PC_OFF(high));
+	} else {
+		bpf_probe_read_kernel(&hm[0], sizeof(hm[0]), (void *)m + base + PC_OFF(high));
+		bpf_probe_read_kernel(&hm[1], sizeof(hm[1]), (void *)m + base + PC_OFF(max));
+	}
+	return snap_fold(serial, uf[0], uf[1], hm[0], hm[1]);
 }
 
 /* The memory page counter's figures a walk compares with the slot. */

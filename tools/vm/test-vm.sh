@@ -211,6 +211,9 @@ fi
 echo 'root:x:0:0:root:/root:/bin/sh' >"$STAGE/etc/passwd"
 echo 'root:x:0:' >"$STAGE/etc/group"
 install -m 644 "$REPO/tests/vm/lib.sh" "$REPO/tests/vm/scenarios.sh" "$REPO/tests/vm/runner.sh" "$STAGE/vmtest/"
+# The recorded traces the backtest cases read (found by walking up from
+# /build/tests, as in a checkout).
+mkdir -p "$STAGE/tests" && cp -r "$REPO/tests/traces" "$STAGE/tests/"
 # Debug info would multiply the initramfs (and the guest RAM it occupies);
 # the symbol table stays for backtraces. A plain copy if strip is missing.
 for bin in $BINARIES; do

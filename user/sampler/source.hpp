@@ -54,7 +54,7 @@ struct BpfSourceOptions {
   // ... and at most about this old in time: when walks are further apart
   // (the agent's CPU budget stretches its interval), fewer walks make a turn,
   // down to every walk rewriting everything once they are this far apart.
-  int64_t refresh_ns = kDefaultRefreshNs;
+  int64_t refresh_ns = kDefaultRefreshNs;  // <= 0: no bound in time
   static constexpr int64_t kDefaultRefreshNs = 10'000'000'000;
 };
 

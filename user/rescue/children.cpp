@@ -68,8 +68,7 @@ bool ManagedChildren::drop_if_gone(const std::string& path) {
   auto id = h_.id_of(path);
   if (id && *id == it->second.id) return false;
   if (!id && id.error().err != ENOENT) return false;  // cannot tell: the walk decides
-  spdlog::info("{} is gone{}", printable(path), id ? " (a new cgroup has its name)" : "");
-  drop(it);
+  drop_gone(it, id.ok());
   return true;
 }
 
@@ -205,10 +204,7 @@ void ManagedChildren::on_birth(const Birth& b) {
       return;
     }
     if (*id != b.id) return;  // gone and made again already: the walk sorts it out
-    if (it != kids_.end()) {
-      spdlog::info("{} is gone (a new cgroup has its name)", printable(rel));
-      drop(it);
-    }
+    if (it != kids_.end()) drop_gone(it, true);
     Child c;
     c.path = rel;
     c.root = root->path;
@@ -272,6 +268,12 @@ void ManagedChildren::sweep_descendants() {
   if (swept_.size() > 65536) swept_.clear();
 }
 
+std::map<std::string, Child>::iterator ManagedChildren::drop_gone(std::map<std::string, Child>::iterator it,
+                                                                  bool renamed) {
+  spdlog::info("{} is gone{}", printable(it->first), renamed ? " (a new cgroup has its name)" : "");
+  return drop(it);
+}
+
 std::map<std::string, Child>::iterator ManagedChildren::drop(std::map<std::string, Child>::iterator it) {
   if (it->second.v1) loop_.remove_fd(it->second.v1->fd());
   if (v2w_) v2w_->remove(it->first);
@@ -299,8 +301,7 @@ void ManagedChildren::refresh() {
       ++it;
       continue;
     }
-    spdlog::info("{} is gone{}", printable(it->first), a != ids.end() ? " (a new cgroup has its name)" : "");
-    it = drop(it);
+    it = drop_gone(it, a != ids.end());
   }
   std::vector<Child*> added;  // std::map: pointers stay valid
   for (size_t i = 0; i < alive.size(); ++i) {

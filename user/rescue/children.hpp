@@ -131,6 +131,8 @@ class ManagedChildren : NonCopyable {
   void arm(Child& c);
   void armed_after_birth(Child& c, const char* what);
   std::map<std::string, Child>::iterator drop(std::map<std::string, Child>::iterator it);
+  // drop(), with the one log line saying so (renamed: another cgroup has its name).
+  std::map<std::string, Child>::iterator drop_gone(std::map<std::string, Child>::iterator it, bool renamed);
 
   const cg::Hierarchy& h_;
   actuate::Journal& journal_;

@@ -20,6 +20,7 @@
 #include "exporter/listener.hpp"
 #include "cgroup/hierarchy.hpp"
 #include "store/sqlite.hpp"
+#include "util/clock.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -84,17 +85,7 @@ std::string target_path(evhttp_request* req) {
 
 metrics::ProcessFigures read_process_figures() {
   metrics::ProcessFigures p;
-  // /proc/self/stat: utime and stime are fields 14 and 15, after "(comm)",
-  // which may itself hold spaces and parentheses: count from the last ')'.
-  if (auto st = read_text("/proc/self/stat")) {
-    auto close = st->rfind(')');
-    if (close != std::string::npos) {
-      unsigned long long ut = 0, stt = 0;
-      // After ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
-      if (std::sscanf(st->c_str() + close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) == 2)
-        p.cpu_seconds = static_cast<double>(ut + stt) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-    }
-  }
+  p.cpu_seconds = static_cast<double>(process_cpu_ns()) / 1e9;  // the figure the CPU budget measures
   if (auto sm = read_text("/proc/self/statm")) {
     unsigned long long size = 0, res = 0;
     if (std::sscanf(sm->c_str(), "%llu %llu", &size, &res) == 2)

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 #include <malloc.h>
-#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -14,12 +13,6 @@
 #include "util/units.hpp"
 
 namespace ow::sampler {
-
-int64_t process_cpu_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000LL + ts.tv_nsec;
-}
 
 TakenSnapshot take_snapshot(sampler::Sampler& s, uint64_t weight) {
   TakenSnapshot t;

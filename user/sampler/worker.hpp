@@ -46,9 +46,6 @@ struct TakenSnapshot {
 // interval); weight: the base-interval samples it stands for (Snapshot::weight).
 TakenSnapshot take_snapshot(sampler::Sampler& s, uint64_t weight = 1);
 
-// CPU time of the whole process, every thread (CLOCK_PROCESS_CPUTIME_ID), in ns.
-int64_t process_cpu_ns();
-
 class SnapshotWorker : NonCopyable {
  public:
   // after: called on the worker's thread with each snapshot once the loop has

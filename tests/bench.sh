@@ -23,6 +23,28 @@ run() {  # run <name> <command...>
   echo
 }
 
+# A base binary for the rows measured side by side with an older build
+# (collect start-up, rescue latency): OOMWATCH_BIN_BASE if given, else
+# BENCH_BASE_REV (default: the tree before the CPU budget and the snapshot
+# fold) built once from this clone's history into $BUILD/base-REV.
+# BENCH_SKIP_BASE=1 measures the new binary alone.
+if [[ -z ${OOMWATCH_BIN_BASE:-} && ${BENCH_SKIP_BASE:-0} != 1 ]]; then
+  rev=${BENCH_BASE_REV:-51d26d5}
+  if short=$(git rev-parse -q --short --verify "$rev^{commit}" 2>/dev/null); then
+    dir=$BUILD/base-$short
+    if [[ ! -x $dir/src/build/oomwatch ]]; then
+      echo "=== building the base binary ($short) for the side-by-side rows"
+      rm -rf "$dir" && mkdir -p "$dir/src"
+      if ! { git archive "$short" | tar -x -C "$dir/src" && make -C "$dir/src" -j"$(nproc)" build/oomwatch >"$dir/build.log" 2>&1; }; then
+        echo "(the base build failed, see $dir/build.log: rows measured without it)"
+      fi
+    fi
+    [[ -x $dir/src/build/oomwatch ]] && export OOMWATCH_BIN_BASE=$(cd "$dir/src/build" && pwd)/oomwatch
+  else
+    echo "(no commit $rev in this clone: rows measured without a base binary)"
+  fi
+fi
+
 if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
   run build_time tests/bench/build_time.sh
 fi

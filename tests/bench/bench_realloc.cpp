@@ -19,7 +19,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <optional>
 #include <thread>
@@ -207,11 +209,36 @@ int main(int argc, char** argv) {
   uint64_t worst_idle = 0, worst_loaded = 0, worst_loaded_normal = 0, worst_hints = 0, worst_wide = 0, worst_hist = 0, worst_donors = 0;
   int donor_incidents = 0;
   int kills = 0;
+  // OOMWATCH_BIN_BASE=OLD: every mode runs with OLD too, right beside the
+  // new binary (order alternating by round), so "no worse than before" is a
+  // ratio from one run on the same machine state, not a figure from another day.
+  const char* base_env = std::getenv("OOMWATCH_BIN_BASE");
+  std::string base = base_env && *base_env ? base_env : "";
+  if (!base.empty()) std::printf("base binary beside the new one: %s\n", base.c_str());
+  std::map<std::string, uint64_t> worst_base;
+  int base_kills = 0;
+  int cur_round = 0;
+  // The new binary's figures; with a base, the base's run beside them.
+  auto measure = [&](const char* label, const Mode& m = {}) {
+    Figures fb;
+    bool base_first = !base.empty() && cur_round % 2 == 0;
+    if (base_first) fb = run_incidents(*h, base, tmp, n, m);
+    Figures f = run_incidents(*h, bin, tmp, n, m);
+    if (!base.empty() && !base_first) fb = run_incidents(*h, base, tmp, n, m);
+    if (!base.empty()) {
+      std::string l = std::string(label) + "@base";
+      print(l.c_str(), fb);
+      worst_base[label] = std::max(worst_base[label], pct(fb.lat_us, 99));
+      base_kills += fb.kills;
+    }
+    return f;
+  };
   for (int round = 1; round <= rounds; ++round) {
+    cur_round = round;
     std::printf("round %d of %d\n", round, rounds);
     Figures idle, loaded, loaded_normal;
     if (want("idle")) {
-      idle = run_incidents(*h, bin, tmp, n);
+      idle = measure("idle");
       print("idle", idle);
     }
     std::vector<pid_t> hogs;
@@ -227,7 +254,7 @@ int main(int argc, char** argv) {
     // Side by side under the same load: the loop at SCHED_FIFO 1 (the
     // default) and at normal priority (the baseline).
     if (want("loaded")) {
-      loaded = run_incidents(*h, bin, tmp, n);
+      loaded = measure("loaded");
       loaded_normal = run_incidents(*h, bin, tmp, n, Mode{.priority = "normal"});
     }
     for (pid_t p : hogs) {
@@ -246,7 +273,7 @@ int main(int argc, char** argv) {
     if (round == 1 && want("hints")) {
       // The same with GOMEMLIMIT hints on for 1,000 more limited cgroups, a hint
       // round every second: the rounds run on the hint thread, not in the way.
-      auto hinted = run_incidents(*h, bin, tmp, n, Mode{.hint_targets = 1000});
+      auto hinted = measure("hints", Mode{.hint_targets = 1000});
       print("hints", hinted);
       worst_hints = pct(hinted.lat_us, 99);
       kills += hinted.kills;
@@ -254,7 +281,7 @@ int main(int argc, char** argv) {
     if (round == 1 && want("history")) {
       // 10,000 more cgroups observed and written to the history database
       // every second while the incidents run: the writes are off the loop.
-      auto hist = run_incidents(*h, bin, tmp, n, Mode{.observed = 10000});
+      auto hist = measure("10k+db", Mode{.observed = 10000});
       print("10k+db", hist);
       worst_hist = pct(hist.lat_us, 99);
       kills += hist.kills;
@@ -262,13 +289,13 @@ int main(int argc, char** argv) {
     if (round == 1 && want("wide")) {
       // A parent with 1,000 idle limited siblings of a: a plan starts from
       // the last snapshot instead of reading every sibling's files.
-      auto wide = run_incidents(*h, bin, tmp, n, Mode{.siblings = 1000});
+      auto wide = measure("1k-sibs", Mode{.siblings = 1000});
       print("1k-sibs", wide);
       worst_wide = pct(wide.lat_us, 99);
       kills += wide.kills;
       // The same, but the parent (56 MiB) cannot cover a grant: every plan
       // takes from siblings, at most 8 of the 1,000 (policy Params::max_donors).
-      auto donors = run_incidents(*h, bin, tmp, n, Mode{.siblings = 1000, .parent_limit = 56 * kMiB});
+      auto donors = measure("donors", Mode{.siblings = 1000, .parent_limit = 56 * kMiB});
       print("donors", donors);
       worst_donors = pct(donors.lat_us, 99);
       kills += donors.kills;
@@ -302,6 +329,24 @@ int main(int argc, char** argv) {
     bench::row("rescue p99, 10,000 cgroups written to history", bench::fmt("%.2f ms", worst_hist / 1000.0), "<= 5 ms",
                worst_hist <= 5000);
   bench::row("OOM kills during the rescue runs", std::to_string(kills), "0", kills == 0);
+  // The base binary's worst p99 per mode beside the new one's. No worse: within
+  // 25 % or 0.5 ms of the base, whichever is larger (p99 of 100 incidents
+  // moves by that much between two runs of one binary on a shared machine).
+  if (!base.empty()) {
+    const std::pair<const char*, uint64_t> mine[] = {{"idle", worst_idle},   {"loaded", worst_loaded},
+                                                     {"hints", worst_hints}, {"10k+db", worst_hist},
+                                                     {"1k-sibs", worst_wide}, {"donors", worst_donors}};
+    for (auto [label, now] : mine) {
+      auto it = worst_base.find(label);
+      if (it == worst_base.end()) continue;
+      uint64_t was = it->second;
+      bool ok = now <= std::max<uint64_t>(was + was / 4, was + 500);
+      bench::row(std::string("  rescue p99, ") + label + ": new / base binary, side by side",
+                 bench::fmt("%.2f", now / 1000.0) + bench::fmt(" / %.2f ms", was / 1000.0),
+                 bench::fmt("no worse (ratio %.2fx)", was ? double(now) / double(was) : 0.0), ok);
+    }
+    bench::row("  OOM kills during the base binary's runs", std::to_string(base_kills), "(reference)", true);
+  }
   std::printf("for scale: oomd loop 1-5 s, systemd-oomd 1 s poll + 30 s, kubelet 10 s\n\n");
 
   if (!want("cost")) {

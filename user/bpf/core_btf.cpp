@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -87,21 +88,21 @@ class SubsetBuilder {
         break;
       }
       case BTF_KIND_ARRAY: {
-        const btf_array* a = btf_array(t);
-        int elem = add(a->type), index = add(a->index_type);
+        const struct btf_array* a = btf_array(t);
+        int elem = add(a->type), idx = add(a->index_type);
         if (elem < 0) return elem;
-        if (index < 0) return index;
+        if (idx < 0) return idx;
         nid = btf__add_type(out_, src_, t);
         if (nid > 0) {
           btf_array(mut(nid))->type = static_cast<uint32_t>(elem);
-          btf_array(mut(nid))->index_type = static_cast<uint32_t>(index);
+          btf_array(mut(nid))->index_type = static_cast<uint32_t>(idx);
         }
         break;
       }
       case BTF_KIND_STRUCT:
       case BTF_KIND_UNION: {
         std::vector<int> member_ids;
-        const btf_member* m = btf_members(t);
+        const struct btf_member* m = btf_members(t);
         for (int i = 0; i < btf_vlen(t); ++i) {
           int mid = add(m[i].type);
           if (mid < 0) return mid;
@@ -109,7 +110,7 @@ class SubsetBuilder {
         }
         nid = btf__add_type(out_, src_, t);
         if (nid > 0) {
-          btf_member* nm = btf_members(mut(nid));
+          struct btf_member* nm = btf_members(mut(nid));
           for (size_t i = 0; i < member_ids.size(); ++i) nm[i].type = static_cast<uint32_t>(member_ids[i]);
         }
         break;
@@ -118,7 +119,7 @@ class SubsetBuilder {
         std::vector<int> param_ids;
         int ret = add(t->type);
         if (ret < 0) return ret;
-        const btf_param* p = btf_params(t);
+        const struct btf_param* p = btf_params(t);
         for (int i = 0; i < btf_vlen(t); ++i) {
           int pid = add(p[i].type);
           if (pid < 0) return pid;
@@ -127,7 +128,7 @@ class SubsetBuilder {
         nid = btf__add_type(out_, src_, t);
         if (nid > 0) {
           mut(nid)->type = static_cast<uint32_t>(ret);
-          btf_param* np = btf_params(mut(nid));
+          struct btf_param* np = btf_params(mut(nid));
           for (size_t i = 0; i < param_ids.size(); ++i) np[i].type = static_cast<uint32_t>(param_ids[i]);
         }
         break;

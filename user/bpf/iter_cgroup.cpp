@@ -1,5 +1,6 @@
 #include "bpf/iter_cgroup.hpp"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bpf/core_btf.hpp"
@@ -90,6 +91,14 @@ TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again
       auto at = s.rfind(' ');
       s = s.substr(0, at + 1) + std::to_string(std::stoull(s.substr(at + 1)) + 4) + "\n";
     });
+  }
+  SECTION("a dir others can write is refused, and nothing is read from it") {
+    REQUIRE(::chmod(dir.c_str(), 0777) == 0);
+    auto c = bpf::core_btf_for(dir, object_bytes());
+    REQUIRE_FALSE(c);
+    CHECK(c.error().message().find("writable by others") != std::string::npos);
+    REQUIRE(::chmod(dir.c_str(), 0700) == 0);
+    rewrite(first.path, [](std::string& s) { s[0] ^= 1; });
   }
   auto rebuilt = cache_in(dir);
   CHECK(rebuilt.built);

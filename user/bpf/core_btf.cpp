@@ -258,6 +258,13 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
   CoreBtf c;
   c.path = dir + "/vmlinux-core.btf";
   const std::string meta_path = dir + "/vmlinux-core.meta";
+  // Only a dir no one else can write: its BTF decides where the program reads.
+  if (auto st = mkdir_p(dir, 0700); !st) return st.error();
+  struct stat ds{};
+  if (::lstat(dir.c_str(), &ds) != 0) return sys_error("stat", dir);
+  if (!S_ISDIR(ds.st_mode)) return app_error("BTF cache " + dir + ": not a directory");
+  if (auto why = trust_problem(ds.st_uid, ds.st_mode); !why.empty()) return app_error("BTF cache " + dir + ": " + why);
+  if (::access(dir.c_str(), W_OK) != 0) return sys_error("BTF cache dir not writable", dir);
   // The cache, when it is this kernel's and this object's and intact.
   if (auto text = read_text(meta_path)) {
     auto m = parse_meta(*text);
@@ -293,7 +300,6 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
   if (!iter_func_at(*k, static_cast<uint32_t>(m.iter_off)))
     return app_error("bpf_iter_cgroup's place in the kernel BTF could not be told", kKernelBtf);
   m.sum = hash_bytes(*blob);
-  if (auto st = mkdir_p(dir, 0700); !st) return st.error();
   // The BTF first: a reader between the two renames finds the old meta's sum
   // wrong and builds again.
   if (auto st = write_file_atomic(c.path, *blob, 0600, Durability::ProcessDeath); !st) return st.error();

@@ -41,8 +41,9 @@ Result<uint64_t> core_btf_key(std::string_view object);
 // The cached BTF in `dir` when its key and checksum match and the iterator's
 // id still names bpf_iter_cgroup in the kernel's BTF; else it is built
 // (parsing the kernel's BTF once) from `object`, the BPF object's ELF bytes,
-// and written. A cache that cannot be written is an error: the caller loads
-// without it.
+// and written (the dir made 0700 when missing). A dir that is not this
+// user's, that others can write or that cannot be written is an error, like
+// a cache that cannot be written: the caller loads without it.
 Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object);
 
 }  // namespace ow::bpf

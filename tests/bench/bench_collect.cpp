@@ -7,7 +7,11 @@
 // 1-snapshot run to separate the fixed start-up cost (BPF load
 // and verification, the first hierarchy walk) from the steady state.
 // The start-up row: 1-snapshot runs, median of 7; OOMWATCH_BIN_BASE=OLD
-// alternates an older binary with this one, side by side.
+// alternates an older binary with this one, side by side. The CO-RE BTF cache
+// (collect --state-dir, default /run/oomwatch) is filled by a first run, then
+// the same runs without the cache (--state-dir "") and with a fresh one each
+// time (what the first run on a node costs) are timed too.
+// OOMWATCH_BENCH_STARTUP_ONLY=1: the start-up rows alone (no 10 s runs).
 // Prints figures; asserts nothing about time (shared, noisy machines).
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -105,7 +109,9 @@ int main() {
     const char* source;
     bool out;
   };
+  const bool startup_only = std::getenv("OOMWATCH_BENCH_STARTUP_ONLY") != nullptr;
   for (const Case c : {Case{"auto", true}, Case{"auto", false}, Case{"files", true}}) {
+    if (startup_only) break;
     Run fixed, full;
     for (const char* dur : {"1ns", "10s"}) {  // 1ns: one snapshot, the start-up cost
       std::vector<std::string> argv{bin, "collect", "--duration", dur, "--interval", "100ms", "--cgroup",
@@ -157,25 +163,46 @@ int main() {
   // older binary), that one's runs alternate with these, side by side.
   {
     const char* base = std::getenv("OOMWATCH_BIN_BASE");
-    std::vector<double> cur, old;
-    for (int i = 0; i < 7; ++i)
-      for (const std::string& b : base ? std::vector<std::string>{bin, base} : std::vector<std::string>{bin}) {
-        Run r = run({b, "collect", "--duration", "1ns", "--interval", "100ms", "--cgroup", parent->path(), "--out", file,
-                     "--json"});
-        ::unlink(file.c_str());
-        if (r.exit_code != 0) {
-          std::fprintf(stderr, "%s collect (1 snapshot) exited %d: %s\n", b.c_str(), r.exit_code, r.err.c_str());
-          return 1;
-        }
-        (b == bin ? cur : old).push_back(1000 * r.cpu_s());
+    auto one_snapshot = [&](const std::string& b, const std::vector<std::string>& extra) -> double {
+      std::vector<std::string> argv{b, "collect", "--duration", "1ns", "--interval", "100ms", "--cgroup", parent->path(),
+                                    "--out", file, "--json"};
+      argv.insert(argv.end(), extra.begin(), extra.end());
+      Run r = run(argv);
+      ::unlink(file.c_str());
+      if (r.exit_code != 0) {
+        std::fprintf(stderr, "%s collect (1 snapshot) exited %d: %s\n", b.c_str(), r.exit_code, r.err.c_str());
+        return -1;
       }
+      return 1000 * r.cpu_s();
+    };
     auto med = [](std::vector<double> v) {
       std::sort(v.begin(), v.end());
       return v[v.size() / 2];
     };
+    if (one_snapshot(bin, {}) < 0) return 1;  // fills the default state dir's BTF cache
+    std::vector<double> cur, old, nocache, fresh;
+    const std::string fresh_dir = "/tmp/owbench-collect-state-" + std::to_string(::getpid());
+    struct RemoveDir {
+      std::string dir;
+      ~RemoveDir() { run({"/bin/rm", "-rf", dir}); }
+    } remove_fresh{fresh_dir};  // on every path
+    for (int i = 0; i < 7; ++i) {
+      for (const std::string& b : base ? std::vector<std::string>{bin, base} : std::vector<std::string>{bin}) {
+        double ms = one_snapshot(b, {});
+        if (ms < 0) return 1;
+        (b == bin ? cur : old).push_back(ms);
+      }
+      double nc = one_snapshot(bin, {"--state-dir", ""});
+      double fr = one_snapshot(bin, {"--state-dir", fresh_dir});
+      run({"/bin/rm", "-rf", fresh_dir});
+      if (nc < 0 || fr < 0) return 1;
+      nocache.push_back(nc);
+      fresh.push_back(fr);
+    }
     std::printf("collect start-up, 1 snapshot of 1,000 cgroups, JSONL, median of 7: %.1f ms of CPU", med(cur));
     if (base) std::printf(" (%s: %.1f ms, ratio %.2f)", base, med(old), med(cur) / med(old));
-    std::printf("\n");
+    std::printf("; without the BTF cache (--state-dir \"\"): %.1f ms; building it (a fresh --state-dir): %.1f ms\n",
+                med(nocache), med(fresh));
     bench::row("collect start-up CPU (BTF, verification, attach, first walk), 1,000 cgroups",
                bench::fmt("%.1f ms", med(cur)) + (base ? bench::fmt(" (before: %.1f ms)", med(old)) : std::string()),
                "<= 20 ms", med(cur) <= 20);

@@ -368,3 +368,38 @@ TEST_CASE("collect: bad input exits 2 with one line naming it", "[integration][c
          "nope-owtest");
   CHECK_FALSE(std::filesystem::exists(dir / "g.jsonl"));
 }
+
+// --state-dir DIR: the iterator's cut-down kernel BTF is made in DIR/btf by
+// the first run, used by the next (the same figures), made again when it is
+// corrupt; --state-dir "" keeps nothing.
+TEST_CASE("collect: --state-dir caches the iterator's BTF once; a corrupt cache is made again", "[integration][collect]") {
+  auto h = owtest::hierarchy();
+  TempDir dir;
+  auto parent = owtest::make_cgroup(kUnlimited, "owtest-collbtf");
+  for (int i = 0; i < 3; ++i) REQUIRE(h.create(cg::join_rel(parent.path(), "c" + std::to_string(i))).ok());
+  const std::string state = dir / "state";
+  const std::string btf = state + "/btf/vmlinux-core.btf";
+  // Whether the run made the cache (its debug line says so), after checking it sampled through the iterator.
+  auto run = [&](const std::string& state_dir) {
+    std::string file = dir / "s.jsonl";
+    auto r = oomwatch({"--log-level", "debug", "collect", "--duration", "1ns", "--cgroup", parent.path(), "--out", file,
+                       "--state-dir", state_dir, "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto sum = json::parse(r.out);
+    CHECK(sum["source"] == "bpf-iter");
+    CHECK(sum["cgroups"] == 4);
+    ::unlink(file.c_str());
+    return r.err.find("CO-RE BTF of this kernel written") != std::string::npos;
+  };
+  CHECK(run(state));
+  REQUIRE(owtest::exists(btf));
+  CHECK_FALSE(run(state));
+  auto blob = read_text(btf);
+  REQUIRE(blob);
+  (*blob)[blob->size() / 2] ^= 0x20;
+  REQUIRE(write_text(btf, *blob));
+  CHECK(run(state));
+  CHECK_FALSE(run(state));
+  CHECK_FALSE(run(""));  // no cache: nothing made
+}

@@ -13,6 +13,8 @@
 #include <algorithm>
 
 #include "bpf/bpffs.hpp"
+#include "bpf/core_btf.hpp"
+#include "bpf/iter_cgroup.hpp"
 #include "bpf/probe.hpp"
 #include "oomwatch.skel.h"
 #include "util/log.hpp"
@@ -65,21 +67,29 @@ Result<bool> kernel_btf_has_name(const std::string& name) {
 }  // namespace
 
 Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
-  // Snapshots alone (collect, top, ...): the cgroup iterator is assumed
-  // (6.1+) instead of looked up in the kernel BTF's strings (1.5 ms of a
-  // 20 ms start-up). A kernel without it fails the load, and only then is the
-  // object opened again with the lookup, which switches snapshots off there.
+  // Snapshots alone (collect, top, ...): with a cache dir, against the cached
+  // CO-RE BTF (no kernel BTF parsed at all); without one, or when that load
+  // fails, the cgroup iterator is assumed (6.1+) instead of looked up in the
+  // kernel BTF's strings (1.5 ms). A kernel without it fails the load, and
+  // only then is the object opened again with the lookup, which switches
+  // snapshots off there.
   const bool parses_btf = opts.oom_events || opts.reclaim || opts.births || opts.test_programs;
   if (opts.snapshots && !parses_btf) {  // with the BTF parsed, the lookup is free
-    auto l = open_once(opts, false);
+    if (!opts.btf_cache_dir.empty() && !opts.bpfmem) {
+      auto l = open_once(opts, false, true);
+      if (l) return l;
+      spdlog::debug("BPF load with the cached CO-RE BTF failed ({}); loading against the kernel's BTF",
+                    l.error().message());
+    }
+    auto l = open_once(opts, false, false);
     if (l) return l;
     spdlog::debug("BPF load with the cgroup iterator assumed failed ({}); loading again with it probed",
                   l.error().message());
   }
-  return open_once(opts, true);
+  return open_once(opts, true, false);
 }
 
-Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, bool probe_iter) {
+Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, bool probe_iter, bool use_cache) {
   // The parsed kernel BTF is for the tracepoint probes (and mark_victim's
   // argument type) only; loaders of iterators alone skip its ~7 ms.
   std::optional<VmlinuxBtf> btf;
@@ -93,8 +103,23 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
     return kernel_btf_has_name(name);
   };
 
+  // Before the open: the object's iter/cgroup programs take oomwatch's handler.
+  if (auto st = use_iter_cgroup_handler(); !st) return st.error();
+  std::optional<CoreBtf> core;
+  if (use_cache) {
+    size_t size = 0;
+    const void* elf = oomwatch_bpf__elf_bytes(&size);
+    auto c = core_btf_for(opts.btf_cache_dir, std::string_view(static_cast<const char*>(elf), size));
+    if (!c) return c.error();
+    if (c->built) spdlog::debug("CO-RE BTF of this kernel written to {}", c->path);
+    set_iter_cgroup_btf_id(c->iter_cgroup_id);
+    core = std::move(*c);
+  }
+  if (btf) set_iter_cgroup_btf_id(btf__find_by_name_kind(btf->raw(), "bpf_iter_cgroup", BTF_KIND_FUNC));
+
   std::unique_ptr<Loader> l(new Loader());
-  l->skel_ = oomwatch_bpf__open();
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = core ? core->path.c_str() : nullptr);
+  l->skel_ = oomwatch_bpf__open_opts(&open_opts);
   if (!l->skel_) return sys_error("open BPF skeleton");
   auto* s = l->skel_;
 
@@ -141,6 +166,15 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
       s->rodata->snap_cap = l->snap_cap_;
       s->rodata->memcg_v1 = opts.memcg_v1;
       bpf_program__set_autoload(s->progs.snap_memcg, true);
+      // With the cached BTF nothing else needs the kernel's: the handler
+      // gives the iterator its target. Else libbpf resolves it from the
+      // kernel's BTF, which it parses for CO-RE anyway.
+      if (core) {
+        if (auto st = defer_iter_cgroup_target(s->progs.snap_memcg); !st) return st.error();
+      } else if (!btf) {
+        if (int e = bpf_program__set_attach_target(s->progs.snap_memcg, 0, "cgroup"); e)
+          return sys_error("find the cgroup iterator in the kernel BTF", kVmlinuxBtf, -e);
+      }
       l->snapshots_loaded_ = true;
     } else {
       spdlog::warn("kernel has no cgroup iterator (6.1+): snapshots fall back to reading cgroupfs files");

@@ -37,6 +37,10 @@ struct LoaderOptions {
   bool births = false;         // cgroup_mkdir: new cgroups under the roots in `birth_roots`, into `births`
   bool bpfmem_events = false;  // tp/syscalls/sys_{enter,exit}_bpf: map creations and program loads as
                                // they happen, into the bpf_obj_events ring (mounts tracefs if needed)
+  // Where the CO-RE subset of the kernel's BTF is cached (bpf/core_btf.hpp;
+  // "": no cache). Used by loaders of snapshots alone, which then parse no
+  // kernel BTF at all once the cache is there.
+  std::string btf_cache_dir;
 };
 
 class Loader : NonCopyable {
@@ -74,7 +78,9 @@ class Loader : NonCopyable {
   Loader() = default;
   // probe_iter: look the cgroup iterator up in the kernel BTF before asking
   // for it (else it is assumed, and a kernel without it fails the load).
-  static Result<std::unique_ptr<Loader>> open_once(const LoaderOptions& opts, bool probe_iter);
+  // use_cache: with opts.btf_cache_dir, load a snapshots-only object against
+  // the cached CO-RE BTF and the iterator's cached attach target.
+  static Result<std::unique_ptr<Loader>> open_once(const LoaderOptions& opts, bool probe_iter, bool use_cache);
   oomwatch_bpf* skel_ = nullptr;
   std::vector<Link> links_;
   std::vector<HookStatus> hooks_;

@@ -27,6 +27,7 @@
 #include "sampler/sampler.hpp"
 #include "stress/args.hpp"
 #include "util/clock.hpp"
+#include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/log_hold.hpp"
 #include "util/text.hpp"
@@ -56,7 +57,7 @@ struct TopOpts {
 // only logged at debug level.
 Result<OpenedSampler> open_top_sampler(const cg::Hierarchy& h, const std::vector<std::string>& roots,
                                        const std::string& source) {
-  auto o = open_sampler(h, roots, source);
+  auto o = open_sampler(h, roots, source, kDefaultStateDir);
   if (o && !o->fallback_why.empty()) spdlog::debug("top: sampling cgroupfs files ({})", o->fallback_why);
   return o;
 }

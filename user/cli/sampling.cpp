@@ -2,14 +2,17 @@
 
 namespace ow::cli {
 
+std::string btf_cache_in(const std::string& state_dir) { return state_dir.empty() ? "" : state_dir + "/btf"; }
+
 Result<OpenedSampler> open_sampler(const cg::Hierarchy& h, const std::vector<std::string>& roots,
-                                   const std::string& source) {
+                                   const std::string& source, const std::string& state_dir) {
   OpenedSampler o;
   if (source != "files") {
     bpf::LoaderOptions lo;
     lo.oom_events = false;
     lo.snapshots = true;
     lo.memcg_v1 = h.version() == cg::Version::V1;
+    lo.btf_cache_dir = btf_cache_in(state_dir);
     auto l = bpf::Loader::open(lo);
     if (!l) {
       o.fallback_why = l.error().message();

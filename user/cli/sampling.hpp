@@ -19,7 +19,11 @@ struct OpenedSampler {
 };
 
 // source: "auto" (iterator, else files), "bpf" (iterator or an error), "files".
+// state_dir: the iterator's CO-RE BTF is cached in state_dir/btf ("": no cache).
 Result<OpenedSampler> open_sampler(const cg::Hierarchy& h, const std::vector<std::string>& roots,
-                                   const std::string& source);
+                                   const std::string& source, const std::string& state_dir);
+
+// Where a state dir holds the cached CO-RE BTF.
+std::string btf_cache_in(const std::string& state_dir);
 
 }  // namespace ow::cli

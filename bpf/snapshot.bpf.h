@@ -182,7 +182,19 @@ static __always_inline __u64 snap_fold(__u64 serial, __u64 usage, __u64 failcnt,
  * read-mostly line): the compare's whole read of the memcg. The limits are
  * in the fold because what follows them (GOMEMLIMIT hints, the v2 guard,
  * /metrics) must see a limit written to an idle cgroup at the next walk,
- * not a refresh turn later: one more cold line per memcg. */
+ * not a refresh turn later: one more cold line per memcg.
+ *
+ * Two ways to read them, one per program (the loader picks):
+ *   6.2+  plain loads through bpf_rdonly_cast()'s untrusted memcg pointer
+ *         (the JIT turns them into fault-safe loads). No helper call, and the
+ *         two lines' loads are independent instructions side by side, so the
+ *         CPU has both cache misses in flight at once.
+ *   6.1   two bpf_probe_read_kernel() copies, one per line: each a call
+ *         through copy_from_kernel_nofault(), and the second line's miss
+ *         waits for the first copy's. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* The compare's read, 6.1: two copies. */
 static __always_inline __u64 counter_fold(struct mem_cgroup *m, __u64 serial)
 {
 	__u64 uf[2] = {}, hm[2] = {};
@@ -285,7 +297,90 @@ static __always_inline void fill_memcg(struct ow_memcg_rec *r, struct cgroup *cg
 	}
 }
 
-static __always_inline int snapshot_memcg(struct cgroup *cg)
+/* ---- 6.2+: the same with plain loads ----
+ *
+ * Through the untrusted pointer bpf_rdonly_cast() makes of the memcg, every
+ * field is a plain load the JIT makes fault-safe: no helper call per field,
+ * and loads whose addresses do not depend on each other are in flight
+ * together (the compare's two lines; a rewrite's watermark, swap counter,
+ * memory_events[] and vmstats pointer lines), where each copy above waits for
+ * the one before. Loads of scalars through an untrusted pointer cost the
+ * verifier no BTF name search. */
+
+/* The page counter as the compare read it (pages; failcnt 0 when it is not
+ * on usage's line). */
+struct snap_raw {
+	long usage, failcnt, high, max;
+};
+
+static __always_inline __u64 counter_fold_cast(struct mem_cgroup *mc, __u64 serial, struct snap_raw *raw)
+{
+	raw->usage = mc->memory.usage.counter;
+	raw->high = mc->memory.high;
+	raw->max = mc->memory.max;
+	raw->failcnt = PC_OFF(failcnt) == PC_OFF(usage) + 8 ? mc->memory.failcnt : 0;
+	return snap_fold(serial, raw->usage, raw->failcnt, raw->high, raw->max);
+}
+
+static __always_inline __u64 event_cast(struct mem_cgroup *mc, long i)
+{
+	long n = bpf_core_field_size(struct mem_cgroup, memory_events) / sizeof(long);
+
+	if (i < 0 || i >= n)
+		return 0;
+	return *(long *)((void *)mc + bpf_core_field_offset(struct mem_cgroup, memory_events) + i * sizeof(long));
+}
+
+/* The whole record from the compare's read and plain loads. The cgroup id
+ * (kn->id: two dependent lines, the kernfs node's among them) is taken from
+ * the record when the slot already holds this cgroup (same serial). */
+static __always_inline void fill_memcg_cast(struct ow_memcg_rec *r, struct cgroup *cg, struct mem_cgroup *mc,
+					    const struct snap_raw *raw, __u64 serial)
+{
+	long idx = inactive_file_index();
+	struct memcg_vmstats *vs = 0;
+	long inactive = 0;
+	bool have_inactive = false;
+
+	if (idx >= 0 && bpf_core_field_exists(struct mem_cgroup, vmstats) &&
+	    bpf_core_field_size(struct mem_cgroup, vmstats) == sizeof(void *))
+		vs = mc->vmstats; /* first: the one load another depends on */
+	r->usage_bytes = pages(raw->usage);
+	r->limit_bytes = pages(raw->max);
+	r->high_bytes = pages(raw->high);
+	r->peak_bytes = pages(mc->memory.watermark);
+	r->failcnt = PC_OFF(failcnt) == PC_OFF(usage) + 8 ? raw->failcnt : mc->memory.failcnt;
+	__u64 other = pages(memcg_v1 ? mc->memsw.usage.counter : mc->swap.usage.counter);
+	if (memcg_v1)
+		r->swap_bytes = other > r->usage_bytes ? other - r->usage_bytes : 0;
+	else
+		r->swap_bytes = other;
+	r->ev_low = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_LOW));
+	r->ev_high = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_HIGH));
+	r->ev_max = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_MAX));
+	r->ev_oom = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM));
+	r->ev_oom_kill = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM_KILL));
+	r->level = cg->level - snap_root_level;
+	if (r->serial != serial)
+		r->cgroup_id = BPF_CORE_READ(cg, kn, id);
+	if (vs) {
+		inactive = *(long *)((void *)vs + bpf_core_field_offset(struct memcg_vmstats, state) +
+				     idx * sizeof(long));
+		have_inactive = true;
+	}
+	if (have_inactive) {
+		r->flags = 0;
+		r->inactive_file_bytes = pages(inactive);
+		r->working_set_bytes = r->usage_bytes > r->inactive_file_bytes ?
+					       r->usage_bytes - r->inactive_file_bytes : 0;
+	} else {
+		r->flags = OW_MEMCG_NO_INACTIVE_FILE;
+		r->inactive_file_bytes = 0;
+		r->working_set_bytes = 0;
+	}
+}
+
+static __always_inline int snapshot_memcg(struct cgroup *cg, const bool cast)
 {
 	int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 	struct cgroup_subsys_state *css;
@@ -323,15 +418,26 @@ static __always_inline int snapshot_memcg(struct cgroup *cg)
 	/* css is the first member of struct mem_cgroup; relocate its offset anyway */
 	struct mem_cgroup *m = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
 	serial = cg->self.serial_nr; /* on the cache line the walk just read */
-	fold = counter_fold(m, serial);
+	struct mem_cgroup *mc = 0;
+	struct snap_raw raw = {};
+	if (cast) {
+		mc = bpf_rdonly_cast(m, bpf_core_type_id_kernel(struct mem_cgroup));
+		fold = counter_fold_cast(mc, serial, &raw);
+	} else {
+		fold = counter_fold(m, serial);
+	}
 	last = bpf_map_lookup_elem(&snap_last, &idx);
 	every = snap_refresh;
 	if (last && *last == fold && every > 1 && (snap_gen + pos) % every != 0) {
 		snap_written++; /* the slot's record stands */
 		return 0;
 	}
-	read_memory_counter(m, &c);
-	fill_memcg(r, cg, m, &c);
+	if (cast) {
+		fill_memcg_cast(r, cg, mc, &raw, serial);
+	} else {
+		read_memory_counter(m, &c);
+		fill_memcg(r, cg, m, &c);
+	}
 	r->serial = serial;
 	if (last)
 		/* the fold read before the record: a counter that moved in between

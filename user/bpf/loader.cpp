@@ -88,10 +88,11 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
     if (!b) return b.error();
     btf.emplace(std::move(*b));
   }
-  auto has_struct = [&](const char* name) -> Result<bool> {
-    if (btf) return btf__find_by_name_kind(btf->raw(), name, BTF_KIND_STRUCT) > 0;
+  auto has_name = [&](const char* name, int kind) -> Result<bool> {
+    if (btf) return btf__find_by_name_kind(btf->raw(), name, kind) > 0;
     return kernel_btf_has_name(name);
   };
+  auto has_struct = [&](const char* name) { return has_name(name, BTF_KIND_STRUCT); };
 
   std::unique_ptr<Loader> l(new Loader());
   l->skel_ = oomwatch_bpf__open();
@@ -140,7 +141,15 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
       bpf_map__set_max_entries(s->maps.snap_last, l->snap_cap_);
       s->rodata->snap_cap = l->snap_cap_;
       s->rodata->memcg_v1 = opts.memcg_v1;
-      bpf_program__set_autoload(s->progs.snap_memcg, true);
+      // The snapshot program reads memcgs with plain loads through
+      // bpf_rdonly_cast() (6.2+), or with copies (6.1). Assumed like the
+      // iterator: a kernel without the kfunc fails that load, and the
+      // probed second load picks the copying program.
+      Result<bool> cast = true;
+      if (probe_iter || btf) cast = has_name("bpf_rdonly_cast", BTF_KIND_FUNC);
+      if (!cast) return cast.error();
+      l->snap_prog_ = *cast ? s->progs.snap_memcg : s->progs.snap_memcg_copy;
+      bpf_program__set_autoload(l->snap_prog_, true);
       l->snapshots_loaded_ = true;
     } else {
       spdlog::warn("kernel has no cgroup iterator (6.1+): snapshots fall back to reading cgroupfs files");

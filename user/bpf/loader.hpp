@@ -15,6 +15,7 @@
 #include "util/result.hpp"
 
 struct oomwatch_bpf;
+struct bpf_program;
 
 namespace ow::bpf {
 
@@ -52,6 +53,8 @@ class Loader : NonCopyable {
   bool victim_arg_is_task() const { return victim_arg_is_task_; }
   // The iter/cgroup program was loaded (kernel 6.1+ with BTF).
   bool snapshots_loaded() const { return snapshots_loaded_; }
+  // The snapshot program loaded (plain loads on 6.2+, copies on 6.1), to attach.
+  bpf_program* snap_prog() const { return snap_prog_; }
   // Reclaim stalls per memory cgroup id (empty when the hooks are not loaded).
   std::map<uint64_t, ow_reclaim_stat> reclaim_stats() const;
   // The stall figures of one memory cgroup id (nullopt: none recorded).
@@ -80,6 +83,7 @@ class Loader : NonCopyable {
   std::vector<HookStatus> hooks_;
   bool victim_arg_is_task_ = true;
   bool snapshots_loaded_ = false;
+  bpf_program* snap_prog_ = nullptr;
   uint32_t snap_cap_ = 0;
   bool bpfmem_loaded_ = false;
   std::vector<std::string> pinned_;

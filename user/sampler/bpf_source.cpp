@@ -47,7 +47,7 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(const bpf::Loader& loader, co
   linfo.cgroup.cgroup_fd = static_cast<__u32>(root.get());
   linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
   LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof linfo);
-  bpf_link* link = bpf_program__attach_iter(skel->progs.snap_memcg, &opts);
+  bpf_link* link = bpf_program__attach_iter(loader.snap_prog(), &opts);
   if (!link) return sys_error("attach cgroup iterator at", h.abs(root_rel));
   s->link_ = Link(link);
 

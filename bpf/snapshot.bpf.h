@@ -361,7 +361,7 @@ static __always_inline void fill_memcg_cast(struct ow_memcg_rec *r, struct cgrou
 	r->ev_oom = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM));
 	r->ev_oom_kill = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM_KILL));
 	r->level = cg->level - snap_root_level;
-	if (r->serial != serial)
+	if (r->serial != serial || !r->cgroup_id) /* ids start at 1; an empty slot has 0 */
 		r->cgroup_id = BPF_CORE_READ(cg, kn, id);
 	if (vs) {
 		inactive = *(long *)((void *)vs + bpf_core_field_offset(struct memcg_vmstats, state) +

@@ -33,6 +33,7 @@ struct LoaderOptions {
   bool snapshots = false;      // the iter/cgroup memcg snapshot program, if the kernel has it
   uint32_t snap_cap = 16384;   // records per walk segment (128 B each, and 8 B of fold: 2.1 MiB)
   bool memcg_v1 = false;       // memory controller on cgroup v1 (swap = memsw - memory)
+  bool snap_copy = false;      // the snapshot program that copies (6.1's) on any kernel: tests run both
   bool reclaim = false;        // memcg reclaim stall accounting (optional hooks)
   bool bpfmem = false;         // iter/bpf_map: every map with the memcg it is charged to (5.8+)
   bool births = false;         // cgroup_mkdir: new cgroups under the roots in `birth_roots`, into `births`

@@ -31,7 +31,7 @@ struct LoaderOptions {
   bool oom_events = true;
   bool test_programs = false;  // load the test_* wrappers for BPF_PROG_TEST_RUN
   bool snapshots = false;      // the iter/cgroup memcg snapshot program, if the kernel has it
-  uint32_t snap_cap = 16384;   // records per walk segment (128 B each, and 8 B of fold: 2.1 MiB)
+  uint32_t snap_cap = 16384;   // records per walk segment (128 B each, and a 24 B slot: 2.4 MiB)
   bool memcg_v1 = false;       // memory controller on cgroup v1 (swap = memsw - memory)
   bool snap_copy = false;      // the snapshot program that copies (6.1's) on any kernel: tests run both
   bool reclaim = false;        // memcg reclaim stall accounting (optional hooks)

@@ -157,7 +157,7 @@ Result<std::vector<Sample>> BpfSource::read() {
   if (auto st = walk(out); !st) return st.error();
   // Once: the layout is known to the program, and the walk root's figure
   // agrees with its memory.stat (catching a kernel whose stats table no longer
-  // opens with the LRU counters, see bpf/snapshot.bpf.h). Three tries: the
+  // opens with the LRU counters, see bpf/memcg_inactive.bpf.h). Three tries: the
   // figures move between the two reads.
   for (int attempt = 1; !checked_; ++attempt) {
     if (no_inactive_) {

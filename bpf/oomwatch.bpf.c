@@ -49,10 +49,18 @@ int births_mkdir_raw(struct bpf_raw_tracepoint_args *ctx)
 	return handle_cgroup_mkdir((struct cgroup *)ctx->args[0]);
 }
 
+/* The loader picks one: snap_memcg where bpf_rdonly_cast() exists (6.2+),
+ * snap_memcg_copy on 6.1 (see counter_fold in snapshot.bpf.h). */
 SEC("iter/cgroup")
 int snap_memcg(struct bpf_iter__cgroup *ctx)
 {
-	return snapshot_memcg(ctx->cgroup);
+	return snapshot_memcg(ctx->cgroup, true);
+}
+
+SEC("iter/cgroup")
+int snap_memcg_copy(struct bpf_iter__cgroup *ctx)
+{
+	return snapshot_memcg(ctx->cgroup, false);
 }
 
 /* For the benchmark only (never loaded by the agent): the same walk with a

@@ -99,7 +99,7 @@ struct ow_memcg_rec {
 	__u32 flags; /* enum ow_memcg_rec_flags */
 	/* Hierarchical inactive file pages (v1 memory.stat total_inactive_file,
 	 * v2 inactive_file) as of the memcg's last rstat flush: see
-	 * bpf/snapshot.bpf.h for the lag. */
+	 * bpf/memcg_inactive.bpf.h for the lag. */
 	__u64 inactive_file_bytes;
 	/* cAdvisor's working set: usage_bytes - inactive_file_bytes, floored at 0 */
 	__u64 working_set_bytes;

@@ -14,9 +14,18 @@
 #include <bpf/bpf_core_read.h>
 #include "oomwatch.h"
 #include "common.bpf.h"
+#include "memcg_inactive.bpf.h"
 
 const volatile __u32 snap_cap = 1; /* max_entries of snap_recs, set before load */
 const volatile bool memcg_v1 = false; /* v1: swap is memsw minus memory */
+/* The kernel BTF ids bpf_rdonly_cast() casts to. 0: this object's CO-RE
+ * relocation gives them, which is right only against the kernel's own BTF;
+ * a loader on a cut-down BTF (btf_custom_path, whose ids are its own) sets
+ * the kernel's ids here. Read-only data: the verifier sees constants. */
+const volatile __u32 snap_cgroup_btf_id = 0;
+const volatile __u32 snap_memcg_btf_id = 0;
+#define OW_CGROUP_BTF_ID (snap_cgroup_btf_id ? snap_cgroup_btf_id : bpf_core_type_id_kernel(struct cgroup))
+#define OW_MEMCG_BTF_ID (snap_memcg_btf_id ? snap_memcg_btf_id : bpf_core_type_id_kernel(struct mem_cgroup))
 
 __u32 snap_skip = 0; /* records to skip (segmented walks), set by userspace */
 __u32 snap_seen = 0; /* memcgs visited by this walk */
@@ -36,13 +45,19 @@ static __always_inline __u64 pages(long v)
 	return v > 0 ? (__u64)v * page_size : 0;
 }
 
-/* Cost: each bpf_probe_read_kernel() is a helper call through
+/* Two programs, the loader picks one (bpf/oomwatch.bpf.c):
+ *   snap_memcg       6.2+: reads the memcg with plain loads through the
+ *                    untrusted pointer bpf_rdonly_cast() makes of it (see
+ *                    "6.2+: the same with plain loads" below);
+ *   snap_memcg_copy  6.1, which has no bpf_rdonly_cast(): copies.
+ * Cost of the copies: each bpf_probe_read_kernel() is a helper call through
  * copy_from_kernel_nofault(), so a rewritten record takes its figures in a few
  * copies instead of one per field: the memory page counter's span in one, the
  * swap counter's usage, memory_events[] in one, the vmstats pointer and its
- * inactive-file slot. Every offset is a CO-RE relocation, so the copies are
- * laid out as the running kernel lays them out, whatever vmlinux.h says. Most
- * walks rewrite few records (see "what a walk rewrites" below). */
+ * inactive-file slot. Every offset is a CO-RE relocation, so the copies (and
+ * the plain loads) are laid out as the running kernel lays them out, whatever
+ * vmlinux.h says. Most walks rewrite few records (see "what a walk rewrites"
+ * below). */
 #define OW_SNAP_SCRATCH 1024
 static __u8 snap_scratch[OW_SNAP_SCRATCH]; /* one walker per object, like snap_recs */
 
@@ -54,86 +69,21 @@ static __always_inline __u64 scratch_u64(__u32 off)
 }
 
 /* Per slot of snap_recs, a fold of what the record there was written from
- * (see "what a walk rewrites" below): 8 bytes a slot, so a walk's compares
- * touch 1/8 of a cache line per cgroup instead of the record's line. */
+ * (see "what a walk rewrites" below) and two addresses (see look_ahead()):
+ * 24 bytes a slot, so a walk's compares touch 3/8 of a cache line per cgroup,
+ * in order, instead of the record's line. */
+struct snap_slot {
+	__u64 fold;
+	/* the slot's cgroup and memcg at its last rewrite, for look_ahead() */
+	__u64 cgroup, memcg;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1); /* resized with snap_recs */
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct snap_slot);
 } snap_last SEC(".maps");
-
-/* ---- the memcg's hierarchical inactive-file page count ----
- *
- * What memory.stat prints as total_inactive_file (v1) / inactive_file (v2):
- * memcg_page_state(memcg, NR_INACTIVE_FILE), i.e. memcg->vmstats->state[i],
- * the aggregate over CPUs and the whole subtree. Layouts, told apart with CO-RE:
- *
- *   6.1+     struct memcg_vmstats *vmstats, a pointer. The cgroup iterator is
- *            6.1+ too (both came in the same merge window), so this is the
- *            only layout the program meets; the embedded struct of 5.13-6.0
- *            (or anything else) sets OW_MEMCG_NO_INACTIVE_FILE instead.
- *   6.11+    state[] is compacted (MEMCG_VMSTAT_SIZE entries, fewer than
- *            MEMCG_NR_STAT): the index is node_stat_item's position in the
- *            kernel's static memcg_node_stat_items[], which is neither in BTF
- *            nor in kallsyms. That table opens with the five LRU counters in
- *            node_stat_item order (NR_INACTIVE_ANON, NR_ACTIVE_ANON,
- *            NR_INACTIVE_FILE, ...) since its introduction in 6.11, so the
- *            index is NR_INACTIVE_FILE - NR_INACTIVE_ANON. Userspace checks
- *            the figure against memory.stat at its first walk
- *            (user/sampler/bpf_source.cpp) and falls back to memory.stat.
- *   6.1-6.10 state[] has MEMCG_NR_STAT entries indexed by the item itself.
- *
- * With OW_MEMCG_NO_INACTIVE_FILE userspace reads memory.stat for the field.
- *
- * Lag: updates are batched per CPU and folded into vmstats->state only by an
- * rstat flush: the periodic one (every 2 s, all memcgs) or a reader's
- * (memory.stat flushes when more than MEMCG_CHARGE_BATCH * online CPUs page
- * updates are pending in the subtree). This program cannot flush, and a walk
- * alone trails page-cache growth by up to the last 2 s of it (measured: 60 MiB
- * written in 1 s, not yet counted). So userspace reads the walk root's
- * memory.stat before each walk, which leaves less than
- * 2 * MEMCG_CHARGE_BATCH (64) * online CPUs pages unfolded in any memcg under
- * it: the accuracy memory.stat itself has. */
-
-/* Index of NR_INACTIVE_FILE in memcg_vmstats.state[], or -1 when unknown.
- * CO-RE constants only: the compiler folds it into immediates. */
-static __always_inline long inactive_file_index(void)
-{
-	long n, item, nr_stat;
-
-	if (!bpf_core_field_exists(struct memcg_vmstats, state) ||
-	    !bpf_core_enum_value_exists(enum node_stat_item, NR_INACTIVE_FILE) ||
-	    !bpf_core_enum_value_exists(enum node_stat_item, NR_INACTIVE_ANON) ||
-	    !bpf_core_enum_value_exists(enum memcg_stat_item, MEMCG_NR_STAT))
-		return -1;
-	n = bpf_core_field_size(struct memcg_vmstats, state) / sizeof(long);
-	item = bpf_core_enum_value(enum node_stat_item, NR_INACTIVE_FILE);
-	nr_stat = bpf_core_enum_value(enum memcg_stat_item, MEMCG_NR_STAT);
-	if (n < nr_stat) /* 6.11+: compacted */
-		item -= bpf_core_enum_value(enum node_stat_item, NR_INACTIVE_ANON);
-	return item >= 0 && item < n ? item : -1;
-}
-
-/* Hierarchical inactive file pages of @m; false when this layout is unknown. */
-static __always_inline bool memcg_inactive_file(struct mem_cgroup *m, long *pages_out)
-{
-	long idx = inactive_file_index();
-	struct memcg_vmstats *vs;
-	long v = 0;
-
-	if (idx < 0 || !bpf_core_field_exists(struct mem_cgroup, vmstats) ||
-	    bpf_core_field_size(struct mem_cgroup, vmstats) != sizeof(void *))
-		return false;
-	vs = BPF_CORE_READ(m, vmstats);
-	if (!vs)
-		return false;
-	if (bpf_probe_read_kernel(&v, sizeof(v),
-				  (void *)vs + bpf_core_field_offset(struct memcg_vmstats, state) + idx * sizeof(long)))
-		return false;
-	*pages_out = v; /* may be transiently negative (per-CPU batching): pages() floors it */
-	return true;
-}
 
 /* ---- what a walk rewrites ----
  *
@@ -144,7 +94,8 @@ static __always_inline bool memcg_inactive_file(struct mem_cgroup *m, long *page
  * record the last walk wrote there, and snap_last the fold of the cgroup's css
  * serial number (unique for the boot, never reused: a removed cgroup's slot
  * cannot pass for a new cgroup's) with the memory page counter's usage and
- * failcnt, which share its first cache line, and its high and max limits.
+ * failcnt, which share its first cache line, and its high and max limits
+ * (and, for the 6.2+ program, the addresses look_ahead() uses).
  * A walk reads those and compares the fold; only a slot holding another
  * cgroup, or whose usage, failcnt or limits moved, is rewritten whole. The
  * other figures (peak, swap, memory_events[], the inactive file slot) can
@@ -157,7 +108,13 @@ static __always_inline bool memcg_inactive_file(struct mem_cgroup *m, long *page
  * The state lives in the maps, so a new load (an agent restart) starts from
  * empty slots; cgroups created or removed shift the slots after them, which
  * are then rewritten (another serial); segments of a hierarchy larger than
- * snap_cap share the slots, so such walks rewrite every record. */
+ * snap_cap share the slots, so such walks rewrite every record.
+ *
+ * What is left per skipped memcg (6.2+ program, 10,000 cgroups, caches
+ * evicted before each walk, us per cgroup, docs/performance.md): the walk
+ * alone 0.15; reading subsys[] +0.02; the page counter's lines +0.06
+ * (both lines cost what one does: their loads overlap); the fold, the
+ * compare and the refresh turn +0.07; look_ahead() takes back about 0.04. */
 __u32 snap_refresh = 0; /* set by userspace before each walk (0, 1: every slot) */
 __u32 snap_gen = 0; /* walks ended so far: which slots this walk refreshes */
 __u32 snap_fresh = 0; /* records this walk rewrote whole */
@@ -182,7 +139,19 @@ static __always_inline __u64 snap_fold(__u64 serial, __u64 usage, __u64 failcnt,
  * read-mostly line): the compare's whole read of the memcg. The limits are
  * in the fold because what follows them (GOMEMLIMIT hints, the v2 guard,
  * /metrics) must see a limit written to an idle cgroup at the next walk,
- * not a refresh turn later: one more cold line per memcg. */
+ * not a refresh turn later: one more cold line per memcg.
+ *
+ * Two ways to read them, one per program (the loader picks):
+ *   6.2+  plain loads through bpf_rdonly_cast()'s untrusted memcg pointer
+ *         (the JIT turns them into fault-safe loads). No helper call, and the
+ *         two lines' loads are independent instructions side by side, so the
+ *         CPU has both cache misses in flight at once.
+ *   6.1   two bpf_probe_read_kernel() copies, one per line: each a call
+ *         through copy_from_kernel_nofault(), and the second line's miss
+ *         waits for the first copy's. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* The compare's read, 6.1: two copies. */
 static __always_inline __u64 counter_fold(struct mem_cgroup *m, __u64 serial)
 {
 	__u64 uf[2] = {}, hm[2] = {};
@@ -285,14 +254,132 @@ static __always_inline void fill_memcg(struct ow_memcg_rec *r, struct cgroup *cg
 	}
 }
 
-static __always_inline int snapshot_memcg(struct cgroup *cg)
+/* ---- 6.2+: the same with plain loads ----
+ *
+ * Through the untrusted pointer bpf_rdonly_cast() makes of the memcg, every
+ * field is a plain load the JIT makes fault-safe: no helper call per field,
+ * and loads whose addresses do not depend on each other are in flight
+ * together (the compare's two lines; a rewrite's watermark, swap counter,
+ * memory_events[] and vmstats pointer lines), where each copy above waits for
+ * the one before. Loads of scalars through an untrusted pointer cost the
+ * verifier no BTF name search. */
+
+/* The page counter as the compare read it (pages; failcnt 0 when it is not
+ * on usage's line). */
+struct snap_raw {
+	long usage, failcnt, high, max;
+};
+
+static __always_inline __u64 counter_fold_cast(struct mem_cgroup *mc, __u64 serial, struct snap_raw *raw)
+{
+	raw->usage = mc->memory.usage.counter;
+	raw->high = mc->memory.high;
+	raw->max = mc->memory.max;
+	raw->failcnt = PC_OFF(failcnt) == PC_OFF(usage) + 8 ? mc->memory.failcnt : 0;
+	return snap_fold(serial, raw->usage, raw->failcnt, raw->high, raw->max);
+}
+
+static __always_inline __u64 event_cast(struct mem_cgroup *mc, long i)
+{
+	long n = bpf_core_field_size(struct mem_cgroup, memory_events) / sizeof(long);
+
+	if (i < 0 || i >= n)
+		return 0;
+	return *(long *)((void *)mc + bpf_core_field_offset(struct mem_cgroup, memory_events) + i * sizeof(long));
+}
+
+/* The whole record from the compare's read and plain loads. The cgroup id
+ * (kn->id: two dependent lines, the kernfs node's among them) is taken from
+ * the record when the slot already holds this cgroup (same serial). */
+static __always_inline void fill_memcg_cast(struct ow_memcg_rec *r, struct cgroup *cg, struct mem_cgroup *mc,
+					    const struct snap_raw *raw, __u64 serial)
+{
+	long idx = inactive_file_index();
+	struct memcg_vmstats *vs = 0;
+	long inactive = 0;
+	bool have_inactive = false;
+
+	if (idx >= 0 && bpf_core_field_exists(struct mem_cgroup, vmstats) &&
+	    bpf_core_field_size(struct mem_cgroup, vmstats) == sizeof(void *))
+		vs = mc->vmstats; /* first: the one load another depends on */
+	r->usage_bytes = pages(raw->usage);
+	r->limit_bytes = pages(raw->max);
+	r->high_bytes = pages(raw->high);
+	r->peak_bytes = pages(mc->memory.watermark);
+	r->failcnt = PC_OFF(failcnt) == PC_OFF(usage) + 8 ? raw->failcnt : mc->memory.failcnt;
+	__u64 other = pages(memcg_v1 ? mc->memsw.usage.counter : mc->swap.usage.counter);
+	if (memcg_v1)
+		r->swap_bytes = other > r->usage_bytes ? other - r->usage_bytes : 0;
+	else
+		r->swap_bytes = other;
+	r->ev_low = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_LOW));
+	r->ev_high = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_HIGH));
+	r->ev_max = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_MAX));
+	r->ev_oom = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM));
+	r->ev_oom_kill = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM_KILL));
+	r->level = cg->level - snap_root_level;
+	if (r->serial != serial || !r->cgroup_id) /* ids start at 1; an empty slot has 0 */
+		r->cgroup_id = BPF_CORE_READ(cg, kn, id);
+	if (vs) {
+		inactive = *(long *)((void *)vs + bpf_core_field_offset(struct memcg_vmstats, state) +
+				     idx * sizeof(long));
+		have_inactive = true;
+	}
+	if (have_inactive) {
+		r->flags = 0;
+		r->inactive_file_bytes = pages(inactive);
+		r->working_set_bytes = r->usage_bytes > r->inactive_file_bytes ?
+					       r->usage_bytes - r->inactive_file_bytes : 0;
+	} else {
+		r->flags = OW_MEMCG_NO_INACTIVE_FILE;
+		r->inactive_file_bytes = 0;
+		r->working_set_bytes = 0;
+	}
+}
+
+/* Look ahead (6.2+ program). A walk visits the cgroups in the order the last
+ * one did, unless cgroups came or went, so the slot OW_SNAP_AHEAD places on
+ * most likely holds the same cgroup as at the last walk. Its snap_slot keeps
+ * that cgroup's and memcg's addresses, and loading from them now starts the
+ * misses of the subsys[] line and of the page counter's two lines early:
+ * when the walk gets there, the compare finds them in cache, instead of
+ * waiting for two dependent misses (subsys[], then the memcg) per cgroup.
+ * The values loaded are thrown away (into a sink the compiler cannot drop);
+ * a stale address (a cgroup removed since, its memory freed or reused) costs
+ * a wasted load and nothing else: the loads go through bpf_rdonly_cast()'s
+ * untrusted pointers, which the JIT makes fault-safe, and nothing read here
+ * reaches a record. Storing an address in a map needs CAP_PERFMON (root).
+ * Measured at 10,000 cgroups with caches cold: 2, 4 or 8 places ahead pay
+ * alike (docs/performance.md). Called once the slot is known: called first
+ * thing in the program instead, it doubled the verification time (2.9 ms
+ * against 1.5) for no gain. */
+#define OW_SNAP_AHEAD 4
+
+__u64 snap_ahead_sink = 0;
+
+static __always_inline void look_ahead(int id, __u32 idx)
+{
+	__u32 at = idx + OW_SNAP_AHEAD;
+	struct snap_slot *sl = bpf_map_lookup_elem(&snap_last, &at);
+	struct mem_cgroup *pm;
+	struct cgroup *pc;
+
+	if (!sl || !sl->memcg)
+		return;
+	pc = bpf_rdonly_cast((void *)sl->cgroup, OW_CGROUP_BTF_ID);
+	pm = bpf_rdonly_cast((void *)sl->memcg, OW_MEMCG_BTF_ID);
+	snap_ahead_sink += (pc->subsys[id] ? 1 : 0) + pm->memory.usage.counter + pm->memory.max;
+}
+
+static __always_inline int snapshot_memcg(struct cgroup *cg, const bool cast)
 {
 	int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 	struct cgroup_subsys_state *css;
 	struct ow_memcg_rec *r;
 	struct snap_check c;
 	__u32 pos, idx, every;
-	__u64 serial, fold, *last;
+	__u64 serial, fold;
+	struct snap_slot *last;
 
 	if (!cg) { /* end of the walk */
 		snap_gen++;
@@ -317,26 +404,44 @@ static __always_inline int snapshot_memcg(struct cgroup *cg)
 	idx = pos - snap_skip;
 	if (idx >= snap_cap)
 		return 0; /* keep counting: userspace walks again from snap_skip + snap_cap */
+	if (cast)
+		look_ahead(id, idx);
 	r = bpf_map_lookup_elem(&snap_recs, &idx);
 	if (!r)
 		return 0;
 	/* css is the first member of struct mem_cgroup; relocate its offset anyway */
 	struct mem_cgroup *m = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
 	serial = cg->self.serial_nr; /* on the cache line the walk just read */
-	fold = counter_fold(m, serial);
+	struct mem_cgroup *mc = 0;
+	struct snap_raw raw = {};
+	if (cast) {
+		mc = bpf_rdonly_cast(m, OW_MEMCG_BTF_ID);
+		fold = counter_fold_cast(mc, serial, &raw);
+	} else {
+		fold = counter_fold(m, serial);
+	}
 	last = bpf_map_lookup_elem(&snap_last, &idx);
 	every = snap_refresh;
-	if (last && *last == fold && every > 1 && (snap_gen + pos) % every != 0) {
+	if (last && last->fold == fold && every > 1 && (snap_gen + pos) % every != 0) {
 		snap_written++; /* the slot's record stands */
 		return 0;
 	}
-	read_memory_counter(m, &c);
-	fill_memcg(r, cg, m, &c);
+	if (cast) {
+		fill_memcg_cast(r, cg, mc, &raw, serial);
+	} else {
+		read_memory_counter(m, &c);
+		fill_memcg(r, cg, m, &c);
+	}
 	r->serial = serial;
-	if (last)
+	if (last) {
 		/* the fold read before the record: a counter that moved in between
 		 * differs from it at the next walk, which rewrites the record again */
-		*last = fold;
+		last->fold = fold;
+		if (cast) {
+			last->cgroup = (__u64)cg;
+			last->memcg = (__u64)m;
+		}
+	}
 	snap_fresh++;
 	snap_written++;
 	return 0;

@@ -109,7 +109,7 @@ struct StartupSplit {
   bool ok = false;
 };
 
-StartupSplit startup_split(const cg::Hierarchy& h, const std::string& root_rel) {
+StartupSplit startup_split(const cg::Hierarchy& h, const std::string& root_rel, const char* prog_name) {
   StartupSplit s;
   auto t = Clock::now();
   struct btf* vb = btf__load_vmlinux_btf();
@@ -122,7 +122,12 @@ StartupSplit startup_split(const cg::Hierarchy& h, const std::string& root_rel) 
   oomwatch_bpf* skel = oomwatch_bpf__open();
   s.open_ms = ms_since(t);
   if (!skel) return s;
-  load_only(skel, skel->progs.snap_memcg);
+  bpf_program* prog = bpf_object__find_program_by_name(skel->obj, prog_name);  // the one the Loader picked
+  if (!prog) {
+    oomwatch_bpf__destroy(skel);
+    return s;
+  }
+  load_only(skel, prog);
   bpf_map__set_max_entries(skel->maps.snap_recs, 16384);
   bpf_map__set_max_entries(skel->maps.snap_last, 16384);
   skel->rodata->snap_cap = 16384;
@@ -133,7 +138,7 @@ StartupSplit startup_split(const cg::Hierarchy& h, const std::string& root_rel) 
   s.load_ms = ms_since(t);
   if (!err) {
     t = Clock::now();
-    bpf_link* link = attach_cgroup_iter(skel->progs.snap_memcg, h, root_rel);
+    bpf_link* link = attach_cgroup_iter(prog, h, root_rel);
     s.attach_ms = ms_since(t);
     s.ok = link != nullptr;
     if (link) bpf_link__destroy(link);
@@ -280,7 +285,7 @@ int main() {
     auto src = sampler::BpfSource::open(**l, *h, parent->path());
     t_source.push_back(ms_since(t));
     if (!src) return std::fprintf(stderr, "%s\n", src.error().message().c_str()), 1;
-    auto sp = startup_split(*h, parent->path());
+    auto sp = startup_split(*h, parent->path(), bpf_program__name((*l)->snap_prog()));
     if (!sp.ok) return std::fprintf(stderr, "start-up split: load or attach failed\n"), 1;
     t_btf.push_back(sp.btf_ms), t_open.push_back(sp.open_ms), t_load.push_back(sp.load_ms);
     t_attach.push_back(sp.attach_ms);

@@ -69,6 +69,9 @@ TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again
   auto first = cache_in(dir);
   CHECK(first.built);
   CHECK(first.iter_cgroup_id > 0);
+  CHECK(first.cgroup_type_id > 0);
+  CHECK(first.memcg_type_id > 0);
+  CHECK(first.memcg_type_id != first.cgroup_type_id);
   CHECK(first.path == dir + "/vmlinux-core.btf");
   auto again = cache_in(dir);
   CHECK_FALSE(again.built);
@@ -86,7 +89,7 @@ TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again
   SECTION("another kernel's (or object's) key") {
     rewrite(dir + "/vmlinux-core.meta", [](std::string& s) { s[4] = s[4] == '0' ? '1' : '0'; });
   }
-  SECTION("an iterator place that does not hold bpf_iter_cgroup") {
+  SECTION("a place that does not hold the type the meta names there") {
     rewrite(dir + "/vmlinux-core.meta", [](std::string& s) {
       auto at = s.rfind(' ');
       s = s.substr(0, at + 1) + std::to_string(std::stoull(s.substr(at + 1)) + 4) + "\n";
@@ -128,6 +131,12 @@ TEST_CASE("CO-RE BTF cache: a loader on it reads what one on the kernel's BTF re
   REQUIRE(sc.ok());
   REQUIRE(sw.ok());
   CHECK(std::string((*sc)->source_name()) == "bpf-iter");
+  // On the cache, not on a fallback to the kernel's BTF; with the plain-load
+  // program where the kernel has its kfunc (its cast targets then come from
+  // the cache's kernel ids, not from the cut-down BTF's own).
+  CHECK(cached->core_btf_cached());
+  CHECK_FALSE(whole->core_btf_cached());
+  CHECK(std::string(bpf_program__name(cached->snap_prog())) == bpf_program__name(whole->snap_prog()));
   auto a = (*sc)->take();
   auto b = (*sw)->take();
   REQUIRE(a.ok());

@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -24,7 +25,7 @@ namespace {
 constexpr const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
 constexpr char kIterFunc[] = "bpf_iter_cgroup";
 // Bump when what is cut or kept changes: old caches are then rebuilt.
-constexpr const char* kCoreBtfFormat = "oomwatch core btf 1";
+constexpr const char* kCoreBtfFormat = "oomwatch core btf 2";
 
 // FNV-1a over 8-byte words (then the tail bytes): a checksum, not a MAC.
 uint64_t hash_bytes(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
@@ -178,42 +179,85 @@ Result<KernelBtfHead> kernel_btf_head(std::string_view object) {
   return k;
 }
 
-// Whether type `id`, whose record starts `off` bytes into the kernel BTF's
-// type section, is FUNC bpf_iter_cgroup: two preads.
-bool iter_func_at(const KernelBtfHead& k, uint32_t off) {
+// Whether the type whose record starts `off` bytes into the kernel BTF's
+// type section is of `kind` and named `name`: two preads.
+bool type_named_at(const KernelBtfHead& k, uint32_t off, unsigned kind, std::string_view name) {
   btf_type t{};
   off_t types = static_cast<off_t>(k.hdr.hdr_len) + k.hdr.type_off;
   if (off + sizeof t > k.hdr.type_len ||
-      ::pread(k.fd.get(), &t, sizeof t, types + off) != static_cast<ssize_t>(sizeof t) ||
-      btf_kind(&t) != BTF_KIND_FUNC || t.name_off + sizeof kIterFunc > k.hdr.str_len)
+      ::pread(k.fd.get(), &t, sizeof t, types + off) != static_cast<ssize_t>(sizeof t) || btf_kind(&t) != kind ||
+      t.name_off + name.size() + 1 > k.hdr.str_len)
     return false;
-  char name[sizeof kIterFunc] = {};
+  std::string got(name.size() + 1, '\0');
   off_t strs = static_cast<off_t>(k.hdr.hdr_len) + k.hdr.str_off;
-  return ::pread(k.fd.get(), name, sizeof name, strs + t.name_off) == static_cast<ssize_t>(sizeof name) &&
-         std::memcmp(name, kIterFunc, sizeof name) == 0;
+  return ::pread(k.fd.get(), got.data(), got.size(), strs + t.name_off) == static_cast<ssize_t>(got.size()) &&
+         std::string_view(got.data(), name.size()) == name && got.back() == '\0';
+}
+
+// A kernel BTF type the cache names: its id and its record's offset.
+struct Named {
+  const char* name;
+  unsigned kind;
+  uint64_t id = 0, off = 0;
+};
+
+// bpf_iter_cgroup (the iterator's attach target), then the snapshot
+// program's cast targets.
+constexpr int kNamed = 3;
+std::array<Named, kNamed> named_types() {
+  return {Named{kIterFunc, BTF_KIND_FUNC}, Named{"cgroup", BTF_KIND_STRUCT}, Named{"mem_cgroup", BTF_KIND_STRUCT}};
 }
 
 struct Meta {
-  uint64_t key = 0, sum = 0, iter_id = 0, iter_off = 0;
+  uint64_t key = 0, sum = 0;
+  std::array<Named, kNamed> types = named_types();
 };
 
 std::string format_meta(const Meta& m) {
-  return fmt::format("key {:016x}\nsum {:016x}\niter_cgroup {} {}\n", m.key, m.sum, m.iter_id, m.iter_off);
+  std::string out = fmt::format("key {:016x}\nsum {:016x}\n", m.key, m.sum);
+  for (const auto& t : m.types) out += fmt::format("{} {} {}\n", t.name, t.id, t.off);
+  return out;
 }
 
 std::optional<Meta> parse_meta(std::string_view s) {
   Meta m;
-  int seen = 0;
+  unsigned seen = 0;
   for (auto line : split_lines(s)) {
     auto w = split_ws(line);
-    if (w.size() == 2 && w[0] == "key" && parse_hex_u64(w[1], m.key)) seen |= 1;
-    else if (w.size() == 2 && w[0] == "sum" && parse_hex_u64(w[1], m.sum)) seen |= 2;
-    else if (w.size() == 3 && w[0] == "iter_cgroup" && parse_u64(w[1], m.iter_id) && parse_u64(w[2], m.iter_off))
-      seen |= 4;
-    else if (!trim(line).empty()) return std::nullopt;
+    if (w.size() == 2 && w[0] == "key" && parse_hex_u64(w[1], m.key)) {
+      seen |= 1;
+      continue;
+    }
+    if (w.size() == 2 && w[0] == "sum" && parse_hex_u64(w[1], m.sum)) {
+      seen |= 2;
+      continue;
+    }
+    bool known = false;
+    for (size_t i = 0; i < m.types.size(); ++i)
+      if (w.size() == 3 && w[0] == m.types[i].name && parse_u64(w[1], m.types[i].id) &&
+          parse_u64(w[2], m.types[i].off)) {
+        seen |= 4u << i;
+        known = true;
+      }
+    if (!known && !trim(line).empty()) return std::nullopt;
   }
-  if (seen != 7 || m.iter_id == 0 || m.iter_id > INT32_MAX || m.iter_off > UINT32_MAX) return std::nullopt;
+  if (seen != (4u << kNamed) - 1) return std::nullopt;
+  for (const auto& t : m.types)
+    if (t.id == 0 || t.id > INT32_MAX || t.off > UINT32_MAX) return std::nullopt;
   return m;
+}
+
+// Every named type still where the meta says, in the kernel's BTF.
+bool types_in_place(const KernelBtfHead& k, const Meta& m) {
+  for (const auto& t : m.types)
+    if (!type_named_at(k, static_cast<uint32_t>(t.off), t.kind, t.name)) return false;
+  return true;
+}
+
+void fill(CoreBtf& c, const Meta& m) {
+  c.iter_cgroup_id = static_cast<int>(m.types[0].id);
+  c.cgroup_type_id = static_cast<int>(m.types[1].id);
+  c.memcg_type_id = static_cast<int>(m.types[2].id);
 }
 
 }  // namespace
@@ -270,8 +314,8 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
     auto m = parse_meta(*text);
     if (m && m->key == k->key) {
       auto blob = read_text(c.path);
-      if (blob && hash_bytes(*blob) == m->sum && iter_func_at(*k, static_cast<uint32_t>(m->iter_off))) {
-        c.iter_cgroup_id = static_cast<int>(m->iter_id);
+      if (blob && hash_bytes(*blob) == m->sum && types_in_place(*k, *m)) {
+        fill(c, *m);
         return c;
       }
     }
@@ -281,14 +325,19 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
   if (!v) return sys_error("parse the kernel BTF", kKernelBtf);
   Meta m;
   m.key = k->key;
-  int id = btf__find_by_name_kind(v, kIterFunc, BTF_KIND_FUNC);
   Result<std::string> blob = std::string();
-  if (id <= 0) {
-    blob = app_error("the kernel has no cgroup iterator (bpf_iter_cgroup, 6.1+)");
-  } else {
-    m.iter_id = static_cast<uint64_t>(id);
-    m.iter_off = static_cast<uint64_t>(reinterpret_cast<const char*>(btf__type_by_id(v, static_cast<uint32_t>(id))) -
-                                       reinterpret_cast<const char*>(btf__type_by_id(v, 1)));
+  for (auto& t : m.types) {
+    int id = btf__find_by_name_kind(v, t.name, t.kind);
+    if (id <= 0) {
+      blob = t.kind == BTF_KIND_FUNC ? app_error("the kernel has no cgroup iterator (bpf_iter_cgroup, 6.1+)")
+                                     : app_error(std::string("the kernel BTF has no struct ") + t.name);
+      break;
+    }
+    t.id = static_cast<uint64_t>(id);
+    t.off = static_cast<uint64_t>(reinterpret_cast<const char*>(btf__type_by_id(v, static_cast<uint32_t>(id))) -
+                                  reinterpret_cast<const char*>(btf__type_by_id(v, 1)));
+  }
+  if (blob) {
     // The object's own BTF, from its ELF bytes (opening parses nothing of the kernel's).
     bpf_object* obj = bpf_object__open_mem(object.data(), object.size(), nullptr);
     if (!obj) blob = sys_error("open the BPF object");
@@ -297,14 +346,14 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
   }
   btf__free(v);
   if (!blob) return blob.error();
-  if (!iter_func_at(*k, static_cast<uint32_t>(m.iter_off)))
-    return app_error("bpf_iter_cgroup's place in the kernel BTF could not be told", kKernelBtf);
+  if (!types_in_place(*k, m))
+    return app_error("the iterator's and the cast targets' places in the kernel BTF could not be told", kKernelBtf);
   m.sum = hash_bytes(*blob);
   // The BTF first: a reader between the two renames finds the old meta's sum
   // wrong and builds again.
   if (auto st = write_file_atomic(c.path, *blob, 0600, Durability::ProcessDeath); !st) return st.error();
   if (auto st = write_file_atomic(meta_path, format_meta(m), 0600, Durability::ProcessDeath); !st) return st.error();
-  c.iter_cgroup_id = id;
+  fill(c, m);
   c.built = true;
   return c;
 }

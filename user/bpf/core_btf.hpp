@@ -25,6 +25,9 @@ namespace ow::bpf {
 struct CoreBtf {
   std::string path;       // the cut-down BTF, for bpf_object_open_opts.btf_custom_path
   int iter_cgroup_id = 0;  // BTF id of FUNC bpf_iter_cgroup in the kernel's BTF
+  // Kernel BTF ids of STRUCT cgroup and STRUCT mem_cgroup: what the snapshot
+  // program casts to (the cut-down BTF's own ids are not the kernel's).
+  int cgroup_type_id = 0, memcg_type_id = 0;
   bool built = false;      // made by this call (the cache was missing, stale or corrupt)
 };
 
@@ -39,7 +42,8 @@ Result<std::string> core_btf_subset(const struct btf* local, const struct btf* v
 Result<uint64_t> core_btf_key(std::string_view object);
 
 // The cached BTF in `dir` when its key and checksum match and the iterator's
-// id still names bpf_iter_cgroup in the kernel's BTF; else it is built
+// id still names bpf_iter_cgroup in the kernel's BTF (and the struct ids
+// cgroup and mem_cgroup); else it is built
 // (parsing the kernel's BTF once) from `object`, the BPF object's ELF bytes,
 // and written (the dir made 0700 when missing). A dir that is not this
 // user's, that others can write or that cannot be written is an error, like

@@ -98,10 +98,11 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
     if (!b) return b.error();
     btf.emplace(std::move(*b));
   }
-  auto has_struct = [&](const char* name) -> Result<bool> {
-    if (btf) return btf__find_by_name_kind(btf->raw(), name, BTF_KIND_STRUCT) > 0;
+  auto has_name = [&](const char* name, int kind) -> Result<bool> {
+    if (btf) return btf__find_by_name_kind(btf->raw(), name, kind) > 0;
     return kernel_btf_has_name(name);
   };
+  auto has_struct = [&](const char* name) { return has_name(name, BTF_KIND_STRUCT); };
 
   // Before the open: the object's iter/cgroup programs take oomwatch's handler.
   if (auto st = use_iter_cgroup_handler(); !st) return st.error();
@@ -165,14 +166,27 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
       bpf_map__set_max_entries(s->maps.snap_last, l->snap_cap_);
       s->rodata->snap_cap = l->snap_cap_;
       s->rodata->memcg_v1 = opts.memcg_v1;
-      bpf_program__set_autoload(s->progs.snap_memcg, true);
+      // The snapshot program reads memcgs with plain loads through
+      // bpf_rdonly_cast() (6.2+), or with copies (6.1). Assumed like the
+      // iterator: a kernel without the kfunc fails that load, and the
+      // probed second load picks the copying program.
+      Result<bool> cast = !opts.snap_copy;
+      if (!opts.snap_copy && (probe_iter || btf)) cast = has_name("bpf_rdonly_cast", BTF_KIND_FUNC);
+      if (!cast) return cast.error();
+      l->snap_prog_ = *cast ? s->progs.snap_memcg : s->progs.snap_memcg_copy;
+      bpf_program__set_autoload(l->snap_prog_, true);
       // With the cached BTF nothing else needs the kernel's: the handler
       // gives the iterator its target. Else libbpf resolves it from the
       // kernel's BTF, which it parses for CO-RE anyway.
       if (core) {
-        if (auto st = defer_iter_cgroup_target(s->progs.snap_memcg); !st) return st.error();
+        // The cast targets by the kernel's ids: a CO-RE type id would be
+        // the cut-down BTF's own.
+        s->rodata->snap_cgroup_btf_id = static_cast<__u32>(core->cgroup_type_id);
+        s->rodata->snap_memcg_btf_id = static_cast<__u32>(core->memcg_type_id);
+        l->core_btf_cached_ = true;
+        if (auto st = defer_iter_cgroup_target(l->snap_prog_); !st) return st.error();
       } else if (!btf) {
-        if (int e = bpf_program__set_attach_target(s->progs.snap_memcg, 0, "cgroup"); e)
+        if (int e = bpf_program__set_attach_target(l->snap_prog_, 0, "cgroup"); e)
           return sys_error("find the cgroup iterator in the kernel BTF", kVmlinuxBtf, -e);
       }
       l->snapshots_loaded_ = true;

@@ -15,6 +15,7 @@
 #include "util/result.hpp"
 
 struct oomwatch_bpf;
+struct bpf_program;
 
 namespace ow::bpf {
 
@@ -30,8 +31,9 @@ struct LoaderOptions {
   bool oom_events = true;
   bool test_programs = false;  // load the test_* wrappers for BPF_PROG_TEST_RUN
   bool snapshots = false;      // the iter/cgroup memcg snapshot program, if the kernel has it
-  uint32_t snap_cap = 16384;   // records per walk segment (128 B each, and 8 B of fold: 2.1 MiB)
+  uint32_t snap_cap = 16384;   // records per walk segment (128 B each, and a 24 B slot: 2.4 MiB)
   bool memcg_v1 = false;       // memory controller on cgroup v1 (swap = memsw - memory)
+  bool snap_copy = false;      // the snapshot program that copies (6.1's) on any kernel: tests run both
   bool reclaim = false;        // memcg reclaim stall accounting (optional hooks)
   bool bpfmem = false;         // iter/bpf_map: every map with the memcg it is charged to (5.8+)
   bool births = false;         // cgroup_mkdir: new cgroups under the roots in `birth_roots`, into `births`
@@ -56,6 +58,10 @@ class Loader : NonCopyable {
   bool victim_arg_is_task() const { return victim_arg_is_task_; }
   // The iter/cgroup program was loaded (kernel 6.1+ with BTF).
   bool snapshots_loaded() const { return snapshots_loaded_; }
+  // The snapshot program loaded (plain loads on 6.2+, copies on 6.1), to attach.
+  bpf_program* snap_prog() const { return snap_prog_; }
+  // Loaded against the cached cut-down BTF (LoaderOptions::btf_cache_dir).
+  bool core_btf_cached() const { return core_btf_cached_; }
   // Reclaim stalls per memory cgroup id (empty when the hooks are not loaded).
   std::map<uint64_t, ow_reclaim_stat> reclaim_stats() const;
   // The stall figures of one memory cgroup id (nullopt: none recorded).
@@ -86,6 +92,8 @@ class Loader : NonCopyable {
   std::vector<HookStatus> hooks_;
   bool victim_arg_is_task_ = true;
   bool snapshots_loaded_ = false;
+  bpf_program* snap_prog_ = nullptr;
+  bool core_btf_cached_ = false;
   uint32_t snap_cap_ = 0;
   bool bpfmem_loaded_ = false;
   std::vector<std::string> pinned_;

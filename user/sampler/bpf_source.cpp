@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cerrno>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -47,7 +48,7 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(const bpf::Loader& loader, co
   linfo.cgroup.cgroup_fd = static_cast<__u32>(root.get());
   linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
   LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof linfo);
-  bpf_link* link = bpf_program__attach_iter(skel->progs.snap_memcg, &opts);
+  bpf_link* link = bpf_program__attach_iter(loader.snap_prog(), &opts);
   if (!link) return sys_error("attach cgroup iterator at", h.abs(root_rel));
   s->link_ = Link(link);
 
@@ -70,9 +71,27 @@ BpfSource::~BpfSource() {
 }
 
 std::optional<uint64_t> BpfSource::read_root_stat() {
-  auto t = read_text(root_stat_path_);  // the kernel flushes the subtree's pending stats here
+  // The kernel flushes the subtree's pending stats here. The file stays open
+  // and is read again from offset 0 (the kernel makes it anew): a fixed part
+  // of every walk, so no path walk and open per read.
+  if (!root_stat_fd_.valid()) root_stat_fd_ = UniqueFd(::open(root_stat_path_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!root_stat_fd_.valid()) return std::nullopt;
+  root_stat_buf_.resize(8192);
+  size_t got = 0;
+  for (;;) {
+    if (got == root_stat_buf_.size()) root_stat_buf_.resize(got * 2);
+    ssize_t n = ::pread(root_stat_fd_.get(), root_stat_buf_.data() + got, root_stat_buf_.size() - got,
+                        static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      root_stat_fd_ = UniqueFd();  // the root went away: open again next time, which reports it
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
   uint64_t v;
-  if (!t || !stat_value(*t, inactive_key_, v)) return std::nullopt;
+  if (!stat_value(std::string_view(root_stat_buf_.data(), got), inactive_key_, v)) return std::nullopt;
   return v;
 }
 
@@ -138,7 +157,7 @@ Result<std::vector<Sample>> BpfSource::read() {
   if (auto st = walk(out); !st) return st.error();
   // Once: the layout is known to the program, and the walk root's figure
   // agrees with its memory.stat (catching a kernel whose stats table no longer
-  // opens with the LRU counters, see bpf/snapshot.bpf.h). Three tries: the
+  // opens with the LRU counters, see bpf/memcg_inactive.bpf.h). Three tries: the
   // figures move between the two reads.
   for (int attempt = 1; !checked_; ++attempt) {
     if (no_inactive_) {

@@ -69,6 +69,24 @@ TEST_CASE("cpu budget: off, or no figure, is the base interval", "[unit][budget]
   CHECK(policy::adjust_period(60 * kS) == 240 * kS);
 }
 
+TEST_CASE("cpu budget: a period that has spent its whole budget is decided before its end", "[unit][budget]") {
+  using policy::over_before_end;
+  // 1 % of a 30 s period at 1 s is 0.3 s of CPU: spent after 3 walks, decided.
+  CHECK(over_before_end(kOnePct, 310'000'000, 3 * kS, kS));
+  // Up to the whole period's allowance, the period runs on.
+  CHECK_FALSE(over_before_end(kOnePct, 300'000'000, 3 * kS, kS));
+  CHECK_FALSE(over_before_end(kOnePct, 100'000'000, 20 * kS, kS));
+  // Fewer than kEarlyWalks walks never decide, however costly (the first walk).
+  CHECK_FALSE(over_before_end(kOnePct, 5 * kS, 2 * kS, kS));
+  // At 60 s the period is 4 walks (240 s): its allowance is 2.4 s.
+  CHECK_FALSE(over_before_end(kOnePct, 2'000'000'000, 180 * kS, 60 * kS));
+  CHECK(over_before_end(kOnePct, 2'500'000'000, 180 * kS, 60 * kS));
+  // Off: never.
+  CHECK_FALSE(over_before_end(CpuBudget{0, kS, 60 * kS}, 100 * kS, 20 * kS, kS));
+  // What it then decides on is the figure so far: 0.31 s over 3 s, 10.3 %.
+  CHECK(next_interval(kOnePct, 0.31 / 3, kS) == 13 * kS);
+}
+
 TEST_CASE("cpu budget: --cpu-budget and the cpu_budget key take a percent of one core", "[unit][budget][config]") {
   CHECK(*config::parse_cpu_budget("1") == 1.0);
   CHECK(*config::parse_cpu_budget("0.5%") == 0.5);

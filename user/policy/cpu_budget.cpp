@@ -22,6 +22,11 @@ int64_t ceiling_for(int64_t base_ns) { return std::max(base_ns, kDefaultCeilingN
 
 int64_t adjust_period(int64_t interval_ns) { return std::max<int64_t>(30'000'000'000, 4 * interval_ns); }
 
+bool over_before_end(const CpuBudget& b, int64_t spent_ns, int64_t elapsed_ns, int64_t interval_ns) {
+  if (b.budget <= 0 || interval_ns <= 0 || elapsed_ns < kEarlyWalks * interval_ns) return false;
+  return static_cast<double>(spent_ns) > b.budget * static_cast<double>(adjust_period(interval_ns));
+}
+
 int64_t next_interval(const CpuBudget& b, double used, int64_t current_ns) {
   if (b.base_ns <= 0) return current_ns;
   const int64_t ceiling = std::max(b.ceiling_ns, b.base_ns);

@@ -103,8 +103,9 @@ void SnapshotWorker::run() {
     }
     if (budget_.budget > 0) {
       int64_t m = mono_ns();
-      if (m - period_mono >= policy::adjust_period(interval)) {
-        int64_t c = process_cpu_ns();
+      int64_t c = process_cpu_ns();
+      if (m - period_mono >= policy::adjust_period(interval) ||
+          policy::over_before_end(budget_, c - period_cpu, m - period_mono, interval)) {
         used = static_cast<double>(c - period_cpu) / static_cast<double>(m - period_mono);
         int64_t to = policy::next_interval(budget_, used, interval);
         if (to != interval)

@@ -136,6 +136,7 @@ Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
       // edge see whole runs: a sample in another bucket ends them all.
       if (int64_t b = stats::bucket_start(ts, bucket_ns_); b != run_bucket_ns_) {
         if (auto st = write_run_counts(); !st) return fail(st.error());
+        counts_written_ns_ = ts;
         runs_.clear();
         std::erase_if(series_cache_, [&](const auto& e) { return e.second.bucket < run_bucket_ns_; });
         run_bucket_ns_ = b;
@@ -156,8 +157,12 @@ Status HistoryStore::insert(std::span<const sampler::Snapshot> snaps) {
         if (auto st = write_run_count(*key, run); !st) return fail(st.error());
       ins_raw_.bind(1, ts).bind(2, *key);
       for (size_t i = 0; i < v.size(); ++i) ins_raw_.bind_u64(static_cast<int>(i) + 3, v[i]);
-      if (auto st = ins_raw_.run(); !st) return fail(st.error());  // n and last NULL: one sample
-      run = Run{ts, ts, w, 1, v};  // w > 1: its count is written with the others
+      // n and last NULL: one sample. A weighted sample is a run of w from the
+      // start, in the same statement: at a stretched interval every row is
+      // one, and an UPDATE of its count afterwards would double the writes.
+      if (w > 1) ins_raw_.bind_u64(15, w).bind(16, ts);
+      if (auto st = ins_raw_.run(); !st) return fail(st.error());
+      run = Run{ts, ts, w, w, v};
     }
   }
   // In the same transaction, so it costs no commit of its own.

@@ -30,7 +30,17 @@ inline constexpr int64_t kDefaultCeilingNs = 60'000'000'000;
 
 // The interval for the next period. used: CPU seconds per wall second over
 // the last period (0.018 = 1.8 % of a core); current_ns: the interval it ran at.
+// Everything used is taken to scale with the walk rate.
 int64_t next_interval(const CpuBudget& b, double used, int64_t current_ns);
+
+// The same, knowing how much of used the walks themselves were (walks_used,
+// over the same wall time; clamped to [0, used]): only that part scales with
+// the interval. The rest stays whatever the interval: the history's row per
+// cgroup per minute and its roll-up, the loop. At 30,000 cgroups that rest
+// is about half the budget, so a step that took all of used as the walks'
+// landed near the budget instead of at kTargetShare. When the rest alone is
+// over the target, the ceiling.
+int64_t next_interval(const CpuBudget& b, double used, double walks_used, int64_t current_ns);
 
 // The ceiling for a base interval: kDefaultCeilingNs, or the base when longer.
 int64_t ceiling_for(int64_t base_ns);

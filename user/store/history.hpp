@@ -223,7 +223,10 @@ class HistoryStore {
   StoreOptions opts_;
   int64_t bucket_ns_;
   struct CachedSeries {
-    std::string path;
+    // Of the path the series was found under: an id seen under another path
+    // (an inode reused, a renamed cgroup) is looked up again. Two paths of
+    // one id with the same hash (odds 2^-64) would share a series.
+    uint64_t path_hash = 0;
     int64_t key = 0;
     int64_t bucket = 0;  // the run bucket it was last used in
   };

@@ -7,7 +7,7 @@
 // its 30 s periods, then until a whole period passed with no change), 60 s by default so a minute's roll-up of the history
 // falls inside; the effective snapshot interval at the end (from the
 // agent's log line of each change); RSS at the end and at its peak
-// (VmHWM), and the node's memory cgroups at the end (the agent walks every
+// (VmHWM), the measured stretch's CPU per thread name, and the node's memory cgroups at the end (the agent walks every
 // one: other work's cgroups count too); then `oomwatch stats` over what the agent recorded, timed.
 // Prints figures and summary rows with their goals; asserts nothing about
 // time (shared, noisy machines). Every cgroup it makes is removed on every
@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -71,6 +72,26 @@ std::string effective_interval(const std::string& log, const std::string& base, 
     ++changes;
   }
   return last;
+}
+
+// CPU ticks of each of pid's threads, by thread name (threads of one name
+// added up): where the agent's CPU goes (snapshot walks, history, loop).
+std::map<std::string, uint64_t> thread_ticks(pid_t pid) {
+  std::map<std::string, uint64_t> out;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
+    std::ifstream comm(dir + "/" + e->d_name + "/comm");
+    std::string name;
+    if (!std::getline(comm, name) || tid <= 0) continue;
+    // Per-thread stat has the same layout as the process's.
+    out[name] += bench::cpu_ticks_of(dir + "/" + e->d_name + "/stat");
+  }
+  ::closedir(d);
+  return out;
 }
 
 // Memory cgroups on the node (/proc/cgroups): other work's cgroups are walked too.
@@ -139,10 +160,22 @@ Cost measure(const cg::Hierarchy& h, const std::string& bin, int n, int warmup, 
     sleep_s(warmup);
     c.settle_s = settle(tmp + "/agent.log", 300);
     uint64_t c0 = bench::cpu_ticks(d);
+    auto threads0 = thread_ticks(d);
     auto w0 = Clock::now();
     sleep_s(secs);
     uint64_t c1 = bench::cpu_ticks(d);
+    auto threads1 = thread_ticks(d);
     double wall = std::chrono::duration<double>(Clock::now() - w0).count();
+    {
+      double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+      std::string split = "  per thread, % of a core:";
+      for (const auto& [name, ticks] : threads1) {
+        auto was = threads0.find(name);
+        uint64_t before = was == threads0.end() ? 0 : was->second;
+        split += " " + name + bench::fmt(" %.3f", 100.0 * static_cast<double>(ticks - std::min(ticks, before)) / hz / wall);
+      }
+      std::printf("%s\n", split.c_str());
+    }
     uint64_t rss = bench::rss_kib(d), peak = bench::status_kib(d, "VmHWM:");
     c.node_memcgs = node_memcgs();
     bench::stop(d);

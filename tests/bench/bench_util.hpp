@@ -63,8 +63,9 @@ inline void stop(pid_t pid) {
 }
 
 // utime + stime of a live process, in clock ticks.
-inline uint64_t cpu_ticks(pid_t pid) {
-  auto t = read_text("/proc/" + std::to_string(pid) + "/stat");
+// User + system ticks from a /proc stat file (a process's or a thread's).
+inline uint64_t cpu_ticks_of(const std::string& stat_path) {
+  auto t = read_text(stat_path);
   if (!t) return 0;
   auto rp = t->rfind(')');
   if (rp == std::string::npos || rp + 2 > t->size()) return 0;
@@ -75,6 +76,7 @@ inline uint64_t cpu_ticks(pid_t pid) {
   parse_u64(f[12], s);
   return u + s;
 }
+inline uint64_t cpu_ticks(pid_t pid) { return cpu_ticks_of("/proc/" + std::to_string(pid) + "/stat"); }
 
 // A kB figure of /proc/PID/status: VmRSS (now) or VmHWM (the peak so far).
 inline uint64_t status_kib(pid_t pid, const char* key) {

@@ -69,6 +69,50 @@ TEST_CASE("cpu budget: off, or no figure, is the base interval", "[unit][budget]
   CHECK(policy::adjust_period(60 * kS) == 240 * kS);
 }
 
+TEST_CASE("cpu budget: only the walks' part of the figure scales with the interval", "[unit][budget]") {
+  // 1.07 % at 12 s, 0.4 % of it the walks: the rest (0.67 %) stays, the walks
+  // may cost 0.13 %: 12 s x 0.4 / 0.13 = 36.9 s -> 37 s. Taken all as
+  // scaling, the same figure gave 17 s, where it cost about the budget again.
+  CHECK(next_interval(kOnePct, 0.0107, 0.004, 12 * kS) == 37 * kS);
+  CHECK(next_interval(kOnePct, 0.0107, 12 * kS) == 17 * kS);
+  // The rest alone past the target: the ceiling.
+  CHECK(next_interval(kOnePct, 0.0107, 0.002, 12 * kS) == 60 * kS);
+  // All of it the walks: as before.
+  CHECK(next_interval(kOnePct, 0.022, 0.022, kS) == 3 * kS);
+  // A walks figure above the total, negative or NaN is the total.
+  CHECK(next_interval(kOnePct, 0.022, 0.5, kS) == 3 * kS);
+  CHECK(next_interval(kOnePct, 0.022, -1, kS) == 3 * kS);
+  CHECK(next_interval(kOnePct, 0.022, std::nan(""), kS) == 3 * kS);
+  // Shortening: 0.4 % at 40 s, 0.1 % of it the walks: the walks may cost
+  // 0.5 %, so 40 x 0.1 / 0.5 = 8 s, but one step halves at most.
+  CHECK(next_interval(kOnePct, 0.004, 0.001, 40 * kS) == 20 * kS);
+  // 0.4 % at 20 s, 0.2 % the walks: 20 x 0.2 / 0.6 = 6.7 s -> 10 s (halved).
+  CHECK(next_interval(kOnePct, 0.004, 0.002, 20 * kS) == 10 * kS);
+  // 0.45 % at 10 s, 0.4 % the walks: 10 x 0.4 / 0.75 = 5.33 s -> 6 s.
+  CHECK(next_interval(kOnePct, 0.0045, 0.004, 10 * kS) == 6 * kS);
+  // Where a split stretch aims, the next period keeps: 37 s, walks 12 x 0.4 / 37.
+  double walks = 0.004 * 12 / 37;
+  CHECK(next_interval(kOnePct, 0.0067 + walks, walks, 37 * kS) == 37 * kS);
+}
+
+TEST_CASE("cpu budget: a period that has spent its whole budget is decided before its end", "[unit][budget]") {
+  using policy::over_before_end;
+  // 1 % of a 30 s period at 1 s is 0.3 s of CPU: spent after 3 walks, decided.
+  CHECK(over_before_end(kOnePct, 310'000'000, 3 * kS, kS));
+  // Up to the whole period's allowance, the period runs on.
+  CHECK_FALSE(over_before_end(kOnePct, 300'000'000, 3 * kS, kS));
+  CHECK_FALSE(over_before_end(kOnePct, 100'000'000, 20 * kS, kS));
+  // Fewer than kEarlyWalks walks never decide, however costly (the first walk).
+  CHECK_FALSE(over_before_end(kOnePct, 5 * kS, 2 * kS, kS));
+  // At 60 s the period is 4 walks (240 s): its allowance is 2.4 s.
+  CHECK_FALSE(over_before_end(kOnePct, 2'000'000'000, 180 * kS, 60 * kS));
+  CHECK(over_before_end(kOnePct, 2'500'000'000, 180 * kS, 60 * kS));
+  // Off: never.
+  CHECK_FALSE(over_before_end(CpuBudget{0, kS, 60 * kS}, 100 * kS, 20 * kS, kS));
+  // What it then decides on is the figure so far: 0.31 s over 3 s, 10.3 %.
+  CHECK(next_interval(kOnePct, 0.31 / 3, kS) == 13 * kS);
+}
+
 TEST_CASE("cpu budget: --cpu-budget and the cpu_budget key take a percent of one core", "[unit][budget][config]") {
   CHECK(*config::parse_cpu_budget("1") == 1.0);
   CHECK(*config::parse_cpu_budget("0.5%") == 0.5);

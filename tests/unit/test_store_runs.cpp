@@ -146,6 +146,47 @@ TEST_CASE("runs: another reader sees a run's first sample until its count is wri
   CHECK(got->back().ts_ns == kT0 + 19 * kSec);
 }
 
+TEST_CASE("runs: counts are written every 10 s, or every three snapshots when they are further apart", "[store][runs]") {
+  owtest::TempDir d;
+  auto h = HistoryStore::open(d / "h.db");
+  REQUIRE(h.ok());
+  StoreOptions ro;
+  ro.readonly = true;
+  auto seen = [&] {
+    auto r = HistoryStore::open(d / "h.db", ro);
+    REQUIRE(r.ok());
+    auto got = r->raw_samples({}, {});
+    REQUIRE(got.ok());
+    return got->size();
+  };
+  // 1 s apart: the count goes out 10 s after the last write (at 0 s).
+  for (int i = 0; i <= 9; ++i) REQUIRE(h->insert(at(i, 500)).ok());
+  CHECK(seen() == 1);
+  REQUIRE(h->insert(at(10, 500)).ok());
+  CHECK(seen() == 11);
+  // Then 20 s apart (weight 20 each, a stretched interval): not at every
+  // snapshot, but 60 s after the last write. The run's bucket ends at 60 s,
+  // which writes it anyway.
+  auto spaced = [](int sec) {
+    auto s = at(sec, 500);
+    s.weight = 20;
+    return s;
+  };
+  REQUIRE(h->insert(spaced(30)).ok());
+  REQUIRE(h->insert(spaced(50)).ok());
+  CHECK(seen() == 11);
+  REQUIRE(h->insert(spaced(70)).ok());  // the bucket at 60 s: the first run's count, 11 + 2 x 20
+  CHECK(seen() == 51 + 20);
+  REQUIRE(h->insert(spaced(90)).ok());
+  REQUIRE(h->insert(spaced(110)).ok());
+  CHECK(seen() == 71);
+  REQUIRE(h->insert(spaced(130)).ok());  // a new bucket again: the run of 70 to 110 s counted
+  CHECK(seen() == 51 + 60 + 20);
+  // Back to 1 s apart: every 10 s again.
+  for (int i = 131; i <= 140; ++i) REQUIRE(h->insert(at(i, 500)).ok());
+  CHECK(seen() == 131 + 10);
+}
+
 TEST_CASE("runs: any figure that moves, or a recreated cgroup, starts a new row", "[store][runs]") {
   owtest::TempDir d;
   auto h = HistoryStore::open(d / "h.db");

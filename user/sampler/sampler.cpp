@@ -60,11 +60,13 @@ Result<Snapshot> Sampler::take() {
     if (all.empty()) all = std::move(*part);
     else all.insert(all.end(), std::make_move_iterator(part->begin()), std::make_move_iterator(part->end()));
   }
-  auto* raw = &all;
   Snapshot snap;
   snap.ts_ns = now_ns;
-  snap.samples.reserve(raw->size());
-  for (auto& s : *raw) {
+  // Kept in place: a second vector of every sample was as large again at
+  // each walk (5 MiB at 30,000 cgroups, beside the one read).
+  size_t kept = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    Sample& s = all[i];
     if (s.cgroup.empty()) s.cgroup = ids_.path(s.cgroup_id);
     if (s.cgroup.empty()) continue;  // removed between the walk and now
     if (!selected(s.cgroup)) continue;
@@ -72,8 +74,11 @@ Result<Snapshot> Sampler::take() {
     // for this field only (a cgroup removed since keeps 0).
     if (!srcs_.front()->fills_inactive_file()) (void)fill_working_set(ids_.hierarchy(), s.cgroup, s);
     s.ts_ns = snap.ts_ns;
-    snap.samples.push_back(std::move(s));
+    if (kept != i) all[kept] = std::move(s);
+    ++kept;
   }
+  all.erase(all.begin() + static_cast<std::ptrdiff_t>(kept), all.end());
+  snap.samples = std::move(all);
   return snap;
 }
 

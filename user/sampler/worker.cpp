@@ -87,6 +87,7 @@ void SnapshotWorker::run() {
   // in the kernel on this thread; the history, the loop and /metrics on
   // theirs), over wall time, from when the agent was ready.
   int64_t period_mono = mono_ns(), period_cpu = process_cpu_ns();
+  int64_t period_walks_cpu = 0;  // this thread's CPU in the walks of the period: the part that scales with the rate
   double used = -1;
   for (;;) {
     {
@@ -96,25 +97,36 @@ void SnapshotWorker::run() {
     auto now = std::chrono::steady_clock::now();
     const uint64_t weight = static_cast<uint64_t>(interval / base);  // what this snapshot stands for
     TakenSnapshot t;
+    const int64_t walk_cpu0 = thread_cpu_ns();
     try {
       t = take_snapshot(s_, weight);
     } catch (const std::exception& e) {
       t.error = std::string("internal error: ") + e.what();
     }
+    period_walks_cpu += thread_cpu_ns() - walk_cpu0;
     if (budget_.budget > 0) {
       int64_t m = mono_ns();
-      if (m - period_mono >= policy::adjust_period(interval)) {
-        int64_t c = process_cpu_ns();
-        used = static_cast<double>(c - period_cpu) / static_cast<double>(m - period_mono);
-        int64_t to = policy::next_interval(budget_, used, interval);
+      int64_t c = process_cpu_ns();
+      const bool early = m - period_mono < policy::adjust_period(interval);
+      if (!early || policy::over_before_end(budget_, c - period_cpu, m - period_mono, interval)) {
+        const double wall = static_cast<double>(m - period_mono);
+        used = static_cast<double>(c - period_cpu) / wall;
+        const double walks = static_cast<double>(period_walks_cpu) / wall;
+        // Decided early, the figure is a few walks' worth and mostly one-off
+        // work (at the start: every cgroup's first row, its series): taken
+        // as all scaling with the rate, the milder step; a whole period
+        // splits the walks from the rest.
+        int64_t to = early ? policy::next_interval(budget_, used, interval)
+                           : policy::next_interval(budget_, used, walks, interval);
         if (to != interval)
-          spdlog::info("snapshot interval {} -> {}: agent CPU {:.2f}% of a core over {}, budget {}%",
+          spdlog::info("snapshot interval {} -> {}: agent CPU {:.2f}% of a core over {} (the walks {:.2f}%), budget {}%",
                        format_duration(std::chrono::nanoseconds(interval)), format_duration(std::chrono::nanoseconds(to)),
                        100 * used, format_duration(std::chrono::seconds((m - period_mono + 500'000'000) / 1'000'000'000)),
-                       100 * budget_.budget);
+                       100 * walks, 100 * budget_.budget);
         interval = to;
         period_mono = m;
         period_cpu = c;
+        period_walks_cpu = 0;
       }
     }
     t.interval_ns = interval;

@@ -49,6 +49,8 @@ struct StoreOptions {
   int64_t rollup_lag_ns = 5LL * 1'000'000'000;             // roll a bucket up this long after it ends
   // insert() writes the counts of the open runs at most this long apart, so
   // another process reads an unchanged cgroup's samples at most this late.
+  // When snapshots are further apart than a third of this, three snapshots
+  // apart instead; and always when their bucket ends.
   int64_t run_counts_every_ns = 10LL * 1'000'000'000;
   bool readonly = false;  // `stats`: never creates or changes the file
   // SQLite's page cache of this connection, KiB (0: SQLite's default,
@@ -117,7 +119,8 @@ class HistoryStore {
   // A sample whose figures all equal its series' previous sample in the
   // same bucket is not a new row: it extends that row's run (raw.n, raw.last;
   // see schema.hpp). The run's count is written when it ends (a figure
-  // changes, the bucket ends), every run_counts_every_ns, at maintain() and
+  // changes, the bucket ends), every run_counts_every_ns (every three
+  // snapshots when they are further apart than a third of it), at maintain() and
   // flush(), and before this handle answers a query; a reader in another
   // process sees the run as far as its count was last written.
   Status insert(const sampler::Snapshot& snap);
@@ -218,7 +221,10 @@ class HistoryStore {
   StoreOptions opts_;
   int64_t bucket_ns_;
   struct CachedSeries {
-    std::string path;
+    // Of the path the series was found under: an id seen under another path
+    // (an inode reused, a renamed cgroup) is looked up again. Two paths of
+    // one id with the same hash (odds 2^-64) would share a series.
+    uint64_t path_hash = 0;
     int64_t key = 0;
     int64_t bucket = 0;  // the run bucket it was last used in
   };
@@ -228,6 +234,7 @@ class HistoryStore {
   std::unordered_map<int64_t, Run> runs_;  // series key -> its open run
   int64_t run_bucket_ns_ = INT64_MIN;
   int64_t counts_written_ns_ = INT64_MIN;  // sample time of the last periodic count write
+  int64_t last_snap_ts_ = INT64_MIN;       // the last snapshot inserted, for the spacing of snapshots
   Stmt ins_raw_, ins_series_, get_series_, upd_run_;
 };
 

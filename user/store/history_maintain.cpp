@@ -2,6 +2,7 @@
 // prune the raw tier and expired buckets, all in one transaction.
 #include <algorithm>
 #include <map>
+#include <vector>
 #include <set>
 
 #include "store/history.hpp"
@@ -13,6 +14,12 @@ namespace {
 // Roll up at most this many buckets' worth of raw samples per query, so a long
 // backlog (maintain not called for days) never loads everything at once.
 constexpr int64_t kRollupChunkBuckets = 60;
+
+// A raw row as the roll-up needs it.
+struct RollupEntry {
+  int64_t series = 0, ts = 0;
+  uint64_t usage = 0, lim = 0, peak = 0, ws = 0, n = 1;
+};
 
 }  // namespace
 
@@ -96,13 +103,14 @@ Result<MaintainReport> HistoryStore::maintain_pass(int64_t now_ns) {
 }
 
 Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
-  auto series = load_series();
-  if (!series) return series.error();
   auto first = db_.prepare("SELECT MIN(ts) FROM raw WHERE ts >= ? AND ts < ?");
   auto rows = db_.prepare("SELECT ts, series, usage, lim, peak, ws, n, last FROM raw WHERE ts >= ? AND ts < ?");
   auto put = db_.prepare("INSERT OR REPLACE INTO bucket VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!first || !rows || !put) return (!first ? first.error() : !rows ? rows.error() : put.error());
   uint64_t written = 0;
+  std::vector<RollupEntry> entries;
+  std::vector<sampler::Sample> samples;  // one series' entries at a time
+  std::vector<uint64_t> counts;
   int64_t start = from_ns;
   while (start < to_ns) {
     // Jump over gaps (the daemon was down, or this is the first pass ever).
@@ -111,34 +119,49 @@ Result<uint64_t> HistoryStore::roll_up(int64_t from_ns, int64_t to_ns) {
     if (!*min_ts) break;
     start = stats::bucket_start(**min_ts, bucket_ns_);
     int64_t end = (to_ns - start) / bucket_ns_ > kRollupChunkBuckets ? start + kRollupChunkBuckets * bucket_ns_ : to_ns;
-    struct Entries {
-      std::vector<sampler::Sample> samples;
-      std::vector<uint64_t> counts;
-    };
-    std::map<int64_t, Entries> by_series;
+    // One entry per row, weighted by its run's count: a minute of an idle
+    // cgroup is one entry here, not 60. Flat, then grouped by series (rows
+    // come in ts order, a stable sort keeps each series' in it): a map of
+    // per-series vectors of whole samples was 30,000 nodes and 60,000
+    // allocations a minute at 30,000 cgroups, and several MiB at the peak.
+    entries.clear();
     std::set<std::pair<int64_t, int64_t>> no_ws;  // (series, bucket start) with a sample recorded before schema 2
     rows->bind(1, std::max(start, from_ns)).bind(2, end);
     auto scanned = rows->each_row([&]() -> Status {
-      auto it = series->find(rows->i64(1));
-      if (it == series->end()) return {};  // cannot happen: series rows are never deleted
-      sampler::Sample s;
-      s.cgroup_id = it->second.cgroup_id;
-      rows->u64s(2, {&s.usage_bytes, &s.limit_bytes, &s.peak_bytes, &s.working_set_bytes});
-      if (rows->is_null(5)) no_ws.emplace(it->first, stats::bucket_start(rows->i64(0), bucket_ns_));
-      // One entry per row, weighted by its run's count: a minute of an idle
-      // cgroup is one entry here, not 60 (rows come in ts order: each series stays sorted).
+      RollupEntry e;
+      e.series = rows->i64(1);
+      rows->u64s(2, {&e.usage, &e.lim, &e.peak, &e.ws});
+      if (rows->is_null(5)) no_ws.emplace(e.series, stats::bucket_start(rows->i64(0), bucket_ns_));
       auto run = raw_run(*rows, 0, 6, 7);
       if (!run) return corrupt_raw_row(db_.path());
-      s.ts_ns = run->ts;
-      auto& e = by_series[it->first];
-      e.samples.push_back(s);
-      e.counts.push_back(run->n);
+      e.ts = run->ts;
+      e.n = run->n;
+      entries.push_back(e);
       return {};
     });
     if (!scanned) return scanned.error();
     rows->reset();
-    for (const auto& [id, e] : by_series) {
-      for (const auto& b : stats::build_buckets(e.samples, e.counts, bucket_ns_)) {
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const RollupEntry& x, const RollupEntry& y) { return x.series < y.series; });
+    for (size_t i = 0; i < entries.size();) {
+      const int64_t id = entries[i].series;
+      samples.clear();
+      counts.clear();
+      for (; i < entries.size() && entries[i].series == id; ++i) {
+        const RollupEntry& e = entries[i];
+        sampler::Sample& x = samples.emplace_back();
+        // The buckets need the cgroup id only to tell a recreated cgroup's
+        // watermark from the same one's; a series is one cgroup, so its key
+        // serves (the series table, every path of the node, is not read).
+        x.cgroup_id = static_cast<uint64_t>(id);
+        x.ts_ns = e.ts;
+        x.usage_bytes = e.usage;
+        x.limit_bytes = e.lim;
+        x.peak_bytes = e.peak;
+        x.working_set_bytes = e.ws;
+        counts.push_back(e.n);
+      }
+      for (const auto& b : stats::build_buckets(samples, counts, bucket_ns_)) {
         put->bind(1, b.start_ns).bind(2, id).bind_u64(3, b.count).bind_u64(4, b.min_bytes).bind_u64(5, b.max_bytes);
         put->bind_u64(6, b.sum_bytes).bind_u64(7, b.peak_first_bytes).bind_u64(8, b.peak_last_bytes);
         put->bind_u64(9, b.limit_bytes).bind_blob(10, b.sketch.encode());

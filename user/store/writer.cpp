@@ -4,6 +4,8 @@
 
 #include <exception>
 
+#include "util/clock.hpp"
+
 namespace ow::store {
 
 HistoryWriter::HistoryWriter(store::HistoryStore db) : db_(std::move(db)) {
@@ -71,8 +73,11 @@ void HistoryWriter::run() {
       kills.swap(kills_);
     }
     try {
+      const int64_t cpu0 = thread_cpu_ns();
       for (const auto& s : snaps)
         if (auto st = db_.insert(*s); !st) spdlog::warn("history: {}", st.error().message());
+      if (!snaps.empty())
+        spdlog::debug("history: {} snapshot(s) written, {} us of CPU", snaps.size(), (thread_cpu_ns() - cpu0) / 1000);
       if (auto st = db_.insert_kills(kills); !st) spdlog::warn("storing OOM kills: {}", st.error().message());
       if (!recs.empty())
         if (auto st = db_.insert_recommendations(recs); !st)
@@ -81,7 +86,12 @@ void HistoryWriter::run() {
         int64_t ts = snaps.back()->ts_ns;
         if (last_maintain_ts_ == 0 || ts - last_maintain_ts_ >= kMaintainEveryNs) {  // at the first, then a minute apart
           last_maintain_ts_ = ts;
-          if (auto m = db_.maintain(ts); !m) spdlog::warn("history maintenance: {}", m.error().message());
+          const int64_t cpu0 = thread_cpu_ns();
+          if (auto m = db_.maintain(ts); !m)
+            spdlog::warn("history maintenance: {}", m.error().message());
+          else
+            spdlog::debug("history maintenance: {} bucket(s), {} hour row(s) written, {} raw row(s) pruned, {} us of CPU",
+                          m->buckets_written, m->hours_written, m->raw_deleted, (thread_cpu_ns() - cpu0) / 1000);
         }
       }
     } catch (const std::exception& e) {

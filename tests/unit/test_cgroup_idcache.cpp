@@ -36,3 +36,32 @@ TEST_CASE("id cache: a removed cgroup keeps its name for one walk, then is forgo
   CHECK(cache.path(a) == "/a");
   CHECK(cache.path(c) == "/c");
 }
+
+// A snapshot taken just before a node removed thousands of cgroups names
+// each id after the walk: one rewalk for the lot, not one per id (each a walk
+// of the whole tree). A cgroup made after that rewalk is named by the next
+// snapshot's, not forgotten as gone.
+TEST_CASE("id cache: one rewalk per batch, whatever the number of unknown ids", "[cgroup]") {
+  owtest::TempDir d;
+  Hierarchy h(d.path, ow::cg::Version::V2);
+  REQUIRE(::mkdir((d.path + "/a").c_str(), 0755) == 0);
+  IdCache cache(h);
+  cache.refresh();
+  const uint64_t before = cache.walks();
+  cache.begin_batch();
+  for (uint64_t gone = 1; gone <= 1000; ++gone) CHECK(cache.path(~0ull - gone).empty());
+  CHECK(cache.walks() == before + 1);
+  REQUIRE(::mkdir((d.path + "/late").c_str(), 0755) == 0);
+  auto late = h.id_of("/late");
+  REQUIRE(late);
+  CHECK(cache.path(*late).empty());  // made after this batch's walk
+  CHECK(cache.walks() == before + 1);
+  cache.end_batch();
+  cache.begin_batch();
+  CHECK(cache.path(*late) == "/late");  // the next batch walks again and names it
+  CHECK(cache.walks() == before + 2);
+  cache.end_batch();
+  // Outside a batch (an OOM event's lookup) a miss still walks.
+  CHECK(cache.path(~0ull - 5000).empty());
+  CHECK(cache.walks() == before + 3);
+}

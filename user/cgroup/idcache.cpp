@@ -9,7 +9,9 @@ std::string IdCache::path(uint64_t id) {
   // An id that a rewalk did not find belongs to a removed cgroup: do not walk
   // the whole tree again for it on every lookup.
   if (missing_.count(id)) return "";
+  if (batch_ && walked_in_batch_) return "";  // this batch's walk did not see it: not live then
   merge_walk();  // keeps paths of removed cgroups
+  walked_in_batch_ = batch_;
   it = ids_.find(id);
   if (it == ids_.end()) {
     if (missing_.size() >= kMaxMissing) missing_.clear();  // at worst one more walk for an old id

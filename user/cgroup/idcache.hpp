@@ -28,6 +28,18 @@ class IdCache {
     missing_.clear();
   }
   const Hierarchy& hierarchy() const { return h_; }
+  // A batch: the lookups of one snapshot. Within it at most one rewalk: a
+  // walk saw every cgroup live at that moment, so an id it missed was
+  // removed or made after it, and the next batch's walk names the latter.
+  // Without this, a snapshot of thousands of cgroups removed since its walk
+  // (a node tearing down pods) rewalked the whole tree once per id. An id
+  // missed that way is not remembered as gone.
+  void begin_batch() {
+    batch_ = true;
+    walked_in_batch_ = false;
+  }
+  void end_batch() { batch_ = false; }
+  uint64_t walks() const { return walks_; }
 
  private:
   void merge_walk();  // every id under the roots into ids_ (kept ones stay)
@@ -39,6 +51,7 @@ class IdCache {
   };
   std::unordered_map<uint64_t, Entry> ids_;
   uint64_t walks_ = 0;
+  bool batch_ = false, walked_in_batch_ = false;
   std::unordered_set<uint64_t> missing_;  // ids of cgroups already gone (cleared past kMaxMissing)
   static constexpr size_t kMaxMissing = 4096;
 };

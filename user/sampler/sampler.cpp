@@ -65,6 +65,7 @@ Result<Snapshot> Sampler::take() {
   // Kept in place: a second vector of every sample was as large again at
   // each walk (5 MiB at 30,000 cgroups, beside the one read).
   size_t kept = 0;
+  ids_.begin_batch();  // one rewalk at most for this walk's unnamed ids
   for (size_t i = 0; i < all.size(); ++i) {
     Sample& s = all[i];
     if (s.cgroup.empty()) s.cgroup = ids_.path(s.cgroup_id);
@@ -77,6 +78,7 @@ Result<Snapshot> Sampler::take() {
     if (kept != i) all[kept] = std::move(s);
     ++kept;
   }
+  ids_.end_batch();
   all.erase(all.begin() + static_cast<std::ptrdiff_t>(kept), all.end());
   snap.samples = std::move(all);
   return snap;

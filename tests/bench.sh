@@ -35,7 +35,7 @@ if [[ -z ${OOMWATCH_BIN_BASE:-} && ${BENCH_SKIP_BASE:-0} != 1 ]]; then
     if [[ ! -x $dir/src/build/oomwatch ]]; then
       echo "=== building the base binary ($short) for the side-by-side rows"
       rm -rf "$dir" && mkdir -p "$dir/src"
-      if ! { git archive "$short" | tar -x -C "$dir/src" && make -C "$dir/src" -j"$(nproc)" build/oomwatch >"$dir/build.log" 2>&1; }; then
+      if ! { git archive "$short" | tar -x -C "$dir/src" && make -C "$dir/src" -j"$(nproc)" BUILD=build build/oomwatch >"$dir/build.log" 2>&1; }; then
         echo "(the base build failed, see $dir/build.log: rows measured without it)"
       fi
     fi

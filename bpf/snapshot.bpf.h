@@ -204,6 +204,32 @@ static __always_inline void read_memory_counter(struct mem_cgroup *m, struct sna
 	c->failcnt = BPF_CORE_READ(m, memory.failcnt);
 }
 
+/* The swap counter's usage (memsw and swap share the union's offset): v1's
+ * memsw counts memory and swap together. After r->usage_bytes. */
+static __always_inline void set_swap(struct ow_memcg_rec *r, __u64 other)
+{
+	if (memcg_v1)
+		r->swap_bytes = other > r->usage_bytes ? other - r->usage_bytes : 0;
+	else
+		r->swap_bytes = other;
+}
+
+/* The working set: usage less inactive file, when this kernel's layout gave
+ * the inactive file count. After r->usage_bytes. */
+static __always_inline void set_working_set(struct ow_memcg_rec *r, bool have_inactive, long inactive)
+{
+	if (have_inactive) {
+		r->flags = 0;
+		r->inactive_file_bytes = pages(inactive);
+		r->working_set_bytes = r->usage_bytes > r->inactive_file_bytes ?
+					       r->usage_bytes - r->inactive_file_bytes : 0;
+	} else {
+		r->flags = OW_MEMCG_NO_INACTIVE_FILE;
+		r->inactive_file_bytes = 0;
+		r->working_set_bytes = 0;
+	}
+}
+
 static __always_inline __u64 ev_at(const __u64 *ev, long i)
 {
 	return i >= 0 && i < 9 ? ev[i] : 0;
@@ -227,12 +253,7 @@ static __always_inline void fill_memcg(struct ow_memcg_rec *r, struct cgroup *cg
 	r->high_bytes = c->high;
 	r->peak_bytes = c->peak;
 	r->failcnt = c->failcnt;
-	/* Only the swap counter's usage (memsw and swap share the union's offset). */
-	__u64 other = pages(memcg_v1 ? BPF_CORE_READ(m, memsw.usage.counter) : BPF_CORE_READ(m, swap.usage.counter));
-	if (memcg_v1)
-		r->swap_bytes = other > r->usage_bytes ? other - r->usage_bytes : 0;
-	else
-		r->swap_bytes = other;
+	set_swap(r, pages(memcg_v1 ? BPF_CORE_READ(m, memsw.usage.counter) : BPF_CORE_READ(m, swap.usage.counter)));
 	evn = bpf_core_field_size(struct mem_cgroup, memory_events);
 	if (evn > sizeof(ev))
 		evn = sizeof(ev);
@@ -242,16 +263,7 @@ static __always_inline void fill_memcg(struct ow_memcg_rec *r, struct cgroup *cg
 	r->ev_max = ev_at(ev, bpf_core_enum_value(enum memcg_memory_event, MEMCG_MAX));
 	r->ev_oom = ev_at(ev, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM));
 	r->ev_oom_kill = ev_at(ev, bpf_core_enum_value(enum memcg_memory_event, MEMCG_OOM_KILL));
-	if (memcg_inactive_file(m, &inactive)) {
-		r->flags = 0;
-		r->inactive_file_bytes = pages(inactive);
-		r->working_set_bytes = r->usage_bytes > r->inactive_file_bytes ?
-					       r->usage_bytes - r->inactive_file_bytes : 0;
-	} else {
-		r->flags = OW_MEMCG_NO_INACTIVE_FILE;
-		r->inactive_file_bytes = 0;
-		r->working_set_bytes = 0;
-	}
+	set_working_set(r, memcg_inactive_file(m, &inactive), inactive);
 }
 
 /* ---- 6.2+: the same with plain loads ----
@@ -307,11 +319,7 @@ static __always_inline void fill_memcg_cast(struct ow_memcg_rec *r, struct cgrou
 	r->high_bytes = pages(raw->high);
 	r->peak_bytes = pages(mc->memory.watermark);
 	r->failcnt = PC_OFF(failcnt) == PC_OFF(usage) + 8 ? raw->failcnt : mc->memory.failcnt;
-	__u64 other = pages(memcg_v1 ? mc->memsw.usage.counter : mc->swap.usage.counter);
-	if (memcg_v1)
-		r->swap_bytes = other > r->usage_bytes ? other - r->usage_bytes : 0;
-	else
-		r->swap_bytes = other;
+	set_swap(r, pages(memcg_v1 ? mc->memsw.usage.counter : mc->swap.usage.counter));
 	r->ev_low = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_LOW));
 	r->ev_high = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_HIGH));
 	r->ev_max = event_cast(mc, bpf_core_enum_value(enum memcg_memory_event, MEMCG_MAX));
@@ -325,16 +333,7 @@ static __always_inline void fill_memcg_cast(struct ow_memcg_rec *r, struct cgrou
 				     idx * sizeof(long));
 		have_inactive = true;
 	}
-	if (have_inactive) {
-		r->flags = 0;
-		r->inactive_file_bytes = pages(inactive);
-		r->working_set_bytes = r->usage_bytes > r->inactive_file_bytes ?
-					       r->usage_bytes - r->inactive_file_bytes : 0;
-	} else {
-		r->flags = OW_MEMCG_NO_INACTIVE_FILE;
-		r->inactive_file_bytes = 0;
-		r->working_set_bytes = 0;
-	}
+	set_working_set(r, have_inactive, inactive);
 }
 
 /* Look ahead (6.2+ program). A walk visits the cgroups in the order the last

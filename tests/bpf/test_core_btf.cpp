@@ -112,16 +112,7 @@ TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again
 TEST_CASE("CO-RE BTF cache: a loader on it reads what one on the kernel's BTF reads", "[bpf][core_btf][snapshot]") {
   auto h = owtest::hierarchy();
   auto cg = owtest::make_cgroup(64ull << 20, "owtest-corebtf");
-  // ~24 MiB of anon memory held by a real process (see test_snapshot.cpp).
-  auto pid = cg::spawn_in(h, cg.path(),
-                          {"sh", "-c",
-                           "dd if=/dev/zero bs=25165824 count=1 2>/dev/null | { head -c 1 >/dev/null; exec sleep 30; }"});
-  REQUIRE(pid.ok());
-  REQUIRE(owtest::wait_for([&] {
-    for (pid_t p : h.procs(cg.path()).value_or({}))
-      if (trim(read_text("/proc/" + std::to_string(p) + "/comm").value_or("")) == "sleep") return true;
-    return false;
-  }, 10000));
+  REQUIRE(owtest::hold_24mib(h, cg.path()));  // ~24 MiB of anon memory, held by a real process
   TempDir d;
   auto cached = snapshot_loader(h, d.path + "/btf");
   REQUIRE(owtest::exists(d.path + "/btf/vmlinux-core.btf"));

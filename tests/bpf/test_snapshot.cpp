@@ -108,22 +108,7 @@ TEST_CASE("iterator figures agree with the cgroup's files", "[bpf][snapshot]") {
   CAPTURE(copy);
   auto h = owtest::hierarchy();
   auto cg = owtest::make_cgroup(64ull << 20, "owtest-snap");
-  // Hold ~24 MiB of anon memory in the cgroup with a real process: dd fills
-  // its 24 MiB buffer in one read, then blocks writing it into a pipe that
-  // `sleep` never reads. (Not a shell variable: busybox ash, in the VM tier,
-  // reads $(...) 128 bytes at a time, >10 s for 24 MiB under TCG, and it
-  // execs the last command of `sh -c`, which frees the variable.)
-  auto pid = cg::spawn_in(h, cg.path(),
-                          {"sh", "-c",
-                           "dd if=/dev/zero bs=25165824 count=1 2>/dev/null | { head -c 1 >/dev/null; exec sleep 30; }"});
-  REQUIRE(pid.ok());
-  // Growth is over once `sleep` runs: head got dd's first bytes, which dd
-  // writes only after its read filled the whole buffer.
-  REQUIRE(owtest::wait_for([&] {
-    for (pid_t p : h.procs(cg.path()).value_or({}))
-      if (trim(read_text("/proc/" + std::to_string(p) + "/comm").value_or("")) == "sleep") return true;
-    return false;
-  }, 10000));
+  REQUIRE(owtest::hold_24mib(h, cg.path()));  // ~24 MiB of anon memory, held by a real process
   REQUIRE(h.read(cg.path())->usage_bytes > (20ull << 20));
   auto l = snapshot_loader(h, 16384, copy);
   auto s = sampler::Sampler::open(h, l.get(), {cg.path()});

@@ -17,6 +17,7 @@
 #include <memory>
 #include <thread>
 
+#include "cgroup/scoped.hpp"
 #include "util/fs.hpp"
 
 namespace owtest {
@@ -250,6 +251,17 @@ Exchange http_exchange(int port, const std::string& request, int timeout_ms) {
   }
   ::close(fd);
   return x;
+}
+
+bool hold_24mib(const ow::cg::Hierarchy& h, const std::string& rel) {
+  auto pid = ow::cg::spawn_in(
+      h, rel, {"sh", "-c", "dd if=/dev/zero bs=25165824 count=1 2>/dev/null | { head -c 1 >/dev/null; exec sleep 30; }"});
+  if (!pid.ok()) return false;
+  return wait_for([&] {
+    for (pid_t p : h.procs(rel).value_or({}))
+      if (ow::trim(ow::read_text("/proc/" + std::to_string(p) + "/comm").value_or("")) == "sleep") return true;
+    return false;
+  }, 10000);
 }
 
 }  // namespace owtest

@@ -65,6 +65,16 @@ struct StopAndJoin {
 // Polls pred every 20 ms up to timeout_ms.
 bool wait_for(const std::function<bool()>& pred, int timeout_ms);
 
+// A real process holding ~24 MiB of anonymous memory in cgroup `rel`: dd
+// fills its 24 MiB buffer in one read, then blocks writing it into a pipe
+// that `sleep` never reads. (Not a shell variable: busybox ash, in the VM
+// tier, reads $(...) 128 bytes at a time, >10 s for 24 MiB under TCG, and it
+// execs the last command of `sh -c`, which frees the variable.) True once
+// the growth is over: `sleep` runs when head got dd's first bytes, which dd
+// writes only after its read filled the whole buffer. The process lives
+// until the cgroup is removed (or 30 s).
+bool hold_24mib(const ow::cg::Hierarchy& h, const std::string& rel);
+
 bool is_root();
 
 // A direct child of parent whose comm is `comm` (-1: none), from /proc.

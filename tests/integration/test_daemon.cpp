@@ -71,7 +71,9 @@ struct Daemon {
   std::string state() const { return dir.path + "/state"; }
   int port = owtest::free_port();  // its /metrics: how many snapshots it handled
   void start(const std::vector<std::string>& extra) {
-    std::vector<std::string> argv{owtest::oomwatch_bin(), "run",        "--interval",  "100ms",
+    // --cpu-budget 0: the 100 ms interval the cases count snapshots at (the
+    // budget stretches it within seconds in a slow VM guest).
+    std::vector<std::string> argv{owtest::oomwatch_bin(), "run",        "--interval",  "100ms", "--cpu-budget", "0",
                                   "--db",                 "none",       "--audit-log", audit_log(),
                                   "--state-dir",          state(),      "--pin-dir",   "none",
                                   "--donor-min-history",  "300ms",      "--listen",    "127.0.0.1:" + std::to_string(port)};
@@ -374,7 +376,7 @@ TEST_CASE("run records history that survives SIGKILL and a restart", "[integrati
     return j.contains(c.path()) ? j[c.path()]["samples"].get<uint64_t>() : 0;
   };
   auto start = [&] {
-    return owtest::start({owtest::oomwatch_bin(), "run", "--interval", "100ms", "--db", db, "--audit-log",
+    return owtest::start({owtest::oomwatch_bin(), "run", "--interval", "100ms", "--cpu-budget", "0", "--db", db, "--audit-log",
                           dir.path + "/audit.jsonl", "--state-dir", dir.path + "/state", "--pin-dir", "none"});
   };
   auto d = start();

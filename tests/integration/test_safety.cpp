@@ -78,7 +78,10 @@ struct Agent {
   std::string state() const { return dir.path + "/state"; }
   std::string audit_log() const { return dir.path + "/audit.jsonl"; }
   std::vector<std::string> argv(const std::vector<std::string>& extra) const {
-    std::vector<std::string> a{owtest::oomwatch_bin(), "run",       "--interval", "100ms",      "--db",
+    // --cpu-budget 0: the 100 ms interval these checks count snapshots at
+    // (the budget, tested in test_cpu_budget.cpp, stretches it within
+    // seconds in a slow VM guest).
+    std::vector<std::string> a{owtest::oomwatch_bin(), "run",       "--interval", "100ms",      "--cpu-budget", "0", "--db",
                                "none",                 "--audit-log", audit_log(), "--state-dir", state(),
                                "--pin-dir",            pins.path, "--donor-min-history", "300ms"};
     a.insert(a.end(), extra.begin(), extra.end());

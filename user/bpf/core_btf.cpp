@@ -25,7 +25,7 @@ namespace {
 constexpr const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
 constexpr char kIterFunc[] = "bpf_iter_cgroup";
 // Bump when what is cut or kept changes: old caches are then rebuilt.
-constexpr const char* kCoreBtfFormat = "oomwatch core btf 2";
+constexpr const char* kCoreBtfFormat = "oomwatch core btf 3";
 
 // FNV-1a over 8-byte words (then the tail bytes): a checksum, not a MAC.
 uint64_t hash_bytes(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
@@ -211,10 +211,11 @@ std::array<Named, kNamed> named_types() {
 struct Meta {
   uint64_t key = 0, sum = 0;
   std::array<Named, kNamed> types = named_types();
+  uint64_t rdonly_cast = 0;  // 1: the kernel BTF has FUNC bpf_rdonly_cast
 };
 
 std::string format_meta(const Meta& m) {
-  std::string out = fmt::format("key {:016x}\nsum {:016x}\n", m.key, m.sum);
+  std::string out = fmt::format("key {:016x}\nsum {:016x}\nrdonly_cast {}\n", m.key, m.sum, m.rdonly_cast);
   for (const auto& t : m.types) out += fmt::format("{} {} {}\n", t.name, t.id, t.off);
   return out;
 }
@@ -232,6 +233,10 @@ std::optional<Meta> parse_meta(std::string_view s) {
       seen |= 2;
       continue;
     }
+    if (w.size() == 2 && w[0] == "rdonly_cast" && parse_u64(w[1], m.rdonly_cast) && m.rdonly_cast <= 1) {
+      seen |= 4u << kNamed;
+      continue;
+    }
     bool known = false;
     for (size_t i = 0; i < m.types.size(); ++i)
       if (w.size() == 3 && w[0] == m.types[i].name && parse_u64(w[1], m.types[i].id) &&
@@ -241,7 +246,7 @@ std::optional<Meta> parse_meta(std::string_view s) {
       }
     if (!known && !trim(line).empty()) return std::nullopt;
   }
-  if (seen != (4u << kNamed) - 1) return std::nullopt;
+  if (seen != (8u << kNamed) - 1) return std::nullopt;
   for (const auto& t : m.types)
     if (t.id == 0 || t.id > INT32_MAX || t.off > UINT32_MAX) return std::nullopt;
   return m;
@@ -258,6 +263,7 @@ void fill(CoreBtf& c, const Meta& m) {
   c.iter_cgroup_id = static_cast<int>(m.types[0].id);
   c.cgroup_type_id = static_cast<int>(m.types[1].id);
   c.memcg_type_id = static_cast<int>(m.types[2].id);
+  c.has_rdonly_cast = m.rdonly_cast == 1;
 }
 
 }  // namespace
@@ -337,6 +343,7 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
     t.off = static_cast<uint64_t>(reinterpret_cast<const char*>(btf__type_by_id(v, static_cast<uint32_t>(id))) -
                                   reinterpret_cast<const char*>(btf__type_by_id(v, 1)));
   }
+  m.rdonly_cast = btf__find_by_name_kind(v, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 ? 1 : 0;
   if (blob) {
     // The object's own BTF, from its ELF bytes (opening parses nothing of the kernel's).
     bpf_object* obj = bpf_object__open_mem(object.data(), object.size(), nullptr);

@@ -28,6 +28,9 @@ struct CoreBtf {
   // Kernel BTF ids of STRUCT cgroup and STRUCT mem_cgroup: what the snapshot
   // program casts to (the cut-down BTF's own ids are not the kernel's).
   int cgroup_type_id = 0, memcg_type_id = 0;
+  // The kernel's BTF has the bpf_rdonly_cast kfunc (6.2+): which snapshot
+  // program a load on the cache picks, without a failed load to find out.
+  bool has_rdonly_cast = false;
   bool built = false;      // made by this call (the cache was missing, stale or corrupt)
 };
 

@@ -171,7 +171,8 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
       // iterator: a kernel without the kfunc fails that load, and the
       // probed second load picks the copying program.
       Result<bool> cast = !opts.snap_copy;
-      if (!opts.snap_copy && (probe_iter || btf)) cast = has_name("bpf_rdonly_cast", BTF_KIND_FUNC);
+      if (!opts.snap_copy && core) cast = core->has_rdonly_cast;  // the cache knows
+      else if (!opts.snap_copy && (probe_iter || btf)) cast = has_name("bpf_rdonly_cast", BTF_KIND_FUNC);
       if (!cast) return cast.error();
       l->snap_prog_ = *cast ? s->progs.snap_memcg : s->progs.snap_memcg_copy;
       bpf_program__set_autoload(l->snap_prog_, true);

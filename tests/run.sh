@@ -38,7 +38,20 @@ RUN_BUILDS=${RUN_BUILDS:-0}
 T0=$(date +%s)
 
 RES=$(mktemp -d "${TMPDIR:-/tmp}/oomwatch-tiers.XXXXXX") || exit 1
-trap 'rm -rf "$RES"' EXIT
+# collect and top cache the kernel's cut-down BTF in /run/oomwatch/btf (their
+# default state dir, docs/safety.md): a run that made it removes it, and
+# /run/oomwatch when it made that too, so the suite leaves the node as it
+# found it.
+had_state=0 had_btf=0
+[[ -e /run/oomwatch ]] && had_state=1
+[[ -e /run/oomwatch/btf ]] && had_btf=1
+cleanup() {
+  rm -rf "$RES"
+  (( had_btf )) || rm -rf /run/oomwatch/btf
+  (( had_state )) || rmdir /run/oomwatch 2>/dev/null
+  return 0
+}
+trap cleanup EXIT
 
 want() { [[ " $TIERS " == *" $1 "* ]]; }
 is_root() { [[ $(id -u) == 0 ]]; }

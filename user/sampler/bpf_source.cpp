@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cerrno>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -76,22 +75,13 @@ std::optional<uint64_t> BpfSource::read_root_stat() {
   // of every walk, so no path walk and open per read.
   if (!root_stat_fd_.valid()) root_stat_fd_ = UniqueFd(::open(root_stat_path_.c_str(), O_RDONLY | O_CLOEXEC));
   if (!root_stat_fd_.valid()) return std::nullopt;
-  root_stat_buf_.resize(8192);
-  size_t got = 0;
-  for (;;) {
-    if (got == root_stat_buf_.size()) root_stat_buf_.resize(got * 2);
-    ssize_t n = ::pread(root_stat_fd_.get(), root_stat_buf_.data() + got, root_stat_buf_.size() - got,
-                        static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      root_stat_fd_ = UniqueFd();  // the root went away: open again next time, which reports it
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
+  root_stat_buf_.clear();  // keeps its capacity from the last read
+  if (::lseek(root_stat_fd_.get(), 0, SEEK_SET) != 0 || !read_all(root_stat_fd_.get(), root_stat_buf_)) {
+    root_stat_fd_ = UniqueFd();  // the root went away: open again next time, which reports it
+    return std::nullopt;
   }
   uint64_t v;
-  if (!stat_value(std::string_view(root_stat_buf_.data(), got), inactive_key_, v)) return std::nullopt;
+  if (!stat_value(root_stat_buf_, inactive_key_, v)) return std::nullopt;
   return v;
 }
 

@@ -297,21 +297,33 @@ TEST_CASE("records left standing: unmoved cgroups keep their figures, moved, new
   CHECK((*src)->fresh_last_read() == 21);  // the first read rewrites every slot
   check_all(*first);
 
-  // Nothing moved: a quarter of the slots (their turn) are rewritten, the
-  // rest stand, and the read is the first one, figure for figure.
+  // Nothing was made to move: a quarter of the slots (their turn) are
+  // rewritten, the rest stand. Every figure lies between the file reads
+  // around the walk; a cgroup whose usage file read the same before the first
+  // walk and after this one is the first read, figure for figure. (The
+  // parent's usage can still fall by itself here, 20 mkdirs' kernel memory
+  // freed a grace period later: seen as 256 KiB -> 180 KiB in a v2 guest.)
+  const Figures first_before = before;
   auto again = walk();
   REQUIRE(again.ok());
   CHECK((*src)->fresh_last_read() <= 6);
+  check_all(*again);
+  const Figures again_after = files();
   REQUIRE(again->size() == first->size());
+  size_t same_figures = 0;
   for (size_t i = 0; i < first->size(); ++i) {
     const auto &a = (*first)[i], &b = (*again)[i];
     CHECK(a.cgroup_id == b.cgroup_id);
-    CHECK(a.usage_bytes == b.usage_bytes);
     CHECK(a.limit_bytes == b.limit_bytes);
-    CHECK(a.peak_bytes == b.peak_bytes);
     CHECK(a.ev_oom_kill == b.ev_oom_kill);
+    if (first_before.at(a.cgroup_id).usage_bytes != again_after.at(a.cgroup_id).usage_bytes) continue;
+    ++same_figures;
+    INFO(path_of.at(a.cgroup_id));
+    CHECK(a.usage_bytes == b.usage_bytes);
+    CHECK(a.peak_bytes == b.peak_bytes);
     CHECK(a.inactive_file_bytes == b.inactive_file_bytes);
   }
+  CHECK(same_figures >= 10);  // most of the 21 stand still; the exact check ran
 
   // Usage moves in c5 (page cache charged there): rewritten at the next read.
   const std::string c5 = cg::join_rel(parent.path(), "c5");

@@ -301,7 +301,7 @@ TEST_CASE("containerd: an OOM kill in a kubelet-shaped container is named namesp
   CHECK(log0.find("owalloc=137\n") != std::string::npos);
 
   // events --json: the kill, its cgroup, and who it was.
-  REQUIRE(owtest::wait_for([&] { return !kills_of(ev->out(), ctr_cg).empty(); }, 5000));
+  REQUIRE(owtest::wait_for([&] { return !kills_of(ev->out(), ctr_cg).empty(); }, 30000));
   auto ek = kills_of(ev->out(), ctr_cg);
   REQUIRE(ek.size() == 1);
   CHECK(ek[0]["comm"] == "owalloc");
@@ -311,7 +311,7 @@ TEST_CASE("containerd: an OOM kill in a kubelet-shaped container is named namesp
   CHECK_FALSE(ek[0].contains("container"));
 
   // run's event line: the same identity, before its "oomwatch" object.
-  REQUIRE(owtest::wait_for([&] { return !kills_of(agent->out(), ctr_cg).empty(); }, 5000));
+  REQUIRE(owtest::wait_for([&] { return !kills_of(agent->out(), ctr_cg).empty(); }, 30000));
   check_k8s(kills_of(agent->out(), ctr_cg)[0]["kubernetes"]);
 
   // /metrics: the container's series carry namespace, pod and container; its kill is counted.
@@ -375,7 +375,7 @@ TEST_CASE("containerd: an OOM kill in a plain ctr container is named by the cont
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("owalloc=137") != std::string::npos);
 
-  REQUIRE(owtest::wait_for([&] { return !kills_of(ev->out(), cg).empty(); }, 5000));
+  REQUIRE(owtest::wait_for([&] { return !kills_of(ev->out(), cg).empty(); }, 30000));
   auto k = kills_of(ev->out(), cg);
   REQUIRE(k.size() == 1);
   CHECK(k[0]["comm"] == "owalloc");
@@ -383,7 +383,7 @@ TEST_CASE("containerd: an OOM kill in a plain ctr container is named by the cont
   CHECK(k[0]["container"] == json({{"id", kPlainId}, {"runtime", ""}}));
   CHECK_FALSE(k[0].contains("kubernetes"));
   // The human line ends with the id.
-  REQUIRE(owtest::wait_for([&] { return human->out().find(" oom_kill ") != std::string::npos; }, 5000));
+  REQUIRE(owtest::wait_for([&] { return human->out().find(" oom_kill ") != std::string::npos; }, 30000));
   std::string line = human->out();
   INFO(line);
   CHECK(line.find("cgroup=" + cg + " ") != std::string::npos);

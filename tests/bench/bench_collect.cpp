@@ -115,8 +115,8 @@ int main() {
     Run fixed, full;
     for (const char* dur : {"1ns", "10s"}) {  // 1ns: one snapshot, the start-up cost
       std::vector<std::string> argv{bin, "collect", "--duration", dur, "--interval", "100ms", "--cgroup",
-                                    parent->path(), "--source", c.source};
-      if (c.out) argv.insert(argv.end(), {"--out", file, "--json"});
+                                    parent->path(), "--source", c.source, "--json"};
+      if (c.out) argv.insert(argv.end(), {"--out", file});
       Run r = run(argv);
       struct stat st{};
       double mib = c.out && ::stat(file.c_str(), &st) == 0 ? st.st_size / 1048576.0 : 0;

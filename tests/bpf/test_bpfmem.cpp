@@ -168,7 +168,7 @@ TEST_CASE("sys_enter/exit_bpf report map creations and program loads", "[bpf][bp
     int n = 0;
     for (const auto& e : got) n += e.tgid == static_cast<__u32>(::getpid());
     return n >= 3;
-  }, 3000));
+  }, 10000));
   const ow_bpf_obj_event *em = nullptr, *ep = nullptr, *eb = nullptr;
   for (const auto& e : got) {
     if (e.tgid != static_cast<__u32>(::getpid())) continue;

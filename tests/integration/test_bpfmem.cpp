@@ -105,7 +105,7 @@ TEST_CASE("bpf-mem lists a map pinned from inside a cgroup, charged there, and t
 
   // Unpinned: freed, gone from the table (the kernel frees maps after an RCU grace period).
   ::unlink(pin.path.c_str());
-  CHECK(owtest::wait_for([&] { return find_map(bpf_mem(), id) == nullptr; }, 3000));
+  CHECK(owtest::wait_for([&] { return find_map(bpf_mem(), id) == nullptr; }, 10000));
 }
 
 TEST_CASE("bpf-mem names the process holding a map and a program", "[integration][bpfmem]") {

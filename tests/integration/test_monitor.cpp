@@ -134,7 +134,7 @@ TEST_CASE("monitor ends on Ctrl-C (0), unknown cgroup (2), vanished cgroup (1)",
   REQUIRE(owtest::wait_for([&] { return split_lines(b->out()).size() >= 2; }, 5000));
   ::kill(b->pid, SIGINT);
   int status = 0;
-  REQUIRE(owtest::wait_for([&] { return ::waitpid(b->pid, &status, WNOHANG) == b->pid; }, 3000));
+  REQUIRE(owtest::wait_for([&] { return ::waitpid(b->pid, &status, WNOHANG) == b->pid; }, 10000));
   b->pid = -1;
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
@@ -142,7 +142,7 @@ TEST_CASE("monitor ends on Ctrl-C (0), unknown cgroup (2), vanished cgroup (1)",
   auto gone = owtest::start({owtest::oomwatch_bin(), "monitor", "--cgroup", cg.path(), "--interval", "50ms"});
   REQUIRE(owtest::wait_for([&] { return !gone->out().empty(); }, 5000));
   REQUIRE(cg.remove().ok());
-  REQUIRE(owtest::wait_for([&] { return ::waitpid(gone->pid, &status, WNOHANG) == gone->pid; }, 3000));
+  REQUIRE(owtest::wait_for([&] { return ::waitpid(gone->pid, &status, WNOHANG) == gone->pid; }, 10000));
   gone->pid = -1;
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(gone->err().find("can no longer be read") != std::string::npos);

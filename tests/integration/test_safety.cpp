@@ -128,16 +128,16 @@ TEST_CASE("run --enforce --hints: HUP, TERM, INT and KILL all end with the node 
     CHECK(owtest::alive(ag.bg->pid));
     CHECK(armed(h, a.path()));
     ::kill(ag.bg->pid, SIGTERM);
-    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 1000));
+    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 10000));
   }
   SECTION("SIGINT") {
     ::kill(ag.bg->pid, SIGINT);
-    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 1000));
+    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 10000));
   }
   SECTION("SIGKILL: the guardian restores") {
     ::kill(ag.bg->pid, SIGKILL);
     ag.reap();
-    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 1000));
+    CHECK(owtest::wait_for([&] { return ag.clean(h, a.path()); }, 10000));
   }
 }
 

@@ -78,6 +78,15 @@ enum ow_memcg_rec_flags {
 	OW_MEMCG_NO_INACTIVE_FILE = 1u << 0,
 };
 
+/* The snapshot program calls the kfunc bpf_rdonly_cast() (6.2+) as this
+ * helper number, which no kernel has; just before the program is loaded,
+ * userspace rewrites each such call into a kfunc call naming the kernel's BTF
+ * id of FUNC bpf_rdonly_cast (user/bpf/kfunc_call.hpp). A typed __ksym extern
+ * instead makes libbpf 1.1 parse the whole kernel BTF (~7 ms) at every load.
+ * Left unpatched, the kernel refuses the load (unknown helper): never a call
+ * to something else. */
+#define OW_HELPER_RDONLY_CAST 0x7ff0
+
 /* One memory cgroup in a snapshot, written by the iter/cgroup program into the
  * mmapable array `snap_recs`. Sizes in bytes; limits of "no limit" come out
  * as PAGE_COUNTER_MAX pages * page size (userspace maps them to unlimited). */

@@ -149,7 +149,7 @@ static __always_inline __u64 snap_fold(__u64 serial, __u64 usage, __u64 failcnt,
  *   6.1   two bpf_probe_read_kernel() copies, one per line: each a call
  *         through copy_from_kernel_nofault(), and the second line's miss
  *         waits for the first copy's. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+static void *(*bpf_rdonly_cast)(const void *obj, __u32 btf_id) = (void *)OW_HELPER_RDONLY_CAST;
 
 /* The compare's read, 6.1: two copies. */
 static __always_inline __u64 counter_fold(struct mem_cgroup *m, __u64 serial)

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "bpf/kfunc_call.hpp"
 #include "bpf/loader.hpp"
 #include "cgroup/scoped.hpp"
 #include "oomwatch.skel.h"
@@ -116,6 +117,7 @@ StartupSplit startup_split(const cg::Hierarchy& h, const std::string& root_rel, 
   s.btf_ms = ms_since(t);
   if (!vb) return s;
   bool has_iter = btf__find_by_name_kind(vb, "bpf_iter__cgroup", BTF_KIND_STRUCT) > 0;
+  bpf::set_rdonly_cast_btf_id(btf__find_by_name_kind(vb, "bpf_rdonly_cast", BTF_KIND_FUNC));  // snap_memcg's kfunc
   btf__free(vb);
   if (!has_iter) return s;
   t = Clock::now();

@@ -5,9 +5,13 @@
 // kernel's whole BTF.
 #include <catch2/catch.hpp>
 
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "bpf/core_btf.hpp"
 #include "bpf/loader.hpp"
@@ -73,9 +77,16 @@ TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again
   CHECK(first.memcg_type_id > 0);
   CHECK(first.memcg_type_id != first.cgroup_type_id);
   CHECK(first.path == dir + "/vmlinux-core.btf");
+  // The snapshot program's kfunc, as libbpf's parse of the kernel BTF finds it (0: 6.1 has none).
+  struct btf* vb = btf__load_vmlinux_btf();
+  REQUIRE(vb != nullptr);
+  const int cast_id = std::max(0, btf__find_by_name_kind(vb, "bpf_rdonly_cast", BTF_KIND_FUNC));
+  btf__free(vb);
+  CHECK(first.rdonly_cast_id == cast_id);
   auto again = cache_in(dir);
   CHECK_FALSE(again.built);
   CHECK(again.iter_cgroup_id == first.iter_cgroup_id);
+  CHECK(again.rdonly_cast_id == cast_id);
 
   SECTION("a flipped byte in the BTF") {
     rewrite(first.path, [](std::string& s) { s[s.size() / 2] ^= 0x40; });
@@ -95,6 +106,16 @@ TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again
       s = s.substr(0, at + 1) + std::to_string(std::stoull(s.substr(at + 1)) + 4) + "\n";
     });
   }
+  SECTION("a kfunc place that does not hold bpf_rdonly_cast (or a kfunc where the kernel has none)") {
+    rewrite(dir + "/vmlinux-core.meta", [cast_id](std::string& s) {
+      auto at = s.find("rdonly_cast ");
+      REQUIRE(at != std::string::npos);
+      auto end = s.find('\n', at);
+      auto words = s.substr(at, end - at);
+      auto off = std::stoull(words.substr(words.rfind(' ') + 1));
+      s.replace(at, end - at, "rdonly_cast " + std::to_string(cast_id ? cast_id : 5) + " " + std::to_string(off + 4));
+    });
+  }
   SECTION("a dir others can write is refused, and nothing is read from it") {
     REQUIRE(::chmod(dir.c_str(), 0777) == 0);
     auto c = bpf::core_btf_for(dir, object_bytes());
@@ -106,6 +127,7 @@ TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again
   auto rebuilt = cache_in(dir);
   CHECK(rebuilt.built);
   CHECK(rebuilt.iter_cgroup_id == first.iter_cgroup_id);
+  CHECK(rebuilt.rdonly_cast_id == cast_id);
   CHECK_FALSE(cache_in(dir).built);
 }
 

@@ -14,6 +14,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/btf_raw.hpp"
 #include "bpf/loader.hpp"
 #include "helpers.hpp"
 #include "sampler/sampler.hpp"
@@ -394,14 +395,43 @@ TEST_CASE("records left standing: walks further apart than refresh_ns rewrite ev
 
 // Where the kernel has bpf_rdonly_cast (6.2+) the loader picks the program
 // of plain loads, the one the snapshot costs in docs/performance.md are for;
-// on 6.1 the copying one.
+// on 6.1 the copying one. The kfunc's id reaches the program's calls from
+// each of the loader's three sources: the BTF cache, the kernel BTF parsed
+// for the tracepoints, one pass over the raw kernel BTF; and the walk reads.
 TEST_CASE("the loader picks the snapshot program this kernel can verify", "[bpf][snapshot]") {
+  const std::string from = GENERATE(as<std::string>{}, "raw BTF pass", "BTF cache", "parsed BTF");
+  CAPTURE(from);
   auto h = owtest::hierarchy();
   struct btf* vb = btf__load_vmlinux_btf();
   REQUIRE(vb != nullptr);
-  const bool has_cast = btf__find_by_name_kind(vb, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+  const int cast_id = btf__find_by_name_kind(vb, "bpf_rdonly_cast", BTF_KIND_FUNC);
   btf__free(vb);
-  auto l = snapshot_loader(h, 64);
-  REQUIRE(l->snapshots_loaded());
-  CHECK(std::string(bpf_program__name(l->snap_prog())) == (has_cast ? "snap_memcg" : "snap_memcg_copy"));
+  auto raw_id = bpf::kernel_btf_func_id("bpf_rdonly_cast");
+  REQUIRE(raw_id.ok());
+  CHECK(*raw_id == std::max(0, cast_id));
+  char dir[] = "/tmp/owtest-loaderpick-XXXXXX";
+  REQUIRE(::mkdtemp(dir));
+  struct RmDir {
+    std::string d;
+    ~RmDir() { owtest::run({"rm", "-rf", d}); }
+  } rm{dir};
+  bpf::LoaderOptions o;
+  o.oom_events = from == "parsed BTF";
+  o.snapshots = true;
+  o.snap_cap = 64;
+  o.memcg_v1 = h.version() == cg::Version::V1;
+  if (from == "BTF cache") o.btf_cache_dir = dir;
+  auto l = bpf::Loader::open(o);
+  if (!l) FAIL(l.error().message());
+  REQUIRE((*l)->snapshots_loaded());
+  CHECK((*l)->core_btf_cached() == (from == "BTF cache"));
+  CHECK(std::string(bpf_program__name((*l)->snap_prog())) == (cast_id > 0 ? "snap_memcg" : "snap_memcg_copy"));
+  auto parent = owtest::make_cgroup(64ull << 20, "owtest-pick");
+  auto src = sampler::BpfSource::open(**l, h, parent.path());
+  REQUIRE(src.ok());
+  auto got = (*src)->read();
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 1);
+  CHECK((*got)[0].cgroup_id == *h.id_of(parent.path()));
+  CHECK((*got)[0].limit_bytes == 64ull << 20);
 }

@@ -24,8 +24,9 @@ namespace {
 
 constexpr const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
 constexpr char kIterFunc[] = "bpf_iter_cgroup";
+constexpr char kRdonlyCastFunc[] = "bpf_rdonly_cast";  // the snapshot program's kfunc
 // Bump when what is cut or kept changes: old caches are then rebuilt.
-constexpr const char* kCoreBtfFormat = "oomwatch core btf 3";
+constexpr const char* kCoreBtfFormat = "oomwatch core btf 4";
 
 // FNV-1a over 8-byte words (then the tail bytes): a checksum, not a MAC.
 uint64_t hash_bytes(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
@@ -211,11 +212,13 @@ std::array<Named, kNamed> named_types() {
 struct Meta {
   uint64_t key = 0, sum = 0;
   std::array<Named, kNamed> types = named_types();
-  uint64_t rdonly_cast = 0;  // 1: the kernel BTF has FUNC bpf_rdonly_cast
+  // FUNC bpf_rdonly_cast (6.2+): its id and place, like the named types; id 0: none.
+  uint64_t rdonly_cast_id = 0, rdonly_cast_off = 0;
 };
 
 std::string format_meta(const Meta& m) {
-  std::string out = fmt::format("key {:016x}\nsum {:016x}\nrdonly_cast {}\n", m.key, m.sum, m.rdonly_cast);
+  std::string out = fmt::format("key {:016x}\nsum {:016x}\nrdonly_cast {} {}\n", m.key, m.sum, m.rdonly_cast_id,
+                                m.rdonly_cast_off);
   for (const auto& t : m.types) out += fmt::format("{} {} {}\n", t.name, t.id, t.off);
   return out;
 }
@@ -233,7 +236,8 @@ std::optional<Meta> parse_meta(std::string_view s) {
       seen |= 2;
       continue;
     }
-    if (w.size() == 2 && w[0] == "rdonly_cast" && parse_u64(w[1], m.rdonly_cast) && m.rdonly_cast <= 1) {
+    if (w.size() == 3 && w[0] == "rdonly_cast" && parse_u64(w[1], m.rdonly_cast_id) &&
+        parse_u64(w[2], m.rdonly_cast_off) && m.rdonly_cast_id <= INT32_MAX && m.rdonly_cast_off <= UINT32_MAX) {
       seen |= 4u << kNamed;
       continue;
     }
@@ -256,14 +260,15 @@ std::optional<Meta> parse_meta(std::string_view s) {
 bool types_in_place(const KernelBtfHead& k, const Meta& m) {
   for (const auto& t : m.types)
     if (!type_named_at(k, static_cast<uint32_t>(t.off), t.kind, t.name)) return false;
-  return true;
+  return m.rdonly_cast_id == 0 ||
+         type_named_at(k, static_cast<uint32_t>(m.rdonly_cast_off), BTF_KIND_FUNC, kRdonlyCastFunc);
 }
 
 void fill(CoreBtf& c, const Meta& m) {
   c.iter_cgroup_id = static_cast<int>(m.types[0].id);
   c.cgroup_type_id = static_cast<int>(m.types[1].id);
   c.memcg_type_id = static_cast<int>(m.types[2].id);
-  c.has_rdonly_cast = m.rdonly_cast == 1;
+  c.rdonly_cast_id = static_cast<int>(m.rdonly_cast_id);
 }
 
 }  // namespace
@@ -343,7 +348,11 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
     t.off = static_cast<uint64_t>(reinterpret_cast<const char*>(btf__type_by_id(v, static_cast<uint32_t>(id))) -
                                   reinterpret_cast<const char*>(btf__type_by_id(v, 1)));
   }
-  m.rdonly_cast = btf__find_by_name_kind(v, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 ? 1 : 0;
+  if (int id = btf__find_by_name_kind(v, kRdonlyCastFunc, BTF_KIND_FUNC); id > 0) {
+    m.rdonly_cast_id = static_cast<uint64_t>(id);
+    m.rdonly_cast_off = static_cast<uint64_t>(reinterpret_cast<const char*>(btf__type_by_id(v, static_cast<uint32_t>(id))) -
+                                              reinterpret_cast<const char*>(btf__type_by_id(v, 1)));
+  }
   if (blob) {
     // The object's own BTF, from its ELF bytes (opening parses nothing of the kernel's).
     bpf_object* obj = bpf_object__open_mem(object.data(), object.size(), nullptr);

@@ -28,9 +28,10 @@ struct CoreBtf {
   // Kernel BTF ids of STRUCT cgroup and STRUCT mem_cgroup: what the snapshot
   // program casts to (the cut-down BTF's own ids are not the kernel's).
   int cgroup_type_id = 0, memcg_type_id = 0;
-  // The kernel's BTF has the bpf_rdonly_cast kfunc (6.2+): which snapshot
-  // program a load on the cache picks, without a failed load to find out.
-  bool has_rdonly_cast = false;
+  // BTF id of FUNC bpf_rdonly_cast (the kfunc, 6.2+) in the kernel's BTF; 0
+  // none. Which snapshot program a load on the cache picks, and the id its
+  // calls are patched with.
+  int rdonly_cast_id = 0;
   bool built = false;      // made by this call (the cache was missing, stale or corrupt)
 };
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "bpf/kfunc_call.hpp"
 #include "util/log.hpp"
 
 namespace ow::bpf {
@@ -43,6 +44,7 @@ int prepare_iter_cgroup(bpf_program* prog, bpf_prog_load_opts* opts, long /*cook
     opts->attach_btf_obj_fd = 0;  // vmlinux
   }
   opts->expected_attach_type = BPF_TRACE_ITER;
+  if (int e = patch_rdonly_cast(prog); e) return e;
   return bpf_program__set_type(prog, BPF_PROG_TYPE_TRACING);
 }
 

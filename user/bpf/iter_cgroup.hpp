@@ -9,7 +9,9 @@
 // "iter/cgroup" puts the type back and hands the id to the kernel just
 // before the program is loaded (libbpf_register_prog_handler's
 // prog_prepare_load_fn). A program whose target libbpf resolved
-// (bpf_program__set_attach_target) keeps it.
+// (bpf_program__set_attach_target) keeps it. The same handler turns the
+// program's placeholder calls of bpf_rdonly_cast into kfunc calls
+// (kfunc_call.hpp): every iter/cgroup program goes through it.
 #pragma once
 #include "util/result.hpp"
 

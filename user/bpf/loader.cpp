@@ -13,8 +13,10 @@
 #include <algorithm>
 
 #include "bpf/bpffs.hpp"
+#include "bpf/btf_raw.hpp"
 #include "bpf/core_btf.hpp"
 #include "bpf/iter_cgroup.hpp"
+#include "bpf/kfunc_call.hpp"
 #include "bpf/probe.hpp"
 #include "oomwatch.skel.h"
 #include "util/log.hpp"
@@ -46,24 +48,6 @@ constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
 // iterators' context types), from its string section alone: ~1 ms, against
 // ~7 ms for parsing the whole BTF, which libbpf parses again at load anyway.
 // The only thing named bpf_iter__<target> is the iterator's context struct.
-Result<bool> kernel_btf_has_name(const std::string& name) {
-  UniqueFd fd(::open(kVmlinuxBtf, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return sys_error("no kernel BTF (needs CONFIG_DEBUG_INFO_BTF=y)", kVmlinuxBtf);
-  btf_header hdr;
-  if (::pread(fd.get(), &hdr, sizeof hdr, 0) != static_cast<ssize_t>(sizeof hdr) || hdr.magic != BTF_MAGIC ||
-      hdr.hdr_len < sizeof hdr)
-    return app_error("unreadable kernel BTF header in", kVmlinuxBtf);
-  std::string strs(hdr.str_len, '\0');
-  off_t off = static_cast<off_t>(hdr.hdr_len) + hdr.str_off;
-  for (size_t got = 0; got < strs.size();) {
-    ssize_t n = ::pread(fd.get(), strs.data() + got, strs.size() - got, off + static_cast<off_t>(got));
-    if (n <= 0) return sys_error("read kernel BTF strings", kVmlinuxBtf);
-    got += static_cast<size_t>(n);
-  }
-  std::string needle = std::string(1, '\0') + name + std::string(1, '\0');
-  return strs.find(needle) != std::string::npos;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {
@@ -166,15 +150,19 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
       bpf_map__set_max_entries(s->maps.snap_last, l->snap_cap_);
       s->rodata->snap_cap = l->snap_cap_;
       s->rodata->memcg_v1 = opts.memcg_v1;
-      // The snapshot program reads memcgs with plain loads through
-      // bpf_rdonly_cast() (6.2+), or with copies (6.1). Assumed like the
-      // iterator: a kernel without the kfunc fails that load, and the
-      // probed second load picks the copying program.
-      Result<bool> cast = !opts.snap_copy;
-      if (!opts.snap_copy && core) cast = core->has_rdonly_cast;  // the cache knows
-      else if (!opts.snap_copy && (probe_iter || btf)) cast = has_name("bpf_rdonly_cast", BTF_KIND_FUNC);
+      // The snapshot program reads memcgs with plain loads through the
+      // bpf_rdonly_cast() kfunc (6.2+), or with copies (6.1). The kfunc's
+      // kernel BTF id, which the load patches into the program's calls
+      // (kfunc_call.hpp), from the cache, the BTF parsed here, or one pass
+      // over the kernel's raw BTF; none: the copying program.
+      Result<int> cast = 0;
+      if (opts.snap_copy) cast = 0;
+      else if (core) cast = core->rdonly_cast_id;
+      else if (btf) cast = std::max(0, btf__find_by_name_kind(btf->raw(), "bpf_rdonly_cast", BTF_KIND_FUNC));
+      else cast = kernel_btf_func_id("bpf_rdonly_cast");
       if (!cast) return cast.error();
-      l->snap_prog_ = *cast ? s->progs.snap_memcg : s->progs.snap_memcg_copy;
+      set_rdonly_cast_btf_id(*cast);
+      l->snap_prog_ = *cast > 0 ? s->progs.snap_memcg : s->progs.snap_memcg_copy;
       bpf_program__set_autoload(l->snap_prog_, true);
       // With the cached BTF nothing else needs the kernel's: the handler
       // gives the iterator its target. Else libbpf resolves it from the

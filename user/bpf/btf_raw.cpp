@@ -13,8 +13,6 @@
 namespace ow::bpf {
 namespace {
 
-constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
-
 // Bytes that follow a struct btf_type of this kind (linux/btf.h's layout).
 bool trailing_bytes(unsigned kind, unsigned vlen, size_t& out) {
   switch (kind) {

@@ -12,8 +12,11 @@
 
 namespace ow::bpf {
 
-// Whether some type or member of the kernel's BTF is named `name` (its string
-// section alone, about 1.5 ms).
+inline constexpr char kVmlinuxBtf[] = "/sys/kernel/btf/vmlinux";
+
+// Whether some type or member of the kernel's BTF is named `name`, from its
+// string section alone (about 1.5 ms): the iterators' context structs
+// (bpf_iter__<target> names nothing else).
 Result<bool> kernel_btf_has_name(const std::string& name);
 
 // pread's contract: up to n bytes at off into dst; 0 at the end, < 0 an error.

@@ -42,12 +42,6 @@ Result<std::string> tracefs_dir() {
   return std::string("/sys/kernel/tracing");
 }
 
-constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
-
-// Whether the kernel's BTF holds the name `name` (a struct's, for the
-// iterators' context types), from its string section alone: ~1 ms, against
-// ~7 ms for parsing the whole BTF, which libbpf parses again at load anyway.
-// The only thing named bpf_iter__<target> is the iterator's context struct.
 }  // namespace
 
 Result<std::unique_ptr<Loader>> Loader::open(const LoaderOptions& opts) {

@@ -218,7 +218,7 @@ void add_collect(CLI::App* sub, Action& action) {
   add_source_flag(sub, o->source);
   sub->add_option("--state-dir", o->state_dir,
                   "where the BPF iterator's cut-down copy of the kernel's BTF is cached (DIR/btf; made once per "
-                  "kernel, it saves about 10 ms of CPU at each start); \"\" for none")
+                  "kernel, it saves about 13 ms of CPU at each start); \"\" for none")
       ->type_name("DIR")
       ->capture_default_str();
   sub->add_flag("--json", o->json,

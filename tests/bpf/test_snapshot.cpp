@@ -409,6 +409,13 @@ TEST_CASE("the loader picks the snapshot program this kernel can verify", "[bpf]
   auto raw_id = bpf::kernel_btf_func_id("bpf_rdonly_cast");
   REQUIRE(raw_id.ok());
   CHECK(*raw_id == std::max(0, cast_id));
+  // The string-section lookup the loader probes the iterator with.
+  auto has_iter = bpf::kernel_btf_has_name("bpf_iter__cgroup");
+  auto has_none = bpf::kernel_btf_has_name("owtest_no_such_name");
+  REQUIRE(has_iter.ok());
+  REQUIRE(has_none.ok());
+  CHECK(*has_iter);
+  CHECK_FALSE(*has_none);
   char dir[] = "/tmp/owtest-loaderpick-XXXXXX";
   REQUIRE(::mkdtemp(dir));
   struct RmDir {

@@ -39,60 +39,44 @@ bool trailing_bytes(unsigned kind, unsigned vlen, size_t& out) {
   }
 }
 
-}  // namespace
+// Read in pieces through one small buffer: the kernel's BTF is ~5 MB, and
+// a buffer that size costs more in page faults than the scan itself.
+constexpr size_t kChunk = 128 << 10;
 
-Result<bool> kernel_btf_has_name(const std::string& name) {
-  UniqueFd fd(::open(kVmlinuxBtf, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return sys_error("no kernel BTF (needs CONFIG_DEBUG_INFO_BTF=y)", kVmlinuxBtf);
-  btf_header hdr;
-  if (::pread(fd.get(), &hdr, sizeof hdr, 0) != static_cast<ssize_t>(sizeof hdr) || hdr.magic != BTF_MAGIC ||
-      hdr.hdr_len < sizeof hdr)
-    return app_error("unreadable kernel BTF header in", kVmlinuxBtf);
-  std::string strs(hdr.str_len, '\0');
-  off_t off = static_cast<off_t>(hdr.hdr_len) + hdr.str_off;
-  for (size_t got = 0; got < strs.size();) {
-    ssize_t n = ::pread(fd.get(), strs.data() + got, strs.size() - got, off + static_cast<off_t>(got));
-    if (n <= 0) return sys_error("read kernel BTF strings", kVmlinuxBtf);
-    got += static_cast<size_t>(n);
-  }
-  std::string needle = std::string(1, '\0') + name + std::string(1, '\0');
-  return strs.find(needle) != std::string::npos;
-}
-
-Result<int> btf_func_id(const ReadAt& read_at, std::string_view name) {
+Result<btf_header> read_header(const ReadAt& read_at) {
   btf_header hdr;
   if (read_at(&hdr, sizeof hdr, 0) != static_cast<ssize_t>(sizeof hdr)) return app_error("BTF shorter than its header");
   if (hdr.magic != BTF_MAGIC || hdr.hdr_len < sizeof hdr) return app_error("not BTF (bad magic or header length)");
-  if (name.empty()) return 0;
-  const uint64_t types_at = uint64_t{hdr.hdr_len} + hdr.type_off, strs_at = uint64_t{hdr.hdr_len} + hdr.str_off;
-  // Read in pieces through one small buffer: the kernel's BTF is ~5 MB, and
-  // a buffer that size costs more in page faults than the scan itself.
-  constexpr size_t kChunk = 128 << 10;
-  std::vector<char> buf(kChunk);
-  auto fill = [&](uint64_t at, size_t n) -> bool {
-    for (size_t got = 0; got < n;) {
-      ssize_t r = read_at(buf.data() + got, n - got, at + got);
-      if (r <= 0) return false;
-      got += static_cast<size_t>(r);
-    }
-    return true;
-  };
-  // The name's offset in the string section (names are deduplicated: one at
-  // most). Chunks overlap by the needle's length less one.
+  return hdr;
+}
+
+// The offset of `name` in the string section (names are deduplicated: one
+// at most); 0 when it is not there. Chunks overlap by the needle's length
+// less one.
+Result<uint64_t> name_offset(const ReadAt& read_at, const btf_header& hdr, std::string_view name,
+                             std::vector<char>& buf) {
   std::string needle;
   needle.append(1, '\0').append(name).append(1, '\0');
-  if (needle.size() > kChunk / 2) return 0;
-  uint64_t name_off = 0;
-  for (uint64_t p = 0; p < hdr.str_len && name_off == 0;) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, hdr.str_len - p));
-    if (!fill(strs_at + p, n)) return app_error("BTF ends inside its string section");
-    std::string_view chunk(buf.data(), n);
-    if (size_t at = chunk.find(needle); at != std::string_view::npos) name_off = p + at + 1;
+  if (name.empty() || needle.size() > buf.size() / 2) return 0;
+  const uint64_t strs_at = uint64_t{hdr.hdr_len} + hdr.str_off;
+  for (uint64_t p = 0; p < hdr.str_len;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), hdr.str_len - p));
+    for (size_t got = 0; got < n;) {
+      ssize_t r = read_at(buf.data() + got, n - got, strs_at + p + got);
+      if (r <= 0) return app_error("BTF ends inside its string section");
+      got += static_cast<size_t>(r);
+    }
+    if (size_t at = std::string_view(buf.data(), n).find(needle); at != std::string_view::npos) return p + at + 1;
     if (p + n >= hdr.str_len) break;
     p += n - (needle.size() - 1);
   }
-  if (name_off == 0) return 0;
-  // The types, in id order: each a struct btf_type and its kind's trailer.
+  return 0;
+}
+
+// The id of the FUNC whose name is at `name_off`, walking the types in id
+// order (each a struct btf_type and its kind's trailer); 0 when none is.
+Result<int> func_named(const ReadAt& read_at, const btf_header& hdr, uint64_t name_off, std::vector<char>& buf) {
+  const uint64_t types_at = uint64_t{hdr.hdr_len} + hdr.type_off;
   size_t have = 0, pos = 0;  // bytes in buf, and the next record's start in it
   uint64_t next = 0;         // the type section's next unread byte
   // At least k bytes from pos in buf, refilling (and growing for a record
@@ -133,6 +117,41 @@ Result<int> btf_func_id(const ReadAt& read_at, std::string_view name) {
   }
 }
 
+// `f` over the kernel's BTF file; its errors name the file.
+template <class T, class F>
+Result<T> on_kernel_btf(F f) {
+  UniqueFd fd(::open(kVmlinuxBtf, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("no kernel BTF (needs CONFIG_DEBUG_INFO_BTF=y)", kVmlinuxBtf);
+  Result<T> r = f([&fd](void* dst, size_t n, uint64_t off) {
+    return ::pread(fd.get(), dst, n, static_cast<off_t>(off));
+  });
+  if (!r) return app_error(r.error().message(), kVmlinuxBtf);
+  return r;
+}
+
+}  // namespace
+
+Result<int> btf_func_id(const ReadAt& read_at, std::string_view name) {
+  auto hdr = read_header(read_at);
+  if (!hdr) return hdr.error();
+  std::vector<char> buf(kChunk);
+  auto off = name_offset(read_at, *hdr, name, buf);
+  if (!off) return off.error();
+  if (*off == 0) return 0;
+  return func_named(read_at, *hdr, *off, buf);
+}
+
+Result<bool> kernel_btf_has_name(const std::string& name) {
+  return on_kernel_btf<bool>([&](const ReadAt& read_at) -> Result<bool> {
+    auto hdr = read_header(read_at);
+    if (!hdr) return hdr.error();
+    std::vector<char> buf(kChunk);
+    auto off = name_offset(read_at, *hdr, name, buf);
+    if (!off) return off.error();
+    return *off > 0;
+  });
+}
+
 Result<int> btf_func_id(std::string_view raw, std::string_view name) {
   return btf_func_id(
       [raw](void* dst, size_t n, uint64_t off) -> ssize_t {
@@ -145,12 +164,7 @@ Result<int> btf_func_id(std::string_view raw, std::string_view name) {
 }
 
 Result<int> kernel_btf_func_id(std::string_view name) {
-  UniqueFd fd(::open(kVmlinuxBtf, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return sys_error("no kernel BTF (needs CONFIG_DEBUG_INFO_BTF=y)", kVmlinuxBtf);
-  auto id = btf_func_id(
-      [&fd](void* dst, size_t n, uint64_t off) { return ::pread(fd.get(), dst, n, static_cast<off_t>(off)); }, name);
-  if (!id) return app_error(id.error().message(), kVmlinuxBtf);
-  return id;
+  return on_kernel_btf<int>([&](const ReadAt& read_at) { return btf_func_id(read_at, name); });
 }
 
 }  // namespace ow::bpf

@@ -108,12 +108,13 @@ TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again
   }
   SECTION("a kfunc place that does not hold bpf_rdonly_cast (or a kfunc where the kernel has none)") {
     rewrite(dir + "/vmlinux-core.meta", [cast_id](std::string& s) {
-      auto at = s.find("rdonly_cast ");
+      auto at = s.find("bpf_rdonly_cast ");
       REQUIRE(at != std::string::npos);
       auto end = s.find('\n', at);
       auto words = s.substr(at, end - at);
       auto off = std::stoull(words.substr(words.rfind(' ') + 1));
-      s.replace(at, end - at, "rdonly_cast " + std::to_string(cast_id ? cast_id : 5) + " " + std::to_string(off + 4));
+      s.replace(at, end - at,
+                "bpf_rdonly_cast " + std::to_string(cast_id ? cast_id : 5) + " " + std::to_string(off + 4));
     });
   }
   SECTION("a dir others can write is refused, and nothing is read from it") {

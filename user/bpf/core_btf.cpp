@@ -26,7 +26,7 @@ constexpr const char* kKernelBtf = "/sys/kernel/btf/vmlinux";
 constexpr char kIterFunc[] = "bpf_iter_cgroup";
 constexpr char kRdonlyCastFunc[] = "bpf_rdonly_cast";  // the snapshot program's kfunc
 // Bump when what is cut or kept changes: old caches are then rebuilt.
-constexpr const char* kCoreBtfFormat = "oomwatch core btf 4";
+constexpr const char* kCoreBtfFormat = "oomwatch core btf 5";
 
 // FNV-1a over 8-byte words (then the tail bytes): a checksum, not a MAC.
 uint64_t hash_bytes(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
@@ -195,30 +195,30 @@ bool type_named_at(const KernelBtfHead& k, uint32_t off, unsigned kind, std::str
          std::string_view(got.data(), name.size()) == name && got.back() == '\0';
 }
 
-// A kernel BTF type the cache names: its id and its record's offset.
+// A kernel BTF type the cache names: its id and its record's offset. An
+// optional one the kernel lacks has id 0 (and offset 0).
 struct Named {
   const char* name;
   unsigned kind;
+  bool optional = false;
   uint64_t id = 0, off = 0;
 };
 
-// bpf_iter_cgroup (the iterator's attach target), then the snapshot
-// program's cast targets.
-constexpr int kNamed = 3;
+// bpf_iter_cgroup (the iterator's attach target), the snapshot program's
+// cast targets, and the kfunc it casts with (6.2+; 6.1 has none).
+constexpr int kNamed = 4;
 std::array<Named, kNamed> named_types() {
-  return {Named{kIterFunc, BTF_KIND_FUNC}, Named{"cgroup", BTF_KIND_STRUCT}, Named{"mem_cgroup", BTF_KIND_STRUCT}};
+  return {Named{kIterFunc, BTF_KIND_FUNC}, Named{"cgroup", BTF_KIND_STRUCT}, Named{"mem_cgroup", BTF_KIND_STRUCT},
+          Named{kRdonlyCastFunc, BTF_KIND_FUNC, true}};
 }
 
 struct Meta {
   uint64_t key = 0, sum = 0;
   std::array<Named, kNamed> types = named_types();
-  // FUNC bpf_rdonly_cast (6.2+): its id and place, like the named types; id 0: none.
-  uint64_t rdonly_cast_id = 0, rdonly_cast_off = 0;
 };
 
 std::string format_meta(const Meta& m) {
-  std::string out = fmt::format("key {:016x}\nsum {:016x}\nrdonly_cast {} {}\n", m.key, m.sum, m.rdonly_cast_id,
-                                m.rdonly_cast_off);
+  std::string out = fmt::format("key {:016x}\nsum {:016x}\n", m.key, m.sum);
   for (const auto& t : m.types) out += fmt::format("{} {} {}\n", t.name, t.id, t.off);
   return out;
 }
@@ -236,11 +236,6 @@ std::optional<Meta> parse_meta(std::string_view s) {
       seen |= 2;
       continue;
     }
-    if (w.size() == 3 && w[0] == "rdonly_cast" && parse_u64(w[1], m.rdonly_cast_id) &&
-        parse_u64(w[2], m.rdonly_cast_off) && m.rdonly_cast_id <= INT32_MAX && m.rdonly_cast_off <= UINT32_MAX) {
-      seen |= 4u << kNamed;
-      continue;
-    }
     bool known = false;
     for (size_t i = 0; i < m.types.size(); ++i)
       if (w.size() == 3 && w[0] == m.types[i].name && parse_u64(w[1], m.types[i].id) &&
@@ -250,25 +245,24 @@ std::optional<Meta> parse_meta(std::string_view s) {
       }
     if (!known && !trim(line).empty()) return std::nullopt;
   }
-  if (seen != (8u << kNamed) - 1) return std::nullopt;
+  if (seen != (4u << kNamed) - 1) return std::nullopt;
   for (const auto& t : m.types)
-    if (t.id == 0 || t.id > INT32_MAX || t.off > UINT32_MAX) return std::nullopt;
+    if ((t.id == 0 && (!t.optional || t.off != 0)) || t.id > INT32_MAX || t.off > UINT32_MAX) return std::nullopt;
   return m;
 }
 
 // Every named type still where the meta says, in the kernel's BTF.
 bool types_in_place(const KernelBtfHead& k, const Meta& m) {
   for (const auto& t : m.types)
-    if (!type_named_at(k, static_cast<uint32_t>(t.off), t.kind, t.name)) return false;
-  return m.rdonly_cast_id == 0 ||
-         type_named_at(k, static_cast<uint32_t>(m.rdonly_cast_off), BTF_KIND_FUNC, kRdonlyCastFunc);
+    if (t.id != 0 && !type_named_at(k, static_cast<uint32_t>(t.off), t.kind, t.name)) return false;
+  return true;
 }
 
 void fill(CoreBtf& c, const Meta& m) {
   c.iter_cgroup_id = static_cast<int>(m.types[0].id);
   c.cgroup_type_id = static_cast<int>(m.types[1].id);
   c.memcg_type_id = static_cast<int>(m.types[2].id);
-  c.rdonly_cast_id = static_cast<int>(m.rdonly_cast_id);
+  c.rdonly_cast_id = static_cast<int>(m.types[3].id);
 }
 
 }  // namespace
@@ -339,6 +333,7 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
   Result<std::string> blob = std::string();
   for (auto& t : m.types) {
     int id = btf__find_by_name_kind(v, t.name, t.kind);
+    if (id <= 0 && t.optional) continue;
     if (id <= 0) {
       blob = t.kind == BTF_KIND_FUNC ? app_error("the kernel has no cgroup iterator (bpf_iter_cgroup, 6.1+)")
                                      : app_error(std::string("the kernel BTF has no struct ") + t.name);
@@ -347,11 +342,6 @@ Result<CoreBtf> core_btf_for(const std::string& dir, std::string_view object) {
     t.id = static_cast<uint64_t>(id);
     t.off = static_cast<uint64_t>(reinterpret_cast<const char*>(btf__type_by_id(v, static_cast<uint32_t>(id))) -
                                   reinterpret_cast<const char*>(btf__type_by_id(v, 1)));
-  }
-  if (int id = btf__find_by_name_kind(v, kRdonlyCastFunc, BTF_KIND_FUNC); id > 0) {
-    m.rdonly_cast_id = static_cast<uint64_t>(id);
-    m.rdonly_cast_off = static_cast<uint64_t>(reinterpret_cast<const char*>(btf__type_by_id(v, static_cast<uint32_t>(id))) -
-                                              reinterpret_cast<const char*>(btf__type_by_id(v, 1)));
   }
   if (blob) {
     // The object's own BTF, from its ELF bytes (opening parses nothing of the kernel's).

@@ -1,12 +1,12 @@
 #include "bpf/iter_cgroup.hpp"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <atomic>
 #include <cstring>
 
+#include "bpf/btf_raw.hpp"
 #include "bpf/kfunc_call.hpp"
 #include "util/log.hpp"
 
@@ -22,13 +22,14 @@ constexpr bpf_prog_type kPlaceholderType = BPF_PROG_TYPE_RAW_TRACEPOINT;
 int iter_cgroup_btf_id() {
   int id = g_iter_cgroup_btf_id.load();
   if (id > 0) return id;
-  struct btf* v = btf__load_vmlinux_btf();
-  if (!v) return -errno;
-  id = btf__find_by_name_kind(v, "bpf_iter_cgroup", BTF_KIND_FUNC);
-  btf__free(v);
-  if (id <= 0) return -ESRCH;
-  g_iter_cgroup_btf_id.store(id);
-  return id;
+  auto found = kernel_btf_func_id("bpf_iter_cgroup");  // one pass over the raw BTF, not a parse
+  if (!found) {
+    spdlog::debug("find bpf_iter_cgroup: {}", found.error().message());
+    return -EIO;
+  }
+  if (*found <= 0) return -ESRCH;
+  g_iter_cgroup_btf_id.store(*found);
+  return *found;
 }
 
 // Called by libbpf for each iter/cgroup program right before BPF_PROG_LOAD.

@@ -25,8 +25,8 @@ namespace ow::bpf {
 Status use_iter_cgroup_handler();
 
 // The kernel's BTF id of FUNC bpf_iter_cgroup, for every program the handler
-// loads whose target was not set otherwise. Unset, the handler parses the
-// kernel's BTF itself.
+// loads whose target was not set otherwise. Unset, the handler finds it in
+// the kernel's raw BTF itself (btf_raw.hpp).
 void set_iter_cgroup_btf_id(int id);
 
 // Keeps libbpf from parsing the kernel's BTF for `p` (see above); the

@@ -7,7 +7,6 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 
 #include "bpf/core_btf.hpp"
 #include "bpf/loader.hpp"
+#include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "oomwatch.skel.h"
 #include "sampler/sampler.hpp"
@@ -23,16 +23,6 @@
 using namespace ow;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/owtest-corebtf-XXXXXX";
-    REQUIRE(::mkdtemp(t));
-    path = t;
-  }
-  ~TempDir() { owtest::run({"rm", "-rf", path}); }
-};
 
 std::string_view object_bytes() {
   size_t n = 0;
@@ -68,7 +58,7 @@ std::unique_ptr<bpf::Loader> snapshot_loader(const cg::Hierarchy& h, const std::
 }  // namespace
 
 TEST_CASE("CO-RE BTF cache: built once, then used; corrupt or stale, built again", "[bpf][core_btf]") {
-  TempDir d;
+  owtest::TmpTree d("owtest-corebtf");
   const std::string dir = d.path + "/state/btf";
   auto first = cache_in(dir);
   CHECK(first.built);
@@ -136,7 +126,7 @@ TEST_CASE("CO-RE BTF cache: a loader on it reads what one on the kernel's BTF re
   auto h = owtest::hierarchy();
   auto cg = owtest::make_cgroup(64ull << 20, "owtest-corebtf");
   REQUIRE(owtest::hold_24mib(h, cg.path()));  // ~24 MiB of anon memory, held by a real process
-  TempDir d;
+  owtest::TmpTree d("owtest-corebtf");
   auto cached = snapshot_loader(h, d.path + "/btf");
   REQUIRE(owtest::exists(d.path + "/btf/vmlinux-core.btf"));
   auto whole = snapshot_loader(h, "");

@@ -16,6 +16,7 @@
 
 #include "bpf/btf_raw.hpp"
 #include "bpf/loader.hpp"
+#include "agent_helpers.hpp"
 #include "helpers.hpp"
 #include "sampler/sampler.hpp"
 #include "util/fs.hpp"
@@ -416,18 +417,13 @@ TEST_CASE("the loader picks the snapshot program this kernel can verify", "[bpf]
   REQUIRE(has_none.ok());
   CHECK(*has_iter);
   CHECK_FALSE(*has_none);
-  char dir[] = "/tmp/owtest-loaderpick-XXXXXX";
-  REQUIRE(::mkdtemp(dir));
-  struct RmDir {
-    std::string d;
-    ~RmDir() { owtest::run({"rm", "-rf", d}); }
-  } rm{dir};
+  owtest::TmpTree dir("owtest-loaderpick");
   bpf::LoaderOptions o;
   o.oom_events = from == "parsed BTF";
   o.snapshots = true;
   o.snap_cap = 64;
   o.memcg_v1 = h.version() == cg::Version::V1;
-  if (from == "BTF cache") o.btf_cache_dir = dir;
+  if (from == "BTF cache") o.btf_cache_dir = dir.path;
   auto l = bpf::Loader::open(o);
   if (!l) FAIL(l.error().message());
   REQUIRE((*l)->snapshots_loaded());

@@ -76,11 +76,10 @@ Result<std::unique_ptr<Loader>> Loader::open_once(const LoaderOptions& opts, boo
     if (!b) return b.error();
     btf.emplace(std::move(*b));
   }
-  auto has_name = [&](const char* name, int kind) -> Result<bool> {
-    if (btf) return btf__find_by_name_kind(btf->raw(), name, kind) > 0;
+  auto has_struct = [&](const char* name) -> Result<bool> {
+    if (btf) return btf__find_by_name_kind(btf->raw(), name, BTF_KIND_STRUCT) > 0;
     return kernel_btf_has_name(name);
   };
-  auto has_struct = [&](const char* name) { return has_name(name, BTF_KIND_STRUCT); };
 
   // Before the open: the object's iter/cgroup programs take oomwatch's handler.
   if (auto st = use_iter_cgroup_handler(); !st) return st.error();

@@ -95,7 +95,7 @@ class BpfSource : public Source {
   uint32_t root_level_ = 0;  // depth of the walk root, subtracted from record levels
   uint64_t root_id_ = 0;
   std::string root_stat_path_;
-  UniqueFd root_stat_fd_;  // kept open: each read is a pread from 0, no path walk
+  UniqueFd root_stat_fd_;  // kept open: each read seeks to 0 and reads again, no path walk
   std::string root_stat_buf_;
   std::string inactive_key_;
   bool v2_ = false;       // failcnt is memory.events "max" there, as the file source reads it
